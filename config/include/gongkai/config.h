@@ -1,0 +1,60 @@
+// The daemon's configuration (contract section 2), parsed and validated.
+//
+// LoadConfig() reads an INI file into plain structs. Every problem is reported
+// as one line naming the file, line, section and key; unknown sections and
+// keys are errors, as the contract requires. Relative paths are resolved
+// against the config file's folder.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+
+namespace gongkai {
+
+enum class Classification { kPublic, kRestricted };
+enum class Review { kNone, kRequired };
+enum class WatchMode { kAuto, kInotify, kPoll };
+
+const char* ToString(Classification c);
+const char* ToString(Review r);
+const char* ToString(WatchMode w);
+
+struct ShareConfig {
+  std::string name;  // from the section name [share.NAME]
+  std::string path;  // absolute
+  std::string office;
+  Classification classification = Classification::kPublic;
+  Review review = Review::kNone;
+  WatchMode watch = WatchMode::kAuto;
+  std::chrono::seconds update_every{0};  // 0 = not tracked by the freshness report
+};
+
+struct Config {
+  std::string file;      // absolute path of the config file itself
+  std::string data_dir;  // absolute
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::string tokens_file;  // absolute, or empty: no tokens, only anonymous access
+  std::string origin = "gongkai.localhost";
+  // Extensions to the contract ([daemon] settle, http_threads, poll_interval,
+  // rescan_interval), documented in docs/configuration.md.
+  std::chrono::milliseconds settle{1000};
+  std::chrono::milliseconds poll_interval{30000};
+  std::chrono::milliseconds rescan_interval{3600000};
+  int http_threads = 8;
+  std::vector<ShareConfig> shares;
+};
+
+// Parses FILE. Never throws.
+Result<Config> LoadConfig(const std::string& file);
+// Parses INI text as if it were read from `file` (used for relative paths).
+Result<Config> ParseConfig(const std::string& text, const std::string& file);
+
+// "90d", "12h", "30m", "45s", "500ms" (a bare number is seconds).
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
+
+}  // namespace gongkai

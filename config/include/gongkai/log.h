@@ -1,0 +1,25 @@
+// One-line log events on stderr.
+//
+// Every call writes exactly one line (embedded newlines are escaped), so the
+// journal and `grep` see one event per line. When stderr is connected to the
+// systemd journal (JOURNAL_STREAM matches stderr), each line carries the
+// syslog priority prefix "<3>", "<4>", "<6>" or "<7>"; otherwise it starts with a
+// UTC timestamp and the level name. Thread-safe.
+#pragma once
+
+#include <string_view>
+
+namespace gongkai::log {
+
+enum class Level { kError = 3, kWarning = 4, kInfo = 6, kDebug = 7 };
+
+void Write(Level level, std::string_view message);
+// Messages below this level are dropped; default kInfo (GONGKAI_DEBUG=1: kDebug).
+void SetMinLevel(Level level);
+
+inline void Error(std::string_view m) { Write(Level::kError, m); }
+inline void Warning(std::string_view m) { Write(Level::kWarning, m); }
+inline void Info(std::string_view m) { Write(Level::kInfo, m); }
+inline void Debug(std::string_view m) { Write(Level::kDebug, m); }
+
+}  // namespace gongkai::log

@@ -1,0 +1,274 @@
+#include "archiver.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "gongkai/log.h"
+#include "watcher.h"
+
+namespace gongkai::daemon {
+namespace {
+
+constexpr size_t kBatchMax = 256;
+constexpr size_t kCopyBuffer = 256 * 1024;
+
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+storage::FileState StateOf(const struct stat& st) {
+  return {static_cast<int64_t>(st.st_size), MtimeNs(st), static_cast<int64_t>(st.st_ino)};
+}
+
+}  // namespace
+
+Archiver::Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
+                   const storage::SigningKey* key, SettleQueue* queue,
+                   std::function<void()> on_commit)
+    : config_(config),
+      catalog_(catalog),
+      blobs_(blobs),
+      key_(key),
+      queue_(queue),
+      on_commit_(std::move(on_commit)) {}
+
+std::vector<FailedFile> Archiver::failures() const {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  std::vector<FailedFile> out;
+  for (const auto& [k, f] : failures_) out.push_back(f);
+  return out;
+}
+
+void Archiver::Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const std::string& error) {
+  const ShareConfig& share = config_.shares[f.share];
+  log::Error("cannot archive " + share.name + ":" + f.rel + ": " + error +
+             " (retried when the file changes)");
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  failures_[{f.share, f.rel}] = {share.name, f.rel, error, size, mtime_ns};
+}
+
+Status Archiver::ScanShare(size_t i) {
+  const ShareConfig& share = config_.shares[i];
+  auto docs = catalog_->DocumentsInShare(share.name);
+  if (!docs.ok()) return docs.status();
+  std::map<std::string, const storage::DocumentRow*> known;
+  for (const auto& d : *docs)
+    if (d.status == "active") known[d.path] = &d;
+  const auto now = Clock::now();
+  size_t queued = 0, seen = 0;
+  std::set<std::string> present;
+  WalkShare(share, "", [&](const std::string& rel, const struct stat& st) {
+    ++seen;
+    present.insert(rel);
+    auto it = known.find(rel);
+    if (it != known.end() && it->second->file == StateOf(st)) return;  // unchanged: not re-read
+    queue_->Touch(i, rel, now);
+    ++queued;
+  });
+  for (const auto& [path, doc] : known) {
+    if (!present.count(path)) {
+      queue_->Touch(i, path, now);  // the archiver finds it gone and withdraws it
+      ++queued;
+    }
+  }
+  log::Info("scanned share " + share.name + ": " + std::to_string(seen) + " files, " +
+            std::to_string(queued) + " to check");
+  return Status::OK();
+}
+
+Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
+  const ShareConfig& share = config_.shares[f.share];
+  const std::string abs = share.path + "/" + f.rel;
+  auto found = catalog_->FindByPath(share.name, f.rel);
+  if (!found.ok()) {
+    log::Error(found.status().ToString());
+    return Outcome::kRetry;
+  }
+  const std::optional<storage::DocumentRow>& doc = *found;
+
+  struct stat st{};
+  if (::lstat(abs.c_str(), &st) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) {
+      Fail(f, -1, -1, std::string("stat: ") + std::strerror(errno));
+      return Outcome::kFailed;
+    }
+    if (doc && doc->status == "active") {
+      storage::Change c;
+      c.kind = storage::Change::Kind::kWithdraw;
+      c.doc_id = doc->id;
+      changes.push_back(std::move(c));
+    }
+    return Outcome::kDone;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    log::Info("skipping " + share.name + ":" + f.rel + ": not a regular file");
+    return Outcome::kDone;
+  }
+  const storage::FileState state = StateOf(st);
+  if (doc && doc->status == "active" && doc->file == state) return Outcome::kDone;
+  {
+    std::lock_guard<std::mutex> lock(failures_mutex_);
+    auto it = failures_.find({f.share, f.rel});
+    if (it != failures_.end()) {
+      if (it->second.size == state.size && it->second.mtime_ns == state.mtime_ns) return Outcome::kDone;
+      failures_.erase(it);
+    }
+  }
+
+  // Completeness: the size and mtime must hold still for the settle time.
+  const auto settle_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.settle).count();
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const bool old_enough = now_ns - state.mtime_ns >= settle_ns;
+  const bool unchanged_since_last_look = f.seen && f.size == state.size && f.mtime_ns == state.mtime_ns;
+  if (!old_enough && !unchanged_since_last_look) {
+    f.seen = true;
+    f.size = state.size;
+    f.mtime_ns = state.mtime_ns;
+    queue_->Requeue(f, Clock::now() + config_.settle);
+    return Outcome::kRetry;
+  }
+
+  int fd = ::open(abs.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT) {  // vanished between stat and open: look again soon
+      queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
+      return Outcome::kRetry;
+    }
+    Fail(f, state.size, state.mtime_ns, std::string("open: ") + std::strerror(errno));
+    return Outcome::kFailed;
+  }
+  struct stat before{};
+  ::fstat(fd, &before);
+  if (!S_ISREG(before.st_mode)) {
+    ::close(fd);
+    return Outcome::kDone;
+  }
+  auto writer = blobs_->NewWriter();
+  if (!writer.ok()) {
+    ::close(fd);
+    log::Error("cannot archive " + share.name + ":" + f.rel + ": " + writer.status().ToString());
+    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    return Outcome::kRetry;
+  }
+  std::string buf(kCopyBuffer, '\0');
+  Status write_status;
+  int read_errno = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      read_errno = errno;
+      break;
+    }
+    if (n == 0) break;
+    write_status = (*writer)->Append(buf.data(), static_cast<size_t>(n));
+    if (!write_status.ok()) break;
+  }
+  struct stat after{};
+  ::fstat(fd, &after);
+  ::close(fd);
+  if (read_errno) {
+    Fail(f, state.size, state.mtime_ns, std::string("read: ") + std::strerror(read_errno));
+    return Outcome::kFailed;
+  }
+  if (!write_status.ok()) {
+    log::Error("cannot archive " + share.name + ":" + f.rel + ": " + write_status.ToString());
+    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    return Outcome::kRetry;
+  }
+  struct stat now_st{};
+  const bool still_there = ::lstat(abs.c_str(), &now_st) == 0;
+  if (StateOf(before) != StateOf(after) || !still_there || StateOf(now_st) != StateOf(before) ||
+      static_cast<int64_t>((*writer)->size()) != static_cast<int64_t>(after.st_size)) {
+    log::Info("file changed while being copied, will retry: " + share.name + ":" + f.rel);
+    queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
+    return Outcome::kRetry;
+  }
+  auto sha = (*writer)->Finish();
+  if (!sha.ok()) {
+    log::Error("cannot archive " + share.name + ":" + f.rel + ": " + sha.status().ToString());
+    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    return Outcome::kRetry;
+  }
+  if (doc && doc->status == "active") {
+    auto versions = catalog_->Versions(doc->id);
+    if (versions.ok() && !versions->empty() && versions->back().sha256 == *sha) {
+      // Same bytes (touched, or copied over with identical content): no version.
+      if (Status s = catalog_->UpdateFileState(doc->id, StateOf(before)); !s.ok())
+        log::Error(s.ToString());
+      return Outcome::kDone;
+    }
+  }
+  if (Status s = (*writer)->Commit(); !s.ok()) {
+    log::Error("cannot store blob for " + share.name + ":" + f.rel + ": " + s.ToString());
+    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    return Outcome::kRetry;
+  }
+  storage::Change c;
+  c.kind = storage::Change::Kind::kVersion;
+  c.doc_id = doc ? doc->id : "";
+  c.share = share.name;
+  c.path = f.rel;
+  c.sha256 = *sha;
+  c.size = static_cast<int64_t>(before.st_size);
+  c.file = StateOf(before);
+  c.classification = ToString(share.classification);
+  c.review_required = share.review == Review::kRequired;
+  changes.push_back(std::move(c));
+  return Outcome::kDone;
+}
+
+void Archiver::RequestRescan(size_t i) {
+  std::lock_guard<std::mutex> lock(rescan_mutex_);
+  rescans_.insert(i);
+}
+
+void Archiver::RunOnce(std::chrono::milliseconds wait) {
+  std::set<size_t> rescans;
+  {
+    std::lock_guard<std::mutex> lock(rescan_mutex_);
+    rescans.swap(rescans_);
+  }
+  for (size_t i : rescans)
+    if (Status s = ScanShare(i); !s.ok()) log::Error("scan of share " + config_.shares[i].name + ": " + s.ToString());
+  std::vector<PendingFile> due = queue_->TakeDue(kBatchMax, wait);
+  if (due.empty()) return;
+  in_flight_ = due.size();
+  std::vector<storage::Change> changes;
+  std::vector<PendingFile> sources;  // the file behind each change, for retries
+  for (PendingFile& f : due) {
+    size_t before = changes.size();
+    try {
+      Process(f, changes);
+    } catch (const std::exception& e) {
+      Fail(f, f.size, f.mtime_ns, std::string("unexpected error: ") + e.what());
+    }
+    if (changes.size() > before) sources.push_back(f);
+  }
+  if (!changes.empty()) {
+    Status s = catalog_->Apply(changes, *key_);
+    if (!s.ok()) {
+      log::Error("catalog commit failed, retrying " + std::to_string(changes.size()) +
+                 " files in 5 s: " + s.ToString());
+      for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + std::chrono::seconds(5));
+    } else {
+      for (const storage::Change& c : changes) {
+        const bool version = c.kind == storage::Change::Kind::kVersion;
+        log::Info(std::string(version ? "archived " : "withdrew ") + c.share + ":" + c.path + " v" +
+                  std::to_string(c.version) + " doc " + c.doc_id + " sha256 " +
+                  c.sha256.substr(0, 12) + " log " + std::to_string(c.record.seq));
+      }
+      on_commit_();
+    }
+  }
+  in_flight_ = 0;
+}
+
+}  // namespace gongkai::daemon

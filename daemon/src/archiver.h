@@ -1,0 +1,71 @@
+// The archiver: turns due files from the settle queue into durable versions.
+//
+// For each file it checks completeness (stable size and mtime for the settle
+// time), copies it into the blob store while hashing, re-checks that the file
+// did not change during the copy (else it is retried later, never archived as
+// a mix of two states), and then commits the batch's versions and
+// withdrawals, with their signed records, in one catalog transaction.
+//
+// The archiver is the catalog's only writer in the daemon. It runs on one
+// thread; stats() may be read from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gongkai/config.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/crypto.h"
+#include "settle_queue.h"
+
+namespace gongkai::daemon {
+
+struct FailedFile {
+  std::string share, path, error;
+  int64_t size = -1, mtime_ns = -1;
+};
+
+class Archiver {
+ public:
+  Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
+           const storage::SigningKey* key, SettleQueue* queue, std::function<void()> on_commit);
+
+  // Runs requested rescans, then takes due files (waiting up to `wait`),
+  // archives them and commits them in one transaction.
+  void RunOnce(std::chrono::milliseconds wait);
+
+  // Asks for a scan of share `i` on the archiver's thread: it queues every
+  // file whose size, mtime or inode differs from the catalog, and every
+  // active document whose file is gone. Thread-safe.
+  void RequestRescan(size_t i);
+
+  size_t in_flight() const { return in_flight_.load(); }
+  std::vector<FailedFile> failures() const;
+
+ private:
+  enum class Outcome { kDone, kRetry, kFailed };
+  Outcome Process(PendingFile& f, std::vector<storage::Change>& changes);
+  Status ScanShare(size_t i);
+  void Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const std::string& error);
+
+  const Config& config_;
+  storage::Catalog* catalog_;
+  storage::BlobStore* blobs_;
+  const storage::SigningKey* key_;
+  SettleQueue* queue_;
+  std::function<void()> on_commit_;
+  std::atomic<size_t> in_flight_{0};
+  mutable std::mutex failures_mutex_;
+  std::map<std::pair<size_t, std::string>, FailedFile> failures_;
+  std::mutex rescan_mutex_;
+  std::set<size_t> rescans_;
+};
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,45 @@
+// Bearer tokens and roles (contract section 5).
+//
+// The tokens file has one line per token: ROLE SHA256HEX NAME. Only hashes are
+// stored; a presented token is hashed and compared against every entry in
+// constant time. Thread-safe; Reload() swaps the table atomically (SIGHUP).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+
+namespace gongkai::daemon {
+
+enum class Role { kAnonymous = 0, kInspector = 1, kAdmin = 2 };
+const char* ToString(Role r);
+
+struct TokenEntry {
+  Role role;
+  std::string sha256_hex;
+  std::string name;
+};
+
+// Parses a tokens file's text; errors name the line.
+Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::string& file);
+
+class TokenStore {
+ public:
+  // Loads `file` ("" = no tokens). A missing or malformed file is an error.
+  Status Load(const std::string& file);
+  // The role for `Authorization` header value (may be empty: anonymous), or
+  // nullopt when a token was presented but is not valid (HTTP 401).
+  std::optional<Role> Authenticate(const std::string& authorization) const;
+  size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const std::vector<TokenEntry>> tokens_ =
+      std::make_shared<const std::vector<TokenEntry>>();
+};
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,200 @@
+#include "gongkai/daemon/daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "archiver.h"
+#include "auth.h"
+#include "gongkai/daemon/layout.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/log.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/keys.h"
+#include "http_service.h"
+#include "index_feeder.h"
+#include "json_writer.h"
+#include "settle_queue.h"
+#include "watcher.h"
+
+namespace gongkai::daemon {
+namespace {
+
+std::string Fail(const Status& s) {
+  log::Error("cannot start: " + s.ToString());
+  return s.ToString();
+}
+
+}  // namespace
+
+int RunDaemon(const Config& config) {
+  // Signals are taken synchronously by the main thread (sigtimedwait below);
+  // every other thread inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  storage::Env* env = storage::Env::Default();
+  const DataLayout layout(config.data_dir);
+  if (Status s = env->CreateDirs(config.data_dir); !s.ok()) return Fail(s), 1;
+  std::string lock_error;
+  int lock_fd = LockDataDir(layout.lock_file(), &lock_error);
+  if (lock_fd < 0) return Fail(Status::Busy(lock_error)), 1;
+  for (const std::string& dir : {layout.run(), layout.tmp()})
+    if (Status s = env->CreateDirs(dir); !s.ok()) return Fail(s), 1;
+  // Temp files left by a crash were never referenced by the catalog.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(layout.tmp(), ec))
+    std::filesystem::remove(e.path(), ec);
+
+  for (const ShareConfig& share : config.shares) {
+    if (!std::filesystem::is_directory(share.path, ec))
+      log::Warning("share " + share.name + ": folder " + share.path +
+                   " does not exist (yet); it is watched once it appears after a restart");
+  }
+
+  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  if (!catalog.ok()) return Fail(catalog.status()), 1;
+  auto blobs = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
+  if (!blobs.ok()) return Fail(blobs.status()), 1;
+  auto key = storage::LoadOrCreateSigningKey(env, layout.keys(), catalog->get());
+  if (!key.ok()) return Fail(key.status()), 1;
+  auto index_writer = indexer::IndexWriter::Open(layout.index());
+  if (!index_writer.ok()) return Fail(index_writer.status()), 1;
+  auto feeder_catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  if (!feeder_catalog.ok()) return Fail(feeder_catalog.status()), 1;
+
+  TokenStore tokens;
+  if (Status s = tokens.Load(config.tokens_file); !s.ok()) return Fail(s), 1;
+
+  indexer::Searcher searcher(layout.index());
+  CatalogPool catalogs(layout.catalog(), env);
+  SettleQueue queue;
+  IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(),
+                     [&] { searcher.Invalidate(); });
+  Archiver archiver(config, catalog->get(), blobs->get(), key->get(), &queue, [&] {
+    auto counts = (*catalog)->Counts();
+    if (counts.ok()) feeder.NoteCommitted(counts->records - 1);
+    feeder.Wake();
+  });
+  if (auto counts = (*catalog)->Counts(); counts.ok()) feeder.NoteCommitted(counts->records - 1);
+
+  const auto started = std::chrono::system_clock::now();
+  auto status_json = [&]() -> std::string {
+    auto lease = catalogs.Borrow();
+    storage::CatalogCounts counts;
+    if (lease.ok()) {
+      if (auto c = (*lease)->Counts(); c.ok()) counts = *c;
+    }
+    const size_t queued = queue.size() + archiver.in_flight() + static_cast<size_t>(feeder.backlog());
+    auto failures = archiver.failures();
+    JsonWriter w;
+    w.BeginObject()
+        .Field("documents", counts.documents)
+        .Field("active", counts.active)
+        .Field("versions", counts.versions)
+        .Field("records", counts.records)
+        .Field("queued", static_cast<int64_t>(queued))
+        .Field("index_backlog", feeder.backlog())
+        .Field("failed", static_cast<int64_t>(failures.size()))
+        .Field("started", storage::Rfc3339(started))
+        .Field("pid", static_cast<int64_t>(::getpid()));
+    w.Key("failures").BeginArray();
+    for (const FailedFile& f : failures)
+      w.BeginObject().Field("share", f.share).Field("path", f.path).Field("error", f.error).EndObject();
+    w.EndArray();
+    w.Key("shares").BeginArray();
+    for (const ShareConfig& s : config.shares)
+      w.BeginObject().Field("name", s.name).Field("path", s.path).Field("office", s.office).EndObject();
+    w.EndArray().EndObject();
+    return w.str();
+  };
+
+  // Watch first, then scan, so nothing slips between the two.
+  const auto settle = config.settle;
+  InotifyWatcher watcher(config.shares, [&](size_t share, const std::string& rel, WatchEvent ev) {
+    const auto now = Clock::now();
+    switch (ev) {
+      case WatchEvent::kClosed:
+      case WatchEvent::kGone:
+        queue.Touch(share, rel, now + settle);
+        break;
+      case WatchEvent::kActivity:
+        // Still being written. Not queued as complete; if no close ever comes
+        // (hard links, O_TMPFILE) it is looked at after a longer quiet period.
+        queue.Touch(share, rel, now + settle, now + 5 * settle);
+        break;
+      case WatchEvent::kRescan:
+        archiver.RequestRescan(share);
+        break;
+    }
+  });
+  if (Status s = watcher.Start(); !s.ok()) return Fail(s), 1;
+
+  HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json});
+  if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
+  log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
+            " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", key " +
+            (*key)->KeyId().substr(0, 16) + ", " + std::to_string(tokens.size()) + " tokens)");
+
+  // The archiver's thread owns the writer catalog; the start-up scan runs there too.
+  std::atomic<bool> stopping{false};
+  std::thread archiver_thread([&] {
+    for (size_t i = 0; i < config.shares.size(); ++i) archiver.RequestRescan(i);
+    while (!stopping) archiver.RunOnce(std::chrono::milliseconds(500));
+  });
+  std::thread feeder_thread([&] { feeder.Run(); });
+
+  auto last_rescan = Clock::now();
+  std::string last_status;
+  int exit_code = 0;
+  for (;;) {
+    struct timespec tick{1, 0};
+    int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+      break;
+    }
+    if (sig == SIGHUP) {
+      if (Status s = tokens.Load(config.tokens_file); s.ok())
+        log::Info("SIGHUP: reloaded " + std::to_string(tokens.size()) + " tokens");
+      else
+        log::Error("SIGHUP: kept the old tokens: " + s.ToString());
+    }
+    if (Clock::now() - last_rescan >= config.rescan_interval) {
+      last_rescan = Clock::now();
+      // The safety net for events the kernel never delivered (network
+      // filesystems, exhausted watches): re-watch and rescan everything.
+      for (size_t i = 0; i < config.shares.size(); ++i) {
+        watcher.WatchTree(i, "");
+        archiver.RequestRescan(i);
+      }
+    }
+    std::string status = status_json();
+    if (status != last_status) {
+      if (Status s = storage::WriteFileAtomically(env, layout.status_file(), status + "\n"); !s.ok())
+        log::Warning("cannot write " + layout.status_file() + ": " + s.ToString());
+      last_status = status;
+    }
+  }
+
+  http.Stop();
+  watcher.Stop();
+  stopping = true;
+  queue.Stop();
+  archiver_thread.join();  // finishes and commits its current batch
+  feeder.Stop();
+  feeder_thread.join();
+  env->RemoveFile(layout.status_file());
+  log::Info("stopped");
+  ::close(lock_fd);
+  return exit_code;
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,295 @@
+// gongkai --config FILE COMMAND ...: the admin and inspector CLI.
+//
+// Read-only commands (status, search, history) open the catalog and index
+// directly (SQLite WAL and Xapian allow readers beside the running daemon);
+// reindex needs the daemon stopped.
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <vector>
+
+#include "gongkai/config.h"
+#include "gongkai/daemon/layout.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/log.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/env.h"
+#include "index_feeder.h"
+#include "json_writer.h"
+
+#ifndef GONGKAI_VERSION
+#define GONGKAI_VERSION "unknown"
+#endif
+
+namespace gongkai {
+namespace {
+
+const char kUsage[] =
+    "usage: gongkai --config FILE COMMAND [ARGS]\n"
+    "commands:\n"
+    "  status [--json]                    documents, versions, queue and failures\n"
+    "  search QUERY [--share S] [--limit N] [--json]\n"
+    "                                     full-text search (sees everything)\n"
+    "  history PATH|SHARE:PATH|ID [--json] every version of one document\n"
+    "  reindex                            rebuild the search index from the archive\n"
+    "                                     (stop the daemon first)\n"
+    "  --version\n"
+    "exit codes: 0 ok, 1 failure, 2 usage or I/O error\n";
+
+int Usage(const std::string& error) {
+  std::cerr << "gongkai: " << error << "\n" << kUsage;
+  return 2;
+}
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // --share S, --limit N
+  bool json = false;
+};
+
+struct Context {
+  Config config;
+  daemon::DataLayout layout{""};
+  std::unique_ptr<storage::Catalog> catalog;
+};
+
+Result<Context> OpenArchive(const std::string& config_file) {
+  auto config = LoadConfig(config_file);
+  if (!config.ok()) return config.status();
+  Context ctx;
+  ctx.config = std::move(*config);
+  ctx.layout = daemon::DataLayout(ctx.config.data_dir);
+  if (::access(ctx.layout.catalog().c_str(), F_OK) != 0)
+    return Status::NotFound("no archive in " + ctx.config.data_dir + " yet (has gongkaid run?)");
+  auto catalog = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
+  if (!catalog.ok()) return catalog.status();
+  ctx.catalog = std::move(*catalog);
+  return ctx;
+}
+
+int Fail(const Status& s) {
+  std::cerr << "gongkai: " << s.ToString() << "\n";
+  return 2;
+}
+
+int CmdStatus(Context& ctx, const Args& args) {
+  auto counts = ctx.catalog->Counts();
+  if (!counts.ok()) return Fail(counts.status());
+  const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
+  // The running daemon publishes its queue and failures in run/status.json.
+  int64_t queued = 0, failed = 0;
+  std::string live;
+  if (running) {
+    if (auto s = storage::ReadFile(ctx.layout.status_file()); s.ok()) live = *s;
+    auto number = [&](const std::string& key) -> int64_t {
+      size_t p = live.find("\"" + key + "\":");
+      return p == std::string::npos ? 0 : std::atoll(live.c_str() + p + key.size() + 3);
+    };
+    queued = number("queued");
+    failed = number("failed");
+  }
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("documents", counts->documents)
+        .Field("active", counts->active)
+        .Field("versions", counts->versions)
+        .Field("records", counts->records)
+        .Field("queued", queued)
+        .Field("failed", failed)
+        .Field("daemon", running ? "running" : "stopped")
+        .EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    std::cout << "daemon:     " << (running ? "running" : "stopped") << "\n"
+              << "documents:  " << counts->documents << " (" << counts->active << " active)\n"
+              << "versions:   " << counts->versions << "\n"
+              << "log records:" << " " << counts->records << "\n"
+              << "queued:     " << queued << "\n"
+              << "failed:     " << failed << "\n";
+  }
+  return 0;
+}
+
+int CmdSearch(Context& ctx, const Args& args) {
+  if (args.positional.size() != 1) return Usage("search takes one QUERY (quote it)");
+  indexer::Searcher searcher(ctx.layout.index());
+  indexer::SearchQuery q;
+  q.q = args.positional[0];
+  q.anonymous = false;
+  q.status = "all";
+  if (args.options.count("share")) q.share = args.options.at("share");
+  if (args.options.count("limit")) q.limit = std::max(1, std::atoi(args.options.at("limit").c_str()));
+  auto r = searcher.Search(q);
+  if (!r.ok()) return Fail(r.status());
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject().Field("total", r->total).Key("results").BeginArray();
+    for (const auto& h : r->hits)
+      w.BeginObject()
+          .Field("id", h.doc.id)
+          .Field("share", h.doc.share)
+          .Field("path", h.doc.path)
+          .Field("title", h.doc.title)
+          .Field("version", h.doc.version)
+          .Field("status", h.doc.status)
+          .Field("snippet", h.snippet)
+          .EndObject();
+    w.EndArray().EndObject();
+    std::cout << w.str() << "\n";
+    return 0;
+  }
+  std::cout << r->total << " documents match\n";
+  for (const auto& h : r->hits) {
+    std::cout << h.doc.id << "  " << h.doc.share << ":" << h.doc.path << "  v" << h.doc.version
+              << (h.doc.status == "withdrawn" ? "  (withdrawn)" : "") << "\n    " << h.doc.title << "\n";
+  }
+  return 0;
+}
+
+int CmdHistory(Context& ctx, const Args& args) {
+  if (args.positional.size() != 1) return Usage("history takes one PATH, SHARE:PATH or ID");
+  const std::string& what = args.positional[0];
+  std::optional<storage::DocumentRow> doc;
+  if (auto r = ctx.catalog->GetDocument(what); r.ok() && r->has_value()) doc = **r;
+  if (!doc) {
+    size_t colon = what.find(':');
+    if (colon != std::string::npos) {
+      if (auto r = ctx.catalog->FindByPath(what.substr(0, colon), what.substr(colon + 1)); r.ok() && r->has_value())
+        doc = **r;
+    }
+  }
+  if (!doc) {
+    for (const ShareConfig& s : ctx.config.shares) {
+      std::string rel = what;
+      if (rel.rfind(s.path + "/", 0) == 0) rel = rel.substr(s.path.size() + 1);  // absolute path
+      if (auto r = ctx.catalog->FindByPath(s.name, rel); r.ok() && r->has_value()) {
+        doc = **r;
+        break;
+      }
+    }
+  }
+  if (!doc) {
+    std::cerr << "gongkai: no document " << what << "\n";
+    return 1;
+  }
+  auto versions = ctx.catalog->Versions(doc->id);
+  if (!versions.ok()) return Fail(versions.status());
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("id", doc->id)
+        .Field("share", doc->share)
+        .Field("path", doc->path)
+        .Field("status", doc->status)
+        .Field("classification", doc->classification)
+        .Key("versions")
+        .BeginArray();
+    for (const auto& v : *versions)
+      w.BeginObject()
+          .Field("version", v.version)
+          .Field("sha256", v.sha256)
+          .Field("size", v.size)
+          .Field("modified", v.modified)
+          .Field("archived", v.archived)
+          .Field("log_index", v.log_index)
+          .Field("review", v.review)
+          .EndObject();
+    w.EndArray().EndObject();
+    std::cout << w.str() << "\n";
+    return 0;
+  }
+  std::cout << doc->share << ":" << doc->path << "  id " << doc->id << "  " << doc->status << ", "
+            << doc->classification << "\n";
+  for (const auto& v : *versions)
+    std::cout << "  v" << v.version << "  " << v.archived << "  " << v.sha256 << "  " << v.size
+              << " bytes  log " << v.log_index << (v.review == "pending" ? "  (pending review)" : "") << "\n";
+  return 0;
+}
+
+int CmdReindex(Context& ctx, const Args&) {
+  std::string error;
+  int lock = daemon::LockDataDir(ctx.layout.lock_file(), &error);
+  if (lock < 0) {
+    std::cerr << "gongkai: " << error << "; stop the daemon first (systemctl stop gongkaid)\n";
+    return 2;
+  }
+  auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
+  if (!blobs.ok()) return Fail(blobs.status());
+  auto writer = indexer::IndexWriter::Open(ctx.layout.index());
+  if (!writer.ok()) return Fail(writer.status());
+  auto counts = ctx.catalog->Counts();
+  if (!counts.ok()) return Fail(counts.status());
+  auto docs = ctx.catalog->AllDocuments();
+  if (!docs.ok()) return Fail(docs.status());
+  if (Status s = (*writer)->Clear(); !s.ok()) return Fail(s);
+  const bool tty = ::isatty(STDERR_FILENO);
+  size_t done = 0, errors = 0;
+  for (const auto& doc : *docs) {
+    auto d = daemon::BuildIndexDoc(ctx.config, ctx.catalog.get(), **blobs, doc);
+    Status s = d.ok() ? (*writer)->Replace(*d) : d.status();
+    if (!s.ok()) {
+      ++errors;
+      std::cerr << "\ngongkai: document " << doc.id << " (" << doc.share << ":" << doc.path << "): " << s.ToString() << "\n";
+    }
+    ++done;
+    if (tty && (done % 50 == 0 || done == docs->size()))
+      std::cerr << "\rreindex: " << done << "/" << docs->size() << " documents" << std::flush;
+    else if (!tty && (done % 1000 == 0 || done == docs->size()))
+      std::cerr << "reindex: " << done << "/" << docs->size() << " documents\n";
+  }
+  if (tty) std::cerr << "\n";
+  if (Status s = (*writer)->Commit(counts->records - 1); !s.ok()) return Fail(s);
+  std::cout << "reindexed " << done << " documents (" << errors << " errors), watermark "
+            << counts->records - 1 << "\n";
+  ::close(lock);
+  return errors ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace gongkai
+
+int main(int argc, char** argv) {
+  using namespace gongkai;
+  std::string config_file, command;
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--version") {
+      std::cout << "gongkai " GONGKAI_VERSION "\n";
+      return 0;
+    } else if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if ((a == "--config" || a == "-c") && i + 1 < argc) {
+      config_file = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      config_file = a.substr(9);
+    } else if (a == "--json") {
+      args.json = true;
+    } else if ((a == "--share" || a == "--limit") && i + 1 < argc) {
+      args.options[a.substr(2)] = argv[++i];
+    } else if (a.rfind("--", 0) == 0) {
+      return Usage("unknown option " + a);
+    } else if (command.empty()) {
+      command = a;
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  if (config_file.empty()) return Usage("--config FILE is required");
+  if (command.empty()) return Usage("no command given");
+  static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
+      {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex}};
+  auto it = kCommands.find(command);
+  if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
+  auto ctx = OpenArchive(config_file);
+  if (!ctx.ok()) {
+    std::cerr << "gongkai: " << ctx.status().message() << "\n";
+    return 2;
+  }
+  return it->second(*ctx, args);
+}

@@ -1,0 +1,452 @@
+#include "http_service.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
+
+#include <fstream>
+#include <set>
+
+#include "gongkai/indexer/extract.h"
+#include "gongkai/log.h"
+#include "json_writer.h"
+
+namespace gongkai::daemon {
+
+using Poco::Net::HTTPRequestHandler;
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+Result<CatalogPool::Lease> CatalogPool::Borrow() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!free_.empty()) {
+      auto c = std::move(free_.back());
+      free_.pop_back();
+      return Lease(this, std::move(c));
+    }
+  }
+  auto c = storage::OpenSqliteCatalog(path_, env_);
+  if (!c.ok()) return c.status();
+  return Lease(this, std::move(*c));
+}
+
+void CatalogPool::Return(std::unique_ptr<storage::Catalog> c) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  free_.push_back(std::move(c));
+}
+
+namespace {
+
+// An error that a handler reports as an HTTP status with a JSON body.
+struct ApiError {
+  HTTPResponse::HTTPStatus status;
+  std::string code;
+  std::string message;
+};
+
+ApiError NotFound() { return {HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such document or version"}; }
+
+void SendJson(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const std::string& body) {
+  resp.setStatusAndReason(status);
+  resp.setContentType("application/json; charset=utf-8");
+  resp.set("Cache-Control", "no-store");
+  resp.set("X-Content-Type-Options", "nosniff");
+  resp.setContentLength64(static_cast<Poco::UInt64>(body.size()));
+  resp.send() << body;
+}
+
+void SendError(HTTPServerResponse& resp, const ApiError& e) {
+  JsonWriter w;
+  w.BeginObject().Key("error").BeginObject().Field("code", e.code).Field("message", e.message).EndObject().EndObject();
+  if (e.status == HTTPResponse::HTTP_UNAUTHORIZED) resp.set("WWW-Authenticate", "Bearer");
+  SendJson(resp, e.status, w.str());
+}
+
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) {
+      std::string seg;
+      Poco::URI::decode(path.substr(i, j - i), seg);
+      out.push_back(seg);
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  int64_t v = std::stoll(s);
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+const char* MediaType(const std::string& type) {
+  static const std::map<std::string, const char*> k = {
+      {"txt", "text/plain"}, {"md", "text/markdown"}, {"csv", "text/csv"},
+      {"html", "text/html"}, {"json", "application/json"}, {"xml", "application/xml"},
+      {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"ofd", "application/ofd"},
+      {"doc", "application/msword"}, {"xls", "application/vnd.ms-excel"},
+      {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+      {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+      {"odt", "application/vnd.oasis.opendocument.text"},
+      {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+      {"wps", "application/vnd.ms-works"}, {"7z", "application/x-7z-compressed"},
+      {"tar", "application/x-tar"}, {"gz", "application/gzip"}};
+  auto it = k.find(type);
+  return it == k.end() ? "application/octet-stream" : it->second;
+}
+
+// Content-Disposition with an ASCII fallback and the RFC 6266/5987 UTF-8 name.
+std::string Disposition(const std::string& path) {
+  std::string base = path.substr(path.rfind('/') + 1);
+  std::string ascii, encoded;
+  for (unsigned char c : base) {
+    ascii += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+      encoded += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      encoded += buf;
+    }
+  }
+  return "inline; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+class ApiHandler final : public HTTPRequestHandler {
+ public:
+  explicit ApiHandler(const ServiceContext& ctx) : ctx_(ctx) {}
+
+  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    try {
+      Route(req, resp);
+    } catch (const ApiError& e) {
+      if (!resp.sent()) SendError(resp, e);
+    } catch (const Poco::Exception& e) {
+      log::Error("HTTP " + req.getMethod() + " " + req.getURI() + ": " + e.displayText());
+      if (!resp.sent()) SendError(resp, {HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error"});
+    } catch (const std::exception& e) {
+      log::Error("HTTP " + req.getMethod() + " " + req.getURI() + ": " + e.what());
+      if (!resp.sent()) SendError(resp, {HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error"});
+    } catch (...) {
+      if (!resp.sent()) SendError(resp, {HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error"});
+    }
+  }
+
+ private:
+  void Route(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    Poco::URI uri(req.getURI());
+    const std::vector<std::string> seg = Split(uri.getPath());
+    params_.clear();
+    for (const auto& [k, v] : uri.getQueryParameters()) params_[k] = v;
+
+    auto auth = ctx_.tokens->Authenticate(req.get("Authorization", ""));
+    if (!auth) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "invalid token"};
+    role_ = *auth;
+
+    const bool get = req.getMethod() == "GET" || req.getMethod() == "HEAD";
+    if (seg.size() == 1 && seg[0] == "healthz") {
+      RequireGet(get);
+      return SendJson(resp, HTTPResponse::HTTP_OK, "{\"status\":\"ok\"}");
+    }
+    if (seg.size() < 3 || seg[0] != "api" || seg[1] != "v1") throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint"};
+    const std::string& what = seg[2];
+    if (what == "search" && seg.size() == 3) {
+      RequireGet(get);
+      return Search(resp);
+    }
+    if (what == "status" && seg.size() == 3) {
+      RequireGet(get);
+      if (role_ == Role::kAnonymous) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "an inspector token is required"};
+      return SendJson(resp, HTTPResponse::HTTP_OK, ctx_.status_json());
+    }
+    if (what == "documents" && seg.size() == 4) {
+      RequireGet(get);
+      return Document(resp, seg[3]);
+    }
+    if (what == "documents" && seg.size() == 7 && seg[4] == "versions" && seg[6] == "content") {
+      RequireGet(get);
+      int64_t n = 0;
+      if (!ParseInt(seg[5], 1, INT64_C(1) << 40, &n)) throw NotFound();
+      return Content(req, resp, seg[3], n);
+    }
+    throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint"};
+  }
+
+  static void RequireGet(bool get) {
+    if (!get) throw ApiError{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET"};
+  }
+
+  std::string Param(const std::string& k) const {
+    auto it = params_.find(k);
+    return it == params_.end() ? "" : it->second;
+  }
+
+  bool Anonymous() const { return role_ == Role::kAnonymous; }
+
+  // What the caller may see of a document: nullopt = nothing (404). For
+  // anonymous callers: public documents, approved versions only.
+  struct Visible {
+    storage::DocumentRow doc;
+    std::vector<storage::VersionRow> versions;
+  };
+  std::optional<Visible> Load(storage::Catalog* catalog, const std::string& id) {
+    auto doc = catalog->GetDocument(id);
+    if (!doc.ok()) throw std::runtime_error(doc.status().ToString());
+    if (!doc->has_value()) return std::nullopt;
+    auto versions = catalog->Versions(id);
+    if (!versions.ok()) throw std::runtime_error(versions.status().ToString());
+    Visible v{std::move(**doc), std::move(*versions)};
+    if (Anonymous()) {
+      if (v.doc.classification != "public") return std::nullopt;
+      std::erase_if(v.versions, [](const storage::VersionRow& r) { return r.review != "approved"; });
+      if (v.versions.empty()) return std::nullopt;
+    }
+    return v;
+  }
+
+  void Search(HTTPServerResponse& resp) {
+    indexer::SearchQuery q;
+    q.q = Param("q");
+    q.share = Param("share");
+    q.office = Param("office");
+    q.type = Param("type");
+    q.anonymous = Anonymous();
+    int64_t v = 0;
+    if (!Param("limit").empty()) {
+      if (!ParseInt(Param("limit"), 0, 100, &v)) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "limit must be 0-100"};
+      q.limit = static_cast<int>(v);
+    }
+    if (!Param("offset").empty()) {
+      if (!ParseInt(Param("offset"), 0, 1'000'000, &v)) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "offset must be 0-1000000"};
+      q.offset = static_cast<int>(v);
+    }
+    std::string status = Param("status");
+    if (!status.empty()) {
+      if (status != "active" && status != "withdrawn" && status != "all")
+        throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "status must be active, withdrawn or all"};
+      q.status = status;
+    }
+    if (q.q.size() > 1000) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "query too long"};
+    auto result = ctx_.searcher->Search(q);
+    if (!result.ok()) throw std::runtime_error(result.status().ToString());
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+
+    JsonWriter w;
+    w.BeginObject().Field("total", result->total).Field("offset", q.offset).Field("limit", q.limit);
+    w.Key("results").BeginArray();
+    for (const indexer::SearchHit& h : result->hits) {
+      if (Anonymous()) {  // second line of defence: re-check on the catalog
+        auto vis = Load(catalog->get(), h.doc.id);
+        if (!vis || vis->versions.back().version != h.doc.version) continue;
+      }
+      const indexer::IndexDoc& d = h.doc;
+      w.BeginObject()
+          .Field("id", d.id)
+          .Field("share", d.share)
+          .Field("path", d.path)
+          .Field("office", d.office)
+          .Field("title", d.title)
+          .Field("type", d.type)
+          .Field("version", d.version)
+          .Field("sha256", d.sha256)
+          .Field("size", d.size)
+          .Field("modified", d.modified)
+          .Field("published", d.published)
+          .Field("status", d.status)
+          .Field("snippet", h.snippet)
+          .EndObject();
+    }
+    w.EndArray();
+    w.Key("facets").BeginObject();
+    for (const auto& [name, values] : result->facets) {
+      w.Key(name).BeginObject();
+      for (const auto& [value, count] : values) w.Field(value, count);
+      w.EndObject();
+    }
+    w.EndObject().EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+  }
+
+  void Document(HTTPServerResponse& resp, const std::string& id) {
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto vis = Load(catalog->get(), id);
+    if (!vis) throw NotFound();
+    std::string title;
+    if (auto indexed = ctx_.searcher->Get(id); indexed.ok()) title = indexed->title;
+    if (title.empty()) title = vis->doc.path.substr(vis->doc.path.rfind('/') + 1);
+    std::string office = vis->doc.share;
+    for (const ShareConfig& s : ctx_.config->shares)
+      if (s.name == vis->doc.share) office = s.office;
+    const storage::VersionRow& latest = vis->versions.back();
+    JsonWriter w;
+    w.BeginObject()
+        .Field("id", vis->doc.id)
+        .Field("share", vis->doc.share)
+        .Field("path", vis->doc.path)
+        .Field("office", office)
+        .Field("title", title)
+        .Field("type", indexer::TypeFromName(vis->doc.path))
+        .Field("status", vis->doc.status)
+        .Field("classification", vis->doc.classification)
+        .Field("review", latest.review)
+        .Field("created", vis->doc.created)
+        .Field("updated", vis->doc.updated);
+    w.Key("meta").Raw(latest.meta.empty() ? "{}" : latest.meta);
+    w.Key("versions").BeginArray();
+    for (const storage::VersionRow& v : vis->versions) {
+      w.BeginObject()
+          .Field("version", v.version)
+          .Field("sha256", v.sha256)
+          .Field("size", v.size)
+          .Field("modified", v.modified)
+          .Field("archived", v.archived)
+          .Field("log_index", v.log_index)
+          .Field("review", v.review)
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+  }
+
+  void Content(HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& id, int64_t n) {
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto vis = Load(catalog->get(), id);
+    if (!vis) throw NotFound();
+    const storage::VersionRow* version = nullptr;
+    for (const auto& v : vis->versions)
+      if (v.version == n) version = &v;
+    if (!version) throw NotFound();
+    const std::string etag = "\"" + version->sha256 + "\"";
+    const std::string type = indexer::TypeFromName(vis->doc.path);
+    resp.set("ETag", etag);
+    resp.set("Accept-Ranges", "bytes");
+    resp.set("Cache-Control", Anonymous() ? "public, max-age=86400, immutable" : "private, max-age=86400, immutable");
+    resp.set("X-Content-Type-Options", "nosniff");
+    resp.set("Content-Security-Policy", "sandbox");  // archived HTML must not run scripts here
+    resp.set("Content-Disposition", Disposition(vis->doc.path));
+    resp.setContentType(MediaType(type));
+    std::string inm = req.get("If-None-Match", "");
+    if (!inm.empty() && (inm == etag || inm == "*" || inm.find(etag) != std::string::npos)) {
+      resp.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
+      resp.setContentLength(0);
+      resp.send();
+      return;
+    }
+    const std::string path = ctx_.blobs->PathOf(version->sha256);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      log::Error("blob missing for document " + id + " v" + std::to_string(n) + ": " + path);
+      throw ApiError{HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "blob_missing", "archived content is unavailable"};
+    }
+    const int64_t size = version->size;
+    int64_t first = 0, last = size - 1;
+    std::string range = req.get("Range", "");
+    bool partial = false;
+    if (!range.empty() && range.rfind("bytes=", 0) == 0 && range.find(',') == std::string::npos) {
+      std::string spec = range.substr(6);
+      size_t dash = spec.find('-');
+      int64_t a = -1, b = -1;
+      bool ok = dash != std::string::npos;
+      if (ok && dash > 0) ok = ParseInt(spec.substr(0, dash), 0, INT64_MAX / 2, &a);
+      if (ok && dash + 1 < spec.size()) ok = ParseInt(spec.substr(dash + 1), 0, INT64_MAX / 2, &b);
+      if (ok && a < 0 && b > 0) {  // suffix: last b bytes
+        first = std::max<int64_t>(0, size - b);
+        partial = true;
+      } else if (ok && a >= 0) {
+        if (a >= size) {
+          resp.set("Content-Range", "bytes */" + std::to_string(size));
+          throw ApiError{HTTPResponse::HTTP_REQUESTED_RANGE_NOT_SATISFIABLE, "bad_range", "range not satisfiable"};
+        }
+        first = a;
+        if (b >= 0) last = std::min(b, size - 1);
+        partial = last >= first;
+        if (!partial) first = 0, last = size - 1;
+      }
+    }
+    if (partial) {
+      resp.setStatusAndReason(HTTPResponse::HTTP_PARTIAL_CONTENT);
+      resp.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                                    std::to_string(size));
+    }
+    const int64_t length = size == 0 ? 0 : last - first + 1;
+    resp.setContentLength64(static_cast<Poco::UInt64>(length));
+    std::ostream& out = resp.send();
+    if (req.getMethod() == "HEAD") return;
+    in.seekg(first);
+    std::string buf(64 * 1024, '\0');
+    int64_t left = length;
+    while (left > 0 && in) {
+      in.read(buf.data(), static_cast<std::streamsize>(std::min<int64_t>(left, static_cast<int64_t>(buf.size()))));
+      std::streamsize got = in.gcount();
+      if (got <= 0) break;
+      out.write(buf.data(), got);
+      left -= got;
+    }
+  }
+
+  const ServiceContext& ctx_;
+  std::map<std::string, std::string> params_;
+  Role role_ = Role::kAnonymous;
+};
+
+class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(const ServiceContext& ctx) : ctx_(ctx) {}
+  HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override { return new ApiHandler(ctx_); }
+
+ private:
+  const ServiceContext& ctx_;
+};
+
+}  // namespace
+
+HttpService::HttpService(ServiceContext ctx) : ctx_(std::move(ctx)) {}
+HttpService::~HttpService() { Stop(); }
+
+Status HttpService::Start() {
+  try {
+    Poco::Net::SocketAddress addr(ctx_.config->listen_host, ctx_.config->listen_port);
+    Poco::Net::ServerSocket socket(addr, 128);
+    port_ = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(ctx_.config->http_threads);
+    params->setMaxQueued(256);
+    params->setKeepAlive(true);
+    params->setTimeout(Poco::Timespan(30, 0));
+    params->setServerName("gongkai");
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(ctx_), socket, params);
+    server_->start();
+    return Status::OK();
+  } catch (const Poco::Exception& e) {
+    return Status::IOError("[daemon] listen: cannot listen on " + ctx_.config->listen_host + ":" +
+                           std::to_string(ctx_.config->listen_port) + ": " + e.displayText());
+  }
+}
+
+void HttpService::Stop() {
+  if (server_) {
+    server_->stopAll(true);
+    server_.reset();
+  }
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,77 @@
+// The inquiry service: the HTTP API of contract section 4 on Poco's server.
+//
+// Handlers never let an exception escape: every failure becomes a JSON error
+// body. Visibility is decided on the catalog for every document an anonymous
+// caller gets to see (the index filter is the first line, this the second).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gongkai/config.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
+#include "auth.h"
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace gongkai::daemon {
+
+// Lends catalog read handles to request threads (one Catalog per thread at a time).
+class CatalogPool {
+ public:
+  CatalogPool(std::string path, storage::Env* env) : path_(std::move(path)), env_(env) {}
+  class Lease {
+   public:
+    Lease(CatalogPool* pool, std::unique_ptr<storage::Catalog> c) : pool_(pool), c_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (c_) pool_->Return(std::move(c_));
+    }
+    storage::Catalog* operator->() { return c_.get(); }
+    storage::Catalog* get() { return c_.get(); }
+
+   private:
+    CatalogPool* pool_;
+    std::unique_ptr<storage::Catalog> c_;
+  };
+  Result<Lease> Borrow();
+
+ private:
+  void Return(std::unique_ptr<storage::Catalog> c);
+  std::string path_;
+  storage::Env* env_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<storage::Catalog>> free_;
+};
+
+struct ServiceContext {
+  const Config* config = nullptr;
+  TokenStore* tokens = nullptr;
+  indexer::Searcher* searcher = nullptr;
+  CatalogPool* catalogs = nullptr;
+  const storage::BlobStore* blobs = nullptr;
+  // The object served by /api/v1/status and `gongkai status --json`.
+  std::function<std::string()> status_json;
+};
+
+class HttpService {
+ public:
+  explicit HttpService(ServiceContext ctx);
+  ~HttpService();
+  // Binds config.listen and starts serving. The bound port is port().
+  Status Start();
+  void Stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  ServiceContext ctx_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace gongkai::daemon

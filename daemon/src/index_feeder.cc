@@ -1,0 +1,125 @@
+#include "index_feeder.h"
+
+#include <set>
+#include <vector>
+
+#include "gongkai/indexer/extract.h"
+#include "gongkai/log.h"
+#include "gongkai/storage/env.h"
+
+namespace gongkai::daemon {
+namespace {
+constexpr int64_t kRecordsPerRound = 512;
+constexpr int64_t kMaxExtractBytes = 256LL * 1024 * 1024;
+}  // namespace
+
+Result<indexer::IndexDoc> BuildIndexDoc(const Config& config, storage::Catalog* catalog,
+                                        const storage::BlobStore& blobs,
+                                        const storage::DocumentRow& doc) {
+  auto versions = catalog->Versions(doc.id);
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
+  const storage::VersionRow& v = versions->back();
+  indexer::IndexDoc d;
+  d.id = doc.id;
+  d.share = doc.share;
+  d.path = doc.path;
+  d.office = doc.share;
+  for (const ShareConfig& s : config.shares)
+    if (s.name == doc.share) d.office = s.office;
+  d.version = v.version;
+  d.sha256 = v.sha256;
+  d.size = v.size;
+  d.modified = v.modified;
+  d.status = doc.status;
+  d.classification = doc.classification;
+  d.anonymous_visible = doc.classification == "public" && v.review == "approved";
+  d.type = indexer::TypeFromName(doc.path);
+  std::string base = doc.path.substr(doc.path.rfind('/') + 1);
+  if (v.size <= kMaxExtractBytes) {
+    auto bytes = storage::ReadFile(blobs.PathOf(v.sha256));
+    if (!bytes.ok()) return bytes.status();
+    indexer::Extracted e = indexer::Extract(*bytes, doc.path);
+    d.title = e.title;
+    d.text = std::move(e.text);
+    if (!e.has_text) log::Info("no text indexed for " + doc.share + ":" + doc.path + ": " + e.note);
+  } else {
+    log::Info("no text indexed for " + doc.share + ":" + doc.path + ": larger than 256 MiB");
+  }
+  if (d.title.empty()) d.title = base;
+  return d;
+}
+
+IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
+                         const storage::BlobStore* blobs, indexer::IndexWriter* writer,
+                         std::function<void()> on_commit)
+    : config_(config),
+      catalog_(catalog),
+      blobs_(blobs),
+      writer_(writer),
+      on_commit_(std::move(on_commit)) {
+  applied_seq_ = writer_->watermark();
+}
+
+Status IndexFeeder::IndexDocument(const std::string& doc_id) {
+  auto doc = catalog_->GetDocument(doc_id);
+  if (!doc.ok()) return doc.status();
+  if (!doc->has_value()) return writer_->Remove(doc_id);
+  auto d = BuildIndexDoc(config_, catalog_, *blobs_, **doc);
+  if (!d.ok()) return d.status();
+  return writer_->Replace(*d);
+}
+
+Result<size_t> IndexFeeder::CatchUp() {
+  size_t indexed = 0;
+  for (;;) {
+    auto records = catalog_->Records(writer_->watermark() + 1, kRecordsPerRound);
+    if (!records.ok()) return records.status();
+    if (records->empty()) return indexed;
+    std::vector<std::string> docs;
+    std::set<std::string> seen;
+    for (const auto& r : *records)
+      if (seen.insert(r.doc).second) docs.push_back(r.doc);
+    for (const std::string& id : docs) {
+      if (Status s = IndexDocument(id); !s.ok()) {
+        // The archived version is safe; only its searchability is affected.
+        log::Error("cannot index document " + id + ": " + s.ToString());
+      }
+      ++indexed;
+    }
+    const int64_t mark = records->back().seq;
+    if (Status s = writer_->Commit(mark); !s.ok()) return s;
+    applied_seq_ = mark;
+    NoteCommitted(mark);
+    on_commit_();
+  }
+}
+
+void IndexFeeder::Run() {
+  for (;;) {
+    auto n = CatchUp();
+    if (!n.ok()) log::Error("indexing stalled, retrying: " + n.status().ToString());
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait_for(lock, std::chrono::seconds(n.ok() ? 2 : 5), [&] { return woken_ || stopped_; });
+    if (stopped_) return;
+    woken_ = false;
+  }
+}
+
+void IndexFeeder::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void IndexFeeder::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  cv_.notify_one();
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,62 @@
+// Keeps the Xapian index in step with the catalog (invariant 3).
+//
+// Replays catalog records with seq above the index's watermark: for every
+// document they touch it indexes the document's current state (current
+// version's text, status, visibility), then commits with the new watermark.
+// Because it always indexes the *current* state, replaying a record twice is
+// harmless, and a crash anywhere is repaired by replay on the next start.
+// Runs on one thread; Wake() and backlog() are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "gongkai/config.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
+
+namespace gongkai::daemon {
+
+class IndexFeeder {
+ public:
+  // `on_commit` runs after each index commit (to reopen searchers).
+  IndexFeeder(const Config& config, storage::Catalog* catalog, const storage::BlobStore* blobs,
+              indexer::IndexWriter* writer, std::function<void()> on_commit);
+
+  // Applies every pending record; returns the number of documents indexed.
+  Result<size_t> CatchUp();
+  // Loops CatchUp() until Stop(), waiting for Wake() between rounds.
+  void Run();
+  void Wake();
+  void Stop();
+  // Records committed to the catalog but not yet in the index.
+  int64_t backlog() const { return std::max<int64_t>(0, latest_seq_.load() - applied_seq_.load()); }
+  void NoteCommitted(int64_t seq) { latest_seq_ = std::max(latest_seq_.load(), seq); }
+
+ private:
+  Status IndexDocument(const std::string& doc_id);
+
+  const Config& config_;
+  storage::Catalog* catalog_;
+  const storage::BlobStore* blobs_;
+  indexer::IndexWriter* writer_;
+  std::function<void()> on_commit_;
+  std::atomic<int64_t> latest_seq_{-1};
+  std::atomic<int64_t> applied_seq_{-1};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  bool stopped_ = false;
+};
+
+// Builds the IndexDoc for one document's current state from the catalog and
+// its blob (shared by the feeder and `gongkai reindex`).
+Result<indexer::IndexDoc> BuildIndexDoc(const Config& config, storage::Catalog* catalog,
+                                        const storage::BlobStore& blobs,
+                                        const storage::DocumentRow& doc);
+
+}  // namespace gongkai::daemon

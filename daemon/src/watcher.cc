@@ -1,0 +1,210 @@
+#include "watcher.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "gongkai/daemon/layout.h"
+#include "gongkai/log.h"
+
+namespace gongkai::daemon {
+namespace {
+
+constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+                           IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
+                           IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+
+std::string Join(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+}  // namespace
+
+void WalkShare(const ShareConfig& share, const std::string& rel_dir,
+               const std::function<void(const std::string&, const struct stat&)>& visit,
+               const std::function<void(const std::string&)>& on_dir) {
+  std::vector<std::string> stack{rel_dir};
+  while (!stack.empty()) {
+    std::string rel = std::move(stack.back());
+    stack.pop_back();
+    const std::string abs = rel.empty() ? share.path : share.path + "/" + rel;
+    DIR* d = ::opendir(abs.c_str());
+    if (!d) {
+      if (errno != ENOENT) log::Warning("cannot read folder " + abs + ": " + std::strerror(errno));
+      continue;
+    }
+    if (on_dir) on_dir(rel);
+    int dfd = ::dirfd(d);
+    while (struct dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st{};
+      if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      const std::string child = Join(rel, name);
+      if (S_ISDIR(st.st_mode)) {
+        if (name[0] != '.') stack.push_back(child);
+      } else if (S_ISREG(st.st_mode) && !IsIgnoredName(name)) {
+        visit(child, st);
+      }
+    }
+    ::closedir(d);
+  }
+}
+
+InotifyWatcher::InotifyWatcher(std::vector<ShareConfig> shares, Callback callback)
+    : shares_(std::move(shares)), callback_(std::move(callback)) {}
+
+InotifyWatcher::~InotifyWatcher() { Stop(); }
+
+std::string InotifyWatcher::Abs(size_t share, const std::string& rel) const {
+  return rel.empty() ? shares_[share].path : shares_[share].path + "/" + rel;
+}
+
+Status InotifyWatcher::Start() {
+  fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd_ < 0) return Status::FromErrno(errno, "inotify_init1");
+  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Status::FromErrno(errno, "pipe2");
+  for (size_t i = 0; i < shares_.size(); ++i) WatchTree(i, "");
+  thread_ = std::thread([this] { Run(); });
+  return Status::OK();
+}
+
+void InotifyWatcher::Stop() {
+  if (thread_.joinable()) {
+    (void)!::write(wake_[1], "x", 1);
+    thread_.join();
+  }
+  for (int* fd : {&fd_, &wake_[0], &wake_[1]}) {
+    if (*fd >= 0) ::close(*fd);
+    *fd = -1;
+  }
+}
+
+size_t InotifyWatcher::watch_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return dirs_.size();
+}
+
+void InotifyWatcher::AddWatch(size_t share, const std::string& rel_dir) {
+  const std::string abs = Abs(share, rel_dir);
+  int wd = ::inotify_add_watch(fd_, abs.c_str(), kMask);
+  if (wd < 0) {
+    if (errno == ENOSPC) {
+      if (!warned_limit_)
+        log::Error("inotify watch limit reached at " + abs +
+                   " (raise fs.inotify.max_user_watches); changes there are found by rescans");
+      warned_limit_ = true;
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      log::Warning("cannot watch " + abs + ": " + std::strerror(errno));
+    }
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  dirs_[wd] = {share, rel_dir};
+}
+
+void InotifyWatcher::WatchTree(size_t share, const std::string& rel_dir) {
+  // Only folders here; files are the caller's (scan) business.
+  std::vector<std::string> stack{rel_dir};
+  while (!stack.empty()) {
+    std::string rel = std::move(stack.back());
+    stack.pop_back();
+    AddWatch(share, rel);
+    const std::string abs = Abs(share, rel);
+    DIR* d = ::opendir(abs.c_str());
+    if (!d) continue;
+    int dfd = ::dirfd(d);
+    while (struct dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      struct stat st{};
+      if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        stack.push_back(Join(rel, e->d_name));
+    }
+    ::closedir(d);
+  }
+}
+
+void InotifyWatcher::Run() {
+  alignas(struct inotify_event) char buf[64 * 1024];
+  struct pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+  for (;;) {
+    int rc = ::poll(fds, 2, -1);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      log::Error(std::string("inotify poll: ") + std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents) return;
+    for (;;) {
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      for (char* p = buf; p < buf + n;) {
+        auto* ev = reinterpret_cast<struct inotify_event*>(p);
+        try {
+          Handle(ev);
+        } catch (const std::exception& e) {
+          log::Error(std::string("watcher: ") + e.what());
+        }
+        p += sizeof(struct inotify_event) + ev->len;
+      }
+    }
+  }
+}
+
+void InotifyWatcher::Handle(const struct inotify_event* ev) {
+  if (ev->mask & IN_Q_OVERFLOW) {
+    log::Warning("inotify queue overflowed; rescanning every share");
+    for (size_t i = 0; i < shares_.size(); ++i) callback_(i, "", WatchEvent::kRescan);
+    return;
+  }
+  std::pair<size_t, std::string> dir;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = dirs_.find(ev->wd);
+    if (it == dirs_.end()) return;
+    dir = it->second;
+    if (ev->mask & IN_IGNORED) {
+      dirs_.erase(it);
+      return;
+    }
+  }
+  const auto& [share, rel_dir] = dir;
+  if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+    if (rel_dir.empty()) {
+      log::Error("share folder " + shares_[share].path + " was removed or moved");
+      callback_(share, "", WatchEvent::kRescan);
+    }
+    return;
+  }
+  if (ev->len == 0) return;
+  const std::string name = ev->name;
+  const std::string rel = Join(rel_dir, name);
+  if (ev->mask & IN_ISDIR) {
+    if (name[0] == '.') return;
+    if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+      // Watch the new tree first, then report what is already in it.
+      WatchTree(share, rel);
+      WalkShare(shares_[share], rel, [&](const std::string& f, const struct stat&) {
+        callback_(share, f, WatchEvent::kClosed);
+      });
+      if (ev->mask & IN_MOVED_TO) callback_(share, "", WatchEvent::kRescan);
+    } else if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
+      // Everything below is gone from here; a rescan finds and withdraws it.
+      callback_(share, "", WatchEvent::kRescan);
+    }
+    return;
+  }
+  if (IsIgnoredName(name)) return;
+  if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) callback_(share, rel, WatchEvent::kClosed);
+  else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) callback_(share, rel, WatchEvent::kGone);
+  else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) callback_(share, rel, WatchEvent::kActivity);
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,65 @@
+// Recursive inotify watcher over the shares.
+//
+// Reports, per (share, relative path): kClosed (IN_CLOSE_WRITE or a rename
+// into place: the file may be complete), kActivity (IN_MODIFY and friends:
+// still being written), kGone (deleted or moved away) and kRescan (the
+// kernel queue overflowed or a folder moved: the caller must rescan the
+// share, as events were lost). New folders are watched as they appear and
+// reported file by file, since files can land in them before the watch does.
+// Symlinks are never followed. The callback runs on the watcher's thread.
+#pragma once
+
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gongkai/config.h"
+#include "gongkai/status.h"
+
+namespace gongkai::daemon {
+
+enum class WatchEvent { kClosed, kActivity, kGone, kRescan };
+
+class InotifyWatcher {
+ public:
+  using Callback = std::function<void(size_t share, const std::string& rel, WatchEvent ev)>;
+
+  InotifyWatcher(std::vector<ShareConfig> shares, Callback callback);
+  ~InotifyWatcher();
+
+  // Adds watches on every share (recursively) and starts the reader thread.
+  Status Start();
+  void Stop();
+  // (Re)adds watches below `rel_dir` of `share` ("" = the share root); called by rescans.
+  void WatchTree(size_t share, const std::string& rel_dir);
+  size_t watch_count() const;
+
+ private:
+  void Run();
+  void AddWatch(size_t share, const std::string& rel_dir);
+  void Handle(const struct inotify_event* ev);
+  std::string Abs(size_t share, const std::string& rel) const;
+
+  std::vector<ShareConfig> shares_;
+  Callback callback_;
+  int fd_ = -1;
+  int wake_[2] = {-1, -1};
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::map<int, std::pair<size_t, std::string>> dirs_;  // wd -> (share, rel dir)
+  bool warned_limit_ = false;
+};
+
+// Walks one share (not following symlinks, skipping hidden folders) and calls
+// `visit` for every regular, non-ignored file with its relative path and lstat.
+void WalkShare(const ShareConfig& share, const std::string& rel_dir,
+               const std::function<void(const std::string& rel, const struct stat& st)>& visit,
+               const std::function<void(const std::string& rel_dir)>& on_dir = nullptr);
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,41 @@
+// Text extraction: archived bytes in, UTF-8 text and a title out.
+//
+// Extract() never throws and never fails on bad input: an unreadable or
+// unsupported file yields has_text = false and a note saying why, so it is
+// archived and listed, just not full-text searchable. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace gongkai::indexer {
+
+struct Extracted {
+  std::string type;   // short type from the name: txt, html, pdf, docx, ... ("file" if none)
+  std::string title;  // from <title>, the first heading or the first line; may be empty
+  std::string text;   // UTF-8, whitespace-normalised
+  std::string encoding;  // the source encoding that was detected, where that applies
+  bool has_text = false;
+  std::string note;  // why there is no text, or what was repaired
+};
+
+Extracted Extract(std::string_view bytes, const std::string& filename);
+
+// The lowercase extension without the dot (htm -> html), or "file".
+std::string TypeFromName(const std::string& filename);
+
+// Converts bytes in an unknown encoding to UTF-8: BOMs (UTF-8, UTF-16LE/BE),
+// valid UTF-8 as is, else the charset uchardet detects (GB18030 for GBK/GB2312,
+// Big5, ...) through iconv. Undecodable bytes become U+FFFD; never truncates.
+// `*encoding` receives the charset used.
+std::string ToUtf8(std::string_view bytes, std::string* encoding);
+// Converts from a named charset (iconv name); bad bytes become U+FFFD.
+std::string ConvertToUtf8(std::string_view bytes, const std::string& charset);
+bool IsValidUtf8(std::string_view s);
+
+// Collapses whitespace runs to one space (or one newline if the run had one),
+// and removes whitespace between two CJK characters entirely: layout breaks
+// inside a Chinese sentence must not split its words.
+std::string NormalizeWhitespace(std::string_view utf8);
+
+}  // namespace gongkai::indexer

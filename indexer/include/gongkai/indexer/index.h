@@ -1,0 +1,101 @@
+// The Xapian full-text index of each document's current version.
+//
+// The index is derived data (invariant 3): it is rebuilt from the catalog and
+// blobs by replaying records, and it stores the last catalog seq it applied
+// (the watermark) in the same commit as the documents, so after a crash the
+// feeder resumes exactly where the durable index ends.
+//
+// Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
+// folding; boolean filter terms: Q<id>, XS<share>, XO<office>, XT<type>,
+// XST<status>, XANON (visible to anonymous users).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+
+namespace Xapian {
+class WritableDatabase;
+class Database;
+}  // namespace Xapian
+
+namespace gongkai::indexer {
+
+struct IndexDoc {
+  std::string id, share, path, office, title, type, sha256, modified, published, status;
+  std::string classification;
+  int64_t version = 0;
+  int64_t size = 0;
+  bool anonymous_visible = false;  // public and the indexed version is approved
+  std::string text;                // extracted UTF-8 text
+};
+
+// The single index writer. Not thread-safe: one thread owns it.
+class IndexWriter {
+ public:
+  static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir);
+  ~IndexWriter();
+
+  Status Replace(const IndexDoc& doc);
+  Status Remove(const std::string& id);
+  // Makes everything since the last commit durable, with `watermark`.
+  Status Commit(int64_t watermark);
+  int64_t watermark() const { return watermark_; }
+  // Removes every document and resets the watermark to -1 (uncommitted).
+  Status Clear();
+  uint64_t doc_count() const;
+
+ private:
+  IndexWriter() = default;
+  std::unique_ptr<Xapian::WritableDatabase> db_;
+  int64_t watermark_ = -1;
+};
+
+struct SearchQuery {
+  std::string q;
+  std::string share, office, type;
+  std::string status = "active";  // active | withdrawn | all
+  int offset = 0;
+  int limit = 20;
+  bool anonymous = true;
+};
+
+struct SearchHit {
+  IndexDoc doc;  // text left empty
+  std::string snippet;
+};
+
+struct SearchResult {
+  int64_t total = 0;
+  std::vector<SearchHit> hits;
+  std::map<std::string, std::map<std::string, int64_t>> facets;  // share/type/office -> value -> count
+};
+
+// Thread-safe searcher: keeps a pool of read handles and reopens them when
+// Invalidate() says the writer committed.
+class Searcher {
+ public:
+  explicit Searcher(std::string dir);
+  ~Searcher();
+  Result<SearchResult> Search(const SearchQuery& query);
+  // Reads the stored fields of one document, if indexed.
+  Result<IndexDoc> Get(const std::string& id);
+  void Invalidate() { generation_.fetch_add(1); }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> Acquire();
+  void Release(std::unique_ptr<Handle> h);
+  std::string dir_;
+  std::atomic<uint64_t> generation_{0};
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Handle>> pool_;
+};
+
+}  // namespace gongkai::indexer

@@ -1,0 +1,191 @@
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <set>
+
+#include "gongkai/indexer/extract.h"
+
+namespace gongkai::indexer {
+namespace {
+
+constexpr size_t kTitleMax = 200;
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string TrimTitle(std::string t) {
+  t = NormalizeWhitespace(t);
+  std::replace(t.begin(), t.end(), '\n', ' ');
+  while (!t.empty() && (t.back() == ' ')) t.pop_back();
+  while (!t.empty() && (t.front() == ' ')) t.erase(0, 1);
+  if (t.size() > kTitleMax) {
+    size_t cut = kTitleMax;
+    while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+    t.resize(cut);
+  }
+  return t;
+}
+
+bool LooksBinary(std::string_view bytes) {
+  // UTF-16 text has NULs, but it starts with a BOM that ToUtf8 understands.
+  if (bytes.substr(0, 2) == "\xFF\xFE" || bytes.substr(0, 2) == "\xFE\xFF") return false;
+  return std::memchr(bytes.data(), 0, std::min<size_t>(bytes.size(), 8192)) != nullptr;
+}
+
+// ---------------------------------------------------------------- plain text
+Extracted PlainText(std::string_view bytes, Extracted e) {
+  std::string utf8 = ToUtf8(bytes, &e.encoding);
+  e.text = NormalizeWhitespace(utf8);
+  e.has_text = !e.text.empty();
+  size_t nl = e.text.find('\n');
+  std::string first = e.text.substr(0, nl);
+  size_t hashes = first.find_first_not_of('#');  // markdown "# Title"
+  if (hashes != std::string::npos && hashes > 0 && first[hashes] == ' ') first.erase(0, hashes + 1);
+  e.title = TrimTitle(first);
+  if (!e.has_text) e.note = "empty text";
+  return e;
+}
+
+// ---------------------------------------------------------------- HTML
+const std::set<std::string>& BlockElements() {
+  static const std::set<std::string> k = {
+      "p",     "div", "br",      "li",      "ul",    "ol",      "tr",     "table",  "h1",
+      "h2",    "h3",  "h4",      "h5",      "h6",    "section", "article", "header", "footer",
+      "blockquote", "pre", "hr", "dd",      "dt",    "dl",      "td",     "th",     "title",
+      "form",  "nav", "aside",   "address", "figure", "caption", "main"};
+  return k;
+}
+
+struct HtmlWalker {
+  std::string text;
+  std::string title;
+  std::string first_heading;
+
+  static std::string NodeText(xmlNode* n) {
+    xmlChar* c = xmlNodeGetContent(n);
+    std::string s = c ? reinterpret_cast<const char*>(c) : "";
+    xmlFree(c);
+    return s;
+  }
+
+  void Walk(xmlNode* node) {
+    for (xmlNode* n = node; n; n = n->next) {
+      if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+        const char* c = reinterpret_cast<const char*>(n->content);
+        if (!c) continue;
+        for (const char* p = c; *p; ++p) text += (*p == '\n' || *p == '\r') ? ' ' : *p;
+        continue;
+      }
+      if (n->type != XML_ELEMENT_NODE) continue;
+      std::string name = Lower(reinterpret_cast<const char*>(n->name));
+      if (name == "script" || name == "style" || name == "noscript" || name == "template" ||
+          name == "object" || name == "svg" || name == "iframe")
+        continue;
+      if (name == "title") {
+        if (title.empty()) title = NodeText(n);
+        continue;  // the title is indexed as the title, not body text
+      }
+      if (name == "head") {
+        Walk(n->children);
+        continue;
+      }
+      if (first_heading.empty() && name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '3')
+        first_heading = NodeText(n);
+      bool block = BlockElements().count(name) > 0;
+      if (block) text += '\n';
+      Walk(n->children);
+      if (block) text += '\n';
+      else if (name == "td" || name == "th") text += ' ';
+    }
+  }
+};
+
+// The charset a page declares in <meta charset> or http-equiv, or "".
+std::string DeclaredCharset(std::string_view bytes) {
+  std::string head = Lower(std::string(bytes.substr(0, 4096)));
+  size_t pos = head.find("charset=");
+  if (pos == std::string::npos) return {};
+  pos += 8;
+  while (pos < head.size() && (head[pos] == '"' || head[pos] == '\'' || head[pos] == ' ')) ++pos;
+  size_t end = pos;
+  while (end < head.size() && (std::isalnum(static_cast<unsigned char>(head[end])) || head[end] == '-' ||
+                               head[end] == '_'))
+    ++end;
+  return head.substr(pos, end - pos);
+}
+
+Extracted Html(std::string_view bytes, Extracted e) {
+  // Decide the encoding ourselves (libxml2 would guess Latin-1 for an
+  // undeclared GBK page): the declared charset if any, else detection.
+  std::string utf8;
+  std::string declared = DeclaredCharset(bytes);
+  if (bytes.substr(0, 3) == "\xEF\xBB\xBF" || bytes.substr(0, 2) == "\xFF\xFE" ||
+      bytes.substr(0, 2) == "\xFE\xFF" || declared.empty() || declared == "utf-8" || declared == "utf8") {
+    utf8 = ToUtf8(bytes, &e.encoding);
+  } else {
+    std::string charset = declared == "gb2312" || declared == "gbk" ? "gb18030" : declared;
+    utf8 = ConvertToUtf8(bytes, charset);
+    e.encoding = charset;
+    if (utf8.empty()) utf8 = ToUtf8(bytes, &e.encoding);  // unknown name: detect instead
+  }
+  htmlDocPtr doc = htmlReadMemory(utf8.data(), static_cast<int>(utf8.size()), nullptr, "UTF-8",
+                                  HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                      HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+  if (!doc) {
+    e.note = "HTML could not be parsed";
+    return e;
+  }
+  HtmlWalker w;
+  w.Walk(xmlDocGetRootElement(doc));
+  xmlFreeDoc(doc);
+  e.text = NormalizeWhitespace(w.text);
+  e.title = TrimTitle(!w.title.empty() ? w.title : w.first_heading);
+  e.has_text = !e.text.empty();
+  if (!e.has_text) e.note = "no text in HTML body";
+  return e;
+}
+
+bool IsTextType(const std::string& type) {
+  static const std::set<std::string> k = {"txt", "text", "md", "markdown", "csv", "tsv", "json",
+                                          "jsonl", "xml", "log", "ini", "conf", "srt", "file"};
+  return k.count(type) > 0;
+}
+
+}  // namespace
+
+std::string TypeFromName(const std::string& filename) {
+  size_t slash = filename.rfind('/');
+  std::string base = slash == std::string::npos ? filename : filename.substr(slash + 1);
+  size_t dot = base.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == base.size()) return "file";
+  std::string ext = Lower(base.substr(dot + 1));
+  if (ext == "htm" || ext == "xhtml" || ext == "shtml") return "html";
+  if (ext.size() > 10) return "file";
+  return ext;
+}
+
+Extracted Extract(std::string_view bytes, const std::string& filename) {
+  Extracted e;
+  e.type = TypeFromName(filename);
+  if (bytes.empty()) {
+    e.note = "empty file";
+    return e;
+  }
+  if (e.type == "html") return Html(bytes, std::move(e));
+  if (IsTextType(e.type)) {
+    if (LooksBinary(bytes)) {
+      e.note = "binary content";
+      return e;
+    }
+    return PlainText(bytes, std::move(e));
+  }
+  e.note = "no extractor for ." + e.type + " files yet";
+  return e;
+}
+
+}  // namespace gongkai::indexer

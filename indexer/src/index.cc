@@ -1,0 +1,291 @@
+// Xapian exceptions are caught here and become Status values.
+#include "gongkai/indexer/index.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <xapian.h>
+
+#include <sstream>
+
+#include "gongkai/indexer/chinese.h"
+
+namespace gongkai::indexer {
+namespace {
+
+enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4 };
+constexpr size_t kSnippetTextMax = 64 * 1024;
+constexpr size_t kIndexTextMax = 16 * 1024 * 1024;
+const char* const kWatermarkKey = "gongkai.watermark";
+
+std::string Utf8Prefix(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut);
+}
+
+std::string EncodeData(const IndexDoc& d) {
+  Poco::JSON::Object o;
+  o.set("id", d.id);
+  o.set("share", d.share);
+  o.set("path", d.path);
+  o.set("office", d.office);
+  o.set("title", d.title);
+  o.set("type", d.type);
+  o.set("version", d.version);
+  o.set("sha256", d.sha256);
+  o.set("size", d.size);
+  o.set("modified", d.modified);
+  o.set("published", d.published);
+  o.set("status", d.status);
+  o.set("classification", d.classification);
+  o.set("anonymous_visible", d.anonymous_visible);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+IndexDoc DecodeData(const std::string& data) {
+  IndexDoc d;
+  Poco::JSON::Parser parser;
+  auto o = parser.parse(data).extract<Poco::JSON::Object::Ptr>();
+  d.id = o->optValue<std::string>("id", "");
+  d.share = o->optValue<std::string>("share", "");
+  d.path = o->optValue<std::string>("path", "");
+  d.office = o->optValue<std::string>("office", "");
+  d.title = o->optValue<std::string>("title", "");
+  d.type = o->optValue<std::string>("type", "");
+  d.version = o->optValue<Poco::Int64>("version", 0);
+  d.sha256 = o->optValue<std::string>("sha256", "");
+  d.size = o->optValue<Poco::Int64>("size", 0);
+  d.modified = o->optValue<std::string>("modified", "");
+  d.published = o->optValue<std::string>("published", "");
+  d.status = o->optValue<std::string>("status", "");
+  d.classification = o->optValue<std::string>("classification", "");
+  d.anonymous_visible = o->optValue<bool>("anonymous_visible", false);
+  return d;
+}
+
+template <typename F>
+auto Guard(const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Xapian::Error& e) {
+    return Status::IOError(std::string("index ") + what + ": " + e.get_description());
+  } catch (const Poco::Exception& e) {
+    return Status::Corruption(std::string("index ") + what + ": " + e.displayText());
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("index ") + what + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ writer
+
+IndexWriter::~IndexWriter() {
+  if (db_) {
+    try {
+      db_->close();  // uncommitted changes are dropped; the watermark replays them
+    } catch (const Xapian::Error&) {
+    }
+  }
+}
+
+Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir) {
+  return Guard("open", [&]() -> Result<std::unique_ptr<IndexWriter>> {
+    std::unique_ptr<IndexWriter> w(new IndexWriter);
+    w->db_ = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
+    std::string mark = w->db_->get_metadata(kWatermarkKey);
+    w->watermark_ = mark.empty() ? -1 : std::stoll(mark);
+    return w;
+  });
+}
+
+Status IndexWriter::Replace(const IndexDoc& d) {
+  return Guard("replace", [&]() -> Status {
+    Xapian::Document doc;
+    Xapian::TermGenerator tg;
+    tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+    tg.set_document(doc);
+    const std::string title = FoldScript(d.title);
+    tg.index_text(title, 5);
+    tg.index_text(title, 1, "S");
+    tg.increase_termpos();
+    tg.index_text(FoldScript(d.path), 1);
+    tg.increase_termpos();
+    tg.index_text(FoldScript(Utf8Prefix(d.text, kIndexTextMax)));
+    const std::string id_term = "Q" + d.id;
+    doc.add_boolean_term(id_term);
+    doc.add_boolean_term("XS" + d.share);
+    doc.add_boolean_term("XO" + d.office);
+    doc.add_boolean_term("XT" + d.type);
+    doc.add_boolean_term("XST" + d.status);
+    if (d.anonymous_visible) doc.add_boolean_term("XANON");
+    doc.add_value(kModified, d.modified);
+    doc.add_value(kSnippetText, Utf8Prefix(d.text, kSnippetTextMax));
+    doc.add_value(kShare, d.share);
+    doc.add_value(kType, d.type);
+    doc.add_value(kOffice, d.office);
+    doc.set_data(EncodeData(d));
+    db_->replace_document(id_term, doc);
+    return Status::OK();
+  });
+}
+
+Status IndexWriter::Remove(const std::string& id) {
+  return Guard("remove", [&]() -> Status {
+    db_->delete_document("Q" + id);
+    return Status::OK();
+  });
+}
+
+Status IndexWriter::Commit(int64_t watermark) {
+  return Guard("commit", [&]() -> Status {
+    db_->set_metadata(kWatermarkKey, std::to_string(watermark));
+    db_->commit();
+    watermark_ = watermark;
+    return Status::OK();
+  });
+}
+
+Status IndexWriter::Clear() {
+  return Guard("clear", [&]() -> Status {
+    // Every document carries exactly one XST<status> term.
+    for (const char* st : {"XSTactive", "XSTwithdrawn"}) db_->delete_document(st);
+    db_->set_metadata(kWatermarkKey, "");
+    watermark_ = -1;
+    return Status::OK();
+  });
+}
+
+uint64_t IndexWriter::doc_count() const { return db_->get_doccount(); }
+
+// ------------------------------------------------------------------ searcher
+
+struct Searcher::Handle {
+  Xapian::Database db;
+  uint64_t generation = 0;
+  bool opened = false;
+};
+
+Searcher::Searcher(std::string dir) : dir_(std::move(dir)) {}
+Searcher::~Searcher() = default;
+
+std::unique_ptr<Searcher::Handle> Searcher::Acquire() {
+  std::unique_ptr<Handle> h;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!pool_.empty()) {
+      h = std::move(pool_.back());
+      pool_.pop_back();
+    }
+  }
+  if (!h) h = std::make_unique<Handle>();
+  const uint64_t gen = generation_.load();
+  if (!h->opened) {
+    h->db = Xapian::Database(dir_);
+    h->opened = true;
+    h->generation = gen;
+  } else if (h->generation != gen) {
+    h->db.reopen();
+    h->generation = gen;
+  }
+  return h;
+}
+
+void Searcher::Release(std::unique_ptr<Handle> h) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (pool_.size() < 64) pool_.push_back(std::move(h));
+}
+
+Result<IndexDoc> Searcher::Get(const std::string& id) {
+  return Guard("get", [&]() -> Result<IndexDoc> {
+    auto h = Acquire();
+    Xapian::PostingIterator p = h->db.postlist_begin("Q" + id);
+    if (p == h->db.postlist_end("Q" + id)) {
+      Release(std::move(h));
+      return Status::NotFound("document " + id + " not in the index");
+    }
+    IndexDoc d = DecodeData(h->db.get_document(*p).get_data());
+    Release(std::move(h));
+    return d;
+  });
+}
+
+Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
+  return Guard("search", [&]() -> Result<SearchResult> {
+    std::unique_ptr<Handle> h;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        h = Acquire();
+        break;
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt > 3) throw;
+      }
+    }
+    Xapian::Database& db = h->db;
+    Xapian::Query query = Xapian::Query::MatchAll;
+    const bool empty = sq.q.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (!empty) {
+      Xapian::QueryParser qp;
+      qp.set_database(db);
+      qp.set_default_op(Xapian::Query::OP_AND);
+      qp.add_prefix("title", "S");
+      const std::string folded = FoldScript(sq.q);
+      const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
+                             Xapian::QueryParser::FLAG_PURE_NOT;
+      try {
+        query = qp.parse_query(folded, flags);
+      } catch (const Xapian::QueryParserError&) {
+        // Unbalanced quotes and the like: treat the input as plain words.
+        query = qp.parse_query(folded, Xapian::QueryParser::FLAG_CJK_NGRAM);
+      }
+    }
+    std::vector<Xapian::Query> filters;
+    if (sq.anonymous) filters.emplace_back("XANON");
+    if (sq.status != "all") filters.emplace_back("XST" + sq.status);
+    if (!sq.share.empty()) filters.emplace_back("XS" + sq.share);
+    if (!sq.office.empty()) filters.emplace_back("XO" + sq.office);
+    if (!sq.type.empty()) filters.emplace_back("XT" + sq.type);
+    if (!filters.empty())
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    if (empty) enquire.set_sort_by_value_then_relevance(kModified, true);
+    Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice);
+    enquire.add_matchspy(&share_spy);
+    enquire.add_matchspy(&type_spy);
+    enquire.add_matchspy(&office_spy);
+    // Check every match so totals and facets are exact.
+    Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
+                                         static_cast<Xapian::doccount>(sq.limit), db.get_doccount());
+    SearchResult out;
+    out.total = mset.get_matches_estimated();
+    for (auto* spy : {&share_spy, &type_spy, &office_spy}) {
+      const char* name = spy == &share_spy ? "share" : spy == &type_spy ? "type" : "office";
+      auto& facet = out.facets[name];
+      for (auto it = spy->values_begin(); it != spy->values_end(); ++it) facet[*it] = it.get_termfreq();
+    }
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      Xapian::Document doc = it.get_document();
+      SearchHit hit;
+      hit.doc = DecodeData(doc.get_data());
+      const std::string text = doc.get_value(kSnippetText);
+      if (empty) {
+        hit.snippet = Utf8Prefix(text, 300);
+      } else {
+        hit.snippet = mset.snippet(text, 200, Xapian::Stem(),
+                                   Xapian::MSet::SNIPPET_CJK_NGRAM | Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                   "<b>", "</b>", "…");
+      }
+      out.hits.push_back(std::move(hit));
+    }
+    Release(std::move(h));
+    return out;
+  });
+}
+
+}  // namespace gongkai::indexer

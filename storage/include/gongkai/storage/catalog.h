@@ -1,0 +1,127 @@
+// The catalog: documents, versions and signed records.
+//
+// The catalog is the archive's source of truth (the Xapian index is derived
+// from it). Catalog is an interface so a PostgreSQL backend can follow the
+// SQLite one; callers never see SQL.
+//
+// Guarantees of Apply(): all changes of one call commit in one transaction
+// (SQLite WAL, synchronous=FULL), each with exactly one signed record whose
+// seq is the next log index, or none of them do. Record seqs have no gaps.
+//
+// Thread-safety: a Catalog object belongs to one thread at a time. Open one
+// per thread; SQLite WAL lets many readers run beside the single writer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+#include "gongkai/storage/crypto.h"
+#include "gongkai/storage/env.h"
+
+namespace gongkai::storage {
+
+struct FileState {  // what the share's file looked like when last archived
+  int64_t size = -1;
+  int64_t mtime_ns = -1;
+  int64_t inode = -1;
+  bool operator==(const FileState&) const = default;
+};
+
+struct DocumentRow {
+  std::string id;
+  std::string share;
+  std::string path;
+  std::string status;  // active | withdrawn
+  std::string classification;
+  int64_t current_version = 0;
+  std::string last_leaf;  // hex leaf hash of the latest record of this document
+  FileState file;
+  std::string created;
+  std::string updated;
+};
+
+struct VersionRow {
+  std::string doc;
+  int64_t version = 0;
+  std::string sha256;
+  int64_t size = 0;
+  std::string modified;  // file mtime, RFC 3339
+  std::string archived;  // RFC 3339
+  int64_t log_index = 0;
+  std::string review;  // approved | pending
+  std::string meta;    // JSON object (sidecar metadata), "{}" when none
+};
+
+struct RecordRow {
+  int64_t seq = 0;
+  std::string doc;
+  std::string record;     // the exact signed bytes
+  std::string signature;  // base64
+  std::string key_id;
+  std::string leaf;  // hex
+};
+
+struct KeyRow {
+  std::string key_id;
+  std::string public_pem;
+  std::string created;
+  std::string retired;  // "" while in use
+};
+
+// One change for Apply(). For kVersion, `doc_id` empty means a new document.
+struct Change {
+  enum class Kind { kVersion, kWithdraw };
+  Kind kind = Kind::kVersion;
+  std::string doc_id;
+  std::string share;
+  std::string path;
+  std::string sha256;
+  int64_t size = 0;
+  FileState file;
+  std::string classification = "public";
+  bool review_required = false;
+  std::string meta = "{}";
+  // Filled in by Apply():
+  int64_t version = 0;
+  RecordRow record;
+};
+
+struct CatalogCounts {
+  int64_t documents = 0;  // all documents, active and withdrawn
+  int64_t active = 0;
+  int64_t versions = 0;
+  int64_t records = 0;
+};
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  virtual Result<std::optional<DocumentRow>> FindByPath(const std::string& share,
+                                                        const std::string& path) = 0;
+  virtual Result<std::optional<DocumentRow>> GetDocument(const std::string& id) = 0;
+  virtual Result<std::vector<VersionRow>> Versions(const std::string& doc_id) = 0;
+  virtual Result<std::vector<DocumentRow>> DocumentsInShare(const std::string& share) = 0;
+  virtual Result<std::vector<DocumentRow>> AllDocuments() = 0;
+  // Records with seq >= first, in order, at most `limit`.
+  virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
+  virtual Result<CatalogCounts> Counts() = 0;
+
+  // Commits `changes` atomically, each signed with `key`; fills in version and
+  // record. On error nothing is committed and `changes` is unspecified.
+  virtual Status Apply(std::vector<Change>& changes, const SigningKey& key) = 0;
+  // Records that the file behind a document changed only in metadata (same bytes).
+  virtual Status UpdateFileState(const std::string& doc_id, const FileState& file) = 0;
+
+  virtual Status AddKey(const KeyRow& key) = 0;
+  virtual Result<std::vector<KeyRow>> Keys() = 0;
+};
+
+// Opens (creating if missing) the SQLite catalog at `path`. `env` supplies the clock.
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env);
+
+}  // namespace gongkai::storage

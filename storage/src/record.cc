@@ -1,0 +1,107 @@
+#include "gongkai/storage/record.h"
+
+#include <ctime>
+
+namespace gongkai::storage {
+
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // Validate one UTF-8 sequence; copy it or emit U+FFFD.
+    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t k = 1; valid && k < len; ++k)
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (valid && len == 3) {
+      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    } else if (valid && len == 4) {
+      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      valid = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (valid) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string SerializeRecord(const RecordFields& r) {
+  std::string out = "{\"seq\":" + std::to_string(r.seq);
+  out += ",\"event\":" + JsonQuote(r.event);
+  out += ",\"doc\":" + JsonQuote(r.doc);
+  out += ",\"share\":" + JsonQuote(r.share);
+  out += ",\"path\":" + JsonQuote(r.path);
+  out += ",\"version\":" + std::to_string(r.version);
+  out += ",\"sha256\":" + JsonQuote(r.sha256);
+  out += ",\"size\":" + std::to_string(r.size);
+  out += ",\"modified\":" + JsonQuote(r.modified);
+  out += ",\"classification\":" + JsonQuote(r.classification);
+  out += ",\"review\":" + JsonQuote(r.review);
+  out += ",\"time\":" + JsonQuote(r.time);
+  out += ",\"key\":" + JsonQuote(r.key);
+  out += ",\"prev\":" + JsonQuote(r.prev);
+  out += '}';
+  return out;
+}
+
+Digest LeafHash(std::string_view record) {
+  Sha256 h;
+  const uint8_t zero = 0;
+  h.Update(&zero, 1);
+  h.Update(record.data(), record.size());
+  return h.Finish();
+}
+
+Digest NodeHash(const Digest& left, const Digest& right) {
+  Sha256 h;
+  const uint8_t one = 1;
+  h.Update(&one, 1);
+  h.Update(left.data(), left.size());
+  h.Update(right.data(), right.size());
+  return h.Finish();
+}
+
+std::string Rfc3339FromNanos(int64_t ns) {
+  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  if (ns < 0 && ns % 1'000'000'000 != 0) --secs;
+  struct tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point t) {
+  return Rfc3339FromNanos(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+}  // namespace gongkai::storage

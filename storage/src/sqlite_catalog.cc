@@ -1,0 +1,404 @@
+// SQLite catalog through Poco::Data. Poco exceptions are caught here and
+// become Status values; nothing Poco-specific leaves this file.
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
+
+#include <mutex>
+
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/record.h"
+
+namespace gongkai::storage {
+namespace {
+
+using namespace Poco::Data::Keywords;
+using Poco::Data::RecordSet;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+
+constexpr int kSchemaVersion = 1;
+
+const char* const kSchema[] = {
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS documents("
+    " id TEXT PRIMARY KEY, share TEXT NOT NULL, path TEXT NOT NULL,"
+    " status TEXT NOT NULL, classification TEXT NOT NULL,"
+    " current_version INTEGER NOT NULL, last_leaf TEXT NOT NULL,"
+    " file_size INTEGER NOT NULL, file_mtime_ns INTEGER NOT NULL, file_inode INTEGER NOT NULL,"
+    " created TEXT NOT NULL, updated TEXT NOT NULL, UNIQUE(share, path))",
+    "CREATE TABLE IF NOT EXISTS versions("
+    " doc TEXT NOT NULL REFERENCES documents(id), version INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL, size INTEGER NOT NULL, modified TEXT NOT NULL,"
+    " archived TEXT NOT NULL, log_index INTEGER NOT NULL UNIQUE, review TEXT NOT NULL,"
+    " meta TEXT NOT NULL, PRIMARY KEY(doc, version))",
+    "CREATE TABLE IF NOT EXISTS records("
+    " seq INTEGER PRIMARY KEY, doc TEXT NOT NULL, record TEXT NOT NULL,"
+    " signature TEXT NOT NULL, key_id TEXT NOT NULL, leaf TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS records_doc ON records(doc, seq)",
+    "CREATE TABLE IF NOT EXISTS keys("
+    " key_id TEXT PRIMARY KEY, public_pem TEXT NOT NULL, created TEXT NOT NULL,"
+    " retired TEXT NOT NULL DEFAULT '')",
+};
+
+const char* const kDocColumns =
+    "id, share, path, status, classification, current_version, last_leaf,"
+    " file_size, file_mtime_ns, file_inode, created, updated";
+
+DocumentRow DocFromRow(RecordSet& rs) {
+  DocumentRow d;
+  d.id = rs[0].convert<std::string>();
+  d.share = rs[1].convert<std::string>();
+  d.path = rs[2].convert<std::string>();
+  d.status = rs[3].convert<std::string>();
+  d.classification = rs[4].convert<std::string>();
+  d.current_version = rs[5].convert<Poco::Int64>();
+  d.last_leaf = rs[6].convert<std::string>();
+  d.file.size = rs[7].convert<Poco::Int64>();
+  d.file.mtime_ns = rs[8].convert<Poco::Int64>();
+  d.file.inode = rs[9].convert<Poco::Int64>();
+  d.created = rs[10].convert<std::string>();
+  d.updated = rs[11].convert<std::string>();
+  return d;
+}
+
+template <typename F>
+auto Guard(const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Poco::Exception& e) {
+    return Status::IOError(std::string("catalog ") + what + ": " + e.displayText());
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("catalog ") + what + ": " + e.what());
+  }
+}
+
+std::string NewDocumentId() {
+  // 15 random bytes, base32 (RFC 4648 alphabet, lowercase): 24 URL-safe chars.
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string raw = RandomBytes(15);
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : raw) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+class SqliteCatalog final : public Catalog {
+ public:
+  SqliteCatalog(const std::string& path, Env* env) : session_("SQLite", path), env_(env) {}
+
+  Status Init() {
+    return Guard("open", [&]() -> Status {
+      std::string mode;
+      int ignored = 0;
+      session_ << "PRAGMA busy_timeout=10000", into(ignored), now;
+      session_ << "PRAGMA journal_mode=WAL", into(mode), now;
+      session_ << "PRAGMA synchronous=FULL", now;
+      session_ << "PRAGMA foreign_keys=ON", now;
+      int version = 0;
+      session_ << "PRAGMA user_version", into(version), now;
+      if (version > kSchemaVersion)
+        return Status::Corruption("catalog schema version " + std::to_string(version) +
+                                  " is newer than this gongkai understands (" +
+                                  std::to_string(kSchemaVersion) + ")");
+      if (version < kSchemaVersion) {
+        session_ << "BEGIN IMMEDIATE", now;
+        for (const char* sql : kSchema) session_ << sql, now;
+        session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
+        session_ << "COMMIT", now;
+      }
+      return Status::OK();
+    });
+  }
+
+  Result<std::optional<DocumentRow>> FindByPath(const std::string& share,
+                                                const std::string& path) override {
+    return Guard("lookup", [&]() -> Result<std::optional<DocumentRow>> {
+      Statement st(session_);
+      st << "SELECT " << kDocColumns << " FROM documents WHERE share = ? AND path = ?",
+          bind(share), bind(path);
+      st.execute();
+      RecordSet rs(st);
+      if (!rs.moveFirst()) return std::optional<DocumentRow>();
+      return std::optional<DocumentRow>(DocFromRow(rs));
+    });
+  }
+
+  Result<std::optional<DocumentRow>> GetDocument(const std::string& id) override {
+    return Guard("lookup", [&]() -> Result<std::optional<DocumentRow>> {
+      Statement st(session_);
+      st << "SELECT " << kDocColumns << " FROM documents WHERE id = ?", bind(id);
+      st.execute();
+      RecordSet rs(st);
+      if (!rs.moveFirst()) return std::optional<DocumentRow>();
+      return std::optional<DocumentRow>(DocFromRow(rs));
+    });
+  }
+
+  Result<std::vector<DocumentRow>> DocumentsInShare(const std::string& share) override {
+    return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents WHERE share = ?", share);
+  }
+
+  Result<std::vector<DocumentRow>> AllDocuments() override {
+    return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents ORDER BY id", "");
+  }
+
+  Result<std::vector<VersionRow>> Versions(const std::string& doc_id) override {
+    return Guard("versions", [&]() -> Result<std::vector<VersionRow>> {
+      Statement st(session_);
+      st << "SELECT doc, version, sha256, size, modified, archived, log_index, review, meta"
+            " FROM versions WHERE doc = ? ORDER BY version",
+          bind(doc_id);
+      st.execute();
+      RecordSet rs(st);
+      std::vector<VersionRow> out;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+        VersionRow v;
+        v.doc = rs[0].convert<std::string>();
+        v.version = rs[1].convert<Poco::Int64>();
+        v.sha256 = rs[2].convert<std::string>();
+        v.size = rs[3].convert<Poco::Int64>();
+        v.modified = rs[4].convert<std::string>();
+        v.archived = rs[5].convert<std::string>();
+        v.log_index = rs[6].convert<Poco::Int64>();
+        v.review = rs[7].convert<std::string>();
+        v.meta = rs[8].convert<std::string>();
+        out.push_back(std::move(v));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) override {
+    return Guard("records", [&]() -> Result<std::vector<RecordRow>> {
+      Statement st(session_);
+      Poco::Int64 f = first, l = limit;
+      st << "SELECT seq, doc, record, signature, key_id, leaf FROM records"
+            " WHERE seq >= ? ORDER BY seq LIMIT ?",
+          bind(f), bind(l);
+      st.execute();
+      RecordSet rs(st);
+      std::vector<RecordRow> out;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+        RecordRow r;
+        r.seq = rs[0].convert<Poco::Int64>();
+        r.doc = rs[1].convert<std::string>();
+        r.record = rs[2].convert<std::string>();
+        r.signature = rs[3].convert<std::string>();
+        r.key_id = rs[4].convert<std::string>();
+        r.leaf = rs[5].convert<std::string>();
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+  }
+
+  Result<CatalogCounts> Counts() override {
+    return Guard("counts", [&]() -> Result<CatalogCounts> {
+      CatalogCounts c;
+      Poco::Int64 docs = 0, active = 0, versions = 0, records = 0;
+      session_ << "SELECT COUNT(*), COALESCE(SUM(status = 'active'), 0) FROM documents",
+          into(docs), into(active), now;
+      session_ << "SELECT COUNT(*) FROM versions", into(versions), now;
+      session_ << "SELECT COUNT(*) FROM records", into(records), now;
+      c.documents = docs;
+      c.active = active;
+      c.versions = versions;
+      c.records = records;
+      return c;
+    });
+  }
+
+  Status Apply(std::vector<Change>& changes, const SigningKey& key) override {
+    if (changes.empty()) return Status::OK();
+    Status s = Guard("commit", [&]() -> Status {
+      session_ << "BEGIN IMMEDIATE", now;
+      try {
+        Status inner = ApplyLocked(changes, key);
+        if (!inner.ok()) {
+          session_ << "ROLLBACK", now;
+          return inner;
+        }
+        session_ << "COMMIT", now;
+      } catch (...) {
+        try {
+          session_ << "ROLLBACK", now;
+        } catch (...) {
+        }
+        throw;
+      }
+      return Status::OK();
+    });
+    return s;
+  }
+
+  Status UpdateFileState(const std::string& doc_id, const FileState& f) override {
+    return Guard("update", [&]() -> Status {
+      Poco::Int64 size = f.size, mtime = f.mtime_ns, inode = f.inode;
+      session_ << "UPDATE documents SET file_size = ?, file_mtime_ns = ?, file_inode = ? WHERE id = ?",
+          bind(size), bind(mtime), bind(inode), bind(doc_id), now;
+      return Status::OK();
+    });
+  }
+
+  Status AddKey(const KeyRow& k) override {
+    return Guard("add key", [&]() -> Status {
+      session_ << "INSERT OR IGNORE INTO keys(key_id, public_pem, created, retired) VALUES(?, ?, ?, ?)",
+          bind(k.key_id), bind(k.public_pem), bind(k.created), bind(k.retired), now;
+      return Status::OK();
+    });
+  }
+
+  Result<std::vector<KeyRow>> Keys() override {
+    return Guard("keys", [&]() -> Result<std::vector<KeyRow>> {
+      Statement st(session_);
+      st << "SELECT key_id, public_pem, created, retired FROM keys ORDER BY created, key_id";
+      st.execute();
+      RecordSet rs(st);
+      std::vector<KeyRow> out;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext())
+        out.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(),
+                       rs[2].convert<std::string>(), rs[3].convert<std::string>()});
+      return out;
+    });
+  }
+
+ private:
+  Result<std::vector<DocumentRow>> QueryDocs(const std::string& sql, const std::string& arg) {
+    return Guard("documents", [&]() -> Result<std::vector<DocumentRow>> {
+      Statement st(session_);
+      st << sql;
+      if (!arg.empty()) st, bind(arg);
+      st.execute();
+      RecordSet rs(st);
+      std::vector<DocumentRow> out;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(DocFromRow(rs));
+      return out;
+    });
+  }
+
+  // Runs inside BEGIN IMMEDIATE; may throw Poco exceptions.
+  Status ApplyLocked(std::vector<Change>& changes, const SigningKey& key) {
+    Poco::Int64 next_seq = 0;
+    session_ << "SELECT COALESCE(MAX(seq) + 1, 0) FROM records", into(next_seq), now;
+    const std::string time = Rfc3339(env_->Now());
+    for (Change& c : changes) {
+      std::optional<DocumentRow> doc;
+      if (!c.doc_id.empty()) {
+        auto r = GetDocument(c.doc_id);
+        if (!r.ok()) return r.status();
+        if (!r->has_value()) return Status::NotFound("document " + c.doc_id);
+        doc = std::move(**r);
+      }
+      RecordFields f;
+      f.seq = static_cast<uint64_t>(next_seq);
+      f.time = time;
+      f.key = key.KeyId();
+      if (c.kind == Change::Kind::kVersion) {
+        if (!doc) {
+          doc = DocumentRow{};
+          doc->id = NewDocumentId();
+          doc->share = c.share;
+          doc->path = c.path;
+          doc->created = time;
+          doc->classification = c.classification;
+          Poco::Int64 zero = 0, minus = -1;
+          session_ << "INSERT INTO documents(id, share, path, status, classification, current_version,"
+                      " last_leaf, file_size, file_mtime_ns, file_inode, created, updated)"
+                      " VALUES(?, ?, ?, 'active', ?, ?, '', ?, ?, ?, ?, ?)",
+              bind(doc->id), bind(c.share), bind(c.path), bind(c.classification), bind(zero),
+              bind(minus), bind(minus), bind(minus), bind(time), bind(time), now;
+        }
+        c.doc_id = doc->id;
+        c.version = doc->current_version + 1;
+        f.event = "version";
+        f.sha256 = c.sha256;
+        f.size = static_cast<uint64_t>(c.size);
+        f.modified = Rfc3339FromNanos(c.file.mtime_ns);
+        f.review = c.review_required ? "pending" : "approved";
+      } else {
+        if (!doc) return Status::Invalid("withdraw without a document");
+        auto versions = Versions(doc->id);
+        if (!versions.ok()) return versions.status();
+        if (versions->empty()) return Status::Corruption("document " + doc->id + " has no versions");
+        const VersionRow& cur = versions->back();
+        c.version = cur.version;
+        c.sha256 = cur.sha256;
+        c.size = cur.size;
+        f.event = "withdraw";
+        f.sha256 = cur.sha256;
+        f.size = static_cast<uint64_t>(cur.size);
+        f.modified = cur.modified;
+        f.review = cur.review;
+      }
+      c.share = doc->share;
+      c.path = doc->path;
+      f.doc = doc->id;
+      f.share = doc->share;
+      f.path = doc->path;
+      f.version = static_cast<uint64_t>(c.version);
+      f.classification = doc->classification;
+      f.prev = doc->last_leaf;
+
+      RecordRow& rec = c.record;
+      rec.seq = next_seq;
+      rec.doc = doc->id;
+      rec.record = SerializeRecord(f);
+      rec.signature = Base64(key.Sign(rec.record));
+      rec.key_id = key.KeyId();
+      rec.leaf = Hex(LeafHash(rec.record));
+      Poco::Int64 seq = next_seq;
+      session_ << "INSERT INTO records(seq, doc, record, signature, key_id, leaf) VALUES(?, ?, ?, ?, ?, ?)",
+          bind(seq), bind(rec.doc), bind(rec.record), bind(rec.signature), bind(rec.key_id),
+          bind(rec.leaf), now;
+
+      Poco::Int64 version = c.version;
+      if (c.kind == Change::Kind::kVersion) {
+        Poco::Int64 size = c.size, fsize = c.file.size, fmtime = c.file.mtime_ns, finode = c.file.inode;
+        session_ << "INSERT INTO versions(doc, version, sha256, size, modified, archived, log_index,"
+                    " review, meta) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            bind(doc->id), bind(version), bind(c.sha256), bind(size), bind(f.modified), bind(time),
+            bind(seq), bind(f.review), bind(c.meta), now;
+        session_ << "UPDATE documents SET status = 'active', current_version = ?, last_leaf = ?,"
+                    " file_size = ?, file_mtime_ns = ?, file_inode = ?, updated = ? WHERE id = ?",
+            bind(version), bind(rec.leaf), bind(fsize), bind(fmtime), bind(finode), bind(time),
+            bind(doc->id), now;
+      } else {
+        session_ << "UPDATE documents SET status = 'withdrawn', last_leaf = ?, file_size = -1,"
+                    " file_mtime_ns = -1, file_inode = -1, updated = ? WHERE id = ?",
+            bind(rec.leaf), bind(time), bind(doc->id), now;
+      }
+      ++next_seq;
+    }
+    return Status::OK();
+  }
+
+  Session session_;
+  Env* env_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env) {
+  static std::once_flag once;
+  std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+  try {
+    auto catalog = std::make_unique<SqliteCatalog>(path, env);
+    if (Status s = catalog->Init(); !s.ok()) return s;
+    return std::unique_ptr<Catalog>(std::move(catalog));
+  } catch (const Poco::Exception& e) {
+    return Status::IOError("open catalog " + path + ": " + e.displayText());
+  }
+}
+
+}  // namespace gongkai::storage

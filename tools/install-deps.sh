@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every build, test and run dependency of gongkai from Debian's
+# packages. Idempotent: packages already present are left alone, and apt is
+# not even consulted when nothing is missing. Must run as root (or via sudo).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git
+  # required libraries
+  libpoco-dev libxapian-dev libarchive-dev libssl-dev libsqlite3-dev catch2
+  # chosen libraries (see README, "Dependencies")
+  libuchardet-dev libopencc-dev opencc libxml2-dev
+  # tests and tools
+  python3 python3-cryptography curl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then exec sudo "$0" "$@"; fi
+  echo "install-deps: missing ${missing[*]}; run as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
