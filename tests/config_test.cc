@@ -3,10 +3,107 @@
 #include "gongkai/config.h"
 
 using gongkai::ParseConfig;
+using gongkai::ParseDuration;
 
-TEST_CASE("config: minimal file parses with defaults", "[config]") {
-  auto c = ParseConfig("[daemon]\ndata_dir = data\n", "/etc/gk/gongkaid.conf");
+namespace {
+std::string ErrorOf(const std::string& text) {
+  auto c = ParseConfig(text, "/etc/gk/gongkaid.conf");
+  REQUIRE_FALSE(c.ok());
+  return c.status().message();
+}
+}  // namespace
+
+TEST_CASE("config: the contract's example parses", "[config]") {
+  auto c = ParseConfig(R"(
+[daemon]
+data_dir = /var/lib/gongkai          ; everything the daemon owns
+listen   = 127.0.0.1:8080
+
+[auth]
+tokens_file = /etc/gongkai/tokens
+
+[log]
+origin = gongkai.example-township.gov
+
+[share.office-a]
+path           = /srv/shares/office-a
+office         = 鄉政府辦公室
+classification = restricted
+review         = required
+watch          = poll
+update_every   = 90d
+)",
+                       "/etc/gongkai/gongkaid.conf");
+  REQUIRE(c.ok());
+  CHECK(c->data_dir == "/var/lib/gongkai");
+  CHECK(c->listen_host == "127.0.0.1");
+  CHECK(c->listen_port == 8080);
+  CHECK(c->tokens_file == "/etc/gongkai/tokens");
+  CHECK(c->origin == "gongkai.example-township.gov");
+  REQUIRE(c->shares.size() == 1);
+  const auto& s = c->shares[0];
+  CHECK(s.name == "office-a");
+  CHECK(s.path == "/srv/shares/office-a");
+  CHECK(s.office == "鄉政府辦公室");
+  CHECK(s.classification == gongkai::Classification::kRestricted);
+  CHECK(s.review == gongkai::Review::kRequired);
+  CHECK(s.watch == gongkai::WatchMode::kPoll);
+  CHECK(s.update_every == std::chrono::hours(24 * 90));
+}
+
+TEST_CASE("config: defaults and relative paths", "[config]") {
+  auto c = ParseConfig("\xEF\xBB\xBF[daemon]\ndata_dir = data\n[share.a]\npath = shares/a/\n",
+                       "/etc/gk/gongkaid.conf");
   REQUIRE(c.ok());
   CHECK(c->data_dir == "/etc/gk/data");
+  CHECK(c->shares[0].path == "/etc/gk/shares/a");
+  CHECK(c->shares[0].office == "a");
+  CHECK(c->shares[0].classification == gongkai::Classification::kPublic);
+  CHECK(c->shares[0].review == gongkai::Review::kNone);
   CHECK(c->listen_port == 8080);
+  CHECK(c->settle == std::chrono::milliseconds(1000));
+}
+
+TEST_CASE("config: every error names file, line, section and key", "[config]") {
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\nno_such_key = 1\n") ==
+        "/etc/gk/gongkaid.conf:3: [daemon] no_such_key: unknown key");
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nclassification = secret\n")
+            .find("[share.a] classification: expected public or restricted") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nreview = maybe\n").find("[share.a] review") !=
+        std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nwatch = fanotify\n").find("[share.a] watch") !=
+        std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nupdate_every = 3 weeks\n")
+            .find("[share.a] update_every") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = localhost\n").find("[daemon] listen") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = 1.2.3.4:99999\n").find("[daemon] listen") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\nlisten = 1.2.3.4:80\n").find("[daemon] data_dir: missing") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\noffice = x\n").find("[share.a] path: missing") !=
+        std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[bogus]\n").find("[bogus]: unknown section") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a b]\npath = p\n").find("share name") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\ndata_dir = e\n").find("set twice") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\njunk line\n").find(":3: expected 'key = value'") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[log]\norigin = has space\n").find("[log] origin") != std::string::npos);
+}
+
+TEST_CASE("config: shares may not overlap each other or hold the data folder", "[config]") {
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = /s\n[share.b]\npath = /s/inner\n")
+            .find("shares must not overlap") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = /s/data\n[share.a]\npath = /s\n").find("never writes into a share") !=
+        std::string::npos);
+  CHECK(ParseConfig("[daemon]\ndata_dir = d\n[share.a]\npath = /s\n[share.b]\npath = /s2\n", "/x/c.conf").ok());
+}
+
+TEST_CASE("config: durations", "[config]") {
+  CHECK(*ParseDuration("90d") == std::chrono::hours(24 * 90));
+  CHECK(*ParseDuration("12h") == std::chrono::hours(12));
+  CHECK(*ParseDuration("30m") == std::chrono::minutes(30));
+  CHECK(*ParseDuration("45s") == std::chrono::seconds(45));
+  CHECK(*ParseDuration("45") == std::chrono::seconds(45));
+  CHECK(*ParseDuration("500ms") == std::chrono::milliseconds(500));
+  CHECK_FALSE(ParseDuration("").ok());
+  CHECK_FALSE(ParseDuration("d").ok());
+  CHECK_FALSE(ParseDuration("5w").ok());
+  CHECK_FALSE(ParseDuration("-5s").ok());
 }

@@ -126,9 +126,11 @@ int RunDaemon(const Config& config) {
         queue.Touch(share, rel, now + settle);
         break;
       case WatchEvent::kActivity:
-        // Still being written. Not queued as complete; if no close ever comes
-        // (hard links, O_TMPFILE) it is looked at after a longer quiet period.
-        queue.Touch(share, rel, now + settle, now + 5 * settle);
+        // Still being written: postpones a queued file. A file with no
+        // close-write at all (hard link, O_TMPFILE) is looked at only after
+        // a long quiet period, so a writer that pauses is not cut short.
+        queue.Postpone(share, rel, now + settle,
+                       now + std::max<std::chrono::milliseconds>(30 * settle, std::chrono::seconds(30)));
         break;
       case WatchEvent::kRescan:
         archiver.RequestRescan(share);

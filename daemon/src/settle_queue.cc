@@ -8,18 +8,32 @@ void SettleQueue::SetDue(const Key& key, Entry& e, Clock::time_point due) {
   by_due_.insert({due, key});
 }
 
-void SettleQueue::Touch(size_t share, const std::string& rel, Clock::time_point due,
-                        Clock::time_point due_if_new) {
+void SettleQueue::Touch(size_t share, const std::string& rel, Clock::time_point due) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Key key{share, rel};
     auto it = entries_.find(key);
     if (it == entries_.end()) {
-      Entry e{PendingFile{share, rel}, due_if_new};
-      entries_.emplace(key, e);
-      by_due_.insert({due_if_new, key});
+      entries_.emplace(key, Entry{PendingFile{share, rel}, due});
+      by_due_.insert({due, key});
     } else {
       SetDue(key, it->second, due);
+    }
+  }
+  cv_.notify_one();
+}
+
+void SettleQueue::Postpone(size_t share, const std::string& rel, Clock::time_point at_least,
+                           Clock::time_point due_if_new) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Key key{share, rel};
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      entries_.emplace(key, Entry{PendingFile{share, rel}, due_if_new});
+      by_due_.insert({due_if_new, key});
+    } else if (it->second.due < at_least) {
+      SetDue(key, it->second, at_least);
     }
   }
   cv_.notify_one();

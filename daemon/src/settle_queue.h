@@ -31,13 +31,13 @@ struct PendingFile {
 
 class SettleQueue {
  public:
-  // Sets the file's due time to `due`, adding it due at `due_if_new` if it
-  // is not queued (the latest event decides when a file is looked at).
-  void Touch(size_t share, const std::string& rel, Clock::time_point due,
-             Clock::time_point due_if_new);
-  void Touch(size_t share, const std::string& rel, Clock::time_point due) {
-    Touch(share, rel, due, due);
-  }
+  // Sets the file's due time to `due` (earlier or later), adding it if absent:
+  // the latest "complete" event decides when a file is looked at.
+  void Touch(size_t share, const std::string& rel, Clock::time_point due);
+  // For activity that does not mean "complete": moves a queued file's due
+  // time to at least `at_least`; adds an absent file due at `due_if_new`.
+  void Postpone(size_t share, const std::string& rel, Clock::time_point at_least,
+                Clock::time_point due_if_new);
   // Puts back an entry the archiver looked at (keeps what it saw), due at `due`.
   void Requeue(PendingFile file, Clock::time_point due);
   // Waits until an entry is due (or `timeout`, or Stop()), then removes and

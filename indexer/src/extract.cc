@@ -19,8 +19,8 @@ std::string Lower(std::string s) {
 }
 
 std::string TrimTitle(std::string t) {
+  std::replace(t.begin(), t.end(), '\n', ' ');  // a title is one line: wraps join
   t = NormalizeWhitespace(t);
-  std::replace(t.begin(), t.end(), '\n', ' ');
   while (!t.empty() && (t.back() == ' ')) t.pop_back();
   while (!t.empty() && (t.front() == ' ')) t.erase(0, 1);
   if (t.size() > kTitleMax) {

@@ -1,0 +1,89 @@
+#include <catch2/catch.hpp>
+
+#include "auth.h"
+#include "gongkai/daemon/layout.h"
+#include "gongkai/storage/crypto.h"
+#include "json_writer.h"
+#include "settle_queue.h"
+
+using namespace gongkai::daemon;
+using namespace std::chrono_literals;
+
+TEST_CASE("ignored names: hidden, office temp, partial downloads, sidecars", "[daemon]") {
+  for (const char* n : {".hidden", ".~lock.report.odt#", "~$report.docx", "x.tmp", "x.TMP", "big.iso.part",
+                        "a.crdownload", "notice.pdf.meta.json", "backup~"})
+    CHECK(IsIgnoredName(n));
+  for (const char* n : {"report.docx", "公告.txt", "a.meta.json.pdf", "tmp.txt", "part"})
+    CHECK_FALSE(IsIgnoredName(n));
+}
+
+TEST_CASE("settle queue: due order, debounce, requeue keeps what was seen", "[daemon]") {
+  SettleQueue q;
+  const auto now = Clock::now();
+  q.Touch(0, "b", now - 1ms);
+  q.Touch(0, "a", now - 2ms);
+  q.Touch(1, "later", now + 1h);
+  CHECK(q.size() == 3);
+  auto due = q.TakeDue(10, 0ms);
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].rel == "a");  // oldest due first
+  CHECK(due[1].rel == "b");
+  CHECK(q.TakeDue(10, 20ms).empty());  // "later" is not due
+
+  // A new event moves the due time; an event for a queued file is one entry.
+  q.Touch(1, "later", now - 1ms);
+  q.Touch(1, "later", now - 1ms);
+  due = q.TakeDue(10, 0ms);
+  REQUIRE(due.size() == 1);
+  CHECK(q.size() == 0);
+
+  PendingFile f = due[0];
+  f.seen = true;
+  f.size = 5;
+  q.Requeue(f, Clock::now());
+  due = q.TakeDue(10, 100ms);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].seen);
+  CHECK(due[0].size == 5);
+
+  // Activity only postpones: due_if_new applies when absent, and a queued
+  // file is never made due earlier by it.
+  q.Postpone(2, "x", now + 1h, now - 1ms);
+  CHECK(q.TakeDue(10, 0ms).size() == 1);
+  q.Postpone(2, "y", now - 1ms, now + 1h);
+  q.Postpone(2, "y", now - 1ms, now - 1ms);
+  CHECK(q.TakeDue(10, 0ms).empty());
+  q.Touch(2, "y", now - 1ms);  // a close-write makes it due
+  CHECK(q.TakeDue(10, 0ms).size() == 1);
+  q.Stop();
+  CHECK(q.TakeDue(10, 10s).empty());  // returns at once when stopped
+}
+
+TEST_CASE("tokens: roles, bad tokens, malformed files", "[daemon]") {
+  using gongkai::storage::Hex;
+  using gongkai::storage::Sha256Of;
+  const std::string text = "# comment\n\ninspector " + Hex(Sha256Of("s3cret")) + " 王檢查員\nadmin " +
+                           Hex(Sha256Of("boss")) + " admin one\n";
+  auto parsed = ParseTokens(text, "tokens");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 2);
+  CHECK((*parsed)[0].name == "王檢查員");
+  CHECK((*parsed)[1].role == Role::kAdmin);
+  CHECK(ParseTokens("root abc x\n", "t").status().message() == "t:1: role must be inspector or admin");
+  CHECK_FALSE(ParseTokens("admin ABCDEF x\n", "t").ok());
+
+  TokenStore store;
+  CHECK(store.Authenticate("") == Role::kAnonymous);
+  CHECK_FALSE(store.Authenticate("Bearer s3cret").has_value());
+  CHECK_FALSE(store.Load("/nonexistent/tokens").ok());
+}
+
+TEST_CASE("json writer: nesting, commas, escaping", "[daemon]") {
+  JsonWriter w;
+  w.BeginObject().Field("a", 1).Field("b", "x\"y").Key("c").BeginArray().Int(1).Int(2).EndArray();
+  w.Key("d").BeginObject().EndObject().Field("e", true).Key("f").Raw("{\"k\":null}").EndObject();
+  CHECK(w.str() == R"({"a":1,"b":"x\"y","c":[1,2],"d":{},"e":true,"f":{"k":null}})");
+  JsonWriter bad;
+  bad.String("\xff\x01");
+  CHECK(bad.str() == "\"\xEF\xBF\xBD\\u0001\"");
+}

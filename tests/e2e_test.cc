@@ -1,0 +1,227 @@
+// End-to-end: the real gongkaid binary, a real share on disk, real inotify,
+// real HTTP over loopback.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "gongkai/storage/crypto.h"
+#include "support/daemon_process.h"
+
+using gongkai::test::DaemonProcess;
+using gongkai::test::WriteFile;
+
+namespace {
+
+std::string FirstId(DaemonProcess& d, const std::string& q, const std::string& token = "") {
+  auto r = d.Search(q, token);
+  REQUIRE(r.status == 200);
+  auto results = r.json()->getArray("results");
+  REQUIRE(results->size() >= 1);
+  return results->getObject(0)->getValue<std::string>("id");
+}
+
+}  // namespace
+
+TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "notice.txt"),
+            "鄉政府公告：本鄉年度道路養護經費公開，詳列工程項目與金額。\n第二段：歡迎群眾監督。\n");
+  WriteFile(d.FilePath("pub", "plans/plan.html"),
+            "<html><head><title>政务公开实施方案</title><style>.x{color:red}</style></head>"
+            "<body><script>var hidden='脚本内容不应被索引';</script><p>为推进政务公开，制定本方案。</p></body></html>");
+  d.Start();
+  d.WaitIdle(2);
+
+  CHECK(d.SearchPaths("經費") == std::vector<std::string>{"pub:notice.txt"});          // 2 chars
+  CHECK(d.SearchPaths("道路養護") == std::vector<std::string>{"pub:notice.txt"});      // 4 chars
+  CHECK(d.SearchPaths("\"群眾監督\"") == std::vector<std::string>{"pub:notice.txt"});  // phrase
+  CHECK(d.SearchPaths("\"制定本方案\"") == std::vector<std::string>{"pub:plans/plan.html"});
+  CHECK(d.SearchPaths("\"方案制定\"").empty());  // a phrase is ordered
+  CHECK(d.SearchPaths("脚本内容").empty());      // <script> is not text
+  // Either script finds either script.
+  CHECK(d.SearchPaths("经费") == std::vector<std::string>{"pub:notice.txt"});
+  CHECK(d.SearchPaths("政務公開") == std::vector<std::string>{"pub:plans/plan.html"});
+
+  auto r = d.Search("政务公开");
+  REQUIRE(r.status == 200);
+  auto hit = r.json()->getArray("results")->getObject(0);
+  CHECK(hit->getValue<std::string>("title") == "政务公开实施方案");
+  CHECK(hit->getValue<std::string>("office") == "測試辦公室-pub");
+  CHECK(hit->getValue<std::string>("type") == "html");
+  for (const char* f : {"id", "share", "path", "office", "title", "type", "version", "sha256", "size",
+                        "modified", "published", "snippet"})
+    CHECK(hit->has(f));
+
+  // An empty query lists every visible document with an exact total.
+  r = d.Search("");
+  REQUIRE(r.status == 200);
+  CHECK(r.json()->getValue<int64_t>("total") == 2);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: versions, withdrawal, content and ETag", "[e2e]") {
+  DaemonProcess d;
+  const std::string path = d.FilePath("pub", "budget.txt");
+  const std::string v1 = "預算公開第一版：總額一百萬元。\n";
+  WriteFile(path, v1);
+  d.Start();
+  d.WaitIdle(1);
+  const std::string id = FirstId(d, "第一版");
+  const std::string doc_url = "/api/v1/documents/" + id;
+
+  auto content = d.Get(doc_url + "/versions/1/content");
+  REQUIRE(content.status == 200);
+  CHECK(content.body == v1);
+  CHECK(content.headers["etag"] == "\"" + gongkai::storage::Hex(gongkai::storage::Sha256Of(content.body)) + "\"");
+  CHECK(d.Get(doc_url + "/versions/1/content", "", {{"If-None-Match", content.headers["etag"]}}).status == 304);
+  auto part = d.Get(doc_url + "/versions/1/content", "", {{"Range", "bytes=0-2"}});
+  CHECK(part.status == 206);
+  CHECK(part.body == v1.substr(0, 3));
+
+  // Modify: version 2, and search shows the new text.
+  const std::string v2 = v1 + "第二版補充：追加預算二十萬元。\n";
+  WriteFile(path, v2);
+  REQUIRE(DaemonProcess::Eventually([&] {
+    auto doc = d.Get(doc_url);
+    return doc.status == 200 && doc.json()->getArray("versions")->size() == 2;
+  }));
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("追加預算").empty(); }));
+  auto doc = d.Get(doc_url).json();
+  auto versions = doc->getArray("versions");
+  CHECK(versions->getObject(1)->getValue<int>("version") == 2);
+  CHECK(versions->getObject(1)->getValue<std::string>("sha256") ==
+        gongkai::storage::Hex(gongkai::storage::Sha256Of(v2)));
+  CHECK(d.Get(doc_url + "/versions/2/content").body == v2);
+
+  // Saving identical bytes again makes no version.
+  WriteFile(path, v2);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(d.Get(doc_url).json()->getArray("versions")->size() == 2);
+
+  // Delete: withdrawn, every version still retrievable.
+  std::filesystem::remove(path);
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.Get(doc_url).json()->getValue<std::string>("status") == "withdrawn"; }));
+  CHECK(d.Get(doc_url + "/versions/1/content").body == v1);
+  CHECK(d.Get(doc_url + "/versions/2/content").body == v2);
+  // Default search shows active documents (once the index caught up).
+  CHECK(DaemonProcess::Eventually([&] { return d.SearchPaths("追加預算").empty(); }));
+  CHECK(d.SearchPaths("追加預算", d.inspector()).empty());
+  auto withdrawn = d.Search("追加預算", d.inspector(), "&status=withdrawn");
+  CHECK(withdrawn.json()->getValue<int64_t>("total") == 1);
+
+  // It comes back: the same document continues with version 3.
+  WriteFile(path, "預算公開第三版。\n");
+  REQUIRE(DaemonProcess::Eventually([&] {
+    auto j = d.Get(doc_url).json();
+    return j->getValue<std::string>("status") == "active" && j->getArray("versions")->size() == 3;
+  }));
+  CHECK(d.Get(doc_url + "/versions/9/content").status == 404);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: restart archives offline changes, duplicates nothing", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "a.txt"), "文件甲：原始內容。\n");
+  WriteFile(d.FilePath("pub", "b.txt"), "文件乙：原始內容。\n");
+  d.Start();
+  auto s = d.WaitIdle(2);
+  CHECK(s->getValue<int64_t>("versions") == 2);
+  CHECK(d.Stop() == 0);
+
+  // Untouched restart: nothing new.
+  d.Start();
+  s = d.WaitIdle(2);
+  CHECK(s->getValue<int64_t>("documents") == 2);
+  CHECK(s->getValue<int64_t>("versions") == 2);
+  CHECK(d.Stop() == 0);
+
+  // Changes while down are picked up at start-up.
+  WriteFile(d.FilePath("pub", "a.txt"), "文件甲：停機期間修改。\n");
+  std::filesystem::remove(d.FilePath("pub", "b.txt"));
+  WriteFile(d.FilePath("pub", "c.txt"), "文件丙：停機期間新增。\n");
+  d.Start();
+  s = d.WaitIdle(3);
+  CHECK(s->getValue<int64_t>("documents") == 3);
+  CHECK(s->getValue<int64_t>("versions") == 4);
+  CHECK(s->getValue<int64_t>("records") == 5);  // 2 + v2 of a + withdraw b + c
+  CHECK(d.SearchPaths("停機期間") == std::vector<std::string>{"pub:a.txt", "pub:c.txt"});
+  CHECK(d.Search("").json()->getValue<int64_t>("total") == 2);
+
+  // The CLI sees the same archive.
+  auto st = d.Cli("status --json");
+  CHECK(st.exit_code == 0);
+  CHECK(st.out.find("\"documents\":3") != std::string::npos);
+  CHECK(st.out.find("\"queued\":") != std::string::npos);
+  CHECK(st.out.find("\"failed\":") != std::string::npos);
+  auto hist = d.Cli("history pub:a.txt");
+  CHECK(hist.exit_code == 0);
+  CHECK(hist.out.find("v2") != std::string::npos);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: roles and visibility", "[e2e]") {
+  DaemonProcess d({{"pub", ""}, {"sec", "classification = restricted"}, {"rev", "review = required"}});
+  WriteFile(d.FilePath("pub", "open.txt"), "公開文件：人人可查。\n");
+  WriteFile(d.FilePath("sec", "secret.txt"), "內部文件：保密審查材料甲乙丙。\n");
+  WriteFile(d.FilePath("rev", "pending.txt"), "待審核文件：丁戊己。\n");
+  d.Start();
+  d.WaitIdle(3);
+
+  CHECK(d.Search("").json()->getValue<int64_t>("total") == 1);
+  CHECK(d.Search("", d.inspector()).json()->getValue<int64_t>("total") == 3);
+  CHECK(d.SearchPaths("保密審查").empty());
+  CHECK(d.SearchPaths("丁戊己").empty());
+  CHECK(d.SearchPaths("保密審查", d.inspector()) == std::vector<std::string>{"sec:secret.txt"});
+
+  const std::string secret = FirstId(d, "保密審查", d.inspector());
+  auto missing = d.Get("/api/v1/documents/no-such-document");
+  for (std::string suffix : {"", "/versions/1/content"}) {
+    auto r = d.Get("/api/v1/documents/" + secret + suffix);
+    CHECK(r.status == 404);
+    CHECK(r.body == missing.body);  // indistinguishable from a missing document
+    CHECK(d.Get("/api/v1/documents/" + secret + suffix, d.inspector()).status == 200);
+  }
+  auto facets = d.Search("").json()->getObject("facets")->getObject("share");
+  CHECK_FALSE(facets->has("sec"));
+  CHECK_FALSE(facets->has("rev"));
+
+  CHECK(d.Get("/api/v1/status").status == 401);
+  CHECK(d.Get("/api/v1/search?q=x", "wrong-token").status == 401);
+  auto err = d.Get("/api/v1/search?q=x", "wrong-token").json();
+  CHECK(err->getObject("error")->getValue<std::string>("code") == "unauthorized");
+  CHECK(d.Get("/api/v1/search?limit=1000").status == 400);
+  CHECK(d.Get("/api/v1/nope").status == 404);
+  CHECK(d.Request("DELETE", "/api/v1/search").status == 405);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: incomplete and ignored files", "[e2e]") {
+  DaemonProcess d;
+  d.Start();
+  d.WaitIdle(0);
+  // Temp and hidden files are never documents.
+  WriteFile(d.FilePath("pub", "~$draft.docx"), "x");
+  WriteFile(d.FilePath("pub", ".hidden.txt"), "x");
+  WriteFile(d.FilePath("pub", "upload.txt.part"), "x");
+  WriteFile(d.FilePath("pub", "note.txt.meta.json"), "{}");
+  ::mkfifo(d.FilePath("pub", "fifo.txt").c_str(), 0644);  // never opened for reading
+  std::filesystem::create_symlink("/etc/passwd", d.FilePath("pub", "link.txt"));
+  // A file still being written stays out until it is complete.
+  {
+    std::ofstream slow(d.FilePath("pub", "slow.txt"), std::ios::binary);
+    slow << "第一部分寫入中。" << std::flush;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    slow << "第二部分完成。" << std::flush;
+  }
+  WriteFile(d.FilePath("pub", "real.txt"), "正式文件。\n");
+  d.WaitIdle(2);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto s = d.Get("/api/v1/status", d.inspector()).json();
+  CHECK(s->getValue<int64_t>("documents") == 2);
+  CHECK(s->getValue<int64_t>("versions") == 2);  // slow.txt archived once, complete
+  auto id = FirstId(d, "第二部分完成");
+  CHECK(d.Get("/api/v1/documents/" + id + "/versions/1/content").body == "第一部分寫入中。第二部分完成。");
+  CHECK(d.Get("/healthz").status == 200);
+  CHECK(d.Stop() == 0);
+}

@@ -1,0 +1,174 @@
+#include <catch2/catch.hpp>
+
+#include "gongkai/indexer/chinese.h"
+#include "gongkai/indexer/extract.h"
+#include "gongkai/indexer/index.h"
+#include "support/temp_dir.h"
+
+using namespace gongkai::indexer;
+using gongkai::test::TempDir;
+
+TEST_CASE("encoding: BOMs, UTF-16, GBK and Big5 become UTF-8", "[indexer]") {
+  const std::string text = "關於政務公開的通知";  // Traditional
+  const std::string simplified = "关于政务公开的通知";
+  std::string enc;
+  CHECK(ToUtf8(text, &enc) == text);
+  CHECK(enc == "UTF-8");
+  CHECK(ToUtf8("\xEF\xBB\xBF" + text, &enc) == text);
+  // UTF-16LE with BOM: "公開" = U+516C U+958B
+  CHECK(ToUtf8(std::string("\xFF\xFE\x6C\x51\x8B\x95", 6), &enc) == "公開");
+  CHECK(enc == "UTF-16LE");
+  CHECK(ToUtf8(std::string("\xFE\xFF\x51\x6C\x95\x8B", 6), &enc) == "公開");
+  // GBK bytes of the Simplified text, long enough for detection.
+  std::string gbk = ConvertToUtf8("", "GB18030");  // empty stays empty
+  CHECK(gbk.empty());
+  const std::string gbk_bytes =
+      "\xb9\xd8\xd3\xda\xd5\xfe\xce\xf1\xb9\xab\xbf\xaa\xb5\xc4\xcd\xa8\xd6\xaa";  // 关于政务公开的通知
+  CHECK(ToUtf8(gbk_bytes + gbk_bytes + gbk_bytes, &enc) == simplified + simplified + simplified);
+  const std::string big5_bytes = "\xc3\xf6\xa9\xf3\xac\x46\xb0\xc8\xa4\xbd\xb6\x7d";  // 關於政務公開
+  CHECK(ConvertToUtf8(big5_bytes, "BIG5-HKSCS") == "關於政務公開");
+  // Invalid bytes never truncate: they become U+FFFD and the rest survives.
+  std::string broken = ConvertToUtf8("\xb9\xd8\xff\xd3\xda", "GB18030");
+  CHECK(broken.find("关") == 0);
+  CHECK(broken.find("\xEF\xBF\xBD") != std::string::npos);
+  CHECK(broken.find("于") != std::string::npos);
+  CHECK(IsValidUtf8(ToUtf8("\x80\x81\xfe garbage \xff", nullptr)));
+}
+
+TEST_CASE("whitespace: wraps inside Chinese sentences are joined", "[indexer]") {
+  CHECK(NormalizeWhitespace("政務 公開") == "政務公開");
+  CHECK(NormalizeWhitespace("政務\u3000公開") == "政務公開");
+  CHECK(NormalizeWhitespace("open   government\t data") == "open government data");
+  CHECK(NormalizeWhitespace("第一段。\n\n第二段。") == "第一段。\n第二段。");
+  CHECK(NormalizeWhitespace("  中文 English 中文  ") == "中文 English 中文");
+}
+
+TEST_CASE("extract: HTML title and body, scripts and styles dropped", "[indexer]") {
+  auto e = Extract(
+      "<html><head><meta charset=\"utf-8\"><title>政务公开\n方案</title><style>p{x:1}</style></head>"
+      "<body><p>第一<span>段</span>&nbsp;文字&amp;符號</p><script>alert('不要')</script>"
+      "<p>第二段</p></body></html>",
+      "dir/plan.HTM");
+  CHECK(e.type == "html");
+  CHECK(e.has_text);
+  CHECK(e.title == "政务公开方案");
+  CHECK(e.text.find("第一段文字&符號") != std::string::npos);
+  CHECK(e.text.find("第二段") != std::string::npos);
+  CHECK(e.text.find("不要") == std::string::npos);
+  CHECK(e.text.find("p{x:1}") == std::string::npos);
+}
+
+TEST_CASE("extract: HTML in a declared legacy charset, and a heading as title", "[indexer]") {
+  const std::string gbk_body = "\xd5\xfe\xce\xf1\xb9\xab\xbf\xaa";  // 政务公开
+  auto e = Extract("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">"
+                   "</head><body><h1>" + gbk_body + "</h1><p>" + gbk_body + "</p></body></html>",
+                   "a.html");
+  CHECK(e.title == "政务公开");
+  CHECK(e.text.find("政务公开") != std::string::npos);
+}
+
+TEST_CASE("extract: text title, markdown heading, binary and unknown types", "[indexer]") {
+  auto t = Extract("\n\n  通知標題  \n正文內容。\n", "a.txt");
+  CHECK(t.title == "通知標題");
+  CHECK(t.has_text);
+  CHECK(Extract("# 法規名稱\n\n## 第一章\n", "law.md").title == "法規名稱");
+  CHECK_FALSE(Extract(std::string("abc\0def", 7), "x.txt").has_text);
+  auto pdf = Extract("%PDF-1.4 ...", "scan.pdf");
+  CHECK(pdf.type == "pdf");
+  CHECK_FALSE(pdf.has_text);
+  CHECK_FALSE(pdf.note.empty());
+  CHECK(Extract("", "empty.txt").note == "empty file");
+  CHECK(TypeFromName("README") == "file");
+  CHECK(TypeFromName("a.b/c") == "file");
+  CHECK(TypeFromName("x.Docx") == "docx");
+}
+
+TEST_CASE("script folding: Traditional to Simplified", "[indexer]") {
+  CHECK(FoldScript("關於政務公開的通知") == "关于政务公开的通知");
+  CHECK(FoldScript("关于政务公开") == "关于政务公开");
+  CHECK(FoldScript("plain ASCII 123") == "plain ASCII 123");
+}
+
+namespace {
+
+IndexDoc Doc(const std::string& id, const std::string& share, const std::string& text, bool anon = true) {
+  IndexDoc d;
+  d.id = id;
+  d.share = share;
+  d.path = id + ".txt";
+  d.office = "office-" + share;
+  d.title = "標題" + id;
+  d.type = "txt";
+  d.version = 1;
+  d.status = "active";
+  d.classification = anon ? "public" : "restricted";
+  d.modified = "2026-01-0" + id.substr(id.size() - 1) + "T00:00:00Z";
+  d.anonymous_visible = anon;
+  d.text = text;
+  return d;
+}
+
+std::vector<std::string> Ids(Searcher& s, const std::string& q, bool anonymous = false) {
+  SearchQuery sq;
+  sq.q = q;
+  sq.anonymous = anonymous;
+  auto r = s.Search(sq);
+  REQUIRE(r.ok());
+  std::vector<std::string> out;
+  for (const auto& h : r->hits) out.push_back(h.doc.id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("index: CJK words and phrases in either script, filters, watermark", "[indexer]") {
+  TempDir dir;
+  {
+    auto w = IndexWriter::Open(dir / "index");
+    REQUIRE(w.ok());
+    CHECK((*w)->watermark() == -1);
+    REQUIRE((*w)->Replace(Doc("d1", "pub", "本鄉道路養護經費公開，歡迎群眾監督。")).ok());
+    REQUIRE((*w)->Replace(Doc("d2", "pub", "关于印发政务公开实施方案的通知")).ok());
+    REQUIRE((*w)->Replace(Doc("d3", "sec", "內部保密審查材料，道路規劃。", false)).ok());
+    REQUIRE((*w)->Commit(41).ok());
+    CHECK((*w)->doc_count() == 3);
+  }
+  auto w = IndexWriter::Open(dir / "index");
+  CHECK((*w)->watermark() == 41);  // durable with the documents
+
+  Searcher s(dir / "index");
+  CHECK(Ids(s, "經費") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "经费") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "道路") == std::vector<std::string>{"d1", "d3"});
+  CHECK(Ids(s, "道路", true) == std::vector<std::string>{"d1"});  // restricted filtered
+  CHECK(Ids(s, "政務公開實施方案") == std::vector<std::string>{"d2"});
+  CHECK(Ids(s, "\"群眾監督\"") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "\"監督群眾\"").empty());
+  CHECK(Ids(s, "道路 -保密") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "經費 OR 方案") == std::vector<std::string>{"d1", "d2"});
+  CHECK(Ids(s, "\"unbalanced").empty());  // a syntax error is not an exception
+
+  // Replace is idempotent; Remove drops; the searcher sees commits after Invalidate.
+  REQUIRE((*w)->Replace(Doc("d1", "pub", "改寫後的內容")).ok());
+  REQUIRE((*w)->Remove("d2").ok());
+  REQUIRE((*w)->Commit(42).ok());
+  s.Invalidate();
+  CHECK(Ids(s, "經費").empty());
+  CHECK(Ids(s, "改寫") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "方案").empty());
+
+  SearchQuery all;
+  all.anonymous = false;
+  auto r = s.Search(all);
+  CHECK(r->total == 2);
+  CHECK(r->hits.front().doc.id == "d3");  // newest first
+  CHECK(r->facets["share"]["pub"] == 1);
+  CHECK(r->facets["share"]["sec"] == 1);
+  all.share = "sec";
+  CHECK(s.Search(all)->total == 1);
+  all.anonymous = true;
+  CHECK(s.Search(all)->total == 0);
+  CHECK(s.Get("d1")->title == "標題d1");
+  CHECK(s.Get("nope").status().IsNotFound());
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs the dependencies (tools/install-deps.sh) and builds gongkai into
+# ./build (override with BUILD_DIR). Extra arguments go to cmake's configure step.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+"$root/tools/install-deps.sh"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
+cmake --build "$build" -j "$(nproc)"
