@@ -2,7 +2,10 @@
 
 #include <opencc/opencc.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "gongkai/log.h"
@@ -12,12 +15,25 @@ namespace {
 
 class Folder {
  public:
+  // Character-level folding only (TSCharacters), not OpenCC's stock t2s with
+  // its phrase table: phrase rules depend on context (計畫 -> 计划 but
+  // 畫線 -> 画线), so a query phrase cut from the middle of a word would fold
+  // differently from the same characters in the document.
   Folder() {
-    const char* dir = std::getenv("GONGKAI_OPENCC_DIR");
-    std::string config = std::string(dir ? dir : "/usr/share/opencc") + "/t2s.json";
-    handle_ = opencc_open(config.c_str());
+    const char* env = std::getenv("GONGKAI_OPENCC_DIR");
+    const std::string dict = std::string(env ? env : "/usr/share/opencc") + "/TSCharacters.ocd2";
+    const std::string config =
+        R"({"name":"gongkai t2s characters","segmentation":{"type":"mmseg","dict":{"type":"ocd2","file":")" +
+        dict + R"("}},"conversion_chain":[{"dict":{"type":"ocd2","file":")" + dict + R"("}}]})";
+    std::string path = (std::filesystem::temp_directory_path() / "gongkai-opencc-XXXXXX").string();
+    int fd = ::mkstemp(path.data());
+    bool written = fd >= 0 && ::write(fd, config.data(), config.size()) == static_cast<ssize_t>(config.size());
+    if (fd >= 0) ::close(fd);
+    handle_ = written ? opencc_open(path.c_str()) : reinterpret_cast<opencc_t>(-1);
+    if (fd >= 0) ::unlink(path.c_str());
     if (handle_ == reinterpret_cast<opencc_t>(-1)) {
-      log::Warning("OpenCC " + config + " not loadable (" + opencc_error() +
+      log::Warning("OpenCC dictionary " + dict + " not loadable (" +
+                   (written ? std::string(opencc_error()) : "cannot write its config") +
                    "); Traditional/Simplified folding is off");
       handle_ = nullptr;
     }

@@ -1,5 +1,5 @@
 // Script folding for Chinese search: Traditional text is converted to
-// Simplified (OpenCC t2s) both when indexing and when parsing queries, so a
+// Simplified (OpenCC, character by character) both when indexing and when parsing queries, so a
 // query in either script finds a document in either script.
 #pragma once
 
