@@ -59,7 +59,7 @@ int RunDaemon(const Config& config) {
                    " does not exist (yet); it is watched once it appears after a restart");
   }
 
-  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env, config.origin);
   if (!catalog.ok()) return Fail(catalog.status()), 1;
   auto blobs = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status()), 1;

@@ -15,6 +15,8 @@
 
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
+#include "gongkai/storage/checkpoint.h"
+#include "gongkai/storage/merkle.h"
 #include "json_writer.h"
 
 namespace gongkai::daemon {
@@ -179,11 +181,23 @@ class ApiHandler final : public HTTPRequestHandler {
       RequireGet(get);
       return Document(resp, seg[3]);
     }
-    if (what == "documents" && seg.size() == 7 && seg[4] == "versions" && seg[6] == "content") {
+    if (what == "documents" && seg.size() == 7 && seg[4] == "versions" &&
+        (seg[6] == "content" || seg[6] == "proof")) {
       RequireGet(get);
       int64_t n = 0;
       if (!ParseInt(seg[5], 1, INT64_C(1) << 40, &n)) throw NotFound();
+      if (seg[6] == "proof") return Proof(resp, seg[3], n);
       return Content(req, resp, seg[3], n);
+    }
+    if (what == "log" && seg.size() == 4) {
+      RequireGet(get);
+      if (seg[3] == "checkpoint") return LatestCheckpoint(resp);
+      if (seg[3] == "consistency") return Consistency(resp);
+      if (seg[3] == "entries") return Entries(resp);
+    }
+    if (what == "keys" && seg.size() == 3) {
+      RequireGet(get);
+      return Keys(resp);
     }
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint"};
   }
@@ -401,6 +415,124 @@ class ApiHandler final : public HTTPRequestHandler {
       out.write(buf.data(), got);
       left -= got;
     }
+  }
+
+  static std::string HexOf(const storage::Digest& d) { return storage::Hex(d); }
+
+  storage::CheckpointRow Latest(storage::Catalog* catalog) {
+    auto cp = catalog->LatestCheckpoint();
+    if (!cp.ok()) throw std::runtime_error(cp.status().ToString());
+    if (!cp->has_value()) throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "empty_log", "the log has no records yet"};
+    return **cp;
+  }
+
+  void Proof(HTTPServerResponse& resp, const std::string& id, int64_t n) {
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto vis = Load(catalog->get(), id);
+    if (!vis) throw NotFound();
+    const storage::VersionRow* version = nullptr;
+    for (const auto& v : vis->versions)
+      if (v.version == n) version = &v;
+    if (!version) throw NotFound();
+    auto records = (*catalog)->Records(version->log_index, 1);
+    if (!records.ok()) throw std::runtime_error(records.status().ToString());
+    if (records->empty()) throw std::runtime_error("record " + std::to_string(version->log_index) + " missing");
+    const storage::RecordRow& r = records->front();
+    const storage::CheckpointRow cp = Latest(catalog->get());
+    auto path = storage::InclusionProof(static_cast<uint64_t>(r.seq), static_cast<uint64_t>(cp.size),
+                                        (*catalog)->Nodes());
+    if (!path.ok()) throw std::runtime_error(path.status().ToString());
+    JsonWriter w;
+    w.BeginObject()
+        .Field("log_index", r.seq)
+        .Field("record", r.record)
+        .Field("signature", r.signature)
+        .Field("key_id", r.key_id)
+        .Field("leaf_hash", r.leaf)
+        .Field("tree_size", cp.size);
+    w.Key("inclusion").BeginArray();
+    for (const auto& h : *path) w.String(HexOf(h));
+    w.EndArray().Field("checkpoint", cp.text).EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+  }
+
+  void LatestCheckpoint(HTTPServerResponse& resp) {
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    const storage::CheckpointRow cp = Latest(catalog->get());
+    resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+    resp.setContentType("text/plain; charset=utf-8");
+    resp.set("Cache-Control", "no-store");
+    resp.setContentLength64(cp.text.size());
+    resp.send() << cp.text;
+  }
+
+  void Consistency(HTTPServerResponse& resp) {
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    const storage::CheckpointRow cp = Latest(catalog->get());
+    int64_t from = 0, to = cp.size;
+    if (!ParseInt(Param("from"), 1, cp.size, &from) ||
+        (!Param("to").empty() && !ParseInt(Param("to"), from, cp.size, &to)))
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
+                     "need 1 <= from <= to <= " + std::to_string(cp.size) + " (the latest tree size)"};
+    auto proof = storage::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), (*catalog)->Nodes());
+    if (!proof.ok()) throw std::runtime_error(proof.status().ToString());
+    JsonWriter w;
+    w.BeginObject().Field("from", from).Field("to", to).Key("proof").BeginArray();
+    for (const auto& h : *proof) w.String(HexOf(h));
+    w.EndArray().EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+  }
+
+  void Entries(HTTPServerResponse& resp) {
+    if (Anonymous()) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "an inspector token is required"};
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    int64_t start = 0, end = 0;
+    if (!ParseInt(Param("start").empty() ? "0" : Param("start"), 0, INT64_C(1) << 50, &start) ||
+        (!Param("end").empty() && !ParseInt(Param("end"), start, INT64_C(1) << 50, &end)))
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "need 0 <= start <= end"};
+    constexpr int64_t kMax = 1000;
+    if (Param("end").empty()) end = start + kMax;
+    auto records = (*catalog)->Records(start, std::min(end - start, kMax));
+    if (!records.ok()) throw std::runtime_error(records.status().ToString());
+    JsonWriter w;
+    w.BeginObject().Key("entries").BeginArray();
+    for (const auto& r : *records)
+      w.BeginObject()
+          .Field("log_index", r.seq)
+          .Field("record", r.record)
+          .Field("signature", r.signature)
+          .Field("key_id", r.key_id)
+          .EndObject();
+    w.EndArray().EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+  }
+
+  void Keys(HTTPServerResponse& resp) {
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto keys = (*catalog)->Keys();
+    if (!keys.ok()) throw std::runtime_error(keys.status().ToString());
+    JsonWriter w;
+    w.BeginObject().Key("keys").BeginArray();
+    for (const auto& k : *keys) {
+      auto raw = storage::RawPublicFromPem(k.public_pem);
+      w.BeginObject()
+          .Field("key_id", k.key_id)
+          .Field("algorithm", "ed25519")
+          .Field("public_key_pem", k.public_pem)
+          .Field("note_key", raw.ok() ? storage::NoteVerifierKey(ctx_.config->origin, *raw) : "")
+          .Field("created", k.created);
+      w.Key("retired");
+      if (k.retired.empty()) w.Null();
+      else w.String(k.retired);
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
   }
 
   const ServiceContext& ctx_;

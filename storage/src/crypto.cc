@@ -142,6 +142,20 @@ std::string SigningKey::Sign(std::string_view message) const {
   return sig;
 }
 
+Result<std::string> RawPublicFromPem(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!pkey) return Status::Corruption("not a PEM public key");
+  std::string raw(32, '\0');
+  size_t len = raw.size();
+  bool ok = EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 &&
+            EVP_PKEY_get_raw_public_key(pkey, reinterpret_cast<unsigned char*>(raw.data()), &len) == 1;
+  EVP_PKEY_free(pkey);
+  if (!ok || len != 32) return Status::Corruption("public key is not Ed25519");
+  return raw;
+}
+
 bool VerifyEd25519(std::string_view raw_public, std::string_view message,
                    std::string_view signature) {
   EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(

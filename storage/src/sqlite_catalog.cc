@@ -9,6 +9,8 @@
 #include <mutex>
 
 #include "gongkai/storage/catalog.h"
+#include "gongkai/storage/checkpoint.h"
+#include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
 
 namespace gongkai::storage {
@@ -19,7 +21,7 @@ using Poco::Data::RecordSet;
 using Poco::Data::Session;
 using Poco::Data::Statement;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -41,6 +43,11 @@ const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS keys("
     " key_id TEXT PRIMARY KEY, public_pem TEXT NOT NULL, created TEXT NOT NULL,"
     " retired TEXT NOT NULL DEFAULT '')",
+    // Schema 2: the Merkle log.
+    "CREATE TABLE IF NOT EXISTS tree(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, text TEXT NOT NULL,"
+    " created TEXT NOT NULL)",
 };
 
 const char* const kDocColumns =
@@ -95,7 +102,8 @@ std::string NewDocumentId() {
 
 class SqliteCatalog final : public Catalog {
  public:
-  SqliteCatalog(const std::string& path, Env* env) : session_("SQLite", path), env_(env) {}
+  SqliteCatalog(const std::string& path, Env* env, std::string origin)
+      : session_("SQLite", path), env_(env), origin_(std::move(origin)) {}
 
   Status Init() {
     return Guard("open", [&]() -> Status {
@@ -113,7 +121,19 @@ class SqliteCatalog final : public Catalog {
                                   std::to_string(kSchemaVersion) + ")");
       if (version < kSchemaVersion) {
         session_ << "BEGIN IMMEDIATE", now;
+        session_ << "PRAGMA user_version", into(version), now;  // another process may have won
         for (const char* sql : kSchema) session_ << sql, now;
+        if (version == 1) {
+          // Schema 1 had records but no tree: build the tree from them.
+          for (int64_t seq = 0;; seq += 1000) {
+            auto rows = Records(seq, 1000);
+            if (!rows.ok()) throw std::runtime_error(rows.status().ToString());
+            if (rows->empty()) break;
+            for (const RecordRow& r : *rows)
+              if (Status s = AppendLeaf(static_cast<uint64_t>(r.seq), LeafHash(r.record)); !s.ok())
+                throw std::runtime_error(s.ToString());
+          }
+        }
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
       }
@@ -259,6 +279,60 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Status RotateTo(const KeyRow& active) override {
+    return Guard("rotate key", [&]() -> Status {
+      const std::string time = Rfc3339(env_->Now());
+      session_ << "BEGIN IMMEDIATE", now;
+      session_ << "UPDATE keys SET retired = ? WHERE retired = '' AND key_id <> ?", bind(time),
+          bind(active.key_id), now;
+      session_ << "INSERT OR IGNORE INTO keys(key_id, public_pem, created, retired) VALUES(?, ?, ?, '')",
+          bind(active.key_id), bind(active.public_pem), bind(active.created), now;
+      session_ << "COMMIT", now;
+      return Status::OK();
+    });
+  }
+
+  Result<Digest> TreeNode(int level, uint64_t index) override {
+    return Guard("tree", [&]() -> Result<Digest> {
+      Poco::Data::BLOB hash;
+      int lvl = level;
+      Poco::Int64 idx = static_cast<Poco::Int64>(index);
+      Statement st(session_);
+      st << "SELECT hash FROM tree WHERE level = ? AND idx = ?", bind(lvl), bind(idx), into(hash);
+      if (st.execute() == 0 || hash.size() != 32)
+        return Status::Corruption("Merkle node (" + std::to_string(level) + ", " + std::to_string(index) +
+                                  ") missing from the catalog");
+      Digest d;
+      std::copy(hash.begin(), hash.end(), d.begin());
+      return d;
+    });
+  }
+
+  Result<std::optional<CheckpointRow>> LatestCheckpoint() override {
+    return Guard("checkpoint", [&]() -> Result<std::optional<CheckpointRow>> {
+      Statement st(session_);
+      st << "SELECT size, text, created FROM checkpoints ORDER BY size DESC LIMIT 1";
+      st.execute();
+      RecordSet rs(st);
+      if (!rs.moveFirst()) return std::optional<CheckpointRow>();
+      return std::optional<CheckpointRow>(CheckpointRow{rs[0].convert<Poco::Int64>(), rs[1].convert<std::string>(),
+                                                        rs[2].convert<std::string>()});
+    });
+  }
+
+  Result<std::vector<CheckpointRow>> Checkpoints() override {
+    return Guard("checkpoints", [&]() -> Result<std::vector<CheckpointRow>> {
+      Statement st(session_);
+      st << "SELECT size, text, created FROM checkpoints ORDER BY size";
+      st.execute();
+      RecordSet rs(st);
+      std::vector<CheckpointRow> out;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext())
+        out.push_back({rs[0].convert<Poco::Int64>(), rs[1].convert<std::string>(), rs[2].convert<std::string>()});
+      return out;
+    });
+  }
+
   Result<std::vector<KeyRow>> Keys() override {
     return Guard("keys", [&]() -> Result<std::vector<KeyRow>> {
       Statement st(session_);
@@ -361,6 +435,7 @@ class SqliteCatalog final : public Catalog {
       session_ << "INSERT INTO records(seq, doc, record, signature, key_id, leaf) VALUES(?, ?, ?, ?, ?, ?)",
           bind(seq), bind(rec.doc), bind(rec.record), bind(rec.signature), bind(rec.key_id),
           bind(rec.leaf), now;
+      if (Status s = AppendLeaf(static_cast<uint64_t>(seq), LeafHash(rec.record)); !s.ok()) return s;
 
       Poco::Int64 version = c.version;
       if (c.kind == Change::Kind::kVersion) {
@@ -380,20 +455,47 @@ class SqliteCatalog final : public Catalog {
       }
       ++next_seq;
     }
+    return IssueCheckpoint(static_cast<uint64_t>(next_seq), key);
+  }
+
+  // Stores the nodes leaf `n` completes (inside the caller's transaction).
+  Status AppendLeaf(uint64_t n, const Digest& leaf) {
+    auto nodes = NodesForAppend(n, leaf, Nodes());
+    if (!nodes.ok()) return nodes.status();
+    for (const storage::TreeNode& node : *nodes) {
+      int level = node.level;
+      Poco::Int64 idx = static_cast<Poco::Int64>(node.index);
+      Poco::Data::BLOB hash(node.hash.data(), node.hash.size());
+      session_ << "INSERT INTO tree(level, idx, hash) VALUES(?, ?, ?)", bind(level), bind(idx), bind(hash), now;
+    }
+    return Status::OK();
+  }
+
+  // Signs and stores the checkpoint for tree size `size` (inside the transaction).
+  Status IssueCheckpoint(uint64_t size, const SigningKey& key) {
+    auto root = RootHash(size, Nodes());
+    if (!root.ok()) return root.status();
+    const std::string text = SignCheckpoint(Checkpoint{origin_, size, *root}, key);
+    Poco::Int64 sz = static_cast<Poco::Int64>(size);
+    const std::string time = Rfc3339(env_->Now());
+    session_ << "INSERT OR REPLACE INTO checkpoints(size, text, created) VALUES(?, ?, ?)", bind(sz), bind(text),
+        bind(time), now;
     return Status::OK();
   }
 
   Session session_;
   Env* env_;
+  std::string origin_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env) {
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env,
+                                                   const std::string& origin) {
   static std::once_flag once;
   std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
   try {
-    auto catalog = std::make_unique<SqliteCatalog>(path, env);
+    auto catalog = std::make_unique<SqliteCatalog>(path, env, origin);
     if (Status s = catalog->Init(); !s.ok()) return s;
     return std::unique_ptr<Catalog>(std::move(catalog));
   } catch (const Poco::Exception& e) {

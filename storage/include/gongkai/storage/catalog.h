@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,12 @@ struct RecordRow {
   std::string signature;  // base64
   std::string key_id;
   std::string leaf;  // hex
+};
+
+struct CheckpointRow {
+  int64_t size = 0;
+  std::string text;  // the signed note, exactly as issued
+  std::string created;
 };
 
 struct KeyRow {
@@ -118,10 +125,24 @@ class Catalog {
   virtual Status UpdateFileState(const std::string& doc_id, const FileState& file) = 0;
 
   virtual Status AddKey(const KeyRow& key) = 0;
+  // Marks every key but `active_key_id` retired (now), and registers the active one.
+  virtual Status RotateTo(const KeyRow& active) = 0;
   virtual Result<std::vector<KeyRow>> Keys() = 0;
+
+  // The Merkle log (see merkle.h): stored complete-subtree hashes, and every
+  // checkpoint ever issued. Apply() extends both in its transaction.
+  virtual Result<Digest> TreeNode(int level, uint64_t index) = 0;
+  virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
+  virtual Result<std::vector<CheckpointRow>> Checkpoints() = 0;
+  // A NodeReader over this catalog, for the merkle.h functions.
+  std::function<Result<Digest>(int, uint64_t)> Nodes() {
+    return [this](int level, uint64_t index) { return TreeNode(level, index); };
+  }
 };
 
-// Opens (creating if missing) the SQLite catalog at `path`. `env` supplies the clock.
-Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env);
+// Opens (creating if missing) the SQLite catalog at `path`. `env` supplies the
+// clock; `origin` names the log in the checkpoints Apply() signs.
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env,
+                                                   const std::string& origin = "gongkai.localhost");
 
 }  // namespace gongkai::storage

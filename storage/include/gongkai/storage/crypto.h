@@ -64,6 +64,9 @@ class SigningKey {
   std::string key_id_;
 };
 
+// The raw 32-byte Ed25519 public key from a PEM SubjectPublicKeyInfo.
+Result<std::string> RawPublicFromPem(const std::string& pem);
+
 // Checks an Ed25519 signature against a raw 32-byte public key.
 bool VerifyEd25519(std::string_view raw_public, std::string_view message,
                    std::string_view signature);
