@@ -5,6 +5,7 @@
 // reindex needs the daemon stopped.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -17,6 +18,7 @@
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/env.h"
+#include "gongkai/storage/verify.h"
 #include "index_feeder.h"
 #include "json_writer.h"
 
@@ -34,6 +36,8 @@ const char kUsage[] =
     "  search QUERY [--share S] [--limit N] [--json]\n"
     "                                     full-text search (sees everything)\n"
     "  history PATH|SHARE:PATH|ID [--json] every version of one document\n"
+    "  verify [--checkpoint FILE] [--json] check blobs, records, signatures, the Merkle log,\n"
+    "                                     checkpoints and the index; exit 1 on any problem\n"
     "  reindex                            rebuild the search index from the archive\n"
     "                                     (stop the daemon first)\n"
     "  --version\n"
@@ -210,6 +214,139 @@ int CmdHistory(Context& ctx, const Args& args) {
   return 0;
 }
 
+// Progress on stderr: a rewritten line on a terminal, a line per stage otherwise.
+class Progress {
+ public:
+  Progress() : tty_(::isatty(STDERR_FILENO)) {}
+  ~Progress() { Finish(); }
+  void Update(const std::string& stage, uint64_t done, uint64_t total) {
+    if (stage != stage_) {
+      Finish();
+      stage_ = stage;
+    }
+    last_ = {done, total};
+    if (!tty_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - shown_ < std::chrono::milliseconds(100) && done != total) return;
+    shown_ = now;
+    std::cerr << "\r" << Line() << "\x1b[K" << std::flush;
+  }
+  void Finish() {
+    if (stage_.empty()) return;
+    std::cerr << (tty_ ? "\r" : "") << Line() << (tty_ ? "\x1b[K\n" : "\n");
+    stage_.clear();
+  }
+
+ private:
+  std::string Line() const {
+    std::string s = "verify: " + stage_ + " " + std::to_string(last_.first);
+    if (last_.second) {
+      s += "/" + std::to_string(last_.second);
+      const int pct = static_cast<int>(100.0 * static_cast<double>(last_.first) / static_cast<double>(last_.second));
+      s += " [" + std::string(static_cast<size_t>(pct / 5), '#') + std::string(static_cast<size_t>(20 - pct / 5), '.') + "]";
+    }
+    return s;
+  }
+  bool tty_;
+  std::string stage_;
+  std::pair<uint64_t, uint64_t> last_{0, 0};
+  std::chrono::steady_clock::time_point shown_{};
+};
+
+// Compares the Xapian index with the catalog: same documents, same current
+// versions, same status and anonymous visibility.
+void CheckIndex(Context& ctx, storage::VerifyReport& report) {
+  indexer::Searcher searcher(ctx.layout.index());
+  auto watermark = searcher.Watermark();
+  auto counts = ctx.catalog->Counts();
+  if (!watermark.ok() || !counts.ok()) {
+    report.problems.push_back({"index", watermark.ok() ? counts.status().ToString() : watermark.status().ToString()});
+    return;
+  }
+  if (*watermark < counts->records - 1) {
+    report.warnings.push_back({"index", "behind the catalog by " + std::to_string(counts->records - 1 - *watermark) +
+                                            " records (still indexing); index not compared"});
+    return;
+  }
+  auto docs = ctx.catalog->AllDocuments();
+  if (!docs.ok()) {
+    report.problems.push_back({"index", docs.status().ToString()});
+    return;
+  }
+  for (const auto& d : *docs) {
+    const std::string where = "index entry of document " + d.id + " (" + d.share + ":" + d.path + ")";
+    auto versions = ctx.catalog->Versions(d.id);
+    auto indexed = searcher.Get(d.id);
+    if (!indexed.ok()) {
+      report.problems.push_back({where, "missing"});
+      continue;
+    }
+    if (!versions.ok() || versions->empty()) continue;  // reported by the archive check
+    const bool visible = d.classification == "public" && versions->back().review == "approved";
+    if (indexed->version != versions->back().version)
+      report.problems.push_back({where, "has version " + std::to_string(indexed->version) + ", catalog " +
+                                            std::to_string(versions->back().version)});
+    if (indexed->status != d.status) report.problems.push_back({where, "status " + indexed->status + ", catalog " + d.status});
+    if (indexed->anonymous_visible != visible)
+      report.problems.push_back({where, std::string("anonymous visibility ") + (indexed->anonymous_visible ? "on" : "off") +
+                                            " disagrees with the catalog"});
+  }
+  auto n = searcher.DocCount();
+  if (n.ok() && *n != docs->size())
+    report.problems.push_back({"index", std::to_string(*n) + " documents indexed, catalog has " + std::to_string(docs->size())});
+}
+
+int CmdVerify(Context& ctx, const Args& args) {
+  storage::VerifyOptions options;
+  options.origin = ctx.config.origin;
+  if (args.options.count("checkpoint")) {
+    auto text = storage::ReadFile(args.options.at("checkpoint"));
+    if (!text.ok()) return Fail(text.status());
+    options.external_checkpoint = *text;
+  }
+  Progress progress;
+  options.progress = [&](const std::string& stage, uint64_t done, uint64_t total) {
+    if (!args.json) progress.Update(stage, done, total);
+  };
+  auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
+  if (!blobs.ok()) return Fail(blobs.status());
+  const auto started = std::chrono::steady_clock::now();
+  auto report = storage::VerifyArchive(ctx.catalog.get(), **blobs, ctx.layout.blobs(), options);
+  if (!report.ok()) return Fail(report.status());
+  CheckIndex(ctx, *report);
+  progress.Finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("ok", report->problems.empty())
+        .Field("records", static_cast<int64_t>(report->records))
+        .Field("documents", static_cast<int64_t>(report->documents))
+        .Field("versions", static_cast<int64_t>(report->versions))
+        .Field("blobs", static_cast<int64_t>(report->blobs))
+        .Field("blob_bytes", static_cast<int64_t>(report->blob_bytes))
+        .Field("checkpoints", static_cast<int64_t>(report->checkpoints));
+    for (auto* list : {&report->problems, &report->warnings}) {
+      w.Key(list == &report->problems ? "problems" : "warnings").BeginArray();
+      for (const auto& p : *list) w.BeginObject().Field("where", p.where).Field("what", p.what).EndObject();
+      w.EndArray();
+    }
+    w.EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    for (const auto& p : report->problems) std::cout << "PROBLEM " << p.where << ": " << p.what << "\n";
+    for (const auto& p : report->warnings) std::cout << "warning " << p.where << ": " << p.what << "\n";
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.1f", static_cast<double>(report->blob_bytes) / 1e6 / std::max(secs, 1e-3));
+    std::cout << (report->problems.empty() ? "verify: OK" : "verify: FAILED") << " — " << report->records
+              << " records, " << report->documents << " documents, " << report->versions << " versions, "
+              << report->blobs << " blobs (" << report->blob_bytes << " bytes, " << rate << " MB/s), "
+              << report->checkpoints << " checkpoints; " << report->problems.size() << " problems, "
+              << report->warnings.size() << " warnings\n";
+  }
+  return report->problems.empty() ? 0 : 1;
+}
+
 int CmdReindex(Context& ctx, const Args&) {
   std::string error;
   int lock = daemon::LockDataDir(ctx.layout.lock_file(), &error);
@@ -270,7 +407,7 @@ int main(int argc, char** argv) {
       config_file = a.substr(9);
     } else if (a == "--json") {
       args.json = true;
-    } else if ((a == "--share" || a == "--limit") && i + 1 < argc) {
+    } else if ((a == "--share" || a == "--limit" || a == "--checkpoint") && i + 1 < argc) {
       args.options[a.substr(2)] = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       return Usage("unknown option " + a);
@@ -283,7 +420,8 @@ int main(int argc, char** argv) {
   if (config_file.empty()) return Usage("--config FILE is required");
   if (command.empty()) return Usage("no command given");
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
-      {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex}};
+      {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex},
+      {"verify", CmdVerify}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
   auto ctx = OpenArchive(config_file);

@@ -199,6 +199,24 @@ void Searcher::Release(std::unique_ptr<Handle> h) {
   if (pool_.size() < 64) pool_.push_back(std::move(h));
 }
 
+Result<uint64_t> Searcher::DocCount() {
+  return Guard("count", [&]() -> Result<uint64_t> {
+    auto h = Acquire();
+    uint64_t n = h->db.get_doccount();
+    Release(std::move(h));
+    return n;
+  });
+}
+
+Result<int64_t> Searcher::Watermark() {
+  return Guard("watermark", [&]() -> Result<int64_t> {
+    auto h = Acquire();
+    std::string mark = h->db.get_metadata(kWatermarkKey);
+    Release(std::move(h));
+    return mark.empty() ? int64_t{-1} : std::stoll(mark);
+  });
+}
+
 Result<IndexDoc> Searcher::Get(const std::string& id) {
   return Guard("get", [&]() -> Result<IndexDoc> {
     auto h = Acquire();

@@ -35,7 +35,14 @@ Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::
       return s;
     return key;
   }
+  // Keys whose note verifier key would contain '+' in its base64 part are
+  // skipped (about half of them): the format is "<name>+<hash>+<base64>",
+  // and parsers that split on the last two '+' (seen in the wild, and in the
+  // conformance tool) would mis-read such a key. Costs about one bit of the
+  // 256-bit key space.
   auto key = SigningKey::Generate();
+  for (int i = 0; i < 64 && key.ok() && Base64("\x01" + (*key)->RawPublic()).find('+') != std::string::npos; ++i)
+    key = SigningKey::Generate();
   if (!key.ok()) return key.status();
   const std::string id = (*key)->KeyId();
   if (Status s = WriteFileAtomically(env, keys_dir + "/" + id + ".pem", (*key)->PrivatePem(), 0600);

@@ -292,6 +292,32 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Status BeginSnapshot() override {
+    return Guard("snapshot", [&]() -> Status {
+      session_ << "BEGIN", now;
+      Poco::Int64 n = 0;
+      session_ << "SELECT COUNT(*) FROM records", into(n), now;  // the snapshot starts at the first read
+      return Status::OK();
+    });
+  }
+
+  Status EndSnapshot() override {
+    return Guard("snapshot", [&]() -> Status {
+      session_ << "COMMIT", now;
+      return Status::OK();
+    });
+  }
+
+  Result<std::string> IntegrityCheck() override {
+    return Guard("integrity check", [&]() -> Result<std::string> {
+      std::vector<std::string> lines;
+      session_ << "PRAGMA integrity_check", into(lines), now;
+      std::string out;
+      for (const auto& l : lines) out += (out.empty() ? "" : "; ") + l;
+      return out;
+    });
+  }
+
   Result<Digest> TreeNode(int level, uint64_t index) override {
     return Guard("tree", [&]() -> Result<Digest> {
       Poco::Data::BLOB hash;

@@ -86,6 +86,9 @@ class Searcher {
   Result<SearchResult> Search(const SearchQuery& query);
   // Reads the stored fields of one document, if indexed.
   Result<IndexDoc> Get(const std::string& id);
+  // Number of indexed documents and the catalog seq the index has applied.
+  Result<uint64_t> DocCount();
+  Result<int64_t> Watermark();
   void Invalidate() { generation_.fetch_add(1); }
 
  private:

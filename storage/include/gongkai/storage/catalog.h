@@ -134,6 +134,13 @@ class Catalog {
   virtual Result<Digest> TreeNode(int level, uint64_t index) = 0;
   virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
   virtual Result<std::vector<CheckpointRow>> Checkpoints() = 0;
+  // Holds one read snapshot until EndSnapshot() (SQLite: a read transaction),
+  // so a long check sees one consistent state while the daemon appends.
+  virtual Status BeginSnapshot() = 0;
+  virtual Status EndSnapshot() = 0;
+  // SQLite's PRAGMA integrity_check: "ok" or the problems it lists.
+  virtual Result<std::string> IntegrityCheck() = 0;
+
   // A NodeReader over this catalog, for the merkle.h functions.
   std::function<Result<Digest>(int, uint64_t)> Nodes() {
     return [this](int level, uint64_t index) { return TreeNode(level, index); };

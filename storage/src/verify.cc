@@ -1,0 +1,301 @@
+#include "gongkai/storage/verify.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "gongkai/storage/checkpoint.h"
+#include "gongkai/storage/merkle.h"
+#include "gongkai/storage/record.h"
+
+namespace gongkai::storage {
+namespace {
+
+constexpr int64_t kChunk = 2000;
+
+struct VersionEvent {  // what a `version` record says
+  int64_t seq;
+  std::string sha256;
+  int64_t size;
+};
+
+// Hashes a blob file; returns its hex SHA-256 and size, or an error.
+Result<std::pair<std::string, uint64_t>> HashFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open " + path);
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  uint64_t size = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    h.Update(buf.data(), static_cast<size_t>(n));
+    size += static_cast<uint64_t>(n);
+  }
+  if (in.bad()) return Status::IOError("read error in " + path);
+  return std::make_pair(Hex(h.Finish()), size);
+}
+
+class Verifier {
+ public:
+  Verifier(Catalog* c, const BlobStore& b, std::string root, const VerifyOptions& o)
+      : catalog_(c), blobs_(b), blobs_root_(std::move(root)), opt_(o) {}
+
+  Result<VerifyReport> Run() {
+    if (Status s = catalog_->BeginSnapshot(); !s.ok()) return s;
+    Status s = RunInSnapshot();
+    catalog_->EndSnapshot();
+    if (!s.ok()) return s;
+    return report_;
+  }
+
+ private:
+  void Problem(std::string where, std::string what) { report_.problems.push_back({std::move(where), std::move(what)}); }
+  void Progress(const std::string& stage, uint64_t done, uint64_t total) {
+    if (opt_.progress) opt_.progress(stage, done, total);
+  }
+
+  Status RunInSnapshot() {
+    auto integrity = catalog_->IntegrityCheck();
+    if (!integrity.ok()) return integrity.status();
+    if (*integrity != "ok") Problem("catalog.sqlite", "SQLite integrity_check: " + *integrity);
+
+    if (Status s = LoadKeys(); !s.ok()) return s;
+    auto checkpoints = catalog_->Checkpoints();
+    if (!checkpoints.ok()) return checkpoints.status();
+    report_.checkpoints = checkpoints->size();
+    std::set<uint64_t> wanted_roots;
+    for (const auto& c : *checkpoints) wanted_roots.insert(static_cast<uint64_t>(c.size));
+    Result<Checkpoint> external = Status::NotFound("");
+    if (!opt_.external_checkpoint.empty()) {
+      external = CheckSignedCheckpoint(opt_.external_checkpoint, "given checkpoint");
+      if (external.ok()) wanted_roots.insert(external->size);
+    }
+    if (Status s = CheckRecords(wanted_roots); !s.ok()) return s;
+    for (const auto& c : *checkpoints) {
+      const std::string where = "checkpoint " + std::to_string(c.size);
+      auto cp = CheckSignedCheckpoint(c.text, where);
+      if (!cp.ok()) continue;
+      if (cp->size != static_cast<uint64_t>(c.size)) Problem(where, "body says tree size " + std::to_string(cp->size));
+      CheckRoot(where, *cp);
+    }
+    if (external.ok()) CheckRoot("given checkpoint", *external);
+    if (Status s = CheckDocuments(); !s.ok()) return s;
+    return CheckBlobs();
+  }
+
+  Status LoadKeys() {
+    auto keys = catalog_->Keys();
+    if (!keys.ok()) return keys.status();
+    for (const auto& k : *keys) {
+      auto raw = RawPublicFromPem(k.public_pem);
+      if (!raw.ok()) {
+        Problem("key " + k.key_id, raw.status().message());
+        continue;
+      }
+      if (Hex(Sha256Of(*raw)) != k.key_id) Problem("key " + k.key_id, "key_id is not the SHA-256 of its public key");
+      keys_[k.key_id] = *raw;
+    }
+    if (keys_.empty()) Problem("keys", "no signing keys registered");
+    return Status::OK();
+  }
+
+  Result<Checkpoint> CheckSignedCheckpoint(const std::string& text, const std::string& where) {
+    for (const auto& [id, raw] : keys_) {
+      auto cp = VerifyCheckpoint(text, opt_.origin, raw);
+      if (cp.ok()) return cp;
+    }
+    auto body = ParseCheckpointBody(text);
+    std::string why = body.ok() ? (body->origin != opt_.origin ? "origin '" + body->origin + "' is not this log's '" +
+                                                                     opt_.origin + "'"
+                                                               : "no valid signature by any of the archive's keys")
+                                : body.status().message();
+    Problem(where, why);
+    return Status::Corruption(why);
+  }
+
+  void CheckRoot(const std::string& where, const Checkpoint& cp) {
+    if (cp.size > records_seen_) {
+      Problem(where, "covers " + std::to_string(cp.size) + " records but the log has only " +
+                         std::to_string(records_seen_) + " (rolled back or truncated?)");
+      return;
+    }
+    auto it = roots_.find(cp.size);
+    if (it == roots_.end() || it->second != cp.root)
+      Problem(where, "root hash does not match the records (the log was rewritten)");
+  }
+
+  Status CheckRecords(const std::set<uint64_t>& wanted_roots) {
+    StreamingTree tree;
+    if (wanted_roots.count(0)) roots_[0] = tree.Root();
+    auto counts = catalog_->Counts();
+    if (!counts.ok()) return counts.status();
+    const uint64_t total = static_cast<uint64_t>(counts->records);
+    int64_t expected_seq = 0;
+    for (int64_t first = 0;; first += kChunk) {
+      auto rows = catalog_->Records(first, kChunk);
+      if (!rows.ok()) return rows.status();
+      for (const RecordRow& r : *rows) CheckRecord(r, expected_seq, tree, wanted_roots);
+      Progress("records", static_cast<uint64_t>(expected_seq), total);
+      if (static_cast<int64_t>(rows->size()) < kChunk) break;
+    }
+    records_seen_ = static_cast<uint64_t>(expected_seq);
+    report_.records = records_seen_;
+    return Status::OK();
+  }
+
+  void CheckRecord(const RecordRow& r, int64_t& expected_seq, StreamingTree& tree,
+                   const std::set<uint64_t>& wanted_roots) {
+    const std::string where = "record " + std::to_string(r.seq);
+    if (r.seq != expected_seq) {
+      Problem(where, "sequence gap: expected record " + std::to_string(expected_seq));
+      expected_seq = r.seq;
+    }
+    ++expected_seq;
+    const Digest leaf = LeafHash(r.record);
+    if (Hex(leaf) != r.leaf) Problem(where, "stored leaf hash does not match the record bytes");
+    for (const TreeNode& node : tree.Append(leaf)) {
+      auto stored = catalog_->TreeNode(node.level, node.index);
+      if (!stored.ok() || *stored != node.hash)
+        Problem(where, "Merkle node (" + std::to_string(node.level) + ", " + std::to_string(node.index) + ") " +
+                           (stored.ok() ? "differs from the recomputed hash" : "is missing"));
+    }
+    if (wanted_roots.count(tree.size())) roots_[tree.size()] = tree.Root();
+
+    auto key = keys_.find(r.key_id);
+    auto sig = Base64Decode(r.signature);
+    if (key == keys_.end()) Problem(where, "signed by unknown key " + r.key_id);
+    else if (!sig.ok() || !VerifyEd25519(key->second, r.record, *sig)) Problem(where, "signature does not verify");
+
+    Poco::JSON::Object::Ptr o;
+    try {
+      o = Poco::JSON::Parser().parse(r.record).extract<Poco::JSON::Object::Ptr>();
+    } catch (const std::exception&) {
+      Problem(where, "record is not a JSON object");
+      return;
+    }
+    auto str = [&](const char* k) { return o->optValue<std::string>(k, ""); };
+    if (o->optValue<Poco::Int64>("seq", -1) != r.seq) Problem(where, "record's seq field is not its log index");
+    if (str("doc") != r.doc) Problem(where, "record's doc field differs from the catalog row");
+    if (str("key") != r.key_id) Problem(where, "record's key field differs from the signing key id");
+    const std::string& prev = last_leaf_[r.doc];
+    if (str("prev") != prev)
+      Problem(where, "prev does not chain to document " + r.doc + "'s previous record");
+    last_leaf_[r.doc] = r.leaf;
+    const std::string event = str("event");
+    static const std::set<std::string> kEvents = {"version", "move", "withdraw", "classify", "approve"};
+    if (!kEvents.count(event)) Problem(where, "unknown event '" + event + "'");
+    if (event == "version") {
+      const int64_t version = o->optValue<Poco::Int64>("version", 0);
+      auto [it, fresh] = version_events_.emplace(std::make_pair(r.doc, version),
+                                                 VersionEvent{r.seq, str("sha256"), o->optValue<Poco::Int64>("size", -1)});
+      if (!fresh) Problem(where, "second version record for document " + r.doc + " v" + std::to_string(version));
+    }
+  }
+
+  Status CheckDocuments() {
+    auto docs = catalog_->AllDocuments();
+    if (!docs.ok()) return docs.status();
+    std::set<std::pair<std::string, int64_t>> seen;
+    uint64_t done = 0;
+    for (const DocumentRow& d : *docs) {
+      auto versions = catalog_->Versions(d.id);
+      if (!versions.ok()) return versions.status();
+      const std::string doc_where = "document " + d.id + " (" + d.share + ":" + d.path + ")";
+      if (versions->empty()) Problem(doc_where, "has no versions");
+      if (!versions->empty() && versions->back().version != d.current_version)
+        Problem(doc_where, "current version " + std::to_string(d.current_version) + " is not its latest");
+      if (d.last_leaf != last_leaf_[d.id]) Problem(doc_where, "last record link does not match the log");
+      int64_t expect = 1;
+      for (const VersionRow& v : *versions) {
+        const std::string where = doc_where + " v" + std::to_string(v.version);
+        if (v.version != expect) Problem(where, "version numbers are not 1, 2, 3, ...");
+        expect = v.version + 1;
+        seen.insert({d.id, v.version});
+        auto ev = version_events_.find({d.id, v.version});
+        if (ev == version_events_.end()) {
+          Problem(where, "has no signed version record");
+        } else {
+          if (ev->second.seq != v.log_index)
+            Problem(where, "log_index " + std::to_string(v.log_index) + " but its record is " + std::to_string(ev->second.seq));
+          if (ev->second.sha256 != v.sha256) Problem(where, "sha256 differs from its signed record");
+          if (ev->second.size != v.size) Problem(where, "size differs from its signed record");
+        }
+        referenced_[v.sha256] = where;
+        sizes_[v.sha256] = v.size;
+        ++report_.versions;
+      }
+      ++report_.documents;
+      Progress("documents", ++done, docs->size());
+    }
+    for (const auto& [key, ev] : version_events_)
+      if (!seen.count(key))
+        Problem("record " + std::to_string(ev.seq), "version record for document " + key.first + " v" +
+                                                      std::to_string(key.second) + " has no catalog version");
+    return Status::OK();
+  }
+
+  Status CheckBlobs() {
+    uint64_t total_bytes = 0, done_bytes = 0;
+    for (const auto& [sha, size] : sizes_) total_bytes += static_cast<uint64_t>(size);
+    for (const auto& [sha, where] : referenced_) {
+      const std::string path = blobs_.PathOf(sha);
+      auto h = HashFile(path);
+      if (!h.ok()) {
+        Problem(where, "blob " + sha + " is missing (" + path + ")");
+        continue;
+      }
+      if (h->first != sha) Problem(where, "blob " + path + " content hashes to " + h->first + ", not its name");
+      else if (static_cast<int64_t>(h->second) != sizes_[sha]) Problem(where, "blob size differs from the catalog");
+      ++report_.blobs;
+      report_.blob_bytes += h->second;
+      done_bytes += h->second;
+      Progress("blobs", done_bytes, total_bytes);
+    }
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(blobs_root_, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      const std::string name = it->path().filename().string();
+      if (!IsSha256Hex(name) || blobs_.PathOf(name) != it->path().string()) {
+        Problem("file " + it->path().string(), "unexpected file in the blob store");
+      } else if (!referenced_.count(name)) {
+        // A crash between a blob's write and its catalog commit leaves one;
+        // it is harmless (never served), so it is reported, not failed.
+        report_.warnings.push_back({"blob " + name, "not referenced by any version"});
+      }
+    }
+    return Status::OK();
+  }
+
+  Catalog* catalog_;
+  const BlobStore& blobs_;
+  std::string blobs_root_;
+  const VerifyOptions& opt_;
+  VerifyReport report_;
+  std::map<std::string, std::string> keys_;  // key_id -> raw public key
+  std::map<std::string, std::string> last_leaf_;
+  std::map<std::pair<std::string, int64_t>, VersionEvent> version_events_;
+  std::map<uint64_t, Digest> roots_;
+  std::map<std::string, std::string> referenced_;  // sha -> first version using it
+  std::map<std::string, int64_t> sizes_;
+  uint64_t records_seen_ = 0;
+};
+
+}  // namespace
+
+Result<VerifyReport> VerifyArchive(Catalog* catalog, const BlobStore& blobs, const std::string& blobs_root,
+                                   const VerifyOptions& options) {
+  try {
+    return Verifier(catalog, blobs, blobs_root, options).Run();
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("verify: ") + e.what());
+  }
+}
+
+}  // namespace gongkai::storage
