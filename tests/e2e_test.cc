@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
+#include "gongkai/storage/merkle.h"
+#include "gongkai/storage/record.h"
 #include "support/daemon_process.h"
 
 using gongkai::test::DaemonProcess;
@@ -224,4 +227,84 @@ TEST_CASE("e2e: incomplete and ignored files", "[e2e]") {
   CHECK(d.Get("/api/v1/documents/" + id + "/versions/1/content").body == "第一部分寫入中。第二部分完成。");
   CHECK(d.Get("/healthz").status == 200);
   CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: review, approval and classification are signed events", "[e2e]") {
+  DaemonProcess d(std::vector<DaemonProcess::Share>{{"rev", "review = required"}});
+  WriteFile(d.FilePath("rev", "plan.txt"), "待審核的實施方案：庚辛壬。\n");
+  d.Start();
+  d.WaitIdle(1);
+  CHECK(d.SearchPaths("庚辛壬").empty());
+  const std::string id = FirstId(d, "庚辛壬", d.inspector());
+  const std::string url = "/api/v1/documents/" + id;
+  CHECK(d.Get(url).status == 404);
+  CHECK(d.Get(url, d.inspector()).json()->getValue<std::string>("review") == "pending");
+
+  CHECK(d.Request("POST", url + "/approve").status == 401);
+  CHECK(d.Request("POST", url + "/approve", d.inspector()).status == 403);
+  CHECK(d.Request("POST", "/api/v1/documents/nope/approve", d.admin()).status == 404);
+  auto approved = d.Request("POST", url + "/approve", d.admin());
+  REQUIRE(approved.status == 200);
+  CHECK(approved.json()->getValue<int64_t>("version") == 1);
+  CHECK(d.Request("POST", url + "/approve", d.admin()).status == 409);  // nothing pending any more
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("庚辛壬").empty(); }));
+  CHECK(d.Get(url).status == 200);
+
+  // Restricting it hides it again; every step is a record.
+  auto classified = d.Request("POST", url + "/classification", d.admin(), {}, R"({"classification":"restricted"})");
+  REQUIRE(classified.status == 200);
+  CHECK(d.Request("POST", url + "/classification", d.admin(), {}, R"({"classification":"secret"})").status == 400);
+  CHECK(d.Request("POST", url + "/classification", d.admin(), {}, "not json").status == 400);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("庚辛壬").empty(); }));
+  CHECK(d.Get(url).status == 404);
+  auto entries = d.Get("/api/v1/log/entries?start=0&end=10", d.inspector()).json()->getArray("entries");
+  REQUIRE(entries->size() == 3);
+  CHECK(entries->getObject(1)->getValue<std::string>("record").find("\"event\":\"approve\"") != std::string::npos);
+  CHECK(entries->getObject(2)->getValue<std::string>("record").find("\"event\":\"classify\"") != std::string::npos);
+  CHECK(d.Get("/api/v1/log/entries?start=0&end=10").status == 401);
+  CHECK(d.Stop() == 0);
+  auto verify = d.Cli("verify");
+  CHECK(verify.exit_code == 0);
+  CHECK(verify.out.find("verify: OK") != std::string::npos);
+}
+
+TEST_CASE("e2e: proofs and checkpoints verify with the published key", "[e2e]") {
+  DaemonProcess d;
+  for (int i = 0; i < 5; ++i) WriteFile(d.FilePath("pub", "doc" + std::to_string(i) + ".txt"), "文件" + std::to_string(i) + "號。\n");
+  d.Start();
+  d.WaitIdle(5);
+  auto keys = d.Get("/api/v1/keys").json()->getArray("keys");
+  REQUIRE(keys->size() == 1);
+  auto raw = gongkai::storage::RawPublicFromPem(keys->getObject(0)->getValue<std::string>("public_key_pem"));
+  REQUIRE(raw.ok());
+  CHECK(keys->getObject(0)->getValue<std::string>("note_key") ==
+        gongkai::storage::NoteVerifierKey("e2e.gongkai.test", *raw));
+  auto cp_text = d.Get("/api/v1/log/checkpoint").body;
+  auto cp = gongkai::storage::VerifyCheckpoint(cp_text, "e2e.gongkai.test", *raw);
+  REQUIRE(cp.ok());
+  CHECK(cp->size == 5);
+
+  const std::string id = FirstId(d, "文件3號");
+  auto proof = d.Get("/api/v1/documents/" + id + "/versions/1/proof").json();
+  const std::string record = proof->getValue<std::string>("record");
+  auto sig = gongkai::storage::Base64Decode(proof->getValue<std::string>("signature"));
+  CHECK(gongkai::storage::VerifyEd25519(*raw, record, *sig));
+  std::vector<gongkai::storage::Digest> path;
+  auto inclusion = proof->getArray("inclusion");
+  for (size_t i = 0; i < inclusion->size(); ++i) {
+    std::string hex = inclusion->getElement<std::string>(static_cast<unsigned>(i));
+    gongkai::storage::Digest dg{};
+    for (size_t k = 0; k < 32; ++k) dg[k] = static_cast<uint8_t>(std::stoi(hex.substr(2 * k, 2), nullptr, 16));
+    path.push_back(dg);
+  }
+  CHECK(gongkai::storage::VerifyInclusion(proof->getValue<uint64_t>("log_index"), cp->size,
+                                          gongkai::storage::LeafHash(record), path, cp->root));
+  CHECK(d.Get("/api/v1/log/consistency?from=2&to=5").json()->getArray("proof")->size() > 0);
+  CHECK(d.Get("/api/v1/log/consistency?from=6").status == 400);
+  CHECK(d.Get("/api/v1/log/consistency?from=0").status == 400);
+  CHECK(d.Stop() == 0);
+
+  // A checkpoint kept elsewhere catches a rollback of the archive.
+  WriteFile(d.root() + "/kept-checkpoint", cp_text);
+  CHECK(d.Cli("verify --checkpoint " + gongkai::test::Quote(d.root() + "/kept-checkpoint")).exit_code == 0);
 }

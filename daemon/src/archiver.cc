@@ -230,7 +230,38 @@ void Archiver::RequestRescan(size_t i) {
   rescans_.insert(i);
 }
 
+Result<storage::Change> Archiver::Submit(storage::Change change) {
+  std::future<Result<storage::Change>> result;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    commands_.push_back(Command{std::move(change), {}});
+    result = commands_.back().done.get_future();
+  }
+  queue_->Wake();
+  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    return Status::Busy("the archiver is busy; try again");
+  return result.get();
+}
+
 void Archiver::RunOnce(std::chrono::milliseconds wait) {
+  std::deque<Command> commands;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    commands.swap(commands_);
+  }
+  for (Command& cmd : commands) {  // each alone: one failing must not fail others
+    std::vector<storage::Change> one{cmd.change};
+    Status s = catalog_->Apply(one, *key_);
+    if (s.ok()) {
+      log::Info(std::string("admin: ") + (one[0].kind == storage::Change::Kind::kApprove ? "approved " : "classified ") +
+                one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
+                std::to_string(one[0].record.seq));
+      on_commit_();
+      cmd.done.set_value(std::move(one[0]));
+    } else {
+      cmd.done.set_value(s);
+    }
+  }
   std::set<size_t> rescans;
   {
     std::lock_guard<std::mutex> lock(rescan_mutex_);

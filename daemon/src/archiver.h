@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <functional>
+#include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +48,11 @@ class Archiver {
   // active document whose file is gone. Thread-safe.
   void RequestRescan(size_t i);
 
+  // Applies one administrative change (approve, classify) on the archiver's
+  // thread and waits for its commit. Thread-safe; fails with Busy if the
+  // archiver does not get to it within 30 s.
+  Result<storage::Change> Submit(storage::Change change);
+
   size_t in_flight() const { return in_flight_.load(); }
   std::vector<FailedFile> failures() const;
 
@@ -66,6 +73,12 @@ class Archiver {
   std::map<std::pair<size_t, std::string>, FailedFile> failures_;
   std::mutex rescan_mutex_;
   std::set<size_t> rescans_;
+  struct Command {
+    storage::Change change;
+    std::promise<Result<storage::Change>> done;
+  };
+  std::mutex commands_mutex_;
+  std::deque<Command> commands_;
 };
 
 }  // namespace gongkai::daemon

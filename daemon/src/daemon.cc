@@ -139,7 +139,8 @@ int RunDaemon(const Config& config) {
   });
   if (Status s = watcher.Start(); !s.ok()) return Fail(s), 1;
 
-  HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json});
+  HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
+                                  [&](storage::Change c) { return archiver.Submit(std::move(c)); }});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
   log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
             " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", key " +

@@ -1,6 +1,8 @@
 #include "http_service.h"
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -180,6 +182,11 @@ class ApiHandler final : public HTTPRequestHandler {
     if (what == "documents" && seg.size() == 4) {
       RequireGet(get);
       return Document(resp, seg[3]);
+    }
+    if (what == "documents" && seg.size() == 5 && (seg[4] == "approve" || seg[4] == "classification")) {
+      if (req.getMethod() != "POST")
+        throw ApiError{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use POST"};
+      return Change(req, resp, seg[3], seg[4]);
     }
     if (what == "documents" && seg.size() == 7 && seg[4] == "versions" &&
         (seg[6] == "content" || seg[6] == "proof")) {
@@ -418,6 +425,62 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   static std::string HexOf(const storage::Digest& d) { return storage::Hex(d); }
+
+  // POST .../approve and .../classification (admin only).
+  void Change(HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& id, const std::string& what) {
+    if (role_ == Role::kAnonymous) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "an admin token is required"};
+    if (role_ != Role::kAdmin) throw ApiError{HTTPResponse::HTTP_FORBIDDEN, "forbidden", "an admin token is required"};
+    std::string body;
+    const std::streamsize limit = 64 * 1024;
+    body.resize(static_cast<size_t>(limit) + 1);
+    req.stream().read(body.data(), limit + 1);
+    body.resize(static_cast<size_t>(req.stream().gcount()));
+    if (static_cast<std::streamsize>(body.size()) > limit)
+      throw ApiError{HTTPResponse::HTTP_REQUESTENTITYTOOLARGE, "too_large", "request body over 64 KiB"};
+    storage::Change change;
+    change.doc_id = id;
+    if (what == "approve") {
+      change.kind = storage::Change::Kind::kApprove;
+    } else {
+      change.kind = storage::Change::Kind::kClassify;
+      std::string value;
+      try {
+        auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+        value = o->optValue<std::string>("classification", "");
+      } catch (const std::exception&) {
+        throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "body must be {\"classification\": \"public\"|\"restricted\"}"};
+      }
+      if (value != "public" && value != "restricted")
+        throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "classification must be public or restricted"};
+      change.classification = value;
+    }
+    {
+      auto catalog = ctx_.catalogs->Borrow();
+      if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+      auto doc = (*catalog)->GetDocument(id);
+      if (!doc.ok()) throw std::runtime_error(doc.status().ToString());
+      if (!doc->has_value()) throw NotFound();
+      if (what == "classification" && (*doc)->classification == change.classification) {
+        JsonWriter w;
+        w.BeginObject().Field("id", id).Field("classification", change.classification).Field("changed", false).EndObject();
+        return SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+      }
+    }
+    auto done = ctx_.submit(change);
+    if (!done.ok()) {
+      if (done.status().code() == Status::Code::kInvalid)
+        throw ApiError{HTTPResponse::HTTP_CONFLICT, "conflict", done.status().message()};
+      if (done.status().code() == Status::Code::kBusy)
+        throw ApiError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "busy", done.status().message()};
+      throw std::runtime_error(done.status().ToString());
+    }
+    JsonWriter w;
+    w.BeginObject().Field("id", id).Field("version", done->version).Field("log_index", done->record.seq);
+    if (what == "approve") w.Field("review", "approved");
+    else w.Field("classification", change.classification);
+    w.Field("changed", true).EndObject();
+    SendJson(resp, HTTPResponse::HTTP_OK, w.str());
+  }
 
   storage::CheckpointRow Latest(storage::Catalog* catalog) {
     auto cp = catalog->LatestCheckpoint();

@@ -57,6 +57,8 @@ struct ServiceContext {
   const storage::BlobStore* blobs = nullptr;
   // The object served by /api/v1/status and `gongkai status --json`.
   std::function<std::string()> status_json;
+  // Commits an administrative change through the catalog's single writer.
+  std::function<Result<storage::Change>(storage::Change)> submit;
 };
 
 class HttpService {

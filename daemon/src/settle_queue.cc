@@ -57,7 +57,7 @@ void SettleQueue::Requeue(PendingFile file, Clock::time_point due) {
 std::vector<PendingFile> SettleQueue::TakeDue(size_t max, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   const auto deadline = Clock::now() + timeout;
-  while (!stopped_) {
+  while (!stopped_ && !woken_) {
     auto now = Clock::now();
     if (!by_due_.empty() && by_due_.begin()->first <= now) break;
     auto wake = deadline;
@@ -65,6 +65,7 @@ std::vector<PendingFile> SettleQueue::TakeDue(size_t max, std::chrono::milliseco
     if (now >= deadline) return {};
     cv_.wait_until(lock, wake);
   }
+  woken_ = false;
   std::vector<PendingFile> out;
   const auto now = Clock::now();
   while (!by_due_.empty() && out.size() < max && by_due_.begin()->first <= now) {
@@ -80,6 +81,14 @@ std::vector<PendingFile> SettleQueue::TakeDue(size_t max, std::chrono::milliseco
 size_t SettleQueue::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return entries_.size();
+}
+
+void SettleQueue::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_all();
 }
 
 void SettleQueue::Stop() {

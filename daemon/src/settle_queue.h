@@ -44,6 +44,8 @@ class SettleQueue {
   // returns up to `max` due entries, oldest due first.
   std::vector<PendingFile> TakeDue(size_t max, std::chrono::milliseconds timeout);
   size_t size() const;
+  // Makes a waiting TakeDue() return now (possibly empty-handed).
+  void Wake();
   void Stop();
 
  private:
@@ -59,6 +61,7 @@ class SettleQueue {
   std::map<Key, Entry> entries_;
   std::set<std::pair<Clock::time_point, Key>> by_due_;
   bool stopped_ = false;
+  bool woken_ = false;
 };
 
 }  // namespace gongkai::daemon

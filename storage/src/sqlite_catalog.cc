@@ -427,19 +427,35 @@ class SqliteCatalog final : public Catalog {
         f.modified = Rfc3339FromNanos(c.file.mtime_ns);
         f.review = c.review_required ? "pending" : "approved";
       } else {
-        if (!doc) return Status::Invalid("withdraw without a document");
+        if (!doc) return Status::Invalid("event without a document");
         auto versions = Versions(doc->id);
         if (!versions.ok()) return versions.status();
         if (versions->empty()) return Status::Corruption("document " + doc->id + " has no versions");
-        const VersionRow& cur = versions->back();
-        c.version = cur.version;
-        c.sha256 = cur.sha256;
-        c.size = cur.size;
-        f.event = "withdraw";
-        f.sha256 = cur.sha256;
-        f.size = static_cast<uint64_t>(cur.size);
-        f.modified = cur.modified;
-        f.review = cur.review;
+        const VersionRow* subject = &versions->back();
+        if (c.kind == Change::Kind::kWithdraw) {
+          if (doc->status != "active") return Status::Invalid("document " + doc->id + " is already withdrawn");
+          f.event = "withdraw";
+        } else if (c.kind == Change::Kind::kApprove) {
+          subject = nullptr;  // the latest pending version
+          for (const VersionRow& v : *versions)
+            if (v.review == "pending") subject = &v;
+          if (!subject) return Status::Invalid("document " + doc->id + " has no pending version");
+          f.event = "approve";
+        } else {
+          if (c.classification != "public" && c.classification != "restricted")
+            return Status::Invalid("classification must be public or restricted");
+          if (c.classification == doc->classification)
+            return Status::Invalid("document " + doc->id + " is already " + c.classification);
+          doc->classification = c.classification;
+          f.event = "classify";
+        }
+        c.version = subject->version;
+        c.sha256 = subject->sha256;
+        c.size = subject->size;
+        f.sha256 = subject->sha256;
+        f.size = static_cast<uint64_t>(subject->size);
+        f.modified = subject->modified;
+        f.review = c.kind == Change::Kind::kApprove ? "approved" : subject->review;
       }
       c.share = doc->share;
       c.path = doc->path;
@@ -474,10 +490,16 @@ class SqliteCatalog final : public Catalog {
                     " file_size = ?, file_mtime_ns = ?, file_inode = ?, updated = ? WHERE id = ?",
             bind(version), bind(rec.leaf), bind(fsize), bind(fmtime), bind(finode), bind(time),
             bind(doc->id), now;
-      } else {
+      } else if (c.kind == Change::Kind::kWithdraw) {
         session_ << "UPDATE documents SET status = 'withdrawn', last_leaf = ?, file_size = -1,"
                     " file_mtime_ns = -1, file_inode = -1, updated = ? WHERE id = ?",
             bind(rec.leaf), bind(time), bind(doc->id), now;
+      } else {
+        if (c.kind == Change::Kind::kApprove)
+          session_ << "UPDATE versions SET review = 'approved' WHERE doc = ? AND version = ?", bind(doc->id),
+              bind(version), now;
+        session_ << "UPDATE documents SET classification = ?, last_leaf = ?, updated = ? WHERE id = ?",
+            bind(doc->classification), bind(rec.leaf), bind(time), bind(doc->id), now;
       }
       ++next_seq;
     }

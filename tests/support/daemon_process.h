@@ -101,6 +101,7 @@ class DaemonProcess {
   }
   std::string log() const { return Slurp(dir_ / "daemon.log"); }
   const std::string& inspector() const { return inspector_token_; }
+  const std::string& admin() const { return admin_token_; }
 
   void Start() {
     const size_t log_before = log().size();
@@ -152,13 +153,17 @@ class DaemonProcess {
   pid_t pid() const { return pid_; }
 
   HttpResult Request(const std::string& method, const std::string& path, const std::string& token = "",
-                     const std::map<std::string, std::string>& headers = {}) {
+                     const std::map<std::string, std::string>& headers = {}, const std::string& body = "") {
     Poco::Net::HTTPClientSession session("127.0.0.1", port_);
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!token.empty()) req.set("Authorization", "Bearer " + token);
     for (const auto& [k, v] : headers) req.set(k, v);
-    session.sendRequest(req);
+    if (!body.empty() || method == "POST") {
+      req.setContentType("application/json");
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(req) << body;
     Poco::Net::HTTPResponse resp;
     std::istream& in = session.receiveResponse(resp);
     HttpResult r;

@@ -79,9 +79,12 @@ struct KeyRow {
   std::string retired;  // "" while in use
 };
 
-// One change for Apply(). For kVersion, `doc_id` empty means a new document.
+// One change for Apply(). For kVersion, `doc_id` empty means a new document;
+// kApprove approves the latest pending version; kClassify sets
+// `classification`. A change that does not apply (approve without a pending
+// version, classify to the current value, withdraw twice) fails with Invalid.
 struct Change {
-  enum class Kind { kVersion, kWithdraw };
+  enum class Kind { kVersion, kWithdraw, kApprove, kClassify };
   Kind kind = Kind::kVersion;
   std::string doc_id;
   std::string share;
