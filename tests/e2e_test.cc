@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
@@ -307,4 +308,46 @@ TEST_CASE("e2e: proofs and checkpoints verify with the published key", "[e2e]") 
   // A checkpoint kept elsewhere catches a rollback of the archive.
   WriteFile(d.root() + "/kept-checkpoint", cp_text);
   CHECK(d.Cli("verify --checkpoint " + gongkai::test::Quote(d.root() + "/kept-checkpoint")).exit_code == 0);
+}
+
+TEST_CASE("e2e: key rotation keeps old signatures valid", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "before.txt"), "輪換前的文件。\n");
+  d.Start();
+  d.WaitIdle(1);
+  auto rotated = d.Cli("keys rotate");
+  REQUIRE(rotated.exit_code == 0);
+  CHECK(rotated.out.find("sent SIGHUP") != std::string::npos);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.log().find("SIGHUP: signing with key") != std::string::npos; }));
+  WriteFile(d.FilePath("pub", "after.txt"), "輪換後的文件。\n");
+  d.WaitIdle(2);
+
+  auto keys = d.Get("/api/v1/keys");
+  CHECK(keys.body.find("PRIVATE") == std::string::npos);
+  auto list = keys.json()->getArray("keys");
+  REQUIRE(list->size() == 2);
+  std::map<std::string, std::string> raw;  // key_id -> raw public key
+  int retired = 0;
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto k = list->getObject(static_cast<unsigned>(i));
+    raw[k->getValue<std::string>("key_id")] = *gongkai::storage::RawPublicFromPem(k->getValue<std::string>("public_key_pem"));
+    retired += k->isNull("retired") ? 0 : 1;
+  }
+  CHECK(retired == 1);
+  auto entries = d.Get("/api/v1/log/entries?start=0&end=2", d.inspector()).json()->getArray("entries");
+  REQUIRE(entries->size() == 2);
+  std::set<std::string> used;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    auto e = entries->getObject(static_cast<unsigned>(i));
+    const std::string key_id = e->getValue<std::string>("key_id");
+    used.insert(key_id);
+    CHECK(gongkai::storage::VerifyEd25519(raw[key_id], e->getValue<std::string>("record"),
+                                          *gongkai::storage::Base64Decode(e->getValue<std::string>("signature"))));
+  }
+  CHECK(used.size() == 2);  // one record per key
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
+  for (const auto& e : std::filesystem::directory_iterator(d.root() + "/data/keys"))
+    CHECK((std::filesystem::status(e.path()).permissions() & std::filesystem::perms::others_all) ==
+          std::filesystem::perms::none);
 }

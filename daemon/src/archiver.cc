@@ -28,14 +28,24 @@ storage::FileState StateOf(const struct stat& st) {
 }  // namespace
 
 Archiver::Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
-                   const storage::SigningKey* key, SettleQueue* queue,
+                   std::shared_ptr<const storage::SigningKey> key, SettleQueue* queue,
                    std::function<void()> on_commit)
     : config_(config),
       catalog_(catalog),
       blobs_(blobs),
-      key_(key),
+      key_(std::move(key)),
       queue_(queue),
       on_commit_(std::move(on_commit)) {}
+
+void Archiver::SetKey(std::shared_ptr<const storage::SigningKey> key) {
+  std::lock_guard<std::mutex> lock(key_mutex_);
+  key_ = std::move(key);
+}
+
+std::shared_ptr<const storage::SigningKey> Archiver::Key() const {
+  std::lock_guard<std::mutex> lock(key_mutex_);
+  return key_;
+}
 
 std::vector<FailedFile> Archiver::failures() const {
   std::lock_guard<std::mutex> lock(failures_mutex_);
@@ -251,7 +261,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   }
   for (Command& cmd : commands) {  // each alone: one failing must not fail others
     std::vector<storage::Change> one{cmd.change};
-    Status s = catalog_->Apply(one, *key_);
+    Status s = catalog_->Apply(one, *Key());
     if (s.ok()) {
       log::Info(std::string("admin: ") + (one[0].kind == storage::Change::Kind::kApprove ? "approved " : "classified ") +
                 one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
@@ -284,7 +294,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     if (changes.size() > before) sources.push_back(f);
   }
   if (!changes.empty()) {
-    Status s = catalog_->Apply(changes, *key_);
+    Status s = catalog_->Apply(changes, *Key());
     if (!s.ok()) {
       log::Error("catalog commit failed, retrying " + std::to_string(changes.size()) +
                  " files in 5 s: " + s.ToString());

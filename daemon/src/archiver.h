@@ -37,7 +37,11 @@ struct FailedFile {
 class Archiver {
  public:
   Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
-           const storage::SigningKey* key, SettleQueue* queue, std::function<void()> on_commit);
+           std::shared_ptr<const storage::SigningKey> key, SettleQueue* queue,
+           std::function<void()> on_commit);
+
+  // Signs everything from the next batch on with `key` (key rotation). Thread-safe.
+  void SetKey(std::shared_ptr<const storage::SigningKey> key);
 
   // Runs requested rescans, then takes due files (waiting up to `wait`),
   // archives them and commits them in one transaction.
@@ -65,7 +69,9 @@ class Archiver {
   const Config& config_;
   storage::Catalog* catalog_;
   storage::BlobStore* blobs_;
-  const storage::SigningKey* key_;
+  std::shared_ptr<const storage::SigningKey> Key() const;
+  mutable std::mutex key_mutex_;
+  std::shared_ptr<const storage::SigningKey> key_;
   SettleQueue* queue_;
   std::function<void()> on_commit_;
   std::atomic<size_t> in_flight_{0};

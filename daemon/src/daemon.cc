@@ -65,6 +65,7 @@ int RunDaemon(const Config& config) {
   if (!blobs.ok()) return Fail(blobs.status()), 1;
   auto key = storage::LoadOrCreateSigningKey(env, layout.keys(), catalog->get());
   if (!key.ok()) return Fail(key.status()), 1;
+  log::Info("signing with key " + (*key)->KeyId() + ", log origin " + config.origin);
   auto index_writer = indexer::IndexWriter::Open(layout.index());
   if (!index_writer.ok()) return Fail(index_writer.status()), 1;
   auto feeder_catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
@@ -78,7 +79,8 @@ int RunDaemon(const Config& config) {
   SettleQueue queue;
   IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(),
                      [&] { searcher.Invalidate(); });
-  Archiver archiver(config, catalog->get(), blobs->get(), key->get(), &queue, [&] {
+  Archiver archiver(config, catalog->get(), blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
+                    &queue, [&] {
     auto counts = (*catalog)->Counts();
     if (counts.ok()) feeder.NoteCommitted(counts->records - 1);
     feeder.Wake();
@@ -143,8 +145,8 @@ int RunDaemon(const Config& config) {
                                   [&](storage::Change c) { return archiver.Submit(std::move(c)); }});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
   log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
-            " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", key " +
-            (*key)->KeyId().substr(0, 16) + ", " + std::to_string(tokens.size()) + " tokens)");
+            " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +
+            std::to_string(tokens.size()) + " tokens)");
 
   // The archiver's thread owns the writer catalog; the start-up scan runs there too.
   std::atomic<bool> stopping{false};
@@ -169,6 +171,16 @@ int RunDaemon(const Config& config) {
         log::Info("SIGHUP: reloaded " + std::to_string(tokens.size()) + " tokens");
       else
         log::Error("SIGHUP: kept the old tokens: " + s.ToString());
+      // The active signing key may have been rotated (`gongkai keys rotate`).
+      auto reader = catalogs.Borrow();
+      auto active = reader.ok() ? storage::LoadOrCreateSigningKey(env, layout.keys(), reader->get())
+                                : Result<std::unique_ptr<storage::SigningKey>>(reader.status());
+      if (active.ok()) {
+        log::Info("SIGHUP: signing with key " + (*active)->KeyId());
+        archiver.SetKey(std::shared_ptr<const storage::SigningKey>(std::move(*active)));
+      } else {
+        log::Error("SIGHUP: kept the old signing key: " + active.status().ToString());
+      }
     }
     if (Clock::now() - last_rescan >= config.rescan_interval) {
       last_rescan = Clock::now();

@@ -3,6 +3,7 @@
 // Read-only commands (status, search, history) open the catalog and index
 // directly (SQLite WAL and Xapian allow readers beside the running daemon);
 // reindex needs the daemon stopped.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/env.h"
+#include "gongkai/storage/keys.h"
 #include "gongkai/storage/verify.h"
 #include "index_feeder.h"
 #include "json_writer.h"
@@ -38,6 +40,7 @@ const char kUsage[] =
     "  history PATH|SHARE:PATH|ID [--json] every version of one document\n"
     "  verify [--checkpoint FILE] [--json] check blobs, records, signatures, the Merkle log,\n"
     "                                     checkpoints and the index; exit 1 on any problem\n"
+    "  keys [list|rotate] [--json]        signing keys; rotate makes a new active key\n"
     "  reindex                            rebuild the search index from the archive\n"
     "                                     (stop the daemon first)\n"
     "  --version\n"
@@ -347,6 +350,40 @@ int CmdVerify(Context& ctx, const Args& args) {
   return report->problems.empty() ? 0 : 1;
 }
 
+int CmdKeys(Context& ctx, const Args& args) {
+  const std::string sub = args.positional.empty() ? "list" : args.positional[0];
+  if (sub == "rotate") {
+    auto key = storage::RotateSigningKey(storage::Env::Default(), ctx.layout.keys(), ctx.catalog.get());
+    if (!key.ok()) return Fail(key.status());
+    std::cout << "new signing key " << (*key)->KeyId() << "; older keys are retired and stay listed\n";
+    // Tell a running daemon (its pid is in the lock file) to switch keys.
+    if (daemon::DataDirLocked(ctx.layout.lock_file())) {
+      auto pid = storage::ReadFile(ctx.layout.lock_file());
+      const long n = pid.ok() ? std::atol(pid->c_str()) : 0;
+      if (n > 1 && ::kill(static_cast<pid_t>(n), SIGHUP) == 0)
+        std::cout << "sent SIGHUP to gongkaid (pid " << n << "); it signs with the new key from now on\n";
+      else
+        std::cout << "could not signal gongkaid; run: systemctl reload gongkaid\n";
+    }
+    return 0;
+  }
+  if (sub != "list") return Usage("keys takes list or rotate");
+  auto keys = ctx.catalog->Keys();
+  if (!keys.ok()) return Fail(keys.status());
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject().Key("keys").BeginArray();
+    for (const auto& k : *keys)
+      w.BeginObject().Field("key_id", k.key_id).Field("created", k.created).Field("retired", k.retired).EndObject();
+    w.EndArray().EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    for (const auto& k : *keys)
+      std::cout << k.key_id << "  created " << k.created << (k.retired.empty() ? "  (active)" : "  retired " + k.retired) << "\n";
+  }
+  return 0;
+}
+
 int CmdReindex(Context& ctx, const Args&) {
   std::string error;
   int lock = daemon::LockDataDir(ctx.layout.lock_file(), &error);
@@ -421,7 +458,7 @@ int main(int argc, char** argv) {
   if (command.empty()) return Usage("no command given");
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
       {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex},
-      {"verify", CmdVerify}};
+      {"verify", CmdVerify}, {"keys", CmdKeys}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
   auto ctx = OpenArchive(config_file);

@@ -7,6 +7,37 @@
 
 namespace gongkai::storage {
 
+namespace {
+
+// Keys whose note verifier key would contain '+' in its base64 part are
+// skipped (about half of them): the format is "<name>+<hash>+<base64>", and
+// parsers that split on the last two '+' (seen in the wild, and in the
+// conformance tool) would mis-read such a key. Costs about one bit of the
+// 256-bit key space.
+Result<std::unique_ptr<SigningKey>> GenerateNoteFriendlyKey() {
+  auto key = SigningKey::Generate();
+  for (int i = 0; i < 64 && key.ok() && Base64("\x01" + (*key)->RawPublic()).find('+') != std::string::npos; ++i)
+    key = SigningKey::Generate();
+  return key;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SigningKey>> RotateSigningKey(Env* env, const std::string& keys_dir, Catalog* catalog) {
+  if (Status s = env->CreateDirs(keys_dir); !s.ok()) return s;
+  auto key = GenerateNoteFriendlyKey();
+  if (!key.ok()) return key.status();
+  const std::string id = (*key)->KeyId();
+  // Order matters for crashes: the key file first (an unused file is harmless),
+  // then the catalog (public key listed, others retired), then ACTIVE.
+  if (Status s = WriteFileAtomically(env, keys_dir + "/" + id + ".pem", (*key)->PrivatePem(), 0600); !s.ok())
+    return s;
+  if (Status s = catalog->RotateTo({id, (*key)->PublicPem(), Rfc3339(env->Now()), ""}); !s.ok()) return s;
+  if (Status s = WriteFileAtomically(env, keys_dir + "/ACTIVE", id + "\n", 0600); !s.ok()) return s;
+  log::Info("rotated signing key: now " + id);
+  return key;
+}
+
 Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::string& keys_dir,
                                                            Catalog* catalog) {
   if (Status s = env->CreateDirs(keys_dir); !s.ok()) return s;
@@ -35,14 +66,7 @@ Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::
       return s;
     return key;
   }
-  // Keys whose note verifier key would contain '+' in its base64 part are
-  // skipped (about half of them): the format is "<name>+<hash>+<base64>",
-  // and parsers that split on the last two '+' (seen in the wild, and in the
-  // conformance tool) would mis-read such a key. Costs about one bit of the
-  // 256-bit key space.
-  auto key = SigningKey::Generate();
-  for (int i = 0; i < 64 && key.ok() && Base64("\x01" + (*key)->RawPublic()).find('+') != std::string::npos; ++i)
-    key = SigningKey::Generate();
+  auto key = GenerateNoteFriendlyKey();
   if (!key.ok()) return key.status();
   const std::string id = (*key)->KeyId();
   if (Status s = WriteFileAtomically(env, keys_dir + "/" + id + ".pem", (*key)->PrivatePem(), 0600);

@@ -20,4 +20,11 @@ namespace gongkai::storage {
 Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::string& keys_dir,
                                                            Catalog* catalog);
 
+// Makes a new active key: writes it (0600), registers it and marks every
+// other key retired (now) in the catalog, then points ACTIVE at it. Old keys
+// stay listed, so old signatures stay verifiable. The daemon starts signing
+// with the new key on SIGHUP or restart.
+Result<std::unique_ptr<SigningKey>> RotateSigningKey(Env* env, const std::string& keys_dir,
+                                                     Catalog* catalog);
+
 }  // namespace gongkai::storage
