@@ -351,3 +351,40 @@ TEST_CASE("e2e: key rotation keeps old signatures valid", "[e2e]") {
     CHECK((std::filesystem::status(e.path()).permissions() & std::filesystem::perms::others_all) ==
           std::filesystem::perms::none);
 }
+
+TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
+  // Runs every ```sh block of docs/verify.md, in order, against a real daemon.
+  std::ifstream doc(std::string(GONGKAI_SOURCE_DIR) + "/docs/verify.md");
+  REQUIRE(doc);
+  std::string line, script = "set -euo pipefail\n";
+  bool in_block = false;
+  while (std::getline(doc, line)) {
+    if (line == "```sh") in_block = true;
+    else if (line == "```") in_block = false;
+    else if (in_block) script += line + "\n";
+  }
+  REQUIRE(script.find("openssl pkeyutl -verify") != std::string::npos);
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "report.txt"), "二〇二六年政府工作報告。\n");
+  WriteFile(d.FilePath("pub", "other.txt"), "另一份文件。\n");
+  d.Start();
+  d.WaitIdle(2);
+  const std::string id = FirstId(d, "政府工作報告");
+  gongkai::test::TempDir work;
+  WriteFile(work / "steps.sh", script);
+  auto r = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) + " && BASE=http://127.0.0.1:" +
+                                     std::to_string(d.port()) + " DOC=" + id + " V=1 bash steps.sh 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("Signature Verified Successfully") != std::string::npos);
+  CHECK(r.out.find("ALL CHECKS PASSED") != std::string::npos);
+
+  // And the same steps fail on a forged record.
+  gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) +
+                            " && sed -i 's/\"version\":1/\"version\":2/' record.bin");
+  auto forged = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) +
+                                          " && openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in record.bin "
+                                          "-sigfile record.sig 2>&1");
+  CHECK(forged.exit_code != 0);
+  CHECK(d.Stop() == 0);
+}

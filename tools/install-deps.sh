@@ -12,7 +12,7 @@ packages=(
   # chosen libraries (see README, "Dependencies")
   libuchardet-dev libopencc-dev opencc libxml2-dev
   # tests and tools
-  python3 python3-cryptography curl ca-certificates
+  python3 python3-cryptography curl ca-certificates openssl
 )
 
 missing=()

@@ -151,6 +151,7 @@ class DaemonProcess {
     return -1;
   }
   pid_t pid() const { return pid_; }
+  uint16_t port() const { return port_; }
 
   HttpResult Request(const std::string& method, const std::string& path, const std::string& token = "",
                      const std::map<std::string, std::string>& headers = {}, const std::string& body = "") {
