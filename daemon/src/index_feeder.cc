@@ -72,7 +72,7 @@ Status IndexFeeder::IndexDocument(const std::string& doc_id) {
 
 Result<size_t> IndexFeeder::CatchUp() {
   size_t indexed = 0;
-  for (;;) {
+  while (!stopped_) {  // a stop leaves the rest to the next start's replay
     auto records = catalog_->Records(writer_->watermark() + 1, kRecordsPerRound);
     if (!records.ok()) return records.status();
     if (records->empty()) return indexed;
@@ -93,6 +93,7 @@ Result<size_t> IndexFeeder::CatchUp() {
     NoteCommitted(mark);
     on_commit_();
   }
+  return indexed;
 }
 
 void IndexFeeder::Run() {

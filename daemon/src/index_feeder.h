@@ -50,7 +50,7 @@ class IndexFeeder {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool woken_ = false;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 // Builds the IndexDoc for one document's current state from the catalog and
