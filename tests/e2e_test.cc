@@ -197,6 +197,20 @@ TEST_CASE("e2e: roles and visibility", "[e2e]") {
   CHECK(d.Get("/api/v1/search?limit=1000").status == 400);
   CHECK(d.Get("/api/v1/nope").status == 404);
   CHECK(d.Request("DELETE", "/api/v1/search").status == 405);
+
+  // Metrics: request counters for everyone, archive counts (which include
+  // restricted documents) only for inspectors.
+  auto anon_metrics = d.Get("/metrics");
+  CHECK(anon_metrics.status == 200);
+  CHECK(anon_metrics.headers["content-type"].find("text/plain; version=0.0.4") == 0);
+  CHECK(anon_metrics.body.find("gongkai_http_requests_total{route=\"search\",status=\"200\"}") != std::string::npos);
+  CHECK(anon_metrics.body.find("gongkai_http_request_duration_seconds_bucket{route=\"search\",le=\"+Inf\"}") !=
+        std::string::npos);
+  CHECK(anon_metrics.body.find("gongkai_documents") == std::string::npos);
+  auto metrics = d.Get("/metrics", d.inspector()).body;
+  CHECK(metrics.find("\ngongkai_documents 3\n") != std::string::npos);
+  CHECK(metrics.find("gongkai_queue_depth 0") != std::string::npos);
+  CHECK(metrics.find("route=\"other\",status=\"404\"") != std::string::npos);
   CHECK(d.Stop() == 0);
 }
 
@@ -387,4 +401,41 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
                                           "-sigfile record.sig 2>&1");
   CHECK(forged.exit_code != 0);
   CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: the public sees the latest approved version while a newer one is pending", "[e2e]") {
+  DaemonProcess d(std::vector<DaemonProcess::Share>{{"rev", "review = required"}});
+  const std::string path = d.FilePath("rev", "budget.txt");
+  WriteFile(path, "預算第一版：公開內容子丑。\n");
+  d.Start();
+  d.WaitIdle(1);
+  const std::string id = FirstId(d, "子丑", d.inspector());
+  const std::string url = "/api/v1/documents/" + id;
+  REQUIRE(d.Request("POST", url + "/approve", d.admin()).status == 200);
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("子丑").empty(); }));
+
+  WriteFile(path, "預算第二版：待審內容寅卯。\n");
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("寅卯", d.inspector()).empty(); }));
+  d.WaitIdle(1);
+  // Anonymous: version 1 only, everywhere.
+  CHECK(d.SearchPaths("寅卯").empty());
+  CHECK(d.SearchPaths("子丑") == std::vector<std::string>{"rev:budget.txt"});
+  auto hit = d.Search("").json()->getArray("results")->getObject(0);
+  CHECK(hit->getValue<int64_t>("version") == 1);
+  auto doc = d.Get(url).json();
+  CHECK(doc->getArray("versions")->size() == 1);
+  CHECK(d.Get(url + "/versions/1/content").status == 200);
+  CHECK(d.Get(url + "/versions/2/content").status == 404);
+  CHECK(d.Get(url + "/versions/2/proof").status == 404);
+  // Inspector: both, the second pending.
+  auto full = d.Get(url, d.inspector()).json();
+  REQUIRE(full->getArray("versions")->size() == 2);
+  CHECK(full->getArray("versions")->getObject(1)->getValue<std::string>("review") == "pending");
+
+  REQUIRE(d.Request("POST", url + "/approve", d.admin()).status == 200);
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("寅卯").empty(); }));
+  CHECK(d.SearchPaths("子丑").empty());
+  CHECK(d.Get(url + "/versions/2/content").status == 200);
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
 }

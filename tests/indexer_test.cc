@@ -106,9 +106,21 @@ IndexDoc Doc(const std::string& id, const std::string& share, const std::string&
   d.status = "active";
   d.classification = anon ? "public" : "restricted";
   d.modified = "2026-01-0" + id.substr(id.size() - 1) + "T00:00:00Z";
-  d.anonymous_visible = anon;
+  d.public_view = false;
   d.text = text;
   return d;
+}
+
+// Indexes the inspector view and, when anonymous users may see it, the public view.
+void Put(IndexWriter& w, const IndexDoc& d) {
+  REQUIRE(w.Replace(d).ok());
+  if (d.classification == "public") {
+    IndexDoc pub = d;
+    pub.public_view = true;
+    REQUIRE(w.Replace(pub).ok());
+  } else {
+    REQUIRE(w.RemovePublicView(d.id).ok());
+  }
 }
 
 std::vector<std::string> Ids(Searcher& s, const std::string& q, bool anonymous = false) {
@@ -131,9 +143,9 @@ TEST_CASE("index: CJK words and phrases in either script, filters, watermark", "
     auto w = IndexWriter::Open(dir / "index");
     REQUIRE(w.ok());
     CHECK((*w)->watermark() == -1);
-    REQUIRE((*w)->Replace(Doc("d1", "pub", "本鄉道路養護經費公開，歡迎群眾監督。")).ok());
-    REQUIRE((*w)->Replace(Doc("d2", "pub", "关于印发政务公开实施方案的通知")).ok());
-    REQUIRE((*w)->Replace(Doc("d3", "sec", "內部保密審查材料，道路規劃。", false)).ok());
+    Put(**w, Doc("d1", "pub", "本鄉道路養護經費公開，歡迎群眾監督。"));
+    Put(**w, Doc("d2", "pub", "关于印发政务公开实施方案的通知"));
+    Put(**w, Doc("d3", "sec", "內部保密審查材料，道路規劃。", false));
     REQUIRE((*w)->Commit(41).ok());
     CHECK((*w)->doc_count() == 3);
   }
@@ -153,7 +165,7 @@ TEST_CASE("index: CJK words and phrases in either script, filters, watermark", "
   CHECK(Ids(s, "\"unbalanced").empty());  // a syntax error is not an exception
 
   // Replace is idempotent; Remove drops; the searcher sees commits after Invalidate.
-  REQUIRE((*w)->Replace(Doc("d1", "pub", "改寫後的內容")).ok());
+  Put(**w, Doc("d1", "pub", "改寫後的內容"));
   REQUIRE((*w)->Remove("d2").ok());
   REQUIRE((*w)->Commit(42).ok());
   s.Invalidate();

@@ -266,6 +266,8 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
       log::Info(std::string("admin: ") + (one[0].kind == storage::Change::Kind::kApprove ? "approved " : "classified ") +
                 one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
                 std::to_string(one[0].record.seq));
+      last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
       on_commit_();
       cmd.done.set_value(std::move(one[0]));
     } else {
@@ -306,6 +308,8 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
                   std::to_string(c.version) + " doc " + c.doc_id + " sha256 " +
                   c.sha256.substr(0, 12) + " log " + std::to_string(c.record.seq));
       }
+      last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
       on_commit_();
     }
   }

@@ -58,6 +58,8 @@ class Archiver {
   Result<storage::Change> Submit(storage::Change change);
 
   size_t in_flight() const { return in_flight_.load(); }
+  // Unix time of the last catalog commit (0 = none since start).
+  int64_t last_commit_unix() const { return last_commit_unix_.load(); }
   std::vector<FailedFile> failures() const;
 
  private:
@@ -75,6 +77,7 @@ class Archiver {
   SettleQueue* queue_;
   std::function<void()> on_commit_;
   std::atomic<size_t> in_flight_{0};
+  std::atomic<int64_t> last_commit_unix_{0};
   mutable std::mutex failures_mutex_;
   std::map<std::pair<size_t, std::string>, FailedFile> failures_;
   std::mutex rescan_mutex_;

@@ -18,6 +18,7 @@
 #include "http_service.h"
 #include "index_feeder.h"
 #include "json_writer.h"
+#include "metrics.h"
 #include "settle_queue.h"
 #include "watcher.h"
 
@@ -141,8 +142,32 @@ int RunDaemon(const Config& config) {
   });
   if (Status s = watcher.Start(); !s.ok()) return Fail(s), 1;
 
+  HttpMetrics http_metrics;
+  auto archive_metrics = [&]() -> std::string {
+    std::string out;
+    storage::CatalogCounts counts;
+    if (auto lease = catalogs.Borrow(); lease.ok())
+      if (auto c = (*lease)->Counts(); c.ok()) counts = *c;
+    const auto gauge = [&](const char* name, const char* help, double v) {
+      MetricHeader(out, name, "gauge", help);
+      MetricLine(out, name, "", v);
+    };
+    gauge("gongkai_documents", "Documents in the catalog (active and withdrawn).", static_cast<double>(counts.documents));
+    gauge("gongkai_documents_active", "Active documents.", static_cast<double>(counts.active));
+    gauge("gongkai_versions", "Archived versions.", static_cast<double>(counts.versions));
+    gauge("gongkai_log_records", "Records in the signed log (its tree size).", static_cast<double>(counts.records));
+    gauge("gongkai_queue_depth", "Files seen but not yet archived.",
+          static_cast<double>(queue.size() + archiver.in_flight()));
+    gauge("gongkai_index_backlog", "Log records not yet applied to the index.", static_cast<double>(feeder.backlog()));
+    gauge("gongkai_failed_files", "Files that could not be archived (retried when they change).",
+          static_cast<double>(archiver.failures().size()));
+    gauge("gongkai_last_commit_timestamp_seconds", "Unix time of the last catalog commit since start.",
+          static_cast<double>(archiver.last_commit_unix()));
+    return out;
+  };
   HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
-                                  [&](storage::Change c) { return archiver.Submit(std::move(c)); }});
+                                  [&](storage::Change c) { return archiver.Submit(std::move(c)); },
+                                  &http_metrics, archive_metrics});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
   log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
             " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +

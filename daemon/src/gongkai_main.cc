@@ -276,24 +276,35 @@ void CheckIndex(Context& ctx, storage::VerifyReport& report) {
     report.problems.push_back({"index", docs.status().ToString()});
     return;
   }
+  auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
+  size_t public_views = 0;
   for (const auto& d : *docs) {
-    const std::string where = "index entry of document " + d.id + " (" + d.share + ":" + d.path + ")";
-    auto versions = ctx.catalog->Versions(d.id);
-    auto indexed = searcher.Get(d.id);
-    if (!indexed.ok()) {
-      report.problems.push_back({where, "missing"});
-      continue;
+    const std::string where = "index of document " + d.id + " (" + d.share + ":" + d.path + ")";
+    auto want = daemon::BuildIndexDocs(ctx.config, ctx.catalog.get(), **blobs, d, /*with_text=*/false);
+    if (!want.ok()) continue;  // reported by the archive check
+    for (const indexer::IndexDoc& w : *want) {
+      const std::string view = w.public_view ? "public view" : "inspector view";
+      public_views += w.public_view;
+      auto indexed = searcher.Get(d.id, w.public_view);
+      if (!indexed.ok()) {
+        report.problems.push_back({where, view + " missing"});
+        continue;
+      }
+      if (indexed->version != w.version)
+        report.problems.push_back({where, view + " has version " + std::to_string(indexed->version) + ", catalog " +
+                                              std::to_string(w.version)});
+      if (indexed->status != w.status)
+        report.problems.push_back({where, view + " status " + indexed->status + ", catalog " + w.status});
+      if (indexed->classification != w.classification)
+        report.problems.push_back({where, view + " classification " + indexed->classification + ", catalog " +
+                                              w.classification});
     }
-    if (!versions.ok() || versions->empty()) continue;  // reported by the archive check
-    const bool visible = d.classification == "public" && versions->back().review == "approved";
-    if (indexed->version != versions->back().version)
-      report.problems.push_back({where, "has version " + std::to_string(indexed->version) + ", catalog " +
-                                            std::to_string(versions->back().version)});
-    if (indexed->status != d.status) report.problems.push_back({where, "status " + indexed->status + ", catalog " + d.status});
-    if (indexed->anonymous_visible != visible)
-      report.problems.push_back({where, std::string("anonymous visibility ") + (indexed->anonymous_visible ? "on" : "off") +
-                                            " disagrees with the catalog"});
+    if (want->size() == 1 && searcher.Get(d.id, true).ok())
+      report.problems.push_back({where, "has a public view, but anonymous users may not see it"});
   }
+  if (auto n = searcher.PublicCount(); n.ok() && *n != public_views)
+    report.problems.push_back({"index", std::to_string(*n) + " public views indexed, catalog allows " +
+                                            std::to_string(public_views)});
   auto n = searcher.DocCount();
   if (n.ok() && *n != docs->size())
     report.problems.push_back({"index", std::to_string(*n) + " documents indexed, catalog has " + std::to_string(docs->size())});
@@ -403,8 +414,11 @@ int CmdReindex(Context& ctx, const Args&) {
   const bool tty = ::isatty(STDERR_FILENO);
   size_t done = 0, errors = 0;
   for (const auto& doc : *docs) {
-    auto d = daemon::BuildIndexDoc(ctx.config, ctx.catalog.get(), **blobs, doc);
-    Status s = d.ok() ? (*writer)->Replace(*d) : d.status();
+    auto views = daemon::BuildIndexDocs(ctx.config, ctx.catalog.get(), **blobs, doc);
+    Status s = views.ok() ? Status::OK() : views.status();
+    if (views.ok())
+      for (const auto& v : *views)
+        if (s.ok()) s = (*writer)->Replace(v);
     if (!s.ok()) {
       ++errors;
       std::cerr << "\ngongkai: document " << doc.id << " (" << doc.share << ":" << doc.path << "): " << s.ToString() << "\n";

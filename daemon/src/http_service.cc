@@ -137,6 +137,14 @@ class ApiHandler final : public HTTPRequestHandler {
   explicit ApiHandler(const ServiceContext& ctx) : ctx_(ctx) {}
 
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    const auto started = std::chrono::steady_clock::now();
+    Serve(req, resp);
+    if (ctx_.metrics)
+      ctx_.metrics->Record(route_, static_cast<int>(resp.getStatus()), std::chrono::steady_clock::now() - started);
+  }
+
+ private:
+  void Serve(HTTPServerRequest& req, HTTPServerResponse& resp) {
     try {
       Route(req, resp);
     } catch (const ApiError& e) {
@@ -152,7 +160,6 @@ class ApiHandler final : public HTTPRequestHandler {
     }
   }
 
- private:
   void Route(HTTPServerRequest& req, HTTPServerResponse& resp) {
     Poco::URI uri(req.getURI());
     const std::vector<std::string> seg = Split(uri.getPath());
@@ -165,11 +172,18 @@ class ApiHandler final : public HTTPRequestHandler {
 
     const bool get = req.getMethod() == "GET" || req.getMethod() == "HEAD";
     if (seg.size() == 1 && seg[0] == "healthz") {
+      route_ = "healthz";
       RequireGet(get);
       return SendJson(resp, HTTPResponse::HTTP_OK, "{\"status\":\"ok\"}");
     }
+    if (seg.size() == 1 && seg[0] == "metrics") {
+      route_ = "metrics";
+      RequireGet(get);
+      return Metrics(resp);
+    }
     if (seg.size() < 3 || seg[0] != "api" || seg[1] != "v1") throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint"};
     const std::string& what = seg[2];
+    route_ = what;
     if (what == "search" && seg.size() == 3) {
       RequireGet(get);
       return Search(resp);
@@ -186,6 +200,7 @@ class ApiHandler final : public HTTPRequestHandler {
     if (what == "documents" && seg.size() == 5 && (seg[4] == "approve" || seg[4] == "classification")) {
       if (req.getMethod() != "POST")
         throw ApiError{HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use POST"};
+      route_ = seg[4];
       return Change(req, resp, seg[3], seg[4]);
     }
     if (what == "documents" && seg.size() == 7 && seg[4] == "versions" &&
@@ -193,11 +208,13 @@ class ApiHandler final : public HTTPRequestHandler {
       RequireGet(get);
       int64_t n = 0;
       if (!ParseInt(seg[5], 1, INT64_C(1) << 40, &n)) throw NotFound();
+      route_ = seg[6];
       if (seg[6] == "proof") return Proof(resp, seg[3], n);
       return Content(req, resp, seg[3], n);
     }
     if (what == "log" && seg.size() == 4) {
       RequireGet(get);
+      route_ = seg[3];
       if (seg[3] == "checkpoint") return LatestCheckpoint(resp);
       if (seg[3] == "consistency") return Consistency(resp);
       if (seg[3] == "entries") return Entries(resp);
@@ -206,7 +223,19 @@ class ApiHandler final : public HTTPRequestHandler {
       RequireGet(get);
       return Keys(resp);
     }
+    route_ = "other";
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint"};
+  }
+
+  void Metrics(HTTPServerResponse& resp) {
+    std::string out;
+    if (ctx_.metrics) ctx_.metrics->Render(out);
+    if (!Anonymous() && ctx_.archive_metrics) out += ctx_.archive_metrics();
+    resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+    resp.setContentType("text/plain; version=0.0.4; charset=utf-8");
+    resp.set("Cache-Control", "no-store");
+    resp.setContentLength64(out.size());
+    resp.send() << out;
   }
 
   static void RequireGet(bool get) {
@@ -601,6 +630,7 @@ class ApiHandler final : public HTTPRequestHandler {
   const ServiceContext& ctx_;
   std::map<std::string, std::string> params_;
   Role role_ = Role::kAnonymous;
+  std::string route_ = "other";
 };
 
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {

@@ -14,6 +14,7 @@
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "auth.h"
+#include "metrics.h"
 
 namespace Poco::Net {
 class HTTPServer;
@@ -59,6 +60,10 @@ struct ServiceContext {
   std::function<std::string()> status_json;
   // Commits an administrative change through the catalog's single writer.
   std::function<Result<storage::Change>(storage::Change)> submit;
+  HttpMetrics* metrics = nullptr;
+  // Archive gauges for /metrics (Prometheus text); only inspectors and
+  // admins get them, since counts include documents the public may not see.
+  std::function<std::string()> archive_metrics;
 };
 
 class HttpService {

@@ -13,13 +13,10 @@ constexpr int64_t kRecordsPerRound = 512;
 constexpr int64_t kMaxExtractBytes = 256LL * 1024 * 1024;
 }  // namespace
 
-Result<indexer::IndexDoc> BuildIndexDoc(const Config& config, storage::Catalog* catalog,
-                                        const storage::BlobStore& blobs,
-                                        const storage::DocumentRow& doc) {
-  auto versions = catalog->Versions(doc.id);
-  if (!versions.ok()) return versions.status();
-  if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
-  const storage::VersionRow& v = versions->back();
+namespace {
+
+indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, const storage::VersionRow& v,
+                         bool public_view) {
   indexer::IndexDoc d;
   d.id = doc.id;
   d.share = doc.share;
@@ -33,21 +30,51 @@ Result<indexer::IndexDoc> BuildIndexDoc(const Config& config, storage::Catalog* 
   d.modified = v.modified;
   d.status = doc.status;
   d.classification = doc.classification;
-  d.anonymous_visible = doc.classification == "public" && v.review == "approved";
+  d.public_view = public_view;
   d.type = indexer::TypeFromName(doc.path);
-  std::string base = doc.path.substr(doc.path.rfind('/') + 1);
-  if (v.size <= kMaxExtractBytes) {
-    auto bytes = storage::ReadFile(blobs.PathOf(v.sha256));
+  return d;
+}
+
+Status AddText(const storage::BlobStore& blobs, const storage::DocumentRow& doc, indexer::IndexDoc& d) {
+  if (d.size <= kMaxExtractBytes) {
+    auto bytes = storage::ReadFile(blobs.PathOf(d.sha256));
     if (!bytes.ok()) return bytes.status();
     indexer::Extracted e = indexer::Extract(*bytes, doc.path);
     d.title = e.title;
     d.text = std::move(e.text);
-    if (!e.has_text) log::Info("no text indexed for " + doc.share + ":" + doc.path + ": " + e.note);
+    if (!e.has_text) log::Info("no text indexed for " + doc.share + ":" + doc.path + " v" + std::to_string(d.version) + ": " + e.note);
   } else {
     log::Info("no text indexed for " + doc.share + ":" + doc.path + ": larger than 256 MiB");
   }
-  if (d.title.empty()) d.title = base;
-  return d;
+  if (d.title.empty()) d.title = doc.path.substr(doc.path.rfind('/') + 1);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
+                                                      const storage::BlobStore& blobs,
+                                                      const storage::DocumentRow& doc, bool with_text) {
+  auto versions = catalog->Versions(doc.id);
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
+  std::vector<indexer::IndexDoc> out{ViewOf(config, doc, versions->back(), false)};
+  if (with_text)
+    if (Status s = AddText(blobs, doc, out[0]); !s.ok()) return s;
+  if (doc.classification != "public") return out;
+  for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
+    if (v->review != "approved") continue;
+    if (v->version == out[0].version) {
+      out.push_back(out[0]);
+      out.back().public_view = true;
+    } else {
+      out.push_back(ViewOf(config, doc, *v, true));
+      if (with_text)
+        if (Status s = AddText(blobs, doc, out.back()); !s.ok()) return s;
+    }
+    break;
+  }
+  return out;
 }
 
 IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
@@ -65,9 +92,13 @@ Status IndexFeeder::IndexDocument(const std::string& doc_id) {
   auto doc = catalog_->GetDocument(doc_id);
   if (!doc.ok()) return doc.status();
   if (!doc->has_value()) return writer_->Remove(doc_id);
-  auto d = BuildIndexDoc(config_, catalog_, *blobs_, **doc);
-  if (!d.ok()) return d.status();
-  return writer_->Replace(*d);
+  auto views = BuildIndexDocs(config_, catalog_, *blobs_, **doc);
+  if (!views.ok()) return views.status();
+  if (views->size() == 1)
+    if (Status s = writer_->RemovePublicView(doc_id); !s.ok()) return s;
+  for (const indexer::IndexDoc& d : *views)
+    if (Status s = writer_->Replace(d); !s.ok()) return s;
+  return Status::OK();
 }
 
 Result<size_t> IndexFeeder::CatchUp() {

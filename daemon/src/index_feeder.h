@@ -53,10 +53,12 @@ class IndexFeeder {
   std::atomic<bool> stopped_{false};
 };
 
-// Builds the IndexDoc for one document's current state from the catalog and
-// its blob (shared by the feeder and `gongkai reindex`).
-Result<indexer::IndexDoc> BuildIndexDoc(const Config& config, storage::Catalog* catalog,
-                                        const storage::BlobStore& blobs,
-                                        const storage::DocumentRow& doc);
+// Builds the index entries of one document from the catalog and its blobs:
+// the inspector view of its current version and, if anonymous users may see
+// the document (public, with an approved version), the public view of its
+// latest approved version. Shared by the feeder, `reindex` and `verify`.
+Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
+                                                      const storage::BlobStore& blobs,
+                                                      const storage::DocumentRow& doc, bool with_text = true);
 
 }  // namespace gongkai::daemon

@@ -39,7 +39,7 @@ std::string EncodeData(const IndexDoc& d) {
   o.set("published", d.published);
   o.set("status", d.status);
   o.set("classification", d.classification);
-  o.set("anonymous_visible", d.anonymous_visible);
+  o.set("public_view", d.public_view);
   std::ostringstream out;
   o.stringify(out);
   return out.str();
@@ -62,7 +62,7 @@ IndexDoc DecodeData(const std::string& data) {
   d.published = o->optValue<std::string>("published", "");
   d.status = o->optValue<std::string>("status", "");
   d.classification = o->optValue<std::string>("classification", "");
-  d.anonymous_visible = o->optValue<bool>("anonymous_visible", false);
+  d.public_view = o->optValue<bool>("public_view", false);
   return d;
 }
 
@@ -115,13 +115,13 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     tg.index_text(FoldScript(d.path), 1);
     tg.increase_termpos();
     tg.index_text(FoldScript(Utf8Prefix(d.text, kIndexTextMax)));
-    const std::string id_term = "Q" + d.id;
+    const std::string id_term = (d.public_view ? "P" : "Q") + d.id;
     doc.add_boolean_term(id_term);
     doc.add_boolean_term("XS" + d.share);
     doc.add_boolean_term("XO" + d.office);
     doc.add_boolean_term("XT" + d.type);
     doc.add_boolean_term("XST" + d.status);
-    if (d.anonymous_visible) doc.add_boolean_term("XANON");
+    doc.add_boolean_term(d.public_view ? "XANON" : "XINSP");
     doc.add_value(kModified, d.modified);
     doc.add_value(kSnippetText, Utf8Prefix(d.text, kSnippetTextMax));
     doc.add_value(kShare, d.share);
@@ -136,6 +136,14 @@ Status IndexWriter::Replace(const IndexDoc& d) {
 Status IndexWriter::Remove(const std::string& id) {
   return Guard("remove", [&]() -> Status {
     db_->delete_document("Q" + id);
+    db_->delete_document("P" + id);
+    return Status::OK();
+  });
+}
+
+Status IndexWriter::RemovePublicView(const std::string& id) {
+  return Guard("remove", [&]() -> Status {
+    db_->delete_document("P" + id);
     return Status::OK();
   });
 }
@@ -159,7 +167,7 @@ Status IndexWriter::Clear() {
   });
 }
 
-uint64_t IndexWriter::doc_count() const { return db_->get_doccount(); }
+uint64_t IndexWriter::doc_count() const { return db_->get_termfreq("XINSP"); }
 
 // ------------------------------------------------------------------ searcher
 
@@ -202,7 +210,16 @@ void Searcher::Release(std::unique_ptr<Handle> h) {
 Result<uint64_t> Searcher::DocCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = h->db.get_doccount();
+    uint64_t n = h->db.get_termfreq("XINSP");
+    Release(std::move(h));
+    return n;
+  });
+}
+
+Result<uint64_t> Searcher::PublicCount() {
+  return Guard("count", [&]() -> Result<uint64_t> {
+    auto h = Acquire();
+    uint64_t n = h->db.get_termfreq("XANON");
     Release(std::move(h));
     return n;
   });
@@ -217,11 +234,12 @@ Result<int64_t> Searcher::Watermark() {
   });
 }
 
-Result<IndexDoc> Searcher::Get(const std::string& id) {
+Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
   return Guard("get", [&]() -> Result<IndexDoc> {
     auto h = Acquire();
-    Xapian::PostingIterator p = h->db.postlist_begin("Q" + id);
-    if (p == h->db.postlist_end("Q" + id)) {
+    const std::string term = (public_view ? "P" : "Q") + id;
+    Xapian::PostingIterator p = h->db.postlist_begin(term);
+    if (p == h->db.postlist_end(term)) {
       Release(std::move(h));
       return Status::NotFound("document " + id + " not in the index");
     }
@@ -261,7 +279,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       }
     }
     std::vector<Xapian::Query> filters;
-    if (sq.anonymous) filters.emplace_back("XANON");
+    filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
     if (sq.status != "all") filters.emplace_back("XST" + sq.status);
     if (!sq.share.empty()) filters.emplace_back("XS" + sq.share);
     if (!sq.office.empty()) filters.emplace_back("XO" + sq.office);

@@ -5,9 +5,14 @@
 // (the watermark) in the same commit as the documents, so after a crash the
 // feeder resumes exactly where the durable index ends.
 //
+// Each document has up to two entries: the *inspector view* of its current
+// version (unique term Q<id>, filter term XINSP) and, when anonymous users may
+// see it, the *public view* of its latest approved version (P<id>, XANON).
+// Anonymous searches only ever match public views, so a pending or restricted
+// text cannot match, count, facet or snippet for them.
+//
 // Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
-// folding; boolean filter terms: Q<id>, XS<share>, XO<office>, XT<type>,
-// XST<status>, XANON (visible to anonymous users).
+// folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>.
 #pragma once
 
 #include <atomic>
@@ -32,7 +37,7 @@ struct IndexDoc {
   std::string classification;
   int64_t version = 0;
   int64_t size = 0;
-  bool anonymous_visible = false;  // public and the indexed version is approved
+  bool public_view = false;  // the anonymous users' entry (see above)
   std::string text;                // extracted UTF-8 text
 };
 
@@ -42,8 +47,11 @@ class IndexWriter {
   static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir);
   ~IndexWriter();
 
+  // Adds or replaces the entry for doc's view (doc.public_view).
   Status Replace(const IndexDoc& doc);
+  // Removes both views of a document, or only its public view.
   Status Remove(const std::string& id);
+  Status RemovePublicView(const std::string& id);
   // Makes everything since the last commit durable, with `watermark`.
   Status Commit(int64_t watermark);
   int64_t watermark() const { return watermark_; }
@@ -84,9 +92,11 @@ class Searcher {
   explicit Searcher(std::string dir);
   ~Searcher();
   Result<SearchResult> Search(const SearchQuery& query);
-  // Reads the stored fields of one document, if indexed.
-  Result<IndexDoc> Get(const std::string& id);
-  // Number of indexed documents and the catalog seq the index has applied.
+  // Reads the stored fields of one document's view, if indexed.
+  Result<IndexDoc> Get(const std::string& id, bool public_view = false);
+  // Number of indexed documents (inspector views) and of public views, and
+  // the catalog seq the index has applied.
+  Result<uint64_t> PublicCount();
   Result<uint64_t> DocCount();
   Result<int64_t> Watermark();
   void Invalidate() { generation_.fetch_add(1); }
