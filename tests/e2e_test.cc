@@ -439,3 +439,25 @@ TEST_CASE("e2e: the public sees the latest approved version while a newer one is
   CHECK(d.Stop() == 0);
   CHECK(d.Cli("verify").exit_code == 0);
 }
+
+TEST_CASE("e2e: tokens added and revoked with the CLI take effect on the running daemon", "[e2e]") {
+  DaemonProcess d;
+  d.Start();
+  d.WaitIdle(0);
+  auto added = d.Cli("token add --role inspector --name '王檢查員' 2>&1");
+  REQUIRE(added.exit_code == 0);
+  const std::string token = added.out.substr(0, added.out.find('\n'));
+  CHECK(token.rfind("gk_", 0) == 0);
+  CHECK(added.out.find("sent SIGHUP") != std::string::npos);
+  CHECK(gongkai::test::Slurp(d.root() + "/tokens").find(token) == std::string::npos);  // only the hash
+  REQUIRE(DaemonProcess::Eventually([&] { return d.Get("/api/v1/status", token).status == 200; }));
+  auto list = d.Cli("token list");
+  CHECK(list.out.find("inspector") != std::string::npos);
+  CHECK(list.out.find("王檢查員") != std::string::npos);
+  CHECK(d.Cli("token add --role root --name x 2>&1").exit_code == 2);
+  CHECK(d.Cli("token revoke nobody 2>&1").exit_code == 1);
+  REQUIRE(d.Cli("token revoke '王檢查員'").exit_code == 0);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.Get("/api/v1/status", token).status == 401; }));
+  CHECK(d.Get("/api/v1/status", d.inspector()).status == 200);  // the others stay
+  CHECK(d.Stop() == 0);
+}

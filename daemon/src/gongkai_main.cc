@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "gongkai/config.h"
@@ -21,6 +22,7 @@
 #include "gongkai/storage/env.h"
 #include "gongkai/storage/keys.h"
 #include "gongkai/storage/verify.h"
+#include "auth.h"
 #include "index_feeder.h"
 #include "json_writer.h"
 
@@ -41,6 +43,9 @@ const char kUsage[] =
     "  verify [--checkpoint FILE] [--json] check blobs, records, signatures, the Merkle log,\n"
     "                                     checkpoints and the index; exit 1 on any problem\n"
     "  keys [list|rotate] [--json]        signing keys; rotate makes a new active key\n"
+    "  token add --role inspector|admin --name NAME\n"
+    "                                     prints a new token once, stores its hash\n"
+    "  token list | token revoke NAME|HASH-PREFIX\n"
     "  reindex                            rebuild the search index from the archive\n"
     "                                     (stop the daemon first)\n"
     "  --version\n"
@@ -63,12 +68,13 @@ struct Context {
   std::unique_ptr<storage::Catalog> catalog;
 };
 
-Result<Context> OpenArchive(const std::string& config_file) {
+Result<Context> OpenArchive(const std::string& config_file, bool need_catalog) {
   auto config = LoadConfig(config_file);
   if (!config.ok()) return config.status();
   Context ctx;
   ctx.config = std::move(*config);
   ctx.layout = daemon::DataLayout(ctx.config.data_dir);
+  if (!need_catalog) return ctx;
   if (::access(ctx.layout.catalog().c_str(), F_OK) != 0)
     return Status::NotFound("no archive in " + ctx.config.data_dir + " yet (has gongkaid run?)");
   auto catalog = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
@@ -361,21 +367,86 @@ int CmdVerify(Context& ctx, const Args& args) {
   return report->problems.empty() ? 0 : 1;
 }
 
+// Sends SIGHUP to the running daemon (its pid is in the data folder's lock
+// file) so it re-reads tokens and keys. Returns a line for the user.
+std::string ReloadDaemon(const Context& ctx) {
+  if (!daemon::DataDirLocked(ctx.layout.lock_file())) return "gongkaid is not running; it reads the change at start";
+  auto pid = storage::ReadFile(ctx.layout.lock_file());
+  const long n = pid.ok() ? std::atol(pid->c_str()) : 0;
+  if (n > 1 && ::kill(static_cast<pid_t>(n), SIGHUP) == 0)
+    return "sent SIGHUP to gongkaid (pid " + std::to_string(n) + ")";
+  return "could not signal gongkaid; run: systemctl reload gongkaid";
+}
+
+int CmdToken(Context& ctx, const Args& args) {
+  const std::string sub = args.positional.empty() ? "list" : args.positional[0];
+  const std::string& file = ctx.config.tokens_file;
+  if (file.empty()) {
+    std::cerr << "gongkai: no [auth] tokens_file in " << ctx.config.file << "\n";
+    return 2;
+  }
+  std::string text;
+  if (auto t = storage::ReadFile(file); t.ok()) text = *t;
+  else if (sub != "add") return Fail(t.status());
+  auto tokens = daemon::ParseTokens(text, file);
+  if (!tokens.ok()) return Fail(tokens.status());
+  if (sub == "list") {
+    for (const auto& t : *tokens)
+      std::cout << daemon::ToString(t.role) << "  " << t.sha256_hex.substr(0, 12) << "  " << t.name << "\n";
+    return 0;
+  }
+  if (sub == "add") {
+    const std::string role = args.options.count("role") ? args.options.at("role") : "";
+    const std::string name = args.options.count("name") ? args.options.at("name") : "";
+    if (role != "inspector" && role != "admin") return Usage("token add needs --role inspector|admin");
+    if (name.empty() || name.find_first_of("\n\r") != std::string::npos) return Usage("token add needs --name NAME");
+    const std::string raw = storage::RandomBytes(24);
+    std::string token = "gk_" + storage::Hex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    text += role + " " + storage::Hex(storage::Sha256Of(token)) + " " + name + "\n";
+    if (Status s = storage::WriteFileAtomically(storage::Env::Default(), file, text, 0600); !s.ok()) return Fail(s);
+    std::cout << token << "\n";
+    std::cerr << "added " << role << " token '" << name << "' (shown once; only its hash is stored); "
+              << ReloadDaemon(ctx) << "\n";
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (args.positional.size() != 2) return Usage("token revoke NAME|HASH-PREFIX");
+    const std::string& what = args.positional[1];
+    std::string kept;
+    size_t removed = 0;
+    std::istringstream in(text);
+    std::string line;
+    for (auto it = tokens->begin(); std::getline(in, line);) {
+      // Keep comments and blank lines; drop the matching token lines.
+      size_t start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') {
+        kept += line + "\n";
+        continue;
+      }
+      const bool match = it->name == what || (what.size() >= 8 && it->sha256_hex.rfind(what, 0) == 0);
+      ++it;
+      if (match) ++removed;
+      else kept += line + "\n";
+    }
+    if (removed == 0) {
+      std::cerr << "gongkai: no token named or starting with '" << what << "'\n";
+      return 1;
+    }
+    if (Status s = storage::WriteFileAtomically(storage::Env::Default(), file, kept, 0600); !s.ok()) return Fail(s);
+    std::cout << "revoked " << removed << " token(s); " << ReloadDaemon(ctx) << "\n";
+    return 0;
+  }
+  return Usage("token takes add, list or revoke");
+}
+
 int CmdKeys(Context& ctx, const Args& args) {
   const std::string sub = args.positional.empty() ? "list" : args.positional[0];
   if (sub == "rotate") {
     auto key = storage::RotateSigningKey(storage::Env::Default(), ctx.layout.keys(), ctx.catalog.get());
     if (!key.ok()) return Fail(key.status());
     std::cout << "new signing key " << (*key)->KeyId() << "; older keys are retired and stay listed\n";
-    // Tell a running daemon (its pid is in the lock file) to switch keys.
-    if (daemon::DataDirLocked(ctx.layout.lock_file())) {
-      auto pid = storage::ReadFile(ctx.layout.lock_file());
-      const long n = pid.ok() ? std::atol(pid->c_str()) : 0;
-      if (n > 1 && ::kill(static_cast<pid_t>(n), SIGHUP) == 0)
-        std::cout << "sent SIGHUP to gongkaid (pid " << n << "); it signs with the new key from now on\n";
-      else
-        std::cout << "could not signal gongkaid; run: systemctl reload gongkaid\n";
-    }
+    std::cout << ReloadDaemon(ctx) << "\n";
     return 0;
   }
   if (sub != "list") return Usage("keys takes list or rotate");
@@ -458,7 +529,8 @@ int main(int argc, char** argv) {
       config_file = a.substr(9);
     } else if (a == "--json") {
       args.json = true;
-    } else if ((a == "--share" || a == "--limit" || a == "--checkpoint") && i + 1 < argc) {
+    } else if ((a == "--share" || a == "--limit" || a == "--checkpoint" || a == "--role" || a == "--name") &&
+               i + 1 < argc) {
       args.options[a.substr(2)] = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       return Usage("unknown option " + a);
@@ -472,10 +544,10 @@ int main(int argc, char** argv) {
   if (command.empty()) return Usage("no command given");
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
       {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex},
-      {"verify", CmdVerify}, {"keys", CmdKeys}};
+      {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
-  auto ctx = OpenArchive(config_file);
+  auto ctx = OpenArchive(config_file, command != "token");
   if (!ctx.ok()) {
     std::cerr << "gongkai: " << ctx.status().message() << "\n";
     return 2;
