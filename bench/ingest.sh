@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --quick) n=500 ;;
     --tools) tools=$2; shift ;;
     --tools=*) tools=${1#--tools=} ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *[!0-9]*|'') echo "ingest: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) n=$1 ;;
   esac
@@ -43,8 +43,17 @@ pages=$out/pages-$n
 run=$out/run-$n
 mkdir -p "$out"
 
-now() { date +%s.%N; }
-elapsed() { python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.3f}")' "$1" "$2"; }
+# Time in microseconds, without forking (the status poll runs 10 times a second
+# on a machine that may have only two cores).
+now() { local t=$EPOCHREALTIME; echo "${t/./}"; }
+elapsed() { printf '%d.%03d' $((($2 - $1) / 1000000)) $(((($2 - $1) % 1000000) / 1000)); }
+# CPU time the whole machine spent busy (not idle, not waiting for I/O), in
+# clock ticks; compared with the tool's own CPU time it shows other work.
+cpu_busy() { local _ u n sy _i _w irq sirq st _r; read -r _ u n sy _i _w irq sirq st _r < /proc/stat; echo $((u + n + sy + irq + sirq + st)); }
+ticks=$(getconf CLK_TCK)
+json_num() {  # json_num KEY JSON: the integer value of "KEY": in a flat JSON object, or ""
+  if [[ $2 =~ \"$1\":[[:space:]]*(-?[0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; fi
+}
 json_get() {  # json_get KEY... < JSON: prints each key's value, space-separated ("" if absent)
   python3 -c '
 import json, sys
@@ -52,16 +61,21 @@ try: d = json.load(sys.stdin)
 except ValueError: d = {}
 print(" ".join(str(d.get(k, "")) for k in sys.argv[1:]))' "$@"
 }
-# timed LOG CMD...: runs CMD with stdout+stderr to LOG; prints "SECONDS PEAK_RSS_KB RC".
+# timed LOG CMD...: runs CMD with stdout+stderr to LOG; prints
+# "SECONDS PEAK_RSS_KB RC CPU_SECONDS MACHINE_BUSY_CPU_SECONDS".
 timed() {
   local log=$1; shift
   python3 - "$log" "$@" <<'EOF'
-import resource, subprocess, sys, time
-t0 = time.monotonic()
+import os, resource, subprocess, sys, time
+def busy():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / os.sysconf("SC_CLK_TCK")
+b0, t0 = busy(), time.monotonic()
 with open(sys.argv[1], "wb") as log:
     rc = subprocess.call(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
-t = time.monotonic() - t0
-print(f"{t:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {rc}")
+t, b1 = time.monotonic() - t0, busy()
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{t:.3f} {ru.ru_maxrss} {rc} {ru.ru_utime + ru.ru_stime:.2f} {b1 - b0:.2f}")
 EOF
 }
 apt_install() {  # apt_install PACKAGE...: as the brief of this benchmark allows (root, Debian)
@@ -76,7 +90,7 @@ doc_count() {  # doc_count XAPIAN_DB_DIR
 
 # Other work on the machine (a compile, say) skews every figure below.
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
-busy=$( (pgrep -x 'cc1plus|make|ld|gongkai_.*tests' || true) | wc -l)
+busy=$(ps -eo comm= | grep -cE '^(cc1plus|make|ld|ctest|gongkai_.*)$' || true)
 if [ "$busy" -gt 0 ]; then
   echo "ingest: WARNING: $busy compiler/make processes are running (load $load_at_start); figures will be noisy" >&2
 fi
@@ -99,7 +113,6 @@ m = json.load(open(sys.argv[1], encoding="utf-8"))
 p = m.get("probe") or {}
 print(m["bytes"], p.get("file", "-"), p.get("phrase", "-"))' "$pages.json")
 echo "ingest: $n pages, $nbytes bytes; probe phrase \"$probe_phrase\" from $probe_file"
-rm -rf "$run"
 mkdir -p "$run"
 results=$run/results.tsv   # tool docs seconds rss_kb store_bytes extra-json
 : > "$results"
@@ -123,6 +136,7 @@ trap stop_daemon EXIT
 
 if want gongkai; then
   g=$run/gongkai
+  rm -rf "$g"
   mkdir -p "$g/share"
   token=$(head -c 24 /dev/urandom | xxd -p -c 64)
   printf 'inspector %s bench\n' "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" > "$g/tokens"
@@ -159,19 +173,26 @@ EOF
   status() { curl -s -m 10 "${auth[@]}" "$base/api/v1/status" || true; }
   # The start-up scan of the empty share must be over before the clock starts.
   for _ in $(seq 1 100); do
-    read -r docs queued < <(status | json_get documents queued)
-    [ "$docs" = 0 ] && [ "$queued" = 0 ] && break
+    s=$(status)
+    [ "$(json_num documents "$s")" = 0 ] && [ "$(json_num queued "$s")" = 0 ] && break
     sleep 0.1
   done
+  proc_cpu() {  # utime + stime of the daemon, in clock ticks
+    local f; f=$(cat "/proc/$daemon_pid/stat" 2>/dev/null) || { echo 0; return; }
+    f=${f##*) }; set -- $f; echo $(( ${12} + ${13} ))
+  }
   echo "ingest: gongkaid pid $daemon_pid on $base; copying $n pages into the share"
 
+  g_cpu0=$(proc_cpu) g_busy0=$(cpu_busy)
   t0=$(now)
   cp -r "$pages/." "$g/share/"
   t_copy=$(now)
   t_archived= t_done= last_report=0 docs=0 queued=0 failed=0 backlog=0 outcome=timeout
   while :; do
     if ! kill -0 "$daemon_pid" 2>/dev/null; then outcome=died; break; fi
-    read -r docs queued failed backlog < <(status | json_get documents queued failed index_backlog)
+    s=$(status)
+    docs=$(json_num documents "$s") queued=$(json_num queued "$s")
+    failed=$(json_num failed "$s") backlog=$(json_num index_backlog "$s")
     t=$(now)
     if [ -n "$docs" ] && [ "$docs" -ge "$n" ]; then
       [ -n "$t_archived" ] || t_archived=$t
@@ -206,9 +227,14 @@ print(d.get("total", "null"), "true" if found else "false")' "$sres" "$probe_fil
     [ "$search_found" = true ] || echo "ingest: search for \"$probe_phrase\" did not find $probe_file: $sres" >&2
   fi
   g_rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$daemon_pid/status" 2>/dev/null || true)
+  g_cpu=$(elapsed 0 $((($(proc_cpu) - g_cpu0) * 1000000 / ticks)))
+  g_busy=$(elapsed 0 $((($(cpu_busy) - g_busy0) * 1000000 / ticks)))
   stop_daemon
   g_store=$(du -sb "$g/data" | cut -f1)
-  g_log_problems=$(grep -ciE 'error|warn|fail' "$glog" || true)
+  # Anything but the daemon's own info lines: warnings, errors, and whatever a
+  # crash prints (the log format is "TIME LEVEL: message").
+  ok_line='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (info|debug): '
+  g_log_problems=$(grep -cvE "$ok_line" "$glog" || true)
   read -r docs queued failed < <(json_get documents queued failed <<<"$final_status")
   case $outcome in
     ok) echo "ingest: gongkai done: $docs documents in ${g_secs}s (copy ${g_copy}s, all archived at ${g_archived}s)" ;;
@@ -217,8 +243,8 @@ print(d.get("total", "null"), "true" if found else "false")' "$sres" "$probe_fil
              tail -20 "$glog" >&2 ;;
   esac
   if [ "${g_log_problems:-0}" -gt 0 ]; then
-    echo "ingest: gongkaid log has $g_log_problems error/warning lines, e.g.:" >&2
-    grep -iE 'error|warn|fail' "$glog" | head -5 >&2
+    echo "ingest: gongkaid log has $g_log_problems lines other than info, e.g.:" >&2
+    grep -vE "$ok_line" "$glog" | head -5 >&2
   fi
   extra=$(python3 -c '
 import json, sys
@@ -227,42 +253,44 @@ print(json.dumps({"outcome": a[1], "copy_seconds": json.loads(a[2]), "archived_s
   "failed": json.loads(a[4] or "null"), "queued_at_end": json.loads(a[5] or "null"),
   "daemon_exit_code": json.loads(a[6] or "null"), "log_problem_lines": int(a[7] or 0),
   "search_probe": {"phrase": a[8], "file": a[9], "total": json.loads(a[10]), "found_file": a[11] == "true"},
-  "settle_ms": 200}, ensure_ascii=False))' \
+  "settle_ms": 200, "cpu_seconds": float(a[12]), "machine_busy_cpu_seconds": float(a[13])}, ensure_ascii=False))' \
     "$outcome" "$g_copy" "$g_archived" "$failed" "$queued" "${daemon_rc:-}" "$g_log_problems" \
-    "$probe_phrase" "$probe_file" "$search_total" "$search_found")
+    "$probe_phrase" "$probe_file" "$search_total" "$search_found" "$g_cpu" "$g_busy")
   printf 'gongkai\t%s\t%s\t%s\t%s\t%s\n' "${docs:-0}" "$g_secs" "${g_rss:-null}" "$g_store" "$extra" >> "$results"
 fi
 
 # --- recollindex ------------------------------------------------------------
 if want recollindex; then
   r=$run/recoll
+  rm -rf "$r"
   mkdir -p "$r"
   # noaspell: skip building the spelling dictionary, which is not indexing.
   printf 'topdirs = %s\nnoaspell = 1\nloglevel = 2\n' "$pages" > "$r/recoll.conf"
   echo "ingest: recollindex -c $r"
-  read -r r_secs r_rss r_rc < <(timed "$r/recollindex.log" recollindex -c "$r")
+  read -r r_secs r_rss r_rc r_cpu r_busy < <(timed "$r/recollindex.log" recollindex -c "$r")
   [ "$r_rc" = 0 ] || echo "ingest: recollindex exited $r_rc; see $r/recollindex.log" >&2
   r_docs=$(doc_count "$r/xapiandb")
   r_hits=$(recollq -c "$r" -Q "\"$probe_phrase\"" 2>/dev/null | sed -n 's/^\([0-9][0-9]*\) results.*/\1/p' | head -1)
   r_version=$(recollq -v 2>&1 | head -1 || true)
-  extra=$(python3 -c 'import json,sys; print(json.dumps({"exit_code": int(sys.argv[1]), "version": sys.argv[2], "probe_hits": int(sys.argv[3]) if sys.argv[3] else None}))' \
-    "$r_rc" "$r_version" "${r_hits:-}")
+  extra=$(python3 -c 'import json,sys; print(json.dumps({"exit_code": int(sys.argv[1]), "version": sys.argv[2], "probe_hits": int(sys.argv[3]) if sys.argv[3] else None, "cpu_seconds": float(sys.argv[4]), "machine_busy_cpu_seconds": float(sys.argv[5])}))' \
+    "$r_rc" "$r_version" "${r_hits:-}" "$r_cpu" "$r_busy")
   printf 'recollindex\t%s\t%s\t%s\t%s\t%s\n' "${r_docs:-0}" "$r_secs" "$r_rss" "$(du -sb "$r" | cut -f1)" "$extra" >> "$results"
 fi
 
 # --- omindex ----------------------------------------------------------------
 if want omindex; then
   o=$run/omindex
+  rm -rf "$o"
   mkdir -p "$o"
   echo "ingest: XAPIAN_CJK_NGRAM=1 omindex --db $o/db --url / $pages"
-  read -r o_secs o_rss o_rc < <(XAPIAN_CJK_NGRAM=1 timed "$o/omindex.log" omindex --db "$o/db" --url / "$pages")
+  read -r o_secs o_rss o_rc o_cpu o_busy < <(XAPIAN_CJK_NGRAM=1 timed "$o/omindex.log" omindex --db "$o/db" --url / "$pages")
   [ "$o_rc" = 0 ] || echo "ingest: omindex exited $o_rc; see $o/omindex.log" >&2
   o_docs=$(doc_count "$o/db")
   o_hits=$(XAPIAN_CJK_NGRAM=1 quest -d "$o/db" -m 1 "\"$probe_phrase\"" 2>/dev/null |
     sed -n 's/^MSet:.*//;s/^Exactly \([0-9]*\) matches.*/\1/p;s/^Between \([0-9]*\) and.*/\1/p' | head -1)
   o_version=$(omindex --version 2>&1 | head -1 || true)
-  extra=$(python3 -c 'import json,sys; print(json.dumps({"exit_code": int(sys.argv[1]), "version": sys.argv[2], "probe_hits": int(sys.argv[3]) if sys.argv[3] else None}))' \
-    "$o_rc" "$o_version" "${o_hits:-}")
+  extra=$(python3 -c 'import json,sys; print(json.dumps({"exit_code": int(sys.argv[1]), "version": sys.argv[2], "probe_hits": int(sys.argv[3]) if sys.argv[3] else None, "cpu_seconds": float(sys.argv[4]), "machine_busy_cpu_seconds": float(sys.argv[5])}))' \
+    "$o_rc" "$o_version" "${o_hits:-}" "$o_cpu" "$o_busy")
   printf 'omindex\t%s\t%s\t%s\t%s\t%s\n' "${o_docs:-0}" "$o_secs" "$o_rss" "$(du -sb "$o" | cut -f1)" "$extra" >> "$results"
 fi
 
@@ -283,6 +311,8 @@ for line in open(results, encoding="utf-8"):
                  **json.loads(extra)})
 ref = next((r["seconds"] for r in rows if r["tool"] == "recollindex" and r["seconds"]), None)
 for r in rows:
+    if r.get("cpu_seconds") is not None and r.get("machine_busy_cpu_seconds") is not None:
+        r["other_cpu_seconds"] = round(max(0.0, r["machine_busy_cpu_seconds"] - r["cpu_seconds"]), 1)
     r["time_vs_recollindex"] = round(r["seconds"] / ref, 2) if ref and r["seconds"] else None
 
 def git(*args):
@@ -297,6 +327,8 @@ report = {"benchmark": "ingest", "pages": n, "bytes": nbytes, "corpus": os.path.
                    "loadavg_at_start": load_at_start, "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
                    "build_processes_at_start": int(busy)},
           "gongkaid": {"path": gongkaid, "commit": git("rev-parse", "--short", "HEAD"),
+                       "binary_mtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.stat(gongkaid).st_mtime))
+                                       if os.path.exists(gongkaid) else None,
                        "tree_dirty": bool(git("status", "--porcelain", "--untracked-files=no"))},
           "results": rows}
 for name in ("ingest.json", f"ingest-{n}.json"):
@@ -307,16 +339,17 @@ for name in ("ingest.json", f"ingest-{n}.json"):
 fmt = lambda v, spec: "-" if v is None else format(v, spec)
 print()
 print(f"ingest: {n} gazette pages, {nbytes / 1e6:.1f} MB (MB = 10^6 bytes)")
-print(f"{'tool':<12} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'MB/s':>7} {'time/recoll':>11} {'peak RSS MB':>11} {'on disk MB':>10}")
+print(f"{'tool':<12} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'MB/s':>7} {'time/recoll':>11} {'peak RSS MB':>11} {'on disk MB':>10} {'CPU s':>7} {'other CPU s':>11}")
 for r in rows:
     print(f"{r['tool']:<12} {r['docs']:>6} {fmt(r['seconds'], '.2f'):>8} {fmt(r['docs_per_s'], '.1f'):>8} "
           f"{fmt(r['mb_per_s'], '.2f'):>7} {fmt(r['time_vs_recollindex'], '.2f'):>11} "
-          f"{fmt(r['peak_rss_mb'], '.1f'):>11} {fmt(r['store_mb'], '.1f'):>10}")
+          f"{fmt(r['peak_rss_mb'], '.1f'):>11} {fmt(r['store_mb'], '.1f'):>10} "
+          f"{fmt(r.get('cpu_seconds'), '.1f'):>7} {fmt(r.get('other_cpu_seconds'), '.1f'):>11}")
 g = next((r for r in rows if r["tool"] == "gongkai"), None)
 if g:
     p = g["search_probe"]
     print(f"gongkai: outcome {g['outcome']}; copy {g['copy_seconds']} s; all documents archived at "
-          f"{g['archived_seconds']} s; failed {g['failed']}; log error/warning lines {g['log_problem_lines']}; "
+          f"{g['archived_seconds']} s; failed {g['failed']}; log lines other than info {g['log_problem_lines']}; "
           f"search \"{p['phrase']}\": total {p['total']}, found {p['file']}: {p['found_file']}")
 for r in rows:
     if "probe_hits" in r:
