@@ -461,3 +461,56 @@ TEST_CASE("e2e: tokens added and revoked with the CLI take effect on the running
   CHECK(d.Get("/api/v1/status", d.inspector()).status == 200);  // the others stay
   CHECK(d.Stop() == 0);
 }
+
+namespace {
+std::string DatePlusDays(int days) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(days) * 86400;
+  struct tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+}  // namespace
+
+TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
+  DaemonProcess d({{"monthly", "update_every = 30d"}, {"quarterly", ""}, {"silent", ""}});
+  WriteFile(d.FilePath("monthly", "a.txt"), "月報。\n");
+  WriteFile(d.FilePath("quarterly", "b.txt"), "季報。\n");
+  d.Start();
+  d.WaitIdle(2);
+  auto entries_of = [&](const std::string& as_of) {
+    auto r = d.Get("/api/v1/reports/freshness?as_of=" + as_of, d.inspector());
+    REQUIRE(r.status == 200);
+    std::map<std::string, Poco::JSON::Object::Ptr> by_share;
+    auto list = r.json()->getArray("entries");
+    for (size_t i = 0; i < list->size(); ++i) {
+      auto e = list->getObject(static_cast<unsigned>(i));
+      by_share[e->getValue<std::string>("share")] = e;
+    }
+    return by_share;
+  };
+  auto today = entries_of(DatePlusDays(0));
+  CHECK(today["monthly"]->getValue<int64_t>("days_since") == 0);
+  CHECK_FALSE(today["monthly"]->getValue<bool>("overdue"));
+  CHECK(today["silent"]->isNull("last_version"));
+  CHECK(today["silent"]->getValue<bool>("overdue"));
+  auto later = entries_of(DatePlusDays(40));
+  CHECK(later["monthly"]->getValue<bool>("overdue"));
+  CHECK(later["monthly"]->getValue<int64_t>("update_every_days") == 30);
+  CHECK_FALSE(later["quarterly"]->getValue<bool>("overdue"));
+  CHECK(later["quarterly"]->getValue<int64_t>("update_every_days") == 90);
+  auto before = entries_of(DatePlusDays(-1));  // nothing archived yet then
+  CHECK(before["monthly"]->isNull("last_version"));
+
+  CHECK(d.Get("/api/v1/reports/freshness").status == 401);
+  CHECK(d.Get("/api/v1/reports/freshness?as_of=2026-13-45", d.inspector()).status == 400);
+  auto csv = d.Get("/api/v1/reports/freshness?format=csv&as_of=" + DatePlusDays(40), d.inspector());
+  CHECK(csv.headers["content-type"].find("text/csv") == 0);
+  CHECK(csv.body.rfind("share,office,category,last_version,days_since,update_every_days,overdue\n", 0) == 0);
+  CHECK(csv.body.find("\nmonthly,") != std::string::npos);
+  auto cli = d.Cli("report freshness --as-of " + DatePlusDays(40));
+  CHECK(cli.exit_code == 0);
+  CHECK(cli.out.find("OVERDUE monthly") != std::string::npos);
+  CHECK(d.Stop() == 0);
+}

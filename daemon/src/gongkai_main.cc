@@ -23,6 +23,7 @@
 #include "gongkai/storage/keys.h"
 #include "gongkai/storage/verify.h"
 #include "auth.h"
+#include "freshness.h"
 #include "index_feeder.h"
 #include "json_writer.h"
 
@@ -46,6 +47,8 @@ const char kUsage[] =
     "  token add --role inspector|admin --name NAME\n"
     "                                     prints a new token once, stores its hash\n"
     "  token list | token revoke NAME|HASH-PREFIX\n"
+    "  report freshness [--as-of YYYY-MM-DD] [--json|--csv]\n"
+    "                                     last update per share and category; overdue ones\n"
     "  reindex                            rebuild the search index from the archive\n"
     "                                     (stop the daemon first)\n"
     "  --version\n"
@@ -60,6 +63,7 @@ struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;  // --share S, --limit N
   bool json = false;
+  bool csv = false;
 };
 
 struct Context {
@@ -440,6 +444,27 @@ int CmdToken(Context& ctx, const Args& args) {
   return Usage("token takes add, list or revoke");
 }
 
+int CmdReport(Context& ctx, const Args& args) {
+  if (args.positional.empty() || args.positional[0] != "freshness") return Usage("report takes: freshness");
+  const std::string as_of = args.options.count("as-of") ? args.options.at("as-of") : daemon::TodayUtc();
+  auto lines = daemon::Freshness(ctx.config, ctx.catalog.get(), as_of);
+  if (!lines.ok()) return Usage(lines.status().message());
+  if (args.json) {
+    std::cout << daemon::FreshnessJson(as_of, *lines) << "\n";
+  } else if (args.csv) {
+    std::cout << daemon::FreshnessCsv(*lines);
+  } else {
+    std::cout << "freshness as of " << as_of << "\n";
+    for (const auto& l : *lines)
+      std::cout << (l.overdue ? "OVERDUE " : "ok      ") << l.share << (l.category.empty() ? "" : " / " + l.category)
+                << " (" << l.office << "): "
+                << (l.last_version.empty() ? "nothing published" : "last " + l.last_version + ", " +
+                                                                        std::to_string(l.days_since) + " days ago")
+                << ", expected every " << l.update_every_days << " days\n";
+  }
+  return 0;
+}
+
 int CmdKeys(Context& ctx, const Args& args) {
   const std::string sub = args.positional.empty() ? "list" : args.positional[0];
   if (sub == "rotate") {
@@ -529,7 +554,10 @@ int main(int argc, char** argv) {
       config_file = a.substr(9);
     } else if (a == "--json") {
       args.json = true;
-    } else if ((a == "--share" || a == "--limit" || a == "--checkpoint" || a == "--role" || a == "--name") &&
+    } else if (a == "--csv") {
+      args.csv = true;
+    } else if ((a == "--share" || a == "--limit" || a == "--checkpoint" || a == "--role" || a == "--name" ||
+                a == "--as-of") &&
                i + 1 < argc) {
       args.options[a.substr(2)] = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
@@ -544,7 +572,8 @@ int main(int argc, char** argv) {
   if (command.empty()) return Usage("no command given");
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
       {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex},
-      {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken}};
+      {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken},
+      {"report", CmdReport}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
   auto ctx = OpenArchive(config_file, command != "token");

@@ -19,6 +19,7 @@
 #include "gongkai/log.h"
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
+#include "freshness.h"
 #include "json_writer.h"
 
 namespace gongkai::daemon {
@@ -219,12 +220,35 @@ class ApiHandler final : public HTTPRequestHandler {
       if (seg[3] == "consistency") return Consistency(resp);
       if (seg[3] == "entries") return Entries(resp);
     }
+    if (what == "reports" && seg.size() == 4 && seg[3] == "freshness") {
+      RequireGet(get);
+      return FreshnessReport(resp);
+    }
     if (what == "keys" && seg.size() == 3) {
       RequireGet(get);
       return Keys(resp);
     }
     route_ = "other";
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such endpoint"};
+  }
+
+  void FreshnessReport(HTTPServerResponse& resp) {
+    if (Anonymous()) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "an inspector token is required"};
+    const std::string as_of = Param("as_of").empty() ? TodayUtc() : Param("as_of");
+    auto catalog = ctx_.catalogs->Borrow();
+    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto lines = Freshness(*ctx_.config, catalog->get(), as_of);
+    if (!lines.ok()) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", lines.status().message()};
+    if (Param("format") == "csv") {
+      const std::string csv = FreshnessCsv(*lines);
+      resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+      resp.setContentType("text/csv; charset=utf-8");
+      resp.set("Content-Disposition", "attachment; filename=\"freshness-" + as_of + ".csv\"");
+      resp.setContentLength64(csv.size());
+      resp.send() << csv;
+      return;
+    }
+    SendJson(resp, HTTPResponse::HTTP_OK, FreshnessJson(as_of, *lines));
   }
 
   void Metrics(HTTPServerResponse& resp) {

@@ -239,6 +239,23 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) override {
+    return Guard("latest versions", [&]() -> Result<std::vector<LatestVersionRow>> {
+      Statement st(session_);
+      st << "SELECT d.share, COALESCE(json_extract(v.meta, '$.category'), ''), MAX(v.archived), COUNT(*)"
+            " FROM versions v JOIN documents d ON d.id = v.doc WHERE v.archived <= ?"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+          bind(until);
+      st.execute();
+      RecordSet rs(st);
+      std::vector<LatestVersionRow> out;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext())
+        out.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(), rs[2].convert<std::string>(),
+                       rs[3].convert<Poco::Int64>()});
+      return out;
+    });
+  }
+
   Status Apply(std::vector<Change>& changes, const SigningKey& key) override {
     if (changes.empty()) return Status::OK();
     Status s = Guard("commit", [&]() -> Status {

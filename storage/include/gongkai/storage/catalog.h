@@ -72,6 +72,15 @@ struct CheckpointRow {
   std::string created;
 };
 
+// The newest version archived per (share, category) up to a time; category
+// comes from the version's sidecar metadata ("" when none).
+struct LatestVersionRow {
+  std::string share;
+  std::string category;
+  std::string archived;  // RFC 3339
+  int64_t versions = 0;
+};
+
 struct KeyRow {
   std::string key_id;
   std::string public_pem;
@@ -120,6 +129,8 @@ class Catalog {
   // Records with seq >= first, in order, at most `limit`.
   virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
   virtual Result<CatalogCounts> Counts() = 0;
+  // Versions archived at or before `until` (RFC 3339 UTC).
+  virtual Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) = 0;
 
   // Commits `changes` atomically, each signed with `key`; fills in version and
   // record. On error nothing is committed and `changes` is unspecified.
