@@ -106,22 +106,12 @@ IndexDoc Doc(const std::string& id, const std::string& share, const std::string&
   d.status = "active";
   d.classification = anon ? "public" : "restricted";
   d.modified = "2026-01-0" + id.substr(id.size() - 1) + "T00:00:00Z";
-  d.public_view = false;
+  d.for_public = anon;
   d.text = text;
   return d;
 }
 
-// Indexes the inspector view and, when anonymous users may see it, the public view.
-void Put(IndexWriter& w, const IndexDoc& d) {
-  REQUIRE(w.Replace(d).ok());
-  if (d.classification == "public") {
-    IndexDoc pub = d;
-    pub.public_view = true;
-    REQUIRE(w.Replace(pub).ok());
-  } else {
-    REQUIRE(w.RemovePublicView(d.id).ok());
-  }
-}
+void Put(IndexWriter& w, const IndexDoc& d) { REQUIRE(w.Replace(d).ok()); }
 
 std::vector<std::string> Ids(Searcher& s, const std::string& q, bool anonymous = false) {
   SearchQuery sq;

@@ -292,25 +292,31 @@ void CheckIndex(Context& ctx, storage::VerifyReport& report) {
     const std::string where = "index of document " + d.id + " (" + d.share + ":" + d.path + ")";
     auto want = daemon::BuildIndexDocs(ctx.config, ctx.catalog.get(), **blobs, d, /*with_text=*/false);
     if (!want.ok()) continue;  // reported by the archive check
+    bool has_public = false;
     for (const indexer::IndexDoc& w : *want) {
-      const std::string view = w.public_view ? "public view" : "inspector view";
-      public_views += w.public_view;
-      auto indexed = searcher.Get(d.id, w.public_view);
-      if (!indexed.ok()) {
-        report.problems.push_back({where, view + " missing"});
-        continue;
+      // Each wanted view must be what Get() finds for that kind of user.
+      for (bool public_view : {false, true}) {
+        if (public_view ? !w.for_public : !w.for_inspectors) continue;
+        has_public = has_public || public_view;
+        public_views += public_view;
+        const std::string view = public_view ? "public view" : "inspector view";
+        auto indexed = searcher.Get(d.id, public_view);
+        if (!indexed.ok()) {
+          report.problems.push_back({where, view + " missing"});
+          continue;
+        }
+        if (indexed->version != w.version)
+          report.problems.push_back({where, view + " has version " + std::to_string(indexed->version) + ", catalog " +
+                                                std::to_string(w.version)});
+        if (indexed->status != w.status)
+          report.problems.push_back({where, view + " status " + indexed->status + ", catalog " + w.status});
+        if (indexed->classification != w.classification)
+          report.problems.push_back({where, view + " classification " + indexed->classification + ", catalog " +
+                                                w.classification});
       }
-      if (indexed->version != w.version)
-        report.problems.push_back({where, view + " has version " + std::to_string(indexed->version) + ", catalog " +
-                                              std::to_string(w.version)});
-      if (indexed->status != w.status)
-        report.problems.push_back({where, view + " status " + indexed->status + ", catalog " + w.status});
-      if (indexed->classification != w.classification)
-        report.problems.push_back({where, view + " classification " + indexed->classification + ", catalog " +
-                                              w.classification});
     }
-    if (want->size() == 1 && searcher.Get(d.id, true).ok())
-      report.problems.push_back({where, "has a public view, but anonymous users may not see it"});
+    if (!has_public && searcher.Get(d.id, true).ok())
+      report.problems.push_back({where, "is searchable by anonymous users, but may not be seen by them"});
   }
   if (auto n = searcher.PublicCount(); n.ok() && *n != public_views)
     report.problems.push_back({"index", std::to_string(*n) + " public views indexed, catalog allows " +

@@ -15,8 +15,7 @@ constexpr int64_t kMaxExtractBytes = 256LL * 1024 * 1024;
 
 namespace {
 
-indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, const storage::VersionRow& v,
-                         bool public_view) {
+indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, const storage::VersionRow& v) {
   indexer::IndexDoc d;
   d.id = doc.id;
   d.share = doc.share;
@@ -30,7 +29,6 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, 
   d.modified = v.modified;
   d.status = doc.status;
   d.classification = doc.classification;
-  d.public_view = public_view;
   d.type = indexer::TypeFromName(doc.path);
   return d;
 }
@@ -58,17 +56,18 @@ Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, stor
   auto versions = catalog->Versions(doc.id);
   if (!versions.ok()) return versions.status();
   if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
-  std::vector<indexer::IndexDoc> out{ViewOf(config, doc, versions->back(), false)};
+  std::vector<indexer::IndexDoc> out{ViewOf(config, doc, versions->back())};
   if (with_text)
     if (Status s = AddText(blobs, doc, out[0]); !s.ok()) return s;
   if (doc.classification != "public") return out;
   for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
     if (v->review != "approved") continue;
     if (v->version == out[0].version) {
-      out.push_back(out[0]);
-      out.back().public_view = true;
+      out[0].for_public = true;  // one entry serves both
     } else {
-      out.push_back(ViewOf(config, doc, *v, true));
+      out.push_back(ViewOf(config, doc, *v));
+      out.back().for_inspectors = false;
+      out.back().for_public = true;
       if (with_text)
         if (Status s = AddText(blobs, doc, out.back()); !s.ok()) return s;
     }
@@ -95,7 +94,7 @@ Status IndexFeeder::IndexDocument(const std::string& doc_id) {
   auto views = BuildIndexDocs(config_, catalog_, *blobs_, **doc);
   if (!views.ok()) return views.status();
   if (views->size() == 1)
-    if (Status s = writer_->RemovePublicView(doc_id); !s.ok()) return s;
+    if (Status s = writer_->RemovePublicEntry(doc_id); !s.ok()) return s;
   for (const indexer::IndexDoc& d : *views)
     if (Status s = writer_->Replace(d); !s.ok()) return s;
   return Status::OK();

@@ -53,10 +53,11 @@ class IndexFeeder {
   std::atomic<bool> stopped_{false};
 };
 
-// Builds the index entries of one document from the catalog and its blobs:
-// the inspector view of its current version and, if anonymous users may see
-// the document (public, with an approved version), the public view of its
-// latest approved version. Shared by the feeder, `reindex` and `verify`.
+// Builds the index entries of one document from the catalog and its blobs
+// (see index.h): its current version for inspectors, marked for the public
+// too when it is public and approved, plus a separate public entry for the
+// latest approved version when the current one is pending. Shared by the
+// feeder, `reindex` and `verify`.
 Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
                                                       const storage::BlobStore& blobs,
                                                       const storage::DocumentRow& doc, bool with_text = true);

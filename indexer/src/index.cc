@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 #include <xapian.h>
 
+#include <optional>
 #include <sstream>
 
 #include "gongkai/indexer/chinese.h"
@@ -39,7 +40,8 @@ std::string EncodeData(const IndexDoc& d) {
   o.set("published", d.published);
   o.set("status", d.status);
   o.set("classification", d.classification);
-  o.set("public_view", d.public_view);
+  o.set("for_inspectors", d.for_inspectors);
+  o.set("for_public", d.for_public);
   std::ostringstream out;
   o.stringify(out);
   return out.str();
@@ -62,7 +64,8 @@ IndexDoc DecodeData(const std::string& data) {
   d.published = o->optValue<std::string>("published", "");
   d.status = o->optValue<std::string>("status", "");
   d.classification = o->optValue<std::string>("classification", "");
-  d.public_view = o->optValue<bool>("public_view", false);
+  d.for_inspectors = o->optValue<bool>("for_inspectors", true);
+  d.for_public = o->optValue<bool>("for_public", false);
   return d;
 }
 
@@ -115,13 +118,14 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     tg.index_text(FoldScript(d.path), 1);
     tg.increase_termpos();
     tg.index_text(FoldScript(Utf8Prefix(d.text, kIndexTextMax)));
-    const std::string id_term = (d.public_view ? "P" : "Q") + d.id;
+    const std::string id_term = (d.for_inspectors ? "Q" : "P") + d.id;
     doc.add_boolean_term(id_term);
     doc.add_boolean_term("XS" + d.share);
     doc.add_boolean_term("XO" + d.office);
     doc.add_boolean_term("XT" + d.type);
     doc.add_boolean_term("XST" + d.status);
-    doc.add_boolean_term(d.public_view ? "XANON" : "XINSP");
+    if (d.for_inspectors) doc.add_boolean_term("XINSP");
+    if (d.for_public) doc.add_boolean_term("XANON");
     doc.add_value(kModified, d.modified);
     doc.add_value(kSnippetText, Utf8Prefix(d.text, kSnippetTextMax));
     doc.add_value(kShare, d.share);
@@ -141,7 +145,7 @@ Status IndexWriter::Remove(const std::string& id) {
   });
 }
 
-Status IndexWriter::RemovePublicView(const std::string& id) {
+Status IndexWriter::RemovePublicEntry(const std::string& id) {
   return Guard("remove", [&]() -> Status {
     db_->delete_document("P" + id);
     return Status::OK();
@@ -237,15 +241,21 @@ Result<int64_t> Searcher::Watermark() {
 Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
   return Guard("get", [&]() -> Result<IndexDoc> {
     auto h = Acquire();
-    const std::string term = (public_view ? "P" : "Q") + id;
-    Xapian::PostingIterator p = h->db.postlist_begin(term);
-    if (p == h->db.postlist_end(term)) {
-      Release(std::move(h));
-      return Status::NotFound("document " + id + " not in the index");
+    std::optional<IndexDoc> found;
+    for (const char* prefix : {"P", "Q"}) {
+      if (!public_view && prefix[0] == 'P') continue;
+      const std::string term = prefix + id;
+      Xapian::PostingIterator p = h->db.postlist_begin(term);
+      if (p == h->db.postlist_end(term)) continue;
+      IndexDoc d = DecodeData(h->db.get_document(*p).get_data());
+      if (public_view ? d.for_public : d.for_inspectors) {
+        found = std::move(d);
+        break;
+      }
     }
-    IndexDoc d = DecodeData(h->db.get_document(*p).get_data());
     Release(std::move(h));
-    return d;
+    if (!found) return Status::NotFound("document " + id + " not in the index");
+    return *found;
   });
 }
 

@@ -5,11 +5,13 @@
 // (the watermark) in the same commit as the documents, so after a crash the
 // feeder resumes exactly where the durable index ends.
 //
-// Each document has up to two entries: the *inspector view* of its current
-// version (unique term Q<id>, filter term XINSP) and, when anonymous users may
-// see it, the *public view* of its latest approved version (P<id>, XANON).
-// Anonymous searches only ever match public views, so a pending or restricted
-// text cannot match, count, facet or snippet for them.
+// Inspectors search each document's current version (unique term Q<id>,
+// filter term XINSP); anonymous users search its latest approved version, if
+// it is public (filter term XANON). Usually both are the same version: one
+// entry carries both terms. When a newer version is pending review, the
+// public view is a second entry (P<id>, XANON only). Anonymous searches only
+// ever match XANON entries, so a pending or restricted text cannot match,
+// count, facet or snippet for them.
 //
 // Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
 // folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>.
@@ -37,7 +39,8 @@ struct IndexDoc {
   std::string classification;
   int64_t version = 0;
   int64_t size = 0;
-  bool public_view = false;  // the anonymous users' entry (see above)
+  bool for_inspectors = true;  // the current version: entry Q<id>, term XINSP
+  bool for_public = false;     // anonymous users' view: term XANON (entry P<id> if not for_inspectors)
   std::string text;                // extracted UTF-8 text
 };
 
@@ -47,11 +50,11 @@ class IndexWriter {
   static Result<std::unique_ptr<IndexWriter>> Open(const std::string& dir);
   ~IndexWriter();
 
-  // Adds or replaces the entry for doc's view (doc.public_view).
+  // Adds or replaces the entry Q<id> (for_inspectors) or P<id> (public only).
   Status Replace(const IndexDoc& doc);
-  // Removes both views of a document, or only its public view.
+  // Removes both entries of a document, or only a separate public entry P<id>.
   Status Remove(const std::string& id);
-  Status RemovePublicView(const std::string& id);
+  Status RemovePublicEntry(const std::string& id);
   // Makes everything since the last commit durable, with `watermark`.
   Status Commit(int64_t watermark);
   int64_t watermark() const { return watermark_; }
@@ -92,7 +95,8 @@ class Searcher {
   explicit Searcher(std::string dir);
   ~Searcher();
   Result<SearchResult> Search(const SearchQuery& query);
-  // Reads the stored fields of one document's view, if indexed.
+  // The entry inspectors (or, with public_view, anonymous users) search for
+  // one document, if there is one.
   Result<IndexDoc> Get(const std::string& id, bool public_view = false);
   // Number of indexed documents (inspector views) and of public views, and
   // the catalog seq the index has applied.
