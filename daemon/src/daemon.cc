@@ -167,6 +167,7 @@ int RunDaemon(const Config& config) {
   };
   HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
                                   [&](storage::Change c) { return archiver.Submit(std::move(c)); },
+                                  [&](int64_t seq) { return feeder.WaitApplied(seq, std::chrono::seconds(10)); },
                                   &http_metrics, archive_metrics});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
   log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +

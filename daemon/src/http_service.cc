@@ -527,8 +527,13 @@ class ApiHandler final : public HTTPRequestHandler {
         throw ApiError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "busy", done.status().message()};
       throw std::runtime_error(done.status().ToString());
     }
+    // Answer only once searches reflect the change: after a "restricted" call
+    // returns, no anonymous search may still find or count the document.
+    const bool indexed = !ctx_.wait_indexed || ctx_.wait_indexed(done->record.seq);
+    if (!indexed) log::Warning("index still behind record " + std::to_string(done->record.seq) + " after 10 s");
     JsonWriter w;
     w.BeginObject().Field("id", id).Field("version", done->version).Field("log_index", done->record.seq);
+    w.Field("indexed", indexed);
     if (what == "approve") w.Field("review", "approved");
     else w.Field("classification", change.classification);
     w.Field("changed", true).EndObject();

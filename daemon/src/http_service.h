@@ -60,6 +60,8 @@ struct ServiceContext {
   std::function<std::string()> status_json;
   // Commits an administrative change through the catalog's single writer.
   std::function<Result<storage::Change>(storage::Change)> submit;
+  // Waits until the search index reflects log record `seq` (false on timeout).
+  std::function<bool(int64_t seq)> wait_indexed;
   HttpMetrics* metrics = nullptr;
   // Archive gauges for /metrics (Prometheus text); only inspectors and
   // admins get them, since counts include documents the public may not see.

@@ -119,9 +119,13 @@ Result<size_t> IndexFeeder::CatchUp() {
     }
     const int64_t mark = records->back().seq;
     if (Status s = writer_->Commit(mark); !s.ok()) return s;
-    applied_seq_ = mark;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      applied_seq_ = mark;
+    }
     NoteCommitted(mark);
     on_commit_();
+    applied_cv_.notify_all();
   }
   return indexed;
 }
@@ -135,6 +139,12 @@ void IndexFeeder::Run() {
     if (stopped_) return;
     woken_ = false;
   }
+}
+
+bool IndexFeeder::WaitApplied(int64_t seq, std::chrono::milliseconds timeout) {
+  Wake();
+  std::unique_lock<std::mutex> lock(mutex_);
+  return applied_cv_.wait_for(lock, timeout, [&] { return applied_seq_.load() >= seq; });
 }
 
 void IndexFeeder::Wake() {

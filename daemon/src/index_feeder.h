@@ -36,6 +36,8 @@ class IndexFeeder {
   // Records committed to the catalog but not yet in the index.
   int64_t backlog() const { return std::max<int64_t>(0, latest_seq_.load() - applied_seq_.load()); }
   void NoteCommitted(int64_t seq) { latest_seq_ = std::max(latest_seq_.load(), seq); }
+  // Waits until the index has applied record `seq` (true) or `timeout` passed.
+  bool WaitApplied(int64_t seq, std::chrono::milliseconds timeout);
 
  private:
   Status IndexDocument(const std::string& doc_id);
@@ -49,6 +51,7 @@ class IndexFeeder {
   std::atomic<int64_t> applied_seq_{-1};
   std::mutex mutex_;
   std::condition_variable cv_;
+  std::condition_variable applied_cv_;
   bool woken_ = false;
   std::atomic<bool> stopped_{false};
 };
