@@ -131,7 +131,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
   Config cfg;
   cfg.file = abs_file;
   static const std::map<std::string, std::set<std::string>> kKeys = {
-      {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "http_threads"}},
+      {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "http_threads",
+                  "anonymous_search_rate"}},
       {"auth", {"tokens_file"}},
       {"log", {"origin"}},
       {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
@@ -193,6 +194,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
             std::stoi(v) < 1 || std::stoi(v) > 256)
           return p.Error(e->line, name, "http_threads", "expected a number from 1 to 256");
         cfg.http_threads = std::stoi(v);
+      }
+      if (const Entry* e = get("anonymous_search_rate")) {
+        const std::string& v = e->value;
+        if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos)
+          return p.Error(e->line, name, "anonymous_search_rate", "expected requests per second (0 = unlimited)");
+        cfg.anonymous_search_rate = std::stod(v);
       }
     } else if (kind == "auth") {
       if (const Entry* e = get("tokens_file"); e && !e->value.empty()) cfg.tokens_file = p.Resolve(e->value);

@@ -143,6 +143,7 @@ int RunDaemon(const Config& config) {
   if (Status s = watcher.Start(); !s.ok()) return Fail(s), 1;
 
   HttpMetrics http_metrics;
+  RateLimiter search_limit(config.anonymous_search_rate, 2 * config.anonymous_search_rate);
   auto archive_metrics = [&]() -> std::string {
     std::string out;
     storage::CatalogCounts counts;
@@ -168,7 +169,7 @@ int RunDaemon(const Config& config) {
   HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
                                   [&](storage::Change c) { return archiver.Submit(std::move(c)); },
                                   [&](int64_t seq) { return feeder.WaitApplied(seq, std::chrono::seconds(10)); },
-                                  &http_metrics, archive_metrics});
+                                  &http_metrics, &search_limit, archive_metrics});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
   log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
             " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +

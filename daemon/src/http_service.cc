@@ -10,6 +10,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
 #include <fstream>
@@ -162,10 +163,24 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Route(HTTPServerRequest& req, HTTPServerResponse& resp) {
-    Poco::URI uri(req.getURI());
+    // Both framings at once is how requests are smuggled past proxies.
+    if (req.has("Transfer-Encoding") && req.has("Content-Length"))
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "both Content-Length and Transfer-Encoding"};
+    Poco::URI uri;
+    std::vector<std::pair<std::string, std::string>> query;
+    try {
+      uri = Poco::URI(req.getURI());
+      query = uri.getQueryParameters();
+    } catch (const Poco::Exception&) {
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "malformed URI"};
+    }
     const std::vector<std::string> seg = Split(uri.getPath());
     params_.clear();
-    for (const auto& [k, v] : uri.getQueryParameters()) params_[k] = v;
+    for (const auto& [k, v] : query) {
+      if (!indexer::IsValidUtf8(k) || !indexer::IsValidUtf8(v))
+        throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "query parameters must be UTF-8"};
+      params_[k] = v;
+    }
 
     auto auth = ctx_.tokens->Authenticate(req.get("Authorization", ""));
     if (!auth) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "invalid token"};
@@ -187,7 +202,7 @@ class ApiHandler final : public HTTPRequestHandler {
     route_ = what;
     if (what == "search" && seg.size() == 3) {
       RequireGet(get);
-      return Search(resp);
+      return Search(req, resp);
     }
     if (what == "status" && seg.size() == 3) {
       RequireGet(get);
@@ -294,7 +309,12 @@ class ApiHandler final : public HTTPRequestHandler {
     return v;
   }
 
-  void Search(HTTPServerResponse& resp) {
+  void Search(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    if (Anonymous() && ctx_.anonymous_search_limit &&
+        !ctx_.anonymous_search_limit->Allow(req.clientAddress().host().toString())) {
+      resp.set("Retry-After", "1");
+      throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited", "too many searches; try again in a second"};
+    }
     indexer::SearchQuery q;
     q.q = Param("q");
     q.share = Param("share");
@@ -316,8 +336,12 @@ class ApiHandler final : public HTTPRequestHandler {
         throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "status must be active, withdrawn or all"};
       q.status = status;
     }
-    if (q.q.size() > 1000) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "query too long"};
+    if (q.q.size() > 1000) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "query longer than 1000 bytes"};
+    if (std::count(q.q.begin(), q.q.end(), '(') > 16)
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "query nested too deeply"};
     auto result = ctx_.searcher->Search(q);
+    if (!result.ok() && result.status().code() == Status::Code::kInvalid)
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", result.status().message()};
     if (!result.ok()) throw std::runtime_error(result.status().ToString());
     auto catalog = ctx_.catalogs->Borrow();
     if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
@@ -681,13 +705,21 @@ Status HttpService::Start() {
     Poco::Net::SocketAddress addr(ctx_.config->listen_host, ctx_.config->listen_port);
     Poco::Net::ServerSocket socket(addr, 128);
     port_ = socket.address().port();
+    // One thread serves one connection at a time, so idle and slow clients
+    // are bounded by short timeouts: 10 s to send a request, 5 s idle
+    // between keep-alive requests, at most 100 requests per connection.
+    // Connections beyond the threads wait in a bounded queue.
+    const int threads = ctx_.config->http_threads;
+    pool_ = std::make_unique<Poco::ThreadPool>(std::min(threads, 4), threads, 60);
     auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(ctx_.config->http_threads);
-    params->setMaxQueued(256);
+    params->setMaxThreads(threads);
+    params->setMaxQueued(512);
     params->setKeepAlive(true);
-    params->setTimeout(Poco::Timespan(30, 0));
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    params->setMaxKeepAliveRequests(100);
+    params->setTimeout(Poco::Timespan(10, 0));
     params->setServerName("gongkai");
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(ctx_), socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(ctx_), *pool_, socket, params);
     server_->start();
     return Status::OK();
   } catch (const Poco::Exception& e) {
@@ -700,6 +732,10 @@ void HttpService::Stop() {
   if (server_) {
     server_->stopAll(true);
     server_.reset();
+  }
+  if (pool_) {
+    pool_->joinAll();
+    pool_.reset();
   }
 }
 

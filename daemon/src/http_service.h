@@ -15,10 +15,14 @@
 #include "gongkai/storage/catalog.h"
 #include "auth.h"
 #include "metrics.h"
+#include "rate_limiter.h"
 
-namespace Poco::Net {
+namespace Poco {
+class ThreadPool;
+namespace Net {
 class HTTPServer;
 }
+}  // namespace Poco
 
 namespace gongkai::daemon {
 
@@ -63,6 +67,7 @@ struct ServiceContext {
   // Waits until the search index reflects log record `seq` (false on timeout).
   std::function<bool(int64_t seq)> wait_indexed;
   HttpMetrics* metrics = nullptr;
+  RateLimiter* anonymous_search_limit = nullptr;
   // Archive gauges for /metrics (Prometheus text); only inspectors and
   // admins get them, since counts include documents the public may not see.
   std::function<std::string()> archive_metrics;
@@ -79,6 +84,7 @@ class HttpService {
 
  private:
   ServiceContext ctx_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   uint16_t port_ = 0;
 };

@@ -287,6 +287,10 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         // Unbalanced quotes and the like: treat the input as plain words.
         query = qp.parse_query(folded, Xapian::QueryParser::FLAG_CJK_NGRAM);
       }
+      if (query.get_length() > 4096) {
+        Release(std::move(h));
+        return Status::Invalid("query has too many terms");
+      }
     }
     std::vector<Xapian::Query> filters;
     filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");

@@ -76,13 +76,17 @@ class DaemonProcess {
     std::string extra;  // additional INI lines, e.g. "classification = restricted"
   };
 
-  explicit DaemonProcess(std::vector<Share> shares = {{"pub", ""}}) : shares_(std::move(shares)) {
+  // `daemon_extra`: more [daemon] lines. Tests search anonymously far faster
+  // than a person, so the per-client search rate limit is off unless set here.
+  explicit DaemonProcess(std::vector<Share> shares = {{"pub", ""}},
+                         const char* daemon_extra = "anonymous_search_rate = 0\n")
+      : shares_(std::move(shares)) {
     inspector_token_ = "inspector-token-for-tests";
     admin_token_ = "admin-token-for-tests";
     WriteFile(dir_ / "tokens", "# role sha256 name\n"
               "inspector " + storage::Hex(storage::Sha256Of(inspector_token_)) + " e2e-inspector\n"
               "admin " + storage::Hex(storage::Sha256Of(admin_token_)) + " e2e-admin\n");
-    std::string conf = "[daemon]\ndata_dir = data\nlisten = 127.0.0.1:0\nsettle = 300ms\n\n"
+    std::string conf = "[daemon]\ndata_dir = data\nlisten = 127.0.0.1:0\nsettle = 300ms\n" + std::string(daemon_extra) + "\n"
                        "[auth]\ntokens_file = tokens\n\n[log]\norigin = e2e.gongkai.test\n\n";
     for (const Share& s : shares_) {
       std::filesystem::create_directories(SharePath(s.name));

@@ -41,11 +41,12 @@ struct Config {
   std::string tokens_file;  // absolute, or empty: no tokens, only anonymous access
   std::string origin = "gongkai.localhost";
   // Extensions to the contract ([daemon] settle, http_threads, poll_interval,
-  // rescan_interval), documented in docs/configuration.md.
+  // rescan_interval, anonymous_search_rate), documented in the README.
   std::chrono::milliseconds settle{1000};
   std::chrono::milliseconds poll_interval{30000};
   std::chrono::milliseconds rescan_interval{3600000};
-  int http_threads = 8;
+  int http_threads = 32;
+  double anonymous_search_rate = 20;  // per client IP and second; 0 = unlimited
   std::vector<ShareConfig> shares;
 };
 
