@@ -11,6 +11,8 @@ packages=(
   libpoco-dev libxapian-dev libarchive-dev libssl-dev libsqlite3-dev catch2
   # chosen libraries (see README, "Dependencies")
   libuchardet-dev libopencc-dev opencc libxml2-dev
+  # PDF text; poppler-data maps CID-keyed Chinese fonts (Adobe-GB1, -CNS1) to Unicode
+  libpoppler-cpp-dev poppler-data
   # tests and tools
   python3 python3-cryptography curl ca-certificates openssl
 )

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <exception>
 #include <set>
 
+#include "extract_internal.h"
 #include "gongkai/indexer/extract.h"
 
 namespace gongkai::indexer {
-namespace {
+namespace detail {
 
 constexpr size_t kTitleMax = 200;
 
@@ -20,6 +22,7 @@ std::string Lower(std::string s) {
 
 std::string TrimTitle(std::string t) {
   std::replace(t.begin(), t.end(), '\n', ' ');  // a title is one line: wraps join
+  std::replace(t.begin(), t.end(), '\t', ' ');
   t = NormalizeWhitespace(t);
   while (!t.empty() && (t.back() == ' ')) t.pop_back();
   while (!t.empty() && (t.front() == ' ')) t.erase(0, 1);
@@ -30,6 +33,47 @@ std::string TrimTitle(std::string t) {
   }
   return t;
 }
+
+std::string FirstLineTitle(std::string_view text) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string line = TrimTitle(std::string(text.substr(start, nl - start)));
+    if (!line.empty()) return line;
+    start = nl + 1;
+  }
+  return {};
+}
+
+void FinishText(std::string_view raw, const std::string& empty_note, Extracted* e) {
+  if (raw.size() > kMaxTextBytes) {
+    size_t cut = kMaxTextBytes;
+    while (cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80) --cut;
+    raw = raw.substr(0, cut);
+    if (!e->note.empty()) e->note += "; ";
+    e->note += "text cut at " + std::to_string(kMaxTextBytes >> 20) + " MiB";
+  }
+  e->text = NormalizeWhitespace(raw);
+  e->has_text = !e->text.empty();
+  if (e->title.empty()) e->title = FirstLineTitle(e->text);
+  if (!e->has_text && e->note.empty()) e->note = empty_note;
+}
+
+size_t PdfHeaderOffset(std::string_view bytes, bool lenient) {
+  if (bytes.substr(0, 5) == "%PDF-") return 0;
+  if (bytes.substr(0, 8) == "\xEF\xBB\xBF%PDF-") return 3;
+  // Readers accept junk before the header (Acrobat: within the first 1024 bytes).
+  if (lenient) return bytes.substr(0, 1024).find("%PDF-");
+  return std::string_view::npos;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Lower;
+using detail::TrimTitle;
 
 bool LooksBinary(std::string_view bytes) {
   // UTF-16 text has NULs, but it starts with a BOM that ToUtf8 understands.
@@ -169,11 +213,13 @@ std::string TypeFromName(const std::string& filename) {
   return ext;
 }
 
-Extracted Extract(std::string_view bytes, const std::string& filename) {
-  Extracted e;
-  e.type = TypeFromName(filename);
-  if (bytes.empty()) {
-    e.note = "empty file";
+namespace {
+
+// The extractor chosen from the content first (magic bytes), then the name.
+Extracted Dispatch(std::string_view bytes, Extracted e) {
+  if (detail::PdfHeaderOffset(bytes, e.type == "pdf") != std::string_view::npos) {
+    if (e.type == "file") e.type = "pdf";
+    detail::ExtractPdf(bytes, &e);
     return e;
   }
   if (e.type == "html") return Html(bytes, std::move(e));
@@ -186,6 +232,30 @@ Extracted Extract(std::string_view bytes, const std::string& filename) {
   }
   e.note = "no extractor for ." + e.type + " files yet";
   return e;
+}
+
+}  // namespace
+
+Extracted Extract(std::string_view bytes, const std::string& filename) {
+  Extracted e;
+  try {
+    e.type = TypeFromName(filename);
+    if (bytes.empty()) {
+      e.note = "empty file";
+      return e;
+    }
+    return Dispatch(bytes, e);
+  } catch (const std::exception& ex) {  // std::bad_alloc, or a library that throws
+    Extracted failed;
+    failed.type = e.type;
+    failed.note = std::string("extraction failed: ") + ex.what();
+    return failed;
+  } catch (...) {
+    Extracted failed;
+    failed.type = e.type;
+    failed.note = "extraction failed";
+    return failed;
+  }
 }
 
 }  // namespace gongkai::indexer

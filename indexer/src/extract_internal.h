@@ -1,0 +1,44 @@
+// What the format extractors share. Private to gongkai::indexer.
+//
+// Each extractor fills text, title, has_text and note of the Extracted it is
+// given (type is already set from the file name). Like Extract(), none of
+// them fails on bad input: a broken file yields has_text = false and a note.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gongkai/indexer/extract.h"
+
+namespace gongkai::indexer::detail {
+
+// The most text one document yields. Bounded input is not enough: an xlsx
+// cell refers to a shared string by index, so a small sheet can repeat a
+// large string millions of times. Extractors stop growing their raw text
+// near this size; FinishText cuts it here and says so in the note.
+constexpr size_t kMaxTextBytes = 64u << 20;
+
+std::string Lower(std::string s);
+
+// One line, whitespace-normalised, trimmed, at most 200 bytes (cut on a
+// UTF-8 boundary).
+std::string TrimTitle(std::string t);
+
+// The first non-empty line of `text`, as a title.
+std::string FirstLineTitle(std::string_view text);
+
+// Sets text (normalised, at most kMaxTextBytes), has_text and, if still
+// empty, the title (first line) and the note (`empty_note`) from the raw
+// text an extractor built.
+void FinishText(std::string_view raw, const std::string& empty_note, Extracted* e);
+
+// The offset of "%PDF-" if the bytes are a PDF, else npos: at the start or
+// after a UTF-8 BOM; when `lenient` (the name says pdf) anywhere in the first
+// 1024 bytes, as PDF readers accept junk before the header.
+size_t PdfHeaderOffset(std::string_view bytes, bool lenient);
+
+// PDF through poppler-cpp (extract_pdf.cc).
+void ExtractPdf(std::string_view bytes, Extracted* e);
+
+}  // namespace gongkai::indexer::detail
