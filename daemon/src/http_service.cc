@@ -22,6 +22,7 @@
 #include "gongkai/storage/merkle.h"
 #include "freshness.h"
 #include "json_writer.h"
+#include "web_assets.h"
 
 namespace gongkai::daemon {
 
@@ -192,6 +193,11 @@ class ApiHandler final : public HTTPRequestHandler {
       RequireGet(get);
       return SendJson(resp, HTTPResponse::HTTP_OK, "{\"status\":\"ok\"}");
     }
+    if (seg.empty() || (seg.size() == 2 && seg[0] == "static")) {
+      route_ = "page";
+      RequireGet(get);
+      return Asset(resp, seg.empty() ? "index.html" : seg[1]);
+    }
     if (seg.size() == 1 && seg[0] == "metrics") {
       route_ = "metrics";
       RequireGet(get);
@@ -264,6 +270,25 @@ class ApiHandler final : public HTTPRequestHandler {
       return;
     }
     SendJson(resp, HTTPResponse::HTTP_OK, FreshnessJson(as_of, *lines));
+  }
+
+  void Asset(HTTPServerResponse& resp, const std::string& name) {
+    auto it = WebAssets().find(name);
+    if (it == WebAssets().end()) throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
+    const std::string ext = name.substr(name.rfind('.') + 1);
+    const char* type = ext == "html" ? "text/html; charset=utf-8"
+                       : ext == "js" ? "text/javascript; charset=utf-8"
+                       : ext == "css" ? "text/css; charset=utf-8"
+                       : ext == "svg" ? "image/svg+xml"
+                                      : "application/octet-stream";
+    resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+    resp.setContentType(type);
+    resp.set("Cache-Control", "no-cache");
+    resp.set("X-Content-Type-Options", "nosniff");
+    resp.set("Content-Security-Policy",
+             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'");
+    resp.setContentLength64(it->second.size());
+    resp.send().write(it->second.data(), static_cast<std::streamsize>(it->second.size()));
   }
 
   void Metrics(HTTPServerResponse& resp) {
