@@ -170,6 +170,87 @@ Extracted ExtractCorpusFile(const std::string& rel) {
     }                                                         \
   } while (false)
 
+const char* const kWordNs =
+    "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" "
+    "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\"";
+
+std::string ContentTypes(const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::string xml = std::string(kXmlDecl) +
+                    "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+                    "<Default Extension=\"xml\" ContentType=\"application/xml\"/>";
+  for (const auto& [part, type] : overrides)
+    xml += "<Override PartName=\"" + part + "\" ContentType=\"" + type + "\"/>";
+  return xml + "</Types>";
+}
+
+std::string CoreProperties(const std::string& title) {
+  return std::string(kXmlDecl) +
+         "<cp:coreProperties "
+         "xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
+         "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>" +
+         title + "</dc:title></cp:coreProperties>";
+}
+
+// A .docx whose word/document.xml body is `body` (no core title if empty).
+std::string MakeDocx(const std::string& body, const std::string& title = "",
+                     const std::string& footnotes = "") {
+  const std::string ct = "application/vnd.openxmlformats-officedocument.wordprocessingml.";
+  std::vector<std::pair<std::string, std::string>> overrides = {
+      {"/word/document.xml", ct + "document.main+xml"}};
+  Members members;
+  if (!title.empty()) {
+    overrides.emplace_back("/docProps/core.xml",
+                           "application/vnd.openxmlformats-package.core-properties+xml");
+    members.emplace_back("docProps/core.xml", CoreProperties(title));
+  }
+  if (!footnotes.empty()) {
+    overrides.emplace_back("/word/footnotes.xml", ct + "footnotes+xml");
+    members.emplace_back("word/footnotes.xml", std::string(kXmlDecl) + "<w:footnotes " + kWordNs +
+                                                   ">" + footnotes + "</w:footnotes>");
+  }
+  members.emplace_back("[Content_Types].xml", ContentTypes(overrides));
+  members.emplace_back("word/document.xml", std::string(kXmlDecl) + "<w:document " + kWordNs +
+                                                "><w:body>" + body + "</w:body></w:document>");
+  return MakeZip(members);
+}
+
+std::string WordParagraph(const std::string& text) {
+  return "<w:p><w:r><w:t xml:space=\"preserve\">" + text + "</w:t></w:r></w:p>";
+}
+
+// Runs of at least `len` Han characters (U+4E00..U+9FFF), cut into
+// phrases of `len`, taken at `count` evenly spaced places of the text.
+std::vector<std::string> HanPhrases(const std::string& text, size_t len, size_t count) {
+  std::vector<std::string> all;
+  std::vector<size_t> run;  // byte offsets of the current run's characters
+  auto flush = [&](size_t end) {
+    for (size_t k = 0; k + len <= run.size(); k += len) {
+      size_t stop = k + len < run.size() ? run[k + len] : end;
+      all.push_back(text.substr(run[k], stop - run[k]));
+    }
+    run.clear();
+  };
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    bool han = false;
+    if (n == 3 && i + 2 < text.size()) {
+      unsigned cp = ((c & 0x0F) << 12) | ((text[i + 1] & 0x3F) << 6) | (text[i + 2] & 0x3F);
+      han = cp >= 0x4E00 && cp <= 0x9FFF;
+    }
+    if (han)
+      run.push_back(i);
+    else
+      flush(i);
+    i += n;
+  }
+  flush(text.size());
+  std::vector<std::string> picked;
+  for (size_t k = 1; k <= count && !all.empty(); ++k)
+    picked.push_back(all[all.size() * k / (count + 1)]);
+  return picked;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- XML and zip readers
@@ -336,4 +417,390 @@ TEST_CASE("extract: PDF edge cases of the corpus", "[indexer][extract][corpus]")
   CHECK_FALSE(broken.has_text);
   CHECK_FALSE(broken.note.empty());
   CHECK(ExtractCorpusFile("formats/pdf-edge/simple.pdf").text == "This is a test document.");
+}
+
+// ---------------------------------------------------------------- OOXML
+
+TEST_CASE("extract: docx paragraphs, runs, tables, text boxes once, no deleted text",
+          "[indexer][extract]") {
+  std::string body =
+      WordParagraph("关于印发") +
+      "<w:p><w:r><w:t>政务</w:t></w:r><w:r><w:t>公开</w:t></w:r><w:r><w:tab/><w:t>方案</w:t></w:r>"
+      "<w:del><w:r><w:delText>已删除的文字</w:delText></w:r></w:del>"
+      "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText>PAGE</w:instrText></w:r>"
+      "</w:p>"
+      "<w:tbl><w:tr><w:tc>" +
+      WordParagraph("文号") + "</w:tc><w:tc>" + WordParagraph("国办发〔2020〕12号") +
+      "</w:tc></w:tr></w:tbl>"
+      "<w:p><w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:txbxContent>" +
+      WordParagraph("文本框内容") + "</w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent>" +
+      WordParagraph("文本框内容") +
+      "</w:txbxContent></mc:Fallback></mc:AlternateContent></w:r></w:p>"
+      "<w:p><w:r><w:t>Open &amp; government</w:t><w:br/><w:t>data</w:t></w:r></w:p>";
+  Extracted e = Extract(MakeDocx(body, "政务公开工作方案",
+                                 "<w:footnote>" + WordParagraph("脚注文字") + "</w:footnote>"),
+                        "plan.docx");
+  CHECK(e.type == "docx");
+  REQUIRE(e.has_text);
+  CHECK(e.note.empty());
+  CHECK(e.title == "政务公开工作方案");
+  // A tab is a space, and a space between two CJK characters vanishes.
+  CHECK(Contains(e.text, "关于印发\n政务公开方案"));
+  CHECK(Contains(e.text, "文号\n国办发〔2020〕12号"));  // each cell holds a paragraph
+  CHECK(Contains(e.text, "Open & government\ndata"));
+  CHECK(Contains(e.text, "脚注文字"));
+  CHECK_FALSE(Contains(e.text, "已删除"));
+  CHECK_FALSE(Contains(e.text, "PAGE"));
+  size_t box = e.text.find("文本框内容");
+  REQUIRE(box != std::string::npos);
+  CHECK(e.text.find("文本框内容", box + 1) == std::string::npos);  // Fallback skipped
+}
+
+TEST_CASE("extract: docx title falls back to the first paragraph; type sniffed without a name",
+          "[indexer][extract]") {
+  std::string docx = MakeDocx("<w:p/>" + WordParagraph("  第一段标题  ") + WordParagraph("正文"));
+  Extracted e = Extract(docx, "upload");
+  CHECK(e.type == "docx");
+  CHECK(e.title == "第一段标题");
+  // An image-only document: archived, no text, a note.
+  Extracted empty = Extract(MakeDocx("<w:p><w:r><w:drawing/></w:r></w:p>"), "scan.docx");
+  CHECK_FALSE(empty.has_text);
+  CHECK(empty.note == "no text in the document");
+}
+
+TEST_CASE("extract: xlsx shared and inline strings, numbers, sheets in natural order",
+          "[indexer][extract]") {
+  const std::string ns = "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"";
+  auto sheet = [&](const std::string& rows) {
+    return std::string(kXmlDecl) + "<worksheet " + ns + "><sheetData>" + rows +
+           "</sheetData></worksheet>";
+  };
+  const std::string ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.";
+  Members members = {
+      {"[Content_Types].xml", ContentTypes({{"/xl/workbook.xml", ct + "sheet.main+xml"},
+                                            {"/xl/worksheets/sheet10.xml", ct + "worksheet+xml"},
+                                            {"/xl/worksheets/sheet2.xml", ct + "worksheet+xml"},
+                                            {"/xl/worksheets/sheet1.xml", ct + "worksheet+xml"},
+                                            {"/xl/sharedStrings.xml", ct + "sharedStrings+xml"}})},
+      {"xl/workbook.xml", std::string(kXmlDecl) + "<workbook " + ns + "/>"},
+      {"xl/sharedStrings.xml", std::string(kXmlDecl) + "<sst " + ns +
+                                   "><si><t>第一表</t></si><si><r><t>政务</t></r><r><t>公开</t></r>"
+                                   "<rPh><t>せいむ</t></rPh></si><si><t>第十表</t></si></sst>"},
+      {"xl/worksheets/sheet1.xml",
+       sheet("<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1</v></c></row>"
+             "<row r=\"2\"><c t=\"b\"><v>1</v></c><c><f>SUM(A1:A3)</f><v>2020</v></c>"
+             "<c t=\"inlineStr\"><is><t>内联文字</t></is></c><c t=\"s\"><v>99</v></c></row>")},
+      {"xl/worksheets/sheet2.xml", sheet("<row><c t=\"str\"><f>A1</f><v>第二表</v></c></row>")},
+      {"xl/worksheets/sheet10.xml", sheet("<row><c t=\"s\"><v>2</v></c></row>")},
+  };
+  Extracted e = Extract(MakeZip(members), "stats.xlsx");
+  REQUIRE(e.has_text);
+  CHECK(e.title == "第一表政务公开");
+  CHECK(Contains(e.text, "第一表政务公开\n2020 内联文字"));
+  CHECK_FALSE(Contains(e.text, "せいむ"));
+  CHECK_FALSE(Contains(e.text, "SUM"));
+  size_t one = e.text.find("第一表"), two = e.text.find("第二表"), ten = e.text.find("第十表");
+  CHECK(one < two);
+  CHECK(two < ten);
+  CHECK(ten != std::string::npos);
+}
+
+TEST_CASE("extract: pptx slides in natural order, conventional names without content types",
+          "[indexer][extract]") {
+  auto slide = [](const std::string& text) {
+    return std::string(kXmlDecl) +
+           "<p:sld xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\" "
+           "xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\"><p:cSld><p:spTree>"
+           "<p:sp><p:txBody><a:p><a:r><a:t>" +
+           text +
+           "</a:t></a:r><a:br/><a:r><a:t>第二行</a:t></a:r></a:p></p:txBody></p:sp>"
+           "</p:spTree></p:cSld></p:sld>";
+  };
+  Members members = {{"[Content_Types].xml", ContentTypes({})},
+                     {"ppt/presentation.xml", "<p:presentation/>"},
+                     {"ppt/slides/slide10.xml", slide("第十页")},
+                     {"ppt/slides/slide1.xml", slide("第一页")},
+                     {"ppt/slides/slide2.xml", slide("第二页")}};
+  Extracted e = Extract(MakeZip(members), "talk.pptx");
+  REQUIRE(e.has_text);
+  CHECK(e.title == "第一页");
+  CHECK(Contains(e.text, "第一页\n第二行\n第二页\n第二行\n第十页"));
+}
+
+// ---------------------------------------------------------------- ODF
+
+TEST_CASE("extract: odt paragraphs, spaces, tables, tracked changes, meta title",
+          "[indexer][extract]") {
+  std::string content =
+      std::string(kXmlDecl) +
+      "<office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" "
+      "xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" "
+      "xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" "
+      "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+      "<office:automatic-styles><style>not text</style></office:automatic-styles>"
+      "<office:body><office:text>"
+      "<text:tracked-changes><text:changed-region><text:deletion><text:p>删掉的段落</text:p>"
+      "</text:deletion></text:changed-region></text:tracked-changes>"
+      "<text:h text:outline-level=\"1\">第一章 总则</text:h>"
+      "<text:p>Open<text:s/>data<text:tab/>政务<text:span>公开</text:span><text:line-break/>"
+      "第二行<office:annotation><dc:creator>审稿人</dc:creator><text:p>批注</text:p>"
+      "</office:annotation></text:p>"
+      "<table:table><table:table-row><table:table-cell><text:p>甲</text:p></table:table-cell>"
+      "<table:table-cell><text:p>乙</text:p></table:table-cell></table:table-row></table:table>"
+      "</office:text></office:body></office:document-content>";
+  std::string meta =
+      std::string(kXmlDecl) +
+      "<office:document-meta xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" "
+      "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><office:meta><dc:title>規章標題</dc:title>"
+      "</office:meta></office:document-meta>";
+  Members members = {{"mimetype", "application/vnd.oasis.opendocument.text"},
+                     {"content.xml", content},
+                     {"meta.xml", meta},
+                     {"META-INF/manifest.xml", "<manifest:manifest/>"}};
+  std::string odt = MakeZip(members);
+  Extracted e = Extract(odt, "rules.odt");
+  REQUIRE(e.has_text);
+  CHECK(e.title == "規章標題");
+  CHECK(Contains(e.text, "第一章总则\nOpen data 政务公开\n第二行"));
+  CHECK(Contains(e.text, "甲\n乙"));
+  CHECK_FALSE(Contains(e.text, "删掉"));
+  CHECK_FALSE(Contains(e.text, "批注"));
+  CHECK_FALSE(Contains(e.text, "审稿人"));
+  CHECK_FALSE(Contains(e.text, "not text"));
+  CHECK(Extract(odt, "noname").type == "odt");
+
+  // A password-protected ODF: content.xml is ciphertext, the manifest says so.
+  members[3] = {"META-INF/manifest.xml",
+                "<manifest:manifest><manifest:file-entry manifest:full-path=\"content.xml\">"
+                "<manifest:encryption-data/></manifest:file-entry></manifest:manifest>"};
+  members[1] = {"content.xml", std::string("\x8f\x01\xfe garbage", 11)};
+  Extracted locked = Extract(MakeZip(members), "secret.odt");
+  CHECK_FALSE(locked.has_text);
+  CHECK(Contains(locked.note, "encrypted"));
+}
+
+// ---------------------------------------------------------------- OFD
+
+namespace {
+
+const char* const kOfdNs = "xmlns:ofd=\"http://www.ofdspec.org/2016\"";
+
+std::string OfdPage(const std::vector<std::string>& codes, const std::string& template_id = "") {
+  std::string xml = std::string(kXmlDecl) + "<ofd:Page " + kOfdNs + ">";
+  if (!template_id.empty()) xml += "<ofd:Template TemplateID=\"" + template_id + "\"/>";
+  xml += "<ofd:Content><ofd:Layer ID=\"10\">";
+  int id = 11, y = 20;
+  for (const std::string& code : codes) {
+    xml += "<ofd:TextObject ID=\"" + std::to_string(id++) + "\" Boundary=\"20 " +
+           std::to_string(y) +
+           " 170 8\" Font=\"3\" Size=\"5.6\"><ofd:TextCode X=\"0\" Y=\"5\" "
+           "DeltaX=\"g 3 5.6\">" +
+           code + "</ofd:TextCode></ofd:TextObject>";
+    y += 10;
+  }
+  return xml + "</ofd:Layer></ofd:Content></ofd:Page>";
+}
+
+// A two-page OFD (GB/T 33190): OFD.xml -> Doc_0/Document.xml -> pages,
+// with a template page used by page 1, pages listed out of name order.
+std::string MakeOfd(const std::string& title) {
+  std::string ofd = std::string(kXmlDecl) + "<ofd:OFD " + kOfdNs +
+                    " Version=\"1.0\" DocType=\"OFD\"><ofd:DocBody><ofd:DocInfo>"
+                    "<ofd:DocID>6f0c1e0a</ofd:DocID>" +
+                    (title.empty() ? "" : "<ofd:Title>" + title + "</ofd:Title>") +
+                    "</ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody>"
+                    "</ofd:OFD>";
+  std::string document =
+      std::string(kXmlDecl) + "<ofd:Document " + kOfdNs +
+      "><ofd:CommonData><ofd:MaxUnitID>50</ofd:MaxUnitID><ofd:PageArea>"
+      "<ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+      "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes>"
+      "<ofd:TemplatePage ID=\"2\" BaseLoc=\"Tpls/Tpl_0/Content.xml\"/></ofd:CommonData>"
+      "<ofd:Pages><ofd:Page ID=\"1\" BaseLoc=\"Pages/Page_1/Content.xml\"/>"
+      "<ofd:Page ID=\"5\" BaseLoc=\"/Doc_0/Pages/Page_0/Content.xml\"/></ofd:Pages></ofd:Document>";
+  return MakeZip({{"OFD.xml", ofd},
+                  {"Doc_0/Document.xml", document},
+                  {"Doc_0/PublicRes.xml", "<ofd:Res/>"},
+                  {"Doc_0/Tpls/Tpl_0/Content.xml", OfdPage({"某某市人民政府文件"})},
+                  {"Doc_0/Pages/Page_0/Content.xml", OfdPage({"第二页的正文。"})},
+                  {"Doc_0/Pages/Page_1/Content.xml",
+                   OfdPage({"关于印发政务公开", "工作方案的通知", "Open data"}, "2")}});
+}
+
+}  // namespace
+
+TEST_CASE("extract: OFD text codes in page order, template text, DocInfo title",
+          "[indexer][extract]") {
+  Extracted e = Extract(MakeOfd("关于印发政务公开工作方案的通知"), "notice.ofd");
+  CHECK(e.type == "ofd");
+  REQUIRE(e.has_text);
+  CHECK(e.note.empty());
+  CHECK(e.title == "关于印发政务公开工作方案的通知");
+  // Lines of one sentence join; the template (red header) comes first, once.
+  CHECK(e.text == "某某市人民政府文件\n关于印发政务公开工作方案的通知 Open data\n第二页的正文。");
+
+  Extracted untitled = Extract(MakeOfd(""), "upload");
+  CHECK(untitled.type == "ofd");
+  CHECK(untitled.title == "某某市人民政府文件");
+}
+
+TEST_CASE("extract: OFD with a missing page or broken XML keeps what it can",
+          "[indexer][extract]") {
+  std::string ofd = std::string(kXmlDecl) + "<ofd:OFD " + kOfdNs +
+                    "><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody>"
+                    "</ofd:OFD>";
+  std::string document = std::string(kXmlDecl) + "<ofd:Document " + kOfdNs +
+                         "><ofd:Pages><ofd:Page ID=\"1\" BaseLoc=\"Pages/Page_0/Content.xml\"/>"
+                         "<ofd:Page ID=\"2\" BaseLoc=\"Pages/Page_9/Content.xml\"/>"
+                         "<ofd:Page ID=\"3\" BaseLoc=\"Pages/Page_2/Content.xml\"/>"
+                         "</ofd:Pages></ofd:Document>";
+  Extracted e =
+      Extract(MakeZip({{"OFD.xml", ofd},
+                       {"Doc_0/Document.xml", document},
+                       {"Doc_0/Pages/Page_0/Content.xml", OfdPage({"第一页"})},
+                       {"Doc_0/Pages/Page_2/Content.xml", OfdPage({"第三页"}).substr(0, 200)}}),
+              "broken.ofd");
+  REQUIRE(e.has_text);
+  CHECK(Contains(e.text, "第一页"));
+  CHECK(Contains(e.note, "XML error in Doc_0/Pages/Page_2/Content.xml"));
+
+  Extracted no_root = Extract(MakeZip({{"OFD.xml", ofd}}), "empty.ofd");
+  CHECK_FALSE(no_root.has_text);
+  CHECK(Contains(no_root.note, "Doc_0/Document.xml missing"));
+}
+
+// ---------------------------------------------------------------- hostile packages
+
+TEST_CASE("extract: a docx with a billion-laughs DTD is refused, not expanded",
+          "[indexer][extract]") {
+  std::string laughs = std::string("<?xml version=\"1.0\"?>\n") +
+                       BillionLaughsDoctype("w:document") + "<w:document " + kWordNs +
+                       "><w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>";
+  Members members = {
+      {"[Content_Types].xml", ContentTypes({{"/word/document.xml",
+                                             "application/vnd.openxmlformats-officedocument."
+                                             "wordprocessingml.document.main+xml"}})},
+      {"word/document.xml", laughs}};
+  Extracted e = Extract(MakeZip(members), "laughs.docx");
+  CHECK_FALSE(e.has_text);
+  CHECK(e.text.empty());
+  CHECK(Contains(e.note, "DTD refused"));
+}
+
+TEST_CASE("extract: a zip bomb is refused with a note", "[indexer][extract]") {
+  // 24 MiB of one repeated run compresses about 1000:1; the default limits
+  // allow 100:1 once 16 MiB were read.
+  std::string huge = std::string(kXmlDecl) + "<w:document " + kWordNs + "><w:body><w:p><w:r><w:t>" +
+                     std::string(24u << 20, 'a') + "</w:t></w:r></w:p></w:body></w:document>";
+  Members members = {
+      {"[Content_Types].xml", ContentTypes({{"/word/document.xml",
+                                             "application/vnd.openxmlformats-officedocument."
+                                             "wordprocessingml.document.main+xml"}})},
+      {"word/document.xml", huge}};
+  std::string bomb = MakeZip(members);
+  huge.clear();
+  REQUIRE(bomb.size() < (1u << 20));
+  Extracted e = Extract(bomb, "bomb.docx");
+  CHECK_FALSE(e.has_text);
+  CHECK(Contains(e.note, "probable zip bomb"));
+  CHECK(Contains(e.note, "compression ratio above 100:1"));
+}
+
+TEST_CASE("extract: shared strings cannot multiply a small sheet into gigabytes",
+          "[indexer][extract]") {
+  // 1 MiB string referenced by 100 cells: 100 MiB of text from a 1 MiB zip
+  // member, under every zip limit; the text stops at 64 MiB.
+  const std::string ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.";
+  std::string row;
+  for (int i = 0; i < 100; ++i) row += "<c t=\"s\"><v>0</v></c>";
+  Members members = {
+      {"[Content_Types].xml", ContentTypes({{"/xl/workbook.xml", ct + "sheet.main+xml"},
+                                            {"/xl/worksheets/sheet1.xml", ct + "worksheet+xml"},
+                                            {"/xl/sharedStrings.xml", ct + "sharedStrings+xml"}})},
+      {"xl/workbook.xml", "<workbook/>"},
+      {"xl/sharedStrings.xml", "<sst><si><t>" + std::string(1u << 20, 'x') + "</t></si></sst>"},
+      {"xl/worksheets/sheet1.xml",
+       "<worksheet><sheetData><row>" + row + "</row></sheetData></worksheet>"}};
+  Extracted e = Extract(MakeZip(members), "amplified.xlsx");
+  CHECK(e.has_text);
+  CHECK(e.text.size() <= (64u << 20));
+  CHECK(e.note == "text cut at 64 MiB");
+}
+
+TEST_CASE("extract: broken and disguised packages give a note, never an exception",
+          "[indexer][extract]") {
+  std::string docx = MakeDocx(WordParagraph("正文"));
+  Extracted truncated = Extract(docx.substr(0, docx.size() / 2), "cut.docx");
+  CHECK_FALSE(truncated.has_text);
+  CHECK(Contains(truncated.note, "unreadable"));
+
+  Extracted plain_zip = Extract(MakeZip({{"readme.txt", "hello"}}), "fake.docx");
+  CHECK_FALSE(plain_zip.has_text);
+  CHECK(Contains(plain_zip.note, "not a .docx document"));
+
+  Extracted ole = Extract(
+      std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) + std::string(512, '\0'), "locked.xlsx");
+  CHECK_FALSE(ole.has_text);
+  CHECK(Contains(ole.note, "encrypted"));
+
+  // Malformed XML part: the pages before the error are kept (the reader
+  // parses in chunks, so not necessarily the last lines), the note says why.
+  std::string pages;
+  for (int i = 0; i < 200; ++i) pages += WordParagraph("保留的文字");
+  Extracted malformed =
+      Extract(MakeDocx(pages + "<w:p><w:r><w:t>unclosed</w:r></w:p>"), "bad.docx");
+  CHECK(malformed.has_text);
+  CHECK(Contains(malformed.text, "保留的文字"));
+  CHECK(Contains(malformed.note, "XML error in word/document.xml"));
+
+  // Random bytes behind each magic number.
+  for (const std::string& magic : {std::string("PK\x03\x04", 4), std::string("%PDF-1.7\n")}) {
+    std::string junk = magic;
+    for (int i = 0; i < 4000; ++i) junk += static_cast<char>((i * 7919 + 13) % 251);
+    for (const char* name : {"x.docx", "x.pdf", "x.ofd", "x"}) {
+      Extracted j = Extract(junk, name);
+      CHECK_FALSE(j.has_text);
+      CHECK_FALSE(j.note.empty());
+    }
+  }
+}
+
+// ---------------------------------------------------------------- corpus office files
+
+TEST_CASE("extract: office files of the corpus", "[indexer][extract][corpus]") {
+  SKIP_WITHOUT_CORPUS();
+  Extracted docx = ExtractCorpusFile("formats/office-edge/sample.docx");
+  CHECK(docx.text == "This is an DOCX test document, also made September 14, 2022");
+  Extracted odt = ExtractCorpusFile("formats/office-edge/sample.odt");
+  CHECK(odt.text == "This is an ODT test document, created September 14, 2022");
+  CHECK(ExtractCorpusFile("formats/office-edge/multi-part-broken.odt").text == "Text123");
+}
+
+TEST_CASE("extract: generated docx, odt and pdf hold the phrases of their source",
+          "[indexer][extract][corpus]") {
+  SKIP_WITHOUT_CORPUS();
+  std::ifstream manifest(kDocs + "generated/manifest.tsv");
+  std::string line;
+  int checked = 0;
+  while (std::getline(manifest, line)) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string id = line.substr(0, tab), source = line.substr(tab + 1);
+    Extracted src = ExtractCorpusFile(source);
+    std::vector<std::string> phrases = HanPhrases(src.text, 8, 5);
+    REQUIRE(phrases.size() == 5);
+    for (const char* ext : {"docx", "odt", "pdf"}) {
+      std::string rel = std::string("generated/") + ext + "/" + id + "." + ext;
+      if (!fs::exists(kDocs + rel)) continue;
+      Extracted e = ExtractCorpusFile(rel);
+      INFO(rel << ": " << e.note);
+      CHECK(e.has_text);
+      for (const std::string& phrase : phrases) {
+        INFO(phrase);
+        CHECK(Contains(e.text, phrase));
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked == 17);  // 6 docx, 5 odt, 6 pdf
 }

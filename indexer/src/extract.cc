@@ -68,6 +68,11 @@ size_t PdfHeaderOffset(std::string_view bytes, bool lenient) {
   return std::string_view::npos;
 }
 
+std::string ZipFailureNote(const ZipReader& zip, const std::string& what) {
+  if (zip.limit_reached()) return what + " refused, probable zip bomb: " + zip.error();
+  return what + " unreadable: " + zip.error();
+}
+
 }  // namespace detail
 
 namespace {
@@ -215,11 +220,42 @@ std::string TypeFromName(const std::string& filename) {
 
 namespace {
 
+bool IsOoxmlType(const std::string& type) {
+  static const std::set<std::string> k = {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm",
+                                          "xltx", "xltm", "pptx", "pptm", "potx", "ppsx"};
+  return k.count(type) > 0;
+}
+
+bool IsPackageType(const std::string& type) {
+  static const std::set<std::string> k = {"odt", "ods", "odp", "odg", "ott", "ots", "otp", "ofd"};
+  return IsOoxmlType(type) || k.count(type) > 0;
+}
+
 // The extractor chosen from the content first (magic bytes), then the name.
 Extracted Dispatch(std::string_view bytes, Extracted e) {
   if (detail::PdfHeaderOffset(bytes, e.type == "pdf") != std::string_view::npos) {
     if (e.type == "file") e.type = "pdf";
     detail::ExtractPdf(bytes, &e);
+    return e;
+  }
+  if (detail::ZipReader::LooksLikeZip(bytes)) {
+    detail::ZipReader zip(bytes);
+    std::vector<std::string> names;
+    if (!zip.List(&names)) {
+      if (IsPackageType(e.type)) {
+        e.note = detail::ZipFailureNote(zip, "." + e.type + " package");
+        return e;
+      }
+    } else if (detail::ExtractOfd(zip, names, &e) || detail::ExtractOffice(zip, names, &e)) {
+      return e;
+    } else if (IsPackageType(e.type)) {
+      e.note = "not a ." + e.type + " document: a zip without its parts";
+      return e;
+    }
+  }
+  if (bytes.substr(0, 8) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" && IsOoxmlType(e.type)) {
+    // Office wraps a password-protected OOXML file in an OLE container.
+    e.note = "password-protected (encrypted) Office document, or a legacy binary one renamed";
     return e;
   }
   if (e.type == "html") return Html(bytes, std::move(e));

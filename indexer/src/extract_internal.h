@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gongkai/indexer/extract.h"
+#include "zip_reader.h"
 
 namespace gongkai::indexer::detail {
 
@@ -40,5 +41,17 @@ size_t PdfHeaderOffset(std::string_view bytes, bool lenient);
 
 // PDF through poppler-cpp (extract_pdf.cc).
 void ExtractPdf(std::string_view bytes, Extracted* e);
+
+// OOXML (docx, xlsx, pptx and their template/macro variants) and ODF (odt,
+// ods, odp, ...) from an opened zip (extract_office.cc). False, with *e
+// untouched, when the members show the zip is neither.
+bool ExtractOffice(ZipReader& zip, const std::vector<std::string>& names, Extracted* e);
+
+// OFD, GB/T 33190 (extract_ofd.cc). False, with *e untouched, when the zip
+// has no OFD.xml at its root.
+bool ExtractOfd(ZipReader& zip, const std::vector<std::string>& names, Extracted* e);
+
+// The note for a zip that could not be read as a package.
+std::string ZipFailureNote(const ZipReader& zip, const std::string& what);
 
 }  // namespace gongkai::indexer::detail

@@ -1,15 +1,18 @@
 // Text extraction: archived bytes in, UTF-8 text and a title out.
 //
-// Formats: plain text in any common encoding, HTML and PDF (poppler-cpp).
-// The content decides before the name: a PDF is recognised by its magic
-// bytes whatever it is called.
+// Formats: plain text in any common encoding, HTML, PDF (poppler-cpp), Office
+// Open XML (docx, xlsx, pptx), OpenDocument (odt, ods, odp) and OFD. The
+// content decides before the name: a PDF or a zip package is recognised by
+// its magic bytes whatever it is called.
 //
 // Extract() never throws and never fails on bad input: an unreadable or
 // unsupported file yields has_text = false and a note saying why (encrypted,
-// no text layer, ...), so it is archived and listed, just not full-text
-// searchable. Text stops at 64 MiB. PDF parsing is poppler's own: the
-// parsers run in the calling process, so isolating a crash or a hang is the
-// caller's business. Thread-safe.
+// no text layer, probable zip bomb, ...), so it is archived and listed, just
+// not full-text searchable. A zip package is decompressed only within fixed
+// limits (256 MiB in all, 64 MiB per part, 100:1), XML is parsed without
+// DTDs or entity expansion, and text stops at 64 MiB. PDF parsing is
+// poppler's own: the parsers run in the calling process, so isolating a
+// crash or a hang is the caller's business. Thread-safe.
 #pragma once
 
 #include <string>
@@ -19,7 +22,7 @@ namespace gongkai::indexer {
 
 struct Extracted {
   std::string type;   // from the name: txt, html, pdf, docx, ...; if it has none, from the
-                      // content (pdf); else "file"
+                      // content (pdf, docx, odt, ofd, ...); else "file"
   std::string title;  // from <title>, the first heading or the first line; may be empty
   std::string text;   // UTF-8, whitespace-normalised
   std::string encoding;  // the source encoding that was detected, where that applies
