@@ -33,6 +33,9 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   WriteFile(d.FilePath("pub", "plans/plan.html"),
             "<html><head><title>政务公开实施方案</title><style>.x{color:red}</style></head>"
             "<body><script>var hidden='脚本内容不应被索引';</script><p>为推进政务公开，制定本方案。</p></body></html>");
+  // An hour older than the plan, so "newest" and "oldest" differ.
+  std::filesystem::last_write_time(d.FilePath("pub", "notice.txt"),
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
   d.Start();
   d.WaitIdle(2);
 
@@ -60,6 +63,23 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   r = d.Search("");
   REQUIRE(r.status == 200);
   CHECK(r.json()->getValue<int64_t>("total") == 2);
+
+  // Dates (the files' dates: today), sorting, bad parameters.
+  std::time_t now = std::time(nullptr);
+  char today[16], yesterday[16];
+  std::time_t earlier = now - 86400;
+  std::strftime(today, sizeof today, "%Y-%m-%d", std::gmtime(&now));
+  std::strftime(yesterday, sizeof yesterday, "%Y-%m-%d", std::gmtime(&earlier));
+  CHECK(d.Search("", "", std::string("&from=") + yesterday).json()->getValue<int64_t>("total") == 2);
+  CHECK(d.Search("", "", std::string("&to=") + yesterday).json()->getValue<int64_t>("total") == 0);
+  CHECK(d.Search("", "", std::string("&from=") + today + "&to=" + today + "&type=txt").json()->getValue<int64_t>("total") == 1);
+  CHECK(d.Search("", "", "&category=預算").json()->getValue<int64_t>("total") == 0);
+  auto oldest = d.Search("", "", "&sort=oldest").json()->getArray("results");
+  auto newest = d.Search("", "", "&sort=newest").json()->getArray("results");
+  REQUIRE(oldest->size() == 2);
+  CHECK(oldest->getObject(0)->getValue<std::string>("id") == newest->getObject(1)->getValue<std::string>("id"));
+  CHECK(d.Search("", "", "&from=2026-1-1").status == 400);
+  CHECK(d.Search("", "", "&sort=random").status == 400);
   CHECK(d.Stop() == 0);
 }
 

@@ -345,7 +345,19 @@ class ApiHandler final : public HTTPRequestHandler {
     q.share = Param("share");
     q.office = Param("office");
     q.type = Param("type");
+    q.category = Param("category");
     q.anonymous = Anonymous();
+    auto is_date = [](const std::string& v) {
+      return v.size() == 10 && v[4] == '-' && v[7] == '-' &&
+             v.find_first_not_of("0123456789-") == std::string::npos;
+    };
+    q.from = Param("from");
+    q.to = Param("to");
+    if ((!q.from.empty() && !is_date(q.from)) || (!q.to.empty() && !is_date(q.to)))
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "from and to are dates, YYYY-MM-DD"};
+    q.sort = Param("sort");
+    if (!q.sort.empty() && q.sort != "relevance" && q.sort != "newest" && q.sort != "oldest")
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "sort is relevance, newest or oldest"};
     int64_t v = 0;
     if (!Param("limit").empty()) {
       if (!ParseInt(Param("limit"), 0, 100, &v)) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "limit must be 0-100"};

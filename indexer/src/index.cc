@@ -13,10 +13,14 @@
 namespace gongkai::indexer {
 namespace {
 
-enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4 };
+enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4, kDate = 5 };
 constexpr size_t kSnippetTextMax = 64 * 1024;
 constexpr size_t kIndexTextMax = 16 * 1024 * 1024;
 const char* const kWatermarkKey = "gongkai.watermark";
+// Bump when the index layout changes: an older index is emptied on open and
+// rebuilt by replaying the catalog from the start.
+const char* const kSchemaKey = "gongkai.schema";
+const char* const kSchema = "2";
 
 std::string Utf8Prefix(const std::string& s, size_t max) {
   if (s.size() <= max) return s;
@@ -40,6 +44,7 @@ std::string EncodeData(const IndexDoc& d) {
   o.set("published", d.published);
   o.set("status", d.status);
   o.set("classification", d.classification);
+  o.set("category", d.category);
   o.set("for_inspectors", d.for_inspectors);
   o.set("for_public", d.for_public);
   std::ostringstream out;
@@ -64,6 +69,7 @@ IndexDoc DecodeData(const std::string& data) {
   d.published = o->optValue<std::string>("published", "");
   d.status = o->optValue<std::string>("status", "");
   d.classification = o->optValue<std::string>("classification", "");
+  d.category = o->optValue<std::string>("category", "");
   d.for_inspectors = o->optValue<bool>("for_inspectors", true);
   d.for_public = o->optValue<bool>("for_public", false);
   return d;
@@ -99,6 +105,15 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir) {
   return Guard("open", [&]() -> Result<std::unique_ptr<IndexWriter>> {
     std::unique_ptr<IndexWriter> w(new IndexWriter);
     w->db_ = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
+    if (w->db_->get_metadata(kSchemaKey) != kSchema) {
+      if (w->db_->get_doccount() > 0) {
+        if (Status s = w->Clear(); !s.ok()) return s;
+      } else {
+        w->db_->set_metadata(kWatermarkKey, "");
+      }
+      w->db_->set_metadata(kSchemaKey, kSchema);
+      w->db_->commit();
+    }
     std::string mark = w->db_->get_metadata(kWatermarkKey);
     w->watermark_ = mark.empty() ? -1 : std::stoll(mark);
     return w;
@@ -124,6 +139,8 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     doc.add_boolean_term("XO" + d.office);
     doc.add_boolean_term("XT" + d.type);
     doc.add_boolean_term("XST" + d.status);
+    if (!d.category.empty()) doc.add_boolean_term("XC" + d.category);
+    doc.add_value(kDate, (d.published.empty() ? d.modified : d.published).substr(0, 10));
     if (d.for_inspectors) doc.add_boolean_term("XINSP");
     if (d.for_public) doc.add_boolean_term("XANON");
     doc.add_value(kModified, d.modified);
@@ -298,13 +315,19 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
     if (!sq.share.empty()) filters.emplace_back("XS" + sq.share);
     if (!sq.office.empty()) filters.emplace_back("XO" + sq.office);
     if (!sq.type.empty()) filters.emplace_back("XT" + sq.type);
+    if (!sq.category.empty()) filters.emplace_back("XC" + sq.category);
+    if (!sq.from.empty() || !sq.to.empty())
+      filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate, sq.from.empty() ? "0000-00-00" : sq.from,
+                           sq.to.empty() ? "9999-99-99" : sq.to);
     if (!filters.empty())
       query = Xapian::Query(Xapian::Query::OP_FILTER, query,
                             Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
 
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
-    if (empty) enquire.set_sort_by_value_then_relevance(kModified, true);
+    const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
+    if (sort == "newest") enquire.set_sort_by_value_then_relevance(kModified, true);
+    else if (sort == "oldest") enquire.set_sort_by_value_then_relevance(kModified, false);
     Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice);
     enquire.add_matchspy(&share_spy);
     enquire.add_matchspy(&type_spy);

@@ -14,7 +14,8 @@
 // count, facet or snippet for them.
 //
 // Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
-// folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>.
+// folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>,
+// XC<category>.
 #pragma once
 
 #include <atomic>
@@ -37,6 +38,7 @@ namespace gongkai::indexer {
 struct IndexDoc {
   std::string id, share, path, office, title, type, sha256, modified, published, status;
   std::string classification;
+  std::string category;  // from sidecar metadata, may be empty
   int64_t version = 0;
   int64_t size = 0;
   bool for_inspectors = true;  // the current version: entry Q<id>, term XINSP
@@ -70,7 +72,9 @@ class IndexWriter {
 
 struct SearchQuery {
   std::string q;
-  std::string share, office, type;
+  std::string share, office, type, category;
+  std::string from, to;  // YYYY-MM-DD, on the published date (else the file's date)
+  std::string sort;      // relevance | newest | oldest; "" = relevance with a query, else newest
   std::string status = "active";  // active | withdrawn | all
   int offset = 0;
   int limit = 20;
