@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gongkai/storage/checkpoint.h"
+#include "http_service.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
@@ -532,5 +533,44 @@ TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
   auto cli = d.Cli("report freshness --as-of " + DatePlusDays(40));
   CHECK(cli.exit_code == 0);
   CHECK(cli.out.find("OVERDUE monthly") != std::string::npos);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answers", "[e2e]") {
+  std::ifstream in(std::string(GONGKAI_SOURCE_DIR) + "/docs/openapi.json");
+  REQUIRE(in);
+  auto spec = Poco::JSON::Parser().parse(in).extract<Poco::JSON::Object::Ptr>();
+  CHECK(spec->getValue<std::string>("openapi").rfind("3.", 0) == 0);
+  std::set<std::string> documented, served;
+  auto paths = spec->getObject("paths");
+  for (const auto& path : paths->getNames())
+    for (const auto& method : paths->getObject(path)->getNames()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(upper + " " + path);
+    }
+  for (const auto& r : gongkai::daemon::ApiRoutes()) served.insert(std::string(r.method) + " " + r.path);
+  CHECK(documented == served);
+
+  // Each listed route is really dispatched by the running daemon.
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "a.txt"), "路由測試。\n");
+  d.Start();
+  d.WaitIdle(1);
+  const std::string id = FirstId(d, "路由測試");
+  for (const auto& r : gongkai::daemon::ApiRoutes()) {
+    std::string path = r.path;
+    for (auto [from, to] : {std::pair<std::string, std::string>{"{id}", id}, {"{n}", "1"}, {"{name}", "app.js"}}) {
+      size_t at = path.find(from);
+      if (at != std::string::npos) path.replace(at, from.size(), to);
+    }
+    if (path == "/api/v1/log/consistency") path += "?from=1";
+    auto res = d.Request(r.method, path, d.admin(), {}, std::string(r.method) == "POST" ? "{}" : "");
+    INFO(r.method << " " << path << " -> " << res.status << " " << res.body.substr(0, 120));
+    CHECK(res.body.find("no such endpoint") == std::string::npos);
+    CHECK(res.status != 405);
+    CHECK(res.status < 500);
+  }
+  CHECK(d.Get("/api/v1/no/such/route").body.find("no such endpoint") != std::string::npos);
   CHECK(d.Stop() == 0);
 }

@@ -734,6 +734,28 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
+const std::vector<RouteInfo>& ApiRoutes() {
+  static const std::vector<RouteInfo> k = {
+      {"GET", "/"},
+      {"GET", "/static/{name}"},
+      {"GET", "/healthz"},
+      {"GET", "/metrics"},
+      {"GET", "/api/v1/search"},
+      {"GET", "/api/v1/status"},
+      {"GET", "/api/v1/documents/{id}"},
+      {"POST", "/api/v1/documents/{id}/approve"},
+      {"POST", "/api/v1/documents/{id}/classification"},
+      {"GET", "/api/v1/documents/{id}/versions/{n}/content"},
+      {"GET", "/api/v1/documents/{id}/versions/{n}/proof"},
+      {"GET", "/api/v1/log/checkpoint"},
+      {"GET", "/api/v1/log/consistency"},
+      {"GET", "/api/v1/log/entries"},
+      {"GET", "/api/v1/keys"},
+      {"GET", "/api/v1/reports/freshness"},
+  };
+  return k;
+}
+
 HttpService::HttpService(ServiceContext ctx) : ctx_(std::move(ctx)) {}
 HttpService::~HttpService() { Stop(); }
 

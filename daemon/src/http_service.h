@@ -73,6 +73,14 @@ struct ServiceContext {
   std::function<std::string()> archive_metrics;
 };
 
+struct RouteInfo {
+  const char* method;
+  const char* path;  // OpenAPI template, e.g. /api/v1/documents/{id}
+};
+// Every route the service answers; docs/openapi.json must describe exactly
+// these (checked by a test that also calls each one on a running daemon).
+const std::vector<RouteInfo>& ApiRoutes();
+
 class HttpService {
  public:
   explicit HttpService(ServiceContext ctx);
