@@ -574,3 +574,53 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
   CHECK(d.Get("/api/v1/no/such/route").body.find("no such endpoint") != std::string::npos);
   CHECK(d.Stop() == 0);
 }
+
+TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "budget.txt"), "本年度道路養護預算說明。\n");
+  WriteFile(d.FilePath("pub", "budget.txt.meta.json"),
+            R"({"title":"二〇二六年道路養護預算","doc_number":"府財字第123號","agency":"財政所",)"
+            R"("category":"預算","published":"2026-03-01","keywords":"道路;橋梁、養護","color":"red"})");
+  WriteFile(d.FilePath("pub", "broken.txt"), "壞的附屬檔案。\n");
+  WriteFile(d.FilePath("pub", "broken.txt.meta.json"), "{not json");
+  WriteFile(d.FilePath("pub", "inner.txt"), "內部簽呈甲乙。\n");
+  WriteFile(d.FilePath("pub", "inner.txt.meta.json"), R"({"classification":"restricted"})");
+  d.Start();
+  d.WaitIdle(3);
+  CHECK(d.Get("/api/v1/search?q=&limit=100").json()->getValue<int64_t>("total") == 2);  // sidecars are not documents
+
+  auto hit = d.Search("府財字第123號").json()->getArray("results");
+  REQUIRE(hit->size() == 1);
+  auto r = hit->getObject(0);
+  CHECK(r->getValue<std::string>("title") == "二〇二六年道路養護預算");
+  CHECK(r->getValue<std::string>("published") == "2026-03-01");
+  CHECK(d.Search("", "", "&category=預算").json()->getValue<int64_t>("total") == 1);
+  CHECK(d.Search("", "", "&from=2026-03-01&to=2026-03-01").json()->getValue<int64_t>("total") == 1);
+  CHECK(d.SearchPaths("橋梁") == std::vector<std::string>{"pub:budget.txt"});
+  const std::string id = r->getValue<std::string>("id");
+  auto doc = d.Get("/api/v1/documents/" + id).json();
+  auto meta = doc->getObject("meta");
+  CHECK(meta->getValue<std::string>("doc_number") == "府財字第123號");
+  CHECK(meta->getArray("keywords")->size() == 3);
+  CHECK_FALSE(meta->has("color"));
+  CHECK(d.log().find("unknown key 'color' ignored") != std::string::npos);
+
+  CHECK(d.SearchPaths("壞的附屬檔案") == std::vector<std::string>{"pub:broken.txt"});  // archived anyway
+  CHECK(d.log().find("bad sidecar pub:broken.txt.meta.json") != std::string::npos);
+  CHECK(d.SearchPaths("內部簽呈").empty());
+  CHECK(d.SearchPaths("內部簽呈", d.inspector()) == std::vector<std::string>{"pub:inner.txt"});
+
+  // Editing only the sidecar makes a version (same bytes, new metadata).
+  WriteFile(d.FilePath("pub", "budget.txt.meta.json"), R"({"title":"修訂後的預算","category":"預算"})");
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.Get("/api/v1/documents/" + id).json()->getArray("versions")->size() == 2; }));
+  auto versions = d.Get("/api/v1/documents/" + id).json()->getArray("versions");
+  CHECK(versions->getObject(0)->getValue<std::string>("sha256") == versions->getObject(1)->getValue<std::string>("sha256"));
+  auto proof = d.Get("/api/v1/documents/" + id + "/versions/2/proof").json();
+  CHECK(proof->getValue<std::string>("record").find("\"meta\":\"") != std::string::npos);
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("修訂後的預算").empty(); }));
+  CHECK(d.Stop() == 0);
+  auto verify = d.Cli("verify");
+  CHECK(verify.exit_code == 0);
+  INFO(verify.out);
+}

@@ -154,6 +154,13 @@ const std::vector<std::pair<std::string, Mutation>>& Mutations() {
          db.Exec("UPDATE versions SET size = size + 1 WHERE rowid = (SELECT rowid FROM versions LIMIT 1 OFFSET " + off + ")");
          return "versions #" + off;
        }},
+      {"edit a version's metadata", [](const std::string& dir, std::mt19937& rng) {
+         Db db(dir + "/catalog.sqlite");
+         const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));
+         db.Exec("UPDATE versions SET meta = '{\"title\":\"forged\"}' WHERE rowid = (SELECT rowid FROM versions LIMIT 1 OFFSET " +
+                 off + ")");
+         return "versions #" + off;
+       }},
       {"delete a version row", [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));

@@ -6,9 +6,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "gongkai/log.h"
+#include "sidecar.h"
 #include "watcher.h"
 
 namespace gongkai::daemon {
@@ -23,6 +25,44 @@ int64_t MtimeNs(const struct stat& st) {
 
 storage::FileState StateOf(const struct stat& st) {
   return {static_cast<int64_t>(st.st_size), MtimeNs(st), static_cast<int64_t>(st.st_ino)};
+}
+
+// A document's state includes its sidecar: editing only NAME.meta.json must
+// also count as a change (at start-up scans too).
+storage::FileState WithSidecar(storage::FileState state, const std::string& abs) {
+  struct stat sc{};
+  if (::lstat((abs + kSidecarSuffix).c_str(), &sc) == 0 && S_ISREG(sc.st_mode))
+    state.mtime_ns = std::max(state.mtime_ns, MtimeNs(sc));
+  return state;
+}
+
+// The sidecar's metadata, or nullopt when there is none. A bad sidecar is
+// logged and ignored: the document is still archived, without metadata.
+std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& rel, const std::string& abs) {
+  const std::string path = abs + kSidecarSuffix;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) log::Warning("cannot read sidecar " + share.name + ":" + rel + kSidecarSuffix + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
+  struct stat st{};
+  std::string text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) <= kSidecarMaxBytes) {
+    text.resize(static_cast<size_t>(st.st_size));
+    ssize_t n = ::read(fd, text.data(), text.size());
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  } else {
+    text.assign(kSidecarMaxBytes + 1, ' ');  // too big or not a file: let the parser say so
+  }
+  ::close(fd);
+  auto parsed = ParseSidecar(text);
+  if (!parsed.ok()) {
+    log::Error("bad sidecar " + share.name + ":" + rel + kSidecarSuffix + ": " + parsed.status().message() +
+               " (metadata ignored)");
+    return std::nullopt;
+  }
+  for (const auto& note : parsed->notes) log::Warning("sidecar " + share.name + ":" + rel + kSidecarSuffix + ": " + note);
+  return *parsed;
 }
 
 }  // namespace
@@ -76,7 +116,8 @@ Status Archiver::ScanShare(size_t i) {
     ++seen;
     present.insert(rel);
     auto it = known.find(rel);
-    if (it != known.end() && it->second->file == StateOf(st)) return;  // unchanged: not re-read
+    if (it != known.end() && it->second->file == WithSidecar(StateOf(st), share.path + "/" + rel))
+      return;  // unchanged: not re-read
     queue_->Touch(i, rel, now);
     ++queued;
   });
@@ -119,7 +160,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     log::Info("skipping " + share.name + ":" + f.rel + ": not a regular file");
     return Outcome::kDone;
   }
-  const storage::FileState state = StateOf(st);
+  const storage::FileState state = WithSidecar(StateOf(st), abs);
   if (doc && doc->status == "active" && doc->file == state) return Outcome::kDone;
   {
     std::lock_guard<std::mutex> lock(failures_mutex_);
@@ -207,13 +248,19 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
     return Outcome::kRetry;
   }
-  if (doc && doc->status == "active") {
+  const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, abs);
+  const std::string meta = sidecar ? sidecar->json : "{}";
+  std::string previous_classification;  // what the previous version's sidecar said
+  if (doc) {
     auto versions = catalog_->Versions(doc->id);
-    if (versions.ok() && !versions->empty() && versions->back().sha256 == *sha) {
-      // Same bytes (touched, or copied over with identical content): no version.
-      if (Status s = catalog_->UpdateFileState(doc->id, StateOf(before)); !s.ok())
-        log::Error(s.ToString());
-      return Outcome::kDone;
+    if (versions.ok() && !versions->empty()) {
+      previous_classification = SidecarFromStored(versions->back().meta).classification;
+      if (doc->status == "active" && versions->back().sha256 == *sha && versions->back().meta == meta) {
+        // Same bytes and metadata (touched, or copied over unchanged): no version.
+        if (Status s = catalog_->UpdateFileState(doc->id, WithSidecar(StateOf(before), abs)); !s.ok())
+          log::Error(s.ToString());
+        return Outcome::kDone;
+      }
     }
   }
   if (Status s = (*writer)->Commit(); !s.ok()) {
@@ -228,10 +275,24 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
   c.path = f.rel;
   c.sha256 = *sha;
   c.size = static_cast<int64_t>(before.st_size);
-  c.file = StateOf(before);
-  c.classification = ToString(share.classification);
+  c.file = WithSidecar(StateOf(before), abs);
+  c.modified_ns = MtimeNs(before);
+  c.meta = meta;
+  const std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
+                                                                         : ToString(share.classification);
+  c.classification = wanted;
   c.review_required = share.review == Review::kRequired;
   changes.push_back(std::move(c));
+  // A sidecar that changes its classification re-classifies the document (a
+  // signed classify record). Otherwise an admin's choice stands.
+  if (doc && sidecar && !sidecar->classification.empty() && sidecar->classification != previous_classification &&
+      sidecar->classification != doc->classification) {
+    storage::Change k;
+    k.kind = storage::Change::Kind::kClassify;
+    k.doc_id = doc->id;
+    k.classification = sidecar->classification;
+    changes.push_back(std::move(k));
+  }
   return Outcome::kDone;
 }
 
@@ -303,8 +364,10 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
       for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + std::chrono::seconds(5));
     } else {
       for (const storage::Change& c : changes) {
-        const bool version = c.kind == storage::Change::Kind::kVersion;
-        log::Info(std::string(version ? "archived " : "withdrew ") + c.share + ":" + c.path + " v" +
+        const char* what = c.kind == storage::Change::Kind::kVersion    ? "archived "
+                           : c.kind == storage::Change::Kind::kWithdraw ? "withdrew "
+                                                                        : "classified (sidecar) ";
+        log::Info(std::string(what) + c.share + ":" + c.path + " v" +
                   std::to_string(c.version) + " doc " + c.doc_id + " sha256 " +
                   c.sha256.substr(0, 12) + " log " + std::to_string(c.record.seq));
       }

@@ -26,6 +26,7 @@
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
 #include "settle_queue.h"
+#include "sidecar.h"
 
 namespace gongkai::daemon {
 

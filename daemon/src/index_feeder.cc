@@ -6,6 +6,7 @@
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
 #include "gongkai/storage/env.h"
+#include "sidecar.h"
 
 namespace gongkai::daemon {
 namespace {
@@ -30,6 +31,12 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, 
   d.status = doc.status;
   d.classification = doc.classification;
   d.type = indexer::TypeFromName(doc.path);
+  const Sidecar meta = SidecarFromStored(v.meta);
+  d.title = meta.title;  // AddText keeps it over the extracted title
+  d.category = meta.category;
+  d.published = meta.published;
+  d.metadata_text = meta.doc_number + "\n" + meta.agency;
+  for (const auto& k : meta.keywords) d.metadata_text += "\n" + k;
   return d;
 }
 
@@ -38,7 +45,7 @@ Status AddText(const storage::BlobStore& blobs, const storage::DocumentRow& doc,
     auto bytes = storage::ReadFile(blobs.PathOf(d.sha256));
     if (!bytes.ok()) return bytes.status();
     indexer::Extracted e = indexer::Extract(*bytes, doc.path);
-    d.title = e.title;
+    if (d.title.empty()) d.title = e.title;
     d.text = std::move(e.text);
     if (!e.has_text) log::Info("no text indexed for " + doc.share + ":" + doc.path + " v" + std::to_string(d.version) + ": " + e.note);
   } else {

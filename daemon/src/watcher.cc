@@ -13,6 +13,7 @@
 
 #include "gongkai/daemon/layout.h"
 #include "gongkai/log.h"
+#include "sidecar.h"
 
 namespace gongkai::daemon {
 namespace {
@@ -199,6 +200,13 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
       // Everything below is gone from here; a rescan finds and withdraws it.
       callback_(share, "", WatchEvent::kRescan);
     }
+    return;
+  }
+  const std::string suffix = kSidecarSuffix;
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    // NAME.meta.json changed: NAME's metadata did.
+    if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM))
+      callback_(share, rel.substr(0, rel.size() - suffix.size()), WatchEvent::kClosed);
     return;
   }
   if (IsIgnoredName(name)) return;

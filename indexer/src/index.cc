@@ -20,7 +20,7 @@ const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "2";
+const char* const kSchema = "3";
 
 std::string Utf8Prefix(const std::string& s, size_t max) {
   if (s.size() <= max) return s;
@@ -131,6 +131,8 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     tg.index_text(title, 1, "S");
     tg.increase_termpos();
     tg.index_text(FoldScript(d.path), 1);
+    tg.increase_termpos();
+    tg.index_text(FoldScript(d.metadata_text), 3);
     tg.increase_termpos();
     tg.index_text(FoldScript(Utf8Prefix(d.text, kIndexTextMax)));
     const std::string id_term = (d.for_inspectors ? "Q" : "P") + d.id;

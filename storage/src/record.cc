@@ -65,6 +65,7 @@ std::string SerializeRecord(const RecordFields& r) {
   out += ",\"modified\":" + JsonQuote(r.modified);
   out += ",\"classification\":" + JsonQuote(r.classification);
   out += ",\"review\":" + JsonQuote(r.review);
+  if (!r.meta.empty()) out += ",\"meta\":" + JsonQuote(r.meta);
   out += ",\"time\":" + JsonQuote(r.time);
   out += ",\"key\":" + JsonQuote(r.key);
   out += ",\"prev\":" + JsonQuote(r.prev);

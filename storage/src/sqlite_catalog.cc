@@ -441,8 +441,10 @@ class SqliteCatalog final : public Catalog {
         f.event = "version";
         f.sha256 = c.sha256;
         f.size = static_cast<uint64_t>(c.size);
-        f.modified = Rfc3339FromNanos(c.file.mtime_ns);
+        f.modified = Rfc3339FromNanos(c.modified_ns >= 0 ? c.modified_ns : c.file.mtime_ns);
         f.review = c.review_required ? "pending" : "approved";
+        if (c.meta.empty()) c.meta = "{}";
+        f.meta = Hex(Sha256Of(c.meta));
       } else {
         if (!doc) return Status::Invalid("event without a document");
         auto versions = Versions(doc->id);

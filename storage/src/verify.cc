@@ -21,6 +21,7 @@ struct VersionEvent {  // what a `version` record says
   int64_t seq;
   std::string sha256;
   int64_t size;
+  std::string meta;  // hex SHA-256 of the metadata JSON, "" in records that predate it
 };
 
 // Hashes a blob file; returns its hex SHA-256 and size, or an error.
@@ -193,7 +194,7 @@ class Verifier {
     if (event == "version") {
       const int64_t version = o->optValue<Poco::Int64>("version", 0);
       auto [it, fresh] = version_events_.emplace(std::make_pair(r.doc, version),
-                                                 VersionEvent{r.seq, str("sha256"), o->optValue<Poco::Int64>("size", -1)});
+                                                 VersionEvent{r.seq, str("sha256"), o->optValue<Poco::Int64>("size", -1), str("meta")});
       if (!fresh) Problem(where, "second version record for document " + r.doc + " v" + std::to_string(version));
     }
   }
@@ -225,6 +226,8 @@ class Verifier {
             Problem(where, "log_index " + std::to_string(v.log_index) + " but its record is " + std::to_string(ev->second.seq));
           if (ev->second.sha256 != v.sha256) Problem(where, "sha256 differs from its signed record");
           if (ev->second.size != v.size) Problem(where, "size differs from its signed record");
+          if (!ev->second.meta.empty() && ev->second.meta != Hex(Sha256Of(v.meta)))
+            Problem(where, "metadata differs from its signed record");
         }
         referenced_[v.sha256] = where;
         sizes_[v.sha256] = v.size;

@@ -103,7 +103,8 @@ struct Change {
   FileState file;
   std::string classification = "public";
   bool review_required = false;
-  std::string meta = "{}";
+  std::string meta = "{}";  // normalised sidecar metadata; its SHA-256 goes into the record
+  int64_t modified_ns = -1;  // the file's own mtime (file.mtime_ns may include the sidecar's)
   // Filled in by Apply():
   int64_t version = 0;
   RecordRow record;

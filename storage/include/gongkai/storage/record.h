@@ -30,6 +30,7 @@ struct RecordFields {
   std::string modified;  // the file's mtime, RFC 3339 UTC (extension)
   std::string classification;  // extension: the document's classification at this event
   std::string review;          // extension: approved | pending
+  std::string meta;            // extension: hex SHA-256 of the version's metadata JSON ("" for none)
 };
 
 std::string SerializeRecord(const RecordFields& r);

@@ -1,0 +1,125 @@
+#include "sidecar.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "gongkai/indexer/extract.h"
+#include "json_writer.h"
+
+namespace gongkai::daemon {
+namespace {
+
+bool IsDate(const std::string& v) {
+  if (v.size() != 10 || v[4] != '-' || v[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (v[i] < '0' || v[i] > '9') return false;
+  const int month = std::stoi(v.substr(5, 2)), day = std::stoi(v.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// Splits "a;b、c，d" into trimmed, non-empty keywords.
+std::vector<std::string> SplitKeywords(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    size_t b = cur.find_first_not_of(" \t"), e = cur.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
+    cur.clear();
+  };
+  for (size_t i = 0; i < s.size();) {
+    for (const char* sep : {";", ",", "\xE3\x80\x81", "\xEF\xBC\x8C", "\xEF\xBC\x9B"}) {  // ; , 、 ， ；
+      const size_t n = std::char_traits<char>::length(sep);
+      if (s.compare(i, n, sep) == 0) {
+        flush();
+        i += n;
+        goto next;
+      }
+    }
+    cur += s[i++];
+  next:;
+  }
+  flush();
+  return out;
+}
+
+std::string Normalise(const Sidecar& m) {
+  JsonWriter w;
+  w.BeginObject();
+  for (auto [key, value] : {std::pair<const char*, const std::string*>{"title", &m.title}, {"doc_number", &m.doc_number},
+                            {"agency", &m.agency}, {"category", &m.category}, {"published", &m.published}})
+    if (!value->empty()) w.Field(key, *value);
+  if (!m.keywords.empty()) {
+    w.Key("keywords").BeginArray();
+    for (const auto& k : m.keywords) w.String(k);
+    w.EndArray();
+  }
+  if (!m.classification.empty()) w.Field("classification", m.classification);
+  w.EndObject();
+  return w.str();
+}
+
+}  // namespace
+
+Result<Sidecar> ParseSidecar(const std::string& text) {
+  if (text.size() > kSidecarMaxBytes) return Status::Invalid("larger than 64 KiB");
+  if (!indexer::IsValidUtf8(text)) return Status::Invalid("not UTF-8");
+  Poco::JSON::Object::Ptr o;
+  try {
+    auto v = Poco::JSON::Parser().parse(text);
+    if (v.type() != typeid(Poco::JSON::Object::Ptr)) return Status::Invalid("not a JSON object");
+    o = v.extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    return Status::Invalid("bad JSON: " + e.message());
+  } catch (const std::exception& e) {
+    return Status::Invalid(std::string("bad JSON: ") + e.what());
+  }
+  Sidecar m;
+  for (const std::string& key : o->getNames()) {
+    const Poco::Dynamic::Var v = o->get(key);
+    auto text_of = [&](std::string& out) -> Status {
+      if (!v.isString()) return Status::Invalid("'" + key + "' must be a string");
+      out = v.extract<std::string>();
+      if (out.size() > 4096) return Status::Invalid("'" + key + "' is longer than 4096 bytes");
+      return Status::OK();
+    };
+    Status s;
+    if (key == "title") s = text_of(m.title);
+    else if (key == "doc_number") s = text_of(m.doc_number);
+    else if (key == "agency") s = text_of(m.agency);
+    else if (key == "category") s = text_of(m.category);
+    else if (key == "published") {
+      s = text_of(m.published);
+      if (s.ok() && !IsDate(m.published)) s = Status::Invalid("'published' must be a date, YYYY-MM-DD");
+    } else if (key == "classification") {
+      s = text_of(m.classification);
+      if (s.ok() && m.classification != "public" && m.classification != "restricted")
+        s = Status::Invalid("'classification' must be public or restricted");
+    } else if (key == "keywords") {
+      if (v.isString()) {
+        m.keywords = SplitKeywords(v.extract<std::string>());
+      } else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
+        auto a = v.extract<Poco::JSON::Array::Ptr>();
+        for (size_t i = 0; i < a->size(); ++i) {
+          if (!a->get(static_cast<unsigned>(i)).isString()) return Status::Invalid("'keywords' must hold strings");
+          m.keywords.push_back(a->getElement<std::string>(static_cast<unsigned>(i)));
+        }
+      } else {
+        s = Status::Invalid("'keywords' must be a string or an array of strings");
+      }
+    } else {
+      m.notes.push_back("unknown key '" + key + "' ignored");
+    }
+    if (!s.ok()) return s;
+  }
+  m.json = Normalise(m);
+  return m;
+}
+
+Sidecar SidecarFromStored(const std::string& json) {
+  if (json.empty() || json == "{}") return Sidecar{.json = "{}"};
+  auto m = ParseSidecar(json);
+  return m.ok() ? *m : Sidecar{.json = "{}"};
+}
+
+}  // namespace gongkai::daemon

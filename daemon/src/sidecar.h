@@ -1,0 +1,30 @@
+// Sidecar metadata: NAME.meta.json beside a document NAME (contract section 3).
+//
+// ParseSidecar() validates the JSON and returns it normalised (fixed key
+// order, keywords as an array), which is what is stored with the version and
+// covered by its signed record. Unknown keys are dropped with a warning in
+// the returned notes; anything malformed is an error for that document only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+
+namespace gongkai::daemon {
+
+struct Sidecar {
+  std::string title, doc_number, agency, category, published, classification;
+  std::vector<std::string> keywords;
+  std::string json;  // normalised, "{}" when empty
+  std::vector<std::string> notes;
+};
+
+constexpr const char* kSidecarSuffix = ".meta.json";
+constexpr size_t kSidecarMaxBytes = 64 * 1024;
+
+Result<Sidecar> ParseSidecar(const std::string& text);
+// Reads a stored (normalised) meta JSON back; "{}" or bad JSON give an empty Sidecar.
+Sidecar SidecarFromStored(const std::string& json);
+
+}  // namespace gongkai::daemon
