@@ -624,3 +624,60 @@ TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable"
   CHECK(verify.exit_code == 0);
   INFO(verify.out);
 }
+
+TEST_CASE("e2e: renames and moves keep the document id and are signed move records", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "a.txt"), "改名文件甲。\n");
+  WriteFile(d.FilePath("pub", "dir1/x.txt"), "目錄文件乙。\n");
+  WriteFile(d.FilePath("pub", "dir1/sub/y.txt"), "目錄文件丙。\n");
+  WriteFile(d.FilePath("pub", "report.txt"), "報告第一版。\n");
+  d.Start();
+  d.WaitIdle(4);
+  const std::string a = FirstId(d, "改名文件甲");
+  const std::string x = FirstId(d, "目錄文件乙");
+  const std::string y = FirstId(d, "目錄文件丙");
+  const std::string report = FirstId(d, "報告第一版");
+  auto path_of = [&](const std::string& id) {
+    auto r = d.Get("/api/v1/documents/" + id, d.inspector());
+    return r.status == 200 ? r.json()->getValue<std::string>("path") + "|" + r.json()->getValue<std::string>("status")
+                           : std::string("?");
+  };
+
+  std::filesystem::rename(d.FilePath("pub", "a.txt"), d.FilePath("pub", "b.txt"));
+  REQUIRE(DaemonProcess::Eventually([&] { return path_of(a) == "b.txt|active"; }));
+  std::filesystem::rename(d.FilePath("pub", "dir1"), d.FilePath("pub", "dir2"));
+  REQUIRE(DaemonProcess::Eventually([&] { return path_of(x) == "dir2/x.txt|active"; }));
+  REQUIRE(DaemonProcess::Eventually([&] { return path_of(y) == "dir2/sub/y.txt|active"; }));
+  // The moved folder is still watched under its new name.
+  WriteFile(d.FilePath("pub", "dir2/sub/z.txt"), "新目錄裡的新文件。\n");
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("新目錄裡的新文件").empty(); }));
+  CHECK(d.SearchPaths("新目錄裡的新文件") == std::vector<std::string>{"pub:dir2/sub/z.txt"});
+
+  // Editors save by writing a temp file and renaming it over the original.
+  WriteFile(d.FilePath("pub", "report.txt.tmp"), "報告第二版。\n");
+  std::filesystem::rename(d.FilePath("pub", "report.txt.tmp"), d.FilePath("pub", "report.txt"));
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.Get("/api/v1/documents/" + report).json()->getArray("versions")->size() == 2; }));
+
+  // Out of the share: withdrawn. Into it: a new document.
+  std::filesystem::rename(d.FilePath("pub", "b.txt"), d.root() + "/outside.txt");
+  REQUIRE(DaemonProcess::Eventually([&] { return path_of(a) == "b.txt|withdrawn"; }));
+  std::filesystem::rename(d.root() + "/outside.txt", d.FilePath("pub", "back.txt"));
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("改名文件甲") == std::vector<std::string>{"pub:back.txt"}; }));
+
+  d.WaitIdle(5);
+  CHECK(d.SearchPaths("目錄文件乙") == std::vector<std::string>{"pub:dir2/x.txt"});
+  auto entries = d.Get("/api/v1/log/entries?start=0&end=100", d.inspector()).json()->getArray("entries");
+  int moves = 0;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const std::string rec = entries->getObject(static_cast<unsigned>(i))->getValue<std::string>("record");
+    if (rec.find("\"event\":\"move\"") != std::string::npos) {
+      ++moves;
+      CHECK(rec.find("\"from\":\"") != std::string::npos);
+    }
+  }
+  CHECK(moves == 3);  // a.txt -> b.txt, and the two files of dir1
+  CHECK(d.Get("/api/v1/documents/" + x).json()->getArray("versions")->size() == 1);  // a move is not a version
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
+}

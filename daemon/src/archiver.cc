@@ -301,6 +301,67 @@ void Archiver::RequestRescan(size_t i) {
   rescans_.insert(i);
 }
 
+void Archiver::RequestMove(size_t i, const std::string& from, const std::string& to, bool is_dir) {
+  {
+    std::lock_guard<std::mutex> lock(rescan_mutex_);
+    moves_.push_back({i, from, to, is_dir});
+  }
+  queue_->Wake();
+}
+
+void Archiver::ApplyMove(const Move& m) {
+  const ShareConfig& share = config_.shares[m.share];
+  const auto now = Clock::now();
+  std::vector<std::pair<storage::DocumentRow, std::string>> moving;  // doc, new path
+  if (m.is_dir) {
+    auto docs = catalog_->DocumentsInShare(share.name);
+    if (!docs.ok()) {
+      log::Error(docs.status().ToString());
+      RequestRescan(m.share);
+      return;
+    }
+    const std::string prefix = m.from + "/";
+    for (const auto& d : *docs)
+      if (d.status == "active" && d.path.compare(0, prefix.size(), prefix) == 0)
+        moving.emplace_back(d, m.to + "/" + d.path.substr(prefix.size()));
+  } else {
+    auto doc = catalog_->FindByPath(share.name, m.from);
+    if (doc.ok() && doc->has_value() && (*doc)->status == "active") moving.emplace_back(**doc, m.to);
+  }
+  std::vector<storage::Change> changes;
+  for (const auto& [doc, to] : moving) {
+    auto dest = catalog_->FindByPath(share.name, to);
+    if (!dest.ok() || dest->has_value()) {
+      // The new name already belongs to a document (perhaps withdrawn): the
+      // old one is gone and the new name gets a version, as without a move.
+      queue_->Touch(m.share, doc.path, now);
+      queue_->Touch(m.share, to, now + config_.settle);
+      continue;
+    }
+    storage::Change c;
+    c.kind = storage::Change::Kind::kMove;
+    c.doc_id = doc.id;
+    c.path = to;
+    changes.push_back(std::move(c));
+  }
+  if (!changes.empty()) {
+    if (Status s = catalog_->Apply(changes, *Key()); !s.ok()) {
+      log::Error("cannot record move of " + share.name + ":" + m.from + ": " + s.ToString() + "; rescanning");
+      RequestRescan(m.share);
+      return;
+    }
+    for (const auto& c : changes)
+      log::Info("moved " + share.name + ":" + c.path + " doc " + c.doc_id + " log " + std::to_string(c.record.seq));
+    last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    on_commit_();
+  }
+  // The content may have changed with the rename (editors save that way).
+  for (const auto& c : changes) queue_->Touch(m.share, c.path, now + config_.settle);
+  if (!m.is_dir) queue_->Touch(m.share, m.to, now + config_.settle);
+  else RequestRescan(m.share);  // files the catalog did not know yet
+}
+
 Result<storage::Change> Archiver::Submit(storage::Change change) {
   std::future<Result<storage::Change>> result;
   {
@@ -336,10 +397,13 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     }
   }
   std::set<size_t> rescans;
+  std::vector<Move> moves;
   {
     std::lock_guard<std::mutex> lock(rescan_mutex_);
     rescans.swap(rescans_);
+    moves.swap(moves_);
   }
+  for (const Move& m : moves) ApplyMove(m);
   for (size_t i : rescans)
     if (Status s = ScanShare(i); !s.ok()) log::Error("scan of share " + config_.shares[i].name + ": " + s.ToString());
   std::vector<PendingFile> due = queue_->TakeDue(kBatchMax, wait);

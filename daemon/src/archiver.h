@@ -53,6 +53,10 @@ class Archiver {
   // active document whose file is gone. Thread-safe.
   void RequestRescan(size_t i);
 
+  // A rename inside share `i` (a file, or a folder with everything in it):
+  // the documents keep their ids and get a signed `move` record. Thread-safe.
+  void RequestMove(size_t i, const std::string& from, const std::string& to, bool is_dir);
+
   // Applies one administrative change (approve, classify) on the archiver's
   // thread and waits for its commit. Thread-safe; fails with Busy if the
   // archiver does not get to it within 30 s.
@@ -67,6 +71,12 @@ class Archiver {
   enum class Outcome { kDone, kRetry, kFailed };
   Outcome Process(PendingFile& f, std::vector<storage::Change>& changes);
   Status ScanShare(size_t i);
+  struct Move {
+    size_t share;
+    std::string from, to;
+    bool is_dir;
+  };
+  void ApplyMove(const Move& m);
   void Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const std::string& error);
 
   const Config& config_;
@@ -83,6 +93,7 @@ class Archiver {
   std::map<std::pair<size_t, std::string>, FailedFile> failures_;
   std::mutex rescan_mutex_;
   std::set<size_t> rescans_;
+  std::vector<Move> moves_;  // guarded by rescan_mutex_
   struct Command {
     storage::Change change;
     std::promise<Result<storage::Change>> done;

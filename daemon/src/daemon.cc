@@ -121,7 +121,8 @@ int RunDaemon(const Config& config) {
 
   // Watch first, then scan, so nothing slips between the two.
   const auto settle = config.settle;
-  InotifyWatcher watcher(config.shares, [&](size_t share, const std::string& rel, WatchEvent ev) {
+  InotifyWatcher watcher(config.shares, [&](size_t share, const std::string& rel, WatchEvent ev,
+                                            const std::string& from) {
     const auto now = Clock::now();
     switch (ev) {
       case WatchEvent::kClosed:
@@ -137,6 +138,10 @@ int RunDaemon(const Config& config) {
         break;
       case WatchEvent::kRescan:
         archiver.RequestRescan(share);
+        break;
+      case WatchEvent::kMoved:
+      case WatchEvent::kDirMoved:
+        archiver.RequestMove(share, from, rel, ev == WatchEvent::kDirMoved);
         break;
     }
   });

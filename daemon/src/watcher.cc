@@ -145,7 +145,12 @@ void InotifyWatcher::Run() {
     if (fds[1].revents) return;
     for (;;) {
       ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) break;
+      if (n <= 0) {
+        // Both halves of a rename are queued together, so once the queue is
+        // drained an unpaired IN_MOVED_FROM will not be paired any more.
+        FlushUnpairedMoves();
+        break;
+      }
       for (char* p = buf; p < buf + n;) {
         auto* ev = reinterpret_cast<struct inotify_event*>(p);
         try {
@@ -162,7 +167,7 @@ void InotifyWatcher::Run() {
 void InotifyWatcher::Handle(const struct inotify_event* ev) {
   if (ev->mask & IN_Q_OVERFLOW) {
     log::Warning("inotify queue overflowed; rescanning every share");
-    for (size_t i = 0; i < shares_.size(); ++i) callback_(i, "", WatchEvent::kRescan);
+    for (size_t i = 0; i < shares_.size(); ++i) callback_(i, "", WatchEvent::kRescan, "");
     return;
   }
   std::pair<size_t, std::string> dir;
@@ -180,7 +185,7 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
   if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
     if (rel_dir.empty()) {
       log::Error("share folder " + shares_[share].path + " was removed or moved");
-      callback_(share, "", WatchEvent::kRescan);
+      callback_(share, "", WatchEvent::kRescan, "");
     }
     return;
   }
@@ -189,16 +194,30 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
   const std::string rel = Join(rel_dir, name);
   if (ev->mask & IN_ISDIR) {
     if (name[0] == '.') return;
+    if (ev->mask & IN_MOVED_FROM) {
+      moved_from_[ev->cookie] = {share, rel, true};
+      return;
+    }
+    if (ev->mask & IN_MOVED_TO) {
+      auto from = moved_from_.find(ev->cookie);
+      if (from != moved_from_.end() && from->second.share == share && from->second.is_dir) {
+        const std::string old_rel = from->second.rel;
+        moved_from_.erase(from);
+        WatchTree(share, rel);  // same inodes: re-adding updates their paths
+        callback_(share, rel, WatchEvent::kDirMoved, old_rel);
+        return;
+      }
+    }
     if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
       // Watch the new tree first, then report what is already in it.
       WatchTree(share, rel);
       WalkShare(shares_[share], rel, [&](const std::string& f, const struct stat&) {
-        callback_(share, f, WatchEvent::kClosed);
+        callback_(share, f, WatchEvent::kClosed, "");
       });
-      if (ev->mask & IN_MOVED_TO) callback_(share, "", WatchEvent::kRescan);
-    } else if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
+      if (ev->mask & IN_MOVED_TO) callback_(share, "", WatchEvent::kRescan, "");
+    } else if (ev->mask & IN_DELETE) {
       // Everything below is gone from here; a rescan finds and withdraws it.
-      callback_(share, "", WatchEvent::kRescan);
+      callback_(share, "", WatchEvent::kRescan, "");
     }
     return;
   }
@@ -206,13 +225,37 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
   if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
     // NAME.meta.json changed: NAME's metadata did.
     if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM))
-      callback_(share, rel.substr(0, rel.size() - suffix.size()), WatchEvent::kClosed);
+      callback_(share, rel.substr(0, rel.size() - suffix.size()), WatchEvent::kClosed, "");
     return;
   }
   if (IsIgnoredName(name)) return;
-  if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) callback_(share, rel, WatchEvent::kClosed);
-  else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) callback_(share, rel, WatchEvent::kGone);
-  else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) callback_(share, rel, WatchEvent::kActivity);
+  if (ev->mask & IN_MOVED_FROM) {
+    moved_from_[ev->cookie] = {share, rel, false};
+    return;
+  }
+  if (ev->mask & IN_MOVED_TO) {
+    auto from = moved_from_.find(ev->cookie);
+    if (from != moved_from_.end() && from->second.share == share && !from->second.is_dir) {
+      const std::string old_rel = from->second.rel;
+      moved_from_.erase(from);
+      callback_(share, rel, WatchEvent::kMoved, old_rel);
+      return;
+    }
+    callback_(share, rel, WatchEvent::kClosed, "");
+    return;
+  }
+  if (ev->mask & IN_CLOSE_WRITE) callback_(share, rel, WatchEvent::kClosed, "");
+  else if (ev->mask & IN_DELETE) callback_(share, rel, WatchEvent::kGone, "");
+  else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) callback_(share, rel, WatchEvent::kActivity, "");
+}
+
+void InotifyWatcher::FlushUnpairedMoves() {
+  for (const auto& [cookie, m] : moved_from_) {
+    // Moved out of the share (or to an ignored name): gone from here.
+    if (m.is_dir) callback_(m.share, "", WatchEvent::kRescan, "");
+    else callback_(m.share, m.rel, WatchEvent::kGone, "");
+  }
+  moved_from_.clear();
 }
 
 }  // namespace gongkai::daemon

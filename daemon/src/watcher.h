@@ -24,11 +24,14 @@
 
 namespace gongkai::daemon {
 
-enum class WatchEvent { kClosed, kActivity, kGone, kRescan };
+// kMoved / kDirMoved: a rename inside one share (IN_MOVED_FROM and
+// IN_MOVED_TO paired by cookie); `from` is the old relative path.
+enum class WatchEvent { kClosed, kActivity, kGone, kRescan, kMoved, kDirMoved };
 
 class InotifyWatcher {
  public:
-  using Callback = std::function<void(size_t share, const std::string& rel, WatchEvent ev)>;
+  using Callback =
+      std::function<void(size_t share, const std::string& rel, WatchEvent ev, const std::string& from)>;
 
   InotifyWatcher(std::vector<ShareConfig> shares, Callback callback);
   ~InotifyWatcher();
@@ -44,6 +47,8 @@ class InotifyWatcher {
   void Run();
   void AddWatch(size_t share, const std::string& rel_dir);
   void Handle(const struct inotify_event* ev);
+  // Reports moves whose other half never came (moved out of / into the shares).
+  void FlushUnpairedMoves();
   std::string Abs(size_t share, const std::string& rel) const;
 
   std::vector<ShareConfig> shares_;
@@ -54,6 +59,12 @@ class InotifyWatcher {
   mutable std::mutex mutex_;
   std::map<int, std::pair<size_t, std::string>> dirs_;  // wd -> (share, rel dir)
   bool warned_limit_ = false;
+  struct MovedFrom {
+    size_t share;
+    std::string rel;
+    bool is_dir;
+  };
+  std::map<uint32_t, MovedFrom> moved_from_;  // by cookie; reader thread only
 };
 
 // Walks one share (not following symlinks, skipping hidden folders) and calls

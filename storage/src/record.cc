@@ -59,6 +59,7 @@ std::string SerializeRecord(const RecordFields& r) {
   out += ",\"doc\":" + JsonQuote(r.doc);
   out += ",\"share\":" + JsonQuote(r.share);
   out += ",\"path\":" + JsonQuote(r.path);
+  if (!r.from.empty()) out += ",\"from\":" + JsonQuote(r.from);
   out += ",\"version\":" + std::to_string(r.version);
   out += ",\"sha256\":" + JsonQuote(r.sha256);
   out += ",\"size\":" + std::to_string(r.size);

@@ -460,6 +460,12 @@ class SqliteCatalog final : public Catalog {
             if (v.review == "pending") subject = &v;
           if (!subject) return Status::Invalid("document " + doc->id + " has no pending version");
           f.event = "approve";
+        } else if (c.kind == Change::Kind::kMove) {
+          if (doc->status != "active") return Status::Invalid("document " + doc->id + " is withdrawn");
+          if (c.path.empty() || c.path == doc->path) return Status::Invalid("move to the same path");
+          f.from = doc->path;
+          doc->path = c.path;
+          f.event = "move";
         } else {
           if (c.classification != "public" && c.classification != "restricted")
             return Status::Invalid("classification must be public or restricted");
@@ -512,6 +518,9 @@ class SqliteCatalog final : public Catalog {
       } else if (c.kind == Change::Kind::kWithdraw) {
         session_ << "UPDATE documents SET status = 'withdrawn', last_leaf = ?, file_size = -1,"
                     " file_mtime_ns = -1, file_inode = -1, updated = ? WHERE id = ?",
+            bind(rec.leaf), bind(time), bind(doc->id), now;
+      } else if (c.kind == Change::Kind::kMove) {
+        session_ << "UPDATE documents SET path = ?, last_leaf = ?, updated = ? WHERE id = ?", bind(doc->path),
             bind(rec.leaf), bind(time), bind(doc->id), now;
       } else {
         if (c.kind == Change::Kind::kApprove)

@@ -90,10 +90,10 @@ struct KeyRow {
 
 // One change for Apply(). For kVersion, `doc_id` empty means a new document;
 // kApprove approves the latest pending version; kClassify sets
-// `classification`. A change that does not apply (approve without a pending
+// `classification`; kMove renames the document to `path` (same share). A change that does not apply (approve without a pending
 // version, classify to the current value, withdraw twice) fails with Invalid.
 struct Change {
-  enum class Kind { kVersion, kWithdraw, kApprove, kClassify };
+  enum class Kind { kVersion, kWithdraw, kApprove, kClassify, kMove };
   Kind kind = Kind::kVersion;
   std::string doc_id;
   std::string share;

@@ -31,6 +31,7 @@ struct RecordFields {
   std::string classification;  // extension: the document's classification at this event
   std::string review;          // extension: approved | pending
   std::string meta;            // extension: hex SHA-256 of the version's metadata JSON ("" for none)
+  std::string from;            // extension, move records: the previous path
 };
 
 std::string SerializeRecord(const RecordFields& r);
