@@ -251,6 +251,20 @@ async function main() {
     check(await page.inputValue('#f-type') === '', 'going back clears the filter again');
     ok('the type filter narrows the results, is kept in the URL, and the back button undoes it');
 
+    // Paging: one result a page.
+    await page.goto(`${daemon.base}/?limit=1`);
+    await page.locator('#pager .page-of').waitFor({ timeout: 30_000 });
+    check((await page.locator('#pager .page-of').textContent()).includes('第 1 / 2 頁'), 'the pager shows page 1 of 2');
+    const page1 = await page.locator('#results .result-title a').textContent();
+    await page.locator('#pager a[rel="next"]').click();
+    await page.waitForURL((u) => new URL(u).searchParams.get('offset') === '1', { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('#pager .page-of')?.textContent.includes('第 2 / 2 頁'), null, { timeout: 30_000 });
+    const page2 = await page.locator('#results .result-title a').textContent();
+    check(page1 !== page2, `the second page shows the other document (${page1} / ${page2})`);
+    check(await page.locator('#pager [rel="next"]').count() === 0 && await page.locator('#pager a[rel="prev"]').count() === 1,
+      'on the last page only "previous" is a link');
+    ok('paging with offset/limit walks through the results');
+
     // The html document's sidecar metadata, opened by its URL.
     const html = (await daemon.search('政务公开')).results.find((r) => r.path === HTML_NAME);
     await page.goto(`${daemon.base}/#doc=${encodeURIComponent(html.id)}`);
