@@ -681,3 +681,20 @@ TEST_CASE("e2e: renames and moves keep the document id and are signed move recor
   CHECK(d.Stop() == 0);
   CHECK(d.Cli("verify").exit_code == 0);
 }
+
+TEST_CASE("e2e: a polled share is archived by periodic scans", "[e2e]") {
+  DaemonProcess d({{"net", "watch = poll"}}, "anonymous_search_rate = 0\npoll_interval = 1s\n");
+  WriteFile(d.FilePath("net", "first.txt"), "網路磁碟文件一。\n");
+  d.Start();
+  d.WaitIdle(1);
+  CHECK(d.log().find("share net: polling (watch = poll)") != std::string::npos);
+  WriteFile(d.FilePath("net", "later/second.txt"), "網路磁碟文件二。\n");
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("網路磁碟文件二").empty(); }));
+  const std::string id = FirstId(d, "網路磁碟文件一");
+  WriteFile(d.FilePath("net", "first.txt"), "網路磁碟文件一，修改後。\n");
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.Get("/api/v1/documents/" + id).json()->getArray("versions")->size() == 2; }));
+  std::filesystem::remove(d.FilePath("net", "later/second.txt"));
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("網路磁碟文件二").empty(); }));
+  CHECK(d.Stop() == 0);
+}

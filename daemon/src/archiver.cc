@@ -127,8 +127,10 @@ Status Archiver::ScanShare(size_t i) {
       ++queued;
     }
   }
-  log::Info("scanned share " + share.name + ": " + std::to_string(seen) + " files, " +
-            std::to_string(queued) + " to check");
+  // Periodic scans that find nothing would flood the log: those are debug.
+  log::Write(queued ? log::Level::kInfo : log::Level::kDebug,
+             "scanned share " + share.name + ": " + std::to_string(seen) + " files, " + std::to_string(queued) +
+                 " to check");
   return Status::OK();
 }
 

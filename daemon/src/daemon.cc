@@ -189,6 +189,7 @@ int RunDaemon(const Config& config) {
   std::thread feeder_thread([&] { feeder.Run(); });
 
   auto last_rescan = Clock::now();
+  auto last_poll = Clock::now();
   std::string last_status;
   int exit_code = 0;
   for (;;) {
@@ -213,6 +214,11 @@ int RunDaemon(const Config& config) {
       } else {
         log::Error("SIGHUP: kept the old signing key: " + active.status().ToString());
       }
+    }
+    if (Clock::now() - last_poll >= config.poll_interval) {
+      last_poll = Clock::now();
+      for (size_t i = 0; i < config.shares.size(); ++i)
+        if (watcher.polled(i)) archiver.RequestRescan(i);
     }
     if (Clock::now() - last_rescan >= config.rescan_interval) {
       last_rescan = Clock::now();

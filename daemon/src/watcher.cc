@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,8 +60,38 @@ void WalkShare(const ShareConfig& share, const std::string& rel_dir,
   }
 }
 
+std::string NetworkFilesystem(const std::string& path) {
+  struct statfs fs{};
+  if (::statfs(path.c_str(), &fs) != 0) return "";
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case 0x6969: return "nfs";
+    case 0x517B: return "smb";
+    case 0xFF534D42: return "cifs";
+    case 0xFE534D42: return "smb2";
+    case 0x65735546: return "fuse";
+    case 0x01021997: return "9p";
+    case 0x00C36400: return "ceph";
+    case 0x5346414F: return "afs";
+    case 0x73757245: return "coda";
+    case 0x01161970: return "gfs2";
+    case 0x7461636F: return "ocfs2";
+    default: return "";
+  }
+}
+
 InotifyWatcher::InotifyWatcher(std::vector<ShareConfig> shares, Callback callback)
-    : shares_(std::move(shares)), callback_(std::move(callback)) {}
+    : shares_(std::move(shares)),
+      callback_(std::move(callback)),
+      polled_(new std::atomic<bool>[shares_.size()]) {
+  for (size_t i = 0; i < shares_.size(); ++i) {
+    const ShareConfig& s = shares_[i];
+    std::string fs = s.watch == WatchMode::kAuto ? NetworkFilesystem(s.path) : "";
+    polled_[i] = s.watch == WatchMode::kPoll || !fs.empty();
+    if (polled_[i])
+      log::Info("share " + s.name + ": polling" + (fs.empty() ? " (watch = poll)" : " (" + fs + " filesystem)") +
+                " instead of inotify");
+  }
+}
 
 InotifyWatcher::~InotifyWatcher() { Stop(); }
 
@@ -72,7 +103,8 @@ Status InotifyWatcher::Start() {
   fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd_ < 0) return Status::FromErrno(errno, "inotify_init1");
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Status::FromErrno(errno, "pipe2");
-  for (size_t i = 0; i < shares_.size(); ++i) WatchTree(i, "");
+  for (size_t i = 0; i < shares_.size(); ++i)
+    if (!polled_[i]) WatchTree(i, "");
   thread_ = std::thread([this] { Run(); });
   return Status::OK();
 }
@@ -98,10 +130,10 @@ void InotifyWatcher::AddWatch(size_t share, const std::string& rel_dir) {
   int wd = ::inotify_add_watch(fd_, abs.c_str(), kMask);
   if (wd < 0) {
     if (errno == ENOSPC) {
-      if (!warned_limit_)
-        log::Error("inotify watch limit reached at " + abs +
-                   " (raise fs.inotify.max_user_watches); changes there are found by rescans");
-      warned_limit_ = true;
+      // Out of watches: this share falls back to polling, so nothing is missed.
+      if (!polled_[share].exchange(true))
+        log::Error("inotify watch limit reached at " + abs + " (raise fs.inotify.max_user_watches); share " +
+                   shares_[share].name + " falls back to polling");
     } else if (errno != ENOENT && errno != ENOTDIR) {
       log::Warning("cannot watch " + abs + ": " + std::strerror(errno));
     }
@@ -112,6 +144,7 @@ void InotifyWatcher::AddWatch(size_t share, const std::string& rel_dir) {
 }
 
 void InotifyWatcher::WatchTree(size_t share, const std::string& rel_dir) {
+  if (polled_[share]) return;
   // Only folders here; files are the caller's (scan) business.
   std::vector<std::string> stack{rel_dir};
   while (!stack.empty()) {

@@ -12,7 +12,9 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <string>
@@ -42,6 +44,10 @@ class InotifyWatcher {
   // (Re)adds watches below `rel_dir` of `share` ("" = the share root); called by rescans.
   void WatchTree(size_t share, const std::string& rel_dir);
   size_t watch_count() const;
+  // True for shares found by periodic scans instead of inotify: `watch =
+  // poll`, `auto` on a network or FUSE filesystem (where inotify misses
+  // changes made by other machines), or after the inotify watch limit was hit.
+  bool polled(size_t share) const { return polled_[share].load(); }
 
  private:
   void Run();
@@ -58,7 +64,7 @@ class InotifyWatcher {
   std::thread thread_;
   mutable std::mutex mutex_;
   std::map<int, std::pair<size_t, std::string>> dirs_;  // wd -> (share, rel dir)
-  bool warned_limit_ = false;
+  std::unique_ptr<std::atomic<bool>[]> polled_;
   struct MovedFrom {
     size_t share;
     std::string rel;
@@ -66,6 +72,10 @@ class InotifyWatcher {
   };
   std::map<uint32_t, MovedFrom> moved_from_;  // by cookie; reader thread only
 };
+
+// The filesystem type's name if `path` is on a network or FUSE filesystem
+// (statfs), else "".
+std::string NetworkFilesystem(const std::string& path);
 
 // Walks one share (not following symlinks, skipping hidden folders) and calls
 // `visit` for every regular, non-ignored file with its relative path and lstat.
