@@ -205,16 +205,7 @@ int CmdHistory(Context& ctx, const Args& args) {
         .Field("classification", doc->classification)
         .Key("versions")
         .BeginArray();
-    for (const auto& v : *versions)
-      w.BeginObject()
-          .Field("version", v.version)
-          .Field("sha256", v.sha256)
-          .Field("size", v.size)
-          .Field("modified", v.modified)
-          .Field("archived", v.archived)
-          .Field("log_index", v.log_index)
-          .Field("review", v.review)
-          .EndObject();
+    for (const auto& v : *versions) daemon::WriteVersion(w, v);
     w.EndArray().EndObject();
     std::cout << w.str() << "\n";
     return 0;

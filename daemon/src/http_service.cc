@@ -446,17 +446,7 @@ class ApiHandler final : public HTTPRequestHandler {
         .Field("updated", vis->doc.updated);
     w.Key("meta").Raw(latest.meta.empty() ? "{}" : latest.meta);
     w.Key("versions").BeginArray();
-    for (const storage::VersionRow& v : vis->versions) {
-      w.BeginObject()
-          .Field("version", v.version)
-          .Field("sha256", v.sha256)
-          .Field("size", v.size)
-          .Field("modified", v.modified)
-          .Field("archived", v.archived)
-          .Field("log_index", v.log_index)
-          .Field("review", v.review)
-          .EndObject();
-    }
+    for (const storage::VersionRow& v : vis->versions) WriteVersion(w, v);
     w.EndArray().EndObject();
     SendJson(resp, HTTPResponse::HTTP_OK, w.str());
   }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gongkai/storage/catalog.h"
 #include "gongkai/storage/record.h"
 
 namespace gongkai::daemon {
@@ -70,5 +71,18 @@ class JsonWriter {
   std::vector<bool> first_;
   bool after_key_ = false;
 };
+
+// One version as the API and `gongkai history --json` show it.
+inline void WriteVersion(JsonWriter& w, const storage::VersionRow& v) {
+  w.BeginObject()
+      .Field("version", v.version)
+      .Field("sha256", v.sha256)
+      .Field("size", v.size)
+      .Field("modified", v.modified)
+      .Field("archived", v.archived)
+      .Field("log_index", v.log_index)
+      .Field("review", v.review)
+      .EndObject();
+}
 
 }  // namespace gongkai::daemon
