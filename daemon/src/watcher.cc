@@ -279,7 +279,12 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
   }
   if (ev->mask & IN_CLOSE_WRITE) callback_(share, rel, WatchEvent::kClosed, "");
   else if (ev->mask & IN_DELETE) callback_(share, rel, WatchEvent::kGone, "");
-  else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) callback_(share, rel, WatchEvent::kActivity, "");
+  else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) {
+    // FIFOs, sockets, devices and symlinks are never documents: do not queue them.
+    struct stat st{};
+    if (::lstat(Abs(share, rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return;
+    callback_(share, rel, WatchEvent::kActivity, "");
+  }
 }
 
 void InotifyWatcher::FlushUnpairedMoves() {
