@@ -587,7 +587,7 @@ TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable"
   WriteFile(d.FilePath("pub", "inner.txt.meta.json"), R"({"classification":"restricted"})");
   d.Start();
   d.WaitIdle(3);
-  CHECK(d.Get("/api/v1/search?q=&limit=100").json()->getValue<int64_t>("total") == 2);  // sidecars are not documents
+  CHECK(d.Get("/api/v1/search?q=&limit=100", d.inspector()).json()->getValue<int64_t>("total") == 3);  // sidecars are not documents
 
   auto hit = d.Search("府財字第123號").json()->getArray("results");
   REQUIRE(hit->size() == 1);
@@ -605,7 +605,9 @@ TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable"
   CHECK_FALSE(meta->has("color"));
   CHECK(d.log().find("unknown key 'color' ignored") != std::string::npos);
 
-  CHECK(d.SearchPaths("壞的附屬檔案") == std::vector<std::string>{"pub:broken.txt"});  // archived anyway
+  // A sidecar that cannot be read fails closed: archived, but restricted.
+  CHECK(d.SearchPaths("壞的附屬檔案").empty());
+  CHECK(d.SearchPaths("壞的附屬檔案", d.inspector()) == std::vector<std::string>{"pub:broken.txt"});
   CHECK(d.log().find("bad sidecar pub:broken.txt.meta.json") != std::string::npos);
   CHECK(d.SearchPaths("內部簽呈").empty());
   CHECK(d.SearchPaths("內部簽呈", d.inspector()) == std::vector<std::string>{"pub:inner.txt"});
@@ -696,5 +698,24 @@ TEST_CASE("e2e: a polled share is archived by periodic scans", "[e2e]") {
       [&] { return d.Get("/api/v1/documents/" + id).json()->getArray("versions")->size() == 2; }));
   std::filesystem::remove(d.FilePath("net", "later/second.txt"));
   REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("網路磁碟文件二").empty(); }));
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: a folder swapped for a symlink cannot lead the archiver out of the share", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.root() + "/outside/secret.txt", "機密金鑰內容，不得歸檔。\n");
+  d.Start();
+  d.WaitIdle(0);
+  for (int round = 0; round < 5; ++round) {
+    // Queue d/secret.txt, then swap the folder d for a symlink to a folder
+    // outside the share before the settle time has passed.
+    WriteFile(d.FilePath("pub", "d/secret.txt"), "誘餌文件。\n");
+    std::filesystem::remove_all(d.FilePath("pub", "d"));
+    std::filesystem::create_directory_symlink(d.root() + "/outside", d.FilePath("pub", "d"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    d.WaitIdle(0);
+    CHECK(d.SearchPaths("機密金鑰", d.inspector()).empty());
+    std::filesystem::remove(d.FilePath("pub", "d"));
+  }
   CHECK(d.Stop() == 0);
 }

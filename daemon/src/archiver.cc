@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gongkai/log.h"
+#include "safe_path.h"
 #include "sidecar.h"
 #include "watcher.h"
 
@@ -36,33 +37,48 @@ storage::FileState WithSidecar(storage::FileState state, const std::string& abs)
   return state;
 }
 
-// The sidecar's metadata, or nullopt when there is none. A bad sidecar is
-// logged and ignored: the document is still archived, without metadata.
-std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& rel, const std::string& abs) {
-  const std::string path = abs + kSidecarSuffix;
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT) log::Warning("cannot read sidecar " + share.name + ":" + rel + kSidecarSuffix + ": " + std::strerror(errno));
-    return std::nullopt;
-  }
-  struct stat st{};
-  std::string text;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) <= kSidecarMaxBytes) {
-    text.resize(static_cast<size_t>(st.st_size));
-    ssize_t n = ::read(fd, text.data(), text.size());
-    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+// The same, for a file opened beneath its share (see safe_path.h).
+storage::FileState WithSidecar(storage::FileState state, int parent, const std::string& leaf) {
+  struct stat sc{};
+  if (::fstatat(parent, (leaf + kSidecarSuffix).c_str(), &sc, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sc.st_mode))
+    state.mtime_ns = std::max(state.mtime_ns, MtimeNs(sc));
+  return state;
+}
+
+// The sidecar's metadata, or nullopt when there is none. A sidecar that
+// exists but cannot be used fails closed: the document is archived as
+// restricted until the sidecar is fixed (it might have said "restricted").
+std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& rel, int parent,
+                                   const std::string& leaf) {
+  const std::string where = share.name + ":" + rel + kSidecarSuffix;
+  UniqueFd fd(::openat(parent, (leaf + kSidecarSuffix).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  std::string text, error;
+  if (!fd.ok()) {
+    if (errno == ENOENT) return std::nullopt;
+    error = std::strerror(errno);
   } else {
-    text.assign(kSidecarMaxBytes + 1, ' ');  // too big or not a file: let the parser say so
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      error = "not a regular file";
+    } else if (static_cast<size_t>(st.st_size) > kSidecarMaxBytes) {
+      error = "larger than 64 KiB";
+    } else {
+      text.resize(static_cast<size_t>(st.st_size));
+      ssize_t n = ::read(fd.get(), text.data(), text.size());
+      text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    }
   }
-  ::close(fd);
-  auto parsed = ParseSidecar(text);
-  if (!parsed.ok()) {
-    log::Error("bad sidecar " + share.name + ":" + rel + kSidecarSuffix + ": " + parsed.status().message() +
-               " (metadata ignored)");
-    return std::nullopt;
+  if (error.empty()) {
+    auto parsed = ParseSidecar(text);
+    if (parsed.ok()) {
+      for (const auto& note : parsed->notes) log::Warning("sidecar " + where + ": " + note);
+      return *parsed;
+    }
+    error = parsed.status().message();
   }
-  for (const auto& note : parsed->notes) log::Warning("sidecar " + share.name + ":" + rel + kSidecarSuffix + ": " + note);
-  return *parsed;
+  log::Error("bad sidecar " + where + ": " + error + " (the document is kept restricted until it is fixed)");
+  auto closed = ParseSidecar(R"({"classification":"restricted"})");
+  return *closed;
 }
 
 }  // namespace
@@ -144,9 +160,13 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
   }
   const std::optional<storage::DocumentRow>& doc = *found;
 
+  // Every lookup below goes through `parent`, opened without following
+  // symlinks, so a folder swapped for a symlink cannot lead out of the share.
+  std::string leaf;
+  UniqueFd parent = OpenParentBeneath(share.path, f.rel, &leaf);
   struct stat st{};
-  if (::lstat(abs.c_str(), &st) != 0) {
-    if (errno != ENOENT && errno != ENOTDIR) {
+  if (!parent.ok() || ::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
       Fail(f, -1, -1, std::string("stat: ") + std::strerror(errno));
       return Outcome::kFailed;
     }
@@ -162,7 +182,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     log::Info("skipping " + share.name + ":" + f.rel + ": not a regular file");
     return Outcome::kDone;
   }
-  const storage::FileState state = WithSidecar(StateOf(st), abs);
+  const storage::FileState state = WithSidecar(StateOf(st), parent.get(), leaf);
   if (doc && doc->status == "active" && doc->file == state) return Outcome::kDone;
   {
     std::lock_guard<std::mutex> lock(failures_mutex_);
@@ -188,7 +208,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     return Outcome::kRetry;
   }
 
-  int fd = ::open(abs.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  int fd = ::openat(parent.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     if (errno == ENOENT) {  // vanished between stat and open: look again soon
       queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
@@ -237,7 +257,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     return Outcome::kRetry;
   }
   struct stat now_st{};
-  const bool still_there = ::lstat(abs.c_str(), &now_st) == 0;
+  const bool still_there = ::fstatat(parent.get(), leaf.c_str(), &now_st, AT_SYMLINK_NOFOLLOW) == 0;
   if (StateOf(before) != StateOf(after) || !still_there || StateOf(now_st) != StateOf(before) ||
       static_cast<int64_t>((*writer)->size()) != static_cast<int64_t>(after.st_size)) {
     log::Info("file changed while being copied, will retry: " + share.name + ":" + f.rel);
@@ -250,7 +270,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
     return Outcome::kRetry;
   }
-  const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, abs);
+  const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, parent.get(), leaf);
   const std::string meta = sidecar ? sidecar->json : "{}";
   std::string previous_classification;  // what the previous version's sidecar said
   if (doc) {
@@ -259,7 +279,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
       previous_classification = SidecarFromStored(versions->back().meta).classification;
       if (doc->status == "active" && versions->back().sha256 == *sha && versions->back().meta == meta) {
         // Same bytes and metadata (touched, or copied over unchanged): no version.
-        if (Status s = catalog_->UpdateFileState(doc->id, WithSidecar(StateOf(before), abs)); !s.ok())
+        if (Status s = catalog_->UpdateFileState(doc->id, WithSidecar(StateOf(before), parent.get(), leaf)); !s.ok())
           log::Error(s.ToString());
         return Outcome::kDone;
       }
@@ -277,7 +297,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
   c.path = f.rel;
   c.sha256 = *sha;
   c.size = static_cast<int64_t>(before.st_size);
-  c.file = WithSidecar(StateOf(before), abs);
+  c.file = WithSidecar(StateOf(before), parent.get(), leaf);
   c.modified_ns = MtimeNs(before);
   c.meta = meta;
   const std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
