@@ -101,6 +101,9 @@ TEST_CASE("records: fixed serialisation, valid JSON strings, RFC 9162 hashes", "
   CHECK(Hex(leaf) == Hex(Sha256Of(std::string(1, '\0') + r)));
   CHECK(Hex(NodeHash(leaf, leaf)) == Hex(Sha256Of("\x01" + std::string(leaf.begin(), leaf.end()) +
                                                   std::string(leaf.begin(), leaf.end()))));
+  // Bytes that can never start a UTF-8 sequence become U+FFFD, too.
+  CHECK(JsonQuote("a\xf8\x80\x80" "b") == "\"a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b\"");
+  CHECK(JsonQuote("\xed\xa0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // a surrogate
   CHECK(Rfc3339FromNanos(0) == "1970-01-01T00:00:00Z");
   CHECK(Rfc3339FromNanos(1'700'000'000'123'000'000) == "2023-11-14T22:13:20Z");
 }

@@ -83,11 +83,7 @@ std::vector<std::string> Split(const std::string& path) {
   while (i < path.size()) {
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
-    if (j > i) {
-      std::string seg;
-      Poco::URI::decode(path.substr(i, j - i), seg);
-      out.push_back(seg);
-    }
+    if (j > i) out.push_back(path.substr(i, j - i));  // URI::getPath() has decoded already
     i = j + 1;
   }
   return out;
@@ -424,8 +420,10 @@ class ApiHandler final : public HTTPRequestHandler {
     if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
     auto vis = Load(catalog->get(), id);
     if (!vis) throw NotFound();
-    std::string title;
-    if (auto indexed = ctx_.searcher->Get(id); indexed.ok()) title = indexed->title;
+    const storage::VersionRow& shown = vis->versions.back();
+    std::string title;  // from the index entry of the version this caller sees
+    if (auto indexed = ctx_.searcher->Get(id, Anonymous()); indexed.ok() && indexed->version == shown.version)
+      title = indexed->title;
     if (title.empty()) title = vis->doc.path.substr(vis->doc.path.rfind('/') + 1);
     std::string office = vis->doc.share;
     for (const ShareConfig& s : ctx_.config->shares)
@@ -443,7 +441,8 @@ class ApiHandler final : public HTTPRequestHandler {
         .Field("classification", vis->doc.classification)
         .Field("review", latest.review)
         .Field("created", vis->doc.created)
-        .Field("updated", vis->doc.updated);
+        // A hidden pending version or event must not show through `updated`.
+        .Field("updated", Anonymous() ? shown.archived : vis->doc.updated);
     w.Key("meta").Raw(latest.meta.empty() ? "{}" : latest.meta);
     w.Key("versions").BeginArray();
     for (const storage::VersionRow& v : vis->versions) WriteVersion(w, v);
@@ -645,10 +644,10 @@ class ApiHandler final : public HTTPRequestHandler {
     if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
     const storage::CheckpointRow cp = Latest(catalog->get());
     int64_t from = 0, to = cp.size;
-    if (!ParseInt(Param("from"), 1, cp.size, &from) ||
+    if (!ParseInt(Param("from"), 0, cp.size, &from) ||
         (!Param("to").empty() && !ParseInt(Param("to"), from, cp.size, &to)))
       throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
-                     "need 1 <= from <= to <= " + std::to_string(cp.size) + " (the latest tree size)"};
+                     "need 0 <= from <= to <= " + std::to_string(cp.size) + " (the latest tree size)"};
     auto proof = storage::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), (*catalog)->Nodes());
     if (!proof.ok()) throw std::runtime_error(proof.status().ToString());
     JsonWriter w;

@@ -35,7 +35,11 @@ class IndexFeeder {
   void Stop();
   // Records committed to the catalog but not yet in the index.
   int64_t backlog() const { return std::max<int64_t>(0, latest_seq_.load() - applied_seq_.load()); }
-  void NoteCommitted(int64_t seq) { latest_seq_ = std::max(latest_seq_.load(), seq); }
+  void NoteCommitted(int64_t seq) {
+    int64_t cur = latest_seq_.load();
+    while (cur < seq && !latest_seq_.compare_exchange_weak(cur, seq)) {
+    }
+  }
   // Waits until the index has applied record `seq` (true) or `timeout` passed.
   bool WaitApplied(int64_t seq, std::chrono::milliseconds timeout);
 

@@ -61,7 +61,9 @@ Status BlobWriter::Commit() {
   const std::string final_path = store_->PathOf(sha_);
   if (env->FileExists(final_path)) {  // identical content already stored
     done_ = true;
-    return env->RemoveFile(tmp_);
+    if (Status s = env->RemoveFile(tmp_); !s.ok()) return s;
+    // An earlier Commit may have renamed it but failed to sync the folder.
+    return env->SyncDir(final_path.substr(0, final_path.rfind('/')));
   }
   const std::string dir = final_path.substr(0, final_path.rfind('/'));
   const std::string parent = dir.substr(0, dir.rfind('/'));

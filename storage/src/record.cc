@@ -30,7 +30,7 @@ std::string JsonQuote(std::string_view s) {
       continue;
     }
     // Validate one UTF-8 sequence; copy it or emit U+FFFD.
-    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
     bool valid = len > 0 && i + len <= s.size();
     for (size_t k = 1; valid && k < len; ++k)
       valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
