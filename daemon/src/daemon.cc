@@ -205,9 +205,7 @@ int RunDaemon(const Config& config) {
       else
         log::Error("SIGHUP: kept the old tokens: " + s.ToString());
       // The active signing key may have been rotated (`gongkai keys rotate`).
-      auto reader = catalogs.Borrow();
-      auto active = reader.ok() ? storage::LoadOrCreateSigningKey(env, layout.keys(), reader->get())
-                                : Result<std::unique_ptr<storage::SigningKey>>(reader.status());
+      auto active = storage::LoadActiveSigningKey(layout.keys());
       if (active.ok()) {
         log::Info("SIGHUP: signing with key " + (*active)->KeyId());
         archiver.SetKey(std::shared_ptr<const storage::SigningKey>(std::move(*active)));

@@ -98,7 +98,18 @@ Status IndexFeeder::IndexDocument(const std::string& doc_id) {
   auto doc = catalog_->GetDocument(doc_id);
   if (!doc.ok()) return doc.status();
   if (!doc->has_value()) return writer_->Remove(doc_id);
-  auto views = BuildIndexDocs(config_, catalog_, *blobs_, **doc);
+  Result<std::vector<indexer::IndexDoc>> views = Status::IOError("not built");
+  try {
+    views = BuildIndexDocs(config_, catalog_, *blobs_, **doc);
+  } catch (const std::exception& e) {  // e.g. bad_alloc on a huge blob
+    views = Status::IOError(std::string("extraction: ") + e.what());
+  }
+  if (!views.ok()) {
+    // Never leave stale entries: index the catalog's view without text, so
+    // visibility is right even though the text is not searchable.
+    log::Error("cannot index the text of document " + doc_id + ": " + views.status().ToString());
+    views = BuildIndexDocs(config_, catalog_, *blobs_, **doc, /*with_text=*/false);
+  }
   if (!views.ok()) return views.status();
   if (views->size() == 1)
     if (Status s = writer_->RemovePublicEntry(doc_id); !s.ok()) return s;

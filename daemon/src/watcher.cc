@@ -179,8 +179,12 @@ void InotifyWatcher::Run() {
     for (;;) {
       ssize_t n = ::read(fd_, buf, sizeof buf);
       if (n <= 0) {
-        // Both halves of a rename are queued together, so once the queue is
-        // drained an unpaired IN_MOVED_FROM will not be paired any more.
+        // The second half of a rename normally comes with the first; give a
+        // straggler 50 ms before an unpaired IN_MOVED_FROM counts as gone.
+        if (!moved_from_.empty()) {
+          struct pollfd again = {fd_, POLLIN, 0};
+          if (::poll(&again, 1, 50) > 0) continue;
+        }
         FlushUnpairedMoves();
         break;
       }

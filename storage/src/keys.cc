@@ -38,31 +38,36 @@ Result<std::unique_ptr<SigningKey>> RotateSigningKey(Env* env, const std::string
   return key;
 }
 
+Result<std::unique_ptr<SigningKey>> LoadActiveSigningKey(const std::string& keys_dir) {
+  auto id = ReadFile(keys_dir + "/ACTIVE");
+  if (!id.ok()) return id.status();
+  std::string key_id = *id;
+  while (!key_id.empty() && (key_id.back() == '\n' || key_id.back() == ' ')) key_id.pop_back();
+  const std::string pem_path = keys_dir + "/" + key_id + ".pem";
+  struct stat st{};
+  if (::stat(pem_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    log::Warning("signing key " + pem_path + " was readable by others; setting mode 0600");
+    ::chmod(pem_path.c_str(), 0600);
+  }
+  auto pem = ReadFile(pem_path);
+  if (!pem.ok()) return pem.status();
+  auto key = SigningKey::FromPem(*pem);
+  if (!key.ok()) return Status::Corruption(pem_path + ": " + key.status().message());
+  if ((*key)->KeyId() != key_id)
+    return Status::Corruption(pem_path + ": key does not match its name (key_id " + (*key)->KeyId() + ")");
+  return key;
+}
+
 Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::string& keys_dir,
                                                            Catalog* catalog) {
   if (Status s = env->CreateDirs(keys_dir); !s.ok()) return s;
   ::chmod(keys_dir.c_str(), 0700);
   const std::string active = keys_dir + "/ACTIVE";
   if (env->FileExists(active)) {
-    auto id = ReadFile(active);
-    if (!id.ok()) return id.status();
-    std::string key_id = *id;
-    while (!key_id.empty() && (key_id.back() == '\n' || key_id.back() == ' ')) key_id.pop_back();
-    const std::string pem_path = keys_dir + "/" + key_id + ".pem";
-    struct stat st{};
-    if (::stat(pem_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-      log::Warning("signing key " + pem_path + " was readable by others; setting mode 0600");
-      ::chmod(pem_path.c_str(), 0600);
-    }
-    auto pem = ReadFile(pem_path);
-    if (!pem.ok()) return pem.status();
-    auto key = SigningKey::FromPem(*pem);
-    if (!key.ok()) return Status::Corruption(pem_path + ": " + key.status().message());
-    if ((*key)->KeyId() != key_id)
-      return Status::Corruption(pem_path + ": key does not match its name (key_id " +
-                                (*key)->KeyId() + ")");
+    auto key = LoadActiveSigningKey(keys_dir);
+    if (!key.ok()) return key;
     // Re-register in case the catalog was restored without it (idempotent).
-    if (Status s = catalog->AddKey({key_id, (*key)->PublicPem(), Rfc3339(env->Now()), ""}); !s.ok())
+    if (Status s = catalog->AddKey({(*key)->KeyId(), (*key)->PublicPem(), Rfc3339(env->Now()), ""}); !s.ok())
       return s;
     return key;
   }

@@ -20,6 +20,9 @@ namespace gongkai::storage {
 Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::string& keys_dir,
                                                            Catalog* catalog);
 
+// Loads the active key only (never creates one, never writes).
+Result<std::unique_ptr<SigningKey>> LoadActiveSigningKey(const std::string& keys_dir);
+
 // Makes a new active key: writes it (0600), registers it and marks every
 // other key retired (now) in the catalog, then points ACTIVE at it. Old keys
 // stay listed, so old signatures stay verifiable. The daemon starts signing
