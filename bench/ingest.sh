@@ -12,9 +12,9 @@
 # Output: a table on stdout and bench/out/ingest.json (plus ingest-N.json).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-corpus=${GAZETTE:-$here/../../shared/corpus/bench/gazette.jsonl.gz}
+bench=ingest
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 gongkaid=${GONGKAID:-$root/build/daemon/gongkaid}
 n=2000
 tools=gongkai,recollindex,omindex
@@ -38,62 +38,11 @@ if [ ! -f "$corpus" ]; then
   exit 0
 fi
 
-out=$here/out
-pages=$out/pages-$n
 run=$out/run-$n
 mkdir -p "$out"
 
-# Time in microseconds, without forking (the status poll runs 10 times a second
-# on a machine that may have only two cores).
-now() { local t=$EPOCHREALTIME; echo "${t/./}"; }
-elapsed() { printf '%d.%03d' $((($2 - $1) / 1000000)) $(((($2 - $1) % 1000000) / 1000)); }
-# CPU time the whole machine spent busy (not idle, not waiting for I/O), in
-# clock ticks; compared with the tool's own CPU time it shows other work.
-cpu_busy() { local _ u n sy _i _w irq sirq st _r; read -r _ u n sy _i _w irq sirq st _r < /proc/stat; echo $((u + n + sy + irq + sirq + st)); }
-ticks=$(getconf CLK_TCK)
-json_num() {  # json_num KEY JSON: the integer value of "KEY": in a flat JSON object, or ""
-  if [[ $2 =~ \"$1\":[[:space:]]*(-?[0-9]+) ]]; then echo "${BASH_REMATCH[1]}"; fi
-}
-json_get() {  # json_get KEY... < JSON: prints each key's value, space-separated ("" if absent)
-  python3 -c '
-import json, sys
-try: d = json.load(sys.stdin)
-except ValueError: d = {}
-print(" ".join(str(d.get(k, "")) for k in sys.argv[1:]))' "$@"
-}
-# timed LOG CMD...: runs CMD with stdout+stderr to LOG; prints
-# "SECONDS PEAK_RSS_KB RC CPU_SECONDS MACHINE_BUSY_CPU_SECONDS".
-timed() {
-  local log=$1; shift
-  python3 - "$log" "$@" <<'EOF'
-import os, resource, subprocess, sys, time
-def busy():
-    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / os.sysconf("SC_CLK_TCK")
-b0, t0 = busy(), time.monotonic()
-with open(sys.argv[1], "wb") as log:
-    rc = subprocess.call(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
-t, b1 = time.monotonic() - t0, busy()
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{t:.3f} {ru.ru_maxrss} {rc} {ru.ru_utime + ru.ru_stime:.2f} {b1 - b0:.2f}")
-EOF
-}
-apt_install() {  # apt_install PACKAGE...: as the brief of this benchmark allows (root, Debian)
-  echo "ingest: installing $* with apt-get"
-  if [ "$(id -u)" -ne 0 ]; then echo "ingest: need root to install $*" >&2; return 1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
-}
-doc_count() {  # doc_count XAPIAN_DB_DIR
-  xapian-delve "$1" 2>/dev/null | sed -n 's/^number of documents = //p'
-}
-
 # Other work on the machine (a compile, say) skews every figure below.
-load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
-busy=$(ps -eo comm= | grep -cE '^(cc1plus|make|ld|ctest|gongkai_.*)$' || true)
-if [ "$busy" -gt 0 ]; then
-  echo "ingest: WARNING: $busy compiler/make processes are running (load $load_at_start); figures will be noisy" >&2
-fi
+check_build_processes
 
 # --- tools ------------------------------------------------------------------
 if want recollindex && ! command -v recollindex >/dev/null; then apt_install recoll; fi
@@ -106,111 +55,31 @@ if want gongkai && [ ! -x "$gongkaid" ]; then
 fi
 
 # --- pages ------------------------------------------------------------------
-python3 "$here/make_html.py" --src "$corpus" --count "$n" --out "$pages"
-read -r nbytes probe_file probe_phrase < <(python3 -c '
-import json, sys
-m = json.load(open(sys.argv[1], encoding="utf-8"))
-p = m.get("probe") or {}
-print(m["bytes"], p.get("file", "-"), p.get("phrase", "-"))' "$pages.json")
+make_pages "$n"
 echo "ingest: $n pages, $nbytes bytes; probe phrase \"$probe_phrase\" from $probe_file"
 mkdir -p "$run"
 results=$run/results.tsv   # tool docs seconds rss_kb store_bytes extra-json
 : > "$results"
 
 # --- gongkai ----------------------------------------------------------------
-daemon_pid=
-stop_daemon() {
-  [ -n "$daemon_pid" ] || return 0
-  if kill -0 "$daemon_pid" 2>/dev/null; then
-    kill -TERM "$daemon_pid"
-    for _ in $(seq 1 300); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$daemon_pid" 2>/dev/null; then
-      echo "ingest: gongkaid did not stop within 30 s of SIGTERM; sending SIGKILL" >&2
-      kill -KILL "$daemon_pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$daemon_pid" 2>/dev/null && daemon_rc=0 || daemon_rc=$?
-  daemon_pid=
-}
 trap stop_daemon EXIT
 
 if want gongkai; then
   g=$run/gongkai
-  rm -rf "$g"
-  mkdir -p "$g/share"
-  token=$(head -c 24 /dev/urandom | xxd -p -c 64)
-  printf 'inspector %s bench\n' "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" > "$g/tokens"
-  cat > "$g/gongkai.conf" <<EOF
-[daemon]
-data_dir = $g/data
-listen   = 127.0.0.1:0
-settle   = 200ms
-
-[auth]
-tokens_file = $g/tokens
-
-[share.bench]
-path   = $g/share
-office = bench
-EOF
+  gk_setup "$g"
   glog=$g/gongkaid.log
-  "$gongkaid" --config "$g/gongkai.conf" 2> "$glog" &
-  daemon_pid=$!
-  port=
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$glog" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$daemon_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -z "$port" ]; then
-    echo "ingest: gongkaid did not report its port; its log:" >&2
-    cat "$glog" >&2
-    exit 1
-  fi
-  base=http://127.0.0.1:$port
-  auth=(-H "Authorization: Bearer $token")
-  status() { curl -s -m 10 "${auth[@]}" "$base/api/v1/status" || true; }
+  gk_start "$gongkaid" "$g/gongkai.conf" "$glog" || exit 1
   # The start-up scan of the empty share must be over before the clock starts.
-  for _ in $(seq 1 100); do
-    s=$(status)
-    [ "$(json_num documents "$s")" = 0 ] && [ "$(json_num queued "$s")" = 0 ] && break
-    sleep 0.1
-  done
-  proc_cpu() {  # utime + stime of the daemon, in clock ticks
-    local f; f=$(cat "/proc/$daemon_pid/stat" 2>/dev/null) || { echo 0; return; }
-    f=${f##*) }; set -- $f; echo $(( ${12} + ${13} ))
-  }
+  gk_wait_scan
   echo "ingest: gongkaid pid $daemon_pid on $base; copying $n pages into the share"
 
-  g_cpu0=$(proc_cpu) g_busy0=$(cpu_busy)
-  t0=$(now)
-  cp -r "$pages/." "$g/share/"
-  t_copy=$(now)
-  t_archived= t_done= last_report=0 docs=0 queued=0 failed=0 backlog=0 outcome=timeout
-  while :; do
-    if ! kill -0 "$daemon_pid" 2>/dev/null; then outcome=died; break; fi
-    s=$(status)
-    docs=$(json_num documents "$s") queued=$(json_num queued "$s")
-    failed=$(json_num failed "$s") backlog=$(json_num index_backlog "$s")
-    t=$(now)
-    if [ -n "$docs" ] && [ "$docs" -ge "$n" ]; then
-      [ -n "$t_archived" ] || t_archived=$t
-      if [ "$queued" = 0 ]; then t_done=$t; outcome=ok; break; fi
-    fi
-    secs=$(elapsed "$t0" "$t"); secs=${secs%.*}
-    if [ "$secs" -ge "$timeout_s" ]; then break; fi
-    if [ "$secs" -ge $((last_report + 10)) ]; then
-      last_report=$secs
-      echo "ingest:   ${secs}s: documents=${docs:-?} queued=${queued:-?} index_backlog=${backlog:-?} failed=${failed:-?}"
-    fi
-    sleep 0.1
-  done
+  g_cpu0=$(gk_proc_cpu) g_busy0=$(cpu_busy)
+  gk_ingest "$pages" "$g/share" "$n" "$timeout_s"
 
   g_copy=$(elapsed "$t0" "$t_copy")
   g_archived=$([ -n "$t_archived" ] && elapsed "$t0" "$t_archived" || echo null)
   if [ "$outcome" = ok ]; then g_secs=$(elapsed "$t0" "$t_done"); else g_secs=null; fi
-  final_status=$(status)
+  final_status=$(gk_status)
   [ -n "$final_status" ] || final_status='{}'
 
   # Is the probe phrase searchable, and does it find its page?
@@ -226,15 +95,12 @@ found = any(r.get("path", "").endswith(sys.argv[2]) for r in d.get("results", []
 print(d.get("total", "null"), "true" if found else "false")' "$sres" "$probe_file")
     [ "$search_found" = true ] || echo "ingest: search for \"$probe_phrase\" did not find $probe_file: $sres" >&2
   fi
-  g_rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$daemon_pid/status" 2>/dev/null || true)
-  g_cpu=$(elapsed 0 $((($(proc_cpu) - g_cpu0) * 1000000 / ticks)))
+  g_rss=$(gk_peak_rss_kb)
+  g_cpu=$(elapsed 0 $((($(gk_proc_cpu) - g_cpu0) * 1000000 / ticks)))
   g_busy=$(elapsed 0 $((($(cpu_busy) - g_busy0) * 1000000 / ticks)))
   stop_daemon
   g_store=$(du -sb "$g/data" | cut -f1)
-  # Anything but the daemon's own info lines: warnings, errors, and whatever a
-  # crash prints (the log format is "TIME LEVEL: message").
-  ok_line='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (info|debug): '
-  g_log_problems=$(grep -cvE "$ok_line" "$glog" || true)
+  g_log_problems=$(gk_log_problems "$glog")
   read -r docs queued failed < <(json_get documents queued failed <<<"$final_status")
   case $outcome in
     ok) echo "ingest: gongkai done: $docs documents in ${g_secs}s (copy ${g_copy}s, all archived at ${g_archived}s)" ;;
@@ -244,7 +110,7 @@ print(d.get("total", "null"), "true" if found else "false")' "$sres" "$probe_fil
   esac
   if [ "${g_log_problems:-0}" -gt 0 ]; then
     echo "ingest: gongkaid log has $g_log_problems lines other than info, e.g.:" >&2
-    grep -vE "$ok_line" "$glog" | head -5 >&2
+    grep -vE "$gk_log_ok_line" "$glog" | head -5 >&2
   fi
   extra=$(python3 -c '
 import json, sys
