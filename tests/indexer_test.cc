@@ -177,3 +177,29 @@ TEST_CASE("index: CJK words and phrases in either script, filters, watermark", "
   CHECK(s.Get("d1")->title == "標題d1");
   CHECK(s.Get("nope").status().IsNotFound());
 }
+
+TEST_CASE("index: snippets highlight the document's own characters for a query in the other script", "[indexer]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  IndexDoc d = Doc("d1", "pub", "臺北市政府環境保護局公告：空氣品質監測結果。");
+  d.for_public = true;
+  REQUIRE((*w)->Replace(d).ok());
+  REQUIRE((*w)->Commit(0).ok());
+  Searcher s(dir / "index");
+  SearchQuery q;
+  q.q = "环境保护局";
+  auto r = s.Search(q);
+  REQUIRE(r.ok());
+  REQUIRE(r->hits.size() == 1);
+  const std::string& snippet = r->hits[0].snippet;
+  INFO(snippet);
+  // Every character of 環境保護局 is marked (some as one run), in Traditional.
+  std::string marked;
+  for (size_t p = 0; (p = snippet.find("<b>", p)) != std::string::npos;) {
+    size_t e = snippet.find("</b>", p);
+    marked += snippet.substr(p + 3, e - p - 3);
+    p = e;
+  }
+  CHECK(marked.find("環境保護局") != std::string::npos);
+  CHECK(snippet.find("环") == std::string::npos);
+}

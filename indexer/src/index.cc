@@ -6,6 +6,7 @@
 #include <xapian.h>
 
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "gongkai/indexer/chinese.h"
@@ -86,6 +87,49 @@ auto Guard(const char* what, F&& f) -> decltype(f()) {
   } catch (const std::exception& e) {
     return Status::IOError(std::string("index ") + what + ": " + e.what());
   }
+}
+
+size_t Utf8Len(unsigned char c) { return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; }
+
+bool IsSingleCjk(const std::string& t) {
+  return (t.size() == 3 || t.size() == 4) && Utf8Len(static_cast<unsigned char>(t[0])) == t.size() &&
+         static_cast<unsigned char>(t[0]) >= 0xE2;
+}
+
+// Xapian highlights the characters of the snippet that match the folded query
+// terms literally, which misses a Traditional character queried in
+// Simplified (環 for 环). Folding is per character, so the folded snippet
+// lines up with the original one code point by code point: mark every
+// unmarked character whose folded form is a query character.
+std::string HighlightFolded(const std::string& snippet, const std::set<std::string>& query_chars) {
+  if (query_chars.empty()) return snippet;
+  const std::string folded = FoldScript(snippet);
+  std::string out;
+  out.reserve(snippet.size() + 64);
+  size_t i = 0, j = 0;
+  bool in_mark = false, open = false;
+  while (i < snippet.size() && j < folded.size()) {
+    if (snippet.compare(i, 3, "<b>") == 0 || snippet.compare(i, 4, "</b>") == 0) {
+      if (open) out += "</b>", open = false;
+      const size_t n = snippet[i + 1] == '/' ? 4 : 3;
+      in_mark = n == 3;
+      out.append(snippet, i, n);
+      i += n;
+      j += n;
+      continue;
+    }
+    const size_t a = Utf8Len(static_cast<unsigned char>(snippet[i]));
+    const size_t b = Utf8Len(static_cast<unsigned char>(folded[j]));
+    const bool mark = !in_mark && query_chars.count(folded.substr(j, b)) > 0;
+    if (mark && !open) out += "<b>", open = true;
+    if (!mark && open) out += "</b>", open = false;
+    out.append(snippet, i, a);
+    i += a;
+    j += b;
+  }
+  if (open) out += "</b>";
+  if (i < snippet.size() || j < folded.size()) return snippet;  // did not line up: keep Xapian's
+  return out;
 }
 
 }  // namespace
@@ -323,6 +367,9 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
 
         Xapian::Enquire enquire(db);
         enquire.set_query(query);
+        std::set<std::string> query_chars;  // single CJK characters among the (folded) query terms
+        for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+          if (IsSingleCjk(*t)) query_chars.insert(*t);
         const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
         if (sort == "newest") enquire.set_sort_by_value_then_relevance(kModified, true);
         else if (sort == "oldest") enquire.set_sort_by_value_then_relevance(kModified, false);
@@ -348,9 +395,10 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
           if (empty) {
             hit.snippet = Utf8Prefix(text, 300);
           } else {
-            hit.snippet = mset.snippet(text, 200, Xapian::Stem(),
-                                       Xapian::MSet::SNIPPET_CJK_NGRAM | Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                       "<b>", "</b>", "…");
+            hit.snippet = HighlightFolded(
+                mset.snippet(text, 200, Xapian::Stem(),
+                             Xapian::MSet::SNIPPET_CJK_NGRAM | Xapian::MSet::SNIPPET_EXHAUSTIVE, "<b>", "</b>", "…"),
+                query_chars);
           }
           out.hits.push_back(std::move(hit));
         }
