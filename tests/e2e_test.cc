@@ -595,6 +595,7 @@ TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable"
   CHECK(r->getValue<std::string>("title") == "二〇二六年道路養護預算");
   CHECK(r->getValue<std::string>("published") == "2026-03-01");
   CHECK(d.Search("", "", "&category=預算").json()->getValue<int64_t>("total") == 1);
+  CHECK(d.Search("").json()->getObject("facets")->getObject("category")->getValue<int64_t>("預算") == 1);
   CHECK(d.Search("", "", "&from=2026-03-01&to=2026-03-01").json()->getValue<int64_t>("total") == 1);
   CHECK(d.SearchPaths("橋梁") == std::vector<std::string>{"pub:budget.txt"});
   const std::string id = r->getValue<std::string>("id");
@@ -718,4 +719,25 @@ TEST_CASE("e2e: a folder swapped for a symlink cannot lead the archiver out of t
     std::filesystem::remove(d.FilePath("pub", "d"));
   }
   CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: gongkai approve and classify change a running daemon's answers", "[e2e]") {
+  DaemonProcess d(std::vector<DaemonProcess::Share>{{"rev", "review = required"}});
+  WriteFile(d.FilePath("rev", "plan.txt"), "命令列審核文件午未。\n");
+  d.Start();
+  d.WaitIdle(1);
+  const std::string id = FirstId(d, "午未", d.inspector());
+  CHECK(d.SearchPaths("午未").empty());
+  auto approved = d.Cli("approve " + id);
+  INFO(approved.out);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(d.SearchPaths("午未") == std::vector<std::string>{"rev:plan.txt"});  // visible as soon as it returns
+  CHECK(d.Cli("approve " + id + " 2>&1").exit_code == 1);                 // nothing pending now
+  REQUIRE(d.Cli("classify " + id + " restricted").exit_code == 0);
+  CHECK(d.SearchPaths("午未").empty());
+  CHECK(d.Get("/api/v1/documents/" + id).status == 404);
+  CHECK(d.Cli("classify " + id + " secret 2>&1").exit_code == 2);
+  CHECK(d.Cli("approve no-such-id 2>&1").exit_code == 1);
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
 }

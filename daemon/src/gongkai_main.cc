@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "gongkai/config.h"
@@ -43,6 +44,8 @@ const char kUsage[] =
     "  history PATH|SHARE:PATH|ID [--json] every version of one document\n"
     "  verify [--checkpoint FILE] [--json] check blobs, records, signatures, the Merkle log,\n"
     "                                     checkpoints and the index; exit 1 on any problem\n"
+    "  approve ID                         approve the document's latest pending version\n"
+    "  classify ID public|restricted      change a document's classification\n"
     "  keys [list|rotate] [--json]        signing keys; rotate makes a new active key\n"
     "  token add --role inspector|admin --name NAME\n"
     "                                     prints a new token once, stores its hash\n"
@@ -462,6 +465,66 @@ int CmdReport(Context& ctx, const Args& args) {
   return 0;
 }
 
+// approve ID / classify ID public|restricted: a signed record, written to the
+// catalog directly (SQLite serialises this writer with the daemon's); a
+// running daemon indexes it within seconds, and we wait for that so that,
+// when this returns, searches already reflect the change.
+int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
+  const bool approve = kind == storage::Change::Kind::kApprove;
+  if (args.positional.size() != (approve ? 1u : 2u))
+    return Usage(approve ? "approve takes a document ID" : "classify takes a document ID and public|restricted");
+  storage::Change change;
+  change.kind = kind;
+  change.doc_id = args.positional[0];
+  if (!approve) {
+    change.classification = args.positional[1];
+    if (change.classification != "public" && change.classification != "restricted")
+      return Usage("classification must be public or restricted");
+  }
+  auto doc = ctx.catalog->GetDocument(change.doc_id);
+  if (!doc.ok()) return Fail(doc.status());
+  if (!doc->has_value()) {
+    std::cerr << "gongkai: no document " << change.doc_id << "\n";
+    return 1;
+  }
+  if (!approve && (*doc)->classification == change.classification) {
+    std::cout << change.doc_id << " is already " << change.classification << "\n";
+    return 0;
+  }
+  auto key = storage::LoadActiveSigningKey(ctx.layout.keys());
+  if (!key.ok()) return Fail(key.status());
+  auto writer = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default(), ctx.config.origin);
+  if (!writer.ok()) return Fail(writer.status());
+  std::vector<storage::Change> changes{change};
+  if (Status s = (*writer)->Apply(changes, **key); !s.ok()) {
+    std::cerr << "gongkai: " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << (approve ? "approved " : "classified ") << (*doc)->share << ":" << (*doc)->path << " v"
+            << changes[0].version << (approve ? "" : " as " + change.classification) << ", log "
+            << changes[0].record.seq << "\n";
+  if (daemon::DataDirLocked(ctx.layout.lock_file())) {
+    indexer::Searcher searcher(ctx.layout.index());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      searcher.Invalidate();
+      auto mark = searcher.Watermark();
+      if (mark.ok() && *mark >= changes[0].record.seq) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::cerr << "gongkai: the daemon has not indexed the change yet; searches will reflect it shortly\n";
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  } else {
+    std::cout << "gongkaid is not running; it indexes the change when it starts\n";
+  }
+  return 0;
+}
+
+int CmdApprove(Context& ctx, const Args& args) { return CmdChange(ctx, args, storage::Change::Kind::kApprove); }
+int CmdClassify(Context& ctx, const Args& args) { return CmdChange(ctx, args, storage::Change::Kind::kClassify); }
+
 int CmdKeys(Context& ctx, const Args& args) {
   const std::string sub = args.positional.empty() ? "list" : args.positional[0];
   if (sub == "rotate") {
@@ -570,7 +633,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
       {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex},
       {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken},
-      {"report", CmdReport}};
+      {"report", CmdReport}, {"approve", CmdApprove}, {"classify", CmdClassify}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
   auto ctx = OpenArchive(config_file, command != "token");

@@ -14,14 +14,14 @@
 namespace gongkai::indexer {
 namespace {
 
-enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4, kDate = 5 };
+enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4, kDate = 5, kCategory = 6 };
 constexpr size_t kSnippetTextMax = 64 * 1024;
 constexpr size_t kIndexTextMax = 16 * 1024 * 1024;
 const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "3";
+const char* const kSchema = "4";
 
 std::string Utf8Prefix(const std::string& s, size_t max) {
   if (s.size() <= max) return s;
@@ -185,7 +185,10 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     doc.add_boolean_term("XO" + d.office);
     doc.add_boolean_term("XT" + d.type);
     doc.add_boolean_term("XST" + d.status);
-    if (!d.category.empty()) doc.add_boolean_term("XC" + d.category);
+    if (!d.category.empty()) {
+      doc.add_boolean_term("XC" + d.category);
+      doc.add_value(kCategory, d.category);
+    }
     doc.add_value(kDate, (d.published.empty() ? d.modified : d.published).substr(0, 10));
     if (d.for_inspectors) doc.add_boolean_term("XINSP");
     if (d.for_public) doc.add_boolean_term("XANON");
@@ -373,17 +376,21 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
         if (sort == "newest") enquire.set_sort_by_value_then_relevance(kModified, true);
         else if (sort == "oldest") enquire.set_sort_by_value_then_relevance(kModified, false);
-        Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice);
+        Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice), category_spy(kCategory);
         enquire.add_matchspy(&share_spy);
         enquire.add_matchspy(&type_spy);
         enquire.add_matchspy(&office_spy);
+        enquire.add_matchspy(&category_spy);
         // Check every match so totals and facets are exact.
         Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
                                              static_cast<Xapian::doccount>(sq.limit), db.get_doccount());
         SearchResult out;
         out.total = mset.get_matches_estimated();
-        for (auto* spy : {&share_spy, &type_spy, &office_spy}) {
-          const char* name = spy == &share_spy ? "share" : spy == &type_spy ? "type" : "office";
+        for (auto* spy : {&share_spy, &type_spy, &office_spy, &category_spy}) {
+          const char* name = spy == &share_spy  ? "share"
+                             : spy == &type_spy ? "type"
+                             : spy == &office_spy ? "office"
+                                                  : "category";
           auto& facet = out.facets[name];
           for (auto it = spy->values_begin(); it != spy->values_end(); ++it) facet[*it] = it.get_termfreq();
         }
