@@ -252,9 +252,8 @@ class ApiHandler final : public HTTPRequestHandler {
   void FreshnessReport(HTTPServerResponse& resp) {
     if (Anonymous()) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "an inspector token is required"};
     const std::string as_of = Param("as_of").empty() ? TodayUtc() : Param("as_of");
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    auto lines = Freshness(*ctx_.config, catalog->get(), as_of);
+    auto catalog = BorrowCatalog();
+    auto lines = Freshness(*ctx_.config, catalog.get(), as_of);
     if (!lines.ok()) throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", lines.status().message()};
     if (Param("format") == "csv") {
       const std::string csv = FreshnessCsv(*lines);
@@ -314,7 +313,18 @@ class ApiHandler final : public HTTPRequestHandler {
   struct Visible {
     storage::DocumentRow doc;
     std::vector<storage::VersionRow> versions;
+    const storage::VersionRow* Find(int64_t n) const {
+      for (const auto& v : versions)
+        if (v.version == n) return &v;
+      return nullptr;
+    }
   };
+
+  CatalogPool::Lease BorrowCatalog() {
+    auto lease = ctx_.catalogs->Borrow();
+    if (!lease.ok()) throw std::runtime_error(lease.status().ToString());
+    return std::move(*lease);
+  }
   std::optional<Visible> Load(storage::Catalog* catalog, const std::string& id) {
     auto doc = catalog->GetDocument(id);
     if (!doc.ok()) throw std::runtime_error(doc.status().ToString());
@@ -376,15 +386,14 @@ class ApiHandler final : public HTTPRequestHandler {
     if (!result.ok() && result.status().code() == Status::Code::kInvalid)
       throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", result.status().message()};
     if (!result.ok()) throw std::runtime_error(result.status().ToString());
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto catalog = BorrowCatalog();
 
     JsonWriter w;
     w.BeginObject().Field("total", result->total).Field("offset", q.offset).Field("limit", q.limit);
     w.Key("results").BeginArray();
     for (const indexer::SearchHit& h : result->hits) {
       if (Anonymous()) {  // second line of defence: re-check on the catalog
-        auto vis = Load(catalog->get(), h.doc.id);
+        auto vis = Load(catalog.get(), h.doc.id);
         if (!vis || vis->versions.back().version != h.doc.version) continue;
       }
       const indexer::IndexDoc& d = h.doc;
@@ -416,9 +425,8 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Document(HTTPServerResponse& resp, const std::string& id) {
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    auto vis = Load(catalog->get(), id);
+    auto catalog = BorrowCatalog();
+    auto vis = Load(catalog.get(), id);
     if (!vis) throw NotFound();
     const storage::VersionRow& shown = vis->versions.back();
     std::string title;  // from the index entry of the version this caller sees
@@ -451,13 +459,9 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Content(HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& id, int64_t n) {
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    auto vis = Load(catalog->get(), id);
-    if (!vis) throw NotFound();
-    const storage::VersionRow* version = nullptr;
-    for (const auto& v : vis->versions)
-      if (v.version == n) version = &v;
+    auto catalog = BorrowCatalog();
+    auto vis = Load(catalog.get(), id);
+    const storage::VersionRow* version = vis ? vis->Find(n) : nullptr;
     if (!version) throw NotFound();
     const std::string etag = "\"" + version->sha256 + "\"";
     const std::string type = indexer::TypeFromName(vis->doc.path);
@@ -558,9 +562,8 @@ class ApiHandler final : public HTTPRequestHandler {
       change.classification = value;
     }
     {
-      auto catalog = ctx_.catalogs->Borrow();
-      if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-      auto doc = (*catalog)->GetDocument(id);
+      auto catalog = BorrowCatalog();
+      auto doc = catalog->GetDocument(id);
       if (!doc.ok()) throw std::runtime_error(doc.status().ToString());
       if (!doc->has_value()) throw NotFound();
       if (what == "classification" && (*doc)->classification == change.classification) {
@@ -598,21 +601,17 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Proof(HTTPServerResponse& resp, const std::string& id, int64_t n) {
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    auto vis = Load(catalog->get(), id);
-    if (!vis) throw NotFound();
-    const storage::VersionRow* version = nullptr;
-    for (const auto& v : vis->versions)
-      if (v.version == n) version = &v;
+    auto catalog = BorrowCatalog();
+    auto vis = Load(catalog.get(), id);
+    const storage::VersionRow* version = vis ? vis->Find(n) : nullptr;
     if (!version) throw NotFound();
-    auto records = (*catalog)->Records(version->log_index, 1);
+    auto records = catalog->Records(version->log_index, 1);
     if (!records.ok()) throw std::runtime_error(records.status().ToString());
     if (records->empty()) throw std::runtime_error("record " + std::to_string(version->log_index) + " missing");
     const storage::RecordRow& r = records->front();
-    const storage::CheckpointRow cp = Latest(catalog->get());
+    const storage::CheckpointRow cp = Latest(catalog.get());
     auto path = storage::InclusionProof(static_cast<uint64_t>(r.seq), static_cast<uint64_t>(cp.size),
-                                        (*catalog)->Nodes());
+                                        catalog->Nodes());
     if (!path.ok()) throw std::runtime_error(path.status().ToString());
     JsonWriter w;
     w.BeginObject()
@@ -629,9 +628,8 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void LatestCheckpoint(HTTPServerResponse& resp) {
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    const storage::CheckpointRow cp = Latest(catalog->get());
+    auto catalog = BorrowCatalog();
+    const storage::CheckpointRow cp = Latest(catalog.get());
     resp.setStatusAndReason(HTTPResponse::HTTP_OK);
     resp.setContentType("text/plain; charset=utf-8");
     resp.set("Cache-Control", "no-store");
@@ -640,15 +638,14 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Consistency(HTTPServerResponse& resp) {
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    const storage::CheckpointRow cp = Latest(catalog->get());
+    auto catalog = BorrowCatalog();
+    const storage::CheckpointRow cp = Latest(catalog.get());
     int64_t from = 0, to = cp.size;
     if (!ParseInt(Param("from"), 0, cp.size, &from) ||
         (!Param("to").empty() && !ParseInt(Param("to"), from, cp.size, &to)))
       throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
                      "need 0 <= from <= to <= " + std::to_string(cp.size) + " (the latest tree size)"};
-    auto proof = storage::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), (*catalog)->Nodes());
+    auto proof = storage::ConsistencyProof(static_cast<uint64_t>(from), static_cast<uint64_t>(to), catalog->Nodes());
     if (!proof.ok()) throw std::runtime_error(proof.status().ToString());
     JsonWriter w;
     w.BeginObject().Field("from", from).Field("to", to).Key("proof").BeginArray();
@@ -659,15 +656,14 @@ class ApiHandler final : public HTTPRequestHandler {
 
   void Entries(HTTPServerResponse& resp) {
     if (Anonymous()) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "an inspector token is required"};
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
+    auto catalog = BorrowCatalog();
     int64_t start = 0, end = 0;
     if (!ParseInt(Param("start").empty() ? "0" : Param("start"), 0, INT64_C(1) << 50, &start) ||
         (!Param("end").empty() && !ParseInt(Param("end"), start, INT64_C(1) << 50, &end)))
       throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "need 0 <= start <= end"};
     constexpr int64_t kMax = 1000;
     if (Param("end").empty()) end = start + kMax;
-    auto records = (*catalog)->Records(start, std::min(end - start, kMax));
+    auto records = catalog->Records(start, std::min(end - start, kMax));
     if (!records.ok()) throw std::runtime_error(records.status().ToString());
     JsonWriter w;
     w.BeginObject().Key("entries").BeginArray();
@@ -683,9 +679,8 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Keys(HTTPServerResponse& resp) {
-    auto catalog = ctx_.catalogs->Borrow();
-    if (!catalog.ok()) throw std::runtime_error(catalog.status().ToString());
-    auto keys = (*catalog)->Keys();
+    auto catalog = BorrowCatalog();
+    auto keys = catalog->Keys();
     if (!keys.ok()) throw std::runtime_error(keys.status().ToString());
     JsonWriter w;
     w.BeginObject().Key("keys").BeginArray();
