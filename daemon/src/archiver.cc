@@ -386,14 +386,20 @@ void Archiver::ApplyMove(const Move& m) {
 
 Result<storage::Change> Archiver::Submit(storage::Change change) {
   std::future<Result<storage::Change>> result;
+  std::shared_ptr<std::atomic<int>> state;
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     commands_.push_back(Command{std::move(change), {}});
     result = commands_.back().done.get_future();
+    state = commands_.back().state;
   }
   queue_->Wake();
-  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-    return Status::Busy("the archiver is busy; try again");
+  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    int pending = 0;
+    if (state->compare_exchange_strong(pending, 2))  // withdrawn: it will not happen later
+      return Status::Busy("the archiver is busy; nothing was changed, try again");
+    // It started meanwhile: its commit is moments away, report its outcome.
+  }
   return result.get();
 }
 
@@ -404,6 +410,8 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     commands.swap(commands_);
   }
   for (Command& cmd : commands) {  // each alone: one failing must not fail others
+    int pending = 0;
+    if (!cmd.state->compare_exchange_strong(pending, 1)) continue;  // the caller gave up
     std::vector<storage::Change> one{cmd.change};
     Status s = catalog_->Apply(one, *Key());
     if (s.ok()) {

@@ -97,6 +97,8 @@ class Archiver {
   struct Command {
     storage::Change change;
     std::promise<Result<storage::Change>> done;
+    // 0 pending, 1 running, 2 cancelled (the caller gave up before it ran).
+    std::shared_ptr<std::atomic<int>> state = std::make_shared<std::atomic<int>>(0);
   };
   std::mutex commands_mutex_;
   std::deque<Command> commands_;
