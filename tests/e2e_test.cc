@@ -741,3 +741,33 @@ TEST_CASE("e2e: gongkai approve and classify change a running daemon's answers",
   CHECK(d.Stop() == 0);
   CHECK(d.Cli("verify").exit_code == 0);
 }
+
+TEST_CASE("e2e: an upload finished with link() and unlink() is archived once, promptly", "[e2e]") {
+  DaemonProcess d;
+  d.Start();
+  d.WaitIdle(0);
+  // sftp-style: write under a temporary name, link the final name, drop the temporary one.
+  const std::string tmp = d.FilePath("pub", "upload.8f3a2c");
+  WriteFile(tmp, "經由SFTP上傳的公告。\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a server's next request, at the earliest
+  REQUIRE(::link(tmp.c_str(), d.FilePath("pub", "公告.txt").c_str()) == 0);
+  REQUIRE(::unlink(tmp.c_str()) == 0);
+  // Usually at once (the new name's inode was written earlier); at worst
+  // after the 30 s quiet period that activity without a close-write waits.
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("經由SFTP上傳").empty(); }, 45));
+  d.WaitIdle(1);
+  CHECK(d.SearchPaths("經由SFTP上傳") == std::vector<std::string>{"pub:公告.txt"});
+  // O_TMPFILE, then linkat() into place: also no close-write on the name.
+  int fd = ::open(d.SharePath("pub").c_str(), O_TMPFILE | O_WRONLY, 0644);
+  REQUIRE(fd >= 0);
+  const std::string text = "匿名暫存檔寫入的文件。\n";
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(::linkat(fd, "", AT_FDCWD, d.FilePath("pub", "tmpfile.txt").c_str(), AT_EMPTY_PATH) == 0);
+  ::close(fd);
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("匿名暫存檔").empty(); }, 45));
+  d.WaitIdle(2);
+  auto s = d.Get("/api/v1/status", d.inspector()).json();
+  CHECK(s->getValue<int64_t>("versions") == 2);
+  CHECK(d.Stop() == 0);
+}

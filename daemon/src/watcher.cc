@@ -281,12 +281,35 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
     callback_(share, rel, WatchEvent::kClosed, "");
     return;
   }
-  if (ev->mask & IN_CLOSE_WRITE) callback_(share, rel, WatchEvent::kClosed, "");
+  if (ev->mask & IN_CLOSE_WRITE) {
+    struct stat st{};
+    if (::lstat(Abs(share, rel).c_str(), &st) == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (closed_inodes_.size() > 10000)
+        std::erase_if(closed_inodes_, [&](const auto& e) { return now - e.second > std::chrono::minutes(1); });
+      closed_inodes_[{st.st_dev, st.st_ino}] = now;
+    }
+    callback_(share, rel, WatchEvent::kClosed, "");
+  }
   else if (ev->mask & IN_DELETE) callback_(share, rel, WatchEvent::kGone, "");
   else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) {
     // FIFOs, sockets, devices and symlinks are never documents: do not queue them.
     struct stat st{};
     if (::lstat(Abs(share, rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return;
+    // A new name for an existing, already written inode (link() as sftp
+    // servers finish uploads, linkat() of an O_TMPFILE) gets no close-write.
+    // Writing moves mtime and ctime together; linking and unlinking move only
+    // ctime, so ctime after mtime means the content was written before.
+    const bool relinked = st.st_nlink > 1 || (st.st_size > 0 && (st.st_ctim.tv_sec > st.st_mtim.tv_sec ||
+                                                                  (st.st_ctim.tv_sec == st.st_mtim.tv_sec &&
+                                                                   st.st_ctim.tv_nsec > st.st_mtim.tv_nsec)));
+    const auto closed = closed_inodes_.find({st.st_dev, st.st_ino});
+    const bool written_before = closed != closed_inodes_.end() &&
+                                std::chrono::steady_clock::now() - closed->second < std::chrono::minutes(1);
+    if ((ev->mask & IN_CREATE) && (relinked || written_before)) {
+      callback_(share, rel, WatchEvent::kClosed, "");
+      return;
+    }
     callback_(share, rel, WatchEvent::kActivity, "");
   }
 }

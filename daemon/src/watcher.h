@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <map>
@@ -71,6 +72,9 @@ class InotifyWatcher {
     bool is_dir;
   };
   std::map<uint32_t, MovedFrom> moved_from_;  // by cookie; reader thread only
+  // Inodes recently closed after writing (reader thread only): a new name for
+  // one of them (link() by sftp servers) is a complete file.
+  std::map<std::pair<dev_t, ino_t>, std::chrono::steady_clock::time_point> closed_inodes_;
 };
 
 // The filesystem type's name if `path` is on a network or FUSE filesystem
