@@ -41,7 +41,8 @@ const char kUsage[] =
     "  status [--json]                    documents, versions, queue and failures\n"
     "  search QUERY [--share S] [--limit N] [--json]\n"
     "                                     full-text search (sees everything)\n"
-    "  history PATH|SHARE:PATH|ID [--json] every version of one document\n"
+    "  show|history PATH|SHARE:PATH|ID [--json]\n"
+    "                                     one document: metadata and every version\n"
     "  verify [--checkpoint FILE] [--json] check blobs, records, signatures, the Merkle log,\n"
     "                                     checkpoints and the index; exit 1 on any problem\n"
     "  approve ID                         approve the document's latest pending version\n"
@@ -206,8 +207,10 @@ int CmdHistory(Context& ctx, const Args& args) {
         .Field("path", doc->path)
         .Field("status", doc->status)
         .Field("classification", doc->classification)
-        .Key("versions")
-        .BeginArray();
+        .Field("created", doc->created)
+        .Field("updated", doc->updated);
+    w.Key("meta").Raw(versions->empty() || versions->back().meta.empty() ? "{}" : versions->back().meta);
+    w.Key("versions").BeginArray();
     for (const auto& v : *versions) daemon::WriteVersion(w, v);
     w.EndArray().EndObject();
     std::cout << w.str() << "\n";
@@ -215,6 +218,8 @@ int CmdHistory(Context& ctx, const Args& args) {
   }
   std::cout << doc->share << ":" << doc->path << "  id " << doc->id << "  " << doc->status << ", "
             << doc->classification << "\n";
+  if (!versions->empty() && versions->back().meta != "{}" && !versions->back().meta.empty())
+    std::cout << "  metadata " << versions->back().meta << "\n";
   for (const auto& v : *versions)
     std::cout << "  v" << v.version << "  " << v.archived << "  " << v.sha256 << "  " << v.size
               << " bytes  log " << v.log_index << (v.review == "pending" ? "  (pending review)" : "") << "\n";
@@ -631,7 +636,7 @@ int main(int argc, char** argv) {
   if (config_file.empty()) return Usage("--config FILE is required");
   if (command.empty()) return Usage("no command given");
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
-      {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"reindex", CmdReindex},
+      {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"show", CmdHistory}, {"reindex", CmdReindex},
       {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken},
       {"report", CmdReport}, {"approve", CmdApprove}, {"classify", CmdClassify}};
   auto it = kCommands.find(command);
