@@ -1,0 +1,175 @@
+// The same searches as bench/search.sh sends to gongkaid, run in-process on
+// raw Xapian: what the index alone costs, without HTTP, JSON, the catalog
+// re-check of every hit, snippets or facets.
+//
+//   xapian_search_bench --db DATA/index --queries FILE [--seconds S] [--threads N]
+//                       [--check-all] [--json FILE]
+//
+// FILE has one query a line: "QUERY<TAB>TYPE<TAB>SORT" (TYPE and SORT may be
+// empty). Each query is folded Traditional -> Simplified with OpenCC's
+// TSCharacters (as gongkai does) once, before the clock starts: the figures
+// exclude the folding. Then each thread (own read-only Database) goes round
+// the queries for S seconds (default 10): QueryParser with FLAG_DEFAULT |
+// FLAG_CJK_NGRAM | FLAG_PURE_NOT, default op AND, the anonymous filter
+// (XANON) and any type filter, sort by the modified value for "newest", and
+// get_mset(0, 20) — or, with --check-all, get_mset(0, 20, doccount) as
+// gongkai does to get exact totals. Prints queries/s and p50/p99 latency.
+// See bench/README.md.
+#include <opencc/opencc.h>
+#include <unistd.h>
+#include <xapian.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Query {
+  std::string q, type, sort, folded;
+};
+
+std::string Fold(const std::string& s) {
+  static opencc_t handle = [] {
+    const char* env = std::getenv("GONGKAI_OPENCC_DIR");
+    const std::string dict = std::string(env ? env : "/usr/share/opencc") + "/TSCharacters.ocd2";
+    const std::string config =
+        R"({"name":"t2s characters","segmentation":{"type":"mmseg","dict":{"type":"ocd2","file":")" + dict +
+        R"("}},"conversion_chain":[{"dict":{"type":"ocd2","file":")" + dict + R"("}}]})";
+    std::string path = (std::filesystem::temp_directory_path() / "xsb-opencc-XXXXXX").string();
+    int fd = ::mkstemp(path.data());
+    if (fd < 0) return reinterpret_cast<opencc_t>(-1);
+    bool ok = ::write(fd, config.data(), config.size()) == static_cast<ssize_t>(config.size());
+    ::close(fd);
+    opencc_t h = ok ? opencc_open(path.c_str()) : reinterpret_cast<opencc_t>(-1);
+    ::unlink(path.c_str());
+    if (h == reinterpret_cast<opencc_t>(-1)) std::cerr << "xapian_search_bench: OpenCC not loadable; no folding\n";
+    return h;
+  }();
+  if (handle == reinterpret_cast<opencc_t>(-1) || s.empty()) return s;
+  char* out = opencc_convert_utf8(handle, s.data(), s.size());
+  if (!out) return s;
+  std::string r(out);
+  opencc_convert_utf8_free(out);
+  return r;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+  return v[i];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string db_path, queries_path, json_path;
+  double seconds = 10;
+  int threads = 1;
+  bool check_all = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) { std::cerr << a << " needs a value\n"; std::exit(2); }
+      return argv[++i];
+    };
+    if (a == "--db") db_path = next();
+    else if (a == "--queries") queries_path = next();
+    else if (a == "--seconds") seconds = std::stod(next());
+    else if (a == "--threads") threads = std::max(1, std::stoi(next()));
+    else if (a == "--check-all") check_all = true;
+    else if (a == "--json") json_path = next();
+    else { std::cerr << "usage: xapian_search_bench --db DIR --queries FILE [--seconds S] [--threads N] [--check-all] [--json FILE]\n"; return 2; }
+  }
+  if (db_path.empty() || queries_path.empty()) { std::cerr << "--db and --queries are required\n"; return 2; }
+
+  std::vector<Query> queries;
+  std::ifstream in(queries_path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    Query q;
+    std::istringstream ls(line);
+    std::getline(ls, q.q, '\t');
+    std::getline(ls, q.type, '\t');
+    std::getline(ls, q.sort, '\t');
+    q.folded = Fold(q.q);
+    queries.push_back(q);
+  }
+  if (queries.empty()) { std::cerr << "no queries in " << queries_path << "\n"; return 2; }
+
+  std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
+  std::vector<unsigned long> matches(queries.size());
+  std::atomic<bool> failed{false};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      try {
+        Xapian::Database db(db_path);
+        const Xapian::doccount all = db.get_doccount();
+        auto& mine = lat[static_cast<size_t>(t)];
+        mine.reserve(1 << 20);
+        for (size_t n = static_cast<size_t>(t);; ++n) {
+          auto t0 = std::chrono::steady_clock::now();
+          if (t0 >= deadline) break;
+          const Query& q = queries[n % queries.size()];
+          Xapian::QueryParser qp;
+          qp.set_database(db);
+          qp.set_default_op(Xapian::Query::OP_AND);
+          qp.add_prefix("title", "S");
+          Xapian::Query query = qp.parse_query(
+              q.folded, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
+                            Xapian::QueryParser::FLAG_PURE_NOT);
+          std::vector<Xapian::Query> filters{Xapian::Query("XANON")};
+          if (!q.type.empty()) filters.emplace_back("XT" + q.type);
+          query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                                Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+          Xapian::Enquire enquire(db);
+          enquire.set_query(query);
+          if (q.sort == "newest") enquire.set_sort_by_value_then_relevance(0, true);
+          Xapian::MSet mset = check_all ? enquire.get_mset(0, 20, all) : enquire.get_mset(0, 20);
+          // Touch each hit's data, as any search that shows results must.
+          size_t bytes = 0;
+          for (auto it = mset.begin(); it != mset.end(); ++it) bytes += it.get_document().get_data().size();
+          auto t1 = std::chrono::steady_clock::now();
+          mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          if (t == 0 && n < queries.size()) matches[n] = mset.get_matches_estimated();
+          (void)bytes;
+        }
+      } catch (const Xapian::Error& e) {
+        std::cerr << "xapian_search_bench: " << e.get_description() << "\n";
+        failed = true;
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  if (failed) return 1;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  const double qps = static_cast<double>(all.size()) / elapsed;
+  const double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
+  std::printf("raw xapian%s: %d thread(s), %zu queries in %.2f s: %.0f queries/s, p50 %.3f ms, p99 %.3f ms\n",
+              check_all ? " (check all)" : "", threads, all.size(), elapsed, qps, p50, p99);
+  for (size_t i = 0; i < queries.size() && threads == 1; ++i)
+    std::fprintf(stderr, "  %-24s -> %-16s type=%s sort=%s matches~%lu\n", queries[i].q.c_str(),
+                 queries[i].folded.c_str(), queries[i].type.c_str(), queries[i].sort.c_str(), matches[i]);
+  if (!json_path.empty()) {
+    std::ofstream j(json_path);
+    j << "{\"threads\": " << threads << ", \"check_all\": " << (check_all ? "true" : "false")
+      << ", \"queries\": " << all.size() << ", \"seconds\": " << elapsed << ", \"qps\": " << qps
+      << ", \"p50_ms\": " << p50 << ", \"p99_ms\": " << p99 << "}\n";
+  }
+  return 0;
+}
