@@ -391,10 +391,20 @@ class ApiHandler final : public HTTPRequestHandler {
     JsonWriter w;
     w.BeginObject().Field("total", result->total).Field("offset", q.offset).Field("limit", q.limit);
     w.Key("results").BeginArray();
+    // Second line of defence: every hit an anonymous caller gets is
+    // re-checked on the catalog (one query for the page).
+    std::map<std::string, int64_t> visible;
+    if (Anonymous()) {
+      std::vector<std::string> ids;
+      for (const auto& h : result->hits) ids.push_back(h.doc.id);
+      auto found = catalog->PublicVersions(ids);
+      if (!found.ok()) throw std::runtime_error(found.status().ToString());
+      visible = std::move(*found);
+    }
     for (const indexer::SearchHit& h : result->hits) {
-      if (Anonymous()) {  // second line of defence: re-check on the catalog
-        auto vis = Load(catalog.get(), h.doc.id);
-        if (!vis || vis->versions.back().version != h.doc.version) continue;
+      if (Anonymous()) {
+        auto it = visible.find(h.doc.id);
+        if (it == visible.end() || it->second != h.doc.version) continue;
       }
       const indexer::IndexDoc& d = h.doc;
       w.BeginObject()

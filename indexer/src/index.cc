@@ -381,9 +381,12 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         enquire.add_matchspy(&type_spy);
         enquire.add_matchspy(&office_spy);
         enquire.add_matchspy(&category_spy);
-        // Check every match so totals and facets are exact.
         Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
-                                             static_cast<Xapian::doccount>(sq.limit), db.get_doccount());
+                                             static_cast<Xapian::doccount>(sq.limit),
+                                             // Exact totals and facets for listings (the contract's
+                                             // "empty q"); for a query, counted over the first 2,000
+                                             // matches and estimated beyond.
+                                             empty ? db.get_doccount() : 2000);
         SearchResult out;
         out.total = mset.get_matches_estimated();
         for (auto* spy : {&share_spy, &type_spy, &office_spy, &category_spy}) {
@@ -404,7 +407,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
           } else {
             hit.snippet = HighlightFolded(
                 mset.snippet(text, 200, Xapian::Stem(),
-                             Xapian::MSet::SNIPPET_CJK_NGRAM | Xapian::MSet::SNIPPET_EXHAUSTIVE, "<b>", "</b>", "…"),
+                             Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
                 query_chars);
           }
           out.hits.push_back(std::move(hit));

@@ -239,6 +239,26 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Result<std::map<std::string, int64_t>> PublicVersions(const std::vector<std::string>& ids) override {
+    return Guard("visibility", [&]() -> Result<std::map<std::string, int64_t>> {
+      std::map<std::string, int64_t> out;
+      if (ids.empty()) return out;
+      Statement st(session_);
+      std::string sql =
+          "SELECT d.id, MAX(v.version) FROM documents d JOIN versions v ON v.doc = d.id"
+          " WHERE d.classification = 'public' AND v.review = 'approved' AND d.id IN (";
+      for (size_t i = 0; i < ids.size(); ++i) sql += i ? ", ?" : "?";
+      sql += ") GROUP BY d.id";
+      st << sql;
+      for (const auto& id : ids) st, bind(id);
+      st.execute();
+      RecordSet rs(st);
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext())
+        out[rs[0].convert<std::string>()] = rs[1].convert<Poco::Int64>();
+      return out;
+    });
+  }
+
   Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) override {
     return Guard("latest versions", [&]() -> Result<std::vector<LatestVersionRow>> {
       Statement st(session_);

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,6 +131,9 @@ class Catalog {
   // Records with seq >= first, in order, at most `limit`.
   virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
   virtual Result<CatalogCounts> Counts() = 0;
+  // For each of `ids` that anonymous users may see (public, with an approved
+  // version): its latest approved version number. One query for a page of hits.
+  virtual Result<std::map<std::string, int64_t>> PublicVersions(const std::vector<std::string>& ids) = 0;
   // Versions archived at or before `until` (RFC 3339 UTC).
   virtual Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) = 0;
 
