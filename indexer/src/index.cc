@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 #include <xapian.h>
 
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -15,13 +16,13 @@ namespace gongkai::indexer {
 namespace {
 
 enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4, kDate = 5, kCategory = 6 };
-constexpr size_t kSnippetTextMax = 64 * 1024;
+constexpr size_t kSnippetTextMax = 16 * 1024;  // snippets come from the first 16 KiB
 constexpr size_t kIndexTextMax = 16 * 1024 * 1024;
 const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "4";
+const char* const kSchema = "5";
 
 std::string Utf8Prefix(const std::string& s, size_t max) {
   if (s.size() <= max) return s;
@@ -150,11 +151,18 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir) {
     std::unique_ptr<IndexWriter> w(new IndexWriter);
     w->db_ = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
     if (w->db_->get_metadata(kSchemaKey) != kSchema) {
-      if (w->db_->get_doccount() > 0) {
-        if (Status s = w->Clear(); !s.ok()) return s;
-      } else {
-        w->db_->set_metadata(kWatermarkKey, "");
+      // An index of another layout is thrown away whole (deleting its
+      // documents one by one takes minutes) and rebuilt by replay.
+      const bool had_documents = w->db_->get_doccount() > 0;
+      w->db_->close();
+      w->db_.reset();
+      if (had_documents) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        if (ec) return Status::IOError("index: cannot remove the old index " + dir + ": " + ec.message());
       }
+      w->db_ = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
+      w->db_->set_metadata(kWatermarkKey, "");
       w->db_->set_metadata(kSchemaKey, kSchema);
       w->db_->commit();
     }
