@@ -771,3 +771,32 @@ TEST_CASE("e2e: an upload finished with link() and unlink() is archived once, pr
   CHECK(s->getValue<int64_t>("versions") == 2);
   CHECK(d.Stop() == 0);
 }
+
+TEST_CASE("e2e: a slow writer with pauses is archived once, with its final content", "[e2e]") {
+  DaemonProcess d;
+  d.Start();
+  d.WaitIdle(0);
+  std::string expected;
+  {
+    // About 1 MB/s in 50 KB pieces, with pauses shorter and longer than the
+    // 300 ms settle time, the file open all along.
+    std::ofstream out(d.FilePath("pub", "slow-report.txt"), std::ios::binary);
+    for (int i = 0; i < 30; ++i) {
+      std::string piece = "第" + std::to_string(i) + "段。" + std::string(50 * 1024, 'x') + "\n";
+      out << piece << std::flush;
+      expected += piece;
+      std::this_thread::sleep_for(std::chrono::milliseconds(i % 10 == 9 ? 600 : 50));
+    }
+    out << "全文完。\n";
+    expected += "全文完。\n";
+  }
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("全文完", d.inspector()).empty(); }));
+  d.WaitIdle(1);
+  auto s = d.Get("/api/v1/status", d.inspector()).json();
+  CHECK(s->getValue<int64_t>("versions") == 1);
+  const std::string id = FirstId(d, "全文完");
+  auto content = d.Get("/api/v1/documents/" + id + "/versions/1/content");
+  CHECK(content.body.size() == expected.size());
+  CHECK(content.body == expected);
+  CHECK(d.Stop() == 0);
+}
