@@ -85,13 +85,20 @@ std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& 
 
 Archiver::Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
                    std::shared_ptr<const storage::SigningKey> key, SettleQueue* queue,
-                   std::function<void()> on_commit)
+                   std::function<void(int64_t)> on_commit)
     : config_(config),
       catalog_(catalog),
       blobs_(blobs),
       key_(std::move(key)),
       queue_(queue),
       on_commit_(std::move(on_commit)) {}
+
+void Archiver::Committed(const std::vector<storage::Change>& changes) {
+  last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  on_commit_(changes.back().record.seq);
+}
 
 void Archiver::SetKey(std::shared_ptr<const storage::SigningKey> key) {
   std::lock_guard<std::mutex> lock(key_mutex_);
@@ -150,13 +157,13 @@ Status Archiver::ScanShare(size_t i) {
   return Status::OK();
 }
 
-Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
+void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   const ShareConfig& share = config_.shares[f.share];
   const std::string abs = share.path + "/" + f.rel;
   auto found = catalog_->FindByPath(share.name, f.rel);
   if (!found.ok()) {
     log::Error(found.status().ToString());
-    return Outcome::kRetry;
+    return;
   }
   const std::optional<storage::DocumentRow>& doc = *found;
 
@@ -168,7 +175,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
   if (!parent.ok() || ::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
       Fail(f, -1, -1, std::string("stat: ") + std::strerror(errno));
-      return Outcome::kFailed;
+      return;
     }
     if (doc && doc->status == "active") {
       storage::Change c;
@@ -176,19 +183,19 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
       c.doc_id = doc->id;
       changes.push_back(std::move(c));
     }
-    return Outcome::kDone;
+    return;
   }
   if (!S_ISREG(st.st_mode)) {
     log::Info("skipping " + share.name + ":" + f.rel + ": not a regular file");
-    return Outcome::kDone;
+    return;
   }
   const storage::FileState state = WithSidecar(StateOf(st), parent.get(), leaf);
-  if (doc && doc->status == "active" && doc->file == state) return Outcome::kDone;
+  if (doc && doc->status == "active" && doc->file == state) return;
   {
     std::lock_guard<std::mutex> lock(failures_mutex_);
     auto it = failures_.find({f.share, f.rel});
     if (it != failures_.end()) {
-      if (it->second.size == state.size && it->second.mtime_ns == state.mtime_ns) return Outcome::kDone;
+      if (it->second.size == state.size && it->second.mtime_ns == state.mtime_ns) return;
       failures_.erase(it);
     }
   }
@@ -205,30 +212,30 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     f.size = state.size;
     f.mtime_ns = state.mtime_ns;
     queue_->Requeue(f, Clock::now() + config_.settle);
-    return Outcome::kRetry;
+    return;
   }
 
   int fd = ::openat(parent.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     if (errno == ENOENT) {  // vanished between stat and open: look again soon
       queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
-      return Outcome::kRetry;
+      return;
     }
     Fail(f, state.size, state.mtime_ns, std::string("open: ") + std::strerror(errno));
-    return Outcome::kFailed;
+    return;
   }
   struct stat before{};
   ::fstat(fd, &before);
   if (!S_ISREG(before.st_mode)) {
     ::close(fd);
-    return Outcome::kDone;
+    return;
   }
   auto writer = blobs_->NewWriter();
   if (!writer.ok()) {
     ::close(fd);
     log::Error("cannot archive " + share.name + ":" + f.rel + ": " + writer.status().ToString());
     queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
-    return Outcome::kRetry;
+    return;
   }
   std::string buf(kCopyBuffer, '\0');
   Status write_status;
@@ -249,12 +256,12 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
   ::close(fd);
   if (read_errno) {
     Fail(f, state.size, state.mtime_ns, std::string("read: ") + std::strerror(read_errno));
-    return Outcome::kFailed;
+    return;
   }
   if (!write_status.ok()) {
     log::Error("cannot archive " + share.name + ":" + f.rel + ": " + write_status.ToString());
     queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
-    return Outcome::kRetry;
+    return;
   }
   struct stat now_st{};
   const bool still_there = ::fstatat(parent.get(), leaf.c_str(), &now_st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -262,13 +269,13 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
       static_cast<int64_t>((*writer)->size()) != static_cast<int64_t>(after.st_size)) {
     log::Info("file changed while being copied, will retry: " + share.name + ":" + f.rel);
     queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
-    return Outcome::kRetry;
+    return;
   }
   auto sha = (*writer)->Finish();
   if (!sha.ok()) {
     log::Error("cannot archive " + share.name + ":" + f.rel + ": " + sha.status().ToString());
     queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
-    return Outcome::kRetry;
+    return;
   }
   const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, parent.get(), leaf);
   const std::string meta = sidecar ? sidecar->json : "{}";
@@ -281,14 +288,14 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
         // Same bytes and metadata (touched, or copied over unchanged): no version.
         if (Status s = catalog_->UpdateFileState(doc->id, WithSidecar(StateOf(before), parent.get(), leaf)); !s.ok())
           log::Error(s.ToString());
-        return Outcome::kDone;
+        return;
       }
     }
   }
   if (Status s = (*writer)->Commit(); !s.ok()) {
     log::Error("cannot store blob for " + share.name + ":" + f.rel + ": " + s.ToString());
     queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
-    return Outcome::kRetry;
+    return;
   }
   storage::Change c;
   c.kind = storage::Change::Kind::kVersion;
@@ -315,7 +322,7 @@ Archiver::Outcome Archiver::Process(PendingFile& f, std::vector<storage::Change>
     k.classification = sidecar->classification;
     changes.push_back(std::move(k));
   }
-  return Outcome::kDone;
+  return;
 }
 
 void Archiver::RequestRescan(size_t i) {
@@ -374,9 +381,7 @@ void Archiver::ApplyMove(const Move& m) {
     }
     for (const auto& c : changes)
       log::Info("moved " + share.name + ":" + c.path + " doc " + c.doc_id + " log " + std::to_string(c.record.seq));
-    last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    on_commit_();
+    Committed(changes);
   }
   // The content may have changed with the rename (editors save that way).
   for (const auto& c : changes) queue_->Touch(m.share, c.path, now + config_.settle);
@@ -418,9 +423,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
       log::Info(std::string("admin: ") + (one[0].kind == storage::Change::Kind::kApprove ? "approved " : "classified ") +
                 one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
                 std::to_string(one[0].record.seq));
-      last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
-      on_commit_();
+      Committed(one);
       cmd.done.set_value(std::move(one[0]));
     } else {
       cmd.done.set_value(s);
@@ -465,9 +468,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
                   std::to_string(c.version) + " doc " + c.doc_id + " sha256 " +
                   c.sha256.substr(0, 12) + " log " + std::to_string(c.record.seq));
       }
-      last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
-      on_commit_();
+      Committed(changes);
     }
   }
   in_flight_ = 0;

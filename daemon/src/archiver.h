@@ -39,7 +39,7 @@ class Archiver {
  public:
   Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
            std::shared_ptr<const storage::SigningKey> key, SettleQueue* queue,
-           std::function<void()> on_commit);
+           std::function<void(int64_t last_seq)> on_commit);
 
   // Signs everything from the next batch on with `key` (key rotation). Thread-safe.
   void SetKey(std::shared_ptr<const storage::SigningKey> key);
@@ -68,8 +68,11 @@ class Archiver {
   std::vector<FailedFile> failures() const;
 
  private:
-  enum class Outcome { kDone, kRetry, kFailed };
-  Outcome Process(PendingFile& f, std::vector<storage::Change>& changes);
+  // Archives one due file, appending its changes (if any) to `changes`; a file
+  // that is not ready is put back in the queue, one that fails is recorded.
+  void Process(PendingFile& f, std::vector<storage::Change>& changes);
+  // After a commit: the metrics' time stamp and the on_commit callback.
+  void Committed(const std::vector<storage::Change>& changes);
   Status ScanShare(size_t i);
   struct Move {
     size_t share;
@@ -86,7 +89,7 @@ class Archiver {
   mutable std::mutex key_mutex_;
   std::shared_ptr<const storage::SigningKey> key_;
   SettleQueue* queue_;
-  std::function<void()> on_commit_;
+  std::function<void(int64_t)> on_commit_;
   std::atomic<size_t> in_flight_{0};
   std::atomic<int64_t> last_commit_unix_{0};
   mutable std::mutex failures_mutex_;

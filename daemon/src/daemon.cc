@@ -81,11 +81,10 @@ int RunDaemon(const Config& config) {
   IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(),
                      [&] { searcher.Invalidate(); });
   Archiver archiver(config, catalog->get(), blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
-                    &queue, [&] {
-    auto counts = (*catalog)->Counts();
-    if (counts.ok()) feeder.NoteCommitted(counts->records - 1);
-    feeder.Wake();
-  });
+                    &queue, [&](int64_t last_seq) {
+                      feeder.NoteCommitted(last_seq);
+                      feeder.Wake();
+                    });
   if (auto counts = (*catalog)->Counts(); counts.ok()) feeder.NoteCommitted(counts->records - 1);
 
   const auto started = std::chrono::system_clock::now();
@@ -191,7 +190,6 @@ int RunDaemon(const Config& config) {
   auto last_rescan = Clock::now();
   auto last_poll = Clock::now();
   std::string last_status;
-  int exit_code = 0;
   for (;;) {
     struct timespec tick{1, 0};
     int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -245,7 +243,7 @@ int RunDaemon(const Config& config) {
   env->RemoveFile(layout.status_file());
   log::Info("stopped");
   ::close(lock_fd);
-  return exit_code;
+  return 0;
 }
 
 }  // namespace gongkai::daemon
