@@ -3,6 +3,8 @@
 // Read-only commands (status, search, history) open the catalog and index
 // directly (SQLite WAL and Xapian allow readers beside the running daemon);
 // reindex needs the daemon stopped.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -102,15 +104,17 @@ int CmdStatus(Context& ctx, const Args& args) {
   const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
   // The running daemon publishes its queue and failures in run/status.json.
   int64_t queued = 0, failed = 0;
-  std::string live;
   if (running) {
-    if (auto s = storage::ReadFile(ctx.layout.status_file()); s.ok()) live = *s;
-    auto number = [&](const std::string& key) -> int64_t {
-      size_t p = live.find("\"" + key + "\":");
-      return p == std::string::npos ? 0 : std::atoll(live.c_str() + p + key.size() + 3);
-    };
-    queued = number("queued");
-    failed = number("failed");
+    try {
+      auto text = storage::ReadFile(ctx.layout.status_file());
+      if (text.ok()) {
+        auto live = Poco::JSON::Parser().parse(*text).extract<Poco::JSON::Object::Ptr>();
+        queued = live->optValue<Poco::Int64>("queued", 0);
+        failed = live->optValue<Poco::Int64>("failed", 0);
+      }
+    } catch (const Poco::Exception&) {
+      // Damaged (it is replaced atomically, never half-written): report what the catalog knows.
+    }
   }
   if (args.json) {
     daemon::JsonWriter w;
