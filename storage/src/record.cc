@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "gongkai/utf8.h"
+
 namespace gongkai::storage {
 
 std::string JsonQuote(std::string_view s) {
@@ -29,19 +31,7 @@ std::string JsonQuote(std::string_view s) {
       ++i;
       continue;
     }
-    // Validate one UTF-8 sequence; copy it or emit U+FFFD.
-    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-    bool valid = len > 0 && i + len <= s.size();
-    for (size_t k = 1; valid && k < len; ++k)
-      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (valid && len == 3) {
-      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    } else if (valid && len == 4) {
-      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-      valid = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    if (valid) {
+    if (const size_t len = Utf8SequenceLength(s, i); len > 0) {  // copy it, or emit U+FFFD
       out.append(s.substr(i, len));
       i += len;
     } else {
