@@ -718,7 +718,13 @@ TEST_CASE("e2e: a folder swapped for a symlink cannot lead the archiver out of t
     CHECK(d.SearchPaths("機密金鑰", d.inspector()).empty());
     std::filesystem::remove(d.FilePath("pub", "d"));
   }
+  // The archiver was not just idle: a real folder and file are archived, and
+  // the outside file's text never reached the archive.
+  WriteFile(d.FilePath("pub", "d/real.txt"), "真正的文件。\n");
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("真正的文件").empty(); }));
+  CHECK(d.SearchPaths("機密金鑰", d.inspector()).empty());
   CHECK(d.Stop() == 0);
+  CHECK(d.Cli("search 機密金鑰").out.find("0 documents match") != std::string::npos);
 }
 
 TEST_CASE("e2e: gongkai approve and classify change a running daemon's answers", "[e2e]") {
