@@ -34,9 +34,14 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   WriteFile(d.FilePath("pub", "plans/plan.html"),
             "<html><head><title>政务公开实施方案</title><style>.x{color:red}</style></head>"
             "<body><script>var hidden='脚本内容不应被索引';</script><p>为推进政务公开，制定本方案。</p></body></html>");
-  // An hour older than the plan, so "newest" and "oldest" differ.
-  std::filesystem::last_write_time(d.FilePath("pub", "notice.txt"),
-                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  // Fixed dates, an hour apart, so "newest" and "oldest" differ and the date
+  // filters below do not depend on when the test runs (it once straddled midnight UTC).
+  auto set_mtime = [](const std::string& path, std::time_t t) {
+    struct timespec times[2] = {{t, 0}, {t, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+  };
+  set_mtime(d.FilePath("pub", "notice.txt"), 1772359200);      // 2026-03-01T10:00:00Z
+  set_mtime(d.FilePath("pub", "plans/plan.html"), 1772362800);  // 2026-03-01T11:00:00Z
   d.Start();
   d.WaitIdle(2);
 
@@ -65,15 +70,11 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   REQUIRE(r.status == 200);
   CHECK(r.json()->getValue<int64_t>("total") == 2);
 
-  // Dates (the files' dates: today), sorting, bad parameters.
-  std::time_t now = std::time(nullptr);
-  char today[16], yesterday[16];
-  std::time_t earlier = now - 86400;
-  std::strftime(today, sizeof today, "%Y-%m-%d", std::gmtime(&now));
-  std::strftime(yesterday, sizeof yesterday, "%Y-%m-%d", std::gmtime(&earlier));
-  CHECK(d.Search("", "", std::string("&from=") + yesterday).json()->getValue<int64_t>("total") == 2);
-  CHECK(d.Search("", "", std::string("&to=") + yesterday).json()->getValue<int64_t>("total") == 0);
-  CHECK(d.Search("", "", std::string("&from=") + today + "&to=" + today + "&type=txt").json()->getValue<int64_t>("total") == 1);
+  // Dates (the files' dates: 2026-03-01), sorting, bad parameters.
+  CHECK(d.Search("", "", "&from=2026-02-28").json()->getValue<int64_t>("total") == 2);
+  CHECK(d.Search("", "", "&to=2026-02-28").json()->getValue<int64_t>("total") == 0);
+  CHECK(d.Search("", "", "&from=2026-03-02").json()->getValue<int64_t>("total") == 0);
+  CHECK(d.Search("", "", "&from=2026-03-01&to=2026-03-01&type=txt").json()->getValue<int64_t>("total") == 1);
   CHECK(d.Search("", "", "&category=預算").json()->getValue<int64_t>("total") == 0);
   auto oldest = d.Search("", "", "&sort=oldest").json()->getArray("results");
   auto newest = d.Search("", "", "&sort=newest").json()->getArray("results");
