@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -20,6 +21,8 @@
 #include "gongkai/daemon/layout.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/log.h"
+#include "gongkai/storage/backup.h"
+#include "gongkai/storage/bag.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/env.h"
@@ -39,6 +42,8 @@ namespace {
 
 const char kUsage[] =
     "usage: gongkai --config FILE COMMAND [ARGS]\n"
+    "       gongkai verify-bag FILE [--json]     (no config needed)\n"
+    "       gongkai config check FILE\n"
     "commands:\n"
     "  status [--json]                    documents, versions, queue and failures\n"
     "  search QUERY [--share S] [--limit N] [--json]\n"
@@ -47,6 +52,13 @@ const char kUsage[] =
     "                                     one document: metadata and every version\n"
     "  verify [--checkpoint FILE] [--json] check blobs, records, signatures, the Merkle log,\n"
     "                                     checkpoints and the index; exit 1 on any problem\n"
+    "  export --out FILE.tar|FILE.zip [--share S] [--since YYYY-MM-DD] [--json]\n"
+    "                                     a BagIt bag of every archived version in scope, with\n"
+    "                                     signed records, keys, checkpoint and inclusion proofs\n"
+    "  verify-bag FILE [--json]           check a bag offline; exit 1 on any problem\n"
+    "  backup DIR                         consistent copy of the live archive (catalog, blobs,\n"
+    "                                     keys) into the empty or new folder DIR\n"
+    "  config check [FILE]                validate a config (FILE or --config FILE); exit 2 if bad\n"
     "  approve ID                         approve the document's latest pending version\n"
     "  classify ID public|restricted      change a document's classification\n"
     "  keys [list|rotate] [--json]        signing keys; rotate makes a new active key\n"
@@ -58,6 +70,7 @@ const char kUsage[] =
     "  reindex                            rebuild the search index from the archive\n"
     "                                     (stop the daemon first)\n"
     "  --version\n"
+    "  COMMAND --help                     that command's usage\n"
     "exit codes: 0 ok, 1 failure, 2 usage or I/O error\n";
 
 int Usage(const std::string& error) {
@@ -602,6 +615,209 @@ int CmdReindex(Context& ctx, const Args&) {
   return errors ? 1 : 0;
 }
 
+// Progress of a long copy on stderr: on a terminal one rewritten line with
+// files, megabytes, rate and ETA; otherwise a plain line every 1,000 files.
+class CopyProgress {
+ public:
+  explicit CopyProgress(std::string what, bool quiet = false)
+      : what_(std::move(what)), tty_(::isatty(STDERR_FILENO)), quiet_(quiet) {}
+  void Update(uint64_t files, uint64_t files_total, uint64_t bytes, uint64_t bytes_total) {
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = files == files_total;
+    if (tty_) {
+      if (now - shown_ < std::chrono::milliseconds(200) && !last) return;
+      shown_ = now;
+      std::cerr << "\r" << Line(files, files_total, bytes, bytes_total) << "\x1b[K" << std::flush;
+      dirty_ = true;
+    } else if (files % 1000 == 0 || last) {
+      std::cerr << Line(files, files_total, bytes, bytes_total) << "\n";
+    }
+  }
+  void Finish() {
+    if (dirty_) std::cerr << "\n";
+    dirty_ = false;
+  }
+  ~CopyProgress() { Finish(); }
+
+ private:
+  std::string Line(uint64_t files, uint64_t files_total, uint64_t bytes, uint64_t bytes_total) const {
+    const double secs = std::max(1e-3, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    const double rate = static_cast<double>(bytes) / secs;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s", what_.c_str(),
+                  static_cast<unsigned long long>(files), static_cast<unsigned long long>(files_total), bytes / 1e6,
+                  bytes_total / 1e6, rate / 1e6);
+    std::string line = buf;
+    if (bytes < bytes_total && rate > 0) {
+      const auto eta = static_cast<long long>(static_cast<double>(bytes_total - bytes) / rate);
+      std::snprintf(buf, sizeof buf, ", ETA %lld:%02lld", eta / 60, eta % 60);
+      line += buf;
+    }
+    return line;
+  }
+  std::string what_;
+  bool tty_, quiet_, dirty_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), shown_{};
+};
+
+int CmdExport(Context& ctx, const Args& args) {
+  if (!args.positional.empty() || !args.options.count("out"))
+    return Usage("export takes --out FILE.tar|FILE.zip [--share S] [--since YYYY-MM-DD]");
+  storage::BagExportOptions options;
+  if (args.options.count("share")) options.share = args.options.at("share");
+  if (args.options.count("since")) options.since = args.options.at("since");
+  options.origin = ctx.config.origin;
+  options.software = "gongkai " GONGKAI_VERSION;
+  CopyProgress progress("export", args.json);
+  options.progress = [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) { progress.Update(f, ft, b, bt); };
+  auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
+  if (!blobs.ok()) return Fail(blobs.status());
+  const std::string& out = args.options.at("out");
+  auto r = storage::ExportBag(ctx.catalog.get(), **blobs, out, options);
+  progress.Finish();
+  if (!r.ok()) {
+    std::cerr << "gongkai: " << r.status().message() << "\n";
+    const auto code = r.status().code();
+    return code == Status::Code::kNotFound || code == Status::Code::kCorruption ? 1 : 2;
+  }
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("out", out)
+        .Field("bag", r->bag_name)
+        .Field("documents", r->documents)
+        .Field("files", r->files)
+        .Field("bytes", r->bytes)
+        .Field("records", r->records)
+        .Field("log_size", r->log_size)
+        .EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    std::cout << "exported " << r->files << " versions of " << r->documents << " documents (" << r->bytes
+              << " bytes) and " << r->records << " signed records with inclusion proofs against the checkpoint of size "
+              << r->log_size << " to " << out << " (bag " << r->bag_name << "/)\n";
+  }
+  return 0;
+}
+
+int CmdVerifyBag(const Args& args) {
+  if (args.positional.size() != 1) return Usage("verify-bag takes one FILE (.tar or .zip)");
+  auto r = storage::CheckBag(args.positional[0]);
+  if (!r.ok()) return Fail(r.status());
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("ok", r->problems.empty())
+        .Field("bag", r->bag_name)
+        .Field("payload_files", r->payload_files)
+        .Field("payload_bytes", r->payload_bytes)
+        .Field("records", r->records)
+        .Field("proofs", r->proofs)
+        .Field("keys", r->keys)
+        .Field("log_size", r->log_size)
+        .Key("problems")
+        .BeginArray();
+    for (const auto& p : r->problems) w.BeginObject().Field("where", p.where).Field("what", p.what).EndObject();
+    w.EndArray().EndObject();
+    std::cout << w.str() << "\n";
+  } else {
+    for (const auto& p : r->problems) std::cout << "PROBLEM " << p.where << ": " << p.what << "\n";
+    std::cout << (r->problems.empty() ? "verify-bag: OK" : "verify-bag: FAILED") << " — " << r->payload_files
+              << " payload files (" << r->payload_bytes << " bytes), " << r->records << " signed records, "
+              << r->proofs << " inclusion proofs against the checkpoint of size " << r->log_size << ", " << r->keys
+              << " keys; " << r->problems.size() << " problems\n";
+  }
+  return r->problems.empty() ? 0 : 1;
+}
+
+storage::ArchivePaths PathsOf(const daemon::DataLayout& layout) {
+  return {layout.catalog(), layout.blobs(), layout.tmp(), layout.keys()};
+}
+
+int CmdBackup(Context& ctx, const Args& args) {
+  if (args.positional.size() != 1) return Usage("backup takes one DIR (new or empty)");
+  const std::string dir = args.positional[0];
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
+    return Usage("backup: " + dir + " is not empty");
+  CopyProgress progress("backup");
+  auto r = storage::BackupArchive(storage::Env::Default(), PathsOf(ctx.layout), PathsOf(daemon::DataLayout(dir)),
+                                  [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) { progress.Update(f, ft, b, bt); });
+  progress.Finish();
+  if (!r.ok()) {
+    std::cerr << "gongkai: " << r.status().message() << "\n";
+    return r.status().code() == Status::Code::kCorruption ? 1 : 2;
+  }
+  std::cout << "backed up " << r->records << " records, " << r->versions << " versions, " << r->blobs << " blobs ("
+            << r->bytes << " bytes) and " << r->keys << " key files to " << dir
+            << "\nto restore: use it as data_dir, run gongkai reindex (or start gongkaid), then gongkai verify\n";
+  return 0;
+}
+
+// config check [FILE]: parses and validates a config without starting anything.
+int CmdConfig(const std::string& config_file, const Args& args) {
+  if (args.positional.empty() || args.positional[0] != "check" || args.positional.size() > 2)
+    return Usage("config takes: check [FILE]");
+  const std::string file = args.positional.size() == 2 ? args.positional[1] : config_file;
+  if (file.empty()) return Usage("config check needs FILE (or --config FILE)");
+  auto config = LoadConfig(file);
+  if (!config.ok()) {
+    std::cerr << "gongkai: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("ok", true)
+        .Field("file", config->file)
+        .Field("data_dir", config->data_dir)
+        .Field("listen", config->listen_host + ":" + std::to_string(config->listen_port))
+        .Field("origin", config->origin)
+        .Key("shares")
+        .BeginArray();
+    for (const ShareConfig& s : config->shares)
+      w.BeginObject()
+          .Field("name", s.name)
+          .Field("path", s.path)
+          .Field("office", s.office)
+          .Field("classification", ToString(s.classification))
+          .Field("review", ToString(s.review))
+          .Field("watch", ToString(s.watch))
+          .EndObject();
+    w.EndArray().EndObject();
+    std::cout << w.str() << "\n";
+    return 0;
+  }
+  std::cout << "ok: " << config->file << "\n"
+            << "  data_dir " << config->data_dir << ", listen " << config->listen_host << ":" << config->listen_port
+            << ", origin " << config->origin << "\n"
+            << "  " << config->shares.size() << (config->shares.size() == 1 ? " share" : " shares") << "\n";
+  for (const ShareConfig& s : config->shares)
+    std::cout << "    " << s.name << "  " << s.path << "  (" << s.office << "; " << ToString(s.classification) << ", review "
+              << ToString(s.review) << ", watch " << ToString(s.watch) << ")\n";
+  return 0;
+}
+
+// The usage lines of one command (its line in kUsage and the indented
+// continuation lines below it), or the whole text for an unknown one.
+int Help(const std::string& command) {
+  std::istringstream in(kUsage);
+  std::string line, out;
+  bool in_command = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("  ", 0) == 0 && line.size() > 2 && line[2] != ' ') {
+      const std::string head = line.substr(2, line.find(' ', 2) - 2);
+      in_command = head == command || head.find(command + "|") == 0 || head.find("|" + command) != std::string::npos;
+    } else if (line.rfind("  ", 0) != 0) {
+      in_command = false;
+    }
+    if (in_command) out += line + "\n";
+  }
+  std::cout << (out.empty() ? std::string(kUsage) : "usage: gongkai [--config FILE]\n" + out);
+  return 0;
+}
+
 }  // namespace
 }  // namespace gongkai
 
@@ -609,14 +825,14 @@ int main(int argc, char** argv) {
   using namespace gongkai;
   std::string config_file, command;
   Args args;
+  bool help = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--version") {
       std::cout << "gongkai " GONGKAI_VERSION "\n";
       return 0;
     } else if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
+      help = true;
     } else if ((a == "--config" || a == "-c") && i + 1 < argc) {
       config_file = argv[++i];
     } else if (a.rfind("--config=", 0) == 0) {
@@ -626,7 +842,7 @@ int main(int argc, char** argv) {
     } else if (a == "--csv") {
       args.csv = true;
     } else if ((a == "--share" || a == "--limit" || a == "--checkpoint" || a == "--role" || a == "--name" ||
-                a == "--as-of") &&
+                a == "--as-of" || a == "--out" || a == "--since") &&
                i + 1 < argc) {
       args.options[a.substr(2)] = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
@@ -637,12 +853,17 @@ int main(int argc, char** argv) {
       args.positional.push_back(a);
     }
   }
+  if (help) return command.empty() ? (std::cout << kUsage, 0) : Help(command);
+  // Commands that need no archive: verify-bag reads only the bag, config check only the file.
+  if (command == "verify-bag") return CmdVerifyBag(args);
+  if (command == "config") return CmdConfig(config_file, args);
   if (config_file.empty()) return Usage("--config FILE is required");
   if (command.empty()) return Usage("no command given");
   static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
       {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"show", CmdHistory}, {"reindex", CmdReindex},
       {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken},
-      {"report", CmdReport}, {"approve", CmdApprove}, {"classify", CmdClassify}};
+      {"report", CmdReport}, {"approve", CmdApprove}, {"classify", CmdClassify},
+      {"export", CmdExport}, {"backup", CmdBackup}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
   auto ctx = OpenArchive(config_file, command != "token");
