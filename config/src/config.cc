@@ -131,7 +131,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
   Config cfg;
   cfg.file = abs_file;
   static const std::map<std::string, std::set<std::string>> kKeys = {
-      {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "http_threads",
+      {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval", "http_threads",
                   "anonymous_search_rate"}},
       {"auth", {"tokens_file"}},
       {"log", {"origin"}},
@@ -188,6 +188,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       if (Status s = duration("settle", cfg.settle); !s.ok()) return s;
       if (Status s = duration("poll_interval", cfg.poll_interval); !s.ok()) return s;
       if (Status s = duration("rescan_interval", cfg.rescan_interval); !s.ok()) return s;
+      if (Status s = duration("retry_interval", cfg.retry_interval); !s.ok()) return s;
       if (const Entry* e = get("http_threads")) {
         const std::string& v = e->value;
         if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||

@@ -234,7 +234,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   if (!writer.ok()) {
     ::close(fd);
     log::Error("cannot archive " + share.name + ":" + f.rel + ": " + writer.status().ToString());
-    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    queue_->Requeue(f, Clock::now() + config_.retry_interval);
     return;
   }
   std::string buf(kCopyBuffer, '\0');
@@ -260,7 +260,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   }
   if (!write_status.ok()) {
     log::Error("cannot archive " + share.name + ":" + f.rel + ": " + write_status.ToString());
-    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    queue_->Requeue(f, Clock::now() + config_.retry_interval);
     return;
   }
   struct stat now_st{};
@@ -274,7 +274,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   auto sha = (*writer)->Finish();
   if (!sha.ok()) {
     log::Error("cannot archive " + share.name + ":" + f.rel + ": " + sha.status().ToString());
-    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    queue_->Requeue(f, Clock::now() + config_.retry_interval);
     return;
   }
   const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, parent.get(), leaf);
@@ -294,7 +294,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   }
   if (Status s = (*writer)->Commit(); !s.ok()) {
     log::Error("cannot store blob for " + share.name + ":" + f.rel + ": " + s.ToString());
-    queue_->Requeue(f, Clock::now() + std::chrono::seconds(5));
+    queue_->Requeue(f, Clock::now() + config_.retry_interval);
     return;
   }
   storage::Change c;
@@ -457,8 +457,8 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     Status s = catalog_->Apply(changes, *Key());
     if (!s.ok()) {
       log::Error("catalog commit failed, retrying " + std::to_string(changes.size()) +
-                 " files in 5 s: " + s.ToString());
-      for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + std::chrono::seconds(5));
+                 " files in " + std::to_string(config_.retry_interval.count()) + " ms: " + s.ToString());
+      for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + config_.retry_interval);
     } else {
       for (const storage::Change& c : changes) {
         const char* what = c.kind == storage::Change::Kind::kVersion    ? "archived "

@@ -103,7 +103,9 @@ std::string NewDocumentId() {
 class SqliteCatalog final : public Catalog {
  public:
   SqliteCatalog(const std::string& path, Env* env, std::string origin)
-      : session_("SQLite", path), env_(env), origin_(std::move(origin)) {}
+      // Login timeout 0: Poco otherwise retries a failed open for 60 s, which
+      // only delays the one-line error (a full disk, a read-only folder).
+      : session_("SQLite", path, 0), env_(env), origin_(std::move(origin)) {}
 
   Status Init() {
     return Guard("open", [&]() -> Status {

@@ -10,8 +10,11 @@ namespace gongkai::test {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "gongkai-test-XXXXXX").string();
+  // Under `base`, or the system's temp folder ($TMPDIR) when empty.
+  explicit TempDir(const std::string& base = "") {
+    std::string tmpl =
+        ((base.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(base)) / "gongkai-test-XXXXXX")
+            .string();
     path_ = ::mkdtemp(tmpl.data());
   }
   ~TempDir() {
