@@ -408,12 +408,23 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
   const std::string id = FirstId(d, "政府工作報告");
   gongkai::test::TempDir work;
   WriteFile(work / "steps.sh", script);
+  // The bag steps check an export of the same archive.
+  REQUIRE(d.Cli("export --out " + gongkai::test::Quote(work / "transfer.tar")).exit_code == 0);
   auto r = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) + " && BASE=http://127.0.0.1:" +
-                                     std::to_string(d.port()) + " DOC=" + id + " V=1 bash steps.sh 2>&1");
+                                     std::to_string(d.port()) + " DOC=" + id + " V=1 BAG=" +
+                                     gongkai::test::Quote(work / "transfer.tar") + " bash steps.sh 2>&1");
   INFO(r.out);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("Signature Verified Successfully") != std::string::npos);
   CHECK(r.out.find("ALL CHECKS PASSED") != std::string::npos);
+  CHECK(r.out.find("every record's signature verifies") != std::string::npos);
+  CHECK(r.out.find("BAG CHECKS PASSED") != std::string::npos);
+  // A changed payload file fails the manifest check.
+  auto changed = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work / "unpacked/transfer") +
+                                           " && echo x >> data/pub/report.txt/v1/report.txt"
+                                           " && sha256sum -c --quiet manifest-sha256.txt 2>&1");
+  CHECK(changed.exit_code != 0);
+  CHECK(changed.out.find("data/pub/report.txt/v1/report.txt: FAILED") != std::string::npos);
 
   // And the same steps fail on a forged record.
   gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) +

@@ -13,6 +13,8 @@ packages=(
   libuchardet-dev libopencc-dev opencc libxml2-dev
   # PDF text; poppler-data maps CID-keyed Chinese fonts (Adobe-GB1, -CNS1) to Unicode
   libpoppler-cpp-dev poppler-data
+  # sd_notify (Type=notify readiness, status, watchdog) for the systemd unit
+  libsystemd-dev
   # tests and tools
   python3 python3-cryptography curl ca-certificates openssl
   # the search page's browser test (tests/browser): headless chromium driven from

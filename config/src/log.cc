@@ -44,9 +44,7 @@ const char* Name(Level l) {
 
 void SetMinLevel(Level level) { g_min_level = static_cast<int>(level); }
 
-void Write(Level level, std::string_view message) {
-  if (static_cast<int>(level) > g_min_level) return;
-  static const bool journal = StderrIsJournal();
+std::string FormatLine(Level level, std::string_view message, bool journal) {
   std::string line;
   line.reserve(message.size() + 40);
   if (journal) {
@@ -64,11 +62,28 @@ void Write(Level level, std::string_view message) {
     line += ": ";
   }
   for (char c : message) {
-    if (c == '\n') line += "\\n";
-    else if (c == '\r') line += "\\r";
-    else line += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      line += "\\n";
+    } else if (c == '\r') {
+      line += "\\r";
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      line += "\\x";
+      line += kHex[u >> 4];
+      line += kHex[u & 15];
+    } else {
+      line += c;
+    }
   }
   line += '\n';
+  return line;
+}
+
+void Write(Level level, std::string_view message) {
+  if (static_cast<int>(level) > g_min_level) return;
+  static const bool journal = StderrIsJournal();
+  const std::string line = FormatLine(level, message, journal);
   std::lock_guard<std::mutex> lock(g_mutex);
   ::fwrite(line.data(), 1, line.size(), stderr);
   ::fflush(stderr);

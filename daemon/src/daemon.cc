@@ -19,6 +19,7 @@
 #include "index_feeder.h"
 #include "json_writer.h"
 #include "metrics.h"
+#include "notify.h"
 #include "settle_queue.h"
 #include "watcher.h"
 
@@ -28,6 +29,20 @@ namespace {
 std::string Fail(const Status& s) {
   log::Error("cannot start: " + s.ToString());
   return s.ToString();
+}
+
+// What run/status.json, /api/v1/status and the service manager's STATUS= show.
+struct Snapshot {
+  storage::CatalogCounts counts;
+  int64_t queued = 0;         // seen but not yet archived and indexed
+  int64_t index_backlog = 0;  // records not yet applied to the index
+  std::vector<FailedFile> failures;
+};
+
+// One line for `systemctl status`.
+std::string StatusLine(const Snapshot& s) {
+  return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) + " versions, " +
+         std::to_string(s.queued) + " queued, " + std::to_string(s.failures.size()) + " failed";
 }
 
 }  // namespace
@@ -88,27 +103,30 @@ int RunDaemon(const Config& config) {
   if (auto counts = (*catalog)->Counts(); counts.ok()) feeder.NoteCommitted(counts->records - 1);
 
   const auto started = std::chrono::system_clock::now();
-  auto status_json = [&]() -> std::string {
-    auto lease = catalogs.Borrow();
-    storage::CatalogCounts counts;
-    if (lease.ok()) {
-      if (auto c = (*lease)->Counts(); c.ok()) counts = *c;
-    }
-    const size_t queued = queue.size() + archiver.in_flight() + static_cast<size_t>(feeder.backlog());
-    auto failures = archiver.failures();
+  auto take_snapshot = [&]() -> Snapshot {
+    Snapshot snap;
+    if (auto lease = catalogs.Borrow(); lease.ok())
+      if (auto c = (*lease)->Counts(); c.ok()) snap.counts = *c;
+    snap.index_backlog = feeder.backlog();
+    snap.queued = static_cast<int64_t>(queue.size() + archiver.in_flight()) + snap.index_backlog;
+    snap.failures = archiver.failures();
+    return snap;
+  };
+  auto render_status = [&](const Snapshot& snap) -> std::string {
+    const storage::CatalogCounts& counts = snap.counts;
     JsonWriter w;
     w.BeginObject()
         .Field("documents", counts.documents)
         .Field("active", counts.active)
         .Field("versions", counts.versions)
         .Field("records", counts.records)
-        .Field("queued", static_cast<int64_t>(queued))
-        .Field("index_backlog", feeder.backlog())
-        .Field("failed", static_cast<int64_t>(failures.size()))
+        .Field("queued", snap.queued)
+        .Field("index_backlog", snap.index_backlog)
+        .Field("failed", static_cast<int64_t>(snap.failures.size()))
         .Field("started", storage::Rfc3339(started))
         .Field("pid", static_cast<int64_t>(::getpid()));
     w.Key("failures").BeginArray();
-    for (const FailedFile& f : failures)
+    for (const FailedFile& f : snap.failures)
       w.BeginObject().Field("share", f.share).Field("path", f.path).Field("error", f.error).EndObject();
     w.EndArray();
     w.Key("shares").BeginArray();
@@ -117,6 +135,7 @@ int RunDaemon(const Config& config) {
     w.EndArray().EndObject();
     return w.str();
   };
+  auto status_json = [&] { return render_status(take_snapshot()); };
 
   // Watch first, then scan, so nothing slips between the two.
   const auto settle = config.settle;
@@ -179,25 +198,35 @@ int RunDaemon(const Config& config) {
             " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +
             std::to_string(tokens.size()) + " tokens)");
 
-  // The archiver's thread owns the writer catalog; the start-up scan runs there too.
+  // The archiver's thread owns the writer catalog; the start-up scan, queued
+  // here, runs there too.
+  for (size_t i = 0; i < config.shares.size(); ++i) archiver.RequestRescan(i);
   std::atomic<bool> stopping{false};
   std::thread archiver_thread([&] {
-    for (size_t i = 0; i < config.shares.size(); ++i) archiver.RequestRescan(i);
     while (!stopping) archiver.RunOnce(std::chrono::milliseconds(500));
   });
   std::thread feeder_thread([&] { feeder.Run(); });
+
+  // The port answers and the start-up scan is queued: we are ready.
+  ServiceNotifier notifier;
+  notifier.Ready(StatusLine(take_snapshot()));
+  notifier.KeepAlive(Clock::now());
 
   auto last_rescan = Clock::now();
   auto last_poll = Clock::now();
   std::string last_status;
   for (;;) {
-    struct timespec tick{1, 0};
+    const auto wait = notifier.MaxWait(Clock::now(), std::chrono::seconds(1));
+    struct timespec tick{static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000};
     int sig = sigtimedwait(&signals, nullptr, &tick);
+    notifier.KeepAlive(Clock::now());
     if (sig == SIGTERM || sig == SIGINT) {
+      notifier.Stopping();
       log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
       break;
     }
     if (sig == SIGHUP) {
+      notifier.Reloading();
       if (Status s = tokens.Load(config.tokens_file); s.ok())
         log::Info("SIGHUP: reloaded " + std::to_string(tokens.size()) + " tokens");
       else
@@ -210,6 +239,7 @@ int RunDaemon(const Config& config) {
       } else {
         log::Error("SIGHUP: kept the old signing key: " + active.status().ToString());
       }
+      notifier.Ready(StatusLine(take_snapshot()));
     }
     if (Clock::now() - last_poll >= config.poll_interval) {
       last_poll = Clock::now();
@@ -225,7 +255,9 @@ int RunDaemon(const Config& config) {
         archiver.RequestRescan(i);
       }
     }
-    std::string status = status_json();
+    const Snapshot snap = take_snapshot();
+    notifier.Status(StatusLine(snap));
+    std::string status = render_status(snap);
     if (status != last_status) {
       if (Status s = storage::WriteFileAtomically(env, layout.status_file(), status + "\n"); !s.ok())
         log::Warning("cannot write " + layout.status_file() + ": " + s.ToString());

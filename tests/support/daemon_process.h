@@ -107,35 +107,49 @@ class DaemonProcess {
   const std::string& inspector() const { return inspector_token_; }
   const std::string& admin() const { return admin_token_; }
 
+  // Starts gongkaid and waits until it answers /healthz.
   void Start() {
-    const size_t log_before = log().size();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open((dir_ / "daemon.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(GONGKAID_PATH, "gongkaid", "--config", config().c_str(), nullptr);
-      ::_exit(127);
-    }
-    static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    Launch();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    port_ = 0;
     while (std::chrono::steady_clock::now() < deadline) {
       int st = 0;
       if (::waitpid(pid_, &st, WNOHANG) == pid_) {
         pid_ = -1;
         throw std::runtime_error("gongkaid exited during start-up:\n" + log());
       }
-      std::smatch m;
-      std::string text = log().substr(log_before);
-      if (std::regex_search(text, m, kListening)) {
-        port_ = static_cast<uint16_t>(std::stoi(m[1]));
-        if (Get("/healthz").status == 200) return;
-      }
+      if (ListeningPort() != 0 && Get("/healthz").status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     throw std::runtime_error("gongkaid did not become healthy:\n" + log());
   }
+
+  // Forks and executes gongkaid (stdout and stderr appended to daemon.log,
+  // with the variables of SetEnv() added to its environment) and returns at once.
+  void Launch() {
+    log_before_launch_ = log().size();
+    port_ = 0;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open((dir_ / "daemon.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
+      ::execl(GONGKAID_PATH, "gongkaid", "--config", config().c_str(), nullptr);
+      ::_exit(127);
+    }
+  }
+
+  // The port of the "listening on" line the daemon logged since Launch(), or 0.
+  uint16_t ListeningPort() {
+    static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    std::smatch m;
+    const std::string text = log().substr(log_before_launch_);
+    if (std::regex_search(text, m, kListening)) port_ = static_cast<uint16_t>(std::stoi(m[1]));
+    return port_;
+  }
+
+  // Adds NAME=VALUE to the environment of the daemons started from now on.
+  void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
 
   // SIGTERM and wait; returns the exit status (or -1 if it had to be killed).
   int Stop(int sig = SIGTERM) {
@@ -238,6 +252,8 @@ class DaemonProcess {
   TempDir dir_;
   std::vector<Share> shares_;
   std::string inspector_token_, admin_token_;
+  std::map<std::string, std::string> env_;
+  size_t log_before_launch_ = 0;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };
