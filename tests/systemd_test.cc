@@ -212,6 +212,7 @@ TEST_CASE("systemd: the example configuration loads with every commented key too
   CHECK(full->settle == defaults.settle);
   CHECK(full->poll_interval == defaults.poll_interval);
   CHECK(full->rescan_interval == defaults.rescan_interval);
+  CHECK(full->retry_interval == defaults.retry_interval);
   CHECK(full->http_threads == defaults.http_threads);
   CHECK(full->anonymous_search_rate == defaults.anonymous_search_rate);
   CHECK(full->origin == defaults.origin);
