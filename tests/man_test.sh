@@ -1,0 +1,43 @@
+#!/bin/sh
+# The man pages render without a single groff or man warning, gongkai(1)
+# describes every command, and gongkaid.conf(5) every key the config parser
+# accepts. usage: man_test.sh SOURCE_DIR. Exit 77 = skipped.
+set -eu
+src=$1
+if ! command -v groff >/dev/null || ! command -v man >/dev/null; then
+  echo "SKIP: groff or man not found (apt-get install groff-base man-db)"
+  exit 77
+fi
+fail=0
+for page in "$src"/docs/man/*.[0-9]; do
+  # -k: preconv for the UTF-8 (Chinese) examples; -ww: every warning; -z: no output.
+  warnings=$(groff -k -man -Tutf8 -ww -z "$page" 2>&1)
+  warnings=$warnings$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+  if [ -n "$warnings" ]; then
+    echo "FAIL: $page:"
+    echo "$warnings"
+    fail=1
+  else
+    echo "ok: $(basename "$page") renders cleanly"
+  fi
+done
+
+rendered=$(MANWIDTH=200 man -l "$src/docs/man/gongkai.1" 2>/dev/null)
+for cmd in status search show history verify export verify-bag backup "config check" reindex approve \
+           classify "keys rotate" "token add" "token list" "token revoke" "report freshness"; do
+  printf '%s\n' "$rendered" | grep -q "^       $cmd\( \|$\)" || { echo "FAIL: gongkai(1) lacks '$cmd'"; fail=1; }
+done
+for code in 0 1 2; do
+  printf '%s\n' "$rendered" | grep -q "^       $code  " || { echo "FAIL: gongkai(1) lacks exit status $code"; fail=1; }
+done
+
+# Every key in config/src/config.cc's table of known keys.
+keys=$(sed -n '/kKeys = {/,/^  };/p' "$src/config/src/config.cc" | grep -o '"[a-z_]*"' | tr -d '"' |
+       grep -v -x -e daemon -e auth -e log -e share)
+[ -n "$keys" ] || { echo "FAIL: no keys found in config.cc"; exit 1; }
+rendered=$(MANWIDTH=200 man -l "$src/docs/man/gongkaid.conf.5" 2>/dev/null)
+for key in $keys; do
+  printf '%s\n' "$rendered" | grep -q "^       $key = " || { echo "FAIL: gongkaid.conf(5) lacks key '$key'"; fail=1; }
+done
+[ $fail -eq 0 ] && echo "ok: every command, exit status and config key is documented"
+exit $fail
