@@ -283,9 +283,12 @@ TEST_CASE("backup: a copy taken while the daemon archives restores into a fresh 
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
+  // Back up once the daemon is committing the new files, not before.
+  REQUIRE(DaemonProcess::Eventually([&] { return StatusField(d, "documents") >= 30; }));
   TempDir backups;
   const std::string dir = backups / "backup";
   auto r = d.Cli("backup " + Quote(dir));
+  const int64_t after = StatusField(d, "documents");
   stop = true;
   writer.join();
   INFO(r.out);
@@ -308,7 +311,8 @@ TEST_CASE("backup: a copy taken while the daemon archives restores into a fresh 
   INFO(verify.out);
   CHECK(verify.exit_code == 0);
   auto status = Json(RunCommand(cli + "status --json").out);
-  CHECK(status->getValue<int64_t>("documents") >= 20);
+  CHECK(status->getValue<int64_t>("documents") >= 30);
+  CHECK(status->getValue<int64_t>("documents") <= after);
   CHECK(d.Stop() == 0);
 }
 

@@ -245,10 +245,14 @@ class Exporter {
     report_.bag_name = base.substr(0, base.size() - 4);
     if (report_.bag_name.empty()) report_.bag_name = "bag";
 
+    // Everything the bag says about the log is read in one snapshot; the
+    // payload comes from blobs, which never change, so the snapshot (which
+    // keeps the daemon's WAL from being checkpointed) ends before it.
     if (Status s = catalog_->BeginSnapshot(); !s.ok()) return s;
-    const std::string partial = out_ + ".partial";
-    Status s = RunInSnapshot(partial, zip);
+    Status s = ReadInSnapshot();
     catalog_->EndSnapshot();
+    const std::string partial = out_ + ".partial";
+    if (s.ok()) s = WriteArchive(partial, zip);
     if (!s.ok()) {
       ::unlink(partial.c_str());
       return s;
@@ -262,7 +266,7 @@ class Exporter {
   }
 
  private:
-  Status RunInSnapshot(const std::string& partial, bool zip) {
+  Status ReadInSnapshot() {
     auto latest = catalog_->LatestCheckpoint();
     if (!latest.ok()) return latest.status();
     if (!latest->has_value())
@@ -279,7 +283,13 @@ class Exporter {
                               std::string(opt_.share.empty() ? "" : " in share " + opt_.share) +
                               (opt_.since.empty() ? "" : " since " + opt_.since));
     if (Status s = SpoolRecords(); !s.ok()) return s;
+    auto keys = catalog_->Keys();
+    if (!keys.ok()) return keys.status();
+    keys_ = std::move(*keys);
+    return Status::OK();
+  }
 
+  Status WriteArchive(const std::string& partial, bool zip) {
     const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Status::FromErrno(errno, "export: " + partial);
     Status s = WriteBag(fd, zip);
@@ -391,9 +401,7 @@ class Exporter {
     if (Status s = spooled(manifest, "manifest-sha256.txt"); !s.ok()) return s;
     if (Status s = tag("bag-info.txt", BagInfo(now)); !s.ok()) return s;
     if (Status s = tag("gongkai/checkpoint", checkpoint_text_); !s.ok()) return s;
-    auto keys = catalog_->Keys();
-    if (!keys.ok()) return keys.status();
-    for (const KeyRow& k : *keys)
+    for (const KeyRow& k : keys_)
       if (Status s = tag("gongkai/keys/" + k.key_id + ".pub", k.public_pem); !s.ok()) return s;
     if (Status s = spooled(records_, "gongkai/records.jsonl"); !s.ok()) return s;
     if (Status s = spooled(signatures_, "gongkai/signatures.jsonl"); !s.ok()) return s;
@@ -487,6 +495,7 @@ class Exporter {
   std::string checkpoint_text_;
   Checkpoint checkpoint_;
   std::vector<ExportItem> items_;
+  std::vector<KeyRow> keys_;
   std::set<std::string> docs_;
   Spool records_, signatures_, proofs_;
   uint64_t bytes_done_ = 0;

@@ -52,7 +52,8 @@ struct BagExportReport {
   std::string bag_name;   // the top-level folder
 };
 
-// Writes a bag of the catalog's current state (one read snapshot) to
+// Writes a bag of the catalog's current state (records, checkpoint, keys and
+// the version list are read in one snapshot, ended before the payload) to
 // `out_path`, which must end in .tar or .zip. The archive is streamed:
 // payload bytes go from the blob files through a 1 MiB buffer into the
 // archive, so memory does not grow with the archive's size (it holds one row
