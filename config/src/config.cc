@@ -138,7 +138,9 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
   };
   bool have_daemon = false;
-  for (const auto& [name, header_line] : order) {
+  for (const auto& entry : order) {
+    const std::string& name = entry.first;  // a plain reference: lambdas below capture it
+    const int header_line = entry.second;
     const Section& sec = sections[name];
     std::string kind = name;
     std::string share_name;
