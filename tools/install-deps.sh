@@ -17,9 +17,10 @@ packages=(
   libsystemd-dev
   # tests and tools
   python3 python3-cryptography curl ca-certificates openssl
-  # the unit checked with systemd-analyze, the .deb built (dpkg-shlibdeps) and
-  # unpacked, the man pages rendered
-  systemd dpkg-dev groff-base man-db
+  # the unit checked with systemd-analyze (and the daemon's system calls, traced,
+  # against its filter), the .deb built (dpkg-shlibdeps) and unpacked, the man
+  # pages rendered
+  systemd strace dpkg-dev groff-base man-db
   # the search page's browser test (tests/browser): headless chromium driven from
   # Node.js, and CJK fonts so that its screenshots show the text
   chromium nodejs npm fonts-noto-cjk
