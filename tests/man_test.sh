@@ -23,8 +23,11 @@ for page in "$src"/docs/man/*.[0-9]; do
 done
 
 rendered=$(MANWIDTH=200 man -l "$src/docs/man/gongkai.1" 2>/dev/null)
-for cmd in status search show history verify export verify-bag backup "config check" reindex approve \
-           classify "keys rotate" "token add" "token list" "token revoke" "report freshness"; do
+# The commands of the CLI's own usage text (daemon/src/gongkai_main.cc), and their subcommands.
+usage_commands=$(sed -n '/const char kUsage/,/;$/p' "$src/daemon/src/gongkai_main.cc" |
+                 grep -o '^    "  [a-z][a-z|-]*' | sed 's/^    "  //' | tr '|' ' ')
+[ -n "$usage_commands" ] || { echo "FAIL: no commands found in gongkai_main.cc's kUsage"; exit 1; }
+for cmd in $usage_commands "config check" "keys rotate" "token add" "token list" "token revoke" "report freshness"; do
   printf '%s\n' "$rendered" | grep -q "^       $cmd\( \|$\)" || { echo "FAIL: gongkai(1) lacks '$cmd'"; fail=1; }
 done
 for code in 0 1 2; do
