@@ -125,6 +125,37 @@ void Archiver::Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const 
   failures_[{f.share, f.rel}] = {share.name, f.rel, error, size, mtime_ns};
 }
 
+std::string Archiver::storage_problem() const {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  return storage_problem_;
+}
+
+void Archiver::RetryLater(const PendingFile& f, const std::string& what, const Status& s) {
+  queue_->Requeue(f, Clock::now() + config_.retry_interval);
+  StorageFailed(what + " " + config_.shares[f.share].name + ":" + f.rel, s);
+}
+
+void Archiver::StorageFailed(const std::string& what, const Status& s) {
+  ++storage_failures_in_batch_;
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  if (!storage_problem_.empty()) {
+    log::Debug(what + ": " + s.ToString());
+    return;
+  }
+  storage_problem_ = what + ": " + s.ToString();
+  paused_since_ = Clock::now();
+  log::Error("ingest paused: " + storage_problem_ + " (data folder " + config_.data_dir + "); retrying every " +
+             std::to_string(config_.retry_interval.count()) + " ms, searches and downloads keep working");
+}
+
+void Archiver::StorageRecovered() {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  if (storage_problem_.empty()) return;
+  const auto paused = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - paused_since_);
+  log::Info("ingest resumed after " + std::to_string(paused.count()) + " s (was: " + storage_problem_ + ")");
+  storage_problem_.clear();
+}
+
 Status Archiver::ScanShare(size_t i) {
   const ShareConfig& share = config_.shares[i];
   auto docs = catalog_->DocumentsInShare(share.name);
@@ -233,8 +264,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   auto writer = blobs_->NewWriter();
   if (!writer.ok()) {
     ::close(fd);
-    log::Error("cannot archive " + share.name + ":" + f.rel + ": " + writer.status().ToString());
-    queue_->Requeue(f, Clock::now() + config_.retry_interval);
+    RetryLater(f, "cannot archive", writer.status());
     return;
   }
   std::string buf(kCopyBuffer, '\0');
@@ -259,8 +289,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
     return;
   }
   if (!write_status.ok()) {
-    log::Error("cannot archive " + share.name + ":" + f.rel + ": " + write_status.ToString());
-    queue_->Requeue(f, Clock::now() + config_.retry_interval);
+    RetryLater(f, "cannot archive", write_status);
     return;
   }
   struct stat now_st{};
@@ -273,8 +302,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   }
   auto sha = (*writer)->Finish();
   if (!sha.ok()) {
-    log::Error("cannot archive " + share.name + ":" + f.rel + ": " + sha.status().ToString());
-    queue_->Requeue(f, Clock::now() + config_.retry_interval);
+    RetryLater(f, "cannot archive", sha.status());
     return;
   }
   const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, parent.get(), leaf);
@@ -293,8 +321,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
     }
   }
   if (Status s = (*writer)->Commit(); !s.ok()) {
-    log::Error("cannot store blob for " + share.name + ":" + f.rel + ": " + s.ToString());
-    queue_->Requeue(f, Clock::now() + config_.retry_interval);
+    RetryLater(f, "cannot store blob for", s);
     return;
   }
   storage::Change c;
@@ -444,7 +471,12 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   in_flight_ = due.size();
   std::vector<storage::Change> changes;
   std::vector<PendingFile> sources;  // the file behind each change, for retries
+  storage_failures_in_batch_ = 0;
   for (PendingFile& f : due) {
+    if (storage_failures_in_batch_ > 0) {  // paused: the rest of the batch waits too
+      queue_->Requeue(f, Clock::now() + config_.retry_interval);
+      continue;
+    }
     size_t before = changes.size();
     try {
       Process(f, changes);
@@ -456,8 +488,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   if (!changes.empty()) {
     Status s = catalog_->Apply(changes, *Key());
     if (!s.ok()) {
-      log::Error("catalog commit failed, retrying " + std::to_string(changes.size()) +
-                 " files in " + std::to_string(config_.retry_interval.count()) + " ms: " + s.ToString());
+      StorageFailed("catalog commit of " + std::to_string(changes.size()) + " changes", s);
       for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + config_.retry_interval);
     } else {
       for (const storage::Change& c : changes) {
@@ -471,6 +502,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
       Committed(changes);
     }
   }
+  if (storage_failures_in_batch_ == 0) StorageRecovered();
   in_flight_ = 0;
 }
 

@@ -66,6 +66,11 @@ class Archiver {
   // Unix time of the last catalog commit (0 = none since start).
   int64_t last_commit_unix() const { return last_commit_unix_.load(); }
   std::vector<FailedFile> failures() const;
+  // Why ingest is paused ("" when it is not): writing to the data folder
+  // failed (a full disk, I/O errors). Set by the first such failure, which
+  // pauses the rest of its batch; cleared by the next successful commit.
+  // Searches and downloads are unaffected. Thread-safe.
+  std::string storage_problem() const;
 
  private:
   // Archives one due file, appending its changes (if any) to `changes`; a file
@@ -81,6 +86,12 @@ class Archiver {
   };
   void ApplyMove(const Move& m);
   void Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const std::string& error);
+  // A failure on our side (writing the blob or the catalog): the file is
+  // copied again after retry_interval, and ingest is paused (logged once).
+  void RetryLater(const PendingFile& f, const std::string& what, const Status& s);
+  void StorageFailed(const std::string& what, const Status& s);
+  void StorageRecovered();  // a batch went through: logs and clears the pause
+  size_t storage_failures_in_batch_ = 0;  // archiver thread only
 
   const Config& config_;
   storage::Catalog* catalog_;
@@ -94,6 +105,8 @@ class Archiver {
   std::atomic<int64_t> last_commit_unix_{0};
   mutable std::mutex failures_mutex_;
   std::map<std::pair<size_t, std::string>, FailedFile> failures_;
+  std::string storage_problem_;  // guarded by failures_mutex_
+  Clock::time_point paused_since_;
   std::mutex rescan_mutex_;
   std::set<size_t> rescans_;
   std::vector<Move> moves_;  // guarded by rescan_mutex_

@@ -37,12 +37,14 @@ struct Snapshot {
   int64_t queued = 0;         // seen but not yet archived and indexed
   int64_t index_backlog = 0;  // records not yet applied to the index
   std::vector<FailedFile> failures;
+  std::string storage_problem;  // why ingest is paused, "" when it is not
 };
 
 // One line for `systemctl status`.
 std::string StatusLine(const Snapshot& s) {
   return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) + " versions, " +
-         std::to_string(s.queued) + " queued, " + std::to_string(s.failures.size()) + " failed";
+         std::to_string(s.queued) + " queued, " + std::to_string(s.failures.size()) + " failed" +
+         (s.storage_problem.empty() ? "" : "; INGEST PAUSED: " + s.storage_problem);
 }
 
 }  // namespace
@@ -110,6 +112,7 @@ int RunDaemon(const Config& config) {
     snap.index_backlog = feeder.backlog();
     snap.queued = static_cast<int64_t>(queue.size() + archiver.in_flight()) + snap.index_backlog;
     snap.failures = archiver.failures();
+    snap.storage_problem = archiver.storage_problem();
     return snap;
   };
   auto render_status = [&](const Snapshot& snap) -> std::string {
@@ -123,6 +126,7 @@ int RunDaemon(const Config& config) {
         .Field("queued", snap.queued)
         .Field("index_backlog", snap.index_backlog)
         .Field("failed", static_cast<int64_t>(snap.failures.size()))
+        .Field("storage_problem", snap.storage_problem)  // "" unless ingest is paused
         .Field("started", storage::Rfc3339(started))
         .Field("pid", static_cast<int64_t>(::getpid()));
     w.Key("failures").BeginArray();
@@ -192,7 +196,8 @@ int RunDaemon(const Config& config) {
   HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
                                   [&](storage::Change c) { return archiver.Submit(std::move(c)); },
                                   [&](int64_t seq) { return feeder.WaitApplied(seq, std::chrono::seconds(10)); },
-                                  &http_metrics, &search_limit, archive_metrics});
+                                  &http_metrics, &search_limit, archive_metrics,
+                                  [&] { return archiver.storage_problem(); }});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
   log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
             " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +

@@ -187,7 +187,15 @@ class ApiHandler final : public HTTPRequestHandler {
     if (seg.size() == 1 && seg[0] == "healthz") {
       route_ = "healthz";
       RequireGet(get);
-      return SendJson(resp, HTTPResponse::HTTP_OK, "{\"status\":\"ok\"}");
+      // 503 while ingest is paused (a full or failing data folder); searches
+      // still work. Only inspectors learn why: the reason may name a file.
+      const std::string problem = ctx_.storage_problem ? ctx_.storage_problem() : "";
+      if (problem.empty()) return SendJson(resp, HTTPResponse::HTTP_OK, "{\"status\":\"ok\"}");
+      JsonWriter w;
+      w.BeginObject().Field("status", "degraded");
+      if (!Anonymous()) w.Field("problem", problem);
+      w.EndObject();
+      return SendJson(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, w.str());
     }
     if (seg.empty() || (seg.size() == 2 && seg[0] == "static")) {
       route_ = "page";

@@ -71,6 +71,8 @@ struct ServiceContext {
   // Archive gauges for /metrics (Prometheus text); only inspectors and
   // admins get them, since counts include documents the public may not see.
   std::function<std::string()> archive_metrics;
+  // Why ingest is paused, "" when it is not (Archiver::storage_problem).
+  std::function<std::string()> storage_problem;
 };
 
 struct RouteInfo {

@@ -2,6 +2,7 @@
 // become Status values; nothing Poco-specific leaves this file.
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
@@ -75,6 +76,8 @@ template <typename F>
 auto Guard(const char* what, F&& f) -> decltype(f()) {
   try {
     return f();
+  } catch (const Poco::Data::SQLite::DatabaseFullException& e) {
+    return Status::NoSpace(std::string("catalog ") + what + ": " + e.displayText());
   } catch (const Poco::Exception& e) {
     return Status::IOError(std::string("catalog ") + what + ": " + e.displayText());
   } catch (const std::exception& e) {
