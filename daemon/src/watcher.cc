@@ -218,7 +218,8 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
       return;
     }
   }
-  const auto& [share, rel_dir] = dir;
+  const size_t share = dir.first;  // not a structured binding: lambdas below capture it
+  const std::string& rel_dir = dir.second;
   if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
     if (rel_dir.empty()) {
       log::Error("share folder " + shares_[share].path + " was removed or moved");
