@@ -91,7 +91,7 @@ TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING a
   WriteFile(d.FilePath("pub", "通知.txt"), "服務管理器通知測試\n");
   NotifySocket sock(d.root() + "/notify");
   d.SetEnv("NOTIFY_SOCKET", sock.path());
-  d.SetEnv("WATCHDOG_USEC", "1000000");  // pings due every 500 ms
+  d.SetEnv("WATCHDOG_USEC", "2000000");  // pings due every second
   d.Launch();
 
   const NotifySocket::Message* ready = sock.WaitForLine("READY=1");
@@ -107,20 +107,21 @@ TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING a
   CHECK(sock.WaitFor([](const NotifySocket::Message& m) { return m.HasPrefix("STATUS=1 documents"); },
                      std::chrono::seconds(60)) != nullptr);
 
-  // The watchdog is fed from the main loop, well within its interval.
+  // The watchdog is fed from the main loop at half its interval, so never
+  // as late as systemd's deadline (the whole interval) even on a busy machine.
   const auto watch_from = SteadyClock::now();
   std::vector<SteadyClock::time_point> pings;
-  while (SteadyClock::now() - watch_from < std::chrono::milliseconds(2600)) {
-    const auto* m = sock.WaitForLine("WATCHDOG=1", std::chrono::milliseconds(1500));
+  while (SteadyClock::now() - watch_from < std::chrono::milliseconds(3500)) {
+    const auto* m = sock.WaitForLine("WATCHDOG=1", std::chrono::milliseconds(2500));
     REQUIRE(m != nullptr);
     pings.push_back(m->at);
   }
-  CHECK(pings.size() >= 4);
+  CHECK(pings.size() >= 3);
   std::chrono::milliseconds longest_gap{0};
   for (size_t i = 1; i < pings.size(); ++i)
     longest_gap = std::max(longest_gap, std::chrono::duration_cast<std::chrono::milliseconds>(pings[i] - pings[i - 1]));
   INFO("longest gap between watchdog pings: " << longest_gap.count() << " ms");
-  CHECK(longest_gap < std::chrono::milliseconds(1000));
+  CHECK(longest_gap < std::chrono::milliseconds(2000));
 
   // SIGHUP (ExecReload=): RELOADING=1 with a timestamp, then READY=1 again.
   REQUIRE(::kill(d.pid(), SIGHUP) == 0);
