@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "gongkai/storage/bag.h"
 #include "gongkai/storage/crypto.h"
 #include "support/daemon_process.h"
 
@@ -337,4 +338,15 @@ TEST_CASE("config check: a good config is summarised, a bad one named in one lin
   CHECK(std::count(bad.out.begin(), bad.out.end(), '\n') == 1);
   CHECK(RunCommand(gk + " config check " + Quote(t / "missing.conf")).exit_code == 2);
   CHECK(RunCommand(gk + " config check").exit_code == 2);
+}
+
+TEST_CASE("export: manifest paths percent-encode CR, LF and % only, and decode back", "[export]") {
+  using gongkai::storage::DecodeManifestPath;
+  using gongkai::storage::EncodeManifestPath;
+  CHECK(EncodeManifestPath("data/a%b\nc\rd.txt") == "data/a%25b%0Ac%0Dd.txt");
+  CHECK(EncodeManifestPath("data/公開 資料/" + kNfdName) == "data/公開 資料/" + kNfdName);
+  for (const std::string p : {"data/100%.txt", "data/%25 literal", "data/%0A literal", "data/x\r\n", "data/%", "data/50%%"})
+    CHECK(DecodeManifestPath(EncodeManifestPath(p)) == p);
+  CHECK(DecodeManifestPath("data/a%0ab%0dc") == "data/a\nb\rc");
+  CHECK(DecodeManifestPath("data/%41%") == "data/%41%");  // only the three codes RFC 8493 uses
 }

@@ -2,7 +2,9 @@
 //
 // Read-only commands (status, search, history) open the catalog and index
 // directly (SQLite WAL and Xapian allow readers beside the running daemon);
-// reindex needs the daemon stopped.
+// reindex needs the daemon stopped. export and backup read one catalog
+// snapshot beside the running daemon (storage/bag.h, storage/backup.h);
+// verify-bag and config check touch no archive and need no --config.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <signal.h>

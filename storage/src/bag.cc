@@ -179,10 +179,11 @@ class ArchiveOut {
 };
 
 // A tag file too large to hold in memory, built line by line in an anonymous
-// temporary file (gone when closed), hashed as it grows.
+// temporary file (O_TMPFILE: gone when closed) in `dir`, the bag's folder,
+// which needs room for the bag anyway; hashed as it grows.
 class Spool {
  public:
-  Spool() : file_(std::tmpfile()) {}
+  explicit Spool(const std::string& dir) : file_(OpenAnonymous(dir)) {}
   ~Spool() {
     if (file_) std::fclose(file_);
   }
@@ -217,6 +218,14 @@ class Spool {
   }
 
  private:
+  static std::FILE* OpenAnonymous(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      if (std::FILE* f = ::fdopen(fd, "w+")) return f;
+      ::close(fd);
+    }
+    return std::tmpfile();  // a file system without O_TMPFILE
+  }
   std::FILE* file_;
   Sha256 hash_;
   std::string sha_;
@@ -233,7 +242,11 @@ class Exporter {
  public:
   Exporter(Catalog* catalog, const BlobStore& blobs, const std::string& out,
            const BagExportOptions& options)
-      : catalog_(catalog), blobs_(blobs), out_(out), opt_(options) {}
+      : catalog_(catalog),
+        blobs_(blobs),
+        out_(out),
+        spool_dir_(out.find('/') == std::string::npos ? "." : out.substr(0, out.rfind('/') + 1)),
+        opt_(options) {}
 
   Result<BagExportReport> Run() {
     const bool zip = EndsWith(out_, ".zip");
@@ -381,7 +394,7 @@ class Exporter {
         !s.ok())
       return s;
 
-    Spool manifest, versions;
+    Spool manifest(spool_dir_), versions(spool_dir_);
     std::string buf(kBufferSize, '\0');
     for (const ExportItem& item : items_) {
       if (Status s = WritePayload(out, item, buf); !s.ok()) return s;
@@ -490,6 +503,7 @@ class Exporter {
   Catalog* catalog_;
   const BlobStore& blobs_;
   const std::string out_;
+  const std::string spool_dir_;
   const BagExportOptions& opt_;
   BagExportReport report_;
   std::string checkpoint_text_;
@@ -497,7 +511,7 @@ class Exporter {
   std::vector<ExportItem> items_;
   std::vector<KeyRow> keys_;
   std::set<std::string> docs_;
-  Spool records_, signatures_, proofs_;
+  Spool records_{spool_dir_}, signatures_{spool_dir_}, proofs_{spool_dir_};
   uint64_t bytes_done_ = 0;
 };
 

@@ -58,8 +58,9 @@ struct BagExportReport {
 // payload bytes go from the blob files through a 1 MiB buffer into the
 // archive, so memory does not grow with the archive's size (it holds one row
 // per exported version and document); the JSON-lines tag files are spooled to
-// anonymous temporary files. Each blob is re-hashed as it is written; a blob
-// that no longer matches its catalog entry fails the export (Corruption).
+// anonymous temporary files in the output's folder. Each blob is re-hashed as
+// it is written; a blob that no longer matches its catalog entry fails the
+// export (Corruption).
 // The bag is written to "<out_path>.partial" and renamed into place only when
 // complete; on error nothing is left at `out_path`.
 // Returns NotFound when nothing is in scope. Never throws.
