@@ -58,7 +58,7 @@ const char kUsage[] =
     "                                     a BagIt bag of every archived version in scope, with\n"
     "                                     signed records, keys, checkpoint and inclusion proofs\n"
     "  verify-bag FILE [--json]           check a bag offline; exit 1 on any problem\n"
-    "  backup DIR                         consistent copy of the live archive (catalog, blobs,\n"
+    "  backup DIR [--json]                consistent copy of the live archive (catalog, blobs,\n"
     "                                     keys) into the empty or new folder DIR\n"
     "  config check [FILE]                validate a config (FILE or --config FILE); exit 2 if bad\n"
     "  approve ID                         approve the document's latest pending version\n"
@@ -743,13 +743,26 @@ int CmdBackup(Context& ctx, const Args& args) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
     return Usage("backup: " + dir + " is not empty");
-  CopyProgress progress("backup");
+  CopyProgress progress("backup", args.json);
   auto r = storage::BackupArchive(storage::Env::Default(), PathsOf(ctx.layout), PathsOf(daemon::DataLayout(dir)),
                                   [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) { progress.Update(f, ft, b, bt); });
   progress.Finish();
   if (!r.ok()) {
     std::cerr << "gongkai: " << r.status().message() << "\n";
     return r.status().code() == Status::Code::kCorruption ? 1 : 2;
+  }
+  if (args.json) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("dir", dir)
+        .Field("records", r->records)
+        .Field("versions", r->versions)
+        .Field("blobs", r->blobs)
+        .Field("bytes", r->bytes)
+        .Field("keys", r->keys)
+        .EndObject();
+    std::cout << w.str() << "\n";
+    return 0;
   }
   std::cout << "backed up " << r->records << " records, " << r->versions << " versions, " << r->blobs << " blobs ("
             << r->bytes << " bytes) and " << r->keys << " key files to " << dir

@@ -35,7 +35,8 @@ struct BackupReport {
   uint64_t blobs = 0, bytes = 0, keys = 0;
 };
 
-// Copies the archive at `from` to `to`. `to.catalog` must not exist yet.
+// Copies the archive at `from` to `to`. `to.catalog` must not exist yet. On
+// error `to` is left incomplete (remove it); the source is never written.
 // `progress` (optional) gets blobs and bytes done and their totals.
 // Never throws.
 Result<BackupReport> BackupArchive(
