@@ -18,7 +18,31 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// Copies well-formed UTF-8 and replaces each byte that does not start a
+// well-formed sequence with U+FFFD.
+std::string RepairUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (size_t len = Utf8SequenceLength(s, i)) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string ConvertToUtf8(std::string_view bytes, const std::string& charset) {
+  // glibc's UTF-8 decoder lets through some forms Unicode forbids (5- and
+  // 6-byte sequences, leads F5-F7), so UTF-8 is repaired here instead.
+  if (charset == "UTF-8") return RepairUtf8(bytes);
   iconv_t cd = iconv_open("UTF-8", charset.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return {};
   std::string out;
@@ -41,7 +65,8 @@ std::string ConvertToUtf8(std::string_view bytes, const std::string& charset) {
     }
   }
   iconv_close(cd);
-  return out;
+  // The promise is UTF-8 out, whatever a converter lets through.
+  return IsValidUtf8(out) ? out : RepairUtf8(out);
 }
 
 namespace {
