@@ -21,6 +21,8 @@ packages=(
   # against its filter), the .deb built (dpkg-shlibdeps) and unpacked, the man
   # pages rendered
   systemd strace dpkg-dev groff-base man-db
+  # sanitizer builds and libFuzzer targets (tools/sanitize.sh, tools/fuzz.sh)
+  clang libclang-rt-14-dev
   # the search page's browser test (tests/browser): headless chromium driven from
   # Node.js, and CJK fonts so that its screenshots show the text
   chromium nodejs npm fonts-noto-cjk

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target (or all) for SECONDS each under ASan + UBSan.
+#
+#   tools/fuzz.sh NAME SECONDS    e.g. tools/fuzz.sh fuzz_extract_pdf 600
+#   tools/fuzz.sh all SECONDS
+#   tools/fuzz.sh list
+#
+# Targets are in tests/fuzz; the build is ./build-address (tools/sanitize.sh
+# address makes it; this script builds what is missing). Seeds: the kept inputs
+# in tests/fuzz/corpus/NAME, plus matching files from ../shared/corpus when it
+# is there. A crash is copied into tests/fuzz/corpus/NAME (commit it with the
+# fix: it is replayed by the test suite from then on) and fails the run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-address}
+name=${1:-}
+seconds=${2:-60}
+targets=(fuzz_extract_txt fuzz_extract_html fuzz_extract_pdf fuzz_extract_docx fuzz_extract_xlsx
+         fuzz_extract_odt fuzz_extract_ofd fuzz_sidecar fuzz_config fuzz_checkpoint fuzz_query)
+if [ "$name" = list ] || [ -z "$name" ]; then printf '%s\n' "${targets[@]}"; [ -n "$name" ]; exit; fi
+if [ "$name" = all ]; then
+  failed=()
+  for t in "${targets[@]}"; do "$0" "$t" "$seconds" || failed+=("$t"); done
+  [ ${#failed[@]} -eq 0 ] || { echo "fuzz.sh: FAILED: ${failed[*]}" >&2; exit 1; }
+  exit 0
+fi
+[[ " ${targets[*]} " == *" $name "* ]] || { echo "fuzz.sh: no target $name (tools/fuzz.sh list)" >&2; exit 2; }
+
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  CC=clang CXX=clang++ BUILD_DIR=$build "$root/tools/build.sh" -DGONGKAI_TESTS=ON -DGONGKAI_SANITIZE=address -DGONGKAI_FUZZ=ON
+else
+  cmake --build "$build" -j "$(nproc)" --target "$name" >/dev/null
+fi
+
+work=$build/fuzz/$name
+mkdir -p "$work/corpus" "$work/artifacts"
+seeds=("$root/tests/fuzz/corpus/$name")
+shared=$root/../shared/corpus
+case "$name" in
+  fuzz_extract_txt) pattern='*.txt' ;;
+  fuzz_extract_html) pattern='*.htm*' ;;
+  fuzz_extract_pdf) pattern='*.pdf' ;;
+  fuzz_extract_docx) pattern='*.docx' ;;
+  fuzz_extract_odt) pattern='*.odt' ;;
+  *) pattern= ;;
+esac
+if [ -n "$pattern" ] && [ -d "$shared" ]; then
+  mkdir -p "$work/shared-seeds"
+  find "$shared" -path "$shared/bench" -prune -o -type f -name "$pattern" -size -256k -print0 |
+    xargs -0 -r cp -t "$work/shared-seeds"
+  seeds+=("$work/shared-seeds")
+elif [ -n "$pattern" ]; then
+  echo "fuzz.sh: $shared not found; seeding $name from tests/fuzz/corpus only"
+fi
+
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "fuzz.sh: $name for ${seconds}s"
+set +e
+"$build/tests/fuzz/$name" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2560 -max_len=262144 \
+  -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "${seeds[@]}" 2>"$work/log"
+rc=$?
+set -e
+grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+ +DONE' "$work/log" | sed "s/^/  $name: /"
+if [ $rc -ne 0 ]; then
+  tail -40 "$work/log"
+  for f in "$work"/artifacts/*; do
+    [ -f "$f" ] || continue
+    cp "$f" "$root/tests/fuzz/corpus/$name/$(basename "$f")"
+    echo "fuzz.sh: kept $(basename "$f") in tests/fuzz/corpus/$name"
+  done
+  echo "fuzz.sh: $name FAILED (exit $rc); log: $work/log" >&2
+  exit 1
+fi
