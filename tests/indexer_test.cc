@@ -87,6 +87,9 @@ TEST_CASE("script folding: Traditional to Simplified", "[indexer]") {
   CHECK(FoldScript("關於政務公開的通知") == "关于政务公开的通知");
   CHECK(FoldScript("关于政务公开") == "关于政务公开");
   CHECK(FoldScript("plain ASCII 123") == "plain ASCII 123");
+  // A truncated sequence at the end (a raw CLI query) is repaired, not read past.
+  const std::string truncated = "道路養護\xe9";
+  CHECK(FoldScript(std::string_view(truncated)) == "道路养护\xEF\xBF\xBD");
   // Folding is per character, so a phrase cut from inside a word folds the
   // same way as it does inside the word (OpenCC's phrase table would give 计划线).
   CHECK(FoldScript("計畫線").find(FoldScript("畫線")) != std::string::npos);

@@ -55,6 +55,11 @@ TEST_CASE("crypto: SHA-256 and base64 known answers", "[storage]") {
   CHECK(Base64("foobar") == "Zm9vYmFy");
   for (std::string s : {"", "f", "fo", "foo", "\x01\xff\x00z"}) CHECK(*Base64Decode(Base64(s)) == s);
   CHECK_FALSE(Base64Decode("abc").ok());
+  // Strict: padding only at the end, at most two, the alphabet only.
+  for (const char* bad : {"0=======", "====", "ab=c", "Zg=A", " Zg=", "Zm9v\nYmFy", "Zm9v-mFy"})
+    CHECK_FALSE(Base64Decode(bad).ok());
+  CHECK(*Base64Decode("Zg==") == "f");
+  CHECK(*Base64Decode("Zm8=") == "fo");
 }
 
 TEST_CASE("crypto: Ed25519 signatures verify, and fail when anything changes", "[storage]") {

@@ -45,9 +45,13 @@ case "$name" in
   *) pattern= ;;
 esac
 if [ -n "$pattern" ] && [ -d "$shared" ]; then
+  rm -rf "$work/shared-seeds"
   mkdir -p "$work/shared-seeds"
-  find "$shared" -path "$shared/bench" -prune -o -type f -name "$pattern" -size -256k -print0 |
-    xargs -0 -r cp -t "$work/shared-seeds"
+  n=0
+  while IFS= read -r -d '' f; do  # numbered: the corpus repeats names in other folders
+    n=$((n + 1))
+    cp "$f" "$work/shared-seeds/$n-$(basename "$f")"
+  done < <(find "$shared" -path "$shared/bench" -prune -o -type f -name "$pattern" -size -256k -print0)
   seeds+=("$work/shared-seeds")
 elif [ -n "$pattern" ]; then
   echo "fuzz.sh: $shared not found; seeding $name from tests/fuzz/corpus only"
@@ -61,7 +65,7 @@ set +e
   -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "${seeds[@]}" 2>"$work/log"
 rc=$?
 set -e
-grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+ +DONE' "$work/log" | sed "s/^/  $name: /"
+grep -aE '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$work/log" | sed "s/^/  $name: /"
 if [ $rc -ne 0 ]; then
   tail -40 "$work/log"
   for f in "$work"/artifacts/*; do

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
 
 namespace gongkai::indexer {
@@ -41,6 +42,9 @@ class Folder {
 
   std::string Fold(std::string_view s) {
     if (!handle_ || s.empty()) return std::string(s);
+    // OpenCC walks a truncated UTF-8 sequence past the end of its buffer
+    // (found by fuzz_query with a raw query from the CLI): repair first.
+    if (!IsValidUtf8(s)) return Fold(ConvertToUtf8(s, "UTF-8"));
     // OpenCC's converter is not documented as thread-safe; serialise calls.
     std::lock_guard<std::mutex> lock(mutex_);
     char* out = opencc_convert_utf8(handle_, s.data(), s.size());

@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <cctype>
 #include <stdexcept>
 
 namespace gongkai::storage {
@@ -58,14 +59,21 @@ std::string Base64(std::string_view data) {
 
 Result<std::string> Base64Decode(std::string_view b64) {
   if (b64.size() % 4 != 0) return Status::Invalid("base64 length not a multiple of 4");
+  // Strict RFC 4648 base64: the alphabet only, '=' only as the last one or
+  // two characters (EVP_DecodeBlock alone would accept more, and "=======0"
+  // once made the padding arithmetic below underflow: found by fuzz_checkpoint).
+  size_t pad = 0;
+  while (pad < 2 && pad < b64.size() && b64[b64.size() - 1 - pad] == '=') ++pad;
+  for (size_t i = 0; i + pad < b64.size(); ++i) {
+    const char c = b64[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return Status::Invalid("bad base64");
+  }
   std::string out(b64.size() / 4 * 3 + 1, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(b64.data()),
                           static_cast<int>(b64.size()));
   if (n < 0) return Status::Invalid("bad base64");
-  size_t len = static_cast<size_t>(n);
-  for (size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) --len;  // padding
-  out.resize(len);
+  out.resize(static_cast<size_t>(n) - pad);  // EVP_DecodeBlock counts padding as zero bytes
   return out;
 }
 
