@@ -33,8 +33,9 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   for (int round = 0; round < rounds; ++round) {
     d.Start();
     // Keep dropping while it works, then kill it at a random moment.
+    const auto kill_after = std::chrono::milliseconds(100 + rng() % 900);  // drawn here: rng is not shared
     std::thread writer([&] { drop(kFilesPerRound); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 900));
+    std::this_thread::sleep_for(kill_after);
     writer.join();
     CHECK(d.Stop(SIGKILL) == 128 + SIGKILL);
   }
