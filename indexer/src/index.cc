@@ -48,6 +48,7 @@ std::string EncodeData(const IndexDoc& d) {
   o.set("classification", d.classification);
   o.set("category", d.category);
   o.set("for_inspectors", d.for_inspectors);
+  if (!d.text_note.empty()) o.set("text_note", d.text_note);
   o.set("for_public", d.for_public);
   std::ostringstream out;
   o.stringify(out);
@@ -73,6 +74,7 @@ IndexDoc DecodeData(const std::string& data) {
   d.classification = o->optValue<std::string>("classification", "");
   d.category = o->optValue<std::string>("category", "");
   d.for_inspectors = o->optValue<bool>("for_inspectors", true);
+  d.text_note = o->optValue<std::string>("text_note", "");
   d.for_public = o->optValue<bool>("for_public", false);
   return d;
 }
@@ -341,7 +343,10 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
     for (int attempt = 0;; ++attempt) {
       try {
         Xapian::Database& db = h->db;
-        Xapian::Query query = Xapian::Query::MatchAll;
+        // Not Xapian::Query::MatchAll: copying that shared static bumps a
+        // non-atomic reference count from every request thread at once
+        // (ThreadSanitizer). An empty term is the same query, owned here.
+        Xapian::Query query{std::string()};
         const bool empty = sq.q.find_first_not_of(" \t\r\n") == std::string::npos;
         if (!empty) {
           Xapian::QueryParser qp;
