@@ -95,7 +95,8 @@ int RunDaemon(const Config& config) {
   indexer::Searcher searcher(layout.index());
   CatalogPool catalogs(layout.catalog(), env);
   SettleQueue queue;
-  IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(),
+  indexer::ExtractWorkers extractor;  // parsers run in these child processes, never in gongkaid
+  IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(), &extractor,
                      [&] { searcher.Invalidate(); });
   Archiver archiver(config, catalog->get(), blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
                     &queue, [&](int64_t last_seq) {

@@ -447,9 +447,11 @@ class ApiHandler final : public HTTPRequestHandler {
     auto vis = Load(catalog.get(), id);
     if (!vis) throw NotFound();
     const storage::VersionRow& shown = vis->versions.back();
-    std::string title;  // from the index entry of the version this caller sees
-    if (auto indexed = ctx_.searcher->Get(id, Anonymous()); indexed.ok() && indexed->version == shown.version)
+    std::string title, text_note;  // from the index entry of the version this caller sees
+    if (auto indexed = ctx_.searcher->Get(id, Anonymous()); indexed.ok() && indexed->version == shown.version) {
       title = indexed->title;
+      text_note = indexed->text_note;
+    }
     if (title.empty()) title = vis->doc.path.substr(vis->doc.path.rfind('/') + 1);
     std::string office = vis->doc.share;
     for (const ShareConfig& s : ctx_.config->shares)
@@ -469,6 +471,9 @@ class ApiHandler final : public HTTPRequestHandler {
         .Field("created", vis->doc.created)
         // A hidden pending version or event must not show through `updated`.
         .Field("updated", Anonymous() ? shown.archived : vis->doc.updated);
+    // Why its text is not (fully) searchable: for inspectors only, as a
+    // parser failure is nobody else's business.
+    if (!Anonymous()) w.Field("text_note", text_note);
     w.Key("meta").Raw(latest.meta.empty() ? "{}" : latest.meta);
     w.Key("versions").BeginArray();
     for (const storage::VersionRow& v : vis->versions) WriteVersion(w, v);

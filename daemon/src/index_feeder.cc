@@ -5,7 +5,6 @@
 
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
-#include "gongkai/storage/env.h"
 #include "sidecar.h"
 
 namespace gongkai::daemon {
@@ -40,32 +39,35 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, 
   return d;
 }
 
-Status AddText(const storage::BlobStore& blobs, const storage::DocumentRow& doc, indexer::IndexDoc& d) {
+void AddText(indexer::ExtractWorkers& extractor, const storage::BlobStore& blobs, const storage::DocumentRow& doc,
+             indexer::IndexDoc& d) {
+  const std::string where = doc.share + ":" + doc.path + " v" + std::to_string(d.version);
   if (d.size <= kMaxExtractBytes) {
-    auto bytes = storage::ReadFile(blobs.PathOf(d.sha256));
-    if (!bytes.ok()) return bytes.status();
-    indexer::Extracted e = indexer::Extract(*bytes, doc.path);
+    indexer::Extracted e = extractor.ExtractFile(blobs.PathOf(d.sha256), doc.path);
     if (d.title.empty()) d.title = e.title;
     d.text = std::move(e.text);
-    if (!e.has_text) log::Info("no text indexed for " + doc.share + ":" + doc.path + " v" + std::to_string(d.version) + ": " + e.note);
+    d.text_note = std::move(e.note);
+    if (e.parser_failed) log::Warning("no text indexed for " + where + ": " + d.text_note);
+    else if (!e.has_text) log::Info("no text indexed for " + where + ": " + d.text_note);
   } else {
-    log::Info("no text indexed for " + doc.share + ":" + doc.path + ": larger than 256 MiB");
+    d.text_note = "larger than 256 MiB: text not extracted";
+    log::Info("no text indexed for " + where + ": " + d.text_note);
   }
   if (d.title.empty()) d.title = doc.path.substr(doc.path.rfind('/') + 1);
-  return Status::OK();
 }
 
 }  // namespace
 
 Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
                                                       const storage::BlobStore& blobs,
-                                                      const storage::DocumentRow& doc, bool with_text) {
+                                                      const storage::DocumentRow& doc, bool with_text,
+                                                      indexer::ExtractWorkers* extractor) {
+  if (!extractor) extractor = &indexer::ExtractWorkers::Shared();
   auto versions = catalog->Versions(doc.id);
   if (!versions.ok()) return versions.status();
   if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
   std::vector<indexer::IndexDoc> out{ViewOf(config, doc, versions->back())};
-  if (with_text)
-    if (Status s = AddText(blobs, doc, out[0]); !s.ok()) return s;
+  if (with_text) AddText(*extractor, blobs, doc, out[0]);
   if (doc.classification != "public") return out;
   for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
     if (v->review != "approved") continue;
@@ -75,8 +77,7 @@ Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, stor
       out.push_back(ViewOf(config, doc, *v));
       out.back().for_inspectors = false;
       out.back().for_public = true;
-      if (with_text)
-        if (Status s = AddText(blobs, doc, out.back()); !s.ok()) return s;
+      if (with_text) AddText(*extractor, blobs, doc, out.back());
     }
     break;
   }
@@ -85,11 +86,12 @@ Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, stor
 
 IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
                          const storage::BlobStore* blobs, indexer::IndexWriter* writer,
-                         std::function<void()> on_commit)
+                         indexer::ExtractWorkers* extractor, std::function<void()> on_commit)
     : config_(config),
       catalog_(catalog),
       blobs_(blobs),
       writer_(writer),
+      extractor_(extractor),
       on_commit_(std::move(on_commit)) {
   applied_seq_ = writer_->watermark();
 }
@@ -100,7 +102,7 @@ Status IndexFeeder::IndexDocument(const std::string& doc_id) {
   if (!doc->has_value()) return writer_->Remove(doc_id);
   Result<std::vector<indexer::IndexDoc>> views = Status::IOError("not built");
   try {
-    views = BuildIndexDocs(config_, catalog_, *blobs_, **doc);
+    views = BuildIndexDocs(config_, catalog_, *blobs_, **doc, /*with_text=*/true, extractor_);
   } catch (const std::exception& e) {  // e.g. bad_alloc on a huge blob
     views = Status::IOError(std::string("extraction: ") + e.what());
   }

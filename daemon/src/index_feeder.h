@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "gongkai/config.h"
+#include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
@@ -23,9 +24,10 @@ namespace gongkai::daemon {
 
 class IndexFeeder {
  public:
-  // `on_commit` runs after each index commit (to reopen searchers).
+  // `on_commit` runs after each index commit (to reopen searchers). Text is
+  // extracted by `extractor`'s worker processes; it must outlive the feeder.
   IndexFeeder(const Config& config, storage::Catalog* catalog, const storage::BlobStore* blobs,
-              indexer::IndexWriter* writer, std::function<void()> on_commit);
+              indexer::IndexWriter* writer, indexer::ExtractWorkers* extractor, std::function<void()> on_commit);
 
   // Applies every pending record; returns the number of documents indexed.
   Result<size_t> CatchUp();
@@ -50,6 +52,7 @@ class IndexFeeder {
   storage::Catalog* catalog_;
   const storage::BlobStore* blobs_;
   indexer::IndexWriter* writer_;
+  indexer::ExtractWorkers* extractor_;
   std::function<void()> on_commit_;
   std::atomic<int64_t> latest_seq_{-1};
   std::atomic<int64_t> applied_seq_{-1};
@@ -64,9 +67,13 @@ class IndexFeeder {
 // (see index.h): its current version for inspectors, marked for the public
 // too when it is public and approved, plus a separate public entry for the
 // latest approved version when the current one is pending. Shared by the
-// feeder, `reindex` and `verify`.
+// feeder, `reindex` and `verify`. The text comes from `extractor`'s worker
+// processes (nullptr: ExtractWorkers::Shared()); a document whose parser
+// crashed, hung or ran out of memory is indexed without text, with the note,
+// and logged once as a warning.
 Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
                                                       const storage::BlobStore& blobs,
-                                                      const storage::DocumentRow& doc, bool with_text = true);
+                                                      const storage::DocumentRow& doc, bool with_text = true,
+                                                      indexer::ExtractWorkers* extractor = nullptr);
 
 }  // namespace gongkai::daemon

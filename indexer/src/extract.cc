@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <set>
 
 #include "extract_internal.h"
@@ -232,7 +233,7 @@ bool IsPackageType(const std::string& type) {
 }
 
 // The extractor chosen from the content first (magic bytes), then the name.
-Extracted Dispatch(std::string_view bytes, Extracted e) {
+Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extracted e) {
   if (detail::PdfHeaderOffset(bytes, e.type == "pdf") != std::string_view::npos) {
     if (e.type == "file") e.type = "pdf";
     detail::ExtractPdf(bytes, &e);
@@ -253,9 +254,13 @@ Extracted Dispatch(std::string_view bytes, Extracted e) {
       return e;
     }
   }
-  if (bytes.substr(0, 8) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1" && IsOoxmlType(e.type)) {
-    // Office wraps a password-protected OOXML file in an OLE container.
-    e.note = "password-protected (encrypted) Office document, or a legacy binary one renamed";
+  if (detail::IsOleCompoundFile(bytes)) {
+    if (IsOoxmlType(e.type)) {
+      // Office wraps a password-protected OOXML file in an OLE container.
+      e.note = "password-protected (encrypted) Office document, or a legacy binary one renamed";
+      return e;
+    }
+    detail::ExtractLegacyOffice(bytes, source_path, &e);
     return e;
   }
   if (e.type == "html") return Html(bytes, std::move(e));
@@ -272,26 +277,37 @@ Extracted Dispatch(std::string_view bytes, Extracted e) {
 
 }  // namespace
 
-Extracted Extract(std::string_view bytes, const std::string& filename) {
+namespace detail {
+
+Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path) {
   Extracted e;
+  auto failed = [&e](std::string note, bool parser_failed) {
+    Extracted f;
+    f.type = e.type;
+    f.note = std::move(note);
+    f.parser_failed = parser_failed;
+    return f;
+  };
   try {
     e.type = TypeFromName(filename);
     if (bytes.empty()) {
       e.note = "empty file";
       return e;
     }
-    return Dispatch(bytes, e);
-  } catch (const std::exception& ex) {  // std::bad_alloc, or a library that throws
-    Extracted failed;
-    failed.type = e.type;
-    failed.note = std::string("extraction failed: ") + ex.what();
-    return failed;
+    return Dispatch(bytes, source_path, e);
+  } catch (const std::bad_alloc&) {
+    return failed("extraction ran out of memory", true);
+  } catch (const std::exception& ex) {  // a library that throws
+    return failed(std::string("extraction failed: ") + ex.what(), false);
   } catch (...) {
-    Extracted failed;
-    failed.type = e.type;
-    failed.note = "extraction failed";
-    return failed;
+    return failed("extraction failed", false);
   }
+}
+
+}  // namespace detail
+
+Extracted Extract(std::string_view bytes, const std::string& filename) {
+  return detail::ExtractFrom(bytes, filename, "");
 }
 
 }  // namespace gongkai::indexer

@@ -51,6 +51,30 @@ bool ExtractOffice(ZipReader& zip, const std::vector<std::string>& names, Extrac
 // has no OFD.xml at its root.
 bool ExtractOfd(ZipReader& zip, const std::vector<std::string>& names, Extracted* e);
 
+// Extract(), for bytes read from the file at `source_path` ("" when they
+// were not): converters that must seek read that file instead of a copy.
+Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path);
+
+// Whether the bytes start with the OLE compound file magic (D0 CF 11 E0 A1 B1 1A E1).
+bool IsOleCompoundFile(std::string_view bytes);
+
+// Legacy .doc/.wps, .xls and .ppt (extract_legacy.cc): Debian's catdoc,
+// xls2csv or catppt in a child process under resource limits and a
+// timeout, reading `source_path` or, if that is empty, a TempCopy of the bytes
+// (they need a file they can seek in; xls2csv cannot read stdin at all).
+void ExtractLegacyOffice(std::string_view bytes, const std::string& source_path, Extracted* e);
+
+// A copy of some bytes in a new file in $TMPDIR (or /tmp), removed again
+// when this goes. `path` is empty, and `error` says why, if it could not be written.
+struct TempCopy {
+  explicit TempCopy(std::string_view bytes);
+  ~TempCopy();
+  TempCopy(const TempCopy&) = delete;
+  TempCopy& operator=(const TempCopy&) = delete;
+  std::string path;
+  std::string error;
+};
+
 // The note for a zip that could not be read as a package.
 std::string ZipFailureNote(const ZipReader& zip, const std::string& what);
 

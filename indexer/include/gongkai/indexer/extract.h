@@ -1,18 +1,25 @@
 // Text extraction: archived bytes in, UTF-8 text and a title out.
 //
 // Formats: plain text in any common encoding, HTML, PDF (poppler-cpp), Office
-// Open XML (docx, xlsx, pptx), OpenDocument (odt, ods, odp) and OFD. The
-// content decides before the name: a PDF or a zip package is recognised by
-// its magic bytes whatever it is called.
+// Open XML (docx, xlsx, pptx), OpenDocument (odt, ods, odp), OFD, and the
+// legacy binary Office formats (OLE compound files: Word .doc, Kingsoft WPS
+// .wps, Excel .xls, PowerPoint .ppt) through Debian's catdoc package. The
+// content decides before the name: a PDF, a zip package or an OLE compound
+// file is recognised by its magic bytes whatever it is called.
 //
 // Extract() never throws and never fails on bad input: an unreadable or
 // unsupported file yields has_text = false and a note saying why (encrypted,
 // no text layer, probable zip bomb, ...), so it is archived and listed, just
 // not full-text searchable. A zip package is decompressed only within fixed
 // limits (256 MiB in all, 64 MiB per part, 100:1), XML is parsed without
-// DTDs or entity expansion, and text stops at 64 MiB. PDF parsing is
-// poppler's own: the parsers run in the calling process, so isolating a
-// crash or a hang is the caller's business. Thread-safe.
+// DTDs or entity expansion, and text stops at 64 MiB. The legacy converters
+// always run as child processes under resource limits and a 60 s timeout.
+//
+// Extract() runs every other parser (poppler, libxml2, libarchive) in the
+// calling process, so a crash, a hang or runaway memory there would take the
+// caller with it: the daemon and `gongkai reindex` call it only inside
+// worker processes (extract_worker.h); calling it directly is for tests and
+// tools. Thread-safe.
 #pragma once
 
 #include <string>
@@ -28,6 +35,7 @@ struct Extracted {
   std::string encoding;  // the source encoding that was detected, where that applies
   bool has_text = false;
   std::string note;  // why there is no text, or what was repaired
+  bool parser_failed = false;  // the parser crashed, hung or ran out of memory (see note)
 };
 
 Extracted Extract(std::string_view bytes, const std::string& filename);

@@ -45,6 +45,7 @@ struct IndexDoc {
   bool for_public = false;     // anonymous users' view: term XANON (entry P<id> if not for_inspectors)
   std::string text;                // extracted UTF-8 text
   std::string metadata_text;       // doc_number, agency, keywords: indexed with extra weight
+  std::string text_note;           // why the text is missing or incomplete (Extracted::note)
 };
 
 // The single index writer. Not thread-safe: one thread owns it.
