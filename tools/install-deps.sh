@@ -13,6 +13,8 @@ packages=(
   libuchardet-dev libopencc-dev opencc libxml2-dev
   # PDF text; poppler-data maps CID-keyed Chinese fonts (Adobe-GB1, -CNS1) to Unicode
   libpoppler-cpp-dev poppler-data
+  # legacy .doc/.wps, .xls and .ppt text: catdoc, xls2csv and catppt, run as limited children
+  catdoc
   # sd_notify (Type=notify readiness, status, watchdog) for the systemd unit
   libsystemd-dev
   # tests and tools
