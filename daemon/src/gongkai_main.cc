@@ -5,6 +5,13 @@
 // reindex needs the daemon stopped. export and backup read one catalog
 // snapshot beside the running daemon (storage/bag.h, storage/backup.h);
 // verify-bag and config check touch no archive and need no --config.
+//
+// Output: text, or with --json exactly one JSON object on stdout when the
+// command produced a result (exit 0, or 1 for problems found). Errors are
+// one "gongkai: ..." line on stderr with nothing on stdout, --json or not.
+// Progress of long jobs goes to stderr (progress.h), and not with --json.
+// Run by root on a data folder another user owns, the CLI first becomes
+// that user (privileges.h) unless --no-drop is given.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <signal.h>
@@ -15,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -34,6 +42,8 @@
 #include "freshness.h"
 #include "index_feeder.h"
 #include "json_writer.h"
+#include "privileges.h"
+#include "progress.h"
 
 #ifndef GONGKAI_VERSION
 #define GONGKAI_VERSION "unknown"
@@ -43,9 +53,9 @@ namespace gongkai {
 namespace {
 
 const char kUsage[] =
-    "usage: gongkai --config FILE COMMAND [ARGS]\n"
+    "usage: gongkai --config FILE COMMAND [ARGS] [--json] [--no-drop]\n"
     "       gongkai verify-bag FILE [--json]     (no config needed)\n"
-    "       gongkai config check FILE\n"
+    "       gongkai config check FILE [--json]\n"
     "commands:\n"
     "  status [--json]                    documents, versions, queue and failures\n"
     "  search QUERY [--share S] [--limit N] [--json]\n"
@@ -60,20 +70,36 @@ const char kUsage[] =
     "  verify-bag FILE [--json]           check a bag offline; exit 1 on any problem\n"
     "  backup DIR [--json]                consistent copy of the live archive (catalog, blobs,\n"
     "                                     keys) into the empty or new folder DIR\n"
-    "  config check [FILE]                validate a config (FILE or --config FILE); exit 2 if bad\n"
-    "  approve ID                         approve the document's latest pending version\n"
-    "  classify ID public|restricted      change a document's classification\n"
+    "  config check [FILE] [--json]       validate a config (FILE or --config FILE); exit 2 if bad\n"
+    "  approve ID [--json]                approve the document's latest pending version\n"
+    "  classify ID public|restricted [--json]\n"
+    "                                     change a document's classification\n"
     "  keys [list|rotate] [--json]        signing keys; rotate makes a new active key\n"
-    "  token add --role inspector|admin --name NAME\n"
+    "  token add --role inspector|admin --name NAME [--json]\n"
     "                                     prints a new token once, stores its hash\n"
-    "  token list | token revoke NAME|HASH-PREFIX\n"
+    "  token list [--json] | token revoke NAME|HASH-PREFIX [--json]\n"
     "  report freshness [--as-of YYYY-MM-DD] [--json|--csv]\n"
     "                                     last update per share and category; overdue ones\n"
-    "  reindex                            rebuild the search index from the archive\n"
+    "  reindex [--json]                   rebuild the search index from the archive\n"
     "                                     (stop the daemon first)\n"
     "  --version\n"
     "  COMMAND --help                     that command's usage\n"
-    "exit codes: 0 ok, 1 failure, 2 usage or I/O error\n";
+    "options:\n"
+    "    --json      one JSON object on stdout; errors stay one line on stderr, stdout empty\n"
+    "    --no-drop   as root, do not become the owner of the data folder first\n"
+    "exit codes: 0 ok\n"
+    "    1 the command ran and the answer is no: verify, verify-bag: problems found;\n"
+    "      show, history, approve, classify: no such document; approve: nothing pending;\n"
+    "      token revoke: no such token; export: nothing in scope; export, backup: a\n"
+    "      damaged blob; reindex: a document could not be indexed\n"
+    "    2 usage error, a config that does not load (config check too), the daemon\n"
+    "      running (reindex), or an archive, file or folder that cannot be read or written\n";
+
+// The part of kUsage after the commands: options and exit codes.
+std::string UsageTrailer() {
+  const std::string usage = kUsage;
+  return usage.substr(usage.find("options:\n"));
+}
 
 int Usage(const std::string& error) {
   std::cerr << "gongkai: " << error << "\n" << kUsage;
@@ -82,31 +108,46 @@ int Usage(const std::string& error) {
 
 struct Args {
   std::vector<std::string> positional;
-  std::map<std::string, std::string> options;  // --share S, --limit N
+  std::map<std::string, std::string> options;  // --share S, --limit N; --csv as "csv" = ""
   bool json = false;
-  bool csv = false;
+  bool no_drop = false;
 };
 
 struct Context {
+  std::string config_file;  // --config, "" if not given
   Config config;
   daemon::DataLayout layout{""};
   std::unique_ptr<storage::Catalog> catalog;
 };
 
-Result<Context> OpenArchive(const std::string& config_file, bool need_catalog) {
+// Loads the config; then, for a root caller, becomes the data folder's
+// owner (unless --no-drop), before anything in the folder is opened.
+Result<Context> LoadContext(const std::string& config_file, const Args& args) {
   auto config = LoadConfig(config_file);
   if (!config.ok()) return config.status();
   Context ctx;
+  ctx.config_file = config_file;
   ctx.config = std::move(*config);
   ctx.layout = daemon::DataLayout(ctx.config.data_dir);
-  if (!need_catalog) return ctx;
+  if (args.no_drop) return ctx;
+  auto dropped = daemon::DropRootToOwnerOf(ctx.config.data_dir);
+  if (!dropped.ok()) return dropped.status();
+  if (*dropped)
+    std::cerr << "gongkai: running as " << (*dropped)->user << " (uid " << (*dropped)->uid << ", gid "
+              << (*dropped)->gid << "), the owner of " << ctx.config.data_dir << "; --no-drop to stay root\n";
+  return ctx;
+}
+
+Status OpenCatalog(Context& ctx) {
   if (::access(ctx.layout.catalog().c_str(), F_OK) != 0)
     return Status::NotFound("no archive in " + ctx.config.data_dir + " yet (has gongkaid run?)");
   auto catalog = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
   if (!catalog.ok()) return catalog.status();
   ctx.catalog = std::move(*catalog);
-  return ctx;
+  return Status::OK();
 }
+
+void PrintJson(const daemon::JsonWriter& w) { std::cout << w.str() << "\n"; }
 
 int Fail(const Status& s) {
   std::cerr << "gongkai: " << s.ToString() << "\n";
@@ -114,6 +155,7 @@ int Fail(const Status& s) {
 }
 
 int CmdStatus(Context& ctx, const Args& args) {
+  if (!args.positional.empty()) return Usage("status takes no arguments");
   auto counts = ctx.catalog->Counts();
   if (!counts.ok()) return Fail(counts.status());
   const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
@@ -142,7 +184,7 @@ int CmdStatus(Context& ctx, const Args& args) {
         .Field("failed", failed)
         .Field("daemon", running ? "running" : "stopped")
         .EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
   } else {
     std::cout << "daemon:     " << (running ? "running" : "stopped") << "\n"
               << "documents:  " << counts->documents << " (" << counts->active << " active)\n"
@@ -162,7 +204,13 @@ int CmdSearch(Context& ctx, const Args& args) {
   q.anonymous = false;
   q.status = "all";
   if (args.options.count("share")) q.share = args.options.at("share");
-  if (args.options.count("limit")) q.limit = std::max(1, std::atoi(args.options.at("limit").c_str()));
+  if (args.options.count("limit")) {
+    const std::string& limit = args.options.at("limit");
+    if (limit.empty() || limit.size() > 4 || limit.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(limit) < 1)
+      return Usage("--limit takes a number from 1 to 9999");
+    q.limit = std::stoi(limit);
+  }
   auto r = searcher.Search(q);
   if (!r.ok()) return Fail(r.status());
   if (args.json) {
@@ -179,7 +227,7 @@ int CmdSearch(Context& ctx, const Args& args) {
           .Field("snippet", h.snippet)
           .EndObject();
     w.EndArray().EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
     return 0;
   }
   std::cout << r->total << " documents match\n";
@@ -232,7 +280,7 @@ int CmdHistory(Context& ctx, const Args& args) {
     w.Key("versions").BeginArray();
     for (const auto& v : *versions) daemon::WriteVersion(w, v);
     w.EndArray().EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
     return 0;
   }
   std::cout << doc->share << ":" << doc->path << "  id " << doc->id << "  " << doc->status << ", "
@@ -245,44 +293,14 @@ int CmdHistory(Context& ctx, const Args& args) {
   return 0;
 }
 
-// Progress on stderr: a rewritten line on a terminal, a line per stage otherwise.
-class Progress {
- public:
-  Progress() : tty_(::isatty(STDERR_FILENO)) {}
-  ~Progress() { Finish(); }
-  void Update(const std::string& stage, uint64_t done, uint64_t total) {
-    if (stage != stage_) {
-      Finish();
-      stage_ = stage;
-    }
-    last_ = {done, total};
-    if (!tty_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - shown_ < std::chrono::milliseconds(100) && done != total) return;
-    shown_ = now;
-    std::cerr << "\r" << Line() << "\x1b[K" << std::flush;
-  }
-  void Finish() {
-    if (stage_.empty()) return;
-    std::cerr << (tty_ ? "\r" : "") << Line() << (tty_ ? "\x1b[K\n" : "\n");
-    stage_.clear();
-  }
-
- private:
-  std::string Line() const {
-    std::string s = "verify: " + stage_ + " " + std::to_string(last_.first);
-    if (last_.second) {
-      s += "/" + std::to_string(last_.second);
-      const int pct = static_cast<int>(100.0 * static_cast<double>(last_.first) / static_cast<double>(last_.second));
-      s += " [" + std::string(static_cast<size_t>(pct / 5), '#') + std::string(static_cast<size_t>(20 - pct / 5), '.') + "]";
-    }
-    return s;
-  }
-  bool tty_;
-  std::string stage_;
-  std::pair<uint64_t, uint64_t> last_{0, 0};
-  std::chrono::steady_clock::time_point shown_{};
-};
+// A reporter on stderr for a long job, or none with --json (stdout is the
+// result; scripts want no progress noise on stderr either).
+std::unique_ptr<daemon::ProgressReporter> ProgressFor(const Args& args, const std::string& job,
+                                                      const std::string& items) {
+  if (args.json) return nullptr;
+  return std::make_unique<daemon::ProgressReporter>(std::cerr, job, items,
+                                                    daemon::ProgressReporter::For(STDERR_FILENO));
+}
 
 // Compares the Xapian index with the catalog: same documents, same current
 // versions, same status and anonymous visibility.
@@ -345,6 +363,7 @@ void CheckIndex(Context& ctx, storage::VerifyReport& report) {
 }
 
 int CmdVerify(Context& ctx, const Args& args) {
+  if (!args.positional.empty()) return Usage("verify takes no arguments (--checkpoint FILE)");
   storage::VerifyOptions options;
   options.origin = ctx.config.origin;
   if (args.options.count("checkpoint")) {
@@ -352,18 +371,25 @@ int CmdVerify(Context& ctx, const Args& args) {
     if (!text.ok()) return Fail(text.status());
     options.external_checkpoint = *text;
   }
-  Progress progress;
-  options.progress = [&](const std::string& stage, uint64_t done, uint64_t total) {
-    if (!args.json) progress.Update(stage, done, total);
+  // One reporter per stage: records, documents (items), then blobs (bytes).
+  std::string stage;
+  std::unique_ptr<daemon::ProgressReporter> progress;
+  options.progress = [&](const std::string& now, uint64_t done, uint64_t total) {
+    if (args.json) return;
+    if (now != stage) {
+      if (progress) progress->Finish();
+      stage = now;
+      progress = ProgressFor(args, "verify " + stage, stage == "blobs" ? "" : stage);
+    }
+    if (stage == "blobs") progress->Update(0, 0, done, total);
+    else progress->Update(done, total);
   };
   auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status());
-  const auto started = std::chrono::steady_clock::now();
   auto report = storage::VerifyArchive(ctx.catalog.get(), **blobs, ctx.layout.blobs(), options);
   if (!report.ok()) return Fail(report.status());
+  if (progress) progress->Finish();
   CheckIndex(ctx, *report);
-  progress.Finish();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (args.json) {
     daemon::JsonWriter w;
     w.BeginObject()
@@ -380,30 +406,34 @@ int CmdVerify(Context& ctx, const Args& args) {
       w.EndArray();
     }
     w.EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
   } else {
     for (const auto& p : report->problems) std::cout << "PROBLEM " << p.where << ": " << p.what << "\n";
     for (const auto& p : report->warnings) std::cout << "warning " << p.where << ": " << p.what << "\n";
-    char rate[64];
-    std::snprintf(rate, sizeof rate, "%.1f", static_cast<double>(report->blob_bytes) / 1e6 / std::max(secs, 1e-3));
     std::cout << (report->problems.empty() ? "verify: OK" : "verify: FAILED") << " — " << report->records
               << " records, " << report->documents << " documents, " << report->versions << " versions, "
-              << report->blobs << " blobs (" << report->blob_bytes << " bytes, " << rate << " MB/s), "
+              << report->blobs << " blobs (" << report->blob_bytes << " bytes), "
               << report->checkpoints << " checkpoints; " << report->problems.size() << " problems, "
               << report->warnings.size() << " warnings\n";
   }
   return report->problems.empty() ? 0 : 1;
 }
 
+struct Reload {
+  const char* daemon;   // "signalled", "stopped" or "unreachable": the "daemon" field of --json output
+  std::string message;  // a line for the user
+};
+
 // Sends SIGHUP to the running daemon (its pid is in the data folder's lock
-// file) so it re-reads tokens and keys. Returns a line for the user.
-std::string ReloadDaemon(const Context& ctx) {
-  if (!daemon::DataDirLocked(ctx.layout.lock_file())) return "gongkaid is not running; it reads the change at start";
+// file) so it re-reads tokens and keys.
+Reload ReloadDaemon(const Context& ctx) {
+  if (!daemon::DataDirLocked(ctx.layout.lock_file()))
+    return {"stopped", "gongkaid is not running; it reads the change at start"};
   auto pid = storage::ReadFile(ctx.layout.lock_file());
   const long n = pid.ok() ? std::atol(pid->c_str()) : 0;
   if (n > 1 && ::kill(static_cast<pid_t>(n), SIGHUP) == 0)
-    return "sent SIGHUP to gongkaid (pid " + std::to_string(n) + ")";
-  return "could not signal gongkaid; run: systemctl reload gongkaid";
+    return {"signalled", "sent SIGHUP to gongkaid (pid " + std::to_string(n) + ")"};
+  return {"unreachable", "could not signal gongkaid; run: systemctl reload gongkaid"};
 }
 
 int CmdToken(Context& ctx, const Args& args) {
@@ -419,8 +449,14 @@ int CmdToken(Context& ctx, const Args& args) {
   auto tokens = daemon::ParseTokens(text, file);
   if (!tokens.ok()) return Fail(tokens.status());
   if (sub == "list") {
-    for (const auto& t : *tokens)
-      std::cout << daemon::ToString(t.role) << "  " << t.sha256_hex.substr(0, 12) << "  " << t.name << "\n";
+    if (args.positional.size() != 1) return Usage("token list takes no arguments");
+    daemon::JsonWriter w;
+    w.BeginObject().Key("tokens").BeginArray();
+    for (const auto& t : *tokens) {
+      w.BeginObject().Field("role", daemon::ToString(t.role)).Field("sha256", t.sha256_hex).Field("name", t.name).EndObject();
+      if (!args.json) std::cout << daemon::ToString(t.role) << "  " << t.sha256_hex.substr(0, 12) << "  " << t.name << "\n";
+    }
+    if (args.json) PrintJson(w.EndArray().EndObject());
     return 0;
   }
   if (sub == "add") {
@@ -428,14 +464,28 @@ int CmdToken(Context& ctx, const Args& args) {
     const std::string name = args.options.count("name") ? args.options.at("name") : "";
     if (role != "inspector" && role != "admin") return Usage("token add needs --role inspector|admin");
     if (name.empty() || name.find_first_of("\n\r") != std::string::npos) return Usage("token add needs --name NAME");
+    if (args.positional.size() != 1) return Usage("token add takes no arguments besides --role and --name");
     const std::string raw = storage::RandomBytes(24);
     std::string token = "gk_" + storage::Hex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
     if (!text.empty() && text.back() != '\n') text += '\n';
-    text += role + " " + storage::Hex(storage::Sha256Of(token)) + " " + name + "\n";
+    const std::string hash = storage::Hex(storage::Sha256Of(token));
+    text += role + " " + hash + " " + name + "\n";
     if (Status s = storage::WriteFileAtomically(storage::Env::Default(), file, text, 0600); !s.ok()) return Fail(s);
+    const Reload reload = ReloadDaemon(ctx);
+    if (args.json) {
+      daemon::JsonWriter w;
+      PrintJson(w.BeginObject()
+                    .Field("token", token)
+                    .Field("role", role)
+                    .Field("name", name)
+                    .Field("sha256", hash)
+                    .Field("daemon", reload.daemon)
+                    .EndObject());
+      return 0;
+    }
     std::cout << token << "\n";
     std::cerr << "added " << role << " token '" << name << "' (shown once; only its hash is stored); "
-              << ReloadDaemon(ctx) << "\n";
+              << reload.message << "\n";
     return 0;
   }
   if (sub == "revoke") {
@@ -462,20 +512,26 @@ int CmdToken(Context& ctx, const Args& args) {
       return 1;
     }
     if (Status s = storage::WriteFileAtomically(storage::Env::Default(), file, kept, 0600); !s.ok()) return Fail(s);
-    std::cout << "revoked " << removed << " token(s); " << ReloadDaemon(ctx) << "\n";
+    const Reload reload = ReloadDaemon(ctx);
+    if (args.json) {
+      daemon::JsonWriter w;
+      PrintJson(w.BeginObject().Field("revoked", static_cast<int64_t>(removed)).Field("daemon", reload.daemon).EndObject());
+    } else {
+      std::cout << "revoked " << removed << " token(s); " << reload.message << "\n";
+    }
     return 0;
   }
   return Usage("token takes add, list or revoke");
 }
 
 int CmdReport(Context& ctx, const Args& args) {
-  if (args.positional.empty() || args.positional[0] != "freshness") return Usage("report takes: freshness");
+  if (args.positional.size() != 1 || args.positional[0] != "freshness") return Usage("report takes: freshness");
   const std::string as_of = args.options.count("as-of") ? args.options.at("as-of") : daemon::TodayUtc();
   auto lines = daemon::Freshness(ctx.config, ctx.catalog.get(), as_of);
   if (!lines.ok()) return Usage(lines.status().message());
   if (args.json) {
     std::cout << daemon::FreshnessJson(as_of, *lines) << "\n";
-  } else if (args.csv) {
+  } else if (args.options.count("csv")) {
     std::cout << daemon::FreshnessCsv(*lines);
   } else {
     std::cout << "freshness as of " << as_of << "\n";
@@ -511,8 +567,20 @@ int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
     std::cerr << "gongkai: no document " << change.doc_id << "\n";
     return 1;
   }
+  // The JSON result: the document, and what happened to it.
+  auto result = [&](bool changed) {
+    daemon::JsonWriter w;
+    w.BeginObject()
+        .Field("id", change.doc_id)
+        .Field("share", (*doc)->share)
+        .Field("path", (*doc)->path)
+        .Field("classification", approve ? (*doc)->classification : change.classification)
+        .Field("changed", changed);
+    return w;
+  };
   if (!approve && (*doc)->classification == change.classification) {
-    std::cout << change.doc_id << " is already " << change.classification << "\n";
+    if (args.json) PrintJson(result(false).EndObject());
+    else std::cout << change.doc_id << " is already " << change.classification << "\n";
     return 0;
   }
   auto key = storage::LoadActiveSigningKey(ctx.layout.keys());
@@ -522,27 +590,39 @@ int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
   std::vector<storage::Change> changes{change};
   if (Status s = (*writer)->Apply(changes, **key); !s.ok()) {
     std::cerr << "gongkai: " << s.message() << "\n";
-    return 1;
+    return s.code() == Status::Code::kInvalid || s.code() == Status::Code::kNotFound ? 1 : 2;  // refused : failed
   }
-  std::cout << (approve ? "approved " : "classified ") << (*doc)->share << ":" << (*doc)->path << " v"
-            << changes[0].version << (approve ? "" : " as " + change.classification) << ", log "
-            << changes[0].record.seq << "\n";
-  if (daemon::DataDirLocked(ctx.layout.lock_file())) {
+  const int64_t seq = changes[0].record.seq;
+  if (!args.json)
+    std::cout << (approve ? "approved " : "classified ") << (*doc)->share << ":" << (*doc)->path << " v"
+              << changes[0].version << (approve ? "" : " as " + change.classification) << ", log " << seq << "\n";
+  // Whether searches already show the change (a stopped daemon indexes it when it starts).
+  bool indexed = false;
+  const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
+  if (running) {
     indexer::Searcher searcher(ctx.layout.index());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
       searcher.Invalidate();
       auto mark = searcher.Watermark();
-      if (mark.ok() && *mark >= changes[0].record.seq) break;
+      if (mark.ok() && *mark >= seq) {
+        indexed = true;
+        break;
+      }
       if (std::chrono::steady_clock::now() > deadline) {
         std::cerr << "gongkai: the daemon has not indexed the change yet; searches will reflect it shortly\n";
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-  } else {
+  } else if (!args.json) {
     std::cout << "gongkaid is not running; it indexes the change when it starts\n";
   }
+  if (args.json)
+    PrintJson(result(true).Field("version", changes[0].version).Field("log_index", seq)
+                  .Field("daemon", running ? "running" : "stopped")
+                  .Field("indexed", indexed)
+                  .EndObject());
   return 0;
 }
 
@@ -551,11 +631,18 @@ int CmdClassify(Context& ctx, const Args& args) { return CmdChange(ctx, args, st
 
 int CmdKeys(Context& ctx, const Args& args) {
   const std::string sub = args.positional.empty() ? "list" : args.positional[0];
+  if (args.positional.size() > 1) return Usage("keys takes list or rotate");
   if (sub == "rotate") {
     auto key = storage::RotateSigningKey(storage::Env::Default(), ctx.layout.keys(), ctx.catalog.get());
     if (!key.ok()) return Fail(key.status());
-    std::cout << "new signing key " << (*key)->KeyId() << "; older keys are retired and stay listed\n";
-    std::cout << ReloadDaemon(ctx) << "\n";
+    const Reload reload = ReloadDaemon(ctx);
+    if (args.json) {
+      daemon::JsonWriter w;
+      PrintJson(w.BeginObject().Field("key_id", (*key)->KeyId()).Field("daemon", reload.daemon).EndObject());
+    } else {
+      std::cout << "new signing key " << (*key)->KeyId() << "; older keys are retired and stay listed\n"
+                << reload.message << "\n";
+    }
     return 0;
   }
   if (sub != "list") return Usage("keys takes list or rotate");
@@ -567,7 +654,7 @@ int CmdKeys(Context& ctx, const Args& args) {
     for (const auto& k : *keys)
       w.BeginObject().Field("key_id", k.key_id).Field("created", k.created).Field("retired", k.retired).EndObject();
     w.EndArray().EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
   } else {
     for (const auto& k : *keys)
       std::cout << k.key_id << "  created " << k.created << (k.retired.empty() ? "  (active)" : "  retired " + k.retired) << "\n";
@@ -575,7 +662,8 @@ int CmdKeys(Context& ctx, const Args& args) {
   return 0;
 }
 
-int CmdReindex(Context& ctx, const Args&) {
+int CmdReindex(Context& ctx, const Args& args) {
+  if (!args.positional.empty()) return Usage("reindex takes no arguments");
   std::string error;
   int lock = daemon::LockDataDir(ctx.layout.lock_file(), &error);
   if (lock < 0) {
@@ -591,7 +679,7 @@ int CmdReindex(Context& ctx, const Args&) {
   auto docs = ctx.catalog->AllDocuments();
   if (!docs.ok()) return Fail(docs.status());
   if (Status s = (*writer)->Clear(); !s.ok()) return Fail(s);
-  const bool tty = ::isatty(STDERR_FILENO);
+  auto progress = ProgressFor(args, "reindex", "documents");
   size_t done = 0, errors = 0;
   for (const auto& doc : *docs) {
     auto views = daemon::BuildIndexDocs(ctx.config, ctx.catalog.get(), **blobs, doc);
@@ -601,67 +689,30 @@ int CmdReindex(Context& ctx, const Args&) {
         if (s.ok()) s = (*writer)->Replace(v);
     if (!s.ok()) {
       ++errors;
-      std::cerr << "\ngongkai: document " << doc.id << " (" << doc.share << ":" << doc.path << "): " << s.ToString() << "\n";
+      const std::string what =
+          "gongkai: document " + doc.id + " (" + doc.share + ":" + doc.path + "): " + s.ToString();
+      if (progress) progress->Message(what);
+      else std::cerr << what << "\n";
     }
-    ++done;
-    if (tty && (done % 50 == 0 || done == docs->size()))
-      std::cerr << "\rreindex: " << done << "/" << docs->size() << " documents" << std::flush;
-    else if (!tty && (done % 1000 == 0 || done == docs->size()))
-      std::cerr << "reindex: " << done << "/" << docs->size() << " documents\n";
+    if (progress) progress->Update(++done, docs->size());
+    else ++done;
   }
-  if (tty) std::cerr << "\n";
   if (Status s = (*writer)->Commit(counts->records - 1); !s.ok()) return Fail(s);
-  std::cout << "reindexed " << done << " documents (" << errors << " errors), watermark "
-            << counts->records - 1 << "\n";
+  if (progress) progress->Finish();
+  if (args.json) {
+    daemon::JsonWriter w;
+    PrintJson(w.BeginObject()
+                  .Field("documents", done)
+                  .Field("errors", errors)
+                  .Field("watermark", counts->records - 1)
+                  .EndObject());
+  } else {
+    std::cout << "reindexed " << done << " documents (" << errors << " errors), watermark " << counts->records - 1
+              << "\n";
+  }
   ::close(lock);
   return errors ? 1 : 0;
 }
-
-// Progress of a long copy on stderr: on a terminal one rewritten line with
-// files, megabytes, rate and ETA; otherwise a plain line every 1,000 files.
-class CopyProgress {
- public:
-  explicit CopyProgress(std::string what, bool quiet = false)
-      : what_(std::move(what)), tty_(::isatty(STDERR_FILENO)), quiet_(quiet) {}
-  void Update(uint64_t files, uint64_t files_total, uint64_t bytes, uint64_t bytes_total) {
-    if (quiet_) return;
-    const auto now = std::chrono::steady_clock::now();
-    const bool last = files == files_total;
-    if (tty_) {
-      if (now - shown_ < std::chrono::milliseconds(200) && !last) return;
-      shown_ = now;
-      std::cerr << "\r" << Line(files, files_total, bytes, bytes_total) << "\x1b[K" << std::flush;
-      dirty_ = true;
-    } else if (files % 1000 == 0 || last) {
-      std::cerr << Line(files, files_total, bytes, bytes_total) << "\n";
-    }
-  }
-  void Finish() {
-    if (dirty_) std::cerr << "\n";
-    dirty_ = false;
-  }
-  ~CopyProgress() { Finish(); }
-
- private:
-  std::string Line(uint64_t files, uint64_t files_total, uint64_t bytes, uint64_t bytes_total) const {
-    const double secs = std::max(1e-3, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
-    const double rate = static_cast<double>(bytes) / secs;
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "%s: %llu/%llu files, %.1f/%.1f MB, %.1f MB/s", what_.c_str(),
-                  static_cast<unsigned long long>(files), static_cast<unsigned long long>(files_total), bytes / 1e6,
-                  bytes_total / 1e6, rate / 1e6);
-    std::string line = buf;
-    if (bytes < bytes_total && rate > 0) {
-      const auto eta = static_cast<long long>(static_cast<double>(bytes_total - bytes) / rate);
-      std::snprintf(buf, sizeof buf, ", ETA %lld:%02lld", eta / 60, eta % 60);
-      line += buf;
-    }
-    return line;
-  }
-  std::string what_;
-  bool tty_, quiet_, dirty_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), shown_{};
-};
 
 int CmdExport(Context& ctx, const Args& args) {
   if (!args.positional.empty() || !args.options.count("out"))
@@ -671,14 +722,14 @@ int CmdExport(Context& ctx, const Args& args) {
   if (args.options.count("since")) options.since = args.options.at("since");
   options.origin = ctx.config.origin;
   options.software = "gongkai " GONGKAI_VERSION;
-  CopyProgress progress("export", args.json);
-  options.progress = [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) { progress.Update(f, ft, b, bt); };
+  auto progress = ProgressFor(args, "export", "files");
+  if (progress) options.progress = [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) { progress->Update(f, ft, b, bt); };
   auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status());
   const std::string& out = args.options.at("out");
   auto r = storage::ExportBag(ctx.catalog.get(), **blobs, out, options);
-  progress.Finish();
   if (!r.ok()) {
+    progress.reset();
     std::cerr << "gongkai: " << r.status().message() << "\n";
     const auto code = r.status().code();
     return code == Status::Code::kNotFound || code == Status::Code::kCorruption ? 1 : 2;
@@ -694,8 +745,9 @@ int CmdExport(Context& ctx, const Args& args) {
         .Field("records", r->records)
         .Field("log_size", r->log_size)
         .EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
   } else {
+    progress->Finish();
     std::cout << "exported " << r->files << " versions of " << r->documents << " documents (" << r->bytes
               << " bytes) and " << r->records << " signed records with inclusion proofs against the checkpoint of size "
               << r->log_size << " to " << out << " (bag " << r->bag_name << "/)\n";
@@ -703,10 +755,17 @@ int CmdExport(Context& ctx, const Args& args) {
   return 0;
 }
 
-int CmdVerifyBag(const Args& args) {
+int CmdVerifyBag(Context&, const Args& args) {
   if (args.positional.size() != 1) return Usage("verify-bag takes one FILE (.tar or .zip)");
-  auto r = storage::CheckBag(args.positional[0]);
-  if (!r.ok()) return Fail(r.status());
+  auto progress = ProgressFor(args, "verify-bag", "");
+  std::function<void(uint64_t, uint64_t)> on_read;
+  if (progress) on_read = [&](uint64_t read, uint64_t size) { progress->Update(0, 0, read, size); };
+  auto r = storage::CheckBag(args.positional[0], on_read);
+  if (!r.ok()) {
+    progress.reset();
+    return Fail(r.status());
+  }
+  if (progress) progress->Finish();
   if (args.json) {
     daemon::JsonWriter w;
     w.BeginObject()
@@ -722,7 +781,7 @@ int CmdVerifyBag(const Args& args) {
         .BeginArray();
     for (const auto& p : r->problems) w.BeginObject().Field("where", p.where).Field("what", p.what).EndObject();
     w.EndArray().EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
   } else {
     for (const auto& p : r->problems) std::cout << "PROBLEM " << p.where << ": " << p.what << "\n";
     std::cout << (r->problems.empty() ? "verify-bag: OK" : "verify-bag: FAILED") << " — " << r->payload_files
@@ -743,11 +802,13 @@ int CmdBackup(Context& ctx, const Args& args) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
     return Usage("backup: " + dir + " is not empty");
-  CopyProgress progress("backup", args.json);
+  auto progress = ProgressFor(args, "backup", "blobs");
   auto r = storage::BackupArchive(storage::Env::Default(), PathsOf(ctx.layout), PathsOf(daemon::DataLayout(dir)),
-                                  [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) { progress.Update(f, ft, b, bt); });
-  progress.Finish();
+                                  [&](uint64_t f, uint64_t ft, uint64_t b, uint64_t bt) {
+                                    if (progress) progress->Update(f, ft, b, bt);
+                                  });
   if (!r.ok()) {
+    progress.reset();
     std::cerr << "gongkai: " << r.status().message() << "\n";
     return r.status().code() == Status::Code::kCorruption ? 1 : 2;
   }
@@ -761,9 +822,10 @@ int CmdBackup(Context& ctx, const Args& args) {
         .Field("bytes", r->bytes)
         .Field("keys", r->keys)
         .EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
     return 0;
   }
+  progress->Finish();
   std::cout << "backed up " << r->records << " records, " << r->versions << " versions, " << r->blobs << " blobs ("
             << r->bytes << " bytes) and " << r->keys << " key files to " << dir
             << "\nto restore: use it as data_dir, run gongkai reindex (or start gongkaid), then gongkai verify\n";
@@ -771,10 +833,10 @@ int CmdBackup(Context& ctx, const Args& args) {
 }
 
 // config check [FILE]: parses and validates a config without starting anything.
-int CmdConfig(const std::string& config_file, const Args& args) {
+int CmdConfig(Context& ctx, const Args& args) {
   if (args.positional.empty() || args.positional[0] != "check" || args.positional.size() > 2)
     return Usage("config takes: check [FILE]");
-  const std::string file = args.positional.size() == 2 ? args.positional[1] : config_file;
+  const std::string file = args.positional.size() == 2 ? args.positional[1] : ctx.config_file;
   if (file.empty()) return Usage("config check needs FILE (or --config FILE)");
   auto config = LoadConfig(file);
   if (!config.ok()) {
@@ -801,7 +863,7 @@ int CmdConfig(const std::string& config_file, const Args& args) {
           .Field("watch", ToString(s.watch))
           .EndObject();
     w.EndArray().EndObject();
-    std::cout << w.str() << "\n";
+    PrintJson(w);
     return 0;
   }
   std::cout << "ok: " << config->file << "\n"
@@ -815,7 +877,8 @@ int CmdConfig(const std::string& config_file, const Args& args) {
 }
 
 // The usage lines of one command (its line in kUsage and the indented
-// continuation lines below it), or the whole text for an unknown one.
+// continuation lines below it) and the options and exit codes, or the whole
+// text for an unknown one.
 int Help(const std::string& command) {
   std::istringstream in(kUsage);
   std::string line, out;
@@ -829,8 +892,35 @@ int Help(const std::string& command) {
     }
     if (in_command) out += line + "\n";
   }
-  std::cout << (out.empty() ? std::string(kUsage) : "usage: gongkai [--config FILE]\n" + out);
+  std::cout << (out.empty() ? std::string(kUsage) : "usage: gongkai [--config FILE]\n" + out + UsageTrailer());
   return 0;
+}
+
+struct Command {
+  int (*run)(Context&, const Args&);
+  enum class Needs { kNothing, kConfig, kCatalog } needs;
+  std::set<std::string> options;  // the --options it takes besides --json and --no-drop
+};
+
+const std::map<std::string, Command>& Commands() {
+  using N = Command::Needs;
+  static const std::map<std::string, Command> kCommands = {
+      {"status", {CmdStatus, N::kCatalog, {}}},
+      {"search", {CmdSearch, N::kCatalog, {"share", "limit"}}},
+      {"show", {CmdHistory, N::kCatalog, {}}},
+      {"history", {CmdHistory, N::kCatalog, {}}},
+      {"verify", {CmdVerify, N::kCatalog, {"checkpoint"}}},
+      {"export", {CmdExport, N::kCatalog, {"out", "share", "since"}}},
+      {"verify-bag", {CmdVerifyBag, N::kNothing, {}}},
+      {"backup", {CmdBackup, N::kCatalog, {}}},
+      {"config", {CmdConfig, N::kNothing, {}}},
+      {"approve", {CmdApprove, N::kCatalog, {}}},
+      {"classify", {CmdClassify, N::kCatalog, {}}},
+      {"keys", {CmdKeys, N::kCatalog, {}}},
+      {"token", {CmdToken, N::kConfig, {"role", "name"}}},
+      {"report", {CmdReport, N::kCatalog, {"as-of", "csv"}}},
+      {"reindex", {CmdReindex, N::kCatalog, {}}}};
+  return kCommands;
 }
 
 }  // namespace
@@ -854,8 +944,10 @@ int main(int argc, char** argv) {
       config_file = a.substr(9);
     } else if (a == "--json") {
       args.json = true;
+    } else if (a == "--no-drop") {
+      args.no_drop = true;
     } else if (a == "--csv") {
-      args.csv = true;
+      args.options["csv"] = "";
     } else if ((a == "--share" || a == "--limit" || a == "--checkpoint" || a == "--role" || a == "--name" ||
                 a == "--as-of" || a == "--out" || a == "--since") &&
                i + 1 < argc) {
@@ -869,22 +961,26 @@ int main(int argc, char** argv) {
     }
   }
   if (help) return command.empty() ? (std::cout << kUsage, 0) : Help(command);
-  // Commands that need no archive: verify-bag reads only the bag, config check only the file.
-  if (command == "verify-bag") return CmdVerifyBag(args);
-  if (command == "config") return CmdConfig(config_file, args);
-  if (config_file.empty()) return Usage("--config FILE is required");
   if (command.empty()) return Usage("no command given");
-  static const std::map<std::string, int (*)(Context&, const Args&)> kCommands = {
-      {"status", CmdStatus}, {"search", CmdSearch}, {"history", CmdHistory}, {"show", CmdHistory}, {"reindex", CmdReindex},
-      {"verify", CmdVerify}, {"keys", CmdKeys}, {"token", CmdToken},
-      {"report", CmdReport}, {"approve", CmdApprove}, {"classify", CmdClassify},
-      {"export", CmdExport}, {"backup", CmdBackup}};
-  auto it = kCommands.find(command);
-  if (it == kCommands.end()) return Usage("unknown command '" + command + "'");
-  auto ctx = OpenArchive(config_file, command != "token");
-  if (!ctx.ok()) {
-    std::cerr << "gongkai: " << ctx.status().message() << "\n";
-    return 2;
+  auto it = Commands().find(command);
+  if (it == Commands().end()) return Usage("unknown command '" + command + "'");
+  const Command& cmd = it->second;
+  for (const auto& [option, value] : args.options)
+    if (!cmd.options.count(option)) return Usage(command + " does not take --" + option);
+  Context ctx;
+  ctx.config_file = config_file;
+  if (cmd.needs != Command::Needs::kNothing) {
+    if (config_file.empty()) return Usage("--config FILE is required");
+    auto loaded = LoadContext(config_file, args);
+    Status s = loaded.ok() ? Status::OK() : loaded.status();
+    if (s.ok()) {
+      ctx = std::move(*loaded);
+      if (cmd.needs == Command::Needs::kCatalog) s = OpenCatalog(ctx);
+    }
+    if (!s.ok()) {
+      std::cerr << "gongkai: " << s.message() << "\n";
+      return 2;
+    }
   }
-  return it->second(*ctx, args);
+  return cmd.run(ctx, args);
 }

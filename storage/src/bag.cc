@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -590,7 +591,8 @@ struct RecordInfo {
 
 class BagChecker {
  public:
-  explicit BagChecker(std::string path) : path_(std::move(path)) {}
+  BagChecker(std::string path, std::function<void(uint64_t, uint64_t)> progress)
+      : path_(std::move(path)), progress_(std::move(progress)) {}
 
   Result<BagCheckReport> Run() {
     if (Status s = Read(); !s.ok()) return s;
@@ -626,6 +628,8 @@ class BagChecker {
       std::ifstream in(path_, std::ios::binary);
       if (!in) return Status::NotFound("verify-bag: cannot open " + path_);
       in.read(magic, 4);
+      in.seekg(0, std::ios::end);
+      file_size_ = static_cast<uint64_t>(std::max<std::streamoff>(0, in.tellg()));
     }
     zip_ = std::memcmp(magic, "PK\x03\x04", 4) == 0;
     // Tar names are read byte for byte in the C locale; zip names can only
@@ -693,6 +697,7 @@ class BagChecker {
         hash.Update(buf.data(), static_cast<size_t>(n));
         size += static_cast<uint64_t>(n);
         if (!payload && size <= kMaxTagFile) content.append(buf.data(), static_cast<size_t>(n));
+        if (progress_) progress_(static_cast<uint64_t>(archive_filter_bytes(a, -1)), file_size_);
       }
       if (n < 0) {
         Problem(rel, std::string("cannot be read: ") +
@@ -1032,6 +1037,8 @@ class BagChecker {
   }
 
   std::string path_;
+  std::function<void(uint64_t, uint64_t)> progress_;  // bytes of the file read, its size
+  uint64_t file_size_ = 0;
   bool zip_ = false;
   BagCheckReport report_;
   std::map<std::string, PayloadFile>
@@ -1096,9 +1103,10 @@ Result<BagExportReport> ExportBag(Catalog* catalog, const BlobStore& blobs,
   }
 }
 
-Result<BagCheckReport> CheckBag(const std::string& path) {
+Result<BagCheckReport> CheckBag(const std::string& path,
+                                const std::function<void(uint64_t, uint64_t)>& progress) {
   try {
-    return BagChecker(path).Run();
+    return BagChecker(path, progress).Run();
   } catch (const std::exception& e) {
     return Status::IOError(std::string("verify-bag: ") + e.what());
   }

@@ -86,9 +86,13 @@ struct BagCheckReport {
 // inclusion proof against the checkpoint's root; and each payload file
 // against the `version` record that vouches for it. Payload files are hashed
 // as they stream by; tag files are held in memory.
+// `progress` (optional) is called as the file is read: its bytes read so
+// far (compressed, as on disk) and its size.
 // Returns non-OK only when the bag cannot be read at all (I/O, not an
 // archive); every finding goes into the report. Never throws.
-Result<BagCheckReport> CheckBag(const std::string& path);
+Result<BagCheckReport> CheckBag(
+    const std::string& path,
+    const std::function<void(uint64_t bytes_read, uint64_t bytes_total)>& progress = {});
 
 // RFC 8493 §2.1.3: a manifest path with CR, LF and % percent-encoded, and back.
 std::string EncodeManifestPath(const std::string& path);
