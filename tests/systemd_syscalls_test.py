@@ -51,7 +51,7 @@ def expand(names, groups):
 
 def unit_filter(unit, groups):
     """(allowed, denied) per systemd.exec(5): the first non-~ line sets an
-    allow list, ~ lines subtract."""
+    allow list; later lines, in order, subtract (~) from it or add back to it."""
     allowed, denied = None, set()
     for line in open(unit, encoding="utf-8"):
         m = re.match(r"SystemCallFilter=(~?)(.*)", line.strip())
@@ -62,6 +62,7 @@ def unit_filter(unit, groups):
             denied |= names
         else:
             allowed = names if allowed is None else allowed | names
+            denied -= names
     return allowed, denied
 
 
