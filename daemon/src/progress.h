@@ -9,8 +9,8 @@
 //   items are done than at the last line, or `line_every` (default 5 s) has
 //   passed since it, whichever comes first; never two for the same count.
 // - Finish() always writes one summary line (count, time, average rate),
-//   ending the redrawn line on a terminal; it is written once, and nothing
-//   is written after it.
+//   ending the redrawn line on a terminal; it is written once, and
+//   Update() writes nothing after it.
 // - Message() lines never share a line with the progress.
 // - Destroyed without Finish() (an error path), it only ends a redrawn line
 //   with "\n", so that an error message starts on a line of its own.
