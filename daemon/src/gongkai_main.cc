@@ -734,6 +734,7 @@ int CmdExport(Context& ctx, const Args& args) {
     const auto code = r.status().code();
     return code == Status::Code::kNotFound || code == Status::Code::kCorruption ? 1 : 2;
   }
+  if (progress) progress->Finish();
   if (args.json) {
     daemon::JsonWriter w;
     w.BeginObject()
@@ -747,7 +748,6 @@ int CmdExport(Context& ctx, const Args& args) {
         .EndObject();
     PrintJson(w);
   } else {
-    progress->Finish();
     std::cout << "exported " << r->files << " versions of " << r->documents << " documents (" << r->bytes
               << " bytes) and " << r->records << " signed records with inclusion proofs against the checkpoint of size "
               << r->log_size << " to " << out << " (bag " << r->bag_name << "/)\n";
@@ -812,6 +812,7 @@ int CmdBackup(Context& ctx, const Args& args) {
     std::cerr << "gongkai: " << r.status().message() << "\n";
     return r.status().code() == Status::Code::kCorruption ? 1 : 2;
   }
+  if (progress) progress->Finish();
   if (args.json) {
     daemon::JsonWriter w;
     w.BeginObject()
@@ -825,7 +826,6 @@ int CmdBackup(Context& ctx, const Args& args) {
     PrintJson(w);
     return 0;
   }
-  progress->Finish();
   std::cout << "backed up " << r->records << " records, " << r->versions << " versions, " << r->blobs << " blobs ("
             << r->bytes << " bytes) and " << r->keys << " key files to " << dir
             << "\nto restore: use it as data_dir, run gongkai reindex (or start gongkaid), then gongkai verify\n";
