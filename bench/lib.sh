@@ -163,9 +163,15 @@ gk_wait_scan() {
     sleep 0.1
   done
 }
-gk_proc_cpu() {  # utime + stime of the daemon, in clock ticks
-  local f; f=$(cat "/proc/$daemon_pid/stat" 2>/dev/null) || { echo 0; return; }
-  f=${f##*) }; set -- $f; echo $(( ${12} + ${13} ))
+# utime + stime of the daemon and of its children (the text extraction
+# workers), with those of the children they reaped, in clock ticks.
+gk_proc_cpu() {
+  local total=0 pid f
+  for pid in "$daemon_pid" $(pgrep -P "$daemon_pid" 2>/dev/null); do
+    f=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    f=${f##*) }; set -- $f; total=$(( total + ${12} + ${13} + ${14} + ${15} ))
+  done
+  echo "$total"
 }
 gk_peak_rss_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$daemon_pid/status" 2>/dev/null || true; }
 # stop_daemon: SIGTERM, up to 30 s, then SIGKILL; sets daemon_rc. Safe to call twice.

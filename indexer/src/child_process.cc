@@ -16,6 +16,8 @@
 namespace gongkai::indexer::detail {
 namespace {
 
+constexpr int kPipeBytes = 1 << 20;
+
 int SetLimit(int resource, rlim_t soft, rlim_t hard) noexcept {
   struct rlimit rl;
   rl.rlim_cur = soft;
@@ -106,6 +108,11 @@ Result<Child> StartChild(const std::vector<std::string>& argv, const ChildLimits
     return Status::FromErrno(fork_errno, "fork");
   }
   ::setpgid(pid, pid);  // also here, so a kill right after the fork reaches the group
+  // Room for a whole typical document or text in each pipe (the default is
+  // 64 KiB), so that neither side waits for the other in the middle of one;
+  // a lower system maximum (fs.pipe-max-size) just leaves the default.
+  ::fcntl(in[1], F_SETPIPE_SZ, kPipeBytes);
+  ::fcntl(out[0], F_SETPIPE_SZ, kPipeBytes);
   ::fcntl(in[1], F_SETFL, O_NONBLOCK);
   ::fcntl(out[0], F_SETFL, O_NONBLOCK);
   return Child{pid, in[1], out[0]};

@@ -288,7 +288,10 @@ std::unique_ptr<ExtractWorkers::Worker> ExtractWorkers::Acquire(std::string* err
   limits.cpu_seconds = options_.cpu_seconds;
   limits.file_size = 0;
   limits.open_files = options_.open_files;
-  auto child = detail::StartChild({options_.program}, limits);
+  // A missing program would only show as exit status 127, once per document.
+  Result<detail::Child> child = ::access(options_.program.c_str(), X_OK) == 0
+                                    ? detail::StartChild({options_.program}, limits)
+                                    : Status::FromErrno(errno, "cannot execute it");
   lock.lock();
   if (!child.ok()) {
     --busy_;
