@@ -296,7 +296,7 @@ Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const
     }
     return Dispatch(bytes, source_path, e);
   } catch (const std::bad_alloc&) {
-    return failed("extraction ran out of memory", true);
+    return failed(std::string(detail::kOutOfMemoryNote), true);
   } catch (const std::exception& ex) {  // a library that throws
     return failed(std::string("extraction failed: ") + ex.what(), false);
   } catch (...) {

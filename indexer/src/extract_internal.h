@@ -51,6 +51,10 @@ bool ExtractOffice(ZipReader& zip, const std::vector<std::string>& names, Extrac
 // has no OFD.xml at its root.
 bool ExtractOfd(ZipReader& zip, const std::vector<std::string>& names, Extracted* e);
 
+// The note of a document whose extraction hit an allocation failure
+// (parser_failed is set too).
+inline constexpr std::string_view kOutOfMemoryNote = "extraction ran out of memory";
+
 // Extract(), for bytes read from the file at `source_path` ("" when they
 // were not): converters that must seek read that file instead of a copy.
 Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path);

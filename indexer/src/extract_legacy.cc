@@ -2,6 +2,7 @@
 // Kingsoft WPS .wps, Excel .xls and PowerPoint .ppt, through Debian's catdoc
 // package (catdoc, xls2csv, catppt) run as a child process under limits.
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -100,9 +101,9 @@ void ExtractLegacyOffice(std::string_view bytes, const std::string& source_path,
       e->note = "OLE compound file of an unknown kind (not Word, WPS, Excel or PowerPoint)";
       return;
   }
-  const std::string program = argv[0].substr(argv[0].rfind('/') + 1);
+  const std::string who = "legacy " + what + ": " + argv[0].substr(argv[0].rfind('/') + 1);
   if (::access(argv[0].c_str(), X_OK) != 0) {
-    e->note = "legacy " + what + ": " + program + " is not installed (Debian package catdoc)";
+    e->note = who + " is not installed (Debian package catdoc)";
     return;
   }
   std::unique_ptr<TempCopy> copy;
@@ -119,16 +120,19 @@ void ExtractLegacyOffice(std::string_view bytes, const std::string& source_path,
   limits.cpu_seconds = kConverterTimeout.count();
   auto run = RunConverter(argv, limits, kConverterTimeout, kMaxTextBytes + 1);
   if (!run.ok()) {
-    e->note = "legacy " + what + ": " + program + " could not start: " + run.status().message();
+    e->note = who + " could not start: " + run.status().message();
     return;
   }
+  // A converter that crashed or hung is a parser failure (a warning for the
+  // caller); one that refused the file (exit status) is just a note.
   if (run->timed_out) {
-    e->note = "legacy " + what + ": " + program + " timed out after " +
-              std::to_string(kConverterTimeout.count()) + " s";
+    e->note = who + " timed out after " + std::to_string(kConverterTimeout.count()) + " s";
+    e->parser_failed = true;
     return;
   }
   if (run->wait_status != 0 && run->output.size() <= kMaxTextBytes) {
-    e->note = "legacy " + what + ": " + program + " failed (" + DescribeWaitStatus(run->wait_status) + ")";
+    e->note = who + " failed (" + DescribeWaitStatus(run->wait_status) + ")";
+    e->parser_failed = WIFSIGNALED(run->wait_status);
     return;
   }
   // catdoc converts from the document's own code page (GBK, Big5, ...) to

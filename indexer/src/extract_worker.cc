@@ -183,11 +183,11 @@ int RunExtractWorker(int in_fd, int out_fd) {
       } catch (const std::bad_alloc&) {  // from the test hook
         e = Extracted{};
         e.type = TypeFromName(filename);
-        e.note = "extraction ran out of memory";
+        e.note = detail::kOutOfMemoryNote;
         e.parser_failed = true;
       }
-      if (e.parser_failed) {
-        // An allocation failed: report the limit, and ask to be replaced.
+      if (e.parser_failed && e.note == detail::kOutOfMemoryNote) {
+        // Report the limit, and ask to be replaced: a heap that ran dry mid-parse is suspect.
         if (address_space) e.note += " (limit " + std::to_string(address_space >> 20) + " MiB)";
         retire = true;
       }
