@@ -56,6 +56,9 @@ check "configuration $3 is in the package" test -f "$root$3"
 check "sysusers snippet" grep -q '^u gongkai ' "$root/usr/lib/sysusers.d/gongkai.conf"
 check "tmpfiles snippet" grep -q '/var/lib/gongkai/tokens' "$root/usr/lib/tmpfiles.d/gongkai.conf"
 check "gongkai CLI" test -x "$root/usr/bin/gongkai"
+# Where gongkaid and gongkai look for their extraction worker once installed.
+check "extraction worker /usr/libexec/gongkai/gongkai-extract" test -x "$root/usr/libexec/gongkai/gongkai-extract"
+check "Recommends names catdoc (legacy Office files)" sh -c "printf '%s\n' '$info' | grep -q '^ Recommends:.*catdoc'"
 for page in man1/gongkai.1 man5/gongkaid.conf.5 man8/gongkaid.8; do
   check "man page $page" test -f "$root/usr/share/man/$page.gz"
 done
@@ -66,4 +69,6 @@ version=$("$root$1" --version) || true
 check "gongkaid --version runs ($version)" test -n "$version"
 version=$("$root/usr/bin/gongkai" --version) || true
 check "gongkai --version runs ($version)" test -n "$version"
+version=$("$root/usr/libexec/gongkai/gongkai-extract" --version) || true
+check "gongkai-extract --version runs ($version)" test -n "$version"
 exit $fail
