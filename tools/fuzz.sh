@@ -58,6 +58,7 @@ elif [ -n "$pattern" ]; then
 fi
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "fuzz.sh: $name for ${seconds}s"
 set +e
