@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   gongkai::indexer::ExtractWorkers workers;
   size_t text_bytes = 0;
   auto in_process = [&] {
-    for (const File& f : files) text_bytes += gongkai::indexer::Extract(f.bytes, f.path).text.size();
+    for (const File& f : files)
+      text_bytes += gongkai::indexer::Extract(f.bytes, f.path).text.size();
   };
   auto by_path = [&] {
     for (const File& f : files) text_bytes += workers.ExtractFile(f.path, f.path).text.size();
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
   std::vector<std::vector<double>> times(3);
   for (int r = 0; r < rounds; ++r)
     for (int k = 0; k < 3; ++k) times[k].push_back(Seconds(runs[k]));
-  std::printf("%zu files, %.1f MB; %d rounds each, alternating\n", files.size(), total_bytes / 1e6, rounds);
+  std::printf("%zu files, %.1f MB; %d rounds each, alternating\n", files.size(), total_bytes / 1e6,
+              rounds);
   std::printf("%-18s %22s %22s\n", "", "best: docs/s   vs in", "median: docs/s   vs in");
   auto best = [&](int k) { return *std::min_element(times[k].begin(), times[k].end()); };
   auto median = [&](int k) {
@@ -76,7 +78,9 @@ int main(int argc, char** argv) {
   };
   for (int k = 0; k < 3; ++k)
     std::printf("%-18s %13.1f %+7.1f%% %14.1f %+7.1f%%\n", names[k], files.size() / best(k),
-                (best(k) / best(0) - 1) * 100, files.size() / median(k), (median(k) / median(0) - 1) * 100);
-  std::printf("workers started: %llu\n", static_cast<unsigned long long>(workers.workers_started()));
+                (best(k) / best(0) - 1) * 100, files.size() / median(k),
+                (median(k) / median(0) - 1) * 100);
+  std::printf("workers started: %llu\n",
+              static_cast<unsigned long long>(workers.workers_started()));
   return text_bytes == 0;
 }

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,7 +61,8 @@ const std::string kTestData = std::string(GONGKAI_SOURCE_DIR) + "/tests/data/";
 
 }  // namespace
 
-TEST_CASE("worker: extracts documents given as bytes or as a file, reusing one worker", "[indexer][worker]") {
+TEST_CASE("worker: extracts documents given as bytes or as a file, reusing one worker",
+          "[indexer][worker]") {
   ExtractWorkers workers(TestOptions());
   Extracted e = workers.Extract(kHtml, "a.html");
   CHECK(e.has_text);
@@ -98,8 +99,9 @@ TEST_CASE("worker: runs under its resource limits", "[indexer][worker]") {
   CHECK(e.text.find("cpu=3") != std::string::npos);
 }
 
-TEST_CASE("worker: a crash, a hang, an exit or runaway memory is a note, and the next document works",
-          "[indexer][worker]") {
+TEST_CASE(
+    "worker: a crash, a hang, an exit or runaway memory is a note, and the next document works",
+    "[indexer][worker]") {
   ExtractWorkerOptions o = TestOptions();
   const bool memory_limited = o.memory_bytes != 0;
   if (memory_limited) o.memory_bytes = 512ull << 20;
@@ -155,7 +157,8 @@ TEST_CASE("worker: several callers at once share a bounded set of workers", "[in
   CHECK(workers.workers_started() <= 2);
 }
 
-TEST_CASE("worker: the test hooks are off unless the environment asks for them", "[indexer][worker]") {
+TEST_CASE("worker: the test hooks are off unless the environment asks for them",
+          "[indexer][worker]") {
   ExtractWorkerOptions o = TestOptions();
   ::unsetenv("GONGKAI_EXTRACT_TEST_HOOKS");
   ExtractWorkers workers(o);
@@ -172,7 +175,9 @@ TEST_CASE("worker: a missing worker program is a note, not a crash", "[indexer][
   Extracted e = workers.Extract(kHtml, "a.html");
   CHECK_FALSE(e.has_text);
   CHECK(e.parser_failed);
-  CHECK(e.note.rfind("extraction worker /nonexistent/gongkai-extract could not start: cannot execute it", 0) == 0);
+  CHECK(e.note.rfind(
+            "extraction worker /nonexistent/gongkai-extract could not start: cannot execute it",
+            0) == 0);
   CHECK(workers.workers_started() == 0);
 }
 
@@ -187,7 +192,8 @@ TEST_CASE("legacy: OLE compound files are recognised by their magic bytes", "[in
   CHECK(doc.note.find("legacy Word/WPS document: catdoc") != std::string::npos);
   // Unnamed, with no stream name a converter knows.
   Extracted unknown = Extract(ole + std::string(600, 'x'), "scan");
-  CHECK(unknown.note == "OLE compound file of an unknown kind (not Word, WPS, Excel or PowerPoint)");
+  CHECK(unknown.note ==
+        "OLE compound file of an unknown kind (not Word, WPS, Excel or PowerPoint)");
   // An encrypted OOXML file is an OLE container too: not sent to catdoc.
   Extracted docx = Extract(ole + std::string(600, '\0'), "locked.docx");
   CHECK(docx.note.rfind("password-protected", 0) == 0);
@@ -204,9 +210,11 @@ TEST_CASE("legacy: .xls through xls2csv, in process and in a worker", "[indexer]
   CHECK(in_process.text.find("科目") != std::string::npos);
   CHECK(in_process.text.find("12.5") != std::string::npos);
   ExtractWorkers workers(TestOptions());
-  CHECK(workers.Extract(xls, "budget-gongkai.xls").text == in_process.text);  // through a temporary file
-  CHECK(workers.ExtractFile(kTestData + "budget-gongkai.xls", "blob-name-does-not-matter.et").text ==
-        in_process.text);
+  CHECK(workers.Extract(xls, "budget-gongkai.xls").text ==
+        in_process.text);  // through a temporary file
+  CHECK(
+      workers.ExtractFile(kTestData + "budget-gongkai.xls", "blob-name-does-not-matter.et").text ==
+      in_process.text);
   // No name: the Workbook stream says what it is.
   CHECK(Extract(xls, "budget").type == "xls");
 }
@@ -221,7 +229,8 @@ TEST_CASE("legacy: the corpus's Word 97 files, also named .wps or unnamed", "[in
   };
   const std::vector<Case> cases = {
       {"formats/office-edge/sample.doc", "saved in the older .doc format"},
-      {"generated/doc/hans-law-01.doc", "以下简称专门委员会"},  // catdoc wraps lines; the folding joins them
+      {"generated/doc/hans-law-01.doc",
+       "以下简称专门委员会"},  // catdoc wraps lines; the folding joins them
       {"generated/doc/hant-gazette-01.doc", "工程企字第09500154101號"},
   };
   ExtractWorkers workers(TestOptions());
@@ -239,5 +248,6 @@ TEST_CASE("legacy: the corpus's Word 97 files, also named .wps or unnamed", "[in
     CHECK(unnamed.text == e.text);
     CHECK(workers.ExtractFile(kCorpus + c.file, c.file).text == e.text);
   }
-  CHECK(Extract(Slurp(kCorpus + cases[1].file), "x.doc").title == "上海市人民代表大会专门委员会工作条例");
+  CHECK(Extract(Slurp(kCorpus + cases[1].file), "x.doc").title ==
+        "上海市人民代表大会专门委员会工作条例");
 }

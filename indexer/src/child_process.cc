@@ -36,7 +36,8 @@ void CloseFrom(int first) noexcept {
 }
 
 int MillisLeft(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   return left.count() <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 60'000));
 }
 
@@ -67,7 +68,8 @@ int ApplyChildLimits(const ChildLimits& limits) noexcept {
   return first_error;
 }
 
-Result<Child> StartChild(const std::vector<std::string>& argv, const ChildLimits& limits, bool quiet) {
+Result<Child> StartChild(const std::vector<std::string>& argv, const ChildLimits& limits,
+                         bool quiet) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
   if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -209,7 +211,8 @@ Result<RunResult> RunConverter(const std::vector<std::string>& argv, const Child
     }
     ssize_t r = ::read(child->from_child, buf, sizeof buf);
     if (r > 0) {
-      result.output.append(buf, std::min(static_cast<size_t>(r), max_output - result.output.size()));
+      result.output.append(buf,
+                           std::min(static_cast<size_t>(r), max_output - result.output.size()));
       if (result.output.size() >= max_output) open_out = false;  // enough: stop it
     } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
       open_out = false;

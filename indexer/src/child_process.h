@@ -42,7 +42,8 @@ struct Child {
 // Forks and executes argv[0] (a path) with `limits`, stdin and stdout on
 // pipes, stderr inherited (or /dev/null if `quiet`), all other descriptors
 // closed. An exec failure shows as exit status 127.
-Result<Child> StartChild(const std::vector<std::string>& argv, const ChildLimits& limits, bool quiet = false);
+Result<Child> StartChild(const std::vector<std::string>& argv, const ChildLimits& limits,
+                         bool quiet = false);
 
 // SIGKILLs the child's process group and reaps the child; returns its wait
 // status. Closes our pipe ends. Idempotent.

@@ -60,21 +60,26 @@ TempCopy::TempCopy(std::string_view bytes) {
     ssize_t n = ::write(fd, rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = std::string("cannot write a temporary file: ") + std::strerror(n < 0 ? errno : ENOSPC);
+      error =
+          std::string("cannot write a temporary file: ") + std::strerror(n < 0 ? errno : ENOSPC);
       break;
     }
     rest.remove_prefix(static_cast<size_t>(n));
   }
   ::close(fd);
-  if (error.empty()) path = name;
-  else ::unlink(name.c_str());
+  if (error.empty())
+    path = name;
+  else
+    ::unlink(name.c_str());
 }
 
 TempCopy::~TempCopy() {
   if (!path.empty()) ::unlink(path.c_str());
 }
 
-bool IsOleCompoundFile(std::string_view bytes) { return bytes.substr(0, kOleMagic.size()) == kOleMagic; }
+bool IsOleCompoundFile(std::string_view bytes) {
+  return bytes.substr(0, kOleMagic.size()) == kOleMagic;
+}
 
 void ExtractLegacyOffice(std::string_view bytes, const std::string& source_path, Extracted* e) {
   Kind kind = KindFromType(e->type);
@@ -137,7 +142,8 @@ void ExtractLegacyOffice(std::string_view bytes, const std::string& source_path,
   }
   // catdoc converts from the document's own code page (GBK, Big5, ...) to
   // UTF-8 itself; check, as its tables may leave stray bytes.
-  std::string text = IsValidUtf8(run->output) ? std::move(run->output) : ToUtf8(run->output, &e->encoding);
+  std::string text =
+      IsValidUtf8(run->output) ? std::move(run->output) : ToUtf8(run->output, &e->encoding);
   FinishText(text, "no text in the legacy " + what, e);
 }
 

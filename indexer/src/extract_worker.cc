@@ -26,7 +26,8 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define GONGKAI_SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
 #define GONGKAI_SANITIZED 1
 #endif
 #endif
@@ -39,7 +40,9 @@ namespace {
 constexpr uint64_t kMaxFieldBytes = detail::kMaxTextBytes + (1u << 20);
 constexpr uint64_t kMaxRequestBytes = 1ull << 30;
 
-void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), sizeof v); }
+void PutU64(std::string* out, uint64_t v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof v);
+}
 
 void PutField(std::string* out, std::string_view s) {
   PutU64(out, s.size());
@@ -72,7 +75,8 @@ bool WriteFull(int fd, std::string_view data) {
 
 bool ReadField(int fd, std::string* out) {
   uint64_t size = 0;
-  if (!ReadFull(fd, reinterpret_cast<char*>(&size), sizeof size) || size > kMaxRequestBytes) return false;
+  if (!ReadFull(fd, reinterpret_cast<char*>(&size), sizeof size) || size > kMaxRequestBytes)
+    return false;
   out->resize(size);
   return ReadFull(fd, out->data(), size);
 }
@@ -134,8 +138,9 @@ bool RunTestHook(std::string_view bytes, uint64_t address_space, Extracted* e) {
   if (bytes.substr(0, kHookPrefix.size()) != kHookPrefix) return false;
   const std::string_view what = bytes.substr(kHookPrefix.size());
   if (what.substr(0, 6) == "limits") {
-    e->text = "as=" + LimitText(RLIMIT_AS) + " cpu=" + LimitText(RLIMIT_CPU) + " fsize=" + LimitText(RLIMIT_FSIZE) +
-              " nofile=" + LimitText(RLIMIT_NOFILE) + " core=" + LimitText(RLIMIT_CORE);
+    e->text = "as=" + LimitText(RLIMIT_AS) + " cpu=" + LimitText(RLIMIT_CPU) +
+              " fsize=" + LimitText(RLIMIT_FSIZE) + " nofile=" + LimitText(RLIMIT_NOFILE) +
+              " core=" + LimitText(RLIMIT_CORE);
     e->has_text = true;
     return true;
   }
@@ -194,7 +199,8 @@ int RunExtractWorker(int in_fd, int out_fd) {
     }
     std::string().swap(bytes);
     std::string out;
-    for (const std::string* f : {&e.type, &e.title, &e.text, &e.encoding, &e.note}) PutField(&out, *f);
+    for (const std::string* f : {&e.type, &e.title, &e.text, &e.encoding, &e.note})
+      PutField(&out, *f);
     out += static_cast<char>(e.has_text);
     out += static_cast<char>(e.parser_failed);
     out += static_cast<char>(retire);
@@ -207,7 +213,8 @@ int RunExtractWorker(int in_fd, int out_fd) {
 namespace {
 
 // Ends a worker that failed `s` and says what happened to it.
-std::string FailureNote(detail::Child* child, const Status& s, const ExtractWorkerOptions& options) {
+std::string FailureNote(detail::Child* child, const Status& s,
+                        const ExtractWorkerOptions& options) {
   if (s.code() == Status::Code::kBusy) {
     detail::KillChild(child);
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options.timeout).count();
@@ -255,11 +262,12 @@ std::string FindExtractProgram() {
   return GONGKAI_EXTRACT_INSTALLED_PATH;
 }
 
-ExtractWorkers::ExtractWorkers(ExtractWorkerOptions options) : options_([&options] {
-  if (options.program.empty()) options.program = FindExtractProgram();
-  if (options.max_workers == 0) options.max_workers = 1;
-  return options;
-}()) {}
+ExtractWorkers::ExtractWorkers(ExtractWorkerOptions options)
+    : options_([&options] {
+        if (options.program.empty()) options.program = FindExtractProgram();
+        if (options.max_workers == 0) options.max_workers = 1;
+        return options;
+      }()) {}
 
 ExtractWorkers::~ExtractWorkers() = default;
 
@@ -296,7 +304,8 @@ std::unique_ptr<ExtractWorkers::Worker> ExtractWorkers::Acquire(std::string* err
   if (!child.ok()) {
     --busy_;
     idle_cv_.notify_one();
-    *error = "extraction worker " + options_.program + " could not start: " + child.status().message();
+    *error =
+        "extraction worker " + options_.program + " could not start: " + child.status().message();
     if (!start_failure_logged_) log::Error(*error);
     start_failure_logged_ = true;
     return nullptr;
@@ -346,7 +355,9 @@ Extracted ExtractWorkers::Run(bool is_path, std::string_view payload, const std:
   std::string fields[5];
   for (std::string& f : fields) {
     uint64_t size = 0;
-    if (s.ok()) s = detail::ReadExactBy(w->child.from_child, reinterpret_cast<char*>(&size), sizeof size, deadline);
+    if (s.ok())
+      s = detail::ReadExactBy(w->child.from_child, reinterpret_cast<char*>(&size), sizeof size,
+                              deadline);
     if (s.ok() && size > kMaxFieldBytes) s = Status::Corruption("response field too large");
     if (!s.ok()) break;
     f.resize(size);
