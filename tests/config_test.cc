@@ -62,6 +62,8 @@ TEST_CASE("config: defaults and relative paths", "[config]") {
   CHECK(c->shares[0].review == gongkai::Review::kNone);
   CHECK(c->listen_port == 8080);
   CHECK(c->settle == std::chrono::milliseconds(1000));
+  CHECK(c->queue_capacity == 50000);
+  CHECK(ParseConfig("[daemon]\ndata_dir = d\nqueue_capacity = 64\n", "/etc/gk/gongkaid.conf")->queue_capacity == 64);
 }
 
 TEST_CASE("config: every error names file, line, section and key", "[config]") {
@@ -85,6 +87,9 @@ TEST_CASE("config: every error names file, line, section and key", "[config]") {
   CHECK(ErrorOf("[daemon]\ndata_dir = d\ndata_dir = e\n").find("set twice") != std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\njunk line\n").find(":3: expected 'key = value'") != std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[log]\norigin = has space\n").find("[log] origin") != std::string::npos);
+  for (const char* bad : {"0", "-1", "lots", "123456789"})
+    CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\nqueue_capacity = ") + bad + "\n")
+              .find("[daemon] queue_capacity: expected") != std::string::npos);
 }
 
 TEST_CASE("config: shares may not overlap each other or hold the data folder", "[config]") {

@@ -59,6 +59,41 @@ TEST_CASE("settle queue: due order, debounce, requeue keeps what was seen", "[da
   CHECK(q.TakeDue(10, 10s).empty());  // returns at once when stopped
 }
 
+TEST_CASE("settle queue: bounded, refused files mark their share for a rescan once drained", "[daemon]") {
+  std::vector<size_t> full_events;
+  SettleQueue q(4, [&](size_t share) { full_events.push_back(share); });
+  const auto now = Clock::now();
+  for (int i = 0; i < 4; ++i) CHECK(q.Touch(0, "f" + std::to_string(i), now - 1ms));
+  CHECK_FALSE(q.Touch(0, "f4", now - 1ms));
+  CHECK_FALSE(q.Postpone(1, "g", now, now));
+  CHECK_FALSE(q.Touch(0, "f5", now - 1ms));
+  CHECK(q.size() == 4);
+  CHECK(full_events == std::vector<size_t>{0, 1});  // once per share and episode
+  CHECK(q.Touch(0, "f1", now - 2ms));  // a queued file is still debounced
+
+  CHECK(q.TakeRescans().empty());  // not before the queue has drained to half
+  auto taken = q.TakeDue(1, 0ms);
+  REQUIRE(taken.size() == 1);
+  q.Requeue(taken[0], now);  // the archiver's put-back is never refused
+  CHECK(q.size() == 4);
+  CHECK(q.TakeDue(2, 0ms).size() == 2);
+  CHECK(q.TakeRescans() == std::set<size_t>{0, 1});
+
+  // Share 0's rescan meets a full queue again: marked, but the same episode.
+  CHECK(q.Touch(2, "h1", now));
+  CHECK(q.Touch(2, "h2", now));
+  CHECK_FALSE(q.Touch(0, "f6", now));
+  CHECK(full_events == std::vector<size_t>{0, 1});
+  CHECK(q.TakeRescans().empty());  // full: not yet
+  CHECK(q.TakeDue(10, 0ms).size() == 4);
+  CHECK(q.TakeRescans() == std::set<size_t>{0});
+  // That rescan queues everything: the episode ends, and a new one logs again.
+  CHECK(q.TakeRescans().empty());
+  for (int i = 0; i < 4; ++i) CHECK(q.Touch(1, "k" + std::to_string(i), now + 1h));
+  CHECK_FALSE(q.Touch(0, "f7", now));
+  CHECK(full_events == std::vector<size_t>{0, 1, 0});
+}
+
 TEST_CASE("tokens: roles, bad tokens, malformed files", "[daemon]") {
   using gongkai::storage::Hex;
   using gongkai::storage::Sha256Of;

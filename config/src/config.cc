@@ -132,7 +132,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
   cfg.file = abs_file;
   static const std::map<std::string, std::set<std::string>> kKeys = {
       {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval", "http_threads",
-                  "anonymous_search_rate"}},
+                  "anonymous_search_rate", "queue_capacity"}},
       {"auth", {"tokens_file"}},
       {"log", {"origin"}},
       {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
@@ -203,6 +203,12 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
         if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos)
           return p.Error(e->line, name, "anonymous_search_rate", "expected requests per second (0 = unlimited)");
         cfg.anonymous_search_rate = std::stod(v);
+      }
+      if (const Entry* e = get("queue_capacity")) {
+        const std::string& v = e->value;
+        if (v.empty() || v.size() > 8 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1)
+          return p.Error(e->line, name, "queue_capacity", "expected a number of files from 1 to 99999999");
+        cfg.queue_capacity = std::stoul(v);
       }
     } else if (kind == "auth") {
       if (const Entry* e = get("tokens_file"); e && !e->value.empty()) cfg.tokens_file = p.Resolve(e->value);

@@ -164,7 +164,10 @@ Status Archiver::ScanShare(size_t i) {
   for (const auto& d : *docs)
     if (d.status == "active") known[d.path] = &d;
   const auto now = Clock::now();
-  size_t queued = 0, seen = 0;
+  size_t queued = 0, refused = 0, seen = 0;
+  // A file refused by a full queue marks the share for another scan once the
+  // queue has drained (SettleQueue::TakeRescans), so none is stranded.
+  const auto check = [&](const std::string& rel) { ++(queue_->Touch(i, rel, now) ? queued : refused); };
   std::set<std::string> present;
   WalkShare(share, "", [&](const std::string& rel, const struct stat& st) {
     ++seen;
@@ -172,19 +175,15 @@ Status Archiver::ScanShare(size_t i) {
     auto it = known.find(rel);
     if (it != known.end() && it->second->file == WithSidecar(StateOf(st), share.path + "/" + rel))
       return;  // unchanged: not re-read
-    queue_->Touch(i, rel, now);
-    ++queued;
+    check(rel);
   });
-  for (const auto& [path, doc] : known) {
-    if (!present.count(path)) {
-      queue_->Touch(i, path, now);  // the archiver finds it gone and withdraws it
-      ++queued;
-    }
-  }
+  for (const auto& [path, doc] : known)
+    if (!present.count(path)) check(path);  // the archiver finds it gone and withdraws it
   // Periodic scans that find nothing would flood the log: those are debug.
-  log::Write(queued ? log::Level::kInfo : log::Level::kDebug,
+  log::Write(queued || refused ? log::Level::kInfo : log::Level::kDebug,
              "scanned share " + share.name + ": " + std::to_string(seen) + " files, " + std::to_string(queued) +
-                 " to check");
+                 " to check" +
+                 (refused ? ", " + std::to_string(refused) + " left for a rescan once the queue drains" : ""));
   return Status::OK();
 }
 
@@ -463,6 +462,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     rescans.swap(rescans_);
     moves.swap(moves_);
   }
+  rescans.merge(queue_->TakeRescans());  // shares whose files a full queue refused
   for (const Move& m : moves) ApplyMove(m);
   for (size_t i : rescans)
     if (Status s = ScanShare(i); !s.ok()) log::Error("scan of share " + config_.shares[i].name + ": " + s.ToString());

@@ -44,7 +44,8 @@ class Archiver {
   // Signs everything from the next batch on with `key` (key rotation). Thread-safe.
   void SetKey(std::shared_ptr<const storage::SigningKey> key);
 
-  // Runs requested rescans, then takes due files (waiting up to `wait`),
+  // Runs requested rescans (and those of shares whose files a full queue
+  // refused, once it has drained), then takes due files (waiting up to `wait`),
   // archives them and commits them in one transaction.
   void RunOnce(std::chrono::milliseconds wait);
 

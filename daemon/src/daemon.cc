@@ -94,7 +94,12 @@ int RunDaemon(const Config& config) {
 
   indexer::Searcher searcher(layout.index());
   CatalogPool catalogs(layout.catalog(), env);
-  SettleQueue queue;
+  // Bounded: in a burst beyond its capacity a share is rescanned once the
+  // queue has drained instead of holding every path in memory.
+  SettleQueue queue(config.queue_capacity, [&](size_t share) {
+    log::Warning("queue full (" + std::to_string(config.queue_capacity) + " files): new files in share " +
+                 config.shares[share].name + " are picked up by a rescan once it has drained");
+  });
   indexer::ExtractWorkers extractor;  // parsers run in these child processes, never in gongkaid
   IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(), &extractor,
                      [&] { searcher.Invalidate(); });

@@ -1,5 +1,7 @@
 #include "settle_queue.h"
 
+#include <utility>
+
 namespace gongkai::daemon {
 
 void SettleQueue::SetDue(const Key& key, Entry& e, Clock::time_point due) {
@@ -8,35 +10,43 @@ void SettleQueue::SetDue(const Key& key, Entry& e, Clock::time_point due) {
   by_due_.insert({due, key});
 }
 
-void SettleQueue::Touch(size_t share, const std::string& rel, Clock::time_point due) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Key key{share, rel};
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      entries_.emplace(key, Entry{PendingFile{share, rel}, due});
-      by_due_.insert({due, key});
-    } else {
-      SetDue(key, it->second, due);
-    }
-  }
-  cv_.notify_one();
+SettleQueue::SettleQueue(size_t capacity, std::function<void(size_t)> on_full)
+    : capacity_(capacity), on_full_(std::move(on_full)) {}
+
+void SettleQueue::Insert(const Key& key, Entry e) {
+  by_due_.insert({e.due, key});
+  entries_.emplace(key, std::move(e));
 }
 
-void SettleQueue::Postpone(size_t share, const std::string& rel, Clock::time_point at_least,
-                           Clock::time_point due_if_new) {
+bool SettleQueue::Schedule(size_t share, const std::string& rel, Clock::time_point due_if_new,
+                           Clock::time_point due_if_queued, bool only_later) {
+  bool added = true, first_refusal = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Key key{share, rel};
     auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      entries_.emplace(key, Entry{PendingFile{share, rel}, due_if_new});
-      by_due_.insert({due_if_new, key});
-    } else if (it->second.due < at_least) {
-      SetDue(key, it->second, at_least);
+    if (it != entries_.end()) {
+      if (!only_later || it->second.due < due_if_queued) SetDue(key, it->second, due_if_queued);
+    } else if (entries_.size() < capacity_) {
+      Insert(key, Entry{PendingFile{share, rel}, due_if_new});
+    } else {
+      added = false;
+      overflowed_.insert(share);
+      first_refusal = in_episode_.insert(share).second;
     }
   }
-  cv_.notify_one();
+  if (first_refusal && on_full_) on_full_(share);
+  if (added) cv_.notify_one();
+  return added;
+}
+
+bool SettleQueue::Touch(size_t share, const std::string& rel, Clock::time_point due) {
+  return Schedule(share, rel, due, due, false);
+}
+
+bool SettleQueue::Postpone(size_t share, const std::string& rel, Clock::time_point at_least,
+                           Clock::time_point due_if_new) {
+  return Schedule(share, rel, due_if_new, at_least, true);
 }
 
 void SettleQueue::Requeue(PendingFile file, Clock::time_point due) {
@@ -48,8 +58,7 @@ void SettleQueue::Requeue(PendingFile file, Clock::time_point due) {
       if (due > it->second.due) SetDue(key, it->second, due);
       return;
     }
-    entries_.emplace(key, Entry{std::move(file), due});
-    by_due_.insert({due, key});
+    Insert(key, Entry{std::move(file), due});
   }
   cv_.notify_one();
 }
@@ -76,6 +85,15 @@ std::vector<PendingFile> SettleQueue::TakeDue(size_t max, std::chrono::milliseco
     entries_.erase(it);
   }
   return out;
+}
+
+std::set<size_t> SettleQueue::TakeRescans() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Shares handed out before were rescanned since (the caller's duty): those
+  // not marked again have caught up.
+  std::erase_if(in_episode_, [&](size_t share) { return !overflowed_.count(share); });
+  if (overflowed_.empty() || entries_.size() > capacity_ / 2) return {};
+  return std::exchange(overflowed_, {});
 }
 
 size_t SettleQueue::size() const {

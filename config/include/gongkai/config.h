@@ -41,7 +41,8 @@ struct Config {
   std::string tokens_file;  // absolute, or empty: no tokens, only anonymous access
   std::string origin = "gongkai.localhost";
   // Extensions to the contract ([daemon] settle, http_threads, poll_interval,
-  // rescan_interval, retry_interval, anonymous_search_rate), documented in the README.
+  // rescan_interval, retry_interval, anonymous_search_rate, queue_capacity),
+  // documented in the README.
   std::chrono::milliseconds settle{1000};
   // How long a file whose archiving failed on our side (a full disk, an I/O
   // error, a failed catalog commit) waits before it is copied again.
@@ -49,6 +50,9 @@ struct Config {
   std::chrono::milliseconds poll_interval{30000};
   std::chrono::milliseconds rescan_interval{3600000};
   int http_threads = 32;
+  // Files waiting to settle, at most; beyond it a share is rescanned later
+  // instead (bounded memory in bursts).
+  size_t queue_capacity = 50000;
   double anonymous_search_rate = 20;  // per client IP and second; 0 = unlimited
   std::vector<ShareConfig> shares;
 };
