@@ -6,9 +6,10 @@ is not PID 1, and a call its seccomp filter refuses would only show up in
 production, as EPERM. So: run the real daemon under strace, as a non-root user
 like the unit's User= (as root, SQLite calls fchown(), which the unit
 forbids and never needs), through start-up, archiving and indexing text, HTML,
-OOXML and a zip, searches, a content download, SIGHUP and SIGTERM; then expand
-the unit's SystemCallFilter= lines with `systemd-analyze syscall-filter` and
-check every call made against them.
+OOXML and a zip, searches, a content download, SIGHUP (an unchanged config,
+then a changed one: the restart in place) and SIGTERM; then expand the unit's
+SystemCallFilter= lines with `systemd-analyze syscall-filter` and check every
+call made against them.
 
 usage: systemd_syscalls_test.py SOURCE_DIR GONGKAID. Exit 77 = skipped.
 """
@@ -145,8 +146,15 @@ def main():
             # setpriv executes strace, whose child is the daemon.
             daemon = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
                                         text=True).stdout.split()[0])
-            os.kill(daemon, signal.SIGHUP)
+            os.kill(daemon, signal.SIGHUP)  # unchanged config: tokens and key reloaded in place
             time.sleep(1)
+            # A changed config: the daemon restarts itself in place (execve).
+            with open(os.path.join(root, "gongkaid.conf"), "a", encoding="utf-8") as f:
+                f.write("\n[share.t]\npath = " + os.path.join(root, "share2") + "\n")
+            os.kill(daemon, signal.SIGHUP)
+            deadline = time.time() + 60
+            while open(log).read().count("listening on") < 2 and time.time() < deadline:
+                time.sleep(0.2)
             os.kill(daemon, signal.SIGTERM)
             proc.wait(timeout=60)
         finally:
@@ -157,6 +165,9 @@ def main():
         text = open(log).read()
         if "stopped" not in text:
             print("FAIL: the daemon did not stop cleanly:\n" + text)
+            return 1
+        if "restarting in place" not in text or text.count("listening on") < 2:
+            print("FAIL: the daemon did not restart itself after SIGHUP with a changed config:\n" + text)
             return 1
         used = set()
         for line in open(trace, errors="replace"):

@@ -1,5 +1,7 @@
 // End-to-end tests of watching under stress: bursts beyond the queue's
 // capacity, reloading the shares with SIGHUP, rewrites that restore the mtime.
+#include <signal.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -69,5 +71,58 @@ TEST_CASE("e2e: a burst far beyond the queue's capacity is archived exactly once
   const int64_t peak = ProcStatusKb(d.pid(), "VmHWM");
   INFO("RSS before " << rss_before << " kB, peak " << peak << " kB");
   CHECK(peak < 256 * 1024);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: SIGHUP with a new share restarts in place without losing files", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "before.txt"), "重新載入之前的文件。\n");
+  d.Start();
+  d.WaitIdle(1);
+  const pid_t pid = d.pid();
+
+  std::filesystem::create_directories(d.SharePath("added"));
+  WriteFile(d.FilePath("added", "new.txt"), "新增共享資料夾的文件。\n");
+  std::ofstream(d.config(), std::ios::app) << "[share.added]\npath = share/added\noffice = 新辦公室\n";
+  // Files dropped into the old share while the daemon stops and starts again.
+  d.RestartWithHup([&] {
+    for (int i = 0; i < 20; ++i) {
+      WriteFile(d.FilePath("pub", "during" + std::to_string(i) + ".txt"),
+                "重新載入期間的文件 during" + std::to_string(i) + "\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  });
+  auto s = d.WaitIdle(22);
+  CHECK(s->getValue<int64_t>("pid") == pid);
+  CHECK(d.SearchPaths("新增共享資料夾") == std::vector<std::string>{"added:new.txt"});
+  CHECK(d.Search("重新載入期間的文件").json()->getValue<int64_t>("total") == 20);
+  CHECK(s->getValue<int64_t>("versions") == 22);  // nothing archived twice
+  const std::string log = d.log();
+  CHECK(log.find("changed; restarting in place to apply it") != std::string::npos);
+  CHECK(log.find("(2 shares,") != std::string::npos);
+
+  // An unchanged file reloads tokens in place: no restart.
+  const size_t logged = d.log().size();
+  ::kill(pid, SIGHUP);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.log().find("SIGHUP: reloaded", logged) != std::string::npos; }));
+  CHECK(d.log().find("restarting in place", logged) == std::string::npos);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: SIGHUP with a broken config file keeps the daemon running on the old one", "[e2e]") {
+  DaemonProcess d;
+  d.Start();
+  const std::string good = gongkai::test::Slurp(d.config());
+  WriteFile(d.config(), good + "[share.broken]\nclassification = secret\n");
+  const size_t logged = d.log().size();
+  ::kill(d.pid(), SIGHUP);
+  REQUIRE(DaemonProcess::Eventually([&] {
+    return d.log().find("SIGHUP: kept the running configuration: ", logged) != std::string::npos;
+  }));
+  CHECK(d.log().find("restarting in place", logged) == std::string::npos);
+  CHECK(d.Get("/healthz").status == 200);
+  WriteFile(d.FilePath("pub", "after.txt"), "設定檔錯誤之後的文件。\n");
+  d.WaitIdle(1);
+  CHECK(d.SearchPaths("設定檔錯誤之後") == std::vector<std::string>{"pub:after.txt"});
   CHECK(d.Stop() == 0);
 }

@@ -226,6 +226,7 @@ int RunDaemon(const Config& config) {
   auto last_rescan = Clock::now();
   auto last_poll = Clock::now();
   std::string last_status;
+  bool restart = false;
   for (;;) {
     const auto wait = notifier.MaxWait(Clock::now(), std::chrono::seconds(1));
     struct timespec tick{static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000};
@@ -238,6 +239,16 @@ int RunDaemon(const Config& config) {
     }
     if (sig == SIGHUP) {
       notifier.Reloading();
+      // Shares cannot be swapped under a running watcher and archiver: a
+      // changed file restarts the daemon in place (after this batch). A file
+      // that does not parse changes nothing.
+      if (auto reread = LoadConfig(config.file); !reread.ok()) {
+        log::Error("SIGHUP: kept the running configuration: " + reread.status().message());
+      } else if (!(*reread == config)) {
+        log::Info("SIGHUP: " + config.file + " changed; restarting in place to apply it");
+        restart = true;
+        break;
+      }
       if (Status s = tokens.Load(config.tokens_file); s.ok())
         log::Info("SIGHUP: reloaded " + std::to_string(tokens.size()) + " tokens");
       else
@@ -284,9 +295,9 @@ int RunDaemon(const Config& config) {
   feeder.Stop();
   feeder_thread.join();
   env->RemoveFile(layout.status_file());
-  log::Info("stopped");
+  log::Info(restart ? "stopped for the restart" : "stopped");
   ::close(lock_fd);
-  return 0;
+  return restart ? kRestartToReload : 0;
 }
 
 }  // namespace gongkai::daemon

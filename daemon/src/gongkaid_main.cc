@@ -1,4 +1,8 @@
 // gongkaid --config FILE: the archiving daemon, in the foreground.
+#include <linux/close_range.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 
@@ -49,5 +53,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   gongkai::log::Info("gongkaid " GONGKAI_VERSION " starting with " + config->file);
-  return gongkai::daemon::RunDaemon(*config);
+  const int rc = gongkai::daemon::RunDaemon(*config);
+  if (rc != gongkai::daemon::kRestartToReload) return rc;
+  // SIGHUP with a changed configuration: the same binary and arguments in
+  // this process. Nothing open may leak into it.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  ::execv("/proc/self/exe", argv);
+  gongkai::log::Error(std::string("cannot restart to apply the new configuration: execv: ") + std::strerror(errno));
+  return 1;
 }

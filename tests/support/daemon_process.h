@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <regex>
 #include <stdexcept>
@@ -110,6 +111,23 @@ class DaemonProcess {
   // Starts gongkaid and waits until it answers /healthz.
   void Start() {
     Launch();
+    WaitHealthy();
+  }
+
+  // Sends SIGHUP after a change of the configuration file, runs `meanwhile`
+  // while the daemon restarts itself in place, and waits until it answers
+  // again (on a new port when it listens on port 0).
+  void RestartWithHup(const std::function<void()>& meanwhile = {}) {
+    log_before_launch_ = log().size();
+    port_ = 0;
+    ::kill(pid_, SIGHUP);
+    if (meanwhile) meanwhile();
+    WaitHealthy();
+  }
+
+  // Waits until the daemon logs "listening on" (since Launch() or
+  // RestartWithHup()) and answers /healthz.
+  void WaitHealthy() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       int st = 0;

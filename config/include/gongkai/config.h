@@ -31,6 +31,8 @@ struct ShareConfig {
   Review review = Review::kNone;
   WatchMode watch = WatchMode::kAuto;
   std::chrono::seconds update_every{0};  // 0 = not tracked by the freshness report
+
+  bool operator==(const ShareConfig&) const = default;
 };
 
 struct Config {
@@ -55,6 +57,8 @@ struct Config {
   size_t queue_capacity = 50000;
   double anonymous_search_rate = 20;  // per client IP and second; 0 = unlimited
   std::vector<ShareConfig> shares;
+
+  bool operator==(const Config&) const = default;
 };
 
 // Parses FILE. Never throws.
