@@ -1,3 +1,4 @@
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -202,6 +203,38 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
   CHECK(counts->versions == 3);
   CHECK(counts->records == 4);
   CHECK((*cat)->Records(2, 1)->front().seq == 2);
+}
+
+TEST_CASE("catalog: schema 3 adds the file's ctime in place, and an unknown ctime matches any", "[storage]") {
+  TempDir dir;
+  auto key = SigningKey::Generate();
+  const std::string path = dir / "catalog.sqlite";
+  {
+    auto cat = OpenSqliteCatalog(path, Env::Default());
+    REQUIRE(cat.ok());
+    std::vector<Change> batch = {Version("pub", "a.txt", "one")};
+    batch[0].file.ctime_ns = 7;
+    REQUIRE((*cat)->Apply(batch, **key).ok());
+    CHECK((*(*cat)->FindByPath("pub", "a.txt"))->file.ctime_ns == 7);
+  }
+  // Turn it back into a schema 2 catalog, as written before ctimes were kept.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "ALTER TABLE documents DROP COLUMN file_ctime_ns; PRAGMA user_version=2", nullptr,
+                     nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  auto cat = OpenSqliteCatalog(path, Env::Default());
+  REQUIRE(cat.ok());
+  const FileState old = (*(*cat)->FindByPath("pub", "a.txt"))->file;
+  CHECK(old.ctime_ns == 0);
+  FileState now = old;
+  now.ctime_ns = 1'700'000'000'000'000'000;
+  CHECK(old.Matches(now));  // upgrading re-reads nothing
+  CHECK_FALSE(now.Matches(FileState{now.size, now.mtime_ns, now.inode, now.ctime_ns + 1}));
+  CHECK_FALSE(old.Matches(FileState{now.size, now.mtime_ns + 1, now.inode, 0}));
+  REQUIRE((*cat)->UpdateFileState((*(*cat)->FindByPath("pub", "a.txt"))->id, now).ok());
+  CHECK((*(*cat)->FindByPath("pub", "a.txt"))->file == now);
 }
 
 TEST_CASE("catalog: a failing batch commits nothing", "[storage]") {

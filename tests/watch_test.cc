@@ -1,6 +1,8 @@
 // End-to-end tests of watching under stress: bursts beyond the queue's
 // capacity, reloading the shares with SIGHUP, rewrites that restore the mtime.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -124,5 +126,32 @@ TEST_CASE("e2e: SIGHUP with a broken config file keeps the daemon running on the
   WriteFile(d.FilePath("pub", "after.txt"), "設定檔錯誤之後的文件。\n");
   d.WaitIdle(1);
   CHECK(d.SearchPaths("設定檔錯誤之後") == std::vector<std::string>{"pub:after.txt"});
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: a polled file rewritten with its old mtime restored gets a new version", "[e2e]") {
+  DaemonProcess d({{"net", "watch = poll"}}, "anonymous_search_rate = 0\npoll_interval = 1s\n");
+  const std::string path = d.FilePath("net", "copied.txt");
+  WriteFile(path, "原始版本內容 AAAA\n");
+  d.Start();
+  d.WaitIdle(1);
+  const std::string id = d.Search("原始版本內容").json()->getArray("results")->getObject(0)->getValue<std::string>("id");
+
+  // As cp -p or rsync -t do: new bytes of the same size, then the old times.
+  struct stat before{};
+  REQUIRE(::stat(path.c_str(), &before) == 0);
+  WriteFile(path, "修改版本內容 BBBB\n");
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+  struct stat after{};
+  REQUIRE(::stat(path.c_str(), &after) == 0);
+  REQUIRE(after.st_size == before.st_size);
+  REQUIRE(after.st_ino == before.st_ino);
+  REQUIRE(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.Get("/api/v1/documents/" + id).json()->getArray("versions")->size() == 2; }));
+  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("修改版本內容").empty(); }));
+  CHECK(d.SearchPaths("原始版本內容").empty());
   CHECK(d.Stop() == 0);
 }

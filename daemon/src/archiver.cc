@@ -20,20 +20,25 @@ namespace {
 constexpr size_t kBatchMax = 256;
 constexpr size_t kCopyBuffer = 256 * 1024;
 
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
+int64_t Nanos(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
+int64_t MtimeNs(const struct stat& st) { return Nanos(st.st_mtim); }
 
 storage::FileState StateOf(const struct stat& st) {
-  return {static_cast<int64_t>(st.st_size), MtimeNs(st), static_cast<int64_t>(st.st_ino)};
+  return {static_cast<int64_t>(st.st_size), MtimeNs(st), static_cast<int64_t>(st.st_ino), Nanos(st.st_ctim)};
+}
+
+// The sidecar's times count as the document's (the later of each).
+storage::FileState WithSidecarTimes(storage::FileState state, const struct stat& sc) {
+  state.mtime_ns = std::max(state.mtime_ns, MtimeNs(sc));
+  state.ctime_ns = std::max(state.ctime_ns, Nanos(sc.st_ctim));
+  return state;
 }
 
 // A document's state includes its sidecar: editing only NAME.meta.json must
 // also count as a change (at start-up scans too).
 storage::FileState WithSidecar(storage::FileState state, const std::string& abs) {
   struct stat sc{};
-  if (::lstat((abs + kSidecarSuffix).c_str(), &sc) == 0 && S_ISREG(sc.st_mode))
-    state.mtime_ns = std::max(state.mtime_ns, MtimeNs(sc));
+  if (::lstat((abs + kSidecarSuffix).c_str(), &sc) == 0 && S_ISREG(sc.st_mode)) return WithSidecarTimes(state, sc);
   return state;
 }
 
@@ -41,7 +46,7 @@ storage::FileState WithSidecar(storage::FileState state, const std::string& abs)
 storage::FileState WithSidecar(storage::FileState state, int parent, const std::string& leaf) {
   struct stat sc{};
   if (::fstatat(parent, (leaf + kSidecarSuffix).c_str(), &sc, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sc.st_mode))
-    state.mtime_ns = std::max(state.mtime_ns, MtimeNs(sc));
+    return WithSidecarTimes(state, sc);
   return state;
 }
 
@@ -173,7 +178,7 @@ Status Archiver::ScanShare(size_t i) {
     ++seen;
     present.insert(rel);
     auto it = known.find(rel);
-    if (it != known.end() && it->second->file == WithSidecar(StateOf(st), share.path + "/" + rel))
+    if (it != known.end() && it->second->file.Matches(WithSidecar(StateOf(st), share.path + "/" + rel)))
       return;  // unchanged: not re-read
     check(rel);
   });
@@ -220,7 +225,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
     return;
   }
   const storage::FileState state = WithSidecar(StateOf(st), parent.get(), leaf);
-  if (doc && doc->status == "active" && doc->file == state) return;
+  if (doc && doc->status == "active" && doc->file.Matches(state)) return;
   {
     std::lock_guard<std::mutex> lock(failures_mutex_);
     auto it = failures_.find({f.share, f.rel});

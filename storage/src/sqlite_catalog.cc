@@ -22,7 +22,7 @@ using Poco::Data::RecordSet;
 using Poco::Data::Session;
 using Poco::Data::Statement;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -53,7 +53,7 @@ const char* const kSchema[] = {
 
 const char* const kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
-    " file_size, file_mtime_ns, file_inode, created, updated";
+    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns";
 
 DocumentRow DocFromRow(RecordSet& rs) {
   DocumentRow d;
@@ -69,6 +69,7 @@ DocumentRow DocFromRow(RecordSet& rs) {
   d.file.inode = rs[9].convert<Poco::Int64>();
   d.created = rs[10].convert<std::string>();
   d.updated = rs[11].convert<std::string>();
+  d.file.ctime_ns = rs[12].convert<Poco::Int64>();
   return d;
 }
 
@@ -139,6 +140,10 @@ class SqliteCatalog final : public Catalog {
                 throw std::runtime_error(s.ToString());
           }
         }
+        // Schema 3: the file's ctime. Rows written before have 0, "unknown",
+        // which matches any ctime, so an upgrade re-reads nothing.
+        if (version < 3)
+          session_ << "ALTER TABLE documents ADD COLUMN file_ctime_ns INTEGER NOT NULL DEFAULT 0", now;
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
       }
@@ -306,9 +311,10 @@ class SqliteCatalog final : public Catalog {
 
   Status UpdateFileState(const std::string& doc_id, const FileState& f) override {
     return Guard("update", [&]() -> Status {
-      Poco::Int64 size = f.size, mtime = f.mtime_ns, inode = f.inode;
-      session_ << "UPDATE documents SET file_size = ?, file_mtime_ns = ?, file_inode = ? WHERE id = ?",
-          bind(size), bind(mtime), bind(inode), bind(doc_id), now;
+      Poco::Int64 size = f.size, mtime = f.mtime_ns, inode = f.inode, ctime = f.ctime_ns;
+      session_ << "UPDATE documents SET file_size = ?, file_mtime_ns = ?, file_inode = ?, file_ctime_ns = ?"
+                  " WHERE id = ?",
+          bind(size), bind(mtime), bind(inode), bind(ctime), bind(doc_id), now;
       return Status::OK();
     });
   }
@@ -531,18 +537,19 @@ class SqliteCatalog final : public Catalog {
 
       Poco::Int64 version = c.version;
       if (c.kind == Change::Kind::kVersion) {
-        Poco::Int64 size = c.size, fsize = c.file.size, fmtime = c.file.mtime_ns, finode = c.file.inode;
+        Poco::Int64 size = c.size, fsize = c.file.size, fmtime = c.file.mtime_ns, finode = c.file.inode,
+                    fctime = c.file.ctime_ns;
         session_ << "INSERT INTO versions(doc, version, sha256, size, modified, archived, log_index,"
                     " review, meta) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
             bind(doc->id), bind(version), bind(c.sha256), bind(size), bind(f.modified), bind(time),
             bind(seq), bind(f.review), bind(c.meta), now;
         session_ << "UPDATE documents SET status = 'active', current_version = ?, last_leaf = ?,"
-                    " file_size = ?, file_mtime_ns = ?, file_inode = ?, updated = ? WHERE id = ?",
-            bind(version), bind(rec.leaf), bind(fsize), bind(fmtime), bind(finode), bind(time),
+                    " file_size = ?, file_mtime_ns = ?, file_inode = ?, file_ctime_ns = ?, updated = ? WHERE id = ?",
+            bind(version), bind(rec.leaf), bind(fsize), bind(fmtime), bind(finode), bind(fctime), bind(time),
             bind(doc->id), now;
       } else if (c.kind == Change::Kind::kWithdraw) {
         session_ << "UPDATE documents SET status = 'withdrawn', last_leaf = ?, file_size = -1,"
-                    " file_mtime_ns = -1, file_inode = -1, updated = ? WHERE id = ?",
+                    " file_mtime_ns = -1, file_inode = -1, file_ctime_ns = 0, updated = ? WHERE id = ?",
             bind(rec.leaf), bind(time), bind(doc->id), now;
       } else if (c.kind == Change::Kind::kMove) {
         session_ << "UPDATE documents SET path = ?, last_leaf = ?, updated = ? WHERE id = ?", bind(doc->path),

@@ -30,7 +30,16 @@ struct FileState {  // what the share's file looked like when last archived
   int64_t size = -1;
   int64_t mtime_ns = -1;
   int64_t inode = -1;
+  // Catches rewrites that restore the mtime (cp -p, rsync -t). 0 = unknown:
+  // recorded before catalog schema 3.
+  int64_t ctime_ns = 0;
   bool operator==(const FileState&) const = default;
+  // True when a file now in state `now` looks unchanged since this state was
+  // recorded: all equal, except that an unknown ctime matches any.
+  bool Matches(const FileState& now) const {
+    return size == now.size && mtime_ns == now.mtime_ns && inode == now.inode &&
+           (ctime_ns == 0 || ctime_ns == now.ctime_ns);
+  }
 };
 
 struct DocumentRow {
