@@ -4,6 +4,8 @@
 # accepts. usage: man_test.sh SOURCE_DIR. Exit 77 = skipped.
 set -eu
 src=$1
+# man picks its output encoding from the locale: UTF-8, for the Chinese examples.
+export LC_ALL=C.UTF-8
 if ! command -v groff >/dev/null || ! command -v man >/dev/null; then
   echo "SKIP: groff or man not found (apt-get install groff-base man-db)"
   exit 77

@@ -111,6 +111,15 @@ def main():
             for path in (root, data):
                 os.chown(path, nobody.pw_uid, nobody.pw_gid)
             os.chmod(root, 0o755)
+            # The build folder may sit where nobody cannot reach (/root is 0700):
+            # run copies of the daemon and its extraction worker from here.
+            bin_dir = os.path.join(root, "bin")
+            os.mkdir(bin_dir)
+            for program in ("gongkaid", "gongkai-extract"):
+                built = os.path.join(os.path.dirname(gongkaid), program)
+                if os.path.exists(built):
+                    shutil.copy2(built, bin_dir)
+            command[command.index(gongkaid)] = os.path.join(bin_dir, "gongkaid")
             command = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"] + command
 
         with open(log, "w") as out:

@@ -22,7 +22,7 @@ packages=(
   # the unit checked with systemd-analyze (and the daemon's system calls, traced,
   # against its filter), the .deb built (dpkg-shlibdeps) and unpacked, the man
   # pages rendered
-  systemd strace dpkg-dev groff-base man-db
+  systemd strace dpkg-dev file groff-base man-db
   # sanitizer builds and libFuzzer targets (tools/sanitize.sh, tools/fuzz.sh)
   clang libclang-rt-14-dev
   # the search page's browser test (tests/browser): headless chromium driven from
