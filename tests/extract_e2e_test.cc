@@ -41,7 +41,7 @@ std::string IdOf(DaemonProcess& d, const std::string& path) {
 }  // namespace
 
 TEST_CASE(
-    "e2e: a parser crash is a note on that document; the daemon and the other documents carry on",
+    "e2e: a parser crash is a note on that document, the daemon and the other documents carry on",
     "[e2e][extract]") {
   DaemonProcess d;
   d.SetEnv("GONGKAI_EXTRACT_TEST_HOOKS", "1");

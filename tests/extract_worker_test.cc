@@ -86,12 +86,15 @@ TEST_CASE("worker: extracts documents given as bytes or as a file, reusing one w
 
 TEST_CASE("worker: runs under its resource limits", "[indexer][worker]") {
   ExtractWorkerOptions o = TestOptions();
-  o.memory_bytes = 768ull << 20;
+  // Sanitizer builds default to no address-space limit: their shadow memory
+  // needs terabytes of address space, so a worker could not even start.
+  const bool memory_limited = o.memory_bytes != 0;
+  if (memory_limited) o.memory_bytes = 768ull << 20;
   o.cpu_seconds = 30;
   ExtractWorkers workers(o);
   Extracted e = workers.Extract("GONGKAI-EXTRACT-TEST:limits", "limits.txt");
   INFO(e.text);
-  CHECK(e.text.find("as=" + std::to_string(768ull << 20)) != std::string::npos);
+  if (memory_limited) CHECK(e.text.find("as=" + std::to_string(768ull << 20)) != std::string::npos);
   CHECK(e.text.find("fsize=0 ") != std::string::npos);
   CHECK(e.text.find("nofile=64 ") != std::string::npos);
   CHECK(e.text.find("core=0") != std::string::npos);
