@@ -1,0 +1,142 @@
+// Hostile input from the list, against the real daemon: HTTP that no
+// client library would send, and file names no office should produce.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <set>
+
+#include "support/daemon_process.h"
+
+using gongkai::test::DaemonProcess;
+using gongkai::test::WriteFile;
+
+namespace {
+
+// A raw socket: sends exactly what the test says.
+class Raw {
+ public:
+  explicit Raw(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{20, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~Raw() { ::close(fd_); }
+  bool Send(const std::string& data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // The status of the first response, 0 if the connection closed without one.
+  int Status() {
+    std::string out;
+    char buf[4096];
+    while (out.find("\r\n") == std::string::npos) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out.size() > 12 && out.rfind("HTTP/1.", 0) == 0 ? std::stoi(out.substr(9, 3)) : 0;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+int StatusOf(uint16_t port, const std::string& request) {
+  Raw c(port);
+  c.Send(request);
+  return c.Status();
+}
+
+}  // namespace
+
+TEST_CASE("http: too many headers, bad lengths, endless bodies and encoded-word headers are refused", "[e2e][http]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "a.txt"), "公開文件。\n");
+  d.Start();
+  d.WaitIdle(1);
+  const uint16_t port = d.port();
+  const std::string admin = "Authorization: Bearer " + d.admin() + "\r\n";
+  const std::string approve = "POST /api/v1/documents/x/approve HTTP/1.1\r\nHost: x\r\n";
+
+  std::string many = "GET /api/v1/search?q=a HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 101; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  CHECK(StatusOf(port, many + "\r\n") / 100 == 4);
+  CHECK(StatusOf(port, approve + admin + "Content-Length: -5\r\n\r\n{}") / 100 == 4);
+  CHECK(StatusOf(port, approve + admin + "Content-Length: 99999999999999999999999\r\n\r\n{}") / 100 == 4);
+  CHECK(StatusOf(port, approve + admin + "Content-Length: 18446744073709551616\r\n\r\n{}") / 100 == 4);
+
+  // An endless chunked body, anonymous and as admin: answered (401, 413)
+  // without reading it all, and the connection is closed on the sender.
+  for (const std::string& who : {std::string(), admin}) {
+    Raw c(port);
+    REQUIRE(c.Send(approve + who + "Transfer-Encoding: chunked\r\n\r\n"));
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+    const auto start = std::chrono::steady_clock::now();
+    size_t sent = 0;
+    while (sent < 256u * 1024 * 1024 && c.Send(chunk) &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(30))
+      sent += chunk.size();
+    INFO("sent " << sent << " bytes of body");
+    CHECK(sent < 256u * 1024 * 1024);  // the daemon stopped reading
+  }
+
+  // RFC 2047 encoded words (which some HTTP stacks decode) stay opaque text.
+  CHECK(StatusOf(port, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: =?UTF-32?B?AAAAQQAAAEI=?=\r\n\r\n") ==
+        401);
+  CHECK(StatusOf(port, "GET /api/v1/search?q=a HTTP/1.1\r\nHost: x\r\nX-Name: =?UTF-32?B?////////?=\r\n"
+                       "Accept-Language: =?UTF-32?Q?=00=00=D8=00?=\r\n\r\n") == 200);
+
+  // Still serving, with the same threads.
+  CHECK(d.SearchPaths("公開文件") == std::vector<std::string>{"pub:a.txt"});
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: file names with bad UTF-8, newlines, terminal escapes and RTL overrides", "[e2e]") {
+  DaemonProcess d;
+  const std::vector<std::string> names = {
+      "bad\xff\xfe.txt",             // not UTF-8
+      "line\nbreak.txt",             // a newline in the name
+      "esc\x1b]0;owned\x07.txt",     // a terminal escape
+      "rtl\xe2\x80\xaetxt.exe",      // U+202E RIGHT-TO-LEFT OVERRIDE
+      "good.txt",
+  };
+  for (size_t i = 0; i < names.size(); ++i)
+    WriteFile(d.FilePath("pub", names[i]), "檔名測試第" + std::to_string(i) + "號。\n");
+  d.Start();
+  auto status = d.WaitIdle(1);
+  // Give every name its chance, then look at what became of each.
+  REQUIRE(DaemonProcess::Eventually([&] {
+    auto s = d.Get("/api/v1/status", d.inspector()).json();
+    return s->getValue<int64_t>("queued") == 0 &&
+           s->getValue<int64_t>("documents") + s->getValue<int64_t>("failed") >= static_cast<int64_t>(names.size());
+  }));
+  status = d.Get("/api/v1/status", d.inspector()).json();
+  INFO(d.log());
+  // Names that are valid UTF-8 are archived as they are; the one that is not
+  // is reported as a failure (a record must be UTF-8) instead of crashing
+  // anything or being silently renamed.
+  CHECK(status->getValue<int64_t>("documents") == 4);
+  CHECK(status->getValue<int64_t>("failed") == 1);
+  std::set<std::string> found;
+  for (size_t i = 0; i < names.size(); ++i)
+    for (const auto& p : d.SearchPaths("檔名測試第" + std::to_string(i) + "號")) found.insert(p);
+  CHECK(found.count("pub:line\nbreak.txt") == 1);
+  CHECK(found.count("pub:rtl\xe2\x80\xaetxt.exe") == 1);
+  CHECK(found.count("pub:good.txt") == 1);
+  // The log stays one line per event: no raw newline or escape from a name.
+  const std::string log = d.log();
+  CHECK(log.find("line\nbreak") == std::string::npos);
+  CHECK(log.find('\x1b') == std::string::npos);
+  // The CLI, too, prints the names without raw control characters.
+  auto cli = d.Cli("search 檔名測試");
+  CHECK(cli.out.find('\x1b') == std::string::npos);
+  CHECK(d.Cli("verify").exit_code == 0);
+  CHECK(d.Stop() == 0);
+}
