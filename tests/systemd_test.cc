@@ -181,6 +181,8 @@ TEST_CASE("log: one line per event with control characters escaped", "[systemd][
   static const char kHostile[] = "a\nb\rc\0d\x1b[31m\te\x7f 文件";
   const std::string hostile(kHostile, sizeof kHostile - 1);
   CHECK(FormatLine(Level::kWarning, hostile, true) == "<4>a\\nb\\rc\\x00d\\x1b[31m\te\\x7f 文件\n");
+  // Bytes that are not UTF-8 (a GBK file name) and C1 controls are escaped too.
+  CHECK(FormatLine(Level::kInfo, "bad\xff\xfe \xc2\x9b \xe6\x96\x87", true) == "<6>bad\\xff\\xfe \\xc2\\x9b \xe6\x96\x87\n");
   const std::string plain = FormatLine(Level::kInfo, "two\nlines", false);
   CHECK(std::count(plain.begin(), plain.end(), '\n') == 1);
   CHECK(std::regex_match(plain, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z info: two\\\\nlines\n")));

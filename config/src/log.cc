@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 
+#include "gongkai/utf8.h"
+
 namespace gongkai::log {
 namespace {
 
@@ -61,20 +63,31 @@ std::string FormatLine(Level level, std::string_view message, bool journal) {
     line += Name(level);
     line += ": ";
   }
-  for (char c : message) {
+  static const char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < message.size();) {
+    const char c = message[i];
     const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {  // well-formed UTF-8 as it is, but C1 controls and any other byte as \xNN
+      const size_t len = Utf8SequenceLength(message, i);
+      const bool c1 = len == 2 && u == 0xC2 && static_cast<unsigned char>(message[i + 1]) < 0xA0;
+      if (len && !c1) {
+        line.append(message.substr(i, len));
+        i += len;
+        continue;
+      }
+    }
     if (c == '\n') {
       line += "\\n";
     } else if (c == '\r') {
       line += "\\r";
-    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
-      static const char kHex[] = "0123456789abcdef";
+    } else if ((u < 0x20 && c != '\t') || u >= 0x7f) {
       line += "\\x";
       line += kHex[u >> 4];
       line += kHex[u & 15];
     } else {
       line += c;
     }
+    ++i;
   }
   line += '\n';
   return line;
