@@ -69,8 +69,12 @@ TEST_CASE("http: too many headers, bad lengths, endless bodies and encoded-word 
   for (int i = 0; i < 101; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
   CHECK(StatusOf(port, many + "\r\n") / 100 == 4);
   CHECK(StatusOf(port, approve + admin + "Content-Length: -5\r\n\r\n{}") / 100 == 4);
-  CHECK(StatusOf(port, approve + admin + "Content-Length: 99999999999999999999999\r\n\r\n{}") / 100 == 4);
-  CHECK(StatusOf(port, approve + admin + "Content-Length: 18446744073709551616\r\n\r\n{}") / 100 == 4);
+  // A length beyond 64 bits: Poco's request parser gives up on the
+  // connection without an answer (0 here); either way nothing is read.
+  for (const char* length : {"99999999999999999999999", "18446744073709551616"}) {
+    const int status = StatusOf(port, approve + admin + "Content-Length: " + length + "\r\n\r\n{}");
+    CHECK((status == 0 || status / 100 == 4));
+  }
 
   // An endless chunked body, anonymous and as admin: answered (401, 413)
   // without reading it all, and the connection is closed on the sender.
@@ -104,7 +108,7 @@ TEST_CASE("e2e: file names with bad UTF-8, newlines, terminal escapes and RTL ov
       "bad\xff\xfe.txt",             // not UTF-8
       "line\nbreak.txt",             // a newline in the name
       "esc\x1b]0;owned\x07.txt",     // a terminal escape
-      "rtl\xe2\x80\xaetxt.exe",      // U+202E RIGHT-TO-LEFT OVERRIDE
+      "rtl\xe2\x80\xae" "fdp.txt",      // U+202E RIGHT-TO-LEFT OVERRIDE: shows as "rtltxt.pdf"
       "good.txt",
   };
   for (size_t i = 0; i < names.size(); ++i)
@@ -128,8 +132,11 @@ TEST_CASE("e2e: file names with bad UTF-8, newlines, terminal escapes and RTL ov
   for (size_t i = 0; i < names.size(); ++i)
     for (const auto& p : d.SearchPaths("檔名測試第" + std::to_string(i) + "號")) found.insert(p);
   CHECK(found.count("pub:line\nbreak.txt") == 1);
-  CHECK(found.count("pub:rtl\xe2\x80\xaetxt.exe") == 1);
+  CHECK(found.count("pub:rtl\xe2\x80\xae" "fdp.txt") == 1);
   CHECK(found.count("pub:good.txt") == 1);
+  auto failures = status->getArray("failures");
+  REQUIRE(failures->size() == 1);
+  CHECK(failures->getObject(0)->getValue<std::string>("error").find("not valid UTF-8") != std::string::npos);
   // The log stays one line per event: no raw newline or escape from a name.
   const std::string log = d.log();
   CHECK(log.find("line\nbreak") == std::string::npos);

@@ -46,23 +46,9 @@ const char* Name(Level l) {
 
 void SetMinLevel(Level level) { g_min_level = static_cast<int>(level); }
 
-std::string FormatLine(Level level, std::string_view message, bool journal) {
+std::string Printable(std::string_view message) {
   std::string line;
-  line.reserve(message.size() + 40);
-  if (journal) {
-    line += '<';
-    line += static_cast<char>('0' + static_cast<int>(level));
-    line += '>';
-  } else {
-    char stamp[32];
-    std::time_t t = std::time(nullptr);
-    struct tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-    line += stamp;
-    line += Name(level);
-    line += ": ";
-  }
+  line.reserve(message.size());
   static const char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < message.size();) {
     const char c = message[i];
@@ -89,6 +75,27 @@ std::string FormatLine(Level level, std::string_view message, bool journal) {
     }
     ++i;
   }
+  return line;
+}
+
+std::string FormatLine(Level level, std::string_view message, bool journal) {
+  std::string line;
+  line.reserve(message.size() + 40);
+  if (journal) {
+    line += '<';
+    line += static_cast<char>('0' + static_cast<int>(level));
+    line += '>';
+  } else {
+    char stamp[32];
+    std::time_t t = std::time(nullptr);
+    struct tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    line += stamp;
+    line += Name(level);
+    line += ": ";
+  }
+  line += Printable(message);
   line += '\n';
   return line;
 }

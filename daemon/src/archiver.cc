@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
 #include "safe_path.h"
 #include "sidecar.h"
@@ -233,6 +234,13 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
       if (it->second.size == state.size && it->second.mtime_ns == state.mtime_ns) return;
       failures_.erase(it);
     }
+  }
+  // Records, the API and exports are UTF-8: a name that is not (a GBK name
+  // from an old tool) cannot be signed as it is, and a silently repaired one
+  // would no longer name the file. It waits in the failure registry.
+  if (!indexer::IsValidUtf8(f.rel)) {
+    Fail(f, state.size, state.mtime_ns, "the file name is not valid UTF-8; rename the file to archive it");
+    return;
   }
 
   // Completeness: the size and mtime must hold still for the settle time.

@@ -232,8 +232,10 @@ int CmdSearch(Context& ctx, const Args& args) {
   }
   std::cout << r->total << " documents match\n";
   for (const auto& h : r->hits) {
-    std::cout << h.doc.id << "  " << h.doc.share << ":" << h.doc.path << "  v" << h.doc.version
-              << (h.doc.status == "withdrawn" ? "  (withdrawn)" : "") << "\n    " << h.doc.title << "\n";
+    // Names and titles come from shares: printed without raw control characters.
+    std::cout << h.doc.id << "  " << h.doc.share << ":" << log::Printable(h.doc.path) << "  v" << h.doc.version
+              << (h.doc.status == "withdrawn" ? "  (withdrawn)" : "") << "\n    " << log::Printable(h.doc.title)
+              << "\n";
   }
   return 0;
 }
@@ -283,10 +285,10 @@ int CmdHistory(Context& ctx, const Args& args) {
     PrintJson(w);
     return 0;
   }
-  std::cout << doc->share << ":" << doc->path << "  id " << doc->id << "  " << doc->status << ", "
+  std::cout << doc->share << ":" << log::Printable(doc->path) << "  id " << doc->id << "  " << doc->status << ", "
             << doc->classification << "\n";
   if (!versions->empty() && versions->back().meta != "{}" && !versions->back().meta.empty())
-    std::cout << "  metadata " << versions->back().meta << "\n";
+    std::cout << "  metadata " << log::Printable(versions->back().meta) << "\n";
   for (const auto& v : *versions)
     std::cout << "  v" << v.version << "  " << v.archived << "  " << v.sha256 << "  " << v.size
               << " bytes  log " << v.log_index << (v.review == "pending" ? "  (pending review)" : "") << "\n";
@@ -594,7 +596,7 @@ int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
   }
   const int64_t seq = changes[0].record.seq;
   if (!args.json)
-    std::cout << (approve ? "approved " : "classified ") << (*doc)->share << ":" << (*doc)->path << " v"
+    std::cout << (approve ? "approved " : "classified ") << (*doc)->share << ":" << log::Printable((*doc)->path) << " v"
               << changes[0].version << (approve ? "" : " as " + change.classification) << ", log " << seq << "\n";
   // Whether searches already show the change (a stopped daemon indexes it when it starts).
   bool indexed = false;

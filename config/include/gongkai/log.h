@@ -21,6 +21,12 @@ void Write(Level level, std::string_view message);
 // or carriage return becomes the two characters \n or \r, and every other
 // control character but tab (NUL too: the journal splits lines there) \xNN.
 std::string FormatLine(Level level, std::string_view message, bool journal);
+
+// `text` safe to print to a terminal or a log: newline and carriage return as
+// \n and \r, every other control character but tab (C1 controls included)
+// and every byte that is not part of well-formed UTF-8 as \xNN. File names
+// from shares may hold anything; this is how they are shown.
+std::string Printable(std::string_view text);
 // Messages below this level are dropped; default kInfo (GONGKAI_DEBUG=1: kDebug).
 void SetMinLevel(Level level);
 
