@@ -147,3 +147,37 @@ TEST_CASE("e2e: file names with bad UTF-8, newlines, terminal escapes and RTL ov
   CHECK(d.Cli("verify").exit_code == 0);
   CHECK(d.Stop() == 0);
 }
+
+TEST_CASE("e2e: a hard link or copy of a restricted document in a public share stays out of public view", "[e2e]") {
+  DaemonProcess d({{"secret", "classification = restricted"}, {"pub", ""}});
+  const std::string text = "機密預算草案：內部討論，不得公開。\n";
+  // Found by the same start-up scan: one batch.
+  WriteFile(d.FilePath("secret", "plan.txt"), text);
+  WriteFile(d.FilePath("pub", "twin.txt"), text);
+  d.Start();
+  d.WaitIdle(2);
+  // Later: a hard link, and a copy, into the public share.
+  REQUIRE(::link(d.FilePath("secret", "plan.txt").c_str(), d.FilePath("pub", "leak.txt").c_str()) == 0);
+  WriteFile(d.FilePath("pub", "copy.txt"), text);
+  d.WaitIdle(4);
+
+  CHECK(d.SearchPaths("機密預算草案").empty());  // anonymous: nothing
+  CHECK(d.Search("", "", "").json()->getValue<int64_t>("total") == 0);
+  for (const char* path : {"pub:twin.txt", "pub:leak.txt", "pub:copy.txt"}) {
+    auto show = d.Cli(std::string("show ") + path + " --json");
+    REQUIRE(show.exit_code == 0);
+    CHECK(Poco::JSON::Parser().parse(show.out).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>(
+              "classification") == "restricted");
+  }
+  CHECK(d.log().find("pub:leak.txt has the content of a restricted document") != std::string::npos);
+  CHECK(d.log().find("pub:twin.txt has the content of a restricted document") != std::string::npos);
+
+  // An admin's explicit decision makes one public; the original stays restricted.
+  auto show = d.Cli("show pub:copy.txt --json");
+  const std::string id =
+      Poco::JSON::Parser().parse(show.out).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
+  REQUIRE(d.Cli("classify " + id + " public").exit_code == 0);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("機密預算草案").size() == 1; }));
+  CHECK(d.SearchPaths("機密預算草案") == std::vector<std::string>{"pub:copy.txt"});
+  CHECK(d.Stop() == 0);
+}

@@ -346,22 +346,64 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   c.file = WithSidecar(StateOf(before), parent.get(), leaf);
   c.modified_ns = MtimeNs(before);
   c.meta = meta;
-  const std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
-                                                                         : ToString(share.classification);
+  std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
+                                                                   : ToString(share.classification);
+  // Fail closed: the bytes of a restricted document (a copy, or a hard link
+  // into a public share) stay restricted here too until an admin decides.
+  bool copy_of_restricted = false;
+  if ((doc ? doc->classification : wanted) == "public") {
+    auto restricted = catalog_->RestrictedContent(*sha, doc ? doc->id : "");
+    copy_of_restricted = !restricted.ok() || *restricted;
+    if (copy_of_restricted) {
+      log::Warning(share.name + ":" + f.rel + " has the content of a restricted document: archived as restricted" +
+                   " until an admin classifies it public" +
+                   (restricted.ok() ? "" : " (" + restricted.status().ToString() + ")"));
+      wanted = "restricted";
+    }
+  }
   c.classification = wanted;
   c.review_required = share.review == Review::kRequired;
   changes.push_back(std::move(c));
   // A sidecar that changes its classification re-classifies the document (a
-  // signed classify record). Otherwise an admin's choice stands.
-  if (doc && sidecar && !sidecar->classification.empty() && sidecar->classification != previous_classification &&
-      sidecar->classification != doc->classification) {
+  // signed classify record), as does restricted content. Otherwise an
+  // admin's choice stands.
+  std::string reclassify;
+  if (doc && copy_of_restricted)
+    reclassify = "restricted";
+  else if (doc && sidecar && !sidecar->classification.empty() && sidecar->classification != previous_classification)
+    reclassify = sidecar->classification;
+  if (!reclassify.empty() && reclassify != doc->classification) {
     storage::Change k;
     k.kind = storage::Change::Kind::kClassify;
     k.doc_id = doc->id;
-    k.classification = sidecar->classification;
+    k.classification = reclassify;
     changes.push_back(std::move(k));
   }
-  return;
+}
+
+void Archiver::KeepRestrictedContentRestricted(std::vector<storage::Change>& changes) {
+  // Process() asked the catalog; within one batch the catalog does not know
+  // the batch yet (a hard link and its original found by the same scan).
+  std::set<std::string> restricted;
+  for (const auto& c : changes)
+    if (c.kind == storage::Change::Kind::kVersion && c.classification == "restricted") restricted.insert(c.sha256);
+  if (restricted.empty()) return;
+  std::vector<storage::Change> reclassify;
+  for (auto& c : changes) {
+    if (c.kind != storage::Change::Kind::kVersion || c.classification != "public" || !restricted.count(c.sha256))
+      continue;
+    log::Warning(c.share + ":" + c.path + " has the content of a restricted document: archived as restricted" +
+                 " until an admin classifies it public");
+    c.classification = "restricted";
+    if (!c.doc_id.empty()) {  // an existing document keeps its own classification unless told
+      storage::Change k;
+      k.kind = storage::Change::Kind::kClassify;
+      k.doc_id = c.doc_id;
+      k.classification = "restricted";
+      reclassify.push_back(std::move(k));
+    }
+  }
+  for (auto& k : reclassify) changes.push_back(std::move(k));
 }
 
 void Archiver::RequestRescan(size_t i) {
@@ -498,6 +540,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     }
     if (changes.size() > before) sources.push_back(f);
   }
+  KeepRestrictedContentRestricted(changes);
   if (!changes.empty()) {
     Status s = catalog_->Apply(changes, *Key());
     if (!s.ok()) {

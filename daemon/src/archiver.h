@@ -92,6 +92,9 @@ class Archiver {
   void RetryLater(const PendingFile& f, const std::string& what, const Status& s);
   void StorageFailed(const std::string& what, const Status& s);
   void StorageRecovered();  // a batch went through: logs and clears the pause
+  // Within one batch: a public version with the same bytes as a restricted
+  // one becomes restricted too (fail closed; see Process()).
+  void KeepRestrictedContentRestricted(std::vector<storage::Change>& changes);
   size_t storage_failures_in_batch_ = 0;  // archiver thread only
 
   const Config& config_;

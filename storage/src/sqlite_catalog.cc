@@ -51,6 +51,10 @@ const char* const kSchema[] = {
     " created TEXT NOT NULL)",
 };
 
+// Made at every open (cheap once it exists): older catalogs get it without a
+// schema version of their own.
+const char* const kVersionsBySha = "CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256)";
+
 const char* const kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
     " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns";
@@ -147,6 +151,7 @@ class SqliteCatalog final : public Catalog {
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
       }
+      session_ << kVersionsBySha, now;
       return Status::OK();
     });
   }
@@ -266,6 +271,16 @@ class SqliteCatalog final : public Catalog {
       for (bool more = rs.moveFirst(); more; more = rs.moveNext())
         out[rs[0].convert<std::string>()] = rs[1].convert<Poco::Int64>();
       return out;
+    });
+  }
+
+  Result<bool> RestrictedContent(const std::string& sha256, const std::string& except_doc) override {
+    return Guard("restricted content", [&]() -> Result<bool> {
+      int found = 0;
+      session_ << "SELECT COUNT(*) FROM (SELECT 1 FROM versions v JOIN documents d ON d.id = v.doc"
+                  " WHERE v.sha256 = ? AND d.classification = 'restricted' AND d.id != ? LIMIT 1)",
+          useRef(sha256), useRef(except_doc), into(found), now;
+      return found > 0;
     });
   }
 

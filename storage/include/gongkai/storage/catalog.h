@@ -145,6 +145,10 @@ class Catalog {
   virtual Result<std::map<std::string, int64_t>> PublicVersions(const std::vector<std::string>& ids) = 0;
   // Versions archived at or before `until` (RFC 3339 UTC).
   virtual Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) = 0;
+  // True when a restricted document has a version with this content (sha256
+  // hex), other than `except_doc`: a copy or hard link of it elsewhere must
+  // not become public by the back door.
+  virtual Result<bool> RestrictedContent(const std::string& sha256, const std::string& except_doc) = 0;
 
   // Commits `changes` atomically, each signed with `key`; fills in version and
   // record. On error nothing is committed and `changes` is unspecified.
