@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -164,12 +165,15 @@ void Archiver::StorageRecovered() {
 
 Status Archiver::ScanShare(size_t i) {
   const ShareConfig& share = config_.shares[i];
+  const auto started = Clock::now();
   auto docs = catalog_->DocumentsInShare(share.name);
   if (!docs.ok()) return docs.status();
   std::map<std::string, const storage::DocumentRow*> known;
   for (const auto& d : *docs)
     if (d.status == "active") known[d.path] = &d;
   const auto now = Clock::now();
+  const bool first = !scanned_once_.count(i);
+  scanned_once_.insert(i);
   size_t queued = 0, refused = 0, seen = 0;
   // A file refused by a full queue marks the share for another scan once the
   // queue has drained (SettleQueue::TakeRescans), so none is stranded.
@@ -185,11 +189,15 @@ Status Archiver::ScanShare(size_t i) {
   });
   for (const auto& [path, doc] : known)
     if (!present.count(path)) check(path);  // the archiver finds it gone and withdraws it
-  // Periodic scans that find nothing would flood the log: those are debug.
-  log::Write(queued || refused ? log::Level::kInfo : log::Level::kDebug,
+  // Periodic scans that find nothing would flood the log: those are debug
+  // (the start-up scan is always reported, with its time).
+  char took[32];
+  std::snprintf(took, sizeof took, " in %.2f s",
+                std::chrono::duration<double>(Clock::now() - started).count());
+  log::Write(first || queued || refused ? log::Level::kInfo : log::Level::kDebug,
              "scanned share " + share.name + ": " + std::to_string(seen) + " files, " + std::to_string(queued) +
                  " to check" +
-                 (refused ? ", " + std::to_string(refused) + " left for a rescan once the queue drains" : ""));
+                 (refused ? ", " + std::to_string(refused) + " left for a rescan once the queue drains" : "") + took);
   return Status::OK();
 }
 

@@ -113,6 +113,7 @@ class Archiver {
   Clock::time_point paused_since_;
   std::mutex rescan_mutex_;
   std::set<size_t> rescans_;
+  std::set<size_t> scanned_once_;  // archiver thread only
   std::vector<Move> moves_;  // guarded by rescan_mutex_
   struct Command {
     storage::Change change;
