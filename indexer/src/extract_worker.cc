@@ -294,7 +294,11 @@ std::unique_ptr<ExtractWorkers::Worker> ExtractWorkers::Acquire(std::string* err
   detail::ChildLimits limits;
   limits.address_space = options_.memory_bytes;
   limits.cpu_seconds = options_.cpu_seconds;
+#ifdef GONGKAI_SANITIZED
+  limits.file_size = 1ull << 30;  // ThreadSanitizer's runtime writes files of its own in each process
+#else
   limits.file_size = 0;
+#endif
   limits.open_files = options_.open_files;
   // A missing program would only show as exit status 127, once per document.
   Result<detail::Child> child = ::access(options_.program.c_str(), X_OK) == 0
