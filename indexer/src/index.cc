@@ -92,6 +92,24 @@ auto Guard(const char* what, F&& f) -> decltype(f()) {
   }
 }
 
+// A commit by the writer can invalidate blocks a reader is using
+// (DatabaseModifiedError): reopen `db` at the newest revision and read again.
+// While the writer commits often (a burst of files), one read can lose the
+// race a few times in a row.
+constexpr int kModifiedRetries = 20;
+
+template <typename F>
+auto Reading(Xapian::Database& db, F&& f) -> decltype(f()) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return f();
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (attempt >= kModifiedRetries) throw;
+      db.reopen();
+    }
+  }
+}
+
 size_t Utf8Len(unsigned char c) { return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; }
 
 bool IsSingleCjk(const std::string& t) {
@@ -290,7 +308,7 @@ void Searcher::Release(std::unique_ptr<Handle> h) {
 Result<uint64_t> Searcher::DocCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = h->db.get_termfreq("XINSP");
+    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XINSP"); });
     Release(std::move(h));
     return n;
   });
@@ -299,7 +317,7 @@ Result<uint64_t> Searcher::DocCount() {
 Result<uint64_t> Searcher::PublicCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = h->db.get_termfreq("XANON");
+    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XANON"); });
     Release(std::move(h));
     return n;
   });
@@ -308,7 +326,7 @@ Result<uint64_t> Searcher::PublicCount() {
 Result<int64_t> Searcher::Watermark() {
   return Guard("watermark", [&]() -> Result<int64_t> {
     auto h = Acquire();
-    std::string mark = h->db.get_metadata(kWatermarkKey);
+    std::string mark = Reading(h->db, [&] { return h->db.get_metadata(kWatermarkKey); });
     Release(std::move(h));
     return mark.empty() ? int64_t{-1} : std::stoll(mark);
   });
@@ -317,18 +335,17 @@ Result<int64_t> Searcher::Watermark() {
 Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
   return Guard("get", [&]() -> Result<IndexDoc> {
     auto h = Acquire();
-    std::optional<IndexDoc> found;
-    for (const char* prefix : {"P", "Q"}) {
-      if (!public_view && prefix[0] == 'P') continue;
-      const std::string term = prefix + id;
-      Xapian::PostingIterator p = h->db.postlist_begin(term);
-      if (p == h->db.postlist_end(term)) continue;
-      IndexDoc d = DecodeData(h->db.get_document(*p).get_data());
-      if (public_view ? d.for_public : d.for_inspectors) {
-        found = std::move(d);
-        break;
+    std::optional<IndexDoc> found = Reading(h->db, [&]() -> std::optional<IndexDoc> {
+      for (const char* prefix : {"P", "Q"}) {
+        if (!public_view && prefix[0] == 'P') continue;
+        const std::string term = prefix + id;
+        Xapian::PostingIterator p = h->db.postlist_begin(term);
+        if (p == h->db.postlist_end(term)) continue;
+        IndexDoc d = DecodeData(h->db.get_document(*p).get_data());
+        if (public_view ? d.for_public : d.for_inspectors) return d;
       }
-    }
+      return std::nullopt;
+    });
     Release(std::move(h));
     if (!found) return Status::NotFound("document " + id + " not in the index");
     return *found;
@@ -338,8 +355,7 @@ Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
 Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
   return Guard("search", [&]() -> Result<SearchResult> {
     std::unique_ptr<Handle> h = Acquire();
-    // A commit by the writer can invalidate blocks a reader is using
-    // (DatabaseModifiedError): reopen and run the query again.
+    // DatabaseModifiedError: reopen and run the query again (see Reading()).
     for (int attempt = 0;; ++attempt) {
       try {
         Xapian::Database& db = h->db;
@@ -428,7 +444,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         Release(std::move(h));
         return out;
       } catch (const Xapian::DatabaseModifiedError&) {
-        if (attempt >= 3) throw;
+        if (attempt >= kModifiedRetries) throw;
         h->db.reopen();
       }
     }
