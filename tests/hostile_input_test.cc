@@ -1,60 +1,16 @@
 // Hostile input from the issue's list, against the real daemon: HTTP that no
 // client library would send, and file names no office should produce.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <set>
 
 #include "support/daemon_process.h"
+#include "support/raw_http.h"
 
 using gongkai::test::DaemonProcess;
+using gongkai::test::RawConnection;
+using gongkai::test::RawStatus;
 using gongkai::test::WriteFile;
-
-namespace {
-
-// A raw socket: sends exactly what the test says.
-class Raw {
- public:
-  explicit Raw(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    timeval tv{20, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~Raw() { ::close(fd_); }
-  bool Send(const std::string& data) {
-    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
-  }
-  // The status of the first response, 0 if the connection closed without one.
-  int Status() {
-    std::string out;
-    char buf[4096];
-    while (out.find("\r\n") == std::string::npos) {
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out.size() > 12 && out.rfind("HTTP/1.", 0) == 0 ? std::stoi(out.substr(9, 3)) : 0;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-int StatusOf(uint16_t port, const std::string& request) {
-  Raw c(port);
-  c.Send(request);
-  return c.Status();
-}
-
-}  // namespace
 
 TEST_CASE("http: too many headers, bad lengths, endless bodies and encoded-word headers are refused", "[e2e][http]") {
   DaemonProcess d;
@@ -67,19 +23,19 @@ TEST_CASE("http: too many headers, bad lengths, endless bodies and encoded-word 
 
   std::string many = "GET /api/v1/search?q=a HTTP/1.1\r\nHost: x\r\n";
   for (int i = 0; i < 101; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
-  CHECK(StatusOf(port, many + "\r\n") / 100 == 4);
-  CHECK(StatusOf(port, approve + admin + "Content-Length: -5\r\n\r\n{}") / 100 == 4);
+  CHECK(RawStatus(port, many + "\r\n") / 100 == 4);
+  CHECK(RawStatus(port, approve + admin + "Content-Length: -5\r\n\r\n{}") / 100 == 4);
   // A length beyond 64 bits: Poco's request parser gives up on the
   // connection without an answer (0 here); either way nothing is read.
   for (const char* length : {"99999999999999999999999", "18446744073709551616"}) {
-    const int status = StatusOf(port, approve + admin + "Content-Length: " + length + "\r\n\r\n{}");
+    const int status = RawStatus(port, approve + admin + "Content-Length: " + length + "\r\n\r\n{}");
     CHECK((status == 0 || status / 100 == 4));
   }
 
   // An endless chunked body, anonymous and as admin: answered (401, 413)
   // without reading it all, and the connection is closed on the sender.
   for (const std::string& who : {std::string(), admin}) {
-    Raw c(port);
+    RawConnection c(port);
     REQUIRE(c.Send(approve + who + "Transfer-Encoding: chunked\r\n\r\n"));
     const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
     const auto start = std::chrono::steady_clock::now();
@@ -92,9 +48,9 @@ TEST_CASE("http: too many headers, bad lengths, endless bodies and encoded-word 
   }
 
   // RFC 2047 encoded words (which some HTTP stacks decode) stay opaque text.
-  CHECK(StatusOf(port, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: =?UTF-32?B?AAAAQQAAAEI=?=\r\n\r\n") ==
+  CHECK(RawStatus(port, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: =?UTF-32?B?AAAAQQAAAEI=?=\r\n\r\n") ==
         401);
-  CHECK(StatusOf(port, "GET /api/v1/search?q=a HTTP/1.1\r\nHost: x\r\nX-Name: =?UTF-32?B?////////?=\r\n"
+  CHECK(RawStatus(port, "GET /api/v1/search?q=a HTTP/1.1\r\nHost: x\r\nX-Name: =?UTF-32?B?////////?=\r\n"
                        "Accept-Language: =?UTF-32?Q?=00=00=D8=00?=\r\n\r\n") == 200);
 
   // Still serving, with the same threads.

@@ -1,66 +1,14 @@
 // Malformed, hostile and idle HTTP clients against the real daemon, over raw
 // sockets (a well-behaved client library would refuse to send these).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <catch2/catch.hpp>
 
 #include "support/daemon_process.h"
+#include "support/raw_http.h"
 
 using gongkai::test::DaemonProcess;
+using gongkai::test::RawConnection;
+using gongkai::test::RawStatus;
 using gongkai::test::WriteFile;
-
-namespace {
-
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    timeval tv{30, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~RawConnection() { ::close(fd_); }
-  void Send(const std::string& data) { (void)!::send(fd_, data.data(), data.size(), MSG_NOSIGNAL); }
-  // Reads until the peer closes or the first response's headers and body arrived.
-  std::string Receive() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-      size_t head = out.find("\r\n\r\n");
-      if (head != std::string::npos) {
-        size_t cl = out.find("Content-Length: ");
-        if (cl != std::string::npos && cl < head &&
-            out.size() >= head + 4 + std::stoul(out.substr(cl + 16)))
-          break;
-      }
-    }
-    return out;
-  }
-  int Status() {
-    std::string r = Receive();
-    return r.size() > 12 && r.rfind("HTTP/1.", 0) == 0 ? std::stoi(r.substr(9, 3)) : 0;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-int RawStatus(uint16_t port, const std::string& request) {
-  RawConnection c(port);
-  c.Send(request);
-  return c.Status();
-}
-
-}  // namespace
 
 TEST_CASE("http: malformed requests get clear 4xx answers and the daemon keeps going", "[e2e][http]") {
   DaemonProcess d;

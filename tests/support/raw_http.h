@@ -1,0 +1,69 @@
+// A raw TCP connection to the daemon under test: sends exactly the bytes a
+// test gives it (a well-behaved client library would refuse to send most of
+// what the hostile-input tests need).
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+namespace gongkai::test {
+
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  // False once the peer has closed the connection (or on any other error).
+  bool Send(const std::string& data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // Reads until the peer closes or the first response's headers and body arrived.
+  std::string Receive() {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      size_t head = out.find("\r\n\r\n");
+      if (head != std::string::npos) {
+        size_t cl = out.find("Content-Length: ");
+        if (cl != std::string::npos && cl < head && out.size() >= head + 4 + std::stoul(out.substr(cl + 16)))
+          break;
+      }
+    }
+    return out;
+  }
+  // The first response's status, 0 if the connection closed without one.
+  int Status() {
+    std::string r = Receive();
+    return r.size() > 12 && r.rfind("HTTP/1.", 0) == 0 ? std::stoi(r.substr(9, 3)) : 0;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+inline int RawStatus(uint16_t port, const std::string& request) {
+  RawConnection c(port);
+  c.Send(request);
+  return c.Status();
+}
+
+}  // namespace gongkai::test
