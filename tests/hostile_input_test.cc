@@ -1,5 +1,8 @@
 // Hostile input from the issue's list, against the real daemon: HTTP that no
 // client library would send, and file names no office should produce.
+#include <pwd.h>
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <set>
@@ -136,4 +139,37 @@ TEST_CASE("e2e: a hard link or copy of a restricted document in a public share s
   REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("機密預算草案").size() == 1; }));
   CHECK(d.SearchPaths("機密預算草案") == std::vector<std::string>{"pub:copy.txt"});
   CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("e2e: an unreadable file is reported and archived once it becomes readable", "[e2e]") {
+  DaemonProcess d;
+  // Root reads everything: as root, the daemon runs as nobody here, as a
+  // packaged gongkaid runs as its own user.
+  if (::geteuid() == 0) {
+    const struct passwd* nobody = ::getpwnam("nobody");
+    REQUIRE(nobody != nullptr);
+    d.RunAs(nobody->pw_uid, nobody->pw_gid);
+  }
+  const std::string locked = d.FilePath("pub", "locked.txt");
+  WriteFile(locked, "暫時不可讀的公告。\n");
+  REQUIRE(::chmod(locked.c_str(), 0) == 0);
+  WriteFile(d.FilePath("pub", "open.txt"), "可讀的公告。\n");
+  d.Start();
+  REQUIRE(DaemonProcess::Eventually([&] {
+    auto s = d.Get("/api/v1/status", d.inspector()).json();
+    return s->getValue<int64_t>("documents") == 1 && s->getValue<int64_t>("failed") == 1;
+  }));
+  auto failure = d.Get("/api/v1/status", d.inspector()).json()->getArray("failures")->getObject(0);
+  CHECK(failure->getValue<std::string>("path") == "locked.txt");
+  CHECK(failure->getValue<std::string>("error").find("Permission denied") != std::string::npos);
+  CHECK(d.log().find("cannot archive pub:locked.txt: open: Permission denied") != std::string::npos);
+
+  // Made readable (a chmod moves only its ctime): tried again and archived.
+  REQUIRE(::chmod(locked.c_str(), 0644) == 0);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("暫時不可讀").size() == 1; }, 120));
+  auto s = d.WaitIdle(2);
+  CHECK(s->getValue<int64_t>("failed") == 0);
+  CHECK(s->getValue<int64_t>("versions") == 2);
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
 }

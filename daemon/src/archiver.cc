@@ -124,12 +124,12 @@ std::vector<FailedFile> Archiver::failures() const {
   return out;
 }
 
-void Archiver::Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const std::string& error) {
+void Archiver::Fail(const PendingFile& f, const storage::FileState& state, const std::string& error) {
   const ShareConfig& share = config_.shares[f.share];
   log::Error("cannot archive " + share.name + ":" + f.rel + ": " + error +
              " (retried when the file changes)");
   std::lock_guard<std::mutex> lock(failures_mutex_);
-  failures_[{f.share, f.rel}] = {share.name, f.rel, error, size, mtime_ns};
+  failures_[{f.share, f.rel}] = {share.name, f.rel, error, state.size, state.mtime_ns, state.ctime_ns};
 }
 
 std::string Archiver::storage_problem() const {
@@ -218,7 +218,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   struct stat st{};
   if (!parent.ok() || ::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
-      Fail(f, -1, -1, std::string("stat: ") + std::strerror(errno));
+      Fail(f, storage::FileState{}, std::string("stat: ") + std::strerror(errno));
       return;
     }
     if (doc && doc->status == "active") {
@@ -239,7 +239,10 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
     std::lock_guard<std::mutex> lock(failures_mutex_);
     auto it = failures_.find({f.share, f.rel});
     if (it != failures_.end()) {
-      if (it->second.size == state.size && it->second.mtime_ns == state.mtime_ns) return;
+      const FailedFile& was = it->second;
+      if (was.size == state.size && was.mtime_ns == state.mtime_ns &&
+          (was.ctime_ns == 0 || was.ctime_ns == state.ctime_ns))
+        return;
       failures_.erase(it);
     }
   }
@@ -247,7 +250,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   // from an old tool) cannot be signed as it is, and a silently repaired one
   // would no longer name the file. It waits in the failure registry.
   if (!indexer::IsValidUtf8(f.rel)) {
-    Fail(f, state.size, state.mtime_ns, "the file name is not valid UTF-8; rename the file to archive it");
+    Fail(f, state, "the file name is not valid UTF-8; rename the file to archive it");
     return;
   }
 
@@ -272,7 +275,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
       queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
       return;
     }
-    Fail(f, state.size, state.mtime_ns, std::string("open: ") + std::strerror(errno));
+    Fail(f, state, std::string("open: ") + std::strerror(errno));
     return;
   }
   struct stat before{};
@@ -305,7 +308,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   ::fstat(fd, &after);
   ::close(fd);
   if (read_errno) {
-    Fail(f, state.size, state.mtime_ns, std::string("read: ") + std::strerror(read_errno));
+    Fail(f, state, std::string("read: ") + std::strerror(read_errno));
     return;
   }
   if (!write_status.ok()) {
@@ -544,7 +547,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     try {
       Process(f, changes);
     } catch (const std::exception& e) {
-      Fail(f, f.size, f.mtime_ns, std::string("unexpected error: ") + e.what());
+      Fail(f, storage::FileState{f.size, f.mtime_ns}, std::string("unexpected error: ") + e.what());
     }
     if (changes.size() > before) sources.push_back(f);
   }

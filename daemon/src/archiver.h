@@ -32,7 +32,9 @@ namespace gongkai::daemon {
 
 struct FailedFile {
   std::string share, path, error;
-  int64_t size = -1, mtime_ns = -1;
+  // The file's state then: it is tried again once any of these changes
+  // (ctime too, so a chmod that makes it readable counts).
+  int64_t size = -1, mtime_ns = -1, ctime_ns = 0;
 };
 
 class Archiver {
@@ -86,7 +88,7 @@ class Archiver {
     bool is_dir;
   };
   void ApplyMove(const Move& m);
-  void Fail(const PendingFile& f, int64_t size, int64_t mtime_ns, const std::string& error);
+  void Fail(const PendingFile& f, const storage::FileState& state, const std::string& error);
   // A failure on our side (writing the blob or the catalog): the file is
   // copied again after retry_interval, and ingest is paused (logged once).
   void RetryLater(const PendingFile& f, const std::string& what, const Status& s);

@@ -10,11 +10,13 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <regex>
@@ -152,7 +154,11 @@ class DaemonProcess {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
-      ::execl(GONGKAID_PATH, "gongkaid", "--config", config().c_str(), nullptr);
+      if (run_as_uid_ != static_cast<uid_t>(-1) &&
+          (::setgroups(0, nullptr) != 0 || ::setgid(run_as_gid_) != 0 || ::setuid(run_as_uid_) != 0))
+        ::_exit(126);
+      const std::string program = daemon_path_.empty() ? std::string(GONGKAID_PATH) : daemon_path_;
+      ::execl(program.c_str(), "gongkaid", "--config", config().c_str(), nullptr);
       ::_exit(127);
     }
   }
@@ -168,6 +174,27 @@ class DaemonProcess {
 
   // Adds NAME=VALUE to the environment of the daemons started from now on.
   void SetEnv(const std::string& name, const std::string& value) { env_[name] = value; }
+
+  // Runs the daemon as `uid`:`gid` from the next start, for tests that need a
+  // caller without root's powers: copies of gongkaid and its extraction
+  // worker go to ROOT/bin (the build folder may be out of that user's reach),
+  // the test folder becomes world-readable, and DATA is made theirs.
+  void RunAs(uid_t uid, gid_t gid) {
+    namespace fs = std::filesystem;
+    fs::create_directories(dir_ / "bin");
+    for (const char* program : {"gongkaid", "gongkai-extract"}) {
+      const fs::path built = fs::path(GONGKAID_PATH).parent_path() / program;
+      if (fs::exists(built))
+        fs::copy_file(built, dir_ / (std::string("bin/") + program), fs::copy_options::overwrite_existing);
+    }
+    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+    fs::create_directories(dir_ / "data");
+    REQUIRE(::chown((dir_ / "data").c_str(), uid, gid) == 0);
+    daemon_path_ = dir_ / "bin/gongkaid";
+    run_as_uid_ = uid;
+    run_as_gid_ = gid;
+  }
 
   // SIGTERM and wait; returns the exit status (or -1 if it had to be killed).
   int Stop(int sig = SIGTERM) {
@@ -271,6 +298,9 @@ class DaemonProcess {
   std::vector<Share> shares_;
   std::string inspector_token_, admin_token_;
   std::map<std::string, std::string> env_;
+  std::string daemon_path_;  // "" = GONGKAID_PATH
+  uid_t run_as_uid_ = static_cast<uid_t>(-1);
+  gid_t run_as_gid_ = static_cast<gid_t>(-1);
   size_t log_before_launch_ = 0;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
