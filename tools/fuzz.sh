@@ -58,11 +58,15 @@ elif [ -n "$pattern" ]; then
 fi
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+# Readable reports where llvm-symbolizer is not on PATH (Debian ships it versioned).
+for s in /usr/lib/llvm-*/bin/llvm-symbolizer; do [ -x "$s" ] && export ASAN_SYMBOLIZER_PATH=$s; done
 export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "fuzz.sh: $name for ${seconds}s"
 set +e
-"$build/tests/fuzz/$name" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2560 -max_len=262144 \
+# FUZZ_SEED fixes libFuzzer's random choices (CI sets it, so a run does not
+# fail at random on a finding another run would not reach).
+"$build/tests/fuzz/$name" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2560 -max_len=262144 \
   -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "${seeds[@]}" 2>"$work/log"
 rc=$?
 set -e

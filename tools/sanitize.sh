@@ -20,6 +20,7 @@ build=${BUILD_DIR:-$root/build-$mode}
 CC=clang CXX=clang++ BUILD_DIR=$build BUILD_TYPE=RelWithDebInfo \
   "$root/tools/build.sh" -DGONGKAI_TESTS=ON -DGONGKAI_SANITIZE="$mode" "${extra[@]}"
 supp=$root/tests/sanitizers
+for s in /usr/lib/llvm-*/bin/llvm-symbolizer; do [ -x "$s" ] && export ASAN_SYMBOLIZER_PATH=$s TSAN_SYMBOLIZER_PATH=$s; done
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export LSAN_OPTIONS=suppressions=$supp/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
