@@ -19,7 +19,11 @@ shift
 build=${BUILD_DIR:-$root/build-$mode}
 CC=clang CXX=clang++ BUILD_DIR=$build BUILD_TYPE=RelWithDebInfo \
   "$root/tools/build.sh" -DGONGKAI_TESTS=ON -DGONGKAI_SANITIZE="$mode" "${extra[@]}"
-supp=$root/tests/sanitizers
+# The suppression files, where a daemon a test runs as another user (nobody)
+# can read them too: the checkout may be out of its reach.
+supp=$(mktemp -d /tmp/gongkai-sanitizers-XXXXXX)
+cp "$root"/tests/sanitizers/*.supp "$supp"/
+chmod 755 "$supp" && chmod 644 "$supp"/*
 for s in /usr/lib/llvm-*/bin/llvm-symbolizer; do [ -x "$s" ] && export ASAN_SYMBOLIZER_PATH=$s TSAN_SYMBOLIZER_PATH=$s; done
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export LSAN_OPTIONS=suppressions=$supp/lsan.supp:print_suppressions=0
