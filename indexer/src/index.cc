@@ -355,99 +355,93 @@ Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
 Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
   return Guard("search", [&]() -> Result<SearchResult> {
     std::unique_ptr<Handle> h = Acquire();
-    // DatabaseModifiedError: reopen and run the query again (see Reading()).
-    for (int attempt = 0;; ++attempt) {
-      try {
-        Xapian::Database& db = h->db;
-        // Not Xapian::Query::MatchAll: copying that shared static bumps a
-        // non-atomic reference count from every request thread at once
-        // (ThreadSanitizer). An empty term is the same query, owned here.
-        Xapian::Query query{std::string()};
-        const bool empty = sq.q.find_first_not_of(" \t\r\n") == std::string::npos;
-        if (!empty) {
-          Xapian::QueryParser qp;
-          qp.set_database(db);
-          qp.set_default_op(Xapian::Query::OP_AND);
-          qp.add_prefix("title", "S");
-          const std::string folded = FoldScript(sq.q);
-          const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
-                                 Xapian::QueryParser::FLAG_PURE_NOT;
-          try {
-            query = qp.parse_query(folded, flags);
-          } catch (const Xapian::QueryParserError&) {
-            // Unbalanced quotes and the like: treat the input as plain words.
-            query = qp.parse_query(folded, Xapian::QueryParser::FLAG_CJK_NGRAM);
-          }
-          if (query.get_length() > 4096) {
-            Release(std::move(h));
-            return Status::Invalid("query has too many terms");
-          }
+    Xapian::Database& db = h->db;
+    Result<SearchResult> result = Reading(db, [&]() -> Result<SearchResult> {
+      // Not Xapian::Query::MatchAll: copying that shared static bumps a
+      // non-atomic reference count from every request thread at once
+      // (ThreadSanitizer). An empty term is the same query, owned here.
+      Xapian::Query query{std::string()};
+      const bool empty = sq.q.find_first_not_of(" \t\r\n") == std::string::npos;
+      if (!empty) {
+        Xapian::QueryParser qp;
+        qp.set_database(db);
+        qp.set_default_op(Xapian::Query::OP_AND);
+        qp.add_prefix("title", "S");
+        const std::string folded = FoldScript(sq.q);
+        const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
+                               Xapian::QueryParser::FLAG_PURE_NOT;
+        try {
+          query = qp.parse_query(folded, flags);
+        } catch (const Xapian::QueryParserError&) {
+          // Unbalanced quotes and the like: treat the input as plain words.
+          query = qp.parse_query(folded, Xapian::QueryParser::FLAG_CJK_NGRAM);
         }
-        std::vector<Xapian::Query> filters;
-        filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
-        if (sq.status != "all") filters.emplace_back("XST" + sq.status);
-        if (!sq.share.empty()) filters.emplace_back("XS" + sq.share);
-        if (!sq.office.empty()) filters.emplace_back("XO" + sq.office);
-        if (!sq.type.empty()) filters.emplace_back("XT" + sq.type);
-        if (!sq.category.empty()) filters.emplace_back("XC" + sq.category);
-        if (!sq.from.empty() || !sq.to.empty())
-          filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate, sq.from.empty() ? "0000-00-00" : sq.from,
-                               sq.to.empty() ? "9999-99-99" : sq.to);
-        if (!filters.empty())
-          query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                                Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
-
-        Xapian::Enquire enquire(db);
-        enquire.set_query(query);
-        std::set<std::string> query_chars;  // single CJK characters among the (folded) query terms
-        for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
-          if (IsSingleCjk(*t)) query_chars.insert(*t);
-        const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
-        if (sort == "newest") enquire.set_sort_by_value_then_relevance(kModified, true);
-        else if (sort == "oldest") enquire.set_sort_by_value_then_relevance(kModified, false);
-        Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice), category_spy(kCategory);
-        enquire.add_matchspy(&share_spy);
-        enquire.add_matchspy(&type_spy);
-        enquire.add_matchspy(&office_spy);
-        enquire.add_matchspy(&category_spy);
-        Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
-                                             static_cast<Xapian::doccount>(sq.limit),
-                                             // Exact totals and facets for listings (the contract's
-                                             // "empty q"); for a query, counted over the first 2,000
-                                             // matches and estimated beyond.
-                                             empty ? db.get_doccount() : 2000);
-        SearchResult out;
-        out.total = mset.get_matches_estimated();
-        for (auto* spy : {&share_spy, &type_spy, &office_spy, &category_spy}) {
-          const char* name = spy == &share_spy  ? "share"
-                             : spy == &type_spy ? "type"
-                             : spy == &office_spy ? "office"
-                                                  : "category";
-          auto& facet = out.facets[name];
-          for (auto it = spy->values_begin(); it != spy->values_end(); ++it) facet[*it] = it.get_termfreq();
+        if (query.get_length() > 4096) {
+          return Status::Invalid("query has too many terms");
         }
-        for (auto it = mset.begin(); it != mset.end(); ++it) {
-          Xapian::Document doc = it.get_document();
-          SearchHit hit;
-          hit.doc = DecodeData(doc.get_data());
-          const std::string text = doc.get_value(kSnippetText);
-          if (empty) {
-            hit.snippet = Utf8Prefix(text, 300);
-          } else {
-            hit.snippet = HighlightFolded(
-                mset.snippet(text, 200, Xapian::Stem(),
-                             Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
-                query_chars);
-          }
-          out.hits.push_back(std::move(hit));
-        }
-        Release(std::move(h));
-        return out;
-      } catch (const Xapian::DatabaseModifiedError&) {
-        if (attempt >= kModifiedRetries) throw;
-        h->db.reopen();
       }
-    }
+      std::vector<Xapian::Query> filters;
+      filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
+      if (sq.status != "all") filters.emplace_back("XST" + sq.status);
+      if (!sq.share.empty()) filters.emplace_back("XS" + sq.share);
+      if (!sq.office.empty()) filters.emplace_back("XO" + sq.office);
+      if (!sq.type.empty()) filters.emplace_back("XT" + sq.type);
+      if (!sq.category.empty()) filters.emplace_back("XC" + sq.category);
+      if (!sq.from.empty() || !sq.to.empty())
+        filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate, sq.from.empty() ? "0000-00-00" : sq.from,
+                             sq.to.empty() ? "9999-99-99" : sq.to);
+      if (!filters.empty())
+        query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                              Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+
+      Xapian::Enquire enquire(db);
+      enquire.set_query(query);
+      std::set<std::string> query_chars;  // single CJK characters among the (folded) query terms
+      for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+        if (IsSingleCjk(*t)) query_chars.insert(*t);
+      const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
+      if (sort == "newest") enquire.set_sort_by_value_then_relevance(kModified, true);
+      else if (sort == "oldest") enquire.set_sort_by_value_then_relevance(kModified, false);
+      Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice), category_spy(kCategory);
+      enquire.add_matchspy(&share_spy);
+      enquire.add_matchspy(&type_spy);
+      enquire.add_matchspy(&office_spy);
+      enquire.add_matchspy(&category_spy);
+      Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
+                                           static_cast<Xapian::doccount>(sq.limit),
+                                           // Exact totals and facets for listings (the contract's
+                                           // "empty q"); for a query, counted over the first 2,000
+                                           // matches and estimated beyond.
+                                           empty ? db.get_doccount() : 2000);
+      SearchResult out;
+      out.total = mset.get_matches_estimated();
+      for (auto* spy : {&share_spy, &type_spy, &office_spy, &category_spy}) {
+        const char* name = spy == &share_spy  ? "share"
+                           : spy == &type_spy ? "type"
+                           : spy == &office_spy ? "office"
+                                                : "category";
+        auto& facet = out.facets[name];
+        for (auto it = spy->values_begin(); it != spy->values_end(); ++it) facet[*it] = it.get_termfreq();
+      }
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        Xapian::Document doc = it.get_document();
+        SearchHit hit;
+        hit.doc = DecodeData(doc.get_data());
+        const std::string text = doc.get_value(kSnippetText);
+        if (empty) {
+          hit.snippet = Utf8Prefix(text, 300);
+        } else {
+          hit.snippet = HighlightFolded(
+              mset.snippet(text, 200, Xapian::Stem(),
+                           Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
+              query_chars);
+        }
+        out.hits.push_back(std::move(hit));
+      }
+      return out;
+    });
+    Release(std::move(h));
+    return result;
   });
 }
 
