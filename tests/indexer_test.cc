@@ -206,3 +206,60 @@ TEST_CASE("index: snippets highlight the document's own characters for a query i
   CHECK(marked.find("環境保護局") != std::string::npos);
   CHECK(snippet.find("环") == std::string::npos);
 }
+
+TEST_CASE("index: English by stem and case-folded, numbers as typed", "[indexer]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  Put(**w, Doc("d1", "pub", "Licences were published for the 2024 township budget. Contact ROOM 305."));
+  Put(**w, Doc("d2", "pub", "The licensing office publishes reports quarterly."));
+  Put(**w, Doc("d3", "pub", "縣政府公開預算 budgetary notes"));
+  REQUIRE((*w)->Commit(1).ok());
+  Searcher s(dir / "index");
+  CHECK(Ids(s, "licence") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "publishing") == std::vector<std::string>{"d1", "d2"});  // published, publishes
+  CHECK(Ids(s, "report") == std::vector<std::string>{"d2"});
+  CHECK(Ids(s, "BUDGET") == std::vector<std::string>{"d1"});          // case-folded, exact word
+  CHECK(Ids(s, "room 305") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "2024 budget") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "\"township budget\"") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "\"budget township\"").empty());
+  CHECK(Ids(s, "预算 budgetary") == std::vector<std::string>{"d3"});  // mixed scripts and languages
+  CHECK(Ids(s, "2025").empty());
+}
+
+TEST_CASE("index: document numbers are found as typed, with any of the bracket variants", "[indexer]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  Put(**w, Doc("d1", "pub", "国务院办公厅关于印发实施方案的通知 国办发〔2020〕12号 各省人民政府"));
+  Put(**w, Doc("d2", "pub", "行政院環境保護署公告 環署綜字第1030062324號 中華民國103年"));
+  Put(**w, Doc("d3", "pub", "国办发〔2021〕3号 另一份文件，2020年12月"));
+  REQUIRE((*w)->Commit(1).ok());
+  Searcher s(dir / "index");
+  for (const char* q : {"国办发〔2020〕12号", "国办发[2020]12号", "国办发(2020)12号", "国办发（2020）12号",
+                        "国办发【2020】12号", "国办发〔2020〕12號", "國辦發〔2020〕12號", "\"国办发〔2020〕12号\""}) {
+    INFO(q);
+    CHECK(Ids(s, q) == std::vector<std::string>{"d1"});
+  }
+  for (const char* q : {"環署綜字第1030062324號", "环署综字第1030062324号", "1030062324", "\"環署綜字第1030062324號\""}) {
+    INFO(q);
+    CHECK(Ids(s, q) == std::vector<std::string>{"d2"});
+  }
+  CHECK(Ids(s, "国办发〔2021〕3号") == std::vector<std::string>{"d3"});
+  CHECK(Ids(s, "关于国办发(2020)12号 方案") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "国办发〔2022〕12号").empty());
+}
+
+TEST_CASE("query: document numbers become phrases, other brackets stay", "[indexer]") {
+  CHECK(QuoteDocumentNumbers("国办发(2020)12号") == " \"国办发〔2020〕12号\" ");
+  CHECK(QuoteDocumentNumbers("京政办发【2019】7号 通知") == "京 \"政办发〔2019〕7号\"  通知");
+  CHECK(QuoteDocumentNumbers("a 国发[2021]3号 和 财预〔2022〕15號") ==
+        "a  \"国发〔2021〕3号\"  和  \"财预〔2022〕15号\" ");
+  CHECK(QuoteDocumentNumbers("\"国发[2021]3号\"") == "\"国发[2021]3号\"");  // already quoted
+  CHECK(QuoteDocumentNumbers("预算 (2020 OR 2021)") == "预算 (2020 OR 2021)");
+  CHECK(QuoteDocumentNumbers("国发(20)3号") == "国发(20)3号");              // not a year
+  CHECK(QuoteDocumentNumbers("(2020)12号") == "(2020)12号");                // no agency
+  CHECK(QuoteDocumentNumbers("国发(2020)号") == "国发(2020)号");            // no number
+  CHECK(QuoteDocumentNumbers("国发(2020)12") == "国发(2020)12");
+  CHECK(QuoteDocumentNumbers("") == "");
+  CHECK(QuoteDocumentNumbers("\xE5\x9B(2020)1\xE5") == "\xE5\x9B(2020)1\xE5");  // truncated UTF-8
+}

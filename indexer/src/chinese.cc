@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
@@ -59,7 +61,67 @@ class Folder {
   std::mutex mutex_;
 };
 
+// Decodes valid UTF-8 (FoldScript's output); a bad byte is taken as itself.
+std::vector<std::pair<char32_t, size_t>> CodePoints(std::string_view s) {
+  std::vector<std::pair<char32_t, size_t>> out;  // code point, byte offset
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (i + len > s.size()) break;
+    char32_t cp = len == 1 ? c : c & (0x3F >> (len - 1));
+    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    out.emplace_back(cp, i);
+    i += len;
+  }
+  out.emplace_back(0, s.size());  // sentinel
+  return out;
+}
+
+bool IsHan(char32_t c) { return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF); }
+bool IsDigit(char32_t c) { return c >= '0' && c <= '9'; }
+bool IsOpening(char32_t c) {
+  return c == U'〔' || c == '[' || c == '(' || c == U'（' || c == U'【' || c == U'［' || c == U'〖';
+}
+bool IsClosing(char32_t c) {
+  return c == U'〕' || c == ']' || c == ')' || c == U'）' || c == U'】' || c == U'］' || c == U'〗';
+}
+
 }  // namespace
+
+std::string QuoteDocumentNumbers(std::string_view query) {
+  if (query.find('"') != std::string_view::npos) return std::string(query);
+  const auto cps = CodePoints(query);
+  const size_t n = cps.size() - 1;
+  std::string out;
+  size_t copied = 0;  // bytes of `query` already in `out`
+  for (size_t i = 1; i < n; ++i) {
+    if (!IsOpening(cps[i].first) || !IsHan(cps[i - 1].first)) continue;
+    size_t j = i + 1;
+    const size_t year = j;
+    while (j < n && IsDigit(cps[j].first)) ++j;
+    if (j - year != 4 || !IsClosing(cps[j].first)) continue;
+    const size_t number = ++j;
+    while (j < n && IsDigit(cps[j].first)) ++j;
+    if (j == number || (cps[j].first != U'号' && cps[j].first != U'號')) continue;
+    size_t agency = i;
+    while (agency > 0 && i - agency < 3 && IsHan(cps[agency - 1].first)) --agency;
+    auto bytes = [&](size_t from, size_t to) {
+      return query.substr(cps[from].second, cps[to].second - cps[from].second);
+    };
+    out.append(query.substr(copied, cps[agency].second - copied));
+    out += " \"";
+    out.append(bytes(agency, i));
+    out += "〔";
+    out.append(bytes(year, year + 4));
+    out += "〕";
+    out.append(bytes(number, j));
+    out += "号\" ";
+    copied = cps[j + 1].second;
+    i = j;
+  }
+  out.append(query.substr(copied));
+  return out;
+}
 
 std::string FoldScript(std::string_view utf8) {
   static Folder folder;

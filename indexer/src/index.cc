@@ -22,7 +22,14 @@ const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "5";
+const char* const kSchema = "6";
+
+// English words are also indexed and searched by their stem ("licences"
+// finds "licence", "publishing" finds "published"); a capitalised query word
+// or a quoted phrase still matches exactly. Chinese n-grams are not stemmed.
+// A new handle each time: Xapian's handles count references without atomics,
+// so one shared between request threads would race (as Query::MatchAll did).
+Xapian::Stem EnglishStemmer() { return Xapian::Stem("english"); }
 
 std::string Utf8Prefix(const std::string& s, size_t max) {
   if (s.size() <= max) return s;
@@ -192,11 +199,19 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir) {
   });
 }
 
-Status IndexWriter::Replace(const IndexDoc& d) {
-  return Guard("replace", [&]() -> Status {
-    Xapian::Document doc;
+PreparedDoc::PreparedDoc() = default;
+PreparedDoc::PreparedDoc(PreparedDoc&&) noexcept = default;
+PreparedDoc& PreparedDoc::operator=(PreparedDoc&&) noexcept = default;
+PreparedDoc::~PreparedDoc() = default;
+
+Result<PreparedDoc> Prepare(const IndexDoc& d) {
+  return Guard("prepare", [&]() -> Result<PreparedDoc> {
+    PreparedDoc prepared;
+    prepared.doc_ = std::make_unique<Xapian::Document>();
+    Xapian::Document& doc = *prepared.doc_;
     Xapian::TermGenerator tg;
     tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
+    tg.set_stemmer(EnglishStemmer());  // STEM_SOME: "Z" stems beside the exact words
     tg.set_document(doc);
     const std::string title = FoldScript(d.title);
     tg.index_text(title, 5);
@@ -226,7 +241,19 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     doc.add_value(kType, d.type);
     doc.add_value(kOffice, d.office);
     doc.set_data(EncodeData(d));
-    db_->replace_document(id_term, doc);
+    prepared.id_term_ = id_term;
+    return std::move(prepared);
+  });
+}
+
+Status IndexWriter::Replace(const IndexDoc& d) {
+  auto prepared = Prepare(d);
+  return prepared.ok() ? Replace(std::move(*prepared)) : prepared.status();
+}
+
+Status IndexWriter::Replace(PreparedDoc d) {
+  return Guard("replace", [&]() -> Status {
+    db_->replace_document(d.id_term_, *d.doc_);
     return Status::OK();
   });
 }
@@ -367,7 +394,9 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         qp.set_database(db);
         qp.set_default_op(Xapian::Query::OP_AND);
         qp.add_prefix("title", "S");
-        const std::string folded = FoldScript(sq.q);
+        qp.set_stemmer(EnglishStemmer());
+        qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+        const std::string folded = QuoteDocumentNumbers(FoldScript(sq.q));
         const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
                                Xapian::QueryParser::FLAG_PURE_NOT;
         try {
@@ -432,7 +461,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
           hit.snippet = Utf8Prefix(text, 300);
         } else {
           hit.snippet = HighlightFolded(
-              mset.snippet(text, 200, Xapian::Stem(),
+              mset.snippet(text, 200, EnglishStemmer(),
                            Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
               query_chars);
         }

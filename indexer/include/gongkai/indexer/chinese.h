@@ -12,4 +12,15 @@ namespace gongkai::indexer {
 // If OpenCC's data cannot be loaded, returns the input unchanged (logged once).
 std::string FoldScript(std::string_view utf8);
 
+// Rewrites each document number (文號) of the form AGENCY〔YEAR〕N号 in a query
+// into a quoted phrase, whichever bracket pair was typed (〔〕 [] () （） 【】 ［］
+// 〖〗, or mixed): `国办发(2020)12号` becomes ` "国办发〔2020〕12号" `. The
+// index drops the brackets, so the phrase finds the number however the
+// document bracketed it, and only where its parts are adjacent: without
+// the phrase, 国办发 + 2020 + 12 + 号 would also match any text that merely
+// mentions "2020年12月". The phrase holds at most the three Chinese
+// characters before the bracket (an agency's abbreviation: 国办发, 京政办发 ->
+// 京 + 政办发...). A query that already has a quote is returned unchanged.
+std::string QuoteDocumentNumbers(std::string_view query);
+
 }  // namespace gongkai::indexer
