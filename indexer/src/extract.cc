@@ -232,8 +232,20 @@ bool IsPackageType(const std::string& type) {
   return IsOoxmlType(type) || k.count(type) > 0;
 }
 
+// Reads an archive within `budget`, or, for an outermost one (no budget
+// yet), within a new budget of `limits`. False if it is no archive.
+bool ReadArchive(std::string_view bytes, int depth, detail::ArchiveBudget* budget,
+                 const detail::ArchiveLimits& limits, Extracted* e) {
+  if (budget) return detail::ExtractArchive(bytes, depth, budget, e);
+  detail::ArchiveBudget outermost(bytes.size(), limits);
+  return detail::ExtractArchive(bytes, depth, &outermost, e);
+}
+
 // The extractor chosen from the content first (magic bytes), then the name.
-Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extracted e) {
+// `depth` archives contain the bytes, read within `budget` (nullptr for a
+// file of its own).
+Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extracted e, int depth,
+                   detail::ArchiveBudget* budget, const detail::ArchiveLimits& limits) {
   if (detail::PdfHeaderOffset(bytes, e.type == "pdf") != std::string_view::npos) {
     if (e.type == "file") e.type = "pdf";
     detail::ExtractPdf(bytes, &e);
@@ -242,7 +254,14 @@ Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extra
   if (detail::ZipReader::LooksLikeZip(bytes)) {
     detail::ZipReader zip(bytes);
     std::vector<std::string> names;
-    if (!zip.List(&names)) {
+    // A zip declaring more members than an archive may have is no package:
+    // not listed whole here, only read up to the entry limit below.
+    if (detail::ZipReader::DeclaredMembers(bytes) > limits.max_entries) {
+      if (IsPackageType(e.type)) {
+        e.note = "." + e.type + " package refused: more than " + std::to_string(limits.max_entries) + " zip members";
+        return e;
+      }
+    } else if (!zip.List(&names)) {
       if (IsPackageType(e.type)) {
         e.note = detail::ZipFailureNote(zip, "." + e.type + " package");
         return e;
@@ -253,6 +272,7 @@ Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extra
       e.note = "not a ." + e.type + " document: a zip without its parts";
       return e;
     }
+    if (!IsPackageType(e.type) && ReadArchive(bytes, depth, budget, limits, &e)) return e;
   }
   if (detail::IsOleCompoundFile(bytes)) {
     if (IsOoxmlType(e.type)) {
@@ -260,9 +280,14 @@ Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extra
       e.note = "password-protected (encrypted) Office document, or a legacy binary one renamed";
       return e;
     }
+    if (depth > 0) {  // the converters need a file, and a member is never written to disk
+      e.note = "legacy Office file inside an archive: not converted";
+      return e;
+    }
     detail::ExtractLegacyOffice(bytes, source_path, &e);
     return e;
   }
+  if (detail::LooksLikeArchive(bytes) && ReadArchive(bytes, depth, budget, limits, &e)) return e;
   if (e.type == "html") return Html(bytes, std::move(e));
   if (IsTextType(e.type)) {
     if (LooksBinary(bytes)) {
@@ -279,7 +304,12 @@ Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extra
 
 namespace detail {
 
-Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path) {
+namespace {
+
+// Dispatch() behind the promise that nothing escapes: an exception from a
+// library or an allocation failure becomes a note.
+Extracted Guarded(std::string_view bytes, const std::string& filename, const std::string& source_path,
+                  int depth, ArchiveBudget* budget, const ArchiveLimits& limits) {
   Extracted e;
   auto failed = [&e](std::string note, bool parser_failed) {
     Extracted f;
@@ -294,7 +324,7 @@ Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const
       e.note = "empty file";
       return e;
     }
-    return Dispatch(bytes, source_path, e);
+    return Dispatch(bytes, source_path, e, depth, budget, limits);
   } catch (const std::bad_alloc&) {
     return failed(std::string(detail::kOutOfMemoryNote), true);
   } catch (const std::exception& ex) {  // a library that throws
@@ -302,6 +332,20 @@ Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const
   } catch (...) {
     return failed("extraction failed", false);
   }
+}
+
+}  // namespace
+
+Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path) {
+  return Guarded(bytes, filename, source_path, 0, nullptr, ArchiveLimits{});
+}
+
+Extracted ExtractMember(std::string_view bytes, const std::string& name, int depth, ArchiveBudget* budget) {
+  return Guarded(bytes, name, "", depth, budget, budget->limits);
+}
+
+Extracted ExtractWithLimits(std::string_view bytes, const std::string& filename, const ArchiveLimits& limits) {
+  return Guarded(bytes, filename, "", 0, nullptr, limits);
 }
 
 }  // namespace detail

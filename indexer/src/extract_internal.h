@@ -5,6 +5,8 @@
 // them fails on bad input: a broken file yields has_text = false and a note.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,54 @@ inline constexpr std::string_view kOutOfMemoryNote = "extraction ran out of memo
 // Extract(), for bytes read from the file at `source_path` ("" when they
 // were not): converters that must seek read that file instead of a copy.
 Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path);
+
+// The limits on reading one archive, the archives nested in it included
+// (extract.h explains them). One set, here; tests pass smaller ones.
+struct ArchiveLimits {
+  uint64_t max_entries = 10'000;             // headers read, of any kind
+  uint64_t max_member = 64ull << 20;         // uncompressed bytes of one member
+  uint64_t max_total = 256ull << 20;         // uncompressed bytes of all members
+  uint64_t max_ratio = 100;                  // uncompressed bytes / the archive's own size ...
+  uint64_t ratio_floor = 16ull << 20;        // ... checked once this many were read
+  int max_depth = kMaxArchiveDepth;          // archives inside archives
+  uint64_t max_text = 128ull << 20;          // extracted text of all members
+  std::chrono::milliseconds max_time{40'000};  // wall clock for all members (the worker's is 60 s)
+};
+
+// What reading an archive has used so far, shared by the archives nested in it.
+struct ArchiveBudget {
+  explicit ArchiveBudget(uint64_t archive_size, ArchiveLimits l = {})
+      : limits(l), compressed_size(archive_size),
+        deadline(std::chrono::steady_clock::now() + l.max_time) {}
+  ArchiveLimits limits;
+  uint64_t compressed_size;  // of the outermost archive
+  std::chrono::steady_clock::time_point deadline;
+  uint64_t entries = 0, bytes = 0, text = 0;
+  std::string stopped;  // why reading stopped everywhere ("" while it goes on)
+};
+
+// Whether the bytes start like an archive format ExtractArchive reads
+// (7z, rar, gzip/bzip2/xz/zstd streams, a ustar header); zips are
+// recognised separately (ZipReader::LooksLikeZip), as they may be packages.
+bool LooksLikeArchive(std::string_view bytes);
+
+// Reads the archive in `bytes` (extract_archive.cc) into e->members, e->text
+// (the member paths) and e->note (the summary). `depth` is how many archives
+// contain this one. False, with *e untouched, when libarchive does not
+// recognise the bytes as an archive at all.
+bool ExtractArchive(std::string_view bytes, int depth, ArchiveBudget* budget, Extracted* e);
+
+// ExtractFrom for a member of an archive: nested archives are read within
+// `budget`, and nothing that needs a file on disk is attempted.
+Extracted ExtractMember(std::string_view bytes, const std::string& name, int depth, ArchiveBudget* budget);
+
+// A member's name as an index path: UTF-8 (else GB18030, else %XX escapes),
+// a backslash is a separator, no empty, "." or ".." segments, no leading "/" or drive,
+// control characters and bidi overrides escaped. "" if nothing is left.
+std::string SanitizeMemberName(std::string_view raw);
+
+// Test and extraction entry point with explicit limits (Extract() uses the defaults).
+Extracted ExtractWithLimits(std::string_view bytes, const std::string& filename, const ArchiveLimits& limits);
 
 // Whether the bytes start with the OLE compound file magic (D0 CF 11 E0 A1 B1 1A E1).
 bool IsOleCompoundFile(std::string_view bytes);

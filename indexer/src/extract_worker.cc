@@ -35,9 +35,12 @@
 namespace gongkai::indexer {
 namespace {
 
-// Upper bounds a response field may claim (a confused worker must not make
-// the caller allocate without bound).
+// Upper bounds a response field, the member count and the whole response
+// may claim (a confused worker must not make the caller allocate without bound).
 constexpr uint64_t kMaxFieldBytes = detail::kMaxTextBytes + (1u << 20);
+constexpr uint64_t kMaxMembers = detail::ArchiveLimits{}.max_entries;
+constexpr uint64_t kMaxResponseBytes =
+    detail::ArchiveLimits{}.max_text + kMaxFieldBytes + kMaxMembers * (64u << 10);
 constexpr uint64_t kMaxRequestBytes = 1ull << 30;
 
 void PutU64(std::string* out, uint64_t v) {
@@ -47,6 +50,13 @@ void PutU64(std::string* out, uint64_t v) {
 void PutField(std::string* out, std::string_view s) {
   PutU64(out, s.size());
   out->append(s);
+}
+
+// The fields of one Extracted, members aside, as the protocol sends them.
+void PutExtracted(std::string* out, const Extracted& e) {
+  for (const std::string* f : {&e.type, &e.title, &e.text, &e.encoding, &e.note}) PutField(out, *f);
+  *out += static_cast<char>(e.has_text);
+  *out += static_cast<char>(e.parser_failed);
 }
 
 // ------------------------------------------------------------ worker side
@@ -199,12 +209,16 @@ int RunExtractWorker(int in_fd, int out_fd) {
     }
     std::string().swap(bytes);
     std::string out;
-    for (const std::string* f : {&e.type, &e.title, &e.text, &e.encoding, &e.note})
-      PutField(&out, *f);
-    out += static_cast<char>(e.has_text);
-    out += static_cast<char>(e.parser_failed);
+    PutExtracted(&out, e);
     out += static_cast<char>(retire);
+    PutU64(&out, e.members.size());
     if (!WriteFull(out_fd, out)) return 2;
+    for (const ArchiveMember& m : e.members) {  // one write each: no second copy of all the text
+      out.clear();
+      PutField(&out, m.path);
+      PutExtracted(&out, m.extracted);
+      if (!WriteFull(out_fd, out)) return 2;
+    }
     if (retire) return 0;
   }
 }
@@ -356,30 +370,44 @@ Extracted ExtractWorkers::Run(bool is_path, std::string_view payload, const std:
   PutU64(&head, payload.size());
   Status s = detail::WriteAllBy(w->child.to_child, head, deadline);
   if (s.ok()) s = detail::WriteAllBy(w->child.to_child, payload, deadline);
-  std::string fields[5];
-  for (std::string& f : fields) {
+  uint64_t response_bytes = 0;
+  auto read_u64 = [&](uint64_t* v) {
+    if (s.ok()) s = detail::ReadExactBy(w->child.from_child, reinterpret_cast<char*>(v), sizeof *v, deadline);
+  };
+  auto read_field = [&](std::string* f) {
     uint64_t size = 0;
-    if (s.ok())
-      s = detail::ReadExactBy(w->child.from_child, reinterpret_cast<char*>(&size), sizeof size,
-                              deadline);
-    if (s.ok() && size > kMaxFieldBytes) s = Status::Corruption("response field too large");
-    if (!s.ok()) break;
-    f.resize(size);
-    s = detail::ReadExactBy(w->child.from_child, f.data(), size, deadline);
+    read_u64(&size);
+    response_bytes += size;
+    if (s.ok() && (size > kMaxFieldBytes || response_bytes > kMaxResponseBytes))
+      s = Status::Corruption("response field too large");
+    if (!s.ok()) return;
+    f->resize(size);
+    s = detail::ReadExactBy(w->child.from_child, f->data(), size, deadline);
+  };
+  auto read_extracted = [&](Extracted* x) {
+    for (std::string* f : {&x->type, &x->title, &x->text, &x->encoding, &x->note}) read_field(f);
+    char flags[2] = {0, 0};
+    if (s.ok()) s = detail::ReadExactBy(w->child.from_child, flags, sizeof flags, deadline);
+    x->has_text = flags[0] != 0;
+    x->parser_failed = flags[1] != 0;
+  };
+  Extracted got;
+  read_extracted(&got);
+  char retire = 0;
+  if (s.ok()) s = detail::ReadExactBy(w->child.from_child, &retire, 1, deadline);
+  uint64_t members = 0;
+  read_u64(&members);
+  if (s.ok() && members > kMaxMembers) s = Status::Corruption("too many members in a response");
+  for (uint64_t i = 0; s.ok() && i < members; ++i) {
+    ArchiveMember m;
+    read_field(&m.path);
+    read_extracted(&m.extracted);
+    got.members.push_back(std::move(m));
   }
-  char flags[3] = {0, 0, 0};
-  if (s.ok()) s = detail::ReadExactBy(w->child.from_child, flags, sizeof flags, deadline);
   if (s.ok()) {
-    e.type = std::move(fields[0]);
-    e.title = std::move(fields[1]);
-    e.text = std::move(fields[2]);
-    e.encoding = std::move(fields[3]);
-    e.note = std::move(fields[4]);
-    e.has_text = flags[0] != 0;
-    e.parser_failed = flags[1] != 0;
-    if (flags[2]) w.reset();  // it asked to be replaced
+    if (retire) w.reset();  // it asked to be replaced
     Release(std::move(w));
-    return e;
+    return got;
   }
   // It crashed, hung or broke the protocol: it is not reused, the document not retried.
   e.note = FailureNote(&w->child, s, options_);

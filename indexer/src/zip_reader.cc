@@ -52,6 +52,28 @@ bool ZipReader::LooksLikeZip(std::string_view bytes) {
          bytes.substr(0, 4) == std::string_view("PK\x05\x06", 4);
 }
 
+uint64_t ZipReader::DeclaredMembers(std::string_view zip) {
+  auto le = [&](size_t at, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(zip[at + i]);
+    return v;
+  };
+  // The end record (22 bytes and a comment of up to 64 KiB) is near the end.
+  const size_t floor = zip.size() > 22 + 65535 ? zip.size() - 22 - 65535 : 0;
+  for (size_t at = zip.size() >= 22 ? zip.size() - 22 + 1 : 0; at-- > floor;) {
+    if (zip.compare(at, 4, std::string_view("PK\x05\x06", 4)) != 0) continue;
+    const uint64_t count = le(at + 10, 2);
+    // 0xFFFF: the real count is in the zip64 end record the locator before it points to.
+    if (count == 0xFFFF && at >= 20 && zip.compare(at - 20, 4, std::string_view("PK\x06\x07", 4)) == 0) {
+      const uint64_t record = le(at - 20 + 8, 8);
+      if (record <= zip.size() - 56 && zip.compare(record, 4, std::string_view("PK\x06\x06", 4)) == 0)
+        return le(record + 32, 8);
+    }
+    return count;
+  }
+  return 0;
+}
+
 bool ZipReader::List(std::vector<std::string>* names) {
   error_.clear();
   limit_reached_ = false;

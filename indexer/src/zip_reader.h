@@ -32,6 +32,11 @@ class ZipReader {
   // True when the bytes start like a zip (a local header or an empty zip).
   static bool LooksLikeZip(std::string_view bytes);
 
+  // How many members the zip's end record (zip64 or not) declares; 0 if it
+  // has none. Lets a caller refuse a million-member zip before libarchive
+  // reads its whole central directory.
+  static uint64_t DeclaredMembers(std::string_view bytes);
+
   // The names of all members that are regular files, in archive order.
   // False (with error()) when the bytes are not a readable zip.
   bool List(std::vector<std::string>* names);

@@ -7,6 +7,29 @@
 // content decides before the name: a PDF, a zip package or an OLE compound
 // file is recognised by its magic bytes whatever it is called.
 //
+// Archives (zip, tar, tar.gz/.bz2/.xz/.zst, 7z, rar; recognised by content,
+// a zip only when it is not an office package) are read in memory, never
+// written anywhere: each regular-file member is extracted like a file of its
+// own and returned in Extracted::members as `member/path` (an archive inside
+// is expanded too, `inner.zip!/file`, up to kMaxArchiveDepth levels). The
+// archive's own Extracted lists the member paths as its text and sums up in
+// its note what was indexed and what skipped, and why. The limits of one
+// archive, nested ones included (detail::ArchiveLimits): 10,000 entries
+// read (of any kind; then reading stops, with a note), 64 MiB uncompressed
+// per member (a larger one, or a sparse one claiming more, is skipped
+// unread), 256 MiB uncompressed in all, 100:1 against the archive's own
+// size (checked past 16 MiB), 3 levels of nesting, 128 MiB of member text in
+// all, and 40 s of extraction.
+// Member names: UTF-8 as is, else decoded as GB18030 (the GBK/CP936 names
+// of zips made on Chinese Windows, which set no UTF-8 flag), else the bad
+// bytes escaped as %XX. A backslash is a separator (Windows tools write
+// them); a leading "/", a drive letter, and empty, "." and ".." segments are
+// dropped, never resolved; control characters and bidirectional overrides
+// are escaped as %XX. Symbolic and hard links, directories and devices are
+// skipped: nothing outside the archive's own bytes is ever read. Encrypted
+// members are skipped; legacy Office files inside an archive are not
+// converted (their converter needs a file on disk).
+//
 // Extract() never throws and never fails on bad input: an unreadable or
 // unsupported file yields has_text = false and a note saying why (encrypted,
 // no text layer, probable zip bomb, ...), so it is archived and listed, just
@@ -24,8 +47,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gongkai::indexer {
+
+struct ArchiveMember;
 
 struct Extracted {
   std::string type;   // from the name: txt, html, pdf, docx, ...; if it has none, from the
@@ -36,7 +62,18 @@ struct Extracted {
   bool has_text = false;
   std::string note;  // why there is no text, or what was repaired
   bool parser_failed = false;  // the parser crashed, hung or ran out of memory (see note)
+  // An archive's members, nested archives' members flattened into it
+  // ("inner.zip!/file"), in archive order; empty for any other file.
+  std::vector<ArchiveMember> members;
 };
+
+struct ArchiveMember {
+  std::string path;     // sanitised UTF-8 path inside the archive (see above)
+  Extracted extracted;  // its members are always empty (flattened into the archive's)
+};
+
+// How many archives deep members are expanded: outer.zip!/a.zip!/b.zip!/c.zip!/x.txt.
+inline constexpr int kMaxArchiveDepth = 3;
 
 Extracted Extract(std::string_view bytes, const std::string& filename);
 

@@ -26,7 +26,11 @@
 // Extracted fields type, title, text, encoding, note (each a u64 length and
 // the data), then u8 has_text, u8 parser_failed and u8 retire (the worker
 // asks to be replaced, e.g. after an allocation failure left its heap
-// suspect). Sending a path avoids copying the document through the pipe.
+// suspect), then a u64 count of archive members (0 for any other file) and
+// for each its path (u64 length and data) and the same fields and two flags
+// as above: an archive's members are extracted in the same worker, within
+// the archive limits of extract.h. Sending a path avoids copying the
+// document through the pipe.
 //
 // Thread-safe: up to `max_workers` documents are extracted at once, the
 // other callers wait.
