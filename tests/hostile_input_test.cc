@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
+#include <fstream>
 #include <set>
+#include <thread>
 
 #include "support/daemon_process.h"
 #include "support/raw_http.h"
@@ -170,6 +173,54 @@ TEST_CASE("e2e: an unreadable file is reported and archived once it becomes read
   auto s = d.WaitIdle(2);
   CHECK(s->getValue<int64_t>("failed") == 0);
   CHECK(s->getValue<int64_t>("versions") == 2);
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
+}
+
+TEST_CASE("e2e: a file that keeps growing holds nothing up and is archived whole once it stops", "[e2e]") {
+  DaemonProcess d;
+  d.Start();
+  const std::string grow = d.FilePath("pub", "grow.txt");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {  // one open descriptor, appending 4 KB every 2 ms: no close-write until the end
+    std::ofstream out(grow, std::ios::binary | std::ios::app);
+    const std::string line = "不斷增長的紀錄 " + std::string(4000, 'x') + "\n";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
+    while (!stop && std::chrono::steady_clock::now() < deadline) {
+      out << line << std::flush;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  // Files dropped meanwhile are archived and found while it still grows.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  for (int i = 0; i < 20; ++i) WriteFile(d.FilePath("pub", "other" + std::to_string(i) + ".txt"), "同時送達的公告 " + std::to_string(i));
+  const bool others_archived = DaemonProcess::Eventually([&] { return d.SearchPaths("同時送達的公告").size() == 20; }, 120);
+  stop = true;
+  writer.join();
+  REQUIRE(others_archived);
+
+  // Once it stops, the last version is the whole file.
+  const std::string whole = gongkai::test::Slurp(grow);
+  const std::string sha = gongkai::storage::Hex(gongkai::storage::Sha256Of(whole));
+  std::string id;
+  REQUIRE(DaemonProcess::Eventually([&] {
+    auto r = d.Get("/api/v1/search?q=" + std::string("%E4%B8%8D%E6%96%B7%E5%A2%9E%E9%95%B7"), d.inspector());  // 不斷增長
+    auto results = r.json()->getArray("results");
+    if (results->size() != 1) return false;
+    auto hit = results->getObject(0);
+    id = hit->getValue<std::string>("id");
+    return hit->getValue<std::string>("sha256") == sha;
+  }, 120));
+  auto doc = d.Get("/api/v1/documents/" + id, d.inspector()).json();
+  auto versions = doc->getArray("versions");
+  INFO("versions archived while it grew: " << versions->size() - 1);
+  // Any earlier version is a snapshot the file really had: a prefix of it.
+  for (size_t i = 0; i < versions->size(); ++i) {
+    const int n = versions->getObject(static_cast<unsigned>(i))->getValue<int>("version");
+    auto content = d.Get("/api/v1/documents/" + id + "/versions/" + std::to_string(n) + "/content", d.inspector());
+    REQUIRE(content.status == 200);
+    CHECK(whole.compare(0, content.body.size(), content.body) == 0);
+  }
   CHECK(d.Stop() == 0);
   CHECK(d.Cli("verify").exit_code == 0);
 }

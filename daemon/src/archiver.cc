@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -293,14 +294,19 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   std::string buf(kCopyBuffer, '\0');
   Status write_status;
   int read_errno = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+  // At most the size seen at open, and one byte more to notice growth: a
+  // file that grows as fast as it is read (a log that never stops) must not
+  // keep the archiver here or fill the data folder; it is tried again later.
+  off_t left = before.st_size + 1;
+  while (left > 0) {
+    ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(buf.size()))));
     if (n < 0) {
       if (errno == EINTR) continue;
       read_errno = errno;
       break;
     }
     if (n == 0) break;
+    left -= n;
     write_status = (*writer)->Append(buf.data(), static_cast<size_t>(n));
     if (!write_status.ok()) break;
   }

@@ -39,21 +39,56 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, 
   return d;
 }
 
-void AddText(indexer::ExtractWorkers& extractor, const storage::BlobStore& blobs, const storage::DocumentRow& doc,
-             indexer::IndexDoc& d) {
+// Extracts the text of view `d`; returns its archive members, if it is an archive.
+std::vector<indexer::ArchiveMember> AddText(indexer::ExtractWorkers& extractor, const storage::BlobStore& blobs,
+                                            const storage::DocumentRow& doc, indexer::IndexDoc& d) {
   const std::string where = doc.share + ":" + doc.path + " v" + std::to_string(d.version);
+  std::vector<indexer::ArchiveMember> members;
   if (d.size <= kMaxExtractBytes) {
     indexer::Extracted e = extractor.ExtractFile(blobs.PathOf(d.sha256), doc.path);
     if (d.title.empty()) d.title = e.title;
     d.text = std::move(e.text);
     d.text_note = std::move(e.note);
+    members = std::move(e.members);
     if (e.parser_failed) log::Warning("no text indexed for " + where + ": " + d.text_note);
     else if (!e.has_text) log::Info("no text indexed for " + where + ": " + d.text_note);
+    else if (!members.empty()) log::Info(where + ": " + d.text_note);
   } else {
     d.text_note = "larger than 256 MiB: text not extracted";
     log::Info("no text indexed for " + where + ": " + d.text_note);
   }
   if (d.title.empty()) d.title = doc.path.substr(doc.path.rfind('/') + 1);
+  return members;
+}
+
+// Appends an entry for each archive member of each view (members[i] are
+// those of views[i]), with exactly its archive view's visibility.
+std::vector<indexer::IndexDoc> WithMembers(std::vector<indexer::IndexDoc> views,
+                                           std::vector<std::vector<indexer::ArchiveMember>> members) {
+  const size_t documents = views.size();
+  for (size_t i = 0; i < documents && i < members.size(); ++i) {
+    for (indexer::ArchiveMember& m : members[i]) {
+      const indexer::IndexDoc& archive = views[i];
+      indexer::IndexDoc d;
+      for (auto field : {&indexer::IndexDoc::id, &indexer::IndexDoc::share, &indexer::IndexDoc::office,
+                         &indexer::IndexDoc::sha256, &indexer::IndexDoc::modified, &indexer::IndexDoc::published,
+                         &indexer::IndexDoc::status, &indexer::IndexDoc::classification,
+                         &indexer::IndexDoc::category})
+        d.*field = archive.*field;
+      d.version = archive.version;
+      d.size = archive.size;
+      d.for_inspectors = archive.for_inspectors;
+      d.for_public = archive.for_public;
+      d.path = archive.path + "!/" + m.path;
+      d.member = m.path;
+      d.type = m.extracted.type;
+      d.title = m.extracted.title.empty() ? m.path.substr(m.path.rfind('/') + 1) : m.extracted.title;
+      d.text = std::move(m.extracted.text);
+      d.text_note = std::move(m.extracted.note);
+      views.push_back(std::move(d));
+    }
+  }
+  return views;
 }
 
 }  // namespace
@@ -67,8 +102,9 @@ Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, stor
   if (!versions.ok()) return versions.status();
   if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
   std::vector<indexer::IndexDoc> out{ViewOf(config, doc, versions->back())};
-  if (with_text) AddText(*extractor, blobs, doc, out[0]);
-  if (doc.classification != "public") return out;
+  std::vector<std::vector<indexer::ArchiveMember>> members;  // of each view
+  if (with_text) members.push_back(AddText(*extractor, blobs, doc, out[0]));
+  if (doc.classification != "public") return WithMembers(std::move(out), std::move(members));
   for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
     if (v->review != "approved") continue;
     if (v->version == out[0].version) {
@@ -77,11 +113,11 @@ Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, stor
       out.push_back(ViewOf(config, doc, *v));
       out.back().for_inspectors = false;
       out.back().for_public = true;
-      if (with_text) AddText(*extractor, blobs, doc, out.back());
+      if (with_text) members.push_back(AddText(*extractor, blobs, doc, out.back()));
     }
     break;
   }
-  return out;
+  return WithMembers(std::move(out), std::move(members));
 }
 
 IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
@@ -113,8 +149,8 @@ Status IndexFeeder::IndexDocument(const std::string& doc_id) {
     views = BuildIndexDocs(config_, catalog_, *blobs_, **doc, /*with_text=*/false);
   }
   if (!views.ok()) return views.status();
-  if (views->size() == 1)
-    if (Status s = writer_->RemovePublicEntry(doc_id); !s.ok()) return s;
+  // A separate public entry and archive members are stored again below if they still exist.
+  if (Status s = writer_->RemoveSecondaryEntries(doc_id); !s.ok()) return s;
   for (const indexer::IndexDoc& d : *views)
     if (Status s = writer_->Replace(d); !s.ok()) return s;
   return Status::OK();

@@ -5,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 #include <xapian.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -57,6 +58,7 @@ std::string EncodeData(const IndexDoc& d) {
   o.set("for_inspectors", d.for_inspectors);
   if (!d.text_note.empty()) o.set("text_note", d.text_note);
   o.set("for_public", d.for_public);
+  if (!d.member.empty()) o.set("member", d.member);
   std::ostringstream out;
   o.stringify(out);
   return out.str();
@@ -83,7 +85,21 @@ IndexDoc DecodeData(const std::string& data) {
   d.for_inspectors = o->optValue<bool>("for_inspectors", true);
   d.text_note = o->optValue<std::string>("text_note", "");
   d.for_public = o->optValue<bool>("for_public", false);
+  d.member = o->optValue<std::string>("member", "");
   return d;
+}
+
+// The unique term of an entry: Q<id> or P<id> for a document, for an
+// archive member XM<Q|P><id>!<64-bit FNV-1a of its path> (a path may be
+// longer than a term may be).
+std::string EntryTerm(const IndexDoc& d) {
+  const std::string view = d.for_inspectors ? "Q" : "P";
+  if (d.member.empty()) return view + d.id;
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : d.member) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return "XM" + view + d.id + "!" + hex;
 }
 
 template <typename F>
@@ -215,7 +231,7 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     tg.index_text(FoldScript(d.metadata_text), 3);
     tg.increase_termpos();
     tg.index_text(FoldScript(Utf8Prefix(d.text, kIndexTextMax)));
-    const std::string id_term = (d.for_inspectors ? "Q" : "P") + d.id;
+    const std::string id_term = EntryTerm(d);
     doc.add_boolean_term(id_term);
     doc.add_boolean_term("XS" + d.share);
     doc.add_boolean_term("XO" + d.office);
@@ -228,6 +244,13 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     doc.add_value(kDate, (d.published.empty() ? d.modified : d.published).substr(0, 10));
     if (d.for_inspectors) doc.add_boolean_term("XINSP");
     if (d.for_public) doc.add_boolean_term("XANON");
+    if (!d.member.empty()) {  // an archive member: see index.h
+      doc.add_boolean_term("XG" + d.id);
+      if (!d.for_inspectors) doc.add_boolean_term("XGP" + d.id);
+      doc.add_boolean_term("XMEMBER");
+      if (d.for_inspectors) doc.add_boolean_term("XMINSP");
+      if (d.for_public) doc.add_boolean_term("XMANON");
+    }
     doc.add_value(kModified, d.modified);
     doc.add_value(kSnippetText, Utf8Prefix(d.text, kSnippetTextMax));
     doc.add_value(kShare, d.share);
@@ -243,6 +266,7 @@ Status IndexWriter::Remove(const std::string& id) {
   return Guard("remove", [&]() -> Status {
     db_->delete_document("Q" + id);
     db_->delete_document("P" + id);
+    db_->delete_document("XG" + id);
     return Status::OK();
   });
 }
@@ -250,6 +274,15 @@ Status IndexWriter::Remove(const std::string& id) {
 Status IndexWriter::RemovePublicEntry(const std::string& id) {
   return Guard("remove", [&]() -> Status {
     db_->delete_document("P" + id);
+    db_->delete_document("XGP" + id);
+    return Status::OK();
+  });
+}
+
+Status IndexWriter::RemoveSecondaryEntries(const std::string& id) {
+  return Guard("remove", [&]() -> Status {
+    db_->delete_document("P" + id);
+    db_->delete_document("XG" + id);
     return Status::OK();
   });
 }
@@ -273,7 +306,7 @@ Status IndexWriter::Clear() {
   });
 }
 
-uint64_t IndexWriter::doc_count() const { return db_->get_termfreq("XINSP"); }
+uint64_t IndexWriter::doc_count() const { return db_->get_termfreq("XINSP") - db_->get_termfreq("XMINSP"); }
 
 // ------------------------------------------------------------------ searcher
 
@@ -316,7 +349,7 @@ void Searcher::Release(std::unique_ptr<Handle> h) {
 Result<uint64_t> Searcher::DocCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XINSP"); });
+    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XINSP") - h->db.get_termfreq("XMINSP"); });
     Release(std::move(h));
     return n;
   });
@@ -325,7 +358,7 @@ Result<uint64_t> Searcher::DocCount() {
 Result<uint64_t> Searcher::PublicCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XANON"); });
+    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XANON") - h->db.get_termfreq("XMANON"); });
     Release(std::move(h));
     return n;
   });
@@ -403,6 +436,8 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       if (!filters.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query,
                               Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+      // A listing lists documents; archive members are found by what they say.
+      if (empty) query = Xapian::Query(Xapian::Query::OP_AND_NOT, query, Xapian::Query("XMEMBER"));
 
       Xapian::Enquire enquire(db);
       enquire.set_query(query);

@@ -13,6 +13,15 @@
 // ever match XANON entries, so a pending or restricted text cannot match,
 // count, facet or snippet for them.
 //
+// An archive's members (Extracted::members) are entries of their own, one
+// per member and view: they carry exactly the XINSP/XANON terms of their
+// archive's entry, its id, version and status, the path
+// "ARCHIVE_PATH!/member/path" and their own title, type and text; they have
+// no Q/P term but XM<Q|P><id>!<hash of the member path>, group terms
+// XG<id> (all members of the document) and XGP<id> (those of its separate
+// public entry), and XMEMBER plus XMINSP/XMANON so that the document counts
+// leave them out. Empty-query listings list documents only.
+//
 // Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
 // folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>,
 // XC<category>.
@@ -46,6 +55,9 @@ struct IndexDoc {
   std::string text;                // extracted UTF-8 text
   std::string metadata_text;       // doc_number, agency, keywords: indexed with extra weight
   std::string text_note;           // why the text is missing or incomplete (Extracted::note)
+  // Set on an archive member's entry: its path inside the archive (`path` is
+  // then "ARCHIVE_PATH!member"); "" on a document's own entry.
+  std::string member;
 };
 
 // The single index writer. Not thread-safe: one thread owns it.
@@ -59,6 +71,10 @@ class IndexWriter {
   // Removes both entries of a document, or only a separate public entry P<id>.
   Status Remove(const std::string& id);
   Status RemovePublicEntry(const std::string& id);
+  // Removes a separate public entry P<id> and every archive member entry of
+  // the document: before its current entries are stored again, so that none
+  // it no longer has stays behind.
+  Status RemoveSecondaryEntries(const std::string& id);
   // Makes everything since the last commit durable, with `watermark`.
   Status Commit(int64_t watermark);
   int64_t watermark() const { return watermark_; }
