@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-address}
 name=${1:-}
 seconds=${2:-60}
-targets=(fuzz_extract_txt fuzz_extract_html fuzz_extract_pdf fuzz_extract_docx fuzz_extract_xlsx
+targets=(fuzz_extract_txt fuzz_extract_html fuzz_extract_pdf fuzz_extract_docx fuzz_extract_xlsx fuzz_extract_archive
          fuzz_extract_odt fuzz_extract_ofd fuzz_sidecar fuzz_config fuzz_checkpoint fuzz_query)
 if [ "$name" = list ] || [ -z "$name" ]; then printf '%s\n' "${targets[@]}"; [ -n "$name" ]; exit; fi
 if [ "$name" = all ]; then
@@ -42,6 +42,7 @@ case "$name" in
   fuzz_extract_pdf) pattern='*.pdf' ;;
   fuzz_extract_docx) pattern='*.docx' ;;
   fuzz_extract_odt) pattern='*.odt' ;;
+  fuzz_extract_archive) pattern='*.zip' ;;
   *) pattern= ;;
 esac
 if [ -n "$pattern" ] && [ -d "$shared" ]; then
