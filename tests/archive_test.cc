@@ -20,7 +20,9 @@
 #include "../indexer/src/extract_internal.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/extract_worker.h"
+#include "gongkai/indexer/index.h"
 #include "support/archives.h"
+#include "support/temp_dir.h"
 
 using gongkai::indexer::ArchiveMember;
 using gongkai::test::Entry;
@@ -444,4 +446,99 @@ TEST_CASE("archive: members come back through the extraction worker", "[indexer]
   Extracted text = workers.Extract("plain words", "a.txt");
   CHECK(text.members.empty());
   CHECK(text.text == "plain words");
+}
+
+TEST_CASE("archive: member index entries have exactly their archive's visibility and never go stale",
+          "[indexer][archive]") {
+  using gongkai::indexer::IndexDoc;
+  gongkai::test::TempDir dir;
+  auto writer = gongkai::indexer::IndexWriter::Open(dir / "index");
+  REQUIRE(writer.ok());
+  IndexDoc archive;
+  archive.id = "doc1";
+  archive.share = "pub";
+  archive.path = "docs/pack.zip";
+  archive.office = "office";
+  archive.type = "zip";
+  archive.title = "pack.zip";
+  archive.status = "active";
+  archive.classification = "public";
+  archive.version = 1;
+  archive.modified = "2024-01-01T00:00:00Z";
+  archive.text = "公文/政务公开目录.txt";
+  archive.for_public = true;
+  auto member = [&](const IndexDoc& of, const std::string& path, const std::string& text) {
+    IndexDoc m = of;
+    m.path = of.path + "!/" + path;
+    m.member = path;
+    m.type = "txt";
+    m.title = text;
+    m.text = text;
+    return m;
+  };
+  // Version 1, public and approved: one entry serves both, and so does its member's.
+  REQUIRE((*writer)->Replace(archive).ok());
+  REQUIRE((*writer)->Replace(member(archive, "公文/政务公开目录.txt", "zebraquark v1")).ok());
+  REQUIRE((*writer)->Commit(1).ok());
+  gongkai::indexer::Searcher searcher(dir / "index");
+  auto search = [&](const std::string& q, bool anonymous) {
+    gongkai::indexer::SearchQuery sq;
+    sq.q = q;
+    sq.anonymous = anonymous;
+    searcher.Invalidate();
+    auto r = searcher.Search(sq);
+    REQUIRE(r.ok());
+    std::vector<std::string> paths;
+    for (const auto& h : r->hits) paths.push_back(h.doc.id + ":" + h.doc.path);
+    return paths;
+  };
+  CHECK(search("zebraquark", true) == std::vector<std::string>{"doc1:docs/pack.zip!/公文/政务公开目录.txt"});
+  CHECK(search("", true) == std::vector<std::string>{"doc1:docs/pack.zip"});  // listings: documents only
+  CHECK(*searcher.DocCount() == 1);
+  CHECK(*searcher.PublicCount() == 1);
+  CHECK(searcher.MemberProblems()->empty());
+
+  // Version 2 pending review: inspectors see v2 and its member; the public
+  // keeps v1 and its member as a separate entry.
+  IndexDoc v2 = archive;
+  v2.version = 2;
+  v2.for_public = false;
+  IndexDoc public_v1 = archive;
+  public_v1.for_inspectors = false;
+  REQUIRE((*writer)->RemoveSecondaryEntries("doc1").ok());
+  for (const IndexDoc& d : {v2, public_v1, member(v2, "new.txt", "mintleaf v2"),
+                            member(public_v1, "公文/政务公开目录.txt", "zebraquark v1")})
+    REQUIRE((*writer)->Replace(d).ok());
+  REQUIRE((*writer)->Commit(2).ok());
+  CHECK(search("mintleaf", true).empty());
+  CHECK(search("mintleaf", false) == std::vector<std::string>{"doc1:docs/pack.zip!/new.txt"});
+  CHECK(search("zebraquark", true) == std::vector<std::string>{"doc1:docs/pack.zip!/公文/政务公开目录.txt"});
+  CHECK(search("zebraquark", false).empty());  // v1's member is not in the inspectors' v2
+  CHECK(*searcher.DocCount() == 1);
+  CHECK(*searcher.PublicCount() == 1);
+  CHECK(searcher.MemberProblems()->empty());
+
+  // Made restricted: the public entry goes, and its members with it.
+  REQUIRE((*writer)->RemovePublicEntry("doc1").ok());
+  REQUIRE((*writer)->Commit(3).ok());
+  CHECK(search("zebraquark", true).empty());
+  CHECK(*searcher.PublicCount() == 0);
+
+  // A member left behind by a writer that forgot RemoveSecondaryEntries is reported.
+  IndexDoc v3 = v2;
+  v3.version = 3;
+  REQUIRE((*writer)->Replace(v3).ok());
+  REQUIRE((*writer)->Commit(4).ok());
+  searcher.Invalidate();
+  auto problems = searcher.MemberProblems();
+  REQUIRE(problems.ok());
+  REQUIRE(problems->size() == 1);
+  CHECK(Contains((*problems)[0], "docs/pack.zip!/new.txt (document doc1): version 2, its archive's 3"));
+
+  // Removing the document removes every member.
+  REQUIRE((*writer)->Remove("doc1").ok());
+  REQUIRE((*writer)->Commit(5).ok());
+  CHECK(search("mintleaf", false).empty());
+  CHECK(searcher.MemberProblems()->empty());
+  CHECK(*searcher.DocCount() == 0);
 }

@@ -362,6 +362,11 @@ void CheckIndex(Context& ctx, storage::VerifyReport& report) {
   auto n = searcher.DocCount();
   if (n.ok() && *n != docs->size())
     report.problems.push_back({"index", std::to_string(*n) + " documents indexed, catalog has " + std::to_string(docs->size())});
+  // Archive members carry their archive entry's visibility; one that does not is stale or leaks.
+  auto members = searcher.MemberProblems();
+  if (!members.ok()) report.problems.push_back({"index", members.status().ToString()});
+  else
+    for (const std::string& p : *members) report.problems.push_back({"index archive member", p});
 }
 
 int CmdVerify(Context& ctx, const Args& args) {

@@ -373,6 +373,35 @@ Result<int64_t> Searcher::Watermark() {
   });
 }
 
+Result<std::vector<std::string>> Searcher::MemberProblems() {
+  return Guard("members", [&]() -> Result<std::vector<std::string>> {
+    auto h = Acquire();
+    Xapian::Database& db = h->db;
+    std::vector<std::string> problems = Reading(db, [&] {
+      std::vector<std::string> out;
+      for (auto p = db.postlist_begin("XMEMBER"); p != db.postlist_end("XMEMBER"); ++p) {
+        const IndexDoc m = DecodeData(db.get_document(*p).get_data());
+        const std::string term = (m.for_inspectors ? "Q" : "P") + m.id;
+        const Xapian::PostingIterator a = db.postlist_begin(term);
+        std::string why;
+        if (a == db.postlist_end(term)) {
+          why = "its archive's entry is missing";
+        } else {
+          const IndexDoc archive = DecodeData(db.get_document(*a).get_data());
+          if (archive.version != m.version) why = "version " + std::to_string(m.version) + ", its archive's " + std::to_string(archive.version);
+          else if (archive.status != m.status) why = "status " + m.status + ", its archive's " + archive.status;
+          else if (archive.for_public != m.for_public || archive.for_inspectors != m.for_inspectors)
+            why = "visible to other users than its archive";
+        }
+        if (!why.empty()) out.push_back(m.path + " (document " + m.id + "): " + why);
+      }
+      return out;
+    });
+    Release(std::move(h));
+    return problems;
+  });
+}
+
 Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
   return Guard("get", [&]() -> Result<IndexDoc> {
     auto h = Acquire();

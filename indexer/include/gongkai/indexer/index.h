@@ -125,6 +125,10 @@ class Searcher {
   Result<uint64_t> PublicCount();
   Result<uint64_t> DocCount();
   Result<int64_t> Watermark();
+  // Archive member entries that do not match their archive's entry (missing,
+  // another version, status or visibility): stale or leaked members, one
+  // line each. For `gongkai verify`.
+  Result<std::vector<std::string>> MemberProblems();
   void Invalidate() { generation_.fetch_add(1); }
 
  private:
