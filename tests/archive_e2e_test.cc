@@ -96,6 +96,10 @@ TEST_CASE("e2e: archive members are searchable with the archive's visibility, an
         std::vector<std::string>{"secret.tar.gz!/機密/名單.txt"});
   CHECK(d.Search("ghostfern").json()->getValue<int64_t>("total") == 0);
 
+  // The archive's own note says what became of its members.
+  auto shown = d.Cli("show pub:pack.zip");
+  INFO(shown.out);
+  CHECK(shown.out.find("  text: zip archive: 2 members indexed") != std::string::npos);
   auto verify = d.Cli("verify");
   INFO(verify.out);
   CHECK(verify.exit_code == 0);

@@ -268,6 +268,11 @@ int CmdHistory(Context& ctx, const Args& args) {
   }
   auto versions = ctx.catalog->Versions(doc->id);
   if (!versions.ok()) return Fail(versions.status());
+  // What extraction said about the current version (why it has no text, or
+  // an archive's summary: members indexed and skipped), from its index entry.
+  std::string text_note;
+  if (auto indexed = indexer::Searcher(ctx.layout.index()).Get(doc->id); indexed.ok())
+    text_note = indexed->text_note;
   if (args.json) {
     daemon::JsonWriter w;
     w.BeginObject()
@@ -277,7 +282,8 @@ int CmdHistory(Context& ctx, const Args& args) {
         .Field("status", doc->status)
         .Field("classification", doc->classification)
         .Field("created", doc->created)
-        .Field("updated", doc->updated);
+        .Field("updated", doc->updated)
+        .Field("text_note", text_note);
     w.Key("meta").Raw(versions->empty() || versions->back().meta.empty() ? "{}" : versions->back().meta);
     w.Key("versions").BeginArray();
     for (const auto& v : *versions) daemon::WriteVersion(w, v);
@@ -292,6 +298,7 @@ int CmdHistory(Context& ctx, const Args& args) {
   for (const auto& v : *versions)
     std::cout << "  v" << v.version << "  " << v.archived << "  " << v.sha256 << "  " << v.size
               << " bytes  log " << v.log_index << (v.review == "pending" ? "  (pending review)" : "") << "\n";
+  if (!text_note.empty()) std::cout << "  text: " << log::Printable(text_note) << "\n";
   return 0;
 }
 
