@@ -93,6 +93,11 @@ TEST_CASE("script folding: Traditional to Simplified", "[indexer]") {
   // Folding is per character, so a phrase cut from inside a word folds the
   // same way as it does inside the word (OpenCC's phrase table would give 计划线).
   CHECK(FoldScript("計畫線").find(FoldScript("畫線")) != std::string::npos);
+  // Words the two sides of the strait write differently meet in one form.
+  CHECK(FoldScript("都市計畫") == FoldScript("都市计划"));
+  CHECK(FoldScript("瞭解") == FoldScript("了解"));
+  CHECK(FoldScript("座標軸") == FoldScript("坐标轴"));
+  CHECK(FoldScript("計畫") != FoldScript("计算"));
 }
 
 namespace {
@@ -225,6 +230,20 @@ TEST_CASE("index: English by stem and case-folded, numbers as typed", "[indexer]
   CHECK(Ids(s, "\"budget township\"").empty());
   CHECK(Ids(s, "预算 budgetary") == std::vector<std::string>{"d3"});  // mixed scripts and languages
   CHECK(Ids(s, "2025").empty());
+}
+
+TEST_CASE("index: queries Xapian's parser refuses are taken word by word", "[indexer]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  Put(**w, Doc("d1", "pub", "第 9 章 Unix 服務 與 網路 設定"));
+  Put(**w, Doc("d2", "pub", "第 9 章 其他"));
+  REQUIRE((*w)->Commit(1).ok());
+  Searcher s(dir / "index");
+  CHECK(Ids(s, "第 9 章 Unix 服务") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "9 章 Unix") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "Unix 服务 a 网路") == std::vector<std::string>{});  // every word required, "a" too
+  CHECK(Ids(s, "Unix 服务 设定") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "\"9 章 Unix") == std::vector<std::string>{"d1"});
 }
 
 TEST_CASE("index: document numbers are found as typed, with any of the bracket variants", "[indexer]") {

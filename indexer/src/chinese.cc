@@ -16,6 +16,19 @@
 namespace gongkai::indexer {
 namespace {
 
+// Words that Taiwan and the Mainland write with different characters, which
+// character-level folding leaves apart: 計畫 folds to 计画 where Simplified
+// text has 计划, 瞭解 stays 瞭解 against 了解, 座標 against 坐标. One
+// character of each pair stands for both, in documents and queries alike
+// (UTF-8 of the same length, replaced in place). The cost is that the pair's
+// own distinction is lost: 画 "painting" also finds 划 "row", which the
+// neighbouring characters of a real query nearly always rule out.
+void FoldVariants(std::string& s) {
+  static const char* const kPairs[][2] = {{"画", "划"}, {"瞭", "了"}, {"座", "坐"}};
+  for (const auto& [from, to] : kPairs)
+    for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += 3) s.replace(p, 3, to);
+}
+
 class Folder {
  public:
   // Character-level folding only (TSCharacters), not OpenCC's stock t2s with
@@ -53,6 +66,7 @@ class Folder {
     if (!out) return std::string(s);
     std::string result(out);
     opencc_convert_utf8_free(out);
+    FoldVariants(result);
     return result;
   }
 

@@ -41,7 +41,15 @@ std::string FirstLineTitle(std::string_view text) {
     size_t nl = text.find('\n', start);
     if (nl == std::string_view::npos) nl = text.size();
     std::string line = TrimTitle(std::string(text.substr(start, nl - start)));
-    if (!line.empty()) return line;
+    // Rules and table borders ("+-----+", "=====") are not a title; a
+    // table's first row is read without its outer bars.
+    const bool has_word = std::any_of(line.begin(), line.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80;
+    });
+    if (has_word) {
+      const size_t b = line.find_first_not_of("| "), e = line.find_last_not_of("| ");
+      return line.substr(b, e - b + 1);
+    }
     start = nl + 1;
   }
   return {};
@@ -92,11 +100,9 @@ Extracted PlainText(std::string_view bytes, Extracted e) {
   std::string utf8 = ToUtf8(bytes, &e.encoding);
   e.text = NormalizeWhitespace(utf8);
   e.has_text = !e.text.empty();
-  size_t nl = e.text.find('\n');
-  std::string first = e.text.substr(0, nl);
-  size_t hashes = first.find_first_not_of('#');  // markdown "# Title"
-  if (hashes != std::string::npos && hashes > 0 && first[hashes] == ' ') first.erase(0, hashes + 1);
-  e.title = TrimTitle(first);
+  e.title = detail::FirstLineTitle(e.text);
+  size_t hashes = e.title.find_first_not_of('#');  // markdown "# Title"
+  if (hashes != std::string::npos && hashes > 0 && e.title[hashes] == ' ') e.title.erase(0, hashes + 1);
   if (!e.has_text) e.note = "empty text";
   return e;
 }

@@ -23,7 +23,30 @@ const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "6";
+const char* const kSchema = "7";
+
+// Xapian 1.4's parser refuses some input outright: unbalanced quotes and
+// the like, and, with FLAG_CJK_NGRAM, some mixes of numbers, Latin words and
+// Chinese ("第 9 章 Unix 服务", "9 章 Unix"). Such a query is retried without
+// the operators, then taken word by word (split at spaces), each word parsed
+// on its own and all of them required; a word still refused is dropped.
+Xapian::Query ParseLeniently(Xapian::QueryParser& qp, const std::string& text, unsigned flags) {
+  for (unsigned f : {flags, unsigned{Xapian::QueryParser::FLAG_CJK_NGRAM}}) {
+    try {
+      return qp.parse_query(text, f);
+    } catch (const Xapian::QueryParserError&) {
+    }
+  }
+  std::vector<Xapian::Query> words;
+  std::istringstream in(text);
+  for (std::string word; in >> word;) {
+    try {
+      words.push_back(qp.parse_query(word, Xapian::QueryParser::FLAG_CJK_NGRAM));
+    } catch (const Xapian::QueryParserError&) {
+    }
+  }
+  return Xapian::Query(Xapian::Query::OP_AND, words.begin(), words.end());
+}
 
 // English words are also indexed and searched by their stem ("licences"
 // finds "licence", "publishing" finds "published"); a capitalised query word
@@ -442,12 +465,12 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         const std::string folded = QuoteDocumentNumbers(FoldScript(sq.q));
         const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
                                Xapian::QueryParser::FLAG_PURE_NOT;
-        try {
-          query = qp.parse_query(folded, flags);
-        } catch (const Xapian::QueryParserError&) {
-          // Unbalanced quotes and the like: treat the input as plain words.
-          query = qp.parse_query(folded, Xapian::QueryParser::FLAG_CJK_NGRAM);
-        }
+        query = ParseLeniently(qp, folded, flags);
+        // Xapian ranks without proximity: unquoted 第三十五條第三項 matches
+        // every law that has the characters somewhere. Documents holding the
+        // words as typed, in that order, come first; the matches stay the same.
+        if (folded.find('"') == std::string::npos && query.get_length() > 1)
+          query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, ParseLeniently(qp, '"' + folded + '"', flags));
         if (query.get_length() > 4096) {
           return Status::Invalid("query has too many terms");
         }

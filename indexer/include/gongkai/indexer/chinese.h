@@ -8,7 +8,9 @@
 
 namespace gongkai::indexer {
 
-// Returns `utf8` with Traditional characters folded to Simplified. Thread-safe.
+// Returns `utf8` with Traditional characters folded to Simplified, and the
+// few characters Taiwan and the Mainland use differently in the same words
+// (計畫/计划, 瞭解/了解, 座標/坐标) folded to one of each pair. Thread-safe.
 // If OpenCC's data cannot be loaded, returns the input unchanged (logged once).
 std::string FoldScript(std::string_view utf8);
 
