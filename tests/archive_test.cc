@@ -13,9 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "../indexer/src/extract_internal.h"
 #include "gongkai/indexer/extract.h"
@@ -51,13 +49,6 @@ std::string MemberPaths(const Extracted& e) {
 }
 
 const std::string kDocs = std::string(GONGKAI_SHARED_DIR) + "/corpus/docs/";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const std::string kGbkDir = "\xB9\xAB\xCE\xC4";                                   // 公文 in GBK
 const std::string kGbkName = "\xD5\xFE\xCE\xF1\xB9\xAB\xBF\xAA\xC4\xBF\xC2\xBC";  // 政务公开目录
@@ -377,7 +368,7 @@ TEST_CASE("archive: the shared corpus's zips (GBK names, nested, cp932, 0x7075, 
   auto extract = [](const std::string& rel) {
     INFO(rel);
     REQUIRE(fs::exists(kDocs + rel));
-    return Extract(ReadFile(kDocs + rel), rel);
+    return Extract(gongkai::test::Slurp(kDocs + rel), rel);
   };
   Extracted gbk = extract("generated/zip/gbk-names.zip");
   INFO(gbk.note << "\n" << MemberPaths(gbk));

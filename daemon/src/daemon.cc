@@ -88,6 +88,14 @@ int RunDaemon(const Config& config) {
   if (!index_writer.ok()) return Fail(index_writer.status()), 1;
   auto feeder_catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
   if (!feeder_catalog.ok()) return Fail(feeder_catalog.status()), 1;
+  // Documents are extracted and prepared for the index on every core.
+  const size_t index_threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<storage::Catalog>> index_readers;
+  for (size_t i = 0; i < index_threads; ++i) {
+    auto reader = storage::OpenSqliteCatalog(layout.catalog(), env);
+    if (!reader.ok()) return Fail(reader.status()), 1;
+    index_readers.push_back(std::move(*reader));
+  }
 
   TokenStore tokens;
   if (Status s = tokens.Load(config.tokens_file); !s.ok()) return Fail(s), 1;
@@ -100,9 +108,11 @@ int RunDaemon(const Config& config) {
     log::Warning("queue full (" + std::to_string(config.queue_capacity) + " files): new files in share " +
                  config.shares[share].name + " are picked up by a rescan once it has drained");
   });
-  indexer::ExtractWorkers extractor;  // parsers run in these child processes, never in gongkaid
-  IndexFeeder feeder(config, feeder_catalog->get(), blobs->get(), index_writer->get(), &extractor,
-                     [&] { searcher.Invalidate(); });
+  indexer::ExtractWorkerOptions extract_options = indexer::DefaultExtractWorkerOptions();
+  extract_options.max_workers = index_threads;
+  indexer::ExtractWorkers extractor(extract_options);  // parsers run in these child processes, never in gongkaid
+  IndexFeeder feeder(config, feeder_catalog->get(), std::move(index_readers), blobs->get(), index_writer->get(),
+                     &extractor, [&] { searcher.Invalidate(); });
   Archiver archiver(config, catalog->get(), blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
                     &queue, [&](int64_t last_seq) {
                       feeder.NoteCommitted(last_seq);

@@ -5,7 +5,19 @@
 // version's text, status, visibility), then commits with the new watermark.
 // Because it always indexes the *current* state, replaying a record twice is
 // harmless, and a crash anywhere is repaired by replay on the next start.
-// Runs on one thread; Wake() and backlog() are thread-safe.
+//
+// The pipeline: the records are read in rounds; each document of a round is
+// read from the catalog, extracted (in the extraction worker processes) and
+// prepared (terms generated) on a pool of threads, one catalog connection
+// each, a bounded number at a time; the feeder's own thread, the index's only
+// writer, stores the prepared entries in record order. As a round's documents
+// are distinct and every document is read after its record committed, each
+// entry reflects the catalog at or after the watermark committed with it.
+// The index commits every kDocumentsPerCommit documents and at the end of a
+// round, while the pool goes on with the next documents.
+//
+// Run() and CatchUp() run on one thread; Wake(), backlog() and the other
+// members are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -13,12 +25,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "gongkai/config.h"
 #include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
+#include "ordered_pool.h"
 
 namespace gongkai::daemon {
 
@@ -26,8 +40,12 @@ class IndexFeeder {
  public:
   // `on_commit` runs after each index commit (to reopen searchers). Text is
   // extracted by `extractor`'s worker processes; it must outlive the feeder.
-  IndexFeeder(const Config& config, storage::Catalog* catalog, const storage::BlobStore* blobs,
+  // `readers` are the pool threads' catalog connections: one thread each, at
+  // least one; `catalog` is the feeder thread's own.
+  IndexFeeder(const Config& config, storage::Catalog* catalog,
+              std::vector<std::unique_ptr<storage::Catalog>> readers, const storage::BlobStore* blobs,
               indexer::IndexWriter* writer, indexer::ExtractWorkers* extractor, std::function<void()> on_commit);
+  ~IndexFeeder();
 
   // Applies every pending record; returns the number of documents indexed.
   Result<size_t> CatchUp();
@@ -46,10 +64,18 @@ class IndexFeeder {
   bool WaitApplied(int64_t seq, std::chrono::milliseconds timeout);
 
  private:
-  Status IndexDocument(const std::string& doc_id);
+  struct Job;
+  // Reads, extracts and prepares one document (on a pool thread).
+  void Build(storage::Catalog* catalog, Job& job) const;
+  // Stores what Build() made (on the feeder thread).
+  Status Store(Job& job);
+  // Commits the index with watermark `mark` and tells the waiters.
+  Status Commit(int64_t mark);
 
   const Config& config_;
   storage::Catalog* catalog_;
+  std::vector<std::unique_ptr<storage::Catalog>> readers_;
+  std::unique_ptr<OrderedPool> pool_;
   const storage::BlobStore* blobs_;
   indexer::IndexWriter* writer_;
   indexer::ExtractWorkers* extractor_;

@@ -238,9 +238,16 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir) {
   });
 }
 
-Status IndexWriter::Replace(const IndexDoc& d) {
-  return Guard("replace", [&]() -> Status {
-    Xapian::Document doc;
+PreparedDoc::PreparedDoc() = default;
+PreparedDoc::PreparedDoc(PreparedDoc&&) noexcept = default;
+PreparedDoc& PreparedDoc::operator=(PreparedDoc&&) noexcept = default;
+PreparedDoc::~PreparedDoc() = default;
+
+Result<PreparedDoc> Prepare(const IndexDoc& d) {
+  return Guard("prepare", [&]() -> Result<PreparedDoc> {
+    PreparedDoc prepared;
+    prepared.doc_ = std::make_unique<Xapian::Document>();
+    Xapian::Document& doc = *prepared.doc_;
     Xapian::TermGenerator tg;
     tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
     tg.set_stemmer(EnglishStemmer());  // STEM_SOME: "Z" stems beside the exact words
@@ -280,7 +287,19 @@ Status IndexWriter::Replace(const IndexDoc& d) {
     doc.add_value(kType, d.type);
     doc.add_value(kOffice, d.office);
     doc.set_data(EncodeData(d));
-    db_->replace_document(id_term, doc);
+    prepared.id_term_ = id_term;
+    return prepared;
+  });
+}
+
+Status IndexWriter::Replace(const IndexDoc& d) {
+  auto prepared = Prepare(d);
+  return prepared.ok() ? Replace(std::move(*prepared)) : prepared.status();
+}
+
+Status IndexWriter::Replace(PreparedDoc d) {
+  return Guard("replace", [&]() -> Status {
+    db_->replace_document(d.id_term_, *d.doc_);
     return Status::OK();
   });
 }

@@ -40,6 +40,7 @@
 namespace Xapian {
 class WritableDatabase;
 class Database;
+class Document;
 }  // namespace Xapian
 
 namespace gongkai::indexer {
@@ -60,6 +61,28 @@ struct IndexDoc {
   std::string member;
 };
 
+// One index entry with its terms generated, ready for IndexWriter::Replace().
+// Generating the terms (script folding, CJK n-grams) is most of the cost of
+// indexing a text, so it is done by Prepare() on any thread, in parallel,
+// while the single writer only stores prepared entries. Movable; an object
+// belongs to one thread at a time.
+class PreparedDoc {
+ public:
+  PreparedDoc(PreparedDoc&&) noexcept;
+  PreparedDoc& operator=(PreparedDoc&&) noexcept;
+  ~PreparedDoc();
+
+ private:
+  friend class IndexWriter;
+  friend Result<PreparedDoc> Prepare(const IndexDoc& doc);
+  PreparedDoc();
+  std::string id_term_;                    // Q<id> or P<id>
+  std::unique_ptr<Xapian::Document> doc_;
+};
+
+// Generates the entry of `doc`. Thread-safe.
+Result<PreparedDoc> Prepare(const IndexDoc& doc);
+
 // The single index writer. Not thread-safe: one thread owns it.
 class IndexWriter {
  public:
@@ -68,6 +91,7 @@ class IndexWriter {
 
   // Adds or replaces the entry Q<id> (for_inspectors) or P<id> (public only).
   Status Replace(const IndexDoc& doc);
+  Status Replace(PreparedDoc doc);
   // Removes both entries of a document, or only a separate public entry P<id>.
   Status Remove(const std::string& id);
   Status RemovePublicEntry(const std::string& id);

@@ -1,0 +1,129 @@
+// The index feeder's parallel pipeline on a real catalog, blob store, index
+// and extraction workers: every document ends up with its last catalog state
+// whatever order the pool's threads finish in, and a worker that crashes in
+// the middle of a round costs only that document's text.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gongkai/indexer/extract_worker.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/crypto.h"
+#include "gongkai/storage/keys.h"
+#include "index_feeder.h"
+#include "support/temp_dir.h"
+
+using namespace gongkai;
+using gongkai::test::TempDir;
+
+namespace {
+
+storage::Change Version(storage::BlobStore& blobs, const std::string& path,
+                        const std::string& content, const std::string& doc_id = "") {
+  auto w = blobs.NewWriter();
+  REQUIRE(w.ok());
+  REQUIRE((*w)->Append(content.data(), content.size()).ok());
+  auto sha = (*w)->Finish();
+  REQUIRE(sha.ok());
+  REQUIRE((*w)->Commit().ok());
+  storage::Change c;
+  c.doc_id = doc_id;
+  c.share = "pub";
+  c.path = path;
+  c.sha256 = *sha;
+  c.size = static_cast<int64_t>(content.size());
+  c.file = {c.size, 1'700'000'000'000'000'000, 42};
+  return c;
+}
+
+std::vector<std::string> Paths(indexer::Searcher& searcher, const std::string& q) {
+  indexer::SearchQuery query;
+  query.q = q;
+  query.anonymous = false;
+  query.status = "all";
+  query.limit = 200;
+  auto r = searcher.Search(query);
+  REQUIRE(r.ok());
+  std::vector<std::string> paths;
+  for (const auto& hit : r->hits) paths.push_back(hit.doc.path);
+  return paths;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "index feeder: in parallel, each document's last state wins, a worker crash costs one text",
+    "[daemon][index]") {
+  ::setenv("GONGKAI_EXTRACT_TEST_HOOKS", "1", 1);  // inherited by the workers started below
+  TempDir dir;
+  Config config;
+  config.shares.push_back(ShareConfig{"pub", dir.path() + "/share", "鄉公所"});
+  auto key = storage::SigningKey::Generate();
+  auto catalog = storage::OpenSqliteCatalog(dir / "catalog.sqlite", storage::Env::Default());
+  auto blobs = storage::BlobStore::Open(storage::Env::Default(), dir / "blobs", dir / "tmp");
+  auto writer = indexer::IndexWriter::Open(dir / "index");
+  REQUIRE((key.ok() && catalog.ok() && blobs.ok() && writer.ok()));
+
+  // 150 documents, then a second version of each in a later batch, with a
+  // crashing parser and a withdrawal in between: 302 records, one round.
+  constexpr int kDocs = 150;
+  std::vector<storage::Change> first, second;
+  for (int i = 0; i < kDocs; ++i)
+    first.push_back(
+        Version(**blobs, "d" + std::to_string(i) + ".txt", "第一版 alpha" + std::to_string(i)));
+  first.insert(first.begin() + kDocs / 2,
+               Version(**blobs, "crash.pdf", "GONGKAI-EXTRACT-TEST:abort\n"));
+  REQUIRE((*catalog)->Apply(first, **key).ok());
+  for (const storage::Change& c : first)
+    if (c.path != "crash.pdf")
+      second.push_back(Version(**blobs, c.path,
+                               "第二版 beta" + c.path.substr(1, c.path.find('.') - 1), c.doc_id));
+  storage::Change withdraw{storage::Change::Kind::kWithdraw, first[0].doc_id};
+  second.insert(second.begin() + 1, withdraw);
+  REQUIRE((*catalog)->Apply(second, **key).ok());
+
+  indexer::ExtractWorkerOptions options = indexer::DefaultExtractWorkerOptions();
+  options.program = GONGKAI_EXTRACT_PATH;
+  options.max_workers = 3;
+  indexer::ExtractWorkers workers(options);
+  std::vector<std::unique_ptr<storage::Catalog>> readers;
+  for (int i = 0; i < 3; ++i) {
+    auto reader = storage::OpenSqliteCatalog(dir / "catalog.sqlite", storage::Env::Default());
+    REQUIRE(reader.ok());
+    readers.push_back(std::move(*reader));
+  }
+  std::vector<int64_t> commits;  // the watermark of each
+  daemon::IndexFeeder feeder(config, catalog->get(), std::move(readers), blobs->get(),
+                             writer->get(), &workers,
+                             [&] { commits.push_back((*writer)->watermark()); });
+  auto indexed = feeder.CatchUp();
+  REQUIRE(indexed.ok());
+  CHECK(*indexed == kDocs + 1);  // one round: each document once, at its last state
+  // A commit after 128 documents: all of those the first 128 records touch.
+  CHECK(commits == std::vector<int64_t>{127, second.back().record.seq});
+  CHECK(feeder.backlog() == 0);
+
+  indexer::Searcher searcher(dir / "index");
+  CHECK(Paths(searcher, "第一版").empty());
+  CHECK(Paths(searcher, "第二版").size() == kDocs);
+  CHECK(Paths(searcher, "beta7") == std::vector<std::string>{"d7.txt"});
+  CHECK(Paths(searcher, "alpha7").empty());
+  auto withdrawn = searcher.Get(first[0].doc_id);
+  REQUIRE(withdrawn.ok());
+  CHECK(withdrawn->status == "withdrawn");
+  auto crashed = searcher.Get(first[kDocs / 2].doc_id);
+  REQUIRE(crashed.ok());
+  CHECK(crashed->path == "crash.pdf");
+  CHECK(crashed->text_note.rfind("extraction crashed (signal 6", 0) == 0);
+  CHECK(*searcher.DocCount() == kDocs + 1);
+
+  // Nothing new: nothing indexed, no commit.
+  auto again = feeder.CatchUp();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+  CHECK(commits.size() == 2);
+  ::unsetenv("GONGKAI_EXTRACT_TEST_HOOKS");
+}
