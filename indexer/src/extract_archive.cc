@@ -10,6 +10,7 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "extract_internal.h"
 #include "gongkai/utf8.h"
@@ -41,9 +42,26 @@ class Utf8Locale {
   locale_t previous_ = static_cast<locale_t>(0);
 };
 
-// Only formats and filters libarchive reads itself: registering a filter it
-// would run as an external program (its fallback when built without the
-// library) is refused, as the worker starts no programs for archives.
+// The decompression filters libarchive implements itself. A filter it would
+// run as an external program (its fallback when built without the library,
+// announced by ARCHIVE_WARN) is left out: the worker starts no programs for
+// archives. Probed once.
+using SupportFilter = int (*)(archive*);
+const std::vector<SupportFilter>& NativeFilters() {
+  static const std::vector<SupportFilter> native = [] {
+    std::vector<SupportFilter> out;
+    for (SupportFilter support : {archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+                                  archive_read_support_filter_xz, archive_read_support_filter_lzma,
+                                  archive_read_support_filter_zstd}) {
+      archive* probe = archive_read_new();
+      if (probe && support(probe) == ARCHIVE_OK) out.push_back(support);
+      archive_read_free(probe);
+    }
+    return out;
+  }();
+  return native;
+}
+
 ArchivePtr OpenArchive(std::string_view bytes, const ArchiveLimits& limits) {
   ArchivePtr a(archive_read_new(), &archive_read_free);
   if (!a) throw std::bad_alloc();
@@ -59,11 +77,7 @@ ArchivePtr OpenArchive(std::string_view bytes, const ArchiveLimits& limits) {
   archive_read_support_format_7zip(a.get());
   archive_read_support_format_rar(a.get());
   archive_read_support_format_rar5(a.get());
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_bzip2(a.get());
-  archive_read_support_filter_xz(a.get());
-  archive_read_support_filter_lzma(a.get());
-  archive_read_support_filter_zstd(a.get());
+  for (SupportFilter support : NativeFilters()) support(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) a.reset();
   return a;
 }
