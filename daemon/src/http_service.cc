@@ -26,6 +26,7 @@
 
 namespace gongkai::daemon {
 
+using Poco::Net::HTTPMessage;
 using Poco::Net::HTTPRequestHandler;
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
@@ -160,6 +161,14 @@ class ApiHandler final : public HTTPRequestHandler {
   }
 
   void Route(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    // A space inside the request target ("GET /search?q=a b HTTP/1.1")
+    // leaves Poco with the version `b`, which its response would echo
+    // in the status line.
+    if (req.getVersion() != HTTPMessage::HTTP_1_1 && req.getVersion() != HTTPMessage::HTTP_1_0) {
+      resp.setVersion(HTTPMessage::HTTP_1_1);
+      resp.setKeepAlive(false);
+      throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "malformed request line"};
+    }
     // Both framings at once is how requests are smuggled past proxies.
     if (req.has("Transfer-Encoding") && req.has("Content-Length"))
       throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "both Content-Length and Transfer-Encoding"};

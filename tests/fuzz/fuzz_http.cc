@@ -1,0 +1,281 @@
+// libFuzzer target: HTTP requests against the real inquiry service.
+//
+// LLVMFuzzerInitialize archives three documents the way gongkaid does (the
+// real archiver, catalog, blob store and signed log) into a temporary data
+// folder: a public one, one in a restricted share and one in a share whose
+// versions wait for review; the last two contain 機密 and "secret", in their
+// text and their names. It indexes them and serves the API on a loopback port
+// (Poco's HTTP server, the service's handlers and thread pool).
+//
+// Each input is sent on a new connection, then the connection is half-closed
+// and the answer read. Input byte 0 chooses the mode:
+//   even: the rest is sent as it is (raw bytes: request-line and header
+//         parsing, chunked bodies, garbage);
+//   odd:  a well-formed request is assembled from fields separated by \x01:
+//         path, query string, extra header lines (\n-separated), body; the
+//         method is byte 0 / 2 among GET POST HEAD PUT DELETE OPTIONS.
+// In both, "@P", "@R" and "@Q" become the public, restricted and pending
+// documents' ids, and "@I" the inspector token (so that the fuzzer reaches
+// the authenticated paths too).
+//
+// Findings: a crash or sanitizer report anywhere in the service; an answer
+// that is not HTTP; a 500; or, for a request without the inspector token,
+// any byte of the hidden documents (their text, names or titles) in the
+// answer.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archiver.h"
+#include "auth.h"
+#include "gongkai/daemon/layout.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/crypto.h"
+#include "gongkai/storage/keys.h"
+#include "http_service.h"
+#include "metrics.h"
+#include "rate_limiter.h"
+#include "settle_queue.h"
+
+using namespace gongkai;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* const kInspectorToken = "fuzz-inspector-token";
+
+struct Service {
+  std::string root;
+  Config config;
+  daemon::TokenStore tokens;
+  std::unique_ptr<storage::Catalog> catalog;
+  std::unique_ptr<storage::BlobStore> blobs;
+  std::unique_ptr<indexer::Searcher> searcher;
+  std::unique_ptr<daemon::CatalogPool> catalogs;
+  daemon::HttpMetrics metrics;
+  daemon::RateLimiter limit{0, 0};
+  std::unique_ptr<daemon::HttpService> http;
+  std::string public_id, restricted_id, pending_id;
+  std::vector<std::string> hidden_markers;  // ids, hashes, names and words of the hidden documents
+};
+
+Service* g = nullptr;
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "fuzz_http setup: %s\n", what.c_str());
+  std::abort();
+}
+
+void Write(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+void Setup() {
+  g = new Service;
+  char tmpl[] = "/tmp/gongkai-fuzz-http-XXXXXX";
+  g->root = ::mkdtemp(tmpl);
+  const daemon::DataLayout layout(g->root + "/data");
+  g->config.data_dir = layout.root;
+  g->config.listen_port = 0;
+  g->config.settle = 0ms;
+  g->config.anonymous_search_rate = 0;
+  for (const char* name : {"pub", "sec", "rev"}) {
+    ShareConfig s;
+    s.name = name;
+    s.path = g->root + "/share/" + name;
+    s.office = std::string("鄉公所-") + name;
+    if (s.name == "sec") s.classification = Classification::kRestricted;
+    if (s.name == "rev") s.review = Review::kRequired;
+    g->config.shares.push_back(s);
+  }
+  const std::string public_text = "道路養護經費公開 public budget notice 政务公开";
+  const std::string restricted_text = "機密文件 secret restricted 道路養護經費";
+  const std::string pending_text = "待審核 機密 secret draft 經費";
+  Write(g->config.shares[0].path + "/budget.txt", public_text);
+  Write(g->config.shares[1].path + "/secret-機密.txt", restricted_text);
+  Write(g->config.shares[2].path + "/draft-secret-機密.txt", pending_text);
+  Write(g->root + "/tokens", "inspector " + storage::Hex(storage::Sha256Of(kInspectorToken)) + " fuzz\n");
+  if (!g->tokens.Load(g->root + "/tokens").ok()) Die("tokens");
+
+  storage::Env* env = storage::Env::Default();
+  if (!env->CreateDirs(layout.root).ok()) Die("data folder");
+  auto c = storage::OpenSqliteCatalog(layout.catalog(), env, g->config.origin);
+  if (!c.ok()) Die(c.status().ToString());
+  g->catalog = std::move(*c);
+  auto b = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
+  if (!b.ok()) Die(b.status().ToString());
+  g->blobs = std::move(*b);
+  auto key = storage::LoadOrCreateSigningKey(env, layout.keys(), g->catalog.get());
+  if (!key.ok()) Die(key.status().ToString());
+  daemon::SettleQueue queue;
+  daemon::Archiver archiver(g->config, g->catalog.get(), g->blobs.get(),
+                            std::shared_ptr<const storage::SigningKey>(std::move(*key)), &queue, [](int64_t) {});
+  for (size_t i = 0; i < g->config.shares.size(); ++i) archiver.RequestRescan(i);
+  for (int i = 0; i < 10; ++i) archiver.RunOnce(0ms);
+
+  // The index as the feeder would build it: inspectors see all three, the
+  // public only the public document.
+  auto docs = g->catalog->AllDocuments();
+  if (!docs.ok() || docs->size() != 3) Die("expected 3 archived documents");
+  auto writer = indexer::IndexWriter::Open(layout.index());
+  if (!writer.ok()) Die(writer.status().ToString());
+  for (const storage::DocumentRow& doc : *docs) {
+    auto versions = g->catalog->Versions(doc.id);
+    if (!versions.ok() || versions->empty()) Die("versions");
+    const storage::VersionRow& v = versions->back();
+    indexer::IndexDoc d;
+    d.id = doc.id;
+    d.share = doc.share;
+    d.path = doc.path;
+    d.title = doc.path;
+    d.office = "鄉公所-" + doc.share;
+    d.type = "txt";
+    d.version = v.version;
+    d.sha256 = v.sha256;
+    d.size = v.size;
+    d.modified = v.modified;
+    d.status = doc.status;
+    d.classification = doc.classification;
+    d.for_public = doc.share == "pub";
+    d.text = doc.share == "pub" ? public_text : doc.share == "sec" ? restricted_text : pending_text;
+    (doc.share == "pub" ? g->public_id : doc.share == "sec" ? g->restricted_id : g->pending_id) = doc.id;
+    if (doc.share != "pub")
+      for (const std::string& m : {doc.id, v.sha256, doc.path}) g->hidden_markers.push_back(m);
+    if (!(*writer)->Replace(d).ok()) Die("index");
+  }
+  for (const char* word : {"機密", "secret", "待審核", "%E6%A9%9F%E5%AF%86"}) g->hidden_markers.push_back(word);
+  if (!(*writer)->Commit(g->catalog->Records(0, 1000)->back().seq).ok()) Die("commit");
+  writer->reset();
+
+  g->searcher = std::make_unique<indexer::Searcher>(layout.index());
+  g->catalogs = std::make_unique<daemon::CatalogPool>(layout.catalog(), env);
+  g->http = std::make_unique<daemon::HttpService>(daemon::ServiceContext{
+      &g->config, &g->tokens, g->searcher.get(), g->catalogs.get(), g->blobs.get(),
+      [] { return std::string("{}"); },
+      [](storage::Change) -> Result<storage::Change> { return Status::Invalid("read-only fuzz service"); },
+      [](int64_t) { return true; }, &g->metrics, &g->limit, [] { return std::string(); },
+      [] { return std::string(); }});
+  if (Status s = g->http->Start(); !s.ok()) Die(s.ToString());
+}
+
+void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+}
+
+std::string BuildRequest(const uint8_t* data, size_t size) {
+  std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  ReplaceAll(rest, "@P", g->public_id);
+  ReplaceAll(rest, "@R", g->restricted_id);
+  ReplaceAll(rest, "@Q", g->pending_id);
+  ReplaceAll(rest, "@I", kInspectorToken);
+  if (data[0] % 2 == 0) return rest;
+  static const char* const kMethods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"};
+  std::string field[4];
+  size_t k = 0;
+  for (char c : rest) {
+    if (c == '\x01' && k < 3) ++k;
+    else field[k] += c;
+  }
+  for (int i = 0; i < 3; ++i) {  // no line breaks inside the request line or a header
+    ReplaceAll(field[i], "\r", "");
+    if (i < 2) ReplaceAll(field[i], "\n", "");
+  }
+  std::string path = field[0].empty() || field[0][0] != '/' ? "/" + field[0] : field[0];
+  if (!field[1].empty()) path += "?" + field[1];
+  std::string req = std::string(kMethods[(data[0] / 2) % 6]) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (size_t p = 0, e; p < field[2].size(); p = e + 1) {
+    e = field[2].find('\n', p);
+    if (e == std::string::npos) e = field[2].size();
+    if (e > p) req += field[2].substr(p, e - p) + "\r\n";
+  }
+  req += "Content-Length: " + std::to_string(field[3].size()) + "\r\nConnection: close\r\n\r\n" + field[3];
+  return req;
+}
+
+// Sends `request` on a new connection, half-closes it and reads the answer
+// until the server closes (or 10 s pass: the service's own timeouts are shorter).
+std::string Exchange(const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) Die("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(g->http->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("connect");
+  for (size_t sent = 0; sent < request.size();) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early on a bad request
+    sent += static_cast<size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string answer;
+  char buf[65536];
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+// Whether `answer` shows something of a hidden document that `request` did
+// not itself contain (error messages may echo what was asked). A leaked
+// search hit, listing entry or proof always carries the document's id or its
+// version's hash, which the anonymous requester does not know.
+bool Reveals(const std::string& answer, const std::string& request) {
+  for (const std::string& marker : g->hidden_markers)
+    if (answer.find(marker) != std::string::npos && request.find(marker) == std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  Setup();
+  std::atexit([] {
+    g->http->Stop();
+    std::filesystem::remove_all(g->root);
+  });
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0 || size > 64 * 1024) return 0;
+  const std::string request = BuildRequest(data, size);
+  const std::string answer = Exchange(request);
+  if (answer.empty()) return 0;  // closed without an answer: allowed for garbage
+  if (answer.rfind("HTTP/1.", 0) != 0) {
+    std::fprintf(stderr, "not an HTTP answer:\n%s\n", answer.substr(0, 300).c_str());
+    std::abort();
+  }
+  if (answer.compare(9, 3, "500") == 0) {
+    std::fprintf(stderr, "500 for:\n%s\n---\n%s\n", request.substr(0, 500).c_str(), answer.substr(0, 500).c_str());
+    std::abort();
+  }
+  // The hidden documents' ids are in the request itself when the input asked
+  // for them; only the answer's body and headers count.
+  if (request.find(kInspectorToken) == std::string::npos && Reveals(answer, request)) {
+    std::fprintf(stderr, "anonymous answer reveals a hidden document:\n%s\n---\n%s\n", request.substr(0, 500).c_str(),
+                 answer.substr(0, 2000).c_str());
+    std::abort();
+  }
+  return 0;
+}
