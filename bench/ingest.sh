@@ -5,7 +5,10 @@
 #
 #   bench/ingest.sh [N]            N pages (default 2000)
 #   bench/ingest.sh --quick        500 pages
-#   bench/ingest.sh --tools gongkai,recollindex,omindex N
+#   bench/ingest.sh --tools gongkai,gongkai-prefilled,recollindex,omindex N
+#
+# gongkai: pages copied into the share of a running daemon; gongkai-prefilled:
+# the daemon started on a share that already holds them.
 #
 # Environment: GONGKAID (daemon binary, default build/daemon/gongkaid),
 # GAZETTE (corpus file), BENCH_TIMEOUT (seconds to wait for gongkai).
@@ -17,7 +20,7 @@ bench=ingest
 . "$(dirname "$0")/lib.sh"
 gongkaid=${GONGKAID:-$root/build/daemon/gongkaid}
 n=2000
-tools=gongkai,recollindex,omindex
+tools=gongkai,gongkai-prefilled,recollindex,omindex
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -64,17 +67,28 @@ results=$run/results.tsv   # tool docs seconds rss_kb store_bytes extra-json
 # --- gongkai ----------------------------------------------------------------
 trap stop_daemon EXIT
 
-if want gongkai; then
-  g=$run/gongkai
+bench_gongkai() {  # bench_gongkai gongkai|gongkai-prefilled
+  local tool=$1 g=$run/$1
   gk_setup "$g"
   glog=$g/gongkaid.log
-  gk_start "$gongkaid" "$g/gongkai.conf" "$glog" || exit 1
-  # The start-up scan of the empty share must be over before the clock starts.
-  gk_wait_scan
-  echo "ingest: gongkaid pid $daemon_pid on $base; copying $n pages into the share"
-
-  g_cpu0=$(gk_proc_cpu) g_busy0=$(cpu_busy)
-  gk_ingest "$pages" "$g/share" "$n" "$timeout_s"
+  if [ "$tool" = gongkai-prefilled ]; then
+    # The pages are in the share before the daemon starts: its start-up scan
+    # finds them all. The clock runs from the launch.
+    cp -r "$pages/." "$g/share/"
+    g_busy0=$(cpu_busy)
+    local launch=$(now)
+    gk_start "$gongkaid" "$g/gongkai.conf" "$glog" || exit 1
+    echo "ingest: gongkaid pid $daemon_pid on $base, started on a share holding $n pages"
+    g_cpu0=0
+    gk_ingest - "$g/share" "$n" "$timeout_s" "$launch"
+  else
+    gk_start "$gongkaid" "$g/gongkai.conf" "$glog" || exit 1
+    # The start-up scan of the empty share must be over before the clock starts.
+    gk_wait_scan
+    echo "ingest: gongkaid pid $daemon_pid on $base; copying $n pages into the share"
+    g_cpu0=$(gk_proc_cpu) g_busy0=$(cpu_busy)
+    gk_ingest "$pages" "$g/share" "$n" "$timeout_s"
+  fi
 
   g_copy=$(elapsed "$t0" "$t_copy")
   g_archived=$([ -n "$t_archived" ] && elapsed "$t0" "$t_archived" || echo null)
@@ -96,6 +110,8 @@ print(d.get("total", "null"), "true" if found else "false")' "$sres" "$probe_fil
     [ "$search_found" = true ] || echo "ingest: search for \"$probe_phrase\" did not find $probe_file: $sres" >&2
   fi
   g_rss=$(gk_peak_rss_kb)
+  # At rest: the whole share archived and indexed, nothing queued.
+  g_rss_end=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$daemon_pid/status" 2>/dev/null || true)
   g_cpu=$(elapsed 0 $((($(gk_proc_cpu) - g_cpu0) * 1000000 / ticks)))
   g_busy=$(elapsed 0 $((($(cpu_busy) - g_busy0) * 1000000 / ticks)))
   stop_daemon
@@ -103,7 +119,7 @@ print(d.get("total", "null"), "true" if found else "false")' "$sres" "$probe_fil
   g_log_problems=$(gk_log_problems "$glog")
   read -r docs queued failed < <(json_get documents queued failed <<<"$final_status")
   case $outcome in
-    ok) echo "ingest: gongkai done: $docs documents in ${g_secs}s (copy ${g_copy}s, all archived at ${g_archived}s)" ;;
+    ok) echo "ingest: $tool done: $docs documents in ${g_secs}s (copy ${g_copy}s, all archived at ${g_archived}s)" ;;
     died) echo "ingest: gongkaid DIED (exit $daemon_rc) after ${docs:-?} documents; log tail:" >&2; tail -20 "$glog" >&2 ;;
     timeout) echo "ingest: gongkai did NOT finish within ${timeout_s}s: documents=$docs queued=$queued failed=$failed" >&2
              tail -20 "$glog" >&2 ;;
@@ -119,11 +135,15 @@ print(json.dumps({"outcome": a[1], "copy_seconds": json.loads(a[2]), "archived_s
   "failed": json.loads(a[4] or "null"), "queued_at_end": json.loads(a[5] or "null"),
   "daemon_exit_code": json.loads(a[6] or "null"), "log_problem_lines": int(a[7] or 0),
   "search_probe": {"phrase": a[8], "file": a[9], "total": json.loads(a[10]), "found_file": a[11] == "true"},
-  "settle_ms": 200, "cpu_seconds": float(a[12]), "machine_busy_cpu_seconds": float(a[13])}, ensure_ascii=False))' \
+  "settle_ms": 200, "cpu_seconds": float(a[12]), "machine_busy_cpu_seconds": float(a[13]),
+  "rss_at_end_mb": round(int(a[14]) / 1024, 1) if a[14] else None}, ensure_ascii=False))' \
     "$outcome" "$g_copy" "$g_archived" "$failed" "$queued" "${daemon_rc:-}" "$g_log_problems" \
-    "$probe_phrase" "$probe_file" "$search_total" "$search_found" "$g_cpu" "$g_busy")
-  printf 'gongkai\t%s\t%s\t%s\t%s\t%s\n' "${docs:-0}" "$g_secs" "${g_rss:-null}" "$g_store" "$extra" >> "$results"
-fi
+    "$probe_phrase" "$probe_file" "$search_total" "$search_found" "$g_cpu" "$g_busy" "${g_rss_end:-}")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "${docs:-0}" "$g_secs" "${g_rss:-null}" "$g_store" "$extra" >> "$results"
+}
+for tool in gongkai gongkai-prefilled; do
+  if want $tool; then bench_gongkai $tool; fi
+done
 
 # --- recollindex ------------------------------------------------------------
 if want recollindex; then
@@ -205,16 +225,15 @@ for name in ("ingest.json", f"ingest-{n}.json"):
 fmt = lambda v, spec: "-" if v is None else format(v, spec)
 print()
 print(f"ingest: {n} gazette pages, {nbytes / 1e6:.1f} MB (MB = 10^6 bytes)")
-print(f"{'tool':<12} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'MB/s':>7} {'time/recoll':>11} {'peak RSS MB':>11} {'on disk MB':>10} {'CPU s':>7} {'other CPU s':>11}")
+print(f"{'tool':<17} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'MB/s':>7} {'time/recoll':>11} {'peak RSS MB':>11} {'on disk MB':>10} {'CPU s':>7} {'other CPU s':>11}")
 for r in rows:
-    print(f"{r['tool']:<12} {r['docs']:>6} {fmt(r['seconds'], '.2f'):>8} {fmt(r['docs_per_s'], '.1f'):>8} "
+    print(f"{r['tool']:<17} {r['docs']:>6} {fmt(r['seconds'], '.2f'):>8} {fmt(r['docs_per_s'], '.1f'):>8} "
           f"{fmt(r['mb_per_s'], '.2f'):>7} {fmt(r['time_vs_recollindex'], '.2f'):>11} "
           f"{fmt(r['peak_rss_mb'], '.1f'):>11} {fmt(r['store_mb'], '.1f'):>10} "
           f"{fmt(r.get('cpu_seconds'), '.1f'):>7} {fmt(r.get('other_cpu_seconds'), '.1f'):>11}")
-g = next((r for r in rows if r["tool"] == "gongkai"), None)
-if g:
+for g in (r for r in rows if r["tool"].startswith("gongkai")):
     p = g["search_probe"]
-    print(f"gongkai: outcome {g['outcome']}; copy {g['copy_seconds']} s; all documents archived at "
+    print(f"{g['tool']}: outcome {g['outcome']}; copy {g['copy_seconds']} s; all documents archived at "
           f"{g['archived_seconds']} s; failed {g['failed']}; log lines other than info {g['log_problem_lines']}; "
           f"search \"{p['phrase']}\": total {p['total']}, found {p['file']}: {p['found_file']}")
 for r in rows:

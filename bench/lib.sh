@@ -193,10 +193,10 @@ stop_daemon() {
 # and polls the status every 0.1 s until documents >= N and queued == 0.
 # Sets t0, t_copy, t_archived (all N documents archived), t_done (all
 # searchable), outcome (ok | died | timeout), docs, queued, failed, backlog.
-gk_ingest() {
+gk_ingest() {  # gk_ingest PAGES_DIR|- SHARE N TIMEOUT_S [T0]: copies (unless -) and waits until searchable
   local pages_dir=$1 share=$2 n=$3 timeout_s=$4 s t secs last_report=0
-  t0=$(now)
-  cp -r "$pages_dir/." "$share/"
+  t0=${5:-$(now)}
+  [ "$pages_dir" = - ] || cp -r "$pages_dir/." "$share/"
   t_copy=$(now)
   t_archived= t_done= docs=0 queued=0 failed=0 backlog=0 outcome=timeout
   while :; do
