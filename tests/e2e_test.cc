@@ -416,6 +416,8 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
   INFO(r.out);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("Signature Verified Successfully") != std::string::npos);
+  CHECK(r.out.find("content sha256 matches the record") != std::string::npos);
+  CHECK(r.out.find("key_id is the SHA-256 of the public key") != std::string::npos);
   CHECK(r.out.find("ALL CHECKS PASSED") != std::string::npos);
   CHECK(r.out.find("every record's signature verifies") != std::string::npos);
   CHECK(r.out.find("BAG CHECKS PASSED") != std::string::npos);
