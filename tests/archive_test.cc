@@ -7,11 +7,14 @@
 // entries).
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -357,6 +360,31 @@ TEST_CASE("archive: truncated and corrupted 7z and rar give a note, never a cras
   Extracted junk = Extract(gz.substr(0, 10) + std::string(100, 'q'), "junk.gz");
   CHECK(junk.members.empty());
   CHECK(!junk.note.empty());
+}
+
+TEST_CASE("archive: a tiny zip whose zip64 locator points inside it is never read past its end",
+          "[indexer][archive]") {
+  // 48 bytes: a local header magic, a zip64 locator at 6 pointing to offset
+  // 40, an end record at 26 declaring 0xFFFF members, and the zip64 end
+  // record's magic at 40 (inside the end record). A zip64 end record is 56
+  // bytes, so its member count (at 40 + 32) lies past the end of the bytes.
+  std::string z(48, '\0');
+  z.replace(0, 4, "PK\x03\x04", 4);
+  z.replace(6, 4, "PK\x06\x07", 4);
+  z[14] = 40;
+  z.replace(26, 4, "PK\x05\x06", 4);
+  z[36] = z[37] = '\xFF';
+  z.replace(40, 4, "PK\x06\x06", 4);
+  // The bytes end where the memory does: a read past them faults.
+  const long page = sysconf(_SC_PAGESIZE);
+  void* map = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(map != MAP_FAILED);
+  REQUIRE(mprotect(static_cast<char*>(map) + page, page, PROT_NONE) == 0);
+  char* at = static_cast<char*>(map) + page - z.size();
+  std::memcpy(at, z.data(), z.size());
+  Extracted e = Extract(std::string_view(at, z.size()), "tiny.zip");
+  CHECK(e.members.empty());
+  munmap(map, 2 * page);
 }
 
 TEST_CASE("archive: the shared corpus's zips (GBK names, nested, cp932, 0x7075, encrypted, zip64)",
