@@ -281,4 +281,8 @@ TEST_CASE("query: document numbers become phrases, other brackets stay", "[index
   CHECK(QuoteDocumentNumbers("国发(2020)12") == "国发(2020)12");
   CHECK(QuoteDocumentNumbers("") == "");
   CHECK(QuoteDocumentNumbers("\xE5\x9B(2020)1\xE5") == "\xE5\x9B(2020)1\xE5");  // truncated UTF-8
+  // Two numbers typed together: the second's agency stops where the first
+  // number ended, it does not take the first's 号 (nor copy the rest twice).
+  CHECK(QuoteDocumentNumbers("国发(2020)1号国发(2021)2号") == " \"国发〔2020〕1号\"  \"国发〔2021〕2号\" ");
+  CHECK(QuoteDocumentNumbers("财预(2020)1号发(2021)2号") == " \"财预〔2020〕1号\"  \"发〔2021〕2号\" ");
 }

@@ -117,8 +117,10 @@ std::string QuoteDocumentNumbers(std::string_view query) {
     const size_t number = ++j;
     while (j < n && IsDigit(cps[j].first)) ++j;
     if (j == number || (cps[j].first != U'号' && cps[j].first != U'號')) continue;
+    // Not back into a number already quoted ("国发(2020)1号国发(2021)2号").
     size_t agency = i;
-    while (agency > 0 && i - agency < 3 && IsHan(cps[agency - 1].first)) --agency;
+    while (agency > 0 && i - agency < 3 && cps[agency - 1].second >= copied && IsHan(cps[agency - 1].first))
+      --agency;
     auto bytes = [&](size_t from, size_t to) {
       return query.substr(cps[from].second, cps[to].second - cps[from].second);
     };
