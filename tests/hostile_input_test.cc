@@ -1,7 +1,9 @@
 // Hostile input from the issue's list, against the real daemon: HTTP that no
 // client library would send, and file names no office should produce.
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <atomic>
@@ -224,6 +226,45 @@ TEST_CASE("e2e: a file that keeps growing holds nothing up and is archived whole
     REQUIRE(content.status == 200);
     CHECK(whole.compare(0, content.body.size(), content.body) == 0);
   }
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
+}
+
+TEST_CASE("e2e: a 253-byte file name and a path longer than PATH_MAX are archived like any other", "[e2e]") {
+  DaemonProcess d;
+  std::string longest;  // 83 CJK characters (249 bytes) + ".txt": near NAME_MAX (255)
+  for (int i = 0; i < 83; ++i) longest += "長";
+  longest += ".txt";
+  WriteFile(d.FilePath("pub", longest), "長名稱測試的公告。\n");
+  // 30 folders of about 160 bytes: the file's path is over 4,800 bytes,
+  // more than PATH_MAX, so it can only be reached relative to a folder.
+  int dir = ::open(d.SharePath("pub").c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(dir >= 0);
+  std::string rel;
+  for (int level = 0; level < 30; ++level) {
+    std::string name = std::to_string(level) + "_";
+    for (int i = 0; i < 52; ++i) name += "層";
+    REQUIRE(::mkdirat(dir, name.c_str(), 0755) == 0);
+    int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY);
+    REQUIRE(sub >= 0);
+    ::close(dir);
+    dir = sub;
+    rel += name + "/";
+  }
+  const std::string text = "深層路徑測試的公告。\n";
+  int fd = ::openat(dir, "deep.txt", O_WRONLY | O_CREAT | O_EXCL, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  ::close(dir);
+  rel += "deep.txt";
+  REQUIRE(rel.size() > 4096);
+
+  d.Start();
+  d.WaitIdle(2);
+  CHECK(d.SearchPaths("長名稱測試") == std::vector<std::string>{"pub:" + longest});
+  CHECK(d.SearchPaths("深層路徑測試") == std::vector<std::string>{"pub:" + rel});
+  CHECK(d.Get("/api/v1/status", d.inspector()).json()->getValue<int64_t>("failed") == 0);
   CHECK(d.Stop() == 0);
   CHECK(d.Cli("verify").exit_code == 0);
 }

@@ -62,7 +62,8 @@ std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& 
   UniqueFd fd(::openat(parent, (leaf + kSidecarSuffix).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   std::string text, error;
   if (!fd.ok()) {
-    if (errno == ENOENT) return std::nullopt;
+    // NAME.meta.json cannot exist when NAME is within 10 bytes of NAME_MAX.
+    if (errno == ENOENT || errno == ENAMETOOLONG) return std::nullopt;
     error = std::strerror(errno);
   } else {
     struct stat st{};

@@ -30,4 +30,18 @@ UniqueFd OpenParentBeneath(const std::string& root, const std::string& rel, std:
   }
 }
 
+UniqueFd OpenDirBeneath(const std::string& root, const std::string& rel) {
+  if (rel.empty()) return UniqueFd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string leaf;
+  UniqueFd parent = OpenParentBeneath(root, rel, &leaf);
+  if (!parent.ok()) return parent;
+  return UniqueFd(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+bool LstatBeneath(const std::string& root, const std::string& rel, struct stat* st) {
+  std::string leaf;
+  UniqueFd parent = OpenParentBeneath(root, rel, &leaf);
+  return parent.ok() && ::fstatat(parent.get(), leaf.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 }  // namespace gongkai::daemon

@@ -7,9 +7,11 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 
 namespace gongkai::daemon {
 
@@ -29,6 +31,8 @@ class UniqueFd {
   UniqueFd& operator=(const UniqueFd&) = delete;
   int get() const { return fd_; }
   bool ok() const { return fd_ >= 0; }
+  // Gives the descriptor up (to fdopendir, say).
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -38,5 +42,12 @@ class UniqueFd {
 // following no symlinks; `*leaf` receives the last component. On failure the
 // result is not ok() and errno says why (ENOENT, ENOTDIR, ELOOP, ...).
 UniqueFd OpenParentBeneath(const std::string& root, const std::string& rel, std::string* leaf);
+
+// Opens the folder `rel` beneath `root` ("" = root itself) the same way.
+// Paths longer than PATH_MAX work too: no call sees more than one component.
+UniqueFd OpenDirBeneath(const std::string& root, const std::string& rel);
+
+// lstat() of `rel` beneath `root`, the same way; false (errno set) on failure.
+bool LstatBeneath(const std::string& root, const std::string& rel, struct stat* st);
 
 }  // namespace gongkai::daemon

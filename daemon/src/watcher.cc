@@ -14,6 +14,7 @@
 
 #include "gongkai/daemon/layout.h"
 #include "gongkai/log.h"
+#include "safe_path.h"
 #include "sidecar.h"
 
 namespace gongkai::daemon {
@@ -27,6 +28,16 @@ std::string Join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
+// Opens a share's folder for reading without following symlinks on the way
+// and whatever the length of its path (safe_path.h); nullptr with errno set.
+DIR* OpenDir(const std::string& root, const std::string& rel) {
+  UniqueFd fd = OpenDirBeneath(root, rel);
+  if (!fd.ok()) return nullptr;
+  DIR* d = ::fdopendir(fd.get());
+  if (d) fd.release();
+  return d;
+}
+
 }  // namespace
 
 void WalkShare(const ShareConfig& share, const std::string& rel_dir,
@@ -37,7 +48,7 @@ void WalkShare(const ShareConfig& share, const std::string& rel_dir,
     std::string rel = std::move(stack.back());
     stack.pop_back();
     const std::string abs = rel.empty() ? share.path : share.path + "/" + rel;
-    DIR* d = ::opendir(abs.c_str());
+    DIR* d = OpenDir(share.path, rel);
     if (!d) {
       if (errno != ENOENT) log::Warning("cannot read folder " + abs + ": " + std::strerror(errno));
       continue;
@@ -128,6 +139,16 @@ size_t InotifyWatcher::watch_count() const {
 void InotifyWatcher::AddWatch(size_t share, const std::string& rel_dir) {
   const std::string abs = Abs(share, rel_dir);
   int wd = ::inotify_add_watch(fd_, abs.c_str(), kMask);
+  if (wd < 0 && errno == ENAMETOOLONG) {
+    // Deeper than PATH_MAX: watch the folder through a descriptor opened
+    // beneath the share (already no symlink on the way, so following the
+    // /proc link is what is wanted here).
+    UniqueFd dir = OpenDirBeneath(shares_[share].path, rel_dir);
+    if (dir.ok())
+      wd = ::inotify_add_watch(fd_, ("/proc/self/fd/" + std::to_string(dir.get())).c_str(), kMask & ~IN_DONT_FOLLOW);
+    else
+      errno = ENAMETOOLONG;
+  }
   if (wd < 0) {
     if (errno == ENOSPC) {
       // Out of watches: this share falls back to polling, so nothing is missed.
@@ -151,8 +172,7 @@ void InotifyWatcher::WatchTree(size_t share, const std::string& rel_dir) {
     std::string rel = std::move(stack.back());
     stack.pop_back();
     AddWatch(share, rel);
-    const std::string abs = Abs(share, rel);
-    DIR* d = ::opendir(abs.c_str());
+    DIR* d = OpenDir(shares_[share].path, rel);
     if (!d) continue;
     int dfd = ::dirfd(d);
     while (struct dirent* e = ::readdir(d)) {
@@ -284,7 +304,7 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
   }
   if (ev->mask & IN_CLOSE_WRITE) {
     struct stat st{};
-    if (::lstat(Abs(share, rel).c_str(), &st) == 0) {
+    if (LstatBeneath(shares_[share].path, rel, &st)) {
       const auto now = std::chrono::steady_clock::now();
       if (closed_inodes_.size() > 10000)
         std::erase_if(closed_inodes_, [&](const auto& e) { return now - e.second > std::chrono::minutes(1); });
@@ -296,7 +316,7 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
   else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) {
     // FIFOs, sockets, devices and symlinks are never documents: do not queue them.
     struct stat st{};
-    if (::lstat(Abs(share, rel).c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return;
+    if (LstatBeneath(shares_[share].path, rel, &st) && !S_ISREG(st.st_mode)) return;
     // A new name for an existing, already written inode (link() as sftp
     // servers finish uploads, linkat() of an O_TMPFILE) gets no close-write.
     // Writing moves mtime and ctime together; linking and unlinking move only
