@@ -215,6 +215,35 @@ TEST_CASE("archive: a zip bomb stops at the ratio, total and member limits", "[i
   CHECK(Contains(limited.note, "stopped: probable zip bomb: more than"));
 }
 
+TEST_CASE("archive: members too large to keep still count against the limits when skipping them decompresses",
+          "[indexer][archive]") {
+  // In a compressed tar, skipping a member means decompressing it: a member
+  // declaring more than the member limit is not "skipped unread" there, so
+  // its bytes count against the total and the ratio like any other's (a
+  // 16 MB tar.gz of zeros held 16 GiB in two such members, read in 5 s
+  // against a 256 MiB limit).
+  detail::ArchiveLimits small;
+  small.max_member = 1u << 20;
+  small.max_total = 4u << 20;
+  small.ratio_floor = 2u << 20;
+  const std::string tgz = WriteArchive("pax", "gzip", {{"zeros-1.bin", std::string(8u << 20, '\0')},
+                                                       {"zeros-2.bin", std::string(8u << 20, '\0')},
+                                                       {"zeros-3.bin", std::string(8u << 20, '\0')},
+                                                       {"last.txt", "the last member"}});
+  REQUIRE(tgz.size() < (1u << 20));
+  Extracted e = detail::ExtractWithLimits(tgz, "zeros.tar.gz", small);
+  INFO(e.note << "\n" << MemberPaths(e));
+  CHECK(Contains(e.note, "stopped: probable zip bomb"));
+  CHECK(e.members.empty());
+  // Uncompressed, skipping is a seek: the large member is skipped unread, the rest is read.
+  const std::string tar = WriteArchive("pax", "", {{"big.bin", std::string(2u << 20, 'b')}, {"last.txt", "the last"}});
+  small.ratio_floor = UINT64_MAX;
+  Extracted plain = detail::ExtractWithLimits(tar, "plain.tar", small);
+  INFO(plain.note << "\n" << MemberPaths(plain));
+  CHECK(ByPath(plain).count("last.txt"));
+  CHECK(Contains(plain.note, "1 skipped (larger than 1 MiB)"));
+}
+
 TEST_CASE("archive: nested archives are expanded 3 deep; 100 deep stops cleanly", "[indexer][archive]") {
   std::string inner = WriteArchive("zip", "", {{"deep.txt", "at the bottom"}});
   for (int level = 1; level <= 100; ++level)

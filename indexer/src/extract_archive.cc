@@ -238,9 +238,10 @@ class ArchiveScan {
       return true;
     }
     // A declared size beyond the limit (a sparse entry claiming a terabyte)
-    // is skipped unread; a lying one is caught while reading.
+    // is skipped unread where skipping is a seek; where it means
+    // decompressing (below), and for a lying size, it is caught while reading.
     if (archive_entry_size_is_set(entry) &&
-        static_cast<uint64_t>(archive_entry_size(entry)) > limits.max_member) {
+        static_cast<uint64_t>(archive_entry_size(entry)) > limits.max_member && SkippingIsFree()) {
       Skip("larger than " + Size(limits.max_member));
       return true;
     }
@@ -258,14 +259,31 @@ class ArchiveScan {
     return budget_.stopped.empty();
   }
 
+  // Whether libarchive passes over a member's data without decompressing
+  // it: in an uncompressed tar, and in a zip (the compressed size is known).
+  // In a gzip/bzip2/xz/zstd stream, and in a 7z or rar solid block, it
+  // decompresses everything it skips: that counts against the limits.
+  bool SkippingIsFree() const {
+    const int format = archive_format(a_) & ARCHIVE_FORMAT_BASE_MASK;
+    return archive_filter_code(a_, 0) == ARCHIVE_FILTER_NONE &&
+           (format == ARCHIVE_FORMAT_TAR || format == ARCHIVE_FORMAT_ZIP);
+  }
+
   enum class Read { kOk, kSkipped, kStop };
 
+  // Reads the member's data into *out; one larger than the member limit is
+  // read on, and counted, without being kept, unless skipping it is free.
   Read ReadData(std::string* out) {
     const ArchiveLimits& limits = budget_.limits;
     char buf[64 * 1024];
+    bool too_large = false;
     for (;;) {
       const la_ssize_t n = archive_read_data(a_, buf, sizeof buf);
-      if (n == 0) return Read::kOk;
+      if (n == 0) {
+        if (!too_large) return Read::kOk;
+        Skip("larger than " + Size(limits.max_member));
+        return Read::kSkipped;
+      }
       if (n < 0) {
         if (n == ARCHIVE_FATAL) {
           broken_ = Error("broken " + format_ + " archive");
@@ -284,7 +302,15 @@ class ArchiveScan {
         Stop("probable zip bomb: compression ratio above " + std::to_string(limits.max_ratio) + ":1");
         return Read::kStop;
       }
+      if (std::chrono::steady_clock::now() > budget_.deadline) {
+        Stop("extraction took longer than " + std::to_string(limits.max_time.count() / 1000) + " s");
+        return Read::kStop;
+      }
+      if (too_large) continue;
       if (out->size() + static_cast<size_t>(n) > limits.max_member) {
+        std::string().swap(*out);
+        too_large = true;
+        if (!SkippingIsFree()) continue;
         Skip("larger than " + Size(limits.max_member));
         return Read::kSkipped;  // the next header call skips the rest
       }

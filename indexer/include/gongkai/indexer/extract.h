@@ -16,8 +16,10 @@
 // its note what was indexed and what skipped, and why. The limits of one
 // archive, nested ones included (detail::ArchiveLimits): 10,000 entries
 // read (of any kind; then reading stops, with a note), 64 MiB uncompressed
-// per member (a larger one, or a sparse one claiming more, is skipped
-// unread), 256 MiB uncompressed in all, 100:1 against the archive's own
+// per member (a larger one, or a sparse one claiming more, is skipped,
+// unread in a plain tar or a zip; in a compressed tar, 7z or rar skipping
+// decompresses it, so its bytes count against the next two limits),
+// 256 MiB uncompressed in all, 100:1 against the archive's own
 // size (checked past 16 MiB), 3 levels of nesting, 128 MiB of member text in
 // all, and 40 s of extraction.
 // Member names: UTF-8 as is, else decoded as GB18030 (the GBK/CP936 names
