@@ -244,6 +244,13 @@ TEST_CASE("index: queries Xapian's parser refuses are taken word by word", "[ind
   CHECK(Ids(s, "Unix 服务 a 网路") == std::vector<std::string>{});  // every word required, "a" too
   CHECK(Ids(s, "Unix 服务 设定") == std::vector<std::string>{"d1"});
   CHECK(Ids(s, "\"9 章 Unix") == std::vector<std::string>{"d1"});
+  // Taken word by word, an excluded word stays excluded: not required instead.
+  Put(**w, Doc("d3", "pub", "第 9 章 Unix 服務 草稿"));
+  REQUIRE((*w)->Commit(2).ok());
+  s.Invalidate();
+  CHECK(Ids(s, "第 9 章 Unix 服务 -草稿") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "第 9 章 Unix 服务 NOT 草稿") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "-草稿 第 9 章 Unix 服务") == std::vector<std::string>{"d1"});
 }
 
 TEST_CASE("index: document numbers are found as typed, with any of the bracket variants", "[indexer]") {

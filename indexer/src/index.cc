@@ -29,7 +29,9 @@ const char* const kSchema = "7";
 // the like, and, with FLAG_CJK_NGRAM, some mixes of numbers, Latin words and
 // Chinese ("第 9 章 Unix 服务", "9 章 Unix"). Such a query is retried without
 // the operators, then taken word by word (split at spaces), each word parsed
-// on its own and all of them required; a word still refused is dropped.
+// on its own and all of them required, except that a word after NOT or with
+// a leading "-" is excluded (never required instead), and AND and OR are
+// dropped; a word still refused is dropped.
 Xapian::Query ParseLeniently(Xapian::QueryParser& qp, const std::string& text, unsigned flags) {
   for (unsigned f : {flags, unsigned{Xapian::QueryParser::FLAG_CJK_NGRAM}}) {
     try {
@@ -37,15 +39,32 @@ Xapian::Query ParseLeniently(Xapian::QueryParser& qp, const std::string& text, u
     } catch (const Xapian::QueryParserError&) {
     }
   }
-  std::vector<Xapian::Query> words;
+  std::vector<Xapian::Query> words, excluded;
   std::istringstream in(text);
+  bool negate_next = false;
   for (std::string word; in >> word;) {
+    if (word == "AND" || word == "OR") continue;
+    if (word == "NOT") {
+      negate_next = true;
+      continue;
+    }
+    bool negate = negate_next;
+    negate_next = false;
+    if (word.size() > 1 && (word[0] == '-' || word[0] == '+')) {
+      negate = negate || word[0] == '-';
+      word.erase(0, 1);
+    }
     try {
-      words.push_back(qp.parse_query(word, Xapian::QueryParser::FLAG_CJK_NGRAM));
+      (negate ? excluded : words).push_back(qp.parse_query(word, Xapian::QueryParser::FLAG_CJK_NGRAM));
     } catch (const Xapian::QueryParserError&) {
     }
   }
-  return Xapian::Query(Xapian::Query::OP_AND, words.begin(), words.end());
+  Xapian::Query query(Xapian::Query::OP_AND, words.begin(), words.end());
+  if (excluded.empty()) return query;
+  // Only excluded words: everything but them, as FLAG_PURE_NOT allows.
+  if (words.empty()) query = Xapian::Query(std::string());
+  return Xapian::Query(Xapian::Query::OP_AND_NOT, query,
+                       Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));
 }
 
 // English words are also indexed and searched by their stem ("licences"
