@@ -87,6 +87,10 @@ TEST_CASE("script folding: Traditional to Simplified", "[indexer]") {
   CHECK(FoldScript("關於政務公開的通知") == "关于政务公开的通知");
   CHECK(FoldScript("关于政务公开") == "关于政务公开");
   CHECK(FoldScript("plain ASCII 123") == "plain ASCII 123");
+  // Character by character, whatever surrounds a character (ASCII, a CJK
+  // extension B character, a string cut anywhere): the same as OpenCC gives.
+  CHECK(FoldScript("臺灣a環\t境 \xF0\xA0\x80\x80 國") == "台湾a环\t境 \xF0\xA0\x80\x80 国");
+  CHECK(FoldScript("環") + FoldScript("境保護") == FoldScript("環境保護"));
   // A truncated sequence at the end (a raw CLI query) is repaired, not read past.
   const std::string truncated = "道路養護\xe9";
   CHECK(FoldScript(std::string_view(truncated)) == "道路养护\xEF\xBF\xBD");
