@@ -216,6 +216,29 @@ TEST_CASE("index: snippets highlight the document's own characters for a query i
   CHECK(snippet.find("环") == std::string::npos);
 }
 
+TEST_CASE("index: a snippet shows where a phrase in the other script matched, in the document's script", "[indexer]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "說明事項與其他內容。";  // 6 KB before the match
+  text += "由主管機關依 A&B <條例> 辦理。";
+  for (int i = 0; i < 50; ++i) text += "後續內容。";
+  REQUIRE((*w)->Replace(Doc("d1", "pub", text)).ok());
+  REQUIRE((*w)->Commit(0).ok());
+  Searcher s(dir / "index");
+  SearchQuery q;
+  q.q = "\"主管机关\"";
+  auto r = s.Search(q);
+  REQUIRE(r.ok());
+  REQUIRE(r->hits.size() == 1);
+  const std::string& snippet = r->hits[0].snippet;
+  INFO(snippet);
+  CHECK(snippet.find("<b>主管機關</b>") != std::string::npos);  // the phrase, as one run, in Traditional
+  CHECK(snippet.find("A&amp;B &lt;條例&gt;") != std::string::npos);  // still escaped
+  CHECK(snippet.find("说明") == std::string::npos);
+  CHECK(snippet.find("机关") == std::string::npos);
+}
+
 TEST_CASE("index: English by stem and case-folded, numbers as typed", "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");

@@ -6,12 +6,14 @@
 #include <xapian.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "gongkai/indexer/chinese.h"
+#include "gongkai/indexer/extract.h"
 
 namespace gongkai::indexer {
 namespace {
@@ -182,11 +184,12 @@ bool IsSingleCjk(const std::string& t) {
          static_cast<unsigned char>(t[0]) >= 0xE2;
 }
 
-// Xapian highlights the characters of the snippet that match the folded query
-// terms literally, which misses a Traditional character queried in
-// Simplified (環 for 环). Folding is per character, so the folded snippet
-// lines up with the original one code point by code point: mark every
-// unmarked character whose folded form is a query character.
+// Xapian highlights only what it matched: not a phrase's characters where
+// the phrase is not in the snippet, and, on a snippet cut from the original
+// text, not a Traditional character queried in Simplified (環 for 环).
+// Folding is per character, so the folded snippet lines up with the
+// original one code point by code point: mark every unmarked character
+// whose folded form is a single-character query term.
 std::string HighlightFolded(const std::string& snippet, const std::set<std::string>& query_chars) {
   if (query_chars.empty()) return snippet;
   const std::string folded = FoldScript(snippet);
@@ -215,6 +218,85 @@ std::string HighlightFolded(const std::string& snippet, const std::set<std::stri
   }
   if (open) out += "</b>";
   if (i < snippet.size() || j < folded.size()) return snippet;  // did not line up: keep Xapian's
+  return out;
+}
+
+// Writes `cut`, a snippet Xapian cut from `folded` (FoldScript of
+// `original`), in `original`'s own script. Folding maps code point to code
+// point and Xapian's snippet is a span of its input with "<b>"/"</b>"
+// around matches, "…" at a cut end and & < > escaped, so the span is found
+// in `folded` and the same code points are taken from `original`. nullopt if
+// they do not line up (the caller then snippets the original text).
+std::optional<std::string> InOriginalScript(const std::string& cut, const std::string& folded,
+                                            const std::string& original) {
+  static const std::string kEllipsis = "…";
+  struct Piece {
+    std::string literal;  // as written in `cut`: markup, an ellipsis Xapian added, or a character (escaped)
+    std::string plain;    // the character of the span it stands for; "" for markup and ellipses
+  };
+  std::vector<Piece> pieces;
+  std::string span;  // the span's characters, unescaped: what `folded` contains
+  size_t i = 0, end = cut.size();
+  if (cut.compare(0, kEllipsis.size(), kEllipsis) == 0) {
+    pieces.push_back({kEllipsis});
+    i = kEllipsis.size();
+  }
+  const bool trailing = end >= i + kEllipsis.size() && cut.compare(end - kEllipsis.size(), kEllipsis.size(), kEllipsis) == 0;
+  if (trailing) end -= kEllipsis.size();
+  while (i < end) {
+    if (cut[i] == '<') {
+      const size_t close = cut.find('>', i);
+      if (close == std::string::npos || close >= end) return std::nullopt;
+      pieces.push_back({cut.substr(i, close + 1 - i)});
+      i = close + 1;
+    } else if (cut[i] == '&') {
+      static const std::pair<const char*, char> kEntities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}};
+      bool known = false;
+      for (const auto& [entity, c] : kEntities) {
+        if (cut.compare(i, std::strlen(entity), entity) != 0) continue;
+        pieces.push_back({entity, std::string(1, c)});
+        span += c;
+        i += std::strlen(entity);
+        known = true;
+        break;
+      }
+      if (!known) return std::nullopt;
+    } else {
+      const size_t n = std::min(Utf8Len(static_cast<unsigned char>(cut[i])), end - i);
+      pieces.push_back({cut.substr(i, n), cut.substr(i, n)});
+      span.append(cut, i, n);
+      i += n;
+    }
+  }
+  if (trailing) pieces.push_back({kEllipsis});
+  const size_t at = folded.find(span);
+  if (span.empty() || at == std::string::npos) return std::nullopt;
+  // Walk both texts to the span's first code point.
+  size_t f = 0, o = 0;
+  while (f < at && o < original.size()) {
+    f += Utf8Len(static_cast<unsigned char>(folded[f]));
+    o += Utf8Len(static_cast<unsigned char>(original[o]));
+  }
+  if (f != at) return std::nullopt;
+  std::string out;
+  out.reserve(cut.size() + 16);
+  for (const Piece& p : pieces) {
+    if (p.plain.empty()) {
+      out += p.literal;
+      continue;
+    }
+    if (o >= original.size()) return std::nullopt;
+    const size_t n = Utf8Len(static_cast<unsigned char>(original[o]));
+    if (static_cast<unsigned char>(p.plain[0]) < 0x80) {
+      // ASCII is not folded: it must be the very same character.
+      if (original[o] != p.plain[0]) return std::nullopt;
+      out += p.literal;
+    } else {
+      out.append(original, o, n);
+    }
+    o += n;
+  }
+  if (!IsValidUtf8(out)) return std::nullopt;  // text that was not UTF-8 (folding repaired it)
   return out;
 }
 
@@ -566,10 +648,17 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         if (empty) {
           hit.snippet = Utf8Prefix(text, 300);
         } else {
-          hit.snippet = HighlightFolded(
-              mset.snippet(text, 200, EnglishStemmer(),
-                           Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
-              query_chars);
+          // Cut from the folded text, where the (folded) query terms match
+          // in either script: on the original text of a Traditional
+          // document Xapian found none, scanned all 16 KiB for them (a
+          // phrase: half a millisecond a hit) and gave the text's start.
+          const std::string folded = FoldScript(text);
+          auto snippet = InOriginalScript(
+              mset.snippet(folded, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
+              folded, text);
+          if (!snippet)
+            snippet = mset.snippet(text, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…");
+          hit.snippet = HighlightFolded(*snippet, query_chars);
         }
         out.hits.push_back(std::move(hit));
       }
