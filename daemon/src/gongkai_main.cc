@@ -312,11 +312,12 @@ std::unique_ptr<daemon::ProgressReporter> ProgressFor(const Args& args, const st
 }
 
 // Compares the Xapian index with the catalog: same documents, same current
-// versions, same status and anonymous visibility.
-void CheckIndex(Context& ctx, storage::VerifyReport& report) {
+// versions, same status and anonymous visibility. Reads `catalog` only (its
+// own connection: it runs beside the archive check).
+void CheckIndex(const Context& ctx, storage::Catalog* catalog, storage::VerifyReport& report) {
   indexer::Searcher searcher(ctx.layout.index());
   auto watermark = searcher.Watermark();
-  auto counts = ctx.catalog->Counts();
+  auto counts = catalog->Counts();
   if (!watermark.ok() || !counts.ok()) {
     report.problems.push_back({"index", watermark.ok() ? counts.status().ToString() : watermark.status().ToString()});
     return;
@@ -326,7 +327,7 @@ void CheckIndex(Context& ctx, storage::VerifyReport& report) {
                                             " records (still indexing); index not compared"});
     return;
   }
-  auto docs = ctx.catalog->AllDocuments();
+  auto docs = catalog->AllDocuments();
   if (!docs.ok()) {
     report.problems.push_back({"index", docs.status().ToString()});
     return;
@@ -335,7 +336,7 @@ void CheckIndex(Context& ctx, storage::VerifyReport& report) {
   size_t public_views = 0;
   for (const auto& d : *docs) {
     const std::string where = "index of document " + d.id + " (" + d.share + ":" + d.path + ")";
-    auto want = daemon::BuildIndexDocs(ctx.config, ctx.catalog.get(), **blobs, d, /*with_text=*/false);
+    auto want = daemon::BuildIndexDocs(ctx.config, catalog, **blobs, d, /*with_text=*/false);
     if (!want.ok()) continue;  // reported by the archive check
     bool has_public = false;
     for (const indexer::IndexDoc& w : *want) {
@@ -400,10 +401,25 @@ int CmdVerify(Context& ctx, const Args& args) {
   };
   auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status());
+  // The index check on a second connection and thread, beside the archive
+  // check: most of that is serial (records, documents) between its parallel
+  // signature and hashing phases, so the second core is free for it.
+  auto index_catalog = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
+  if (!index_catalog.ok()) return Fail(index_catalog.status());
+  storage::VerifyReport index_report;
+  std::thread index_check([&] {
+    try {
+      CheckIndex(ctx, index_catalog->get(), index_report);
+    } catch (const std::exception& e) {  // e.g. bad_alloc: a thread must not let it escape
+      index_report.problems.push_back({"index", std::string("check failed: ") + e.what()});
+    }
+  });
   auto report = storage::VerifyArchive(ctx.catalog.get(), **blobs, ctx.layout.blobs(), options);
+  index_check.join();
   if (!report.ok()) return Fail(report.status());
   if (progress) progress->Finish();
-  CheckIndex(ctx, *report);
+  for (auto& p : index_report.problems) report->problems.push_back(std::move(p));
+  for (auto& w : index_report.warnings) report->warnings.push_back(std::move(w));
   if (args.json) {
     daemon::JsonWriter w;
     w.BeginObject()
