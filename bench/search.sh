@@ -94,10 +94,13 @@ fi
 # --- the daemon -------------------------------------------------------------------
 # A copy of the binary: a build running meanwhile must not replace it under us.
 cp "$gongkaid" "$run/gongkaid"
+# Its extraction worker beside it (it is looked for there first).
+[ ! -x "$(dirname "$gongkaid")/gongkai-extract" ] || cp "$(dirname "$gongkaid")/gongkai-extract" "$run/gongkai-extract"
 echo "$bench: starting gongkaid on $data_dir"
 # Not gk_start: after an upgrade the daemon may rebuild its index before it
 # listens (minutes for 20,000 documents); wait up to 15 min for the port.
 t0=$(now)
+: > "$run/gongkaid.log"  # before the poll below reads it (the child opens it only after the fork)
 "$run/gongkaid" --config "$run/gongkai.conf" 2> "$run/gongkaid.log" &
 daemon_pid=$!
 port=; last=0

@@ -7,7 +7,8 @@
 #   bench/verify.sh [N]            N pages (default 2000)
 #   bench/verify.sh --quick        500 pages
 #   bench/verify.sh --reuse N      time again on the archive the last run built
-#                                  (bench/out/verify-run-N, with its binaries)
+#                                  (bench/out/verify-run-N, with its binaries,
+#                                  or with GONGKAI=... that CLI instead)
 #
 # Environment: GONGKAID, GONGKAI (daemon and CLI binaries, default
 # build/daemon/gongkaid and build/daemon/gongkai), GAZETTE (corpus file),
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --quick) n=500 ;;
     --reuse) reuse=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *[!0-9]*|'') echo "verify: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) n=$1 ;;
   esac
@@ -70,6 +71,11 @@ if [ -n "$reuse" ]; then
   # shellcheck disable=SC1091
   . "$run/archive.env"
   echo "verify: reusing the archive in $g (built $built_at)"
+  if [ -n "${GONGKAI:-}" ]; then
+    # A new CLI timed on the old archive (the daemon that built it stays).
+    cp -p "$gongkai" "$run/bin/gongkai"
+    echo "verify: timing $gongkai (copied into $run/bin)"
+  fi
 else
   rm -rf "$run"
   mkdir -p "$run/bin"
@@ -77,6 +83,11 @@ else
   # the run cannot change the program between the ingest and the timed runs.
   cp -p "$gongkaid" "$run/bin/gongkaid"
   cp -p "$gongkai" "$run/bin/gongkai"
+  # The daemon looks for its extraction worker beside itself first; without
+  # it every page would be archived with no text indexed.
+  extract=$(dirname "$gongkaid")/gongkai-extract
+  [ -x "$extract" ] || { echo "verify: $extract missing (make gongkai-extract)" >&2; exit 1; }
+  cp -p "$extract" "$run/bin/gongkai-extract"
 
   # --- the archive ------------------------------------------------------------
   trap stop_daemon EXIT
@@ -249,7 +260,7 @@ if s:
 if best["stage_ends_seconds"]:
     print("gongkai verify stages (best run), ended at: " +
           ", ".join(f"{k} {v:.2f} s" for k, v in best["stage_ends_seconds"].items()) +
-          " (integrity check is in 'records', the index check in 'blobs')")
+          " (integrity check is in 'records'; the index check runs beside them, waited for before the summary)")
 if not valid:
     print("verify: INVALID RUN: a tool did not exit 0 (see the logs in " + os.path.relpath(run, root) + ")")
 else:
