@@ -8,6 +8,7 @@
 #   bench/search.sh                       # the archive of bench/out/verify-run-20000
 #   SEARCH_ARCHIVE=DIR bench/search.sh    # DIR holds gongkai.conf (data_dir, tokens, share)
 #   SEARCH_SECONDS=15 SEARCH_XAPIAN_SECONDS=10 GONGKAID=... bench/search.sh
+#   QUIET_WAIT=0 bench/search.sh          # do not wait (default: up to 600 s) for other compiles
 set -euo pipefail
 bench=search
 # shellcheck source=bench/lib.sh
@@ -80,7 +81,7 @@ cleanup() {
 trap cleanup EXIT
 
 check_build_processes
-wait_quiet 600 || echo "$bench: WARNING: builds still running; figures will be noisy" >&2
+wait_quiet "${QUIET_WAIT:-600}" || echo "$bench: WARNING: builds still running; figures will be noisy" >&2
 
 # --- the raw-Xapian program -------------------------------------------------------
 xbench=${XAPIAN_SEARCH_BENCH:-$root/build-bench/bench/xapian_search_bench}
