@@ -300,6 +300,9 @@ TEST_CASE("index: document numbers are found as typed, with any of the bracket v
   CHECK(Ids(s, "国办发〔2021〕3号") == std::vector<std::string>{"d3"});
   CHECK(Ids(s, "关于国办发(2020)12号 方案") == std::vector<std::string>{"d1"});
   CHECK(Ids(s, "国办发〔2022〕12号").empty());
+  // An excluded number stays excluded: the "-" stays on its phrase.
+  CHECK(Ids(s, "国办发 -国办发(2020)12号") == std::vector<std::string>{"d3"});
+  CHECK(Ids(s, "国办发 NOT 国办发(2020)12号") == std::vector<std::string>{"d3"});
 }
 
 TEST_CASE("query: document numbers become phrases, other brackets stay", "[indexer]") {
@@ -318,5 +321,7 @@ TEST_CASE("query: document numbers become phrases, other brackets stay", "[index
   // Two numbers typed together: the second's agency stops where the first
   // number ended, it does not take the first's 号 (nor copy the rest twice).
   CHECK(QuoteDocumentNumbers("国发(2020)1号国发(2021)2号") == " \"国发〔2020〕1号\"  \"国发〔2021〕2号\" ");
+  CHECK(QuoteDocumentNumbers("通知 -国发(2020)1号") == "通知 -\"国发〔2020〕1号\" ");
+  CHECK(QuoteDocumentNumbers("+国发(2020)1号") == "+\"国发〔2020〕1号\" ");
   CHECK(QuoteDocumentNumbers("财预(2020)1号发(2021)2号") == " \"财预〔2020〕1号\"  \"发〔2021〕2号\" ");
 }

@@ -192,7 +192,11 @@ std::string QuoteDocumentNumbers(std::string_view query) {
       return query.substr(cps[from].second, cps[to].second - cps[from].second);
     };
     out.append(query.substr(copied, cps[agency].second - copied));
-    out += " \"";
+    // A "-" or "+" typed before the number (at the start or after a space)
+    // stays on the phrase: "- \"...\"" would require what "-" excluded.
+    const bool sign = !out.empty() && (out.back() == '-' || out.back() == '+') &&
+                      (out.size() == 1 || out[out.size() - 2] == ' ');
+    out += sign ? "\"" : " \"";
     out.append(bytes(agency, i));
     out += "〔";
     out.append(bytes(year, year + 4));
