@@ -201,11 +201,15 @@ int RunExtractWorker(int in_fd, int out_fd) {
         e.note = detail::kOutOfMemoryNote;
         e.parser_failed = true;
       }
-      if (e.parser_failed && e.note == detail::kOutOfMemoryNote) {
-        // Report the limit, and ask to be replaced: a heap that ran dry mid-parse is suspect.
-        if (address_space) e.note += " (limit " + std::to_string(address_space >> 20) + " MiB)";
+      // Report the limit, and ask to be replaced: a heap that ran dry
+      // mid-parse is suspect, whether the document's or an archive member's.
+      const auto out_of_memory = [&](Extracted& x) {
+        if (!x.parser_failed || x.note != detail::kOutOfMemoryNote) return;
+        if (address_space) x.note += " (limit " + std::to_string(address_space >> 20) + " MiB)";
         retire = true;
-      }
+      };
+      out_of_memory(e);
+      for (ArchiveMember& m : e.members) out_of_memory(m.extracted);
     }
     std::string().swap(bytes);
     std::string out;
