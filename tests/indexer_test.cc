@@ -325,3 +325,28 @@ TEST_CASE("query: document numbers become phrases, other brackets stay", "[index
   CHECK(QuoteDocumentNumbers("+国发(2020)1号") == "+\"国发〔2020〕1号\" ");
   CHECK(QuoteDocumentNumbers("财预(2020)1号发(2021)2号") == " \"财预〔2020〕1号\"  \"发〔2021〕2号\" ");
 }
+
+TEST_CASE("index: a type, category or office too long for a Xapian term is cut, not refused", "[indexer]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  IndexDoc d = Doc("d1", "pub", "超長欄位測試");
+  d.type = std::string(300, 'x');  // a file named "report." + 300 letters
+  for (int i = 0; i < 100; ++i) d.category += "類";  // 300 bytes, cut on a character boundary
+  d.office = d.category;
+  REQUIRE((*w)->Replace(d).ok());
+  REQUIRE((*w)->Commit(1).ok());
+  Searcher s(dir / "index");
+  SearchQuery q;
+  q.q = "超長欄位";
+  q.type = d.type;
+  q.category = d.category;
+  q.office = d.office;
+  auto r = s.Search(q);
+  REQUIRE(r.ok());
+  REQUIRE(r->hits.size() == 1);
+  CHECK(r->hits[0].doc.type == d.type);  // the document's own data keeps the whole value
+  q.type = std::string(299, 'x');
+  CHECK(s.Search(q)->hits.size() == 1);  // the cut is shared: a filter this long cannot tell them apart
+  q.type = "pdf";
+  CHECK(s.Search(q)->hits.empty());
+}

@@ -230,8 +230,20 @@ Result<size_t> IndexFeeder::CatchUp() {
         [&](size_t i) {
           if (stopped_) return false;
           // The archived version is safe; only its searchability is affected.
-          if (Status s = Store(jobs[i]); !s.ok())
-            log::Error("cannot index document " + jobs[i].doc_id + ": " + s.ToString());
+          // Fail closed: entries that may no longer match the catalog (of a
+          // document restricted since, say) must not stay searchable, so the
+          // document's entries go until it is indexed again (its next change,
+          // or `gongkai reindex`). If even that fails, the writer itself is
+          // failing: stop, and the round is replayed.
+          if (Status s = Store(jobs[i]); !s.ok()) {
+            const Status removed = writer_->Remove(jobs[i].doc_id);
+            log::Error("cannot index document " + jobs[i].doc_id + ": " + s.ToString() +
+                       (removed.ok() ? "; its entries are removed until it is indexed again" : ""));
+            if (!removed.ok()) {
+              failed = removed;
+              return false;
+            }
+          }
           jobs[i] = Job{};  // frees its entries now: memory stays bounded by the pool's window
           ++indexed;
           if ((i + 1) % kDocumentsPerCommit != 0 && i + 1 != jobs.size()) return true;

@@ -83,6 +83,16 @@ std::string Utf8Prefix(const std::string& s, size_t max) {
   return s.substr(0, cut);
 }
 
+// A filter term: prefix + value, cut (on a character boundary) to what
+// Xapian can store. A longer term makes replace_document throw, and the
+// document could not be indexed at all: a file named "x." + 250 letters has
+// a type that long, a sidecar may hold any category. Queries cut the same way.
+std::string FilterTerm(const char* prefix, const std::string& value) {
+  constexpr size_t kMaxTermBytes = 240;  // Xapian's limit is 245
+  const std::string p(prefix);
+  return p + Utf8Prefix(value, kMaxTermBytes - p.size());
+}
+
 std::string EncodeData(const IndexDoc& d) {
   Poco::JSON::Object o;
   o.set("id", d.id);
@@ -364,12 +374,12 @@ Result<PreparedDoc> Prepare(const IndexDoc& d) {
     tg.index_text(FoldScript(Utf8Prefix(d.text, kIndexTextMax)));
     const std::string id_term = EntryTerm(d);
     doc.add_boolean_term(id_term);
-    doc.add_boolean_term("XS" + d.share);
-    doc.add_boolean_term("XO" + d.office);
-    doc.add_boolean_term("XT" + d.type);
-    doc.add_boolean_term("XST" + d.status);
+    doc.add_boolean_term(FilterTerm("XS", d.share));
+    doc.add_boolean_term(FilterTerm("XO", d.office));
+    doc.add_boolean_term(FilterTerm("XT", d.type));
+    doc.add_boolean_term(FilterTerm("XST", d.status));
     if (!d.category.empty()) {
-      doc.add_boolean_term("XC" + d.category);
+      doc.add_boolean_term(FilterTerm("XC", d.category));
       doc.add_value(kCategory, d.category);
     }
     doc.add_value(kDate, (d.published.empty() ? d.modified : d.published).substr(0, 10));
@@ -597,11 +607,11 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       }
       std::vector<Xapian::Query> filters;
       filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
-      if (sq.status != "all") filters.emplace_back("XST" + sq.status);
-      if (!sq.share.empty()) filters.emplace_back("XS" + sq.share);
-      if (!sq.office.empty()) filters.emplace_back("XO" + sq.office);
-      if (!sq.type.empty()) filters.emplace_back("XT" + sq.type);
-      if (!sq.category.empty()) filters.emplace_back("XC" + sq.category);
+      if (sq.status != "all") filters.emplace_back(FilterTerm("XST", sq.status));
+      if (!sq.share.empty()) filters.emplace_back(FilterTerm("XS", sq.share));
+      if (!sq.office.empty()) filters.emplace_back(FilterTerm("XO", sq.office));
+      if (!sq.type.empty()) filters.emplace_back(FilterTerm("XT", sq.type));
+      if (!sq.category.empty()) filters.emplace_back(FilterTerm("XC", sq.category));
       if (!sq.from.empty() || !sq.to.empty())
         filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate, sq.from.empty() ? "0000-00-00" : sq.from,
                              sq.to.empty() ? "9999-99-99" : sq.to);
