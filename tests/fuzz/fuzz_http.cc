@@ -4,8 +4,8 @@
 // real archiver, catalog, blob store and signed log) into a temporary data
 // folder: a public one, one in a restricted share and one in a share whose
 // versions wait for review; the last two contain 機密 and "secret", in their
-// text and their names. It indexes them and serves the API on a loopback port
-// (Poco's HTTP server, the service's handlers and thread pool).
+// text and their names. It indexes them as the feeder does and serves the API
+// on a loopback port (Poco's HTTP server, the service's handlers and thread pool).
 //
 // Each input is sent on a new connection, then the connection is half-closed
 // and the answer read. Input byte 0 chooses the mode:
@@ -46,6 +46,7 @@
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/keys.h"
 #include "http_service.h"
+#include "index_feeder.h"
 #include "metrics.h"
 #include "rate_limiter.h"
 #include "settle_queue.h"
@@ -127,35 +128,24 @@ void Setup() {
   for (size_t i = 0; i < g->config.shares.size(); ++i) archiver.RequestRescan(i);
   for (int i = 0; i < 10; ++i) archiver.RunOnce(0ms);
 
-  // The index as the feeder would build it: inspectors see all three, the
-  // public only the public document.
+  // The index as the feeder builds it (BuildIndexDocs decides who sees what
+  // from the catalog), with each file's text instead of a worker's.
   auto docs = g->catalog->AllDocuments();
   if (!docs.ok() || docs->size() != 3) Die("expected 3 archived documents");
   auto writer = indexer::IndexWriter::Open(layout.index());
   if (!writer.ok()) Die(writer.status().ToString());
   for (const storage::DocumentRow& doc : *docs) {
-    auto versions = g->catalog->Versions(doc.id);
-    if (!versions.ok() || versions->empty()) Die("versions");
-    const storage::VersionRow& v = versions->back();
-    indexer::IndexDoc d;
-    d.id = doc.id;
-    d.share = doc.share;
-    d.path = doc.path;
-    d.title = doc.path;
-    d.office = "鄉公所-" + doc.share;
-    d.type = "txt";
-    d.version = v.version;
-    d.sha256 = v.sha256;
-    d.size = v.size;
-    d.modified = v.modified;
-    d.status = doc.status;
-    d.classification = doc.classification;
-    d.for_public = doc.share == "pub";
-    d.text = doc.share == "pub" ? public_text : doc.share == "sec" ? restricted_text : pending_text;
+    auto views = daemon::BuildIndexDocs(g->config, g->catalog.get(), *g->blobs, doc, /*with_text=*/false);
+    if (!views.ok()) Die(views.status().ToString());
+    const bool hidden = doc.share != "pub";
+    for (indexer::IndexDoc& d : *views) {
+      if (d.for_public == hidden) Die("unexpected visibility of " + doc.path);
+      d.text = doc.share == "pub" ? public_text : doc.share == "sec" ? restricted_text : pending_text;
+      if (!(*writer)->Replace(d).ok()) Die("index");
+      if (hidden)
+        for (const std::string& m : {doc.id, d.sha256, doc.path}) g->hidden_markers.push_back(m);
+    }
     (doc.share == "pub" ? g->public_id : doc.share == "sec" ? g->restricted_id : g->pending_id) = doc.id;
-    if (doc.share != "pub")
-      for (const std::string& m : {doc.id, v.sha256, doc.path}) g->hidden_markers.push_back(m);
-    if (!(*writer)->Replace(d).ok()) Die("index");
   }
   for (const char* word : {"機密", "secret", "待審核", "%E6%A9%9F%E5%AF%86"}) g->hidden_markers.push_back(word);
   if (!(*writer)->Commit(g->catalog->Records(0, 1000)->back().seq).ok()) Die("commit");
