@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 
+#include "gongkai/utf8.h"
 #include "../indexer/src/extract_internal.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/extract_worker.h"
@@ -130,7 +131,7 @@ TEST_CASE("archive: zip names without the UTF-8 flag are decoded as GBK; others 
   CHECK(by.count("utf8/无标志.txt"));
   CHECK(by.count("flagged/有标志.txt"));
   CHECK(by.count("bad%FF%FE.txt"));
-  for (const ArchiveMember& m : e.members) CHECK(gongkai::indexer::IsValidUtf8(m.path));
+  for (const ArchiveMember& m : e.members) CHECK(gongkai::IsValidUtf8(m.path));
 }
 
 TEST_CASE("archive: ../, absolute, backslash and control-character names are cleaned, never resolved",
@@ -446,7 +447,7 @@ TEST_CASE("archive: the shared corpus's zips (GBK names, nested, cp932, 0x7075, 
   INFO(cp932.note << "\n" << MemberPaths(cp932));
   REQUIRE(cp932.members.size() == 2);
   for (const ArchiveMember& m : cp932.members) {
-    CHECK(gongkai::indexer::IsValidUtf8(m.path));
+    CHECK(gongkai::IsValidUtf8(m.path));
     CHECK(std::count(m.path.begin(), m.path.end(), '/') == 1);  // the 0x5C trail byte is no separator
   }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "gongkai/utf8.h"
 #include "gongkai/indexer/extract.h"
 #include "support/daemon_process.h"
 
@@ -74,7 +75,7 @@ TEST_CASE("corpus: every UTF-8 text and HTML document is found by its own phrase
     const std::string ext = e.path().extension().string();
     if (ext != ".txt" && ext != ".html") continue;
     const std::string bytes = gongkai::test::Slurp(e.path().string());
-    if (!gongkai::indexer::IsValidUtf8(bytes)) continue;
+    if (!gongkai::IsValidUtf8(bytes)) continue;
     const std::string rel = fs::relative(e.path(), docs).string();
     auto extracted = gongkai::indexer::Extract(bytes, rel);
     std::string phrase = PickPhrase(extracted.text);

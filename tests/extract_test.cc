@@ -12,6 +12,7 @@
 
 // Private pieces of gongkai::indexer tested on their own: the limits of the
 // zip reader and the refusals of the XML reader.
+#include "gongkai/utf8.h"
 #include "../indexer/src/xml_reader.h"
 #include "../indexer/src/zip_reader.h"
 #include "gongkai/indexer/extract.h"
@@ -810,7 +811,7 @@ TEST_CASE("encoding: forms glibc lets through (F5-F7 leads, 5-byte sequences) ne
   // uchardet calls UTF-8 and iconv's UTF-8 decoder copied through.
   const std::string bad = "公告\xF6\xA1\xA2\xB9第二\xF8\x88\x80\x80\x80段\xC0\xAF完";
   std::string repaired = gongkai::indexer::ConvertToUtf8(bad, "UTF-8");
-  CHECK(gongkai::indexer::IsValidUtf8(repaired));
+  CHECK(gongkai::IsValidUtf8(repaired));
   CHECK(repaired.find("公告") == 0);
   CHECK(repaired.find("第二") != std::string::npos);
   CHECK(repaired.find("完") != std::string::npos);
@@ -818,6 +819,6 @@ TEST_CASE("encoding: forms glibc lets through (F5-F7 leads, 5-byte sequences) ne
   for (int i = 0; i < 200; ++i) body += "政府工作報告，經費公開。";
   body.insert(body.size() / 2, "\xF6\xA1\xA2\xB9");
   auto e = gongkai::indexer::Extract(body, "report.txt");
-  CHECK(gongkai::indexer::IsValidUtf8(e.text));
+  CHECK(gongkai::IsValidUtf8(e.text));
   CHECK(e.text.find("政府工作報告") != std::string::npos);
 }

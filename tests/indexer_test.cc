@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "gongkai/utf8.h"
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/index.h"
@@ -32,7 +33,7 @@ TEST_CASE("encoding: BOMs, UTF-16, GBK and Big5 become UTF-8", "[indexer]") {
   CHECK(broken.find("关") == 0);
   CHECK(broken.find("\xEF\xBF\xBD") != std::string::npos);
   CHECK(broken.find("于") != std::string::npos);
-  CHECK(IsValidUtf8(ToUtf8("\x80\x81\xfe garbage \xff", nullptr)));
+  CHECK(gongkai::IsValidUtf8(ToUtf8("\x80\x81\xfe garbage \xff", nullptr)));
 }
 
 TEST_CASE("whitespace: wraps inside Chinese sentences are joined", "[indexer]") {

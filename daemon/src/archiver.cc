@@ -1,3 +1,4 @@
+#include "gongkai/utf8.h"
 #include "archiver.h"
 
 #include <fcntl.h>
@@ -251,7 +252,7 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   // Records, the API and exports are UTF-8: a name that is not (a GBK name
   // from an old tool) cannot be signed as it is, and a silently repaired one
   // would no longer name the file. It waits in the failure registry.
-  if (!indexer::IsValidUtf8(f.rel)) {
+  if (!IsValidUtf8(f.rel)) {
     Fail(f, state, "the file name is not valid UTF-8; rename the file to archive it");
     return;
   }

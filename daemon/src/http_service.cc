@@ -1,3 +1,4 @@
+#include "gongkai/utf8.h"
 #include "http_service.h"
 
 #include <Poco/Exception.h>
@@ -183,7 +184,7 @@ class ApiHandler final : public HTTPRequestHandler {
     const std::vector<std::string> seg = Split(uri.getPath());
     params_.clear();
     for (const auto& [k, v] : query) {
-      if (!indexer::IsValidUtf8(k) || !indexer::IsValidUtf8(v))
+      if (!IsValidUtf8(k) || !IsValidUtf8(v))
         throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "query parameters must be UTF-8"};
       params_[k] = v;
     }

@@ -1,3 +1,4 @@
+#include "gongkai/utf8.h"
 #include "sidecar.h"
 
 #include <Poco/JSON/Array.h>
@@ -63,7 +64,7 @@ std::string Normalise(const Sidecar& m) {
 
 Result<Sidecar> ParseSidecar(const std::string& text) {
   if (text.size() > kSidecarMaxBytes) return Status::Invalid("larger than 64 KiB");
-  if (!indexer::IsValidUtf8(text)) return Status::Invalid("not UTF-8");
+  if (!IsValidUtf8(text)) return Status::Invalid("not UTF-8");
   Poco::JSON::Object::Ptr o;
   try {
     auto v = Poco::JSON::Parser().parse(text);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "gongkai/utf8.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
 

@@ -9,15 +9,6 @@
 
 namespace gongkai::indexer {
 
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
 namespace {
 
 // Copies well-formed UTF-8 and replaces each byte that does not start a

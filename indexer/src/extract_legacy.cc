@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 
+#include "gongkai/utf8.h"
 #include "child_process.h"
 #include "extract_internal.h"
 

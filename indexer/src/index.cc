@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "gongkai/utf8.h"
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
 

@@ -9,12 +9,13 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "gongkai/utf8.h"
 #include "gongkai/indexer/extract.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   gongkai::indexer::Extracted e = gongkai::indexer::Extract(bytes, FUZZ_FILENAME);
-  if (!gongkai::indexer::IsValidUtf8(e.text) || !gongkai::indexer::IsValidUtf8(e.title)) std::abort();
+  if (!gongkai::IsValidUtf8(e.text) || !gongkai::IsValidUtf8(e.title)) std::abort();
   if (e.text.size() > 64u * 1024 * 1024) std::abort();
   if (!e.has_text && e.note.empty()) std::abort();
   return 0;

@@ -89,7 +89,6 @@ std::string TypeFromName(const std::string& filename);
 std::string ToUtf8(std::string_view bytes, std::string* encoding);
 // Converts from a named charset (iconv name); bad bytes become U+FFFD.
 std::string ConvertToUtf8(std::string_view bytes, const std::string& charset);
-bool IsValidUtf8(std::string_view s);
 
 // Collapses whitespace runs to one space (or one newline if the run had one),
 // and removes whitespace between two CJK characters entirely: layout breaks

@@ -22,4 +22,14 @@ inline size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
+// True when all of `s` is well-formed UTF-8.
+inline bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 }  // namespace gongkai
