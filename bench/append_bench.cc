@@ -1,4 +1,4 @@
-// How fast the catalog appends signed records: Catalog::Apply() with batches
+// How fast the catalog appends signed records: ledger::Ledger::Apply() with batches
 // of new-document versions, each change signed (Ed25519), appended to the
 // Merkle log (O(log n) stored nodes) and the batch closed by a signed
 // checkpoint, in one SQLite transaction (WAL, synchronous=FULL). Also times
@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
@@ -36,7 +37,7 @@
 namespace {
 
 using gongkai::storage::Catalog;
-using gongkai::storage::Change;
+using gongkai::ledger::Change;
 using gongkai::storage::Digest;
 using gongkai::storage::Env;
 using gongkai::storage::SigningKey;
@@ -101,10 +102,11 @@ struct BatchResult {
 BatchResult RunBatches(const std::string& dir, int batch, uint64_t records, double max_seconds) {
   const std::string path = dir + "/append-" + std::to_string(batch) + ".sqlite";
   for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
-  auto catalog = gongkai::storage::OpenSqliteCatalog(path, Env::Default(), kOrigin);
+  auto catalog = gongkai::storage::OpenSqliteCatalog(path, Env::Default());
   if (!catalog.ok()) Die("open " + path + ": " + catalog.status().ToString());
   auto key = SigningKey::Generate();
   if (!key.ok()) Die("key: " + key.status().ToString());
+  gongkai::ledger::Ledger ledger(catalog->get(), Env::Default(), kOrigin);
 
   BatchResult r;
   r.batch = batch;
@@ -117,7 +119,7 @@ BatchResult RunBatches(const std::string& dir, int batch, uint64_t records, doub
     const uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(batch), records - next);
     for (uint64_t k = 0; k < n; ++k) changes.push_back(NewPage(next + k));
     const auto c0 = Clock::now();
-    gongkai::Status s = (*catalog)->Apply(changes, **key);
+    gongkai::Status s = ledger.Apply(changes, **key);
     const double ms = Since(c0) * 1e3;
     if (!s.ok()) Die("Apply (batch " + std::to_string(batch) + ", record " + std::to_string(next) + "): " + s.ToString());
     r.commit_ms.push_back(ms);

@@ -305,6 +305,40 @@ TEST_CASE("e2e: review, approval and classification are signed events", "[e2e]")
   CHECK(verify.out.find("verify: OK") != std::string::npos);
 }
 
+TEST_CASE("e2e: restricting a document hides the public copies of its bytes too", "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "original.txt"), "會議紀要：癸子丑寅。\n");
+  d.Start();
+  d.WaitIdle(1);
+  WriteFile(d.FilePath("pub", "copy.txt"), "會議紀要：癸子丑寅。\n");  // archived while the original is public
+  d.WaitIdle(2);
+  REQUIRE(d.SearchPaths("癸子丑寅").size() == 2);
+  std::string original, copy;
+  auto hits = d.Search("癸子丑寅", d.inspector()).json()->getArray("results");
+  for (size_t i = 0; i < hits->size(); ++i)
+    (hits->getObject(i)->getValue<std::string>("path") == "original.txt" ? original : copy) =
+        hits->getObject(i)->getValue<std::string>("id");
+  REQUIRE_FALSE(original.empty());
+  REQUIRE_FALSE(copy.empty());
+
+  auto classified = d.Request("POST", "/api/v1/documents/" + original + "/classification", d.admin(), {},
+                              R"({"classification":"restricted"})");
+  REQUIRE(classified.status == 200);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("癸子丑寅").empty(); }));
+  CHECK(d.Get("/api/v1/documents/" + copy).status == 404);
+  CHECK(d.Get("/api/v1/documents/" + copy + "/versions/1/content").status == 404);
+  CHECK(d.SearchPaths("癸子丑寅", d.inspector()).size() == 2);
+  auto inspected = d.Get("/api/v1/documents/" + copy, d.inspector()).json();
+  CHECK(inspected->getValue<std::string>("classification") == "public");  // its own classification stands
+
+  // Lifting the restriction shows both again.
+  REQUIRE(d.Request("POST", "/api/v1/documents/" + original + "/classification", d.admin(), {},
+                    R"({"classification":"public"})").status == 200);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("癸子丑寅").size() == 2; }));
+  CHECK(d.Get("/api/v1/documents/" + copy + "/versions/1/content").status == 200);
+  CHECK(d.Stop() == 0);
+}
+
 TEST_CASE("e2e: proofs and checkpoints verify with the published key", "[e2e]") {
   DaemonProcess d;
   for (int i = 0; i < 5; ++i) WriteFile(d.FilePath("pub", "doc" + std::to_string(i) + ".txt"), "文件" + std::to_string(i) + "號。\n");

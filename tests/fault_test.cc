@@ -58,6 +58,7 @@ struct Archive {
   Config config;
   daemon::DataLayout layout{""};
   std::unique_ptr<storage::Catalog> catalog;
+  std::unique_ptr<ledger::Ledger> ledger;
   std::unique_ptr<storage::BlobStore> blobs;
   std::unique_ptr<daemon::SettleQueue> queue;
   std::unique_ptr<daemon::Archiver> archiver;
@@ -78,7 +79,7 @@ struct Archive {
   // Opens the archive as gongkaid does; a failure here is a failed start.
   Status Open(storage::Env* env) {
     if (Status s = env->CreateDirs(layout.root); !s.ok()) return s;
-    auto c = storage::OpenSqliteCatalog(layout.catalog(), env, config.origin);
+    auto c = storage::OpenSqliteCatalog(layout.catalog(), env);
     if (!c.ok()) return c.status();
     catalog = std::move(*c);
     auto b = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
@@ -87,8 +88,9 @@ struct Archive {
     auto key = storage::LoadOrCreateSigningKey(env, layout.keys(), catalog.get());
     if (!key.ok()) return key.status();
     queue = std::make_unique<daemon::SettleQueue>();
+    ledger = std::make_unique<ledger::Ledger>(catalog.get(), env, config.origin);
     archiver = std::make_unique<daemon::Archiver>(
-        config, catalog.get(), blobs.get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)), queue.get(),
+        config, ledger.get(), blobs.get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)), queue.get(),
         [this](int64_t) { RecordAcknowledged(); });
     return Status::OK();
   }

@@ -14,6 +14,7 @@
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/keys.h"
 #include "index_feeder.h"
+#include "support/ledger_apply.h"
 #include "support/temp_dir.h"
 
 using namespace gongkai;
@@ -21,7 +22,7 @@ using gongkai::test::TempDir;
 
 namespace {
 
-storage::Change Version(storage::BlobStore& blobs, const std::string& path,
+ledger::Change Version(storage::BlobStore& blobs, const std::string& path,
                         const std::string& content, const std::string& doc_id = "") {
   auto w = blobs.NewWriter();
   REQUIRE(w.ok());
@@ -29,7 +30,7 @@ storage::Change Version(storage::BlobStore& blobs, const std::string& path,
   auto sha = (*w)->Finish();
   REQUIRE(sha.ok());
   REQUIRE((*w)->Commit().ok());
-  storage::Change c;
+  ledger::Change c;
   c.doc_id = doc_id;
   c.share = "pub";
   c.path = path;
@@ -70,20 +71,20 @@ TEST_CASE(
   // 150 documents, then a second version of each in a later batch, with a
   // crashing parser and a withdrawal in between: 302 records, one round.
   constexpr int kDocs = 150;
-  std::vector<storage::Change> first, second;
+  std::vector<ledger::Change> first, second;
   for (int i = 0; i < kDocs; ++i)
     first.push_back(
         Version(**blobs, "d" + std::to_string(i) + ".txt", "第一版 alpha" + std::to_string(i)));
   first.insert(first.begin() + kDocs / 2,
                Version(**blobs, "crash.pdf", "GONGKAI-EXTRACT-TEST:abort\n"));
-  REQUIRE((*catalog)->Apply(first, **key).ok());
-  for (const storage::Change& c : first)
+  REQUIRE(gongkai::test::ApplyChanges(catalog->get(), first, **key).ok());
+  for (const ledger::Change& c : first)
     if (c.path != "crash.pdf")
       second.push_back(Version(**blobs, c.path,
                                "第二版 beta" + c.path.substr(1, c.path.find('.') - 1), c.doc_id));
-  storage::Change withdraw{storage::Change::Kind::kWithdraw, first[0].doc_id};
+  ledger::Change withdraw{ledger::Change::Kind::kWithdraw, first[0].doc_id};
   second.insert(second.begin() + 1, withdraw);
-  REQUIRE((*catalog)->Apply(second, **key).ok());
+  REQUIRE(gongkai::test::ApplyChanges(catalog->get(), second, **key).ok());
 
   indexer::ExtractWorkerOptions options = indexer::DefaultExtractWorkerOptions();
   options.program = GONGKAI_EXTRACT_PATH;

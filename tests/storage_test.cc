@@ -11,9 +11,11 @@
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/keys.h"
 #include "gongkai/storage/record.h"
+#include "support/ledger_apply.h"
 #include "support/temp_dir.h"
 
 using namespace gongkai::storage;
+using gongkai::ledger::Change;
 using gongkai::test::Slurp;
 using gongkai::test::TempDir;
 
@@ -148,7 +150,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
     auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
     REQUIRE(cat.ok());
     std::vector<Change> batch = {Version("pub", "a.txt", "one"), Version("pub", "b.txt", "bee")};
-    REQUIRE((*cat)->Apply(batch, **key).ok());
+    REQUIRE(gongkai::test::ApplyChanges(cat->get(), batch, **key).ok());
     CHECK(batch[0].version == 1);
     CHECK(batch[0].record.seq == 0);
     CHECK(batch[1].record.seq == 1);
@@ -158,10 +160,10 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
     CHECK(batch[1].doc_id != doc_id);
 
     std::vector<Change> v2 = {Version("pub", "a.txt", "two", doc_id)};
-    REQUIRE((*cat)->Apply(v2, **key).ok());
+    REQUIRE(gongkai::test::ApplyChanges(cat->get(), v2, **key).ok());
     CHECK(v2[0].version == 2);
     std::vector<Change> w = {Change{Change::Kind::kWithdraw, doc_id}};
-    REQUIRE((*cat)->Apply(w, **key).ok());
+    REQUIRE(gongkai::test::ApplyChanges(cat->get(), w, **key).ok());
     CHECK(w[0].version == 2);
     CHECK(w[0].path == "a.txt");
   }
@@ -205,7 +207,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
   CHECK((*cat)->Records(2, 1)->front().seq == 2);
 }
 
-TEST_CASE("catalog: schema 3 adds the file's ctime in place, and an unknown ctime matches any", "[storage]") {
+TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying record in place", "[storage]") {
   TempDir dir;
   auto key = SigningKey::Generate();
   const std::string path = dir / "catalog.sqlite";
@@ -214,18 +216,27 @@ TEST_CASE("catalog: schema 3 adds the file's ctime in place, and an unknown ctim
     REQUIRE(cat.ok());
     std::vector<Change> batch = {Version("pub", "a.txt", "one")};
     batch[0].file.ctime_ns = 7;
-    REQUIRE((*cat)->Apply(batch, **key).ok());
+    REQUIRE(gongkai::test::ApplyChanges(cat->get(), batch, **key).ok());
+    std::vector<Change> more = {Version("pub", "b.txt", "two")};
+    more.push_back(Change{Change::Kind::kClassify, batch[0].doc_id});
+    more.back().classification = "restricted";
+    REQUIRE(gongkai::test::ApplyChanges(cat->get(), more, **key).ok());
     CHECK((*(*cat)->FindByPath("pub", "a.txt"))->file.ctime_ns == 7);
+    CHECK((*(*cat)->FindByPath("pub", "a.txt"))->classified_seq == 2);
   }
   // Turn it back into a schema 2 catalog, as written before ctimes were kept.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, "ALTER TABLE documents DROP COLUMN file_ctime_ns; PRAGMA user_version=2", nullptr,
-                     nullptr, nullptr) == SQLITE_OK);
+  CHECK(sqlite3_exec(db,
+                     "ALTER TABLE documents DROP COLUMN file_ctime_ns; ALTER TABLE documents DROP COLUMN"
+                     " classified_seq; PRAGMA user_version=2",
+                     nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
 
   auto cat = OpenSqliteCatalog(path, Env::Default());
   REQUIRE(cat.ok());
+  CHECK((*(*cat)->FindByPath("pub", "a.txt"))->classified_seq == 2);  // its classify record
+  CHECK((*(*cat)->FindByPath("pub", "b.txt"))->classified_seq == 1);  // its first record
   const FileState old = (*(*cat)->FindByPath("pub", "a.txt"))->file;
   CHECK(old.ctime_ns == 0);
   FileState now = old;
@@ -242,14 +253,14 @@ TEST_CASE("catalog: a failing batch commits nothing", "[storage]") {
   auto key = SigningKey::Generate();
   auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
   std::vector<Change> ok = {Version("pub", "a.txt", "one")};
-  REQUIRE((*cat)->Apply(ok, **key).ok());
+  REQUIRE(gongkai::test::ApplyChanges(cat->get(), ok, **key).ok());
   std::vector<Change> bad = {Version("pub", "b.txt", "bee"), Version("pub", "x", "y", "no-such-doc")};
-  CHECK_FALSE((*cat)->Apply(bad, **key).ok());
+  CHECK_FALSE(gongkai::test::ApplyChanges(cat->get(), bad, **key).ok());
   CHECK((*cat)->Counts()->records == 1);
   CHECK_FALSE((*cat)->FindByPath("pub", "b.txt")->has_value());
   // And the log continues without a gap.
   std::vector<Change> next = {Version("pub", "c.txt", "sea")};
-  REQUIRE((*cat)->Apply(next, **key).ok());
+  REQUIRE(gongkai::test::ApplyChanges(cat->get(), next, **key).ok());
   CHECK(next[0].record.seq == 1);
 }
 

@@ -13,9 +13,11 @@
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/keys.h"
 #include "gongkai/storage/verify.h"
+#include "support/ledger_apply.h"
 #include "support/temp_dir.h"
 
 using namespace gongkai::storage;
+using gongkai::ledger::Change;
 using gongkai::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -27,7 +29,7 @@ const char kOrigin[] = "tamper.gongkai.test";
 // withdrawn, several batches (so several checkpoints).
 void BuildArchive(const std::string& dir) {
   Env* env = Env::Default();
-  auto catalog = OpenSqliteCatalog(dir + "/catalog.sqlite", env, kOrigin);
+  auto catalog = OpenSqliteCatalog(dir + "/catalog.sqlite", env);
   REQUIRE(catalog.ok());
   auto blobs = BlobStore::Open(env, dir + "/blobs", dir + "/tmp");
   auto key = LoadOrCreateSigningKey(env, dir + "/keys", catalog->get());
@@ -51,12 +53,12 @@ void BuildArchive(const std::string& dir) {
       c.file = {c.size, 1'700'000'000'000'000'000 + batch, 100 + i};
       changes.push_back(c);
     }
-    REQUIRE((*catalog)->Apply(changes, **key).ok());
+    REQUIRE(gongkai::test::ApplyChanges(catalog->get(), changes, **key, kOrigin).ok());
     if (batch == 0)
       for (const Change& c : changes) ids.push_back(c.doc_id);
   }
   std::vector<Change> withdraw{Change{Change::Kind::kWithdraw, ids[5]}};
-  REQUIRE((*catalog)->Apply(withdraw, **key).ok());
+  REQUIRE(gongkai::test::ApplyChanges(catalog->get(), withdraw, **key, kOrigin).ok());
 }
 
 VerifyReport Verify(const std::string& dir, const std::string& external = "") {

@@ -1,5 +1,6 @@
-#include "gongkai/utf8.h"
 #include "archiver.h"
+
+#include "gongkai/ledger/visibility.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
+#include "gongkai/utf8.h"
 #include "safe_path.h"
 #include "sidecar.h"
 #include "watcher.h"
@@ -93,17 +95,18 @@ std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& 
 
 }  // namespace
 
-Archiver::Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
+Archiver::Archiver(const Config& config, ledger::Ledger* ledger, storage::BlobStore* blobs,
                    std::shared_ptr<const storage::SigningKey> key, SettleQueue* queue,
                    std::function<void(int64_t)> on_commit)
     : config_(config),
-      catalog_(catalog),
+      ledger_(ledger),
+      catalog_(ledger->catalog()),
       blobs_(blobs),
       key_(std::move(key)),
       queue_(queue),
       on_commit_(std::move(on_commit)) {}
 
-void Archiver::Committed(const std::vector<storage::Change>& changes) {
+void Archiver::Committed(const std::vector<ledger::Change>& changes) {
   last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -204,7 +207,7 @@ Status Archiver::ScanShare(size_t i) {
   return Status::OK();
 }
 
-void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
+void Archiver::Process(PendingFile& f, std::vector<ledger::Change>& changes) {
   const ShareConfig& share = config_.shares[f.share];
   const std::string abs = share.path + "/" + f.rel;
   auto found = catalog_->FindByPath(share.name, f.rel);
@@ -225,8 +228,8 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
       return;
     }
     if (doc && doc->status == "active") {
-      storage::Change c;
-      c.kind = storage::Change::Kind::kWithdraw;
+      ledger::Change c;
+      c.kind = ledger::Change::Kind::kWithdraw;
       c.doc_id = doc->id;
       changes.push_back(std::move(c));
     }
@@ -355,8 +358,8 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
     RetryLater(f, "cannot store blob for", s);
     return;
   }
-  storage::Change c;
-  c.kind = storage::Change::Kind::kVersion;
+  ledger::Change c;
+  c.kind = ledger::Change::Kind::kVersion;
   c.doc_id = doc ? doc->id : "";
   c.share = share.name;
   c.path = f.rel;
@@ -371,8 +374,8 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   // into a public share) stay restricted here too until an admin decides.
   bool copy_of_restricted = false;
   if ((doc ? doc->classification : wanted) == "public") {
-    auto restricted = catalog_->RestrictedContent(*sha, doc ? doc->id : "");
-    copy_of_restricted = !restricted.ok() || *restricted;
+    auto restricted = catalog_->RestrictedAmong({*sha}, doc ? doc->id : "");
+    copy_of_restricted = !restricted.ok() || ledger::RestrictionHides(*restricted, *sha, doc ? doc->classified_seq : -1);
     if (copy_of_restricted) {
       log::Warning(share.name + ":" + f.rel + " has the content of a restricted document: archived as restricted" +
                    " until an admin classifies it public" +
@@ -392,31 +395,31 @@ void Archiver::Process(PendingFile& f, std::vector<storage::Change>& changes) {
   else if (doc && sidecar && !sidecar->classification.empty() && sidecar->classification != previous_classification)
     reclassify = sidecar->classification;
   if (!reclassify.empty() && reclassify != doc->classification) {
-    storage::Change k;
-    k.kind = storage::Change::Kind::kClassify;
+    ledger::Change k;
+    k.kind = ledger::Change::Kind::kClassify;
     k.doc_id = doc->id;
     k.classification = reclassify;
     changes.push_back(std::move(k));
   }
 }
 
-void Archiver::KeepRestrictedContentRestricted(std::vector<storage::Change>& changes) {
+void Archiver::KeepRestrictedContentRestricted(std::vector<ledger::Change>& changes) {
   // Process() asked the catalog; within one batch the catalog does not know
   // the batch yet (a hard link and its original found by the same scan).
   std::set<std::string> restricted;
   for (const auto& c : changes)
-    if (c.kind == storage::Change::Kind::kVersion && c.classification == "restricted") restricted.insert(c.sha256);
+    if (c.kind == ledger::Change::Kind::kVersion && c.classification == "restricted") restricted.insert(c.sha256);
   if (restricted.empty()) return;
-  std::vector<storage::Change> reclassify;
+  std::vector<ledger::Change> reclassify;
   for (auto& c : changes) {
-    if (c.kind != storage::Change::Kind::kVersion || c.classification != "public" || !restricted.count(c.sha256))
+    if (c.kind != ledger::Change::Kind::kVersion || c.classification != "public" || !restricted.count(c.sha256))
       continue;
     log::Warning(c.share + ":" + c.path + " has the content of a restricted document: archived as restricted" +
                  " until an admin classifies it public");
     c.classification = "restricted";
     if (!c.doc_id.empty()) {  // an existing document keeps its own classification unless told
-      storage::Change k;
-      k.kind = storage::Change::Kind::kClassify;
+      ledger::Change k;
+      k.kind = ledger::Change::Kind::kClassify;
       k.doc_id = c.doc_id;
       k.classification = "restricted";
       reclassify.push_back(std::move(k));
@@ -457,7 +460,7 @@ void Archiver::ApplyMove(const Move& m) {
     auto doc = catalog_->FindByPath(share.name, m.from);
     if (doc.ok() && doc->has_value() && (*doc)->status == "active") moving.emplace_back(**doc, m.to);
   }
-  std::vector<storage::Change> changes;
+  std::vector<ledger::Change> changes;
   for (const auto& [doc, to] : moving) {
     auto dest = catalog_->FindByPath(share.name, to);
     if (!dest.ok() || dest->has_value()) {
@@ -467,14 +470,14 @@ void Archiver::ApplyMove(const Move& m) {
       queue_->Touch(m.share, to, now + config_.settle);
       continue;
     }
-    storage::Change c;
-    c.kind = storage::Change::Kind::kMove;
+    ledger::Change c;
+    c.kind = ledger::Change::Kind::kMove;
     c.doc_id = doc.id;
     c.path = to;
     changes.push_back(std::move(c));
   }
   if (!changes.empty()) {
-    if (Status s = catalog_->Apply(changes, *Key()); !s.ok()) {
+    if (Status s = ledger_->Apply(changes, *Key()); !s.ok()) {
       log::Error("cannot record move of " + share.name + ":" + m.from + ": " + s.ToString() + "; rescanning");
       RequestRescan(m.share);
       return;
@@ -489,8 +492,8 @@ void Archiver::ApplyMove(const Move& m) {
   else RequestRescan(m.share);  // files the catalog did not know yet
 }
 
-Result<storage::Change> Archiver::Submit(storage::Change change) {
-  std::future<Result<storage::Change>> result;
+Result<ledger::Change> Archiver::Submit(ledger::Change change) {
+  std::future<Result<ledger::Change>> result;
   std::shared_ptr<std::atomic<int>> state;
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
@@ -517,10 +520,10 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   for (Command& cmd : commands) {  // each alone: one failing must not fail others
     int pending = 0;
     if (!cmd.state->compare_exchange_strong(pending, 1)) continue;  // the caller gave up
-    std::vector<storage::Change> one{cmd.change};
-    Status s = catalog_->Apply(one, *Key());
+    std::vector<ledger::Change> one{cmd.change};
+    Status s = ledger_->Apply(one, *Key());
     if (s.ok()) {
-      log::Info(std::string("admin: ") + (one[0].kind == storage::Change::Kind::kApprove ? "approved " : "classified ") +
+      log::Info(std::string("admin: ") + (one[0].kind == ledger::Change::Kind::kApprove ? "approved " : "classified ") +
                 one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
                 std::to_string(one[0].record.seq));
       Committed(one);
@@ -543,7 +546,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   std::vector<PendingFile> due = queue_->TakeDue(kBatchMax, wait);
   if (due.empty()) return;
   in_flight_ = due.size();
-  std::vector<storage::Change> changes;
+  std::vector<ledger::Change> changes;
   std::vector<PendingFile> sources;  // the file behind each change, for retries
   storage_failures_in_batch_ = 0;
   for (PendingFile& f : due) {
@@ -561,14 +564,14 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   }
   KeepRestrictedContentRestricted(changes);
   if (!changes.empty()) {
-    Status s = catalog_->Apply(changes, *Key());
+    Status s = ledger_->Apply(changes, *Key());
     if (!s.ok()) {
       StorageFailed("catalog commit of " + std::to_string(changes.size()) + " changes", s);
       for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + config_.retry_interval);
     } else {
-      for (const storage::Change& c : changes) {
-        const char* what = c.kind == storage::Change::Kind::kVersion    ? "archived "
-                           : c.kind == storage::Change::Kind::kWithdraw ? "withdrew "
+      for (const ledger::Change& c : changes) {
+        const char* what = c.kind == ledger::Change::Kind::kVersion    ? "archived "
+                           : c.kind == ledger::Change::Kind::kWithdraw ? "withdrew "
                                                                         : "classified (sidecar) ";
         log::Info(std::string(what) + c.share + ":" + c.path + " v" +
                   std::to_string(c.version) + " doc " + c.doc_id + " sha256 " +

@@ -6,7 +6,8 @@
 // a mix of two states), and then commits the batch's versions and
 // withdrawals, with their signed records, in one catalog transaction.
 //
-// The archiver is the catalog's only writer in the daemon. It runs on one
+// The archiver is the ledger's only user in the daemon: every change to the
+// archive's history goes through it. It runs on one
 // thread; stats() may be read from any thread.
 #pragma once
 
@@ -25,6 +26,7 @@
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
+#include "gongkai/ledger/ledger.h"
 #include "settle_queue.h"
 #include "sidecar.h"
 
@@ -39,7 +41,9 @@ struct FailedFile {
 
 class Archiver {
  public:
-  Archiver(const Config& config, storage::Catalog* catalog, storage::BlobStore* blobs,
+  // `ledger` (and its catalog) is the archiver's own: it must outlive it and
+  // be used by no other thread.
+  Archiver(const Config& config, ledger::Ledger* ledger, storage::BlobStore* blobs,
            std::shared_ptr<const storage::SigningKey> key, SettleQueue* queue,
            std::function<void(int64_t last_seq)> on_commit);
 
@@ -63,7 +67,7 @@ class Archiver {
   // Applies one administrative change (approve, classify) on the archiver's
   // thread and waits for its commit. Thread-safe; fails with Busy if the
   // archiver does not get to it within 30 s.
-  Result<storage::Change> Submit(storage::Change change);
+  Result<ledger::Change> Submit(ledger::Change change);
 
   size_t in_flight() const { return in_flight_.load(); }
   // Unix time of the last catalog commit (0 = none since start).
@@ -78,9 +82,9 @@ class Archiver {
  private:
   // Archives one due file, appending its changes (if any) to `changes`; a file
   // that is not ready is put back in the queue, one that fails is recorded.
-  void Process(PendingFile& f, std::vector<storage::Change>& changes);
+  void Process(PendingFile& f, std::vector<ledger::Change>& changes);
   // After a commit: the metrics' time stamp and the on_commit callback.
-  void Committed(const std::vector<storage::Change>& changes);
+  void Committed(const std::vector<ledger::Change>& changes);
   Status ScanShare(size_t i);
   struct Move {
     size_t share;
@@ -96,11 +100,12 @@ class Archiver {
   void StorageRecovered();  // a batch went through: logs and clears the pause
   // Within one batch: a public version with the same bytes as a restricted
   // one becomes restricted too (fail closed; see Process()).
-  void KeepRestrictedContentRestricted(std::vector<storage::Change>& changes);
+  void KeepRestrictedContentRestricted(std::vector<ledger::Change>& changes);
   size_t storage_failures_in_batch_ = 0;  // archiver thread only
 
   const Config& config_;
-  storage::Catalog* catalog_;
+  ledger::Ledger* ledger_;
+  storage::Catalog* catalog_;  // the ledger's
   storage::BlobStore* blobs_;
   std::shared_ptr<const storage::SigningKey> Key() const;
   mutable std::mutex key_mutex_;
@@ -118,8 +123,8 @@ class Archiver {
   std::set<size_t> scanned_once_;  // archiver thread only
   std::vector<Move> moves_;  // guarded by rescan_mutex_
   struct Command {
-    storage::Change change;
-    std::promise<Result<storage::Change>> done;
+    ledger::Change change;
+    std::promise<Result<ledger::Change>> done;
     // 0 pending, 1 running, 2 cancelled (the caller gave up before it ran).
     std::shared_ptr<std::atomic<int>> state = std::make_shared<std::atomic<int>>(0);
   };

@@ -7,15 +7,6 @@
 
 namespace gongkai::daemon {
 
-const char* ToString(Role r) {
-  switch (r) {
-    case Role::kAnonymous: return "anonymous";
-    case Role::kInspector: return "inspector";
-    case Role::kAdmin: return "admin";
-  }
-  return "?";
-}
-
 Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::string& file) {
   std::vector<TokenEntry> out;
   std::istringstream in(text);

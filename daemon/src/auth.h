@@ -11,12 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/ledger/visibility.h"
 #include "gongkai/status.h"
 
 namespace gongkai::daemon {
 
-enum class Role { kAnonymous = 0, kInspector = 1, kAdmin = 2 };
-const char* ToString(Role r);
+using ledger::Role;
+using ledger::ToString;
 
 struct TokenEntry {
   Role role;

@@ -77,7 +77,7 @@ int RunDaemon(const Config& config) {
                    " does not exist (yet); it is watched once it appears after a restart");
   }
 
-  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env, config.origin);
+  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
   if (!catalog.ok()) return Fail(catalog.status()), 1;
   auto blobs = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status()), 1;
@@ -113,7 +113,8 @@ int RunDaemon(const Config& config) {
   indexer::ExtractWorkers extractor(extract_options);  // parsers run in these child processes, never in gongkaid
   IndexFeeder feeder(config, feeder_catalog->get(), std::move(index_readers), blobs->get(), index_writer->get(),
                      &extractor, [&] { searcher.Invalidate(); });
-  Archiver archiver(config, catalog->get(), blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
+  ledger::Ledger ledger(catalog->get(), env, config.origin);
+  Archiver archiver(config, &ledger, blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
                     &queue, [&](int64_t last_seq) {
                       feeder.NoteCommitted(last_seq);
                       feeder.Wake();
@@ -210,7 +211,7 @@ int RunDaemon(const Config& config) {
     return out;
   };
   HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
-                                  [&](storage::Change c) { return archiver.Submit(std::move(c)); },
+                                  [&](ledger::Change c) { return archiver.Submit(std::move(c)); },
                                   [&](int64_t seq) { return feeder.WaitApplied(seq, std::chrono::seconds(10)); },
                                   &http_metrics, &search_limit, archive_metrics,
                                   [&] { return archiver.storage_problem(); }});

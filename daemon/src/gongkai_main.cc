@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "gongkai/ledger/ledger.h"
 #include "gongkai/config.h"
 #include "gongkai/daemon/layout.h"
 #include "gongkai/indexer/index.h"
@@ -336,7 +337,9 @@ void CheckIndex(const Context& ctx, storage::Catalog* catalog, storage::VerifyRe
   size_t public_views = 0;
   for (const auto& d : *docs) {
     const std::string where = "index of document " + d.id + " (" + d.share + ":" + d.path + ")";
-    auto want = daemon::BuildIndexDocs(ctx.config, catalog, **blobs, d, /*with_text=*/false);
+    auto state = ledger::LoadDocument(*catalog, d.id);
+    if (!state.ok() || !state->has_value()) continue;  // reported by the archive check
+    auto want = daemon::BuildIndexDocs(ctx.config, **blobs, **state, /*with_text=*/false);
     if (!want.ok()) continue;  // reported by the archive check
     bool has_public = false;
     for (const indexer::IndexDoc& w : *want) {
@@ -579,11 +582,11 @@ int CmdReport(Context& ctx, const Args& args) {
 // catalog directly (SQLite serialises this writer with the daemon's); a
 // running daemon indexes it within seconds, and we wait for that so that,
 // when this returns, searches already reflect the change.
-int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
-  const bool approve = kind == storage::Change::Kind::kApprove;
+int CmdChange(Context& ctx, const Args& args, ledger::Change::Kind kind) {
+  const bool approve = kind == ledger::Change::Kind::kApprove;
   if (args.positional.size() != (approve ? 1u : 2u))
     return Usage(approve ? "approve takes a document ID" : "classify takes a document ID and public|restricted");
-  storage::Change change;
+  ledger::Change change;
   change.kind = kind;
   change.doc_id = args.positional[0];
   if (!approve) {
@@ -615,10 +618,11 @@ int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
   }
   auto key = storage::LoadActiveSigningKey(ctx.layout.keys());
   if (!key.ok()) return Fail(key.status());
-  auto writer = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default(), ctx.config.origin);
+  auto writer = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
   if (!writer.ok()) return Fail(writer.status());
-  std::vector<storage::Change> changes{change};
-  if (Status s = (*writer)->Apply(changes, **key); !s.ok()) {
+  ledger::Ledger ledger(writer->get(), storage::Env::Default(), ctx.config.origin);
+  std::vector<ledger::Change> changes{change};
+  if (Status s = ledger.Apply(changes, **key); !s.ok()) {
     std::cerr << "gongkai: " << s.message() << "\n";
     return s.code() == Status::Code::kInvalid || s.code() == Status::Code::kNotFound ? 1 : 2;  // refused : failed
   }
@@ -656,8 +660,8 @@ int CmdChange(Context& ctx, const Args& args, storage::Change::Kind kind) {
   return 0;
 }
 
-int CmdApprove(Context& ctx, const Args& args) { return CmdChange(ctx, args, storage::Change::Kind::kApprove); }
-int CmdClassify(Context& ctx, const Args& args) { return CmdChange(ctx, args, storage::Change::Kind::kClassify); }
+int CmdApprove(Context& ctx, const Args& args) { return CmdChange(ctx, args, ledger::Change::Kind::kApprove); }
+int CmdClassify(Context& ctx, const Args& args) { return CmdChange(ctx, args, ledger::Change::Kind::kClassify); }
 
 int CmdKeys(Context& ctx, const Args& args) {
   const std::string sub = args.positional.empty() ? "list" : args.positional[0];
@@ -712,7 +716,10 @@ int CmdReindex(Context& ctx, const Args& args) {
   auto progress = ProgressFor(args, "reindex", "documents");
   size_t done = 0, errors = 0;
   for (const auto& doc : *docs) {
-    auto views = daemon::BuildIndexDocs(ctx.config, ctx.catalog.get(), **blobs, doc);
+    auto state = ledger::LoadDocument(*ctx.catalog, doc.id);
+    Result<std::vector<indexer::IndexDoc>> views = Status::NotFound("document " + doc.id + " disappeared");
+    if (!state.ok()) views = state.status();
+    else if (state->has_value()) views = daemon::BuildIndexDocs(ctx.config, **blobs, **state);
     Status s = views.ok() ? Status::OK() : views.status();
     if (views.ok())
       for (const auto& v : *views)

@@ -1,4 +1,3 @@
-#include "gongkai/utf8.h"
 #include "http_service.h"
 
 #include <Poco/Exception.h>
@@ -21,6 +20,7 @@
 #include "gongkai/log.h"
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
+#include "gongkai/utf8.h"
 #include "freshness.h"
 #include "json_writer.h"
 #include "web_assets.h"
@@ -343,19 +343,15 @@ class ApiHandler final : public HTTPRequestHandler {
     if (!lease.ok()) throw std::runtime_error(lease.status().ToString());
     return std::move(*lease);
   }
+  // The document and the versions of it this caller may see (ledger's rule);
+  // nullopt when it does not exist for this caller.
   std::optional<Visible> Load(storage::Catalog* catalog, const std::string& id) {
-    auto doc = catalog->GetDocument(id);
-    if (!doc.ok()) throw std::runtime_error(doc.status().ToString());
-    if (!doc->has_value()) return std::nullopt;
-    auto versions = catalog->Versions(id);
-    if (!versions.ok()) throw std::runtime_error(versions.status().ToString());
-    Visible v{std::move(**doc), std::move(*versions)};
-    if (Anonymous()) {
-      if (v.doc.classification != "public") return std::nullopt;
-      std::erase_if(v.versions, [](const storage::VersionRow& r) { return r.review != "approved"; });
-      if (v.versions.empty()) return std::nullopt;
-    }
-    return v;
+    auto state = ledger::LoadDocument(*catalog, id);
+    if (!state.ok()) throw std::runtime_error(state.status().ToString());
+    if (!state->has_value()) return std::nullopt;
+    std::vector<storage::VersionRow> versions = ledger::VisibleVersions(role_, **state);
+    if (versions.empty()) return std::nullopt;
+    return Visible{std::move((*state)->doc), std::move(versions)};
   }
 
   void Search(HTTPServerRequest& req, HTTPServerResponse& resp) {
@@ -411,18 +407,19 @@ class ApiHandler final : public HTTPRequestHandler {
     w.Key("results").BeginArray();
     // Second line of defence: every hit an anonymous caller gets is
     // re-checked on the catalog (one query for the page).
-    std::map<std::string, int64_t> visible;
+    std::map<std::string, ledger::DocumentState> states;
     if (Anonymous()) {
       std::vector<std::string> ids;
       for (const auto& h : result->hits) ids.push_back(h.doc.id);
-      auto found = catalog->PublicVersions(ids);
+      auto found = ledger::LoadDocuments(*catalog.get(), ids);
       if (!found.ok()) throw std::runtime_error(found.status().ToString());
-      visible = std::move(*found);
+      states = std::move(*found);
     }
     for (const indexer::SearchHit& h : result->hits) {
       if (Anonymous()) {
-        auto it = visible.find(h.doc.id);
-        if (it == visible.end() || it->second != h.doc.version) continue;
+        auto it = states.find(h.doc.id);
+        auto shown = it == states.end() ? std::nullopt : ledger::ShownVersion(role_, it->second);
+        if (!shown || shown->version != h.doc.version) continue;
       }
       const indexer::IndexDoc& d = h.doc;
       w.BeginObject()
@@ -577,12 +574,12 @@ class ApiHandler final : public HTTPRequestHandler {
     body.resize(static_cast<size_t>(req.stream().gcount()));
     if (static_cast<std::streamsize>(body.size()) > limit)
       throw ApiError{HTTPResponse::HTTP_REQUESTENTITYTOOLARGE, "too_large", "request body over 64 KiB"};
-    storage::Change change;
+    ledger::Change change;
     change.doc_id = id;
     if (what == "approve") {
-      change.kind = storage::Change::Kind::kApprove;
+      change.kind = ledger::Change::Kind::kApprove;
     } else {
-      change.kind = storage::Change::Kind::kClassify;
+      change.kind = ledger::Change::Kind::kClassify;
       std::string value;
       try {
         auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();

@@ -12,6 +12,7 @@
 #include "gongkai/config.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
+#include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/catalog.h"
 #include "auth.h"
 #include "metrics.h"
@@ -63,7 +64,7 @@ struct ServiceContext {
   // The object served by /api/v1/status and `gongkai status --json`.
   std::function<std::string()> status_json;
   // Commits an administrative change through the catalog's single writer.
-  std::function<Result<storage::Change>(storage::Change)> submit;
+  std::function<Result<ledger::Change>(ledger::Change)> submit;
   // Waits until the search index reflects log record `seq` (false on timeout).
   std::function<bool(int64_t seq)> wait_indexed;
   HttpMetrics* metrics = nullptr;

@@ -99,29 +99,24 @@ std::vector<indexer::IndexDoc> WithMembers(std::vector<indexer::IndexDoc> views,
 
 }  // namespace
 
-Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
-                                                      const storage::BlobStore& blobs,
-                                                      const storage::DocumentRow& doc, bool with_text,
+Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, const storage::BlobStore& blobs,
+                                                      const ledger::DocumentState& state, bool with_text,
                                                       indexer::ExtractWorkers* extractor) {
   if (!extractor) extractor = &indexer::ExtractWorkers::Shared();
-  auto versions = catalog->Versions(doc.id);
-  if (!versions.ok()) return versions.status();
-  if (versions->empty()) return Status::Corruption("document " + doc.id + " has no versions");
-  std::vector<indexer::IndexDoc> out{ViewOf(config, doc, versions->back())};
+  const auto inspected = ledger::ShownVersion(ledger::Role::kInspector, state);
+  if (!inspected) return Status::Corruption("document " + state.doc.id + " has no versions");
+  std::vector<indexer::IndexDoc> out{ViewOf(config, state.doc, *inspected)};
   std::vector<std::vector<indexer::ArchiveMember>> members;  // of each view
-  if (with_text) members.push_back(AddText(*extractor, blobs, doc, out[0]));
-  if (doc.classification != "public") return WithMembers(std::move(out), std::move(members));
-  for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
-    if (v->review != "approved") continue;
-    if (v->version == out[0].version) {
+  if (with_text) members.push_back(AddText(*extractor, blobs, state.doc, out[0]));
+  if (const auto shown = ledger::ShownVersion(ledger::Role::kAnonymous, state)) {
+    if (shown->version == out[0].version) {
       out[0].for_public = true;  // one entry serves both
     } else {
-      out.push_back(ViewOf(config, doc, *v));
+      out.push_back(ViewOf(config, state.doc, *shown));
       out.back().for_inspectors = false;
       out.back().for_public = true;
-      if (with_text) members.push_back(AddText(*extractor, blobs, doc, out.back()));
+      if (with_text) members.push_back(AddText(*extractor, blobs, state.doc, out.back()));
     }
-    break;
   }
   return WithMembers(std::move(out), std::move(members));
 }
@@ -152,18 +147,18 @@ IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
 IndexFeeder::~IndexFeeder() = default;
 
 void IndexFeeder::Build(storage::Catalog* catalog, Job& job) const {
-  auto doc = catalog->GetDocument(job.doc_id);
-  if (!doc.ok()) {
-    job.status = doc.status();
+  auto state = ledger::LoadDocument(*catalog, job.doc_id);
+  if (!state.ok()) {
+    job.status = state.status();
     return;
   }
-  if (!doc->has_value()) {
+  if (!state->has_value()) {
     job.gone = true;
     return;
   }
   Result<std::vector<indexer::IndexDoc>> views = Status::IOError("not built");
   try {
-    views = BuildIndexDocs(config_, catalog, *blobs_, **doc, /*with_text=*/true, extractor_);
+    views = BuildIndexDocs(config_, *blobs_, **state, /*with_text=*/true, extractor_);
   } catch (const std::exception& e) {  // e.g. bad_alloc on a huge blob
     views = Status::IOError(std::string("extraction: ") + e.what());
   }
@@ -171,7 +166,7 @@ void IndexFeeder::Build(storage::Catalog* catalog, Job& job) const {
     // Never leave stale entries: index the catalog's view without text, so
     // visibility is right even though the text is not searchable.
     log::Error("cannot index the text of document " + job.doc_id + ": " + views.status().ToString());
-    views = BuildIndexDocs(config_, catalog, *blobs_, **doc, /*with_text=*/false);
+    views = BuildIndexDocs(config_, *blobs_, **state, /*with_text=*/false);
   }
   if (!views.ok()) {
     job.status = views.status();
@@ -209,6 +204,20 @@ Status IndexFeeder::Commit(int64_t mark) {
   return Status::OK();
 }
 
+Result<std::vector<std::string>> IndexFeeder::SameContent(const std::string& doc_id) {
+  auto versions = catalog_->Versions(doc_id);
+  if (!versions.ok()) return versions.status();
+  std::set<std::string> shas, ids;
+  for (const storage::VersionRow& v : *versions)
+    if (shas.insert(v.sha256).second) {
+      auto holders = catalog_->DocumentsHolding(v.sha256);
+      if (!holders.ok()) return holders.status();
+      ids.insert(holders->begin(), holders->end());
+    }
+  ids.erase(doc_id);
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
 Result<size_t> IndexFeeder::CatchUp() {
   size_t indexed = 0;
   while (!stopped_) {  // a stop leaves the rest to the next start's replay
@@ -216,14 +225,23 @@ Result<size_t> IndexFeeder::CatchUp() {
     if (!records.ok()) return records.status();
     if (records->empty()) return indexed;
     // Each document once, at its first record; first_record[i] is job i's.
+    // Right after it, the other documents holding any of its contents: what
+    // anonymous callers may see of them depends on this one (visibility.h).
     std::vector<Job> jobs;
     std::vector<size_t> first_record;
     std::set<std::string> seen;
-    for (size_t r = 0; r < records->size(); ++r)
-      if (seen.insert((*records)[r].doc).second) {
-        jobs.push_back(Job{(*records)[r].doc});
-        first_record.push_back(r);
-      }
+    for (size_t r = 0; r < records->size(); ++r) {
+      if (!seen.insert((*records)[r].doc).second) continue;
+      jobs.push_back(Job{(*records)[r].doc});
+      first_record.push_back(r);
+      auto copies = SameContent((*records)[r].doc);
+      if (!copies.ok()) return copies.status();
+      for (const std::string& id : *copies)
+        if (seen.insert(id).second) {
+          jobs.push_back(Job{id});
+          first_record.push_back(r);
+        }
+    }
     Status failed;
     const bool complete = pool_->Run(
         jobs.size(), [&](size_t thread, size_t i) { Build(readers_[thread].get(), jobs[i]); },

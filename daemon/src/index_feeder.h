@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "gongkai/config.h"
+#include "gongkai/ledger/visibility.h"
 #include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
@@ -64,6 +65,8 @@ class IndexFeeder {
   bool WaitApplied(int64_t seq, std::chrono::milliseconds timeout);
 
  private:
+  // The other documents with a version whose content one of `doc_id`'s holds.
+  Result<std::vector<std::string>> SameContent(const std::string& doc_id);
   struct Job;
   // Reads, extracts and prepares one document (on a pool thread).
   void Build(storage::Catalog* catalog, Job& job) const;
@@ -89,17 +92,16 @@ class IndexFeeder {
   std::atomic<bool> stopped_{false};
 };
 
-// Builds the index entries of one document from the catalog and its blobs
-// (see index.h): its current version for inspectors, marked for the public
-// too when it is public and approved, plus a separate public entry for the
-// latest approved version when the current one is pending. Shared by the
+// Builds the index entries of one document from its state and its blobs
+// (see index.h): the version inspectors are shown, marked for the public too
+// when it is also the one anonymous callers are shown (ledger::ShownVersion),
+// else a separate public entry for that one, if any. Shared by the
 // feeder, `reindex` and `verify`. The text comes from `extractor`'s worker
 // processes (nullptr: ExtractWorkers::Shared()); a document whose parser
 // crashed, hung or ran out of memory is indexed without text, with the note,
 // and logged once as a warning.
-Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, storage::Catalog* catalog,
-                                                      const storage::BlobStore& blobs,
-                                                      const storage::DocumentRow& doc, bool with_text = true,
+Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, const storage::BlobStore& blobs,
+                                                      const ledger::DocumentState& state, bool with_text = true,
                                                       indexer::ExtractWorkers* extractor = nullptr);
 
 }  // namespace gongkai::daemon

@@ -1,4 +1,3 @@
-#include "gongkai/utf8.h"
 #include "sidecar.h"
 
 #include <Poco/JSON/Array.h>
@@ -6,6 +5,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "gongkai/indexer/extract.h"
+#include "gongkai/utf8.h"
 #include "json_writer.h"
 
 namespace gongkai::daemon {

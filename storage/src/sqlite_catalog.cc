@@ -14,7 +14,6 @@
 #include <stdexcept>
 
 #include "gongkai/storage/catalog.h"
-#include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
 
@@ -26,7 +25,7 @@ using Poco::Data::RecordSet;
 using Poco::Data::Session;
 using Poco::Data::Statement;
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -59,9 +58,11 @@ const char* const kSchema[] = {
 // schema version of their own.
 const char* const kVersionsBySha = "CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256)";
 
+const char* const kVersionColumns = "doc, version, sha256, size, modified, archived, log_index, review, meta";
+
 const char* const kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
-    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns";
+    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq";
 
 // One use of a prepared statement kept by its connection: binds, steps,
 // and resets it on destruction, so no half-read statement keeps a read
@@ -81,6 +82,10 @@ class Query {
     Check(sqlite3_bind_text(st_, ++bound_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
     return *this;
   }
+  Query& BindBlob(const std::string& v) {
+    Check(sqlite3_bind_blob(st_, ++bound_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+    return *this;
+  }
   Query& Bind(int64_t v) {
     Check(sqlite3_bind_int64(st_, ++bound_, v));
     return *this;
@@ -98,6 +103,7 @@ class Query {
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string();
   }
   int64_t Int(int col) const { return sqlite3_column_int64(st_, col); }
+  bool Null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
  private:
   void Check(int rc) const {
@@ -156,7 +162,28 @@ DocumentRow DocFromRow(const Query& q) {
   d.created = q.Text(10);
   d.updated = q.Text(11);
   d.file.ctime_ns = q.Int(12);
+  d.classified_seq = q.Int(13);
   return d;
+}
+
+VersionRow VersionFromRow(const Query& q) {
+  VersionRow v;
+  v.doc = q.Text(0);
+  v.version = q.Int(1);
+  v.sha256 = q.Text(2);
+  v.size = q.Int(3);
+  v.modified = q.Text(4);
+  v.archived = q.Text(5);
+  v.log_index = q.Int(6);
+  v.review = q.Text(7);
+  v.meta = q.Text(8);
+  return v;
+}
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+  return out;
 }
 
 template <typename F>
@@ -172,32 +199,13 @@ auto Guard(const char* what, F&& f) -> decltype(f()) {
   }
 }
 
-std::string NewDocumentId() {
-  // 15 random bytes, base32 (RFC 4648 alphabet, lowercase): 24 URL-safe chars.
-  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-  std::string raw = RandomBytes(15);
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 5) {
-      out += kAlphabet[(buffer >> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
-}
-
 class SqliteCatalog final : public Catalog {
  public:
-  SqliteCatalog(const std::string& path, Env* env, std::string origin)
+  SqliteCatalog(const std::string& path, Env* env)
       // Login timeout 0: Poco otherwise retries a failed open for 60 s, which
       // only delays the one-line error (a full disk, a read-only folder).
       : session_("SQLite", path, 0),
         env_(env),
-        origin_(std::move(origin)),
         statements_(Poco::Data::SQLite::Utility::dbHandle(session_)) {}
 
   Status Init() {
@@ -233,6 +241,14 @@ class SqliteCatalog final : public Catalog {
         // which matches any ctime, so an upgrade re-reads nothing.
         if (version < 3)
           session_ << "ALTER TABLE documents ADD COLUMN file_ctime_ns INTEGER NOT NULL DEFAULT 0", now;
+        // Schema 4: the log index that set each document's classification.
+        if (version < 4) {
+          session_ << "ALTER TABLE documents ADD COLUMN classified_seq INTEGER NOT NULL DEFAULT -1", now;
+          session_ << "UPDATE documents SET classified_seq = COALESCE("
+                      "(SELECT MAX(seq) FROM records r WHERE r.doc = documents.id"
+                      " AND r.record LIKE '%\"event\":\"classify\"%'),"
+                      " (SELECT MIN(seq) FROM records r WHERE r.doc = documents.id), -1)", now;
+        }
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
       }
@@ -270,24 +286,10 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<VersionRow>> Versions(const std::string& doc_id) override {
     return Guard("versions", [&]() -> Result<std::vector<VersionRow>> {
-      Query q = statements_.Prepare(
-          "SELECT doc, version, sha256, size, modified, archived, log_index, review, meta"
-          " FROM versions WHERE doc = ? ORDER BY version");
+      Query q = statements_.Prepare("SELECT " + std::string(kVersionColumns) + " FROM versions WHERE doc = ? ORDER BY version");
       q.Bind(doc_id);
       std::vector<VersionRow> out;
-      while (q.Next()) {
-        VersionRow v;
-        v.doc = q.Text(0);
-        v.version = q.Int(1);
-        v.sha256 = q.Text(2);
-        v.size = q.Int(3);
-        v.modified = q.Text(4);
-        v.archived = q.Text(5);
-        v.log_index = q.Int(6);
-        v.review = q.Text(7);
-        v.meta = q.Text(8);
-        out.push_back(std::move(v));
-      }
+      while (q.Next()) out.push_back(VersionFromRow(q));
       return out;
     });
   }
@@ -328,30 +330,56 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
-  Result<std::map<std::string, int64_t>> PublicVersions(const std::vector<std::string>& ids) override {
-    return Guard("visibility", [&]() -> Result<std::map<std::string, int64_t>> {
-      std::map<std::string, int64_t> out;
+  Result<std::vector<std::pair<DocumentRow, std::vector<VersionRow>>>> DocumentsWithVersions(
+      const std::vector<std::string>& ids) override {
+    using Rows = std::vector<std::pair<DocumentRow, std::vector<VersionRow>>>;
+    return Guard("documents", [&]() -> Result<Rows> {
+      Rows out;
       if (ids.empty()) return out;
       // One statement per list length (a page holds at most 100 hits).
-      std::string sql =
-          "SELECT d.id, MAX(v.version) FROM documents d JOIN versions v ON v.doc = d.id"
-          " WHERE d.classification = 'public' AND v.review = 'approved' AND d.id IN (";
-      for (size_t i = 0; i < ids.size(); ++i) sql += i ? ", ?" : "?";
-      sql += ") GROUP BY d.id";
-      Query q = statements_.Prepare(sql);
-      for (const auto& id : ids) q.Bind(id);
-      while (q.Next()) out[q.Text(0)] = q.Int(1);
+      std::string sql = "SELECT " + std::string(kDocColumns) + " FROM documents WHERE id IN (" + Placeholders(ids.size()) + ")";
+      Query docs = statements_.Prepare(sql);
+      for (const auto& id : ids) docs.Bind(id);
+      std::map<std::string, size_t> where;
+      while (docs.Next()) {
+        out.emplace_back(DocFromRow(docs), std::vector<VersionRow>());
+        where[out.back().first.id] = out.size() - 1;
+      }
+      if (out.empty()) return out;
+      Query versions = statements_.Prepare("SELECT " + std::string(kVersionColumns) + " FROM versions WHERE doc IN (" +
+                                           Placeholders(ids.size()) + ") ORDER BY doc, version");
+      for (const auto& id : ids) versions.Bind(id);
+      while (versions.Next()) {
+        VersionRow v = VersionFromRow(versions);
+        if (auto it = where.find(v.doc); it != where.end()) out[it->second].second.push_back(std::move(v));
+      }
       return out;
     });
   }
 
-  Result<bool> RestrictedContent(const std::string& sha256, const std::string& except_doc) override {
-    return Guard("restricted content", [&]() -> Result<bool> {
-      int found = 0;
-      session_ << "SELECT COUNT(*) FROM (SELECT 1 FROM versions v JOIN documents d ON d.id = v.doc"
-                  " WHERE v.sha256 = ? AND d.classification = 'restricted' AND d.id != ? LIMIT 1)",
-          useRef(sha256), useRef(except_doc), into(found), now;
-      return found > 0;
+  Result<std::map<std::string, int64_t>> RestrictedAmong(const std::vector<std::string>& sha256s,
+                                                         const std::string& except_doc) override {
+    return Guard("restricted content", [&]() -> Result<std::map<std::string, int64_t>> {
+      std::map<std::string, int64_t> out;
+      for (const std::string& sha : std::set<std::string>(sha256s.begin(), sha256s.end())) {
+        Query q = statements_.Prepare(
+            "SELECT MAX(MAX(d.classified_seq, v.first_seq)) FROM"
+            " (SELECT doc, MIN(log_index) AS first_seq FROM versions WHERE sha256 = ? GROUP BY doc) v"
+            " JOIN documents d ON d.id = v.doc WHERE d.classification = 'restricted' AND d.id != ?");
+        q.Bind(sha).Bind(except_doc);
+        if (q.Next() && !q.Null(0)) out[sha] = q.Int(0);
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<std::string>> DocumentsHolding(const std::string& sha256) override {
+    return Guard("documents by content", [&]() -> Result<std::vector<std::string>> {
+      Query q = statements_.Prepare("SELECT DISTINCT doc FROM versions WHERE sha256 = ? ORDER BY doc");
+      q.Bind(sha256);
+      std::vector<std::string> out;
+      while (q.Next()) out.push_back(q.Text(0));
+      return out;
     });
   }
 
@@ -372,27 +400,92 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
-  Status Apply(std::vector<Change>& changes, const SigningKey& key) override {
-    if (changes.empty()) return Status::OK();
-    Status s = Guard("commit", [&]() -> Status {
+  Status BeginWrite() override {
+    return Guard("begin", [&]() -> Status {
       session_ << "BEGIN IMMEDIATE", now;
-      try {
-        Status inner = ApplyLocked(changes, key);
-        if (!inner.ok()) {
-          session_ << "ROLLBACK", now;
-          return inner;
-        }
-        session_ << "COMMIT", now;
-      } catch (...) {
-        try {
-          session_ << "ROLLBACK", now;
-        } catch (...) {
-        }
-        throw;
-      }
       return Status::OK();
     });
-    return s;
+  }
+
+  Status Commit() override {
+    return Guard("commit", [&]() -> Status {
+      session_ << "COMMIT", now;
+      return Status::OK();
+    });
+  }
+
+  void Rollback() override {
+    try {
+      session_ << "ROLLBACK", now;
+    } catch (...) {  // no transaction open (SQLite rolled back itself, e.g. on a full disk)
+    }
+  }
+
+  Result<int64_t> NextRecordSeq() override {
+    return Guard("records", [&]() -> Result<int64_t> {
+      Query q = statements_.Prepare("SELECT COALESCE(MAX(seq) + 1, 0) FROM records");
+      q.Next();
+      return q.Int(0);
+    });
+  }
+
+  Status InsertDocument(const DocumentRow& d) override {
+    return Write("insert document",
+                 "INSERT INTO documents(id, share, path, status, classification, current_version, last_leaf,"
+                 " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq)"
+                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 [&](Query& q) {
+                   q.Bind(d.id).Bind(d.share).Bind(d.path);
+                   BindDocumentColumns(q, d).Bind(d.created).Bind(d.updated).Bind(d.file.ctime_ns).Bind(d.classified_seq);
+                 });
+  }
+
+  Status UpdateDocument(const DocumentRow& d) override {
+    return Write("update document",
+                 "UPDATE documents SET status = ?, classification = ?, current_version = ?, last_leaf = ?,"
+                 " file_size = ?, file_mtime_ns = ?, file_inode = ?, share = ?, path = ?, updated = ?,"
+                 " file_ctime_ns = ?, classified_seq = ? WHERE id = ?",
+                 [&](Query& q) {
+                   BindDocumentColumns(q, d).Bind(d.share).Bind(d.path).Bind(d.updated).Bind(d.file.ctime_ns);
+                   q.Bind(d.classified_seq).Bind(d.id);
+                 });
+  }
+
+  Status InsertVersion(const VersionRow& v) override {
+    return Write("insert version",
+                 "INSERT INTO versions(doc, version, sha256, size, modified, archived, log_index, review, meta)"
+                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 [&](Query& q) {
+                   q.Bind(v.doc).Bind(v.version).Bind(v.sha256).Bind(v.size).Bind(v.modified).Bind(v.archived);
+                   q.Bind(v.log_index).Bind(v.review).Bind(v.meta);
+                 });
+  }
+
+  Status SetReview(const std::string& doc_id, int64_t version, const std::string& review) override {
+    return Write("set review", "UPDATE versions SET review = ? WHERE doc = ? AND version = ?",
+                 [&](Query& q) { q.Bind(review).Bind(doc_id).Bind(version); });
+  }
+
+  Status InsertRecord(const RecordRow& r) override {
+    return Write("insert record",
+                 "INSERT INTO records(seq, doc, record, signature, key_id, leaf) VALUES(?, ?, ?, ?, ?, ?)",
+                 [&](Query& q) { q.Bind(r.seq).Bind(r.doc).Bind(r.record).Bind(r.signature).Bind(r.key_id).Bind(r.leaf); });
+  }
+
+  Status InsertTreeNodes(const std::vector<storage::TreeNode>& nodes) override {
+    for (const storage::TreeNode& node : nodes) {
+      const std::string hash(node.hash.begin(), node.hash.end());
+      Status s = Write("insert tree node", "INSERT INTO tree(level, idx, hash) VALUES(?, ?, ?)", [&](Query& q) {
+        q.Bind(int64_t{node.level}).Bind(static_cast<int64_t>(node.index)).BindBlob(hash);
+      });
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  Status PutCheckpoint(const CheckpointRow& cp) override {
+    return Write("insert checkpoint", "INSERT OR REPLACE INTO checkpoints(size, text, created) VALUES(?, ?, ?)",
+                 [&](Query& q) { q.Bind(cp.size).Bind(cp.text).Bind(cp.created); });
   }
 
   Status UpdateFileState(const std::string& doc_id, const FileState& f) override {
@@ -517,176 +610,42 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
-  // Runs inside BEGIN IMMEDIATE; may throw Poco exceptions.
-  Status ApplyLocked(std::vector<Change>& changes, const SigningKey& key) {
-    Poco::Int64 next_seq = 0;
-    session_ << "SELECT COALESCE(MAX(seq) + 1, 0) FROM records", into(next_seq), now;
-    const std::string time = Rfc3339(env_->Now());
-    for (Change& c : changes) {
-      std::optional<DocumentRow> doc;
-      if (!c.doc_id.empty()) {
-        auto r = GetDocument(c.doc_id);
-        if (!r.ok()) return r.status();
-        if (!r->has_value()) return Status::NotFound("document " + c.doc_id);
-        doc = std::move(**r);
-      }
-      RecordFields f;
-      f.seq = static_cast<uint64_t>(next_seq);
-      f.time = time;
-      f.key = key.KeyId();
-      if (c.kind == Change::Kind::kVersion) {
-        if (!doc) {
-          doc = DocumentRow{};
-          doc->id = NewDocumentId();
-          doc->share = c.share;
-          doc->path = c.path;
-          doc->created = time;
-          doc->classification = c.classification;
-          Poco::Int64 zero = 0, minus = -1;
-          session_ << "INSERT INTO documents(id, share, path, status, classification, current_version,"
-                      " last_leaf, file_size, file_mtime_ns, file_inode, created, updated)"
-                      " VALUES(?, ?, ?, 'active', ?, ?, '', ?, ?, ?, ?, ?)",
-              bind(doc->id), bind(c.share), bind(c.path), bind(c.classification), bind(zero),
-              bind(minus), bind(minus), bind(minus), bind(time), bind(time), now;
-        }
-        c.doc_id = doc->id;
-        c.version = doc->current_version + 1;
-        f.event = "version";
-        f.sha256 = c.sha256;
-        f.size = static_cast<uint64_t>(c.size);
-        f.modified = Rfc3339FromNanos(c.modified_ns >= 0 ? c.modified_ns : c.file.mtime_ns);
-        f.review = c.review_required ? "pending" : "approved";
-        if (c.meta.empty()) c.meta = "{}";
-        f.meta = Hex(Sha256Of(c.meta));
-      } else {
-        if (!doc) return Status::Invalid("event without a document");
-        auto versions = Versions(doc->id);
-        if (!versions.ok()) return versions.status();
-        if (versions->empty()) return Status::Corruption("document " + doc->id + " has no versions");
-        const VersionRow* subject = &versions->back();
-        if (c.kind == Change::Kind::kWithdraw) {
-          if (doc->status != "active") return Status::Invalid("document " + doc->id + " is already withdrawn");
-          f.event = "withdraw";
-        } else if (c.kind == Change::Kind::kApprove) {
-          subject = nullptr;  // the latest pending version
-          for (const VersionRow& v : *versions)
-            if (v.review == "pending") subject = &v;
-          if (!subject) return Status::Invalid("document " + doc->id + " has no pending version");
-          f.event = "approve";
-        } else if (c.kind == Change::Kind::kMove) {
-          if (doc->status != "active") return Status::Invalid("document " + doc->id + " is withdrawn");
-          if (c.path.empty() || c.path == doc->path) return Status::Invalid("move to the same path");
-          f.from = doc->path;
-          doc->path = c.path;
-          f.event = "move";
-        } else {
-          if (c.classification != "public" && c.classification != "restricted")
-            return Status::Invalid("classification must be public or restricted");
-          if (c.classification == doc->classification)
-            return Status::Invalid("document " + doc->id + " is already " + c.classification);
-          doc->classification = c.classification;
-          f.event = "classify";
-        }
-        c.version = subject->version;
-        c.sha256 = subject->sha256;
-        c.size = subject->size;
-        f.sha256 = subject->sha256;
-        f.size = static_cast<uint64_t>(subject->size);
-        f.modified = subject->modified;
-        f.review = c.kind == Change::Kind::kApprove ? "approved" : subject->review;
-      }
-      c.share = doc->share;
-      c.path = doc->path;
-      f.doc = doc->id;
-      f.share = doc->share;
-      f.path = doc->path;
-      f.version = static_cast<uint64_t>(c.version);
-      f.classification = doc->classification;
-      f.prev = doc->last_leaf;
-
-      RecordRow& rec = c.record;
-      rec.seq = next_seq;
-      rec.doc = doc->id;
-      rec.record = SerializeRecord(f);
-      rec.signature = Base64(key.Sign(rec.record));
-      rec.key_id = key.KeyId();
-      rec.leaf = Hex(LeafHash(rec.record));
-      Poco::Int64 seq = next_seq;
-      session_ << "INSERT INTO records(seq, doc, record, signature, key_id, leaf) VALUES(?, ?, ?, ?, ?, ?)",
-          bind(seq), bind(rec.doc), bind(rec.record), bind(rec.signature), bind(rec.key_id),
-          bind(rec.leaf), now;
-      if (Status s = AppendLeaf(static_cast<uint64_t>(seq), LeafHash(rec.record)); !s.ok()) return s;
-
-      Poco::Int64 version = c.version;
-      if (c.kind == Change::Kind::kVersion) {
-        Poco::Int64 size = c.size, fsize = c.file.size, fmtime = c.file.mtime_ns, finode = c.file.inode,
-                    fctime = c.file.ctime_ns;
-        session_ << "INSERT INTO versions(doc, version, sha256, size, modified, archived, log_index,"
-                    " review, meta) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            bind(doc->id), bind(version), bind(c.sha256), bind(size), bind(f.modified), bind(time),
-            bind(seq), bind(f.review), bind(c.meta), now;
-        session_ << "UPDATE documents SET status = 'active', current_version = ?, last_leaf = ?,"
-                    " file_size = ?, file_mtime_ns = ?, file_inode = ?, file_ctime_ns = ?, updated = ? WHERE id = ?",
-            bind(version), bind(rec.leaf), bind(fsize), bind(fmtime), bind(finode), bind(fctime), bind(time),
-            bind(doc->id), now;
-      } else if (c.kind == Change::Kind::kWithdraw) {
-        session_ << "UPDATE documents SET status = 'withdrawn', last_leaf = ?, file_size = -1,"
-                    " file_mtime_ns = -1, file_inode = -1, file_ctime_ns = 0, updated = ? WHERE id = ?",
-            bind(rec.leaf), bind(time), bind(doc->id), now;
-      } else if (c.kind == Change::Kind::kMove) {
-        session_ << "UPDATE documents SET path = ?, last_leaf = ?, updated = ? WHERE id = ?", bind(doc->path),
-            bind(rec.leaf), bind(time), bind(doc->id), now;
-      } else {
-        if (c.kind == Change::Kind::kApprove)
-          session_ << "UPDATE versions SET review = 'approved' WHERE doc = ? AND version = ?", bind(doc->id),
-              bind(version), now;
-        session_ << "UPDATE documents SET classification = ?, last_leaf = ?, updated = ? WHERE id = ?",
-            bind(doc->classification), bind(rec.leaf), bind(time), bind(doc->id), now;
-      }
-      ++next_seq;
-    }
-    return IssueCheckpoint(static_cast<uint64_t>(next_seq), key);
+  // Runs `bind` on the cached statement `sql` and steps it once.
+  template <typename F>
+  Status Write(const char* what, const std::string& sql, F&& bind) {
+    return Guard(what, [&]() -> Status {
+      Query q = statements_.Prepare(sql);
+      bind(q);
+      q.Next();
+      return Status::OK();
+    });
   }
 
-  // Stores the nodes leaf `n` completes (inside the caller's transaction).
+  // status, classification, current_version, last_leaf and the file state.
+  static Query& BindDocumentColumns(Query& q, const DocumentRow& d) {
+    return q.Bind(d.status).Bind(d.classification).Bind(d.current_version).Bind(d.last_leaf).Bind(d.file.size)
+        .Bind(d.file.mtime_ns).Bind(d.file.inode);
+  }
+
+  // Stores the nodes leaf `n` completes: the schema 1 upgrade builds the tree.
   Status AppendLeaf(uint64_t n, const Digest& leaf) {
     auto nodes = NodesForAppend(n, leaf, Nodes());
     if (!nodes.ok()) return nodes.status();
-    for (const storage::TreeNode& node : *nodes) {
-      int level = node.level;
-      Poco::Int64 idx = static_cast<Poco::Int64>(node.index);
-      Poco::Data::BLOB hash(node.hash.data(), node.hash.size());
-      session_ << "INSERT INTO tree(level, idx, hash) VALUES(?, ?, ?)", bind(level), bind(idx), bind(hash), now;
-    }
-    return Status::OK();
-  }
-
-  // Signs and stores the checkpoint for tree size `size` (inside the transaction).
-  Status IssueCheckpoint(uint64_t size, const SigningKey& key) {
-    auto root = RootHash(size, Nodes());
-    if (!root.ok()) return root.status();
-    const std::string text = SignCheckpoint(Checkpoint{origin_, size, *root}, key);
-    Poco::Int64 sz = static_cast<Poco::Int64>(size);
-    const std::string time = Rfc3339(env_->Now());
-    session_ << "INSERT OR REPLACE INTO checkpoints(size, text, created) VALUES(?, ?, ?)", bind(sz), bind(text),
-        bind(time), now;
-    return Status::OK();
+    return InsertTreeNodes(*nodes);
   }
 
   Session session_;
   Env* env_;
-  std::string origin_;
   StatementCache statements_;  // after session_: finalized before the connection closes
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env,
-                                                   const std::string& origin) {
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env) {
   static std::once_flag once;
   std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
   try {
-    auto catalog = std::make_unique<SqliteCatalog>(path, env, origin);
+    auto catalog = std::make_unique<SqliteCatalog>(path, env);
     if (Status s = catalog->Init(); !s.ok()) return s;
     return std::unique_ptr<Catalog>(std::move(catalog));
   } catch (const Poco::Exception& e) {

@@ -114,7 +114,7 @@ void Setup() {
 
   storage::Env* env = storage::Env::Default();
   if (!env->CreateDirs(layout.root).ok()) Die("data folder");
-  auto c = storage::OpenSqliteCatalog(layout.catalog(), env, g->config.origin);
+  auto c = storage::OpenSqliteCatalog(layout.catalog(), env);
   if (!c.ok()) Die(c.status().ToString());
   g->catalog = std::move(*c);
   auto b = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
@@ -123,7 +123,8 @@ void Setup() {
   auto key = storage::LoadOrCreateSigningKey(env, layout.keys(), g->catalog.get());
   if (!key.ok()) Die(key.status().ToString());
   daemon::SettleQueue queue;
-  daemon::Archiver archiver(g->config, g->catalog.get(), g->blobs.get(),
+  ledger::Ledger ledger(g->catalog.get(), env, g->config.origin);
+  daemon::Archiver archiver(g->config, &ledger, g->blobs.get(),
                             std::shared_ptr<const storage::SigningKey>(std::move(*key)), &queue, [](int64_t) {});
   for (size_t i = 0; i < g->config.shares.size(); ++i) archiver.RequestRescan(i);
   for (int i = 0; i < 10; ++i) archiver.RunOnce(0ms);
@@ -135,7 +136,9 @@ void Setup() {
   auto writer = indexer::IndexWriter::Open(layout.index());
   if (!writer.ok()) Die(writer.status().ToString());
   for (const storage::DocumentRow& doc : *docs) {
-    auto views = daemon::BuildIndexDocs(g->config, g->catalog.get(), *g->blobs, doc, /*with_text=*/false);
+    auto state = ledger::LoadDocument(*g->catalog, doc.id);
+    if (!state.ok() || !state->has_value()) Die("document " + doc.id);
+    auto views = daemon::BuildIndexDocs(g->config, *g->blobs, **state, /*with_text=*/false);
     if (!views.ok()) Die(views.status().ToString());
     const bool hidden = doc.share != "pub";
     for (indexer::IndexDoc& d : *views) {
@@ -156,7 +159,7 @@ void Setup() {
   g->http = std::make_unique<daemon::HttpService>(daemon::ServiceContext{
       &g->config, &g->tokens, g->searcher.get(), g->catalogs.get(), g->blobs.get(),
       [] { return std::string("{}"); },
-      [](storage::Change) -> Result<storage::Change> { return Status::Invalid("read-only fuzz service"); },
+      [](ledger::Change) -> Result<ledger::Change> { return Status::Invalid("read-only fuzz service"); },
       [](int64_t) { return true; }, &g->metrics, &g->limit, [] { return std::string(); },
       [] { return std::string(); }});
   if (Status s = g->http->Start(); !s.ok()) Die(s.ToString());

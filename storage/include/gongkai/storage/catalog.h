@@ -1,15 +1,17 @@
-// The catalog: documents, versions and signed records.
+// The catalog: the rows of documents, versions, signed records, the Merkle
+// log's nodes and checkpoints, and keys.
 //
 // The catalog is the archive's source of truth (the Xapian index is derived
-// from it). Catalog is an interface so a PostgreSQL backend can follow the
-// SQLite one; callers never see SQL.
+// from it). It stores and reads rows and decides nothing: which changes are
+// allowed, how records are built and signed, and who may see what live in
+// gongkai::ledger. Catalog is an interface so backends (SQLite, PostgreSQL)
+// can be swapped; callers never see SQL.
 //
-// Guarantees of Apply(): all changes of one call commit in one transaction
-// (SQLite WAL, synchronous=FULL), each with exactly one signed record whose
-// seq is the next log index, or none of them do. Record seqs have no gaps.
+// Writes happen between BeginWrite() and Commit() (or Rollback()): one
+// writer at a time, durable at Commit(). Readers see only committed rows.
 //
 // Thread-safety: a Catalog object belongs to one thread at a time. Open one
-// per thread; SQLite WAL lets many readers run beside the single writer.
+// per thread; the backends let many readers run beside the single writer.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +19,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gongkai/status.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/env.h"
+#include "gongkai/storage/merkle.h"
 
 namespace gongkai::storage {
 
@@ -48,6 +52,9 @@ struct DocumentRow {
   std::string path;
   std::string status;  // active | withdrawn
   std::string classification;
+  // Log index of the record that set `classification` (the document's first
+  // record, or its latest classify record).
+  int64_t classified_seq = -1;
   int64_t current_version = 0;
   std::string last_leaf;  // hex leaf hash of the latest record of this document
   FileState file;
@@ -98,28 +105,6 @@ struct KeyRow {
   std::string retired;  // "" while in use
 };
 
-// One change for Apply(). For kVersion, `doc_id` empty means a new document;
-// kApprove approves the latest pending version; kClassify sets
-// `classification`; kMove renames the document to `path` (same share). A change that does not apply (approve without a pending
-// version, classify to the current value, withdraw twice) fails with Invalid.
-struct Change {
-  enum class Kind { kVersion, kWithdraw, kApprove, kClassify, kMove };
-  Kind kind = Kind::kVersion;
-  std::string doc_id;
-  std::string share;
-  std::string path;
-  std::string sha256;
-  int64_t size = 0;
-  FileState file;
-  std::string classification = "public";
-  bool review_required = false;
-  std::string meta = "{}";  // normalised sidecar metadata; its SHA-256 goes into the record
-  int64_t modified_ns = -1;  // the file's own mtime (file.mtime_ns may include the sidecar's)
-  // Filled in by Apply():
-  int64_t version = 0;
-  RecordRow record;
-};
-
 struct CatalogCounts {
   int64_t documents = 0;  // all documents, active and withdrawn
   int64_t active = 0;
@@ -140,19 +125,38 @@ class Catalog {
   // Records with seq >= first, in order, at most `limit`.
   virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
   virtual Result<CatalogCounts> Counts() = 0;
-  // For each of `ids` that anonymous users may see (public, with an approved
-  // version): its latest approved version number. One query for a page of hits.
-  virtual Result<std::map<std::string, int64_t>> PublicVersions(const std::vector<std::string>& ids) = 0;
+  // The rows of those of `ids` that exist, with all their versions (oldest
+  // first). One round trip for a page of search hits.
+  virtual Result<std::vector<std::pair<DocumentRow, std::vector<VersionRow>>>> DocumentsWithVersions(
+      const std::vector<std::string>& ids) = 0;
+  // Of `sha256s` (hex), those that a restricted document other than
+  // `except_doc` holds as the content of one of its versions, each with the
+  // log index from which it did so while restricted: the later of that
+  // document's classified_seq and its first version with the content. When
+  // several documents hold it, the latest such index.
+  virtual Result<std::map<std::string, int64_t>> RestrictedAmong(const std::vector<std::string>& sha256s,
+                                                                 const std::string& except_doc) = 0;
+  // Ids of the documents with a version whose content is `sha256` (hex).
+  virtual Result<std::vector<std::string>> DocumentsHolding(const std::string& sha256) = 0;
   // Versions archived at or before `until` (RFC 3339 UTC).
   virtual Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) = 0;
-  // True when a restricted document has a version with this content (sha256
-  // hex), other than `except_doc`: a copy or hard link of it elsewhere must
-  // not become public by the back door.
-  virtual Result<bool> RestrictedContent(const std::string& sha256, const std::string& except_doc) = 0;
 
-  // Commits `changes` atomically, each signed with `key`; fills in version and
-  // record. On error nothing is committed and `changes` is unspecified.
-  virtual Status Apply(std::vector<Change>& changes, const SigningKey& key) = 0;
+  // Write transactions. BeginWrite() waits for other writers (Busy after a
+  // timeout); Commit() makes every row written since durable at once;
+  // Rollback() drops them and never fails.
+  virtual Status BeginWrite() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+  // Row writes, inside a write transaction. They check nothing but the
+  // schema's constraints.
+  virtual Result<int64_t> NextRecordSeq() = 0;  // 1 + the highest record seq, 0 when none
+  virtual Status InsertDocument(const DocumentRow& doc) = 0;
+  virtual Status UpdateDocument(const DocumentRow& doc) = 0;  // every column, by id
+  virtual Status InsertVersion(const VersionRow& version) = 0;
+  virtual Status SetReview(const std::string& doc_id, int64_t version, const std::string& review) = 0;
+  virtual Status InsertRecord(const RecordRow& record) = 0;
+  virtual Status InsertTreeNodes(const std::vector<TreeNode>& nodes) = 0;
+  virtual Status PutCheckpoint(const CheckpointRow& checkpoint) = 0;
   // Records that the file behind a document changed only in metadata (same bytes).
   virtual Status UpdateFileState(const std::string& doc_id, const FileState& file) = 0;
 
@@ -162,7 +166,7 @@ class Catalog {
   virtual Result<std::vector<KeyRow>> Keys() = 0;
 
   // The Merkle log (see merkle.h): stored complete-subtree hashes, and every
-  // checkpoint ever issued. Apply() extends both in its transaction.
+  // checkpoint ever issued.
   virtual Result<Digest> TreeNode(int level, uint64_t index) = 0;
   virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
   virtual Result<std::vector<CheckpointRow>> Checkpoints() = 0;
@@ -180,8 +184,7 @@ class Catalog {
 };
 
 // Opens (creating if missing) the SQLite catalog at `path`. `env` supplies the
-// clock; `origin` names the log in the checkpoints Apply() signs.
-Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env,
-                                                   const std::string& origin = "gongkai.localhost");
+// clock (key rotation times).
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env);
 
 }  // namespace gongkai::storage

@@ -1,0 +1,70 @@
+// The ledger: the one component that changes the archive's history.
+//
+// Apply() decides whether each change is allowed given the document's state,
+// builds its record, signs it, appends its leaf to the Merkle log, and signs
+// a checkpoint for the new tree size, all inside one catalog write
+// transaction: either every change of a call is committed with exactly one
+// record each (gap-free log indexes), or none is. The catalog below only
+// stores and reads rows; the rules live here.
+//
+// Thread-safety: a Ledger uses its catalog connection; one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/crypto.h"
+#include "gongkai/storage/env.h"
+
+namespace gongkai::ledger {
+
+// One change to the archive. kVersion with an empty `doc_id` creates a
+// document; kApprove approves the latest pending version; kClassify sets
+// `classification`; kMove renames the document to `path` (same share).
+struct Change {
+  enum class Kind { kVersion, kWithdraw, kApprove, kClassify, kMove };
+  Kind kind = Kind::kVersion;
+  std::string doc_id;
+  std::string share;
+  std::string path;
+  std::string sha256;
+  int64_t size = 0;
+  storage::FileState file;
+  std::string classification = "public";
+  bool review_required = false;
+  std::string meta = "{}";   // normalised sidecar metadata; its SHA-256 goes into the record
+  int64_t modified_ns = -1;  // the file's own mtime (file.mtime_ns may include the sidecar's)
+  // Filled in by Apply():
+  int64_t version = 0;
+  storage::RecordRow record;
+};
+
+class Ledger {
+ public:
+  // `catalog` and `env` must outlive the Ledger. `origin` names the log in
+  // the checkpoints it signs.
+  Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin);
+
+  // Commits `changes` atomically, each signed with `key`, and fills in
+  // version and record. A change that does not apply (approve without a
+  // pending version, classify to the current value, withdraw twice, an
+  // unknown document) fails with Invalid or NotFound and nothing of the
+  // call is committed; `changes` is then unspecified.
+  Status Apply(std::vector<Change>& changes, const storage::SigningKey& key);
+
+  // The catalog the ledger writes to, for reads on the same connection.
+  storage::Catalog* catalog() const { return catalog_; }
+
+ private:
+  Status ApplyOne(Change& change, int64_t seq, const std::string& time, const storage::SigningKey& key);
+  Status IssueCheckpoint(uint64_t size, const storage::SigningKey& key);
+
+  storage::Catalog* catalog_;
+  storage::Env* env_;
+  std::string origin_;
+};
+
+}  // namespace gongkai::ledger

@@ -1,0 +1,60 @@
+// Who sees what: the one rule every reader goes through (HTTP answers,
+// listings, the index entries the feeder writes, export).
+//
+// Inspectors and admins see every document and every version. Anonymous
+// callers see a document only if it is public, and of it only its approved
+// versions whose bytes no restricted document holds, unless the document was
+// classified public after that restriction began (the newer decision
+// stands: an admin may publish a copy knowingly). So a copy of restricted
+// bytes never becomes public by the back door, even when the original is
+// restricted only after the copy was archived.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gongkai/status.h"
+#include "gongkai/storage/catalog.h"
+
+namespace gongkai::ledger {
+
+enum class Role { kAnonymous = 0, kInspector = 1, kAdmin = 2 };
+const char* ToString(Role role);
+
+// What the rule needs to know of one document.
+struct DocumentState {
+  storage::DocumentRow doc;
+  std::vector<storage::VersionRow> versions;  // oldest first
+  // SHA-256 (hex) of those versions' contents that a restricted document
+  // other than this one also holds, with the log index from which it did
+  // (Catalog::RestrictedAmong).
+  std::map<std::string, int64_t> restricted_elsewhere;
+
+  const storage::VersionRow* Find(int64_t version) const;
+};
+
+// The versions of `state` that `role` may see, oldest first. Empty means the
+// document does not exist for `role` (HTTP answers 404).
+std::vector<storage::VersionRow> VisibleVersions(Role role, const DocumentState& state);
+
+// The newest version `role` may see: the one a search hit or a document page
+// shows. nullopt when the document does not exist for `role`.
+std::optional<storage::VersionRow> ShownVersion(Role role, const DocumentState& state);
+
+// True when `sha256`'s restriction elsewhere (`restricted`, as in
+// DocumentState) is newer than a document's classification decision made at
+// log index `classified_seq` (-1: not yet made), so it hides that content.
+bool RestrictionHides(const std::map<std::string, int64_t>& restricted, const std::string& sha256,
+                      int64_t classified_seq);
+
+// Reads what the rule needs from the catalog. nullopt: no such document.
+Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog, const std::string& id);
+
+// The same for many documents at once (a page of search hits); ids not in
+// the catalog are absent from the map.
+Result<std::map<std::string, DocumentState>> LoadDocuments(storage::Catalog& catalog,
+                                                           const std::vector<std::string>& ids);
+
+}  // namespace gongkai::ledger

@@ -1,0 +1,203 @@
+#include "gongkai/ledger/ledger.h"
+
+#include <optional>
+
+#include "gongkai/storage/checkpoint.h"
+#include "gongkai/storage/merkle.h"
+#include "gongkai/storage/record.h"
+
+namespace gongkai::ledger {
+namespace {
+
+using storage::DocumentRow;
+using storage::VersionRow;
+
+std::string NewDocumentId() {
+  // 15 random bytes, base32 (RFC 4648 alphabet, lowercase): 24 URL-safe chars.
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : storage::RandomBytes(15)) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+const char* EventName(Change::Kind kind) {
+  switch (kind) {
+    case Change::Kind::kVersion: return "version";
+    case Change::Kind::kWithdraw: return "withdraw";
+    case Change::Kind::kApprove: return "approve";
+    case Change::Kind::kClassify: return "classify";
+    case Change::Kind::kMove: return "move";
+  }
+  return "unknown";
+}
+
+// The version an event other than kVersion concerns, if the event may happen
+// to `doc` now; Invalid (with the reason) if it may not.
+Result<const VersionRow*> EventSubject(const Change& c, const DocumentRow& doc, const std::vector<VersionRow>& versions) {
+  if (versions.empty()) return Status::Corruption("document " + doc.id + " has no versions");
+  switch (c.kind) {
+    case Change::Kind::kWithdraw:
+      if (doc.status != "active") return Status::Invalid("document " + doc.id + " is already withdrawn");
+      break;
+    case Change::Kind::kApprove: {
+      const VersionRow* pending = nullptr;
+      for (const VersionRow& v : versions)
+        if (v.review == "pending") pending = &v;
+      if (!pending) return Status::Invalid("document " + doc.id + " has no pending version");
+      return pending;
+    }
+    case Change::Kind::kMove:
+      if (doc.status != "active") return Status::Invalid("document " + doc.id + " is withdrawn");
+      if (c.path.empty() || c.path == doc.path) return Status::Invalid("move to the same path");
+      break;
+    case Change::Kind::kClassify:
+      if (c.classification != "public" && c.classification != "restricted")
+        return Status::Invalid("classification must be public or restricted");
+      if (c.classification == doc.classification)
+        return Status::Invalid("document " + doc.id + " is already " + c.classification);
+      break;
+    case Change::Kind::kVersion:
+      return Status::Invalid("a new version is not an event on a version");
+  }
+  return &versions.back();
+}
+
+// The document a change applies to: a new row for a new document's first
+// version, else the catalog's row (NotFound if there is none).
+Result<DocumentRow> Subject(storage::Catalog& catalog, const Change& c, const std::string& time) {
+  if (c.doc_id.empty()) {
+    if (c.kind != Change::Kind::kVersion) return Status::Invalid("event without a document");
+    DocumentRow d;
+    d.id = NewDocumentId();
+    d.share = c.share;
+    d.path = c.path;
+    d.classification = c.classification;
+    d.created = time;
+    return d;
+  }
+  auto found = catalog.GetDocument(c.doc_id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return Status::NotFound("document " + c.doc_id);
+  return std::move(**found);
+}
+
+}  // namespace
+
+Ledger::Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin)
+    : catalog_(catalog), env_(env), origin_(std::move(origin)) {}
+
+Status Ledger::Apply(std::vector<Change>& changes, const storage::SigningKey& key) {
+  if (changes.empty()) return Status::OK();
+  if (Status s = catalog_->BeginWrite(); !s.ok()) return s;
+  Status s = [&]() -> Status {
+    auto next = catalog_->NextRecordSeq();
+    if (!next.ok()) return next.status();
+    const std::string time = storage::Rfc3339(env_->Now());
+    int64_t seq = *next;
+    for (Change& c : changes)
+      if (Status one = ApplyOne(c, seq++, time, key); !one.ok()) return one;
+    if (Status cp = IssueCheckpoint(static_cast<uint64_t>(seq), key); !cp.ok()) return cp;
+    return catalog_->Commit();
+  }();
+  if (!s.ok()) catalog_->Rollback();
+  return s;
+}
+
+Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time, const storage::SigningKey& key) {
+  auto subject = Subject(*catalog_, c, time);
+  if (!subject.ok()) return subject.status();
+  DocumentRow& doc = *subject;
+  const bool created = c.doc_id.empty();
+  if (created) doc.classified_seq = seq;
+
+  storage::RecordFields f;
+  f.seq = static_cast<uint64_t>(seq);
+  f.time = time;
+  f.key = key.KeyId();
+  f.event = EventName(c.kind);
+  f.prev = doc.last_leaf;
+  std::optional<VersionRow> new_version;
+  if (c.kind == Change::Kind::kVersion) {
+    if (c.meta.empty()) c.meta = "{}";
+    c.version = doc.current_version + 1;
+    f.sha256 = c.sha256;
+    f.size = static_cast<uint64_t>(c.size);
+    f.modified = storage::Rfc3339FromNanos(c.modified_ns >= 0 ? c.modified_ns : c.file.mtime_ns);
+    f.review = c.review_required ? "pending" : "approved";
+    f.meta = storage::Hex(storage::Sha256Of(c.meta));
+    new_version = VersionRow{doc.id, c.version, c.sha256, c.size, f.modified, time, seq, f.review, c.meta};
+    doc.status = "active";
+    doc.current_version = c.version;
+    doc.file = c.file;
+  } else {
+    auto versions = catalog_->Versions(doc.id);
+    if (!versions.ok()) return versions.status();
+    auto event = EventSubject(c, doc, *versions);
+    if (!event.ok()) return event.status();
+    const VersionRow& v = **event;
+    c.version = v.version;
+    c.sha256 = v.sha256;
+    c.size = v.size;
+    f.sha256 = v.sha256;
+    f.size = static_cast<uint64_t>(v.size);
+    f.modified = v.modified;
+    f.review = c.kind == Change::Kind::kApprove ? "approved" : v.review;
+    if (c.kind == Change::Kind::kWithdraw) {
+      doc.status = "withdrawn";
+      doc.file = storage::FileState{-1, -1, -1, 0};
+    } else if (c.kind == Change::Kind::kMove) {
+      f.from = doc.path;
+      doc.path = c.path;
+    } else if (c.kind == Change::Kind::kClassify) {
+      doc.classification = c.classification;
+      doc.classified_seq = seq;
+    }
+  }
+  c.doc_id = doc.id;
+  c.share = doc.share;
+  c.path = doc.path;
+  f.doc = doc.id;
+  f.share = doc.share;
+  f.path = doc.path;
+  f.version = static_cast<uint64_t>(c.version);
+  f.classification = doc.classification;
+
+  storage::RecordRow& rec = c.record;
+  rec.seq = seq;
+  rec.doc = doc.id;
+  rec.record = storage::SerializeRecord(f);
+  rec.signature = storage::Base64(key.Sign(rec.record));
+  rec.key_id = key.KeyId();
+  rec.leaf = storage::Hex(storage::LeafHash(rec.record));
+  doc.last_leaf = rec.leaf;
+  doc.updated = time;
+
+  if (Status s = created ? catalog_->InsertDocument(doc) : catalog_->UpdateDocument(doc); !s.ok()) return s;
+  if (new_version)
+    if (Status s = catalog_->InsertVersion(*new_version); !s.ok()) return s;
+  if (c.kind == Change::Kind::kApprove)
+    if (Status s = catalog_->SetReview(doc.id, c.version, "approved"); !s.ok()) return s;
+  if (Status s = catalog_->InsertRecord(rec); !s.ok()) return s;
+  auto nodes = storage::NodesForAppend(static_cast<uint64_t>(seq), storage::LeafHash(rec.record), catalog_->Nodes());
+  if (!nodes.ok()) return nodes.status();
+  return catalog_->InsertTreeNodes(*nodes);
+}
+
+Status Ledger::IssueCheckpoint(uint64_t size, const storage::SigningKey& key) {
+  auto root = storage::RootHash(size, catalog_->Nodes());
+  if (!root.ok()) return root.status();
+  const std::string text = storage::SignCheckpoint(storage::Checkpoint{origin_, size, *root}, key);
+  return catalog_->PutCheckpoint(
+      storage::CheckpointRow{static_cast<int64_t>(size), text, storage::Rfc3339(env_->Now())});
+}
+
+}  // namespace gongkai::ledger

@@ -1,0 +1,87 @@
+#include "gongkai/ledger/visibility.h"
+
+namespace gongkai::ledger {
+namespace {
+
+bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
+  return s.doc.classification == "public" && v.review == "approved" &&
+         !RestrictionHides(s.restricted_elsewhere, v.sha256, s.doc.classified_seq);
+}
+
+// Fills in restricted_elsewhere. Only public documents need it: nobody
+// anonymous sees anything of a restricted one.
+Status AddRestrictedElsewhere(storage::Catalog& catalog, DocumentState& s) {
+  if (s.doc.classification != "public") return Status::OK();
+  std::vector<std::string> shas;
+  for (const auto& v : s.versions)
+    if (v.review == "approved") shas.push_back(v.sha256);
+  if (shas.empty()) return Status::OK();
+  auto restricted = catalog.RestrictedAmong(shas, s.doc.id);
+  if (!restricted.ok()) return restricted.status();
+  s.restricted_elsewhere = std::move(*restricted);
+  return Status::OK();
+}
+
+}  // namespace
+
+const char* ToString(Role role) {
+  switch (role) {
+    case Role::kAnonymous: return "anonymous";
+    case Role::kInspector: return "inspector";
+    case Role::kAdmin: return "admin";
+  }
+  return "anonymous";
+}
+
+bool RestrictionHides(const std::map<std::string, int64_t>& restricted, const std::string& sha256,
+                      int64_t classified_seq) {
+  auto it = restricted.find(sha256);
+  return it != restricted.end() && it->second > classified_seq;
+}
+
+const storage::VersionRow* DocumentState::Find(int64_t version) const {
+  for (const auto& v : versions)
+    if (v.version == version) return &v;
+  return nullptr;
+}
+
+std::vector<storage::VersionRow> VisibleVersions(Role role, const DocumentState& state) {
+  if (role != Role::kAnonymous) return state.versions;
+  std::vector<storage::VersionRow> out;
+  for (const auto& v : state.versions)
+    if (AnonymousMaySee(state, v)) out.push_back(v);
+  return out;
+}
+
+std::optional<storage::VersionRow> ShownVersion(Role role, const DocumentState& state) {
+  for (auto v = state.versions.rbegin(); v != state.versions.rend(); ++v)
+    if (role != Role::kAnonymous || AnonymousMaySee(state, *v)) return *v;
+  return std::nullopt;
+}
+
+Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog, const std::string& id) {
+  auto doc = catalog.GetDocument(id);
+  if (!doc.ok()) return doc.status();
+  if (!doc->has_value()) return std::optional<DocumentState>();
+  auto versions = catalog.Versions(id);
+  if (!versions.ok()) return versions.status();
+  DocumentState s{std::move(**doc), std::move(*versions), {}};
+  if (Status st = AddRestrictedElsewhere(catalog, s); !st.ok()) return st;
+  return std::optional<DocumentState>(std::move(s));
+}
+
+Result<std::map<std::string, DocumentState>> LoadDocuments(storage::Catalog& catalog,
+                                                           const std::vector<std::string>& ids) {
+  auto rows = catalog.DocumentsWithVersions(ids);
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, DocumentState> out;
+  for (auto& [doc, versions] : *rows) {
+    DocumentState s{std::move(doc), std::move(versions), {}};
+    if (Status st = AddRestrictedElsewhere(catalog, s); !st.ok()) return st;
+    const std::string id = s.doc.id;
+    out.emplace(id, std::move(s));
+  }
+  return out;
+}
+
+}  // namespace gongkai::ledger
