@@ -23,7 +23,7 @@
 // 10); a phrase it cannot find at all counts 0, is used, and fails. Few
 // documents may go without a phrase, so an index that matches everything
 // cannot pass by having every query skipped. The figures are
-// printed as a table (README, "Search quality"). Skipped, saying so, when the
+// printed as a table (docs/indexing.md, "Search quality"). Skipped, saying so, when the
 // corpus is absent.
 #include <opencc/opencc.h>
 

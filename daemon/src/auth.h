@@ -1,4 +1,4 @@
-// Bearer tokens and roles (contract section 5).
+// Bearer tokens and roles (docs/api.md, Roles and tokens).
 //
 // The tokens file has one line per token: ROLE SHA256HEX NAME. Only hashes are
 // stored; a presented token is hashed and compared against every entry in

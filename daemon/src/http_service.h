@@ -1,4 +1,4 @@
-// The inquiry service: the HTTP API of contract section 4 on Poco's server.
+// The inquiry service: the HTTP API of docs/api.md on Poco's server.
 //
 // Handlers never let an exception escape: every failure becomes a JSON error
 // body. Visibility is decided on the catalog for every document an anonymous

@@ -1,4 +1,4 @@
-// Sidecar metadata: NAME.meta.json beside a document NAME (contract section 3).
+// Sidecar metadata: NAME.meta.json beside a document NAME (docs/indexing.md, Sidecar metadata).
 //
 // ParseSidecar() validates the JSON and returns it normalised (fixed key
 // order, keywords as an array), which is what is stored with the version and

@@ -637,7 +637,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       enquire.add_matchspy(&category_spy);
       Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
                                            static_cast<Xapian::doccount>(sq.limit),
-                                           // Exact totals and facets for listings (the contract's
+                                           // Exact totals and facets for listings (docs/api.md's
                                            // "empty q"); for a query, counted over the first 2,000
                                            // matches and estimated beyond.
                                            empty ? db.get_doccount() : 2000);

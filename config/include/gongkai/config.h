@@ -1,4 +1,4 @@
-// The daemon's configuration (contract section 2), parsed and validated.
+// The daemon's configuration (docs/man/gongkaid.conf.5), parsed and validated.
 //
 // LoadConfig() reads an INI file into plain structs. Every problem is reported
 // as one line naming the file, line, section and key; unknown sections and
@@ -44,7 +44,7 @@ struct Config {
   std::string origin = "gongkai.localhost";
   // Extensions to the contract ([daemon] settle, http_threads, poll_interval,
   // rescan_interval, retry_interval, anonymous_search_rate, queue_capacity),
-  // documented in the README.
+  // documented in docs/man/gongkaid.conf.5.
   std::chrono::milliseconds settle{1000};
   // How long a file whose archiving failed on our side (a full disk, an I/O
   // error, a failed catalog commit) waits before it is copied again.

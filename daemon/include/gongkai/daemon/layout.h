@@ -19,7 +19,7 @@ struct DataLayout {
   std::string lock_file() const { return root + "/LOCK"; }
 };
 
-// True for names the contract says to ignore: hidden files, office/editor temp
+// True for names ignored in shares (README, Shares and documents): hidden files, office/editor temp
 // files (~$*, .~lock.*, *.tmp, *.part, *.crdownload) and sidecars (*.meta.json).
 bool IsIgnoredName(const std::string& basename);
 

@@ -1,5 +1,5 @@
 // BagIt (RFC 8493) export of the archive, and its offline check
-// (contract section 7).
+// (gongkai(1), export and verify-bag; docs/verify.md).
 //
 // A bag is one tar or zip (chosen by the output's extension) holding one
 // top-level folder <bag>/ with:

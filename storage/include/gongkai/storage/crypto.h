@@ -52,7 +52,7 @@ class SigningKey {
   std::string PrivatePem() const;
   std::string PublicPem() const;
   const std::string& RawPublic() const { return raw_public_; }  // 32 bytes
-  // Lowercase hex SHA-256 of the raw public key (contract section 6).
+  // Lowercase hex SHA-256 of the raw public key (docs/api.md, Records and checkpoints).
   const std::string& KeyId() const { return key_id_; }
   // 64-byte Ed25519 signature of `message`.
   std::string Sign(std::string_view message) const;

@@ -1,4 +1,4 @@
-// Signed log records (contract section 6).
+// Signed log records (docs/api.md, Records and checkpoints).
 //
 // A record is one line of JSON with its keys in a fixed order. It is
 // serialised exactly once, when it is created; from then on the stored bytes
