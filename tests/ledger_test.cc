@@ -143,6 +143,25 @@ TEST_CASE("visibility: a copy of bytes restricted later is hidden from then on, 
   CHECK(a.Visible(Role::kAnonymous, original) == std::vector<int64_t>{1});
 }
 
+TEST_CASE("visibility: an admin's later decision publishes a copy knowingly, but not bytes that came after it",
+          "[ledger]") {
+  Archive a;
+  Change secret = Version("secret.txt", "內部材料");
+  secret.classification = "restricted";
+  a.Add(secret);
+  const std::string doc = a.Add(Version("doc.txt", "內部材料"));  // a copy archived after the restriction
+  CHECK(a.Visible(Role::kAnonymous, doc).empty());
+  REQUIRE(a.Apply(Event(Change::Kind::kClassify, doc, "restricted")).ok());
+  REQUIRE(a.Apply(Event(Change::Kind::kClassify, doc, "public")).ok());  // the admin publishes it knowingly
+  CHECK(a.Visible(Role::kAnonymous, doc) == std::vector<int64_t>{1});
+
+  REQUIRE(a.Apply(Version("doc.txt", "公開版本", doc)).ok());
+  REQUIRE(a.Apply(Version("doc.txt", "內部材料", doc)).ok());  // the restricted bytes again, after the decision
+  CHECK(a.Visible(Role::kAnonymous, doc) == std::vector<int64_t>{1, 2});
+  CHECK(ledger::ShownVersion(Role::kAnonymous, a.State(doc))->version == 2);
+  CHECK(ledger::ShownVersion(Role::kInspector, a.State(doc))->version == 3);
+}
+
 TEST_CASE("ledger: impossible changes are refused with a reason and change nothing", "[ledger]") {
   Archive a;
   const std::string id = a.Add(Version("a.txt", "one"));

@@ -1,7 +1,5 @@
 #include "archiver.h"
 
-#include "gongkai/ledger/visibility.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -375,7 +373,7 @@ void Archiver::Process(PendingFile& f, std::vector<ledger::Change>& changes) {
   bool copy_of_restricted = false;
   if ((doc ? doc->classification : wanted) == "public") {
     auto restricted = catalog_->RestrictedAmong({*sha}, doc ? doc->id : "");
-    copy_of_restricted = !restricted.ok() || ledger::RestrictionHides(*restricted, *sha, doc ? doc->classified_seq : -1);
+    copy_of_restricted = !restricted.ok() || !restricted->empty();
     if (copy_of_restricted) {
       log::Warning(share.name + ":" + f.rel + " has the content of a restricted document: archived as restricted" +
                    " until an admin classifies it public" +

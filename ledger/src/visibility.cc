@@ -1,11 +1,20 @@
 #include "gongkai/ledger/visibility.h"
 
+#include <algorithm>
+
 namespace gongkai::ledger {
 namespace {
 
+// Whether a restricted document holding the bytes of `v` hides them: unless
+// the document was classified (public) after both the restriction began and
+// `v` was archived.
+bool RestrictionHides(const DocumentState& s, const storage::VersionRow& v) {
+  auto it = s.restricted_elsewhere.find(v.sha256);
+  return it != s.restricted_elsewhere.end() && std::max(it->second, v.log_index) >= s.doc.classified_seq;
+}
+
 bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
-  return s.doc.classification == "public" && v.review == "approved" &&
-         !RestrictionHides(s.restricted_elsewhere, v.sha256, s.doc.classified_seq);
+  return s.doc.classification == "public" && v.review == "approved" && !RestrictionHides(s, v);
 }
 
 // Fills in restricted_elsewhere. Only public documents need it: nobody
@@ -31,12 +40,6 @@ const char* ToString(Role role) {
     case Role::kAdmin: return "admin";
   }
   return "anonymous";
-}
-
-bool RestrictionHides(const std::map<std::string, int64_t>& restricted, const std::string& sha256,
-                      int64_t classified_seq) {
-  auto it = restricted.find(sha256);
-  return it != restricted.end() && it->second > classified_seq;
 }
 
 const storage::VersionRow* DocumentState::Find(int64_t version) const {

@@ -4,10 +4,10 @@
 // Inspectors and admins see every document and every version. Anonymous
 // callers see a document only if it is public, and of it only its approved
 // versions whose bytes no restricted document holds, unless the document was
-// classified public after that restriction began (the newer decision
-// stands: an admin may publish a copy knowingly). So a copy of restricted
-// bytes never becomes public by the back door, even when the original is
-// restricted only after the copy was archived.
+// classified public after both that restriction began and the version was
+// archived (the newer decision stands: an admin may publish a copy
+// knowingly). So a copy of restricted bytes never becomes public by the back
+// door, even when the original is restricted only after the copy was archived.
 #pragma once
 
 #include <map>
@@ -42,12 +42,6 @@ std::vector<storage::VersionRow> VisibleVersions(Role role, const DocumentState&
 // The newest version `role` may see: the one a search hit or a document page
 // shows. nullopt when the document does not exist for `role`.
 std::optional<storage::VersionRow> ShownVersion(Role role, const DocumentState& state);
-
-// True when `sha256`'s restriction elsewhere (`restricted`, as in
-// DocumentState) is newer than a document's classification decision made at
-// log index `classified_seq` (-1: not yet made), so it hides that content.
-bool RestrictionHides(const std::map<std::string, int64_t>& restricted, const std::string& sha256,
-                      int64_t classified_seq);
 
 // Reads what the rule needs from the catalog. nullopt: no such document.
 Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog, const std::string& id);
