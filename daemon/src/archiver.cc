@@ -207,198 +207,213 @@ Status Archiver::ScanShare(size_t i) {
 
 void Archiver::Process(PendingFile& f, std::vector<ledger::Change>& changes) {
   const ShareConfig& share = config_.shares[f.share];
-  const std::string abs = share.path + "/" + f.rel;
   auto found = catalog_->FindByPath(share.name, f.rel);
   if (!found.ok()) {
     log::Error(found.status().ToString());
     return;
   }
   const std::optional<storage::DocumentRow>& doc = *found;
-
-  // Every lookup below goes through `parent`, opened without following
+  // Every lookup below goes through `file.parent`, opened without following
   // symlinks, so a folder swapped for a symlink cannot lead out of the share.
-  std::string leaf;
-  UniqueFd parent = OpenParentBeneath(share.path, f.rel, &leaf);
+  SharedFile file;
+  file.parent = OpenParentBeneath(share.path, f.rel, &file.leaf);
   struct stat st{};
-  if (!parent.ok() || ::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
-      Fail(f, storage::FileState{}, std::string("stat: ") + std::strerror(errno));
-      return;
-    }
-    if (doc && doc->status == "active") {
-      ledger::Change c;
-      c.kind = ledger::Change::Kind::kWithdraw;
-      c.doc_id = doc->id;
-      changes.push_back(std::move(c));
-    }
+  if (!file.parent.ok() || ::fstatat(file.parent.get(), file.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    Gone(f, doc, errno, changes);
     return;
   }
   if (!S_ISREG(st.st_mode)) {
     log::Info("skipping " + share.name + ":" + f.rel + ": not a regular file");
     return;
   }
-  const storage::FileState state = WithSidecar(StateOf(st), parent.get(), leaf);
+  const storage::FileState state = WithSidecar(StateOf(st), file.parent.get(), file.leaf);
   if (doc && doc->status == "active" && doc->file.Matches(state)) return;
-  {
-    std::lock_guard<std::mutex> lock(failures_mutex_);
-    auto it = failures_.find({f.share, f.rel});
-    if (it != failures_.end()) {
-      const FailedFile& was = it->second;
-      if (was.size == state.size && was.mtime_ns == state.mtime_ns &&
-          (was.ctime_ns == 0 || was.ctime_ns == state.ctime_ns))
-        return;
-      failures_.erase(it);
-    }
-  }
+  if (FailedBefore(f, state)) return;
   // Records, the API and exports are UTF-8: a name that is not (a GBK name
   // from an old tool) cannot be signed as it is, and a silently repaired one
   // would no longer name the file. It waits in the failure registry.
-  if (!IsValidUtf8(f.rel)) {
-    Fail(f, state, "the file name is not valid UTF-8; rename the file to archive it");
-    return;
-  }
+  if (!IsValidUtf8(f.rel)) return Fail(f, state, "the file name is not valid UTF-8; rename the file to archive it");
+  if (!Settled(f, state)) return;
+  std::optional<Copy> copy = CopyToBlob(f, file, state);
+  if (!copy) return;
+  const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, file.parent.get(), file.leaf);
+  const std::string meta = sidecar ? sidecar->json : "{}";
+  const storage::FileState archived = WithSidecar(StateOf(copy->stat), file.parent.get(), file.leaf);
+  if (doc && SameAsLatest(*doc, copy->sha256, meta, archived)) return;
+  if (Status s = copy->writer->Commit(); !s.ok()) return RetryLater(f, "cannot store blob for", s);
+  AddVersion(f, doc, *copy, sidecar, archived, changes);
+}
 
-  // Completeness: the size and mtime must hold still for the settle time.
+void Archiver::Gone(const PendingFile& f, const std::optional<storage::DocumentRow>& doc, int err,
+                    std::vector<ledger::Change>& changes) {
+  if (err != ENOENT && err != ENOTDIR && err != ELOOP)
+    return Fail(f, storage::FileState{}, std::string("stat: ") + std::strerror(err));
+  if (!doc || doc->status != "active") return;
+  ledger::Change c;
+  c.kind = ledger::Change::Kind::kWithdraw;
+  c.doc_id = doc->id;
+  changes.push_back(std::move(c));
+}
+
+bool Archiver::FailedBefore(const PendingFile& f, const storage::FileState& state) {
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  auto it = failures_.find({f.share, f.rel});
+  if (it == failures_.end()) return false;
+  const FailedFile& was = it->second;
+  if (was.size == state.size && was.mtime_ns == state.mtime_ns &&
+      (was.ctime_ns == 0 || was.ctime_ns == state.ctime_ns))
+    return true;
+  failures_.erase(it);  // it changed: try again
+  return false;
+}
+
+bool Archiver::Settled(PendingFile& f, const storage::FileState& state) {
   const auto settle_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.settle).count();
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   const bool old_enough = now_ns - state.mtime_ns >= settle_ns;
   const bool unchanged_since_last_look = f.seen && f.size == state.size && f.mtime_ns == state.mtime_ns;
-  if (!old_enough && !unchanged_since_last_look) {
-    f.seen = true;
-    f.size = state.size;
-    f.mtime_ns = state.mtime_ns;
-    queue_->Requeue(f, Clock::now() + config_.settle);
-    return;
-  }
+  if (old_enough || unchanged_since_last_look) return true;
+  f.seen = true;
+  f.size = state.size;
+  f.mtime_ns = state.mtime_ns;
+  queue_->Requeue(f, Clock::now() + config_.settle);
+  return false;
+}
 
-  int fd = ::openat(parent.get(), leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    if (errno == ENOENT) {  // vanished between stat and open: look again soon
-      queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
-      return;
-    }
-    Fail(f, state, std::string("open: ") + std::strerror(errno));
-    return;
+std::optional<Archiver::Copy> Archiver::CopyToBlob(const PendingFile& f, const SharedFile& file,
+                                                   const storage::FileState& state) {
+  UniqueFd fd(::openat(file.parent.get(), file.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.ok()) {
+    if (errno == ENOENT) queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);  // vanished: look again soon
+    else Fail(f, state, std::string("open: ") + std::strerror(errno));
+    return std::nullopt;
   }
-  struct stat before{};
-  ::fstat(fd, &before);
-  if (!S_ISREG(before.st_mode)) {
-    ::close(fd);
-    return;
+  Copy copy;
+  if (::fstat(fd.get(), &copy.stat) != 0) {
+    Fail(f, state, std::string("fstat: ") + std::strerror(errno));
+    return std::nullopt;
   }
+  if (!S_ISREG(copy.stat.st_mode)) return std::nullopt;
   auto writer = blobs_->NewWriter();
   if (!writer.ok()) {
-    ::close(fd);
     RetryLater(f, "cannot archive", writer.status());
-    return;
+    return std::nullopt;
   }
+  copy.writer = std::move(*writer);
+  if (!ReadInto(f, fd.get(), copy, state) || !HeldStill(f, file, fd.get(), copy)) return std::nullopt;
+  auto sha = copy.writer->Finish();
+  if (!sha.ok()) {
+    RetryLater(f, "cannot archive", sha.status());
+    return std::nullopt;
+  }
+  copy.sha256 = *sha;
+  return copy;
+}
+
+bool Archiver::ReadInto(const PendingFile& f, int fd, Copy& copy, const storage::FileState& state) {
   std::string buf(kCopyBuffer, '\0');
-  Status write_status;
-  int read_errno = 0;
   // At most the size seen at open, and one byte more to notice growth: a
   // file that grows as fast as it is read (a log that never stops) must not
   // keep the archiver here or fill the data folder; it is tried again later.
-  off_t left = before.st_size + 1;
+  off_t left = copy.stat.st_size + 1;
   while (left > 0) {
     ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(buf.size()))));
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (errno == EINTR) continue;
-      read_errno = errno;
-      break;
+      Fail(f, state, std::string("read: ") + std::strerror(errno));
+      return false;
     }
     if (n == 0) break;
     left -= n;
-    write_status = (*writer)->Append(buf.data(), static_cast<size_t>(n));
-    if (!write_status.ok()) break;
-  }
-  struct stat after{};
-  ::fstat(fd, &after);
-  ::close(fd);
-  if (read_errno) {
-    Fail(f, state, std::string("read: ") + std::strerror(read_errno));
-    return;
-  }
-  if (!write_status.ok()) {
-    RetryLater(f, "cannot archive", write_status);
-    return;
-  }
-  struct stat now_st{};
-  const bool still_there = ::fstatat(parent.get(), leaf.c_str(), &now_st, AT_SYMLINK_NOFOLLOW) == 0;
-  if (StateOf(before) != StateOf(after) || !still_there || StateOf(now_st) != StateOf(before) ||
-      static_cast<int64_t>((*writer)->size()) != static_cast<int64_t>(after.st_size)) {
-    log::Info("file changed while being copied, will retry: " + share.name + ":" + f.rel);
-    queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
-    return;
-  }
-  auto sha = (*writer)->Finish();
-  if (!sha.ok()) {
-    RetryLater(f, "cannot archive", sha.status());
-    return;
-  }
-  const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, parent.get(), leaf);
-  const std::string meta = sidecar ? sidecar->json : "{}";
-  std::string previous_classification;  // what the previous version's sidecar said
-  if (doc) {
-    auto versions = catalog_->Versions(doc->id);
-    if (versions.ok() && !versions->empty()) {
-      previous_classification = SidecarFromStored(versions->back().meta).classification;
-      if (doc->status == "active" && versions->back().sha256 == *sha && versions->back().meta == meta) {
-        // Same bytes and metadata (touched, or copied over unchanged): no version.
-        if (Status s = catalog_->UpdateFileState(doc->id, WithSidecar(StateOf(before), parent.get(), leaf)); !s.ok())
-          log::Error(s.ToString());
-        return;
-      }
+    if (Status s = copy.writer->Append(buf.data(), static_cast<size_t>(n)); !s.ok()) {
+      RetryLater(f, "cannot archive", s);
+      return false;
     }
   }
-  if (Status s = (*writer)->Commit(); !s.ok()) {
-    RetryLater(f, "cannot store blob for", s);
-    return;
-  }
+  return true;
+}
+
+bool Archiver::HeldStill(const PendingFile& f, const SharedFile& file, int fd, const Copy& copy) {
+  struct stat after{}, now{};
+  const bool same = ::fstat(fd, &after) == 0 && StateOf(copy.stat) == StateOf(after) &&
+                    ::fstatat(file.parent.get(), file.leaf.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    StateOf(now) == StateOf(copy.stat) &&
+                    static_cast<int64_t>(copy.writer->size()) == static_cast<int64_t>(after.st_size);
+  if (same) return true;
+  log::Info("file changed while being copied, will retry: " + config_.shares[f.share].name + ":" + f.rel);
+  queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
+  return false;
+}
+
+bool Archiver::SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256, const std::string& meta,
+                            const storage::FileState& archived) {
+  if (doc.status != "active") return false;
+  auto versions = catalog_->Versions(doc.id);
+  if (!versions.ok() || versions->empty()) return false;
+  if (versions->back().sha256 != sha256 || versions->back().meta != meta) return false;
+  // Touched, or copied over unchanged: no version, only the file's new state.
+  if (Status s = catalog_->UpdateFileState(doc.id, archived); !s.ok()) log::Error(s.ToString());
+  return true;
+}
+
+std::string Archiver::WantedClassification(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
+                                           const std::string& sha256, const std::optional<Sidecar>& sidecar,
+                                           bool* copy_of_restricted) {
+  const ShareConfig& share = config_.shares[f.share];
+  std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
+                                                                   : ToString(share.classification);
+  *copy_of_restricted = false;
+  if ((doc ? doc->classification : wanted) != "public") return wanted;
+  // Fail closed: the bytes of a restricted document (a copy, or a hard link
+  // into a public share) stay restricted here too until an admin decides.
+  auto restricted = catalog_->RestrictedAmong({sha256}, doc ? doc->id : "");
+  *copy_of_restricted = !restricted.ok() || !restricted->empty();
+  if (!*copy_of_restricted) return wanted;
+  log::Warning(share.name + ":" + f.rel + " has the content of a restricted document: archived as restricted" +
+               " until an admin classifies it public" +
+               (restricted.ok() ? "" : " (" + restricted.status().ToString() + ")"));
+  return "restricted";
+}
+
+void Archiver::AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc, const Copy& copy,
+                          const std::optional<Sidecar>& sidecar, const storage::FileState& archived,
+                          std::vector<ledger::Change>& changes) {
+  const ShareConfig& share = config_.shares[f.share];
+  bool copy_of_restricted = false;
   ledger::Change c;
   c.kind = ledger::Change::Kind::kVersion;
   c.doc_id = doc ? doc->id : "";
   c.share = share.name;
   c.path = f.rel;
-  c.sha256 = *sha;
-  c.size = static_cast<int64_t>(before.st_size);
-  c.file = WithSidecar(StateOf(before), parent.get(), leaf);
-  c.modified_ns = MtimeNs(before);
-  c.meta = meta;
-  std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
-                                                                   : ToString(share.classification);
-  // Fail closed: the bytes of a restricted document (a copy, or a hard link
-  // into a public share) stay restricted here too until an admin decides.
-  bool copy_of_restricted = false;
-  if ((doc ? doc->classification : wanted) == "public") {
-    auto restricted = catalog_->RestrictedAmong({*sha}, doc ? doc->id : "");
-    copy_of_restricted = !restricted.ok() || !restricted->empty();
-    if (copy_of_restricted) {
-      log::Warning(share.name + ":" + f.rel + " has the content of a restricted document: archived as restricted" +
-                   " until an admin classifies it public" +
-                   (restricted.ok() ? "" : " (" + restricted.status().ToString() + ")"));
-      wanted = "restricted";
-    }
-  }
-  c.classification = wanted;
+  c.sha256 = copy.sha256;
+  c.size = static_cast<int64_t>(copy.stat.st_size);
+  c.file = archived;
+  c.modified_ns = MtimeNs(copy.stat);
+  c.meta = sidecar ? sidecar->json : "{}";
+  c.classification = WantedClassification(f, doc, copy.sha256, sidecar, &copy_of_restricted);
   c.review_required = share.review == Review::kRequired;
   changes.push_back(std::move(c));
+  if (!doc) return;
   // A sidecar that changes its classification re-classifies the document (a
   // signed classify record), as does restricted content. Otherwise an
   // admin's choice stands.
   std::string reclassify;
-  if (doc && copy_of_restricted)
+  if (copy_of_restricted) {
     reclassify = "restricted";
-  else if (doc && sidecar && !sidecar->classification.empty() && sidecar->classification != previous_classification)
-    reclassify = sidecar->classification;
-  if (!reclassify.empty() && reclassify != doc->classification) {
-    ledger::Change k;
-    k.kind = ledger::Change::Kind::kClassify;
-    k.doc_id = doc->id;
-    k.classification = reclassify;
-    changes.push_back(std::move(k));
+  } else if (sidecar && !sidecar->classification.empty()) {
+    auto versions = catalog_->Versions(doc->id);
+    const std::string previous =  // what the previous version's sidecar said
+        versions.ok() && !versions->empty() ? SidecarFromStored(versions->back().meta).classification : "";
+    if (sidecar->classification != previous) reclassify = sidecar->classification;
   }
+  if (reclassify.empty() || reclassify == doc->classification) return;
+  ledger::Change k;
+  k.kind = ledger::Change::Kind::kClassify;
+  k.doc_id = doc->id;
+  k.classification = reclassify;
+  changes.push_back(std::move(k));
 }
 
 void Archiver::KeepRestrictedContentRestricted(std::vector<ledger::Change>& changes) {

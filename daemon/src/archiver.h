@@ -11,6 +11,8 @@
 // thread; stats() may be read from any thread.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <functional>
 #include <deque>
@@ -18,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +30,7 @@
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/ledger/ledger.h"
+#include "safe_path.h"
 #include "settle_queue.h"
 #include "sidecar.h"
 
@@ -83,6 +87,43 @@ class Archiver {
   // Archives one due file, appending its changes (if any) to `changes`; a file
   // that is not ready is put back in the queue, one that fails is recorded.
   void Process(PendingFile& f, std::vector<ledger::Change>& changes);
+  // The steps of Process().
+  struct SharedFile {  // a file in a share, opened beneath it (safe_path.h)
+    UniqueFd parent;
+    std::string leaf;
+  };
+  struct Copy {  // a file copied into an unfinished blob
+    struct stat stat{};  // at open
+    std::unique_ptr<storage::BlobWriter> writer;
+    std::string sha256;
+  };
+  // The file could not be looked at (errno `err`): a withdrawal if it is gone.
+  void Gone(const PendingFile& f, const std::optional<storage::DocumentRow>& doc, int err,
+            std::vector<ledger::Change>& changes);
+  // True when the file failed before in the same state (not retried).
+  bool FailedBefore(const PendingFile& f, const storage::FileState& state);
+  // True when the file's size and mtime held still for the settle time;
+  // else it is looked at again after it.
+  bool Settled(PendingFile& f, const storage::FileState& state);
+  // Copies the file into a blob while hashing; nullopt (recorded, retried or
+  // requeued) on failure or when it changed during the copy.
+  std::optional<Copy> CopyToBlob(const PendingFile& f, const SharedFile& file, const storage::FileState& state);
+  bool ReadInto(const PendingFile& f, int fd, Copy& copy, const storage::FileState& state);
+  bool HeldStill(const PendingFile& f, const SharedFile& file, int fd, const Copy& copy);
+  // True (and the file's new state recorded) when the copy has the latest
+  // version's bytes and metadata.
+  bool SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256, const std::string& meta,
+                    const storage::FileState& archived);
+  // The classification a new version asks for: the sidecar's, else the
+  // share's; restricted when a restricted document holds the same bytes.
+  std::string WantedClassification(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
+                                   const std::string& sha256, const std::optional<Sidecar>& sidecar,
+                                   bool* copy_of_restricted);
+  // Appends the version change, and a classify change when the sidecar or
+  // restricted content changes an existing document's classification.
+  void AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc, const Copy& copy,
+                  const std::optional<Sidecar>& sidecar, const storage::FileState& archived,
+                  std::vector<ledger::Change>& changes);
   // After a commit: the metrics' time stamp and the on_commit callback.
   void Committed(const std::vector<ledger::Change>& changes);
   Status ScanShare(size_t i);
