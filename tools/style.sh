@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The style gate CI runs: clang-format (.clang-format) must leave every C++
+# file of ours unchanged, and clang-tidy (.clang-tidy) must report nothing on
+# any translation unit of the build in BUILD_DIR (default ./build, which must
+# exist: tools/build.sh writes its compile_commands.json).
+#
+#   tools/style.sh           check both
+#   tools/style.sh --fix     rewrite the files with clang-format (tidy is only checked)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+cd "$root"
+mapfile -t files < <(git ls-files '*.cc' '*.h' | grep -v '^tests/fuzz/corpus/')
+if [ "${1:-}" = --fix ]; then
+  clang-format -i "${files[@]}"
+  exit 0
+fi
+echo "style: clang-format on ${#files[@]} files"
+clang-format --dry-run --Werror "${files[@]}"
+[ -f "$build/compile_commands.json" ] || { echo "style: no $build/compile_commands.json (run tools/build.sh first)" >&2; exit 2; }
+# Our own sources only (tests and benchmarks included), not generated ones.
+sources=$(git ls-files '*.cc' | grep -v '^tests/fuzz/' | sed "s|^|$root/|" | paste -sd'|')
+echo "style: clang-tidy on the build's translation units"
+run-clang-tidy-14 -p "$build" -j "$(nproc)" -quiet -warnings-as-errors='*' "($sources)\$" >"$build/clang-tidy.log" 2>&1 || {
+  sed 's/\x1b\[[0-9;]*m//g' "$build/clang-tidy.log" | grep -E 'warning:|error:' | grep -v 'warnings generated' | sort -u >&2
+  echo "style: clang-tidy found problems (all of its output: $build/clang-tidy.log)" >&2
+  exit 1
+}
+echo "style: clean"
