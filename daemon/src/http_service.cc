@@ -5,7 +5,6 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -22,6 +21,7 @@
 #include "gongkai/storage/merkle.h"
 #include "gongkai/utf8.h"
 #include "freshness.h"
+#include "http_server.h"
 #include "json_writer.h"
 #include "web_assets.h"
 
@@ -778,10 +778,11 @@ Status HttpService::Start() {
     Poco::Net::SocketAddress addr(ctx_.config->listen_host, ctx_.config->listen_port);
     Poco::Net::ServerSocket socket(addr, 128);
     port_ = socket.address().port();
-    // One thread serves one connection at a time, so idle and slow clients
-    // are bounded by short timeouts: 10 s to send a request, 5 s idle
-    // between keep-alive requests, at most 100 requests per connection.
-    // Connections beyond the threads wait in a bounded queue.
+    // One thread serves one connection at a time, so clients that hold
+    // connections are bounded: a cap per client address, a deadline for each
+    // request's headers, 10 s per read of a body, 5 s idle between kept-alive
+    // requests, at most 100 requests per connection. Connections beyond the
+    // threads wait in a bounded queue.
     const int threads = ctx_.config->http_threads;
     pool_ = std::make_unique<Poco::ThreadPool>(std::min(threads, 4), threads, 60);
     auto* params = new Poco::Net::HTTPServerParams;
@@ -792,8 +793,10 @@ Status HttpService::Start() {
     params->setMaxKeepAliveRequests(100);
     params->setTimeout(Poco::Timespan(10, 0));
     params->setServerName("gongkai");
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(ctx_), *pool_, socket, params);
-    server_->start();
+    const GuardedHttpServer::Limits limits{ctx_.config->max_connections_per_client,
+                                           ctx_.config->request_header_timeout};
+    server_ = std::make_unique<GuardedHttpServer>(new Factory(ctx_), *pool_, socket, params, limits);
+    server_->Start();
     return Status::OK();
   } catch (const Poco::Exception& e) {
     return Status::IOError("[daemon] listen: cannot listen on " + ctx_.config->listen_host + ":" +
@@ -803,7 +806,7 @@ Status HttpService::Start() {
 
 void HttpService::Stop() {
   if (server_) {
-    server_->stopAll(true);
+    server_->Stop();
     server_.reset();
   }
   if (pool_) {

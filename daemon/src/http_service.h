@@ -20,12 +20,11 @@
 
 namespace Poco {
 class ThreadPool;
-namespace Net {
-class HTTPServer;
-}
 }  // namespace Poco
 
 namespace gongkai::daemon {
+
+class GuardedHttpServer;
 
 // Lends catalog read handles to request threads (one Catalog per thread at a time).
 class CatalogPool {
@@ -96,7 +95,7 @@ class HttpService {
  private:
   ServiceContext ctx_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<GuardedHttpServer> server_;
   uint16_t port_ = 0;
 };
 
