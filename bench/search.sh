@@ -48,7 +48,8 @@ data_dir=$(sed -n 's/^[[:space:]]*data_dir[[:space:]]*=[[:space:]]*//p' "$archiv
 rm -rf "$run"; mkdir -p "$run"
 token=$(head -c 24 /dev/urandom | xxd -p -c 64)
 printf 'inspector %s bench\n' "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" > "$run/tokens"
-# The archive's config with port 0, no anonymous rate limit and our token.
+# The archive's config with port 0, no anonymous rate limit or per-client
+# connection cap (wrk's connections all come from loopback) and our token.
 python3 - "$archive/gongkai.conf" "$run/gongkai.conf" "$run/tokens" <<'EOF'
 import re, sys
 src, dst, tokens = sys.argv[1:]
@@ -60,9 +61,10 @@ for line in open(src, encoding="utf-8").read().splitlines():
         out.append(line)
         if section == "daemon":
             out.append("anonymous_search_rate = 0")
+            out.append("max_connections_per_client = 0")
         continue
     key = line.split("=", 1)[0].strip()
-    if section == "daemon" and key in ("listen", "anonymous_search_rate"):
+    if section == "daemon" and key in ("listen", "anonymous_search_rate", "max_connections_per_client"):
         if key == "listen": out.append("listen = 127.0.0.1:0")
         continue
     if section == "auth" and key == "tokens_file":

@@ -64,6 +64,22 @@ TEST_CASE("config: defaults and relative paths", "[config]") {
   CHECK(c->settle == std::chrono::milliseconds(1000));
   CHECK(c->queue_capacity == 50000);
   CHECK(ParseConfig("[daemon]\ndata_dir = d\nqueue_capacity = 64\n", "/etc/gk/gongkaid.conf")->queue_capacity == 64);
+  CHECK(c->max_connections_per_client == 16);
+  CHECK(c->request_header_timeout == std::chrono::seconds(5));
+}
+
+TEST_CASE("config: the HTTP connection limits", "[config]") {
+  auto c = ParseConfig("[daemon]\ndata_dir = d\nmax_connections_per_client = 0\nrequest_header_timeout = 1500ms\n",
+                       "/etc/gk/gongkaid.conf");
+  REQUIRE(c.ok());
+  CHECK(c->max_connections_per_client == 0);
+  CHECK(c->request_header_timeout == std::chrono::milliseconds(1500));
+  for (const char* bad : {"-1", "many", "10000", ""})
+    CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\nmax_connections_per_client = ") + bad + "\n")
+              .find("[daemon] max_connections_per_client: expected") != std::string::npos);
+  for (const char* bad : {"0", "50ms", "2m", "soon"})
+    CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\nrequest_header_timeout = ") + bad + "\n")
+              .find("[daemon] request_header_timeout: expected") != std::string::npos);
 }
 
 TEST_CASE("config: every error names file, line, section and key", "[config]") {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "auth.h"
+#include "connection_limiter.h"
 #include "gongkai/daemon/layout.h"
 #include "gongkai/storage/crypto.h"
 #include "json_writer.h"
@@ -121,4 +122,52 @@ TEST_CASE("json writer: nesting, commas, escaping", "[daemon]") {
   JsonWriter bad;
   bad.String("\xff\x01");
   CHECK(bad.str() == "\"\xEF\xBF\xBD\\u0001\"");
+}
+
+TEST_CASE("connection limiter: a cap per client, slots given back, refusals logged once a minute", "[daemon]") {
+  using gongkai::daemon::ConnectionLimiter;
+  ConnectionLimiter limiter(2);
+  const auto t0 = ConnectionLimiter::Clock::now();
+  int ids[6];
+  std::string report;
+  CHECK(limiter.Admit(&ids[0], "10.0.0.1", t0, &report));
+  CHECK(limiter.Admit(&ids[1], "10.0.0.1", t0, &report));
+  CHECK(limiter.open("10.0.0.1") == 2);
+  CHECK_FALSE(limiter.Admit(&ids[2], "10.0.0.1", t0, &report));
+  CHECK(report.find("refused a connection from 10.0.0.1") != std::string::npos);
+  CHECK(limiter.Admit(&ids[3], "10.0.0.2", t0, &report));  // another client is not affected
+  CHECK(report.empty());
+
+  // Within the minute, further refusals are counted, not logged.
+  for (int i = 0; i < 5; ++i) {
+    CHECK_FALSE(limiter.Admit(&ids[2], "10.0.0.1", t0 + std::chrono::seconds(i), &report));
+    CHECK(report.empty());
+  }
+  CHECK_FALSE(limiter.Admit(&ids[2], "10.0.0.1", t0 + std::chrono::seconds(61), &report));
+  CHECK(report.find("5 more refused") != std::string::npos);
+
+  limiter.Release(&ids[0]);
+  limiter.Release(&ids[0]);  // a second release of the same connection changes nothing
+  CHECK(limiter.open("10.0.0.1") == 1);
+  CHECK(limiter.Admit(&ids[4], "10.0.0.1", t0, &report));
+  limiter.Release(&ids[1]);
+  limiter.Release(&ids[4]);
+  CHECK(limiter.open("10.0.0.1") == 0);
+
+  // An id counted again (a socket dropped before it was served, its memory
+  // reused) gives its old slot back first.
+  CHECK(limiter.Admit(&ids[5], "10.0.0.3", t0, &report));
+  CHECK(limiter.Admit(&ids[5], "10.0.0.4", t0, &report));
+  CHECK(limiter.open("10.0.0.3") == 0);
+  CHECK(limiter.open("10.0.0.4") == 1);
+}
+
+TEST_CASE("connection limiter: 0 is no cap", "[daemon]") {
+  gongkai::daemon::ConnectionLimiter limiter(0);
+  std::vector<int> ids(1000);
+  std::string report;
+  for (int& id : ids) CHECK(limiter.Admit(&id, "127.0.0.1", {}, &report));
+  CHECK(limiter.open("127.0.0.1") == 1000);
+  for (int& id : ids) limiter.Release(&id);
+  CHECK(limiter.open("127.0.0.1") == 0);
 }

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "gongkai/storage/checkpoint.h"
-#include "http_service.h"
+#include "http_router.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
@@ -584,21 +584,36 @@ TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
   CHECK(d.Stop() == 0);
 }
 
+// Whether an OpenAPI operation requires a token: it lists security
+// requirements and none of them is the empty (anonymous) one.
+static bool RequiresToken(const Poco::JSON::Object::Ptr& operation) {
+  auto security = operation->getArray("security");
+  if (!security || security->size() == 0) return false;
+  for (size_t i = 0; i < security->size(); ++i)
+    if (security->getObject(static_cast<unsigned>(i))->size() == 0) return false;
+  return true;
+}
+
 TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answers", "[e2e]") {
   std::ifstream in(std::string(GONGKAI_SOURCE_DIR) + "/docs/openapi.json");
   REQUIRE(in);
   auto spec = Poco::JSON::Parser().parse(in).extract<Poco::JSON::Object::Ptr>();
   CHECK(spec->getValue<std::string>("openapi").rfind("3.", 0) == 0);
-  std::set<std::string> documented, served;
+  std::set<std::string> documented, served, documented_token, served_token;
   auto paths = spec->getObject("paths");
   for (const auto& path : paths->getNames())
     for (const auto& method : paths->getObject(path)->getNames()) {
       std::string upper = method;
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       documented.insert(upper + " " + path);
+      if (RequiresToken(paths->getObject(path)->getObject(method))) documented_token.insert(upper + " " + path);
     }
-  for (const auto& r : gongkai::daemon::ApiRoutes()) served.insert(std::string(r.method) + " " + r.path);
+  for (const auto& r : gongkai::daemon::RouteTable()) {
+    served.insert(std::string(r.method) + " " + r.path);
+    if (r.role != gongkai::daemon::Role::kAnonymous) served_token.insert(std::string(r.method) + " " + r.path);
+  }
   CHECK(documented == served);
+  CHECK(documented_token == served_token);  // inspector and admin routes, and only they, require a token
 
   // Each listed route is really dispatched by the running daemon.
   DaemonProcess d;
@@ -606,18 +621,24 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
   d.Start();
   d.WaitIdle(1);
   const std::string id = FirstId(d, "路由測試");
-  for (const auto& r : gongkai::daemon::ApiRoutes()) {
-    std::string path = r.path;
+  auto concrete = [&](std::string path) {
     for (auto [from, to] : {std::pair<std::string, std::string>{"{id}", id}, {"{n}", "1"}, {"{name}", "app.js"}}) {
       size_t at = path.find(from);
       if (at != std::string::npos) path.replace(at, from.size(), to);
     }
-    if (path == "/api/v1/log/consistency") path += "?from=1";
-    auto res = d.Request(r.method, path, d.admin(), {}, std::string(r.method) == "POST" ? "{}" : "");
+    return path == "/api/v1/log/consistency" ? path + "?from=1" : path;
+  };
+  for (const auto& r : gongkai::daemon::RouteTable()) {
+    const std::string path = concrete(r.path);
+    const std::string body = std::string(r.method) == "POST" ? "{}" : "";
+    auto res = d.Request(r.method, path, d.admin(), {}, body);
     INFO(r.method << " " << path << " -> " << res.status << " " << res.body.substr(0, 120));
     CHECK(res.body.find("no such endpoint") == std::string::npos);
     CHECK(res.status != 405);
     CHECK(res.status < 500);
+    // Below the route's role: 401 without a token, 403 with a lesser one.
+    if (r.role >= gongkai::daemon::Role::kInspector) CHECK(d.Request(r.method, path, "", {}, body).status == 401);
+    if (r.role == gongkai::daemon::Role::kAdmin) CHECK(d.Request(r.method, path, d.inspector(), {}, body).status == 403);
   }
   CHECK(d.Get("/api/v1/no/such/route").body.find("no such endpoint") != std::string::npos);
   CHECK(d.Stop() == 0);

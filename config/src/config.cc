@@ -132,7 +132,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
   cfg.file = abs_file;
   static const std::map<std::string, std::set<std::string>> kKeys = {
       {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval", "http_threads",
-                  "anonymous_search_rate", "queue_capacity"}},
+                  "anonymous_search_rate", "queue_capacity", "max_connections_per_client", "request_header_timeout"}},
       {"auth", {"tokens_file"}},
       {"log", {"origin"}},
       {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
@@ -209,6 +209,18 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
         if (v.empty() || v.size() > 8 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1)
           return p.Error(e->line, name, "queue_capacity", "expected a number of files from 1 to 99999999");
         cfg.queue_capacity = std::stoul(v);
+      }
+      if (const Entry* e = get("max_connections_per_client")) {
+        const std::string& v = e->value;
+        if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos)
+          return p.Error(e->line, name, "max_connections_per_client", "expected a number from 0 (no cap) to 9999");
+        cfg.max_connections_per_client = std::stoi(v);
+      }
+      if (const Entry* e = get("request_header_timeout")) {
+        auto d = ParseDuration(e->value);
+        if (!d.ok() || *d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(60))
+          return p.Error(e->line, name, "request_header_timeout", "expected a duration from 100ms to 60s");
+        cfg.request_header_timeout = *d;
       }
     } else if (kind == "auth") {
       if (const Entry* e = get("tokens_file"); e && !e->value.empty()) cfg.tokens_file = p.Resolve(e->value);

@@ -1,6 +1,7 @@
 // The inquiry service: the HTTP API of docs/api.md on Poco's server.
 //
-// Handlers never let an exception escape: every failure becomes a JSON error
+// Routes, role checks and handlers are in http_router.h and http_*.cc;
+// handlers never let an exception escape: every failure becomes a JSON error
 // body. Visibility is decided on the catalog for every document an anonymous
 // caller gets to see (the index filter is the first line, this the second).
 #pragma once
@@ -9,23 +10,22 @@
 #include <memory>
 #include <string>
 
+#include "auth.h"
 #include "gongkai/config.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/catalog.h"
-#include "auth.h"
 #include "metrics.h"
 #include "rate_limiter.h"
 
 namespace Poco {
 class ThreadPool;
-namespace Net {
-class HTTPServer;
-}
 }  // namespace Poco
 
 namespace gongkai::daemon {
+
+class GuardedHttpServer;
 
 // Lends catalog read handles to request threads (one Catalog per thread at a time).
 class CatalogPool {
@@ -76,14 +76,6 @@ struct ServiceContext {
   std::function<std::string()> storage_problem;
 };
 
-struct RouteInfo {
-  const char* method;
-  const char* path;  // OpenAPI template, e.g. /api/v1/documents/{id}
-};
-// Every route the service answers; docs/openapi.json must describe exactly
-// these (checked by a test that also calls each one on a running daemon).
-const std::vector<RouteInfo>& ApiRoutes();
-
 class HttpService {
  public:
   explicit HttpService(ServiceContext ctx);
@@ -96,7 +88,7 @@ class HttpService {
  private:
   ServiceContext ctx_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<GuardedHttpServer> server_;
   uint16_t port_ = 0;
 };
 

@@ -9,14 +9,21 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <string>
 
 namespace gongkai::test {
 
 class RawConnection {
  public:
-  explicit RawConnection(uint16_t port) {
+  // Connects to 127.0.0.1:port from `source` (any address of 127/8 is this
+  // host; the daemon sees each as another client).
+  explicit RawConnection(uint16_t port, const char* source = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    REQUIRE(::inet_pton(AF_INET, source, &from.sin_addr) == 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -32,6 +39,12 @@ class RawConnection {
   // False once the peer has closed the connection (or on any other error).
   bool Send(const std::string& data) {
     return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // True once the peer has closed (or reset) the connection; does not wait.
+  bool Closed() {
+    char c;
+    const ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
   }
   // Reads until the peer closes or the first response's headers and body arrived.
   std::string Receive() {

@@ -43,8 +43,9 @@ struct Config {
   std::string tokens_file;  // absolute, or empty: no tokens, only anonymous access
   std::string origin = "gongkai.localhost";
   // Extensions to the contract ([daemon] settle, http_threads, poll_interval,
-  // rescan_interval, retry_interval, anonymous_search_rate, queue_capacity),
-  // documented in docs/man/gongkaid.conf.5.
+  // rescan_interval, retry_interval, anonymous_search_rate, queue_capacity,
+  // max_connections_per_client, request_header_timeout), documented in
+  // docs/man/gongkaid.conf.5.
   std::chrono::milliseconds settle{1000};
   // How long a file whose archiving failed on our side (a full disk, an I/O
   // error, a failed catalog commit) waits before it is copied again.
@@ -56,6 +57,11 @@ struct Config {
   // instead (bounded memory in bursts).
   size_t queue_capacity = 50000;
   double anonymous_search_rate = 20;  // per client IP and second; 0 = unlimited
+  // Connections one client IP may hold open at once (each holds a request
+  // thread); 0 = no cap.
+  int max_connections_per_client = 16;
+  // How long a request's line and headers may take to arrive.
+  std::chrono::milliseconds request_header_timeout{5000};
   std::vector<ShareConfig> shares;
 
   bool operator==(const Config&) const = default;

@@ -1,0 +1,39 @@
+// The API's handlers, one per route of RouteTable() (http_router.cc), which
+// has already checked the method and the caller's role. Each answers through
+// call.resp, or throws ApiError (that answer) or another exception (a 500).
+#pragma once
+
+#include "http_util.h"
+
+namespace gongkai::daemon {
+
+// http_page.cc: the search page and its static files
+void ServePage(Call& call);
+
+// http_status.cc
+void ServeHealth(Call& call);
+void ServeMetrics(Call& call);
+void ServeStatus(Call& call);
+
+// http_search.cc
+void ServeSearch(Call& call);
+
+// http_documents.cc
+void ServeDocument(Call& call);
+void ServeContent(Call& call);
+void ServeProof(Call& call);
+
+// http_admin.cc
+void ServeApprove(Call& call);
+void ServeClassification(Call& call);
+
+// http_log.cc
+void ServeCheckpoint(Call& call);
+void ServeConsistency(Call& call);
+void ServeEntries(Call& call);
+void ServeKeys(Call& call);
+
+// http_reports.cc
+void ServeFreshness(Call& call);
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,38 @@
+#include "http_handlers.h"
+#include "web_assets.h"
+
+namespace gongkai::daemon {
+
+using Poco::Net::HTTPResponse;
+
+namespace {
+
+const char* AssetType(const std::string& name) {
+  const std::string ext = name.substr(name.rfind('.') + 1);
+  return ext == "html"  ? "text/html; charset=utf-8"
+         : ext == "js"  ? "text/javascript; charset=utf-8"
+         : ext == "css" ? "text/css; charset=utf-8"
+         : ext == "svg" ? "image/svg+xml"
+                        : "application/octet-stream";
+}
+
+}  // namespace
+
+void ServePage(Call& call) {
+  auto name = call.path.find("name");
+  auto it = WebAssets().find(name == call.path.end() ? "index.html" : name->second);
+  if (it == WebAssets().end())
+    throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
+  auto& resp = call.resp;
+  resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+  resp.setContentType(AssetType(it->first));
+  resp.set("Cache-Control", "no-cache");
+  resp.set("X-Content-Type-Options", "nosniff");
+  resp.set("Content-Security-Policy",
+           "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+           "frame-ancestors 'none'");
+  resp.setContentLength64(it->second.size());
+  resp.send().write(it->second.data(), static_cast<std::streamsize>(it->second.size()));
+}
+
+}  // namespace gongkai::daemon

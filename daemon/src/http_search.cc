@@ -1,0 +1,143 @@
+#include <algorithm>
+
+#include "gongkai/ledger/visibility.h"
+#include "http_handlers.h"
+#include "json_writer.h"
+
+namespace gongkai::daemon {
+
+using Poco::Net::HTTPResponse;
+
+namespace {
+
+ApiError BadRequest(const std::string& message) {
+  return {HTTPResponse::HTTP_BAD_REQUEST, "bad_request", message};
+}
+
+bool IsDate(const std::string& v) {
+  return v.size() == 10 && v[4] == '-' && v[7] == '-' &&
+         v.find_first_not_of("0123456789-") == std::string::npos;
+}
+
+void ReadFilters(const Call& call, indexer::SearchQuery& q) {
+  q.q = call.Param("q");
+  q.share = call.Param("share");
+  q.office = call.Param("office");
+  q.type = call.Param("type");
+  q.category = call.Param("category");
+  q.from = call.Param("from");
+  q.to = call.Param("to");
+  if ((!q.from.empty() && !IsDate(q.from)) || (!q.to.empty() && !IsDate(q.to)))
+    throw BadRequest("from and to are dates, YYYY-MM-DD");
+  q.sort = call.Param("sort");
+  if (!q.sort.empty() && q.sort != "relevance" && q.sort != "newest" && q.sort != "oldest")
+    throw BadRequest("sort is relevance, newest or oldest");
+}
+
+void ReadPaging(const Call& call, indexer::SearchQuery& q) {
+  int64_t v = 0;
+  if (!call.Param("limit").empty()) {
+    if (!ParseInt(call.Param("limit"), 0, 100, &v)) throw BadRequest("limit must be 0-100");
+    q.limit = static_cast<int>(v);
+  }
+  if (!call.Param("offset").empty()) {
+    if (!ParseInt(call.Param("offset"), 0, 1'000'000, &v))
+      throw BadRequest("offset must be 0-1000000");
+    q.offset = static_cast<int>(v);
+  }
+  const std::string status = call.Param("status");
+  if (!status.empty()) {
+    if (status != "active" && status != "withdrawn" && status != "all")
+      throw BadRequest("status must be active, withdrawn or all");
+    q.status = status;
+  }
+}
+
+indexer::SearchQuery ReadQuery(const Call& call) {
+  indexer::SearchQuery q;
+  ReadFilters(call, q);
+  ReadPaging(call, q);
+  q.anonymous = call.anonymous();
+  if (q.q.size() > 1000) throw BadRequest("query longer than 1000 bytes");
+  if (std::count(q.q.begin(), q.q.end(), '(') > 16) throw BadRequest("query nested too deeply");
+  return q;
+}
+
+// The hits this caller may receive. The index filter is the first line; for
+// an anonymous caller every hit is re-checked on the catalog (one read for
+// the page) against the version ledger's rule shows.
+std::vector<const indexer::SearchHit*> VisibleHits(const Call& call,
+                                                   const std::vector<indexer::SearchHit>& hits) {
+  std::vector<const indexer::SearchHit*> out;
+  if (!call.anonymous()) {
+    for (const auto& h : hits) out.push_back(&h);
+    return out;
+  }
+  std::vector<std::string> ids;
+  for (const auto& h : hits) ids.push_back(h.doc.id);
+  auto catalog = call.BorrowCatalog();
+  const std::map<std::string, ledger::DocumentState> states =
+      OrThrow(ledger::LoadDocuments(*catalog.get(), ids));
+  for (const auto& h : hits) {
+    auto it = states.find(h.doc.id);
+    auto shown = it == states.end() ? std::nullopt : ledger::ShownVersion(call.role, it->second);
+    if (shown && shown->version == h.doc.version) out.push_back(&h);
+  }
+  return out;
+}
+
+void WriteHit(JsonWriter& w, const indexer::SearchHit& h) {
+  const indexer::IndexDoc& d = h.doc;
+  w.BeginObject()
+      .Field("id", d.id)
+      .Field("share", d.share)
+      .Field("path", d.path)
+      .Field("office", d.office)
+      .Field("title", d.title)
+      .Field("type", d.type)
+      .Field("version", d.version)
+      .Field("sha256", d.sha256)
+      .Field("size", d.size)
+      .Field("modified", d.modified)
+      .Field("published", d.published)
+      .Field("status", d.status)
+      .Field("snippet", h.snippet)
+      .EndObject();
+}
+
+std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResult& result,
+                       const std::vector<const indexer::SearchHit*>& hits) {
+  JsonWriter w;
+  w.BeginObject().Field("total", result.total).Field("offset", q.offset).Field("limit", q.limit);
+  w.Key("results").BeginArray();
+  for (const indexer::SearchHit* h : hits) WriteHit(w, *h);
+  w.EndArray();
+  w.Key("facets").BeginObject();
+  for (const auto& [name, values] : result.facets) {
+    w.Key(name).BeginObject();
+    for (const auto& [value, count] : values) w.Field(value, count);
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+  return w.str();
+}
+
+}  // namespace
+
+void ServeSearch(Call& call) {
+  if (call.anonymous() && call.ctx.anonymous_search_limit &&
+      !call.ctx.anonymous_search_limit->Allow(call.req.clientAddress().host().toString())) {
+    call.resp.set("Retry-After", "1");
+    throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                   "too many searches; try again in a second"};
+  }
+  const indexer::SearchQuery q = ReadQuery(call);
+  auto result = call.ctx.searcher->Search(q);
+  if (!result.ok() && result.status().code() == Status::Code::kInvalid)
+    throw BadRequest(result.status().message());
+  if (!result.ok()) throw std::runtime_error(result.status().ToString());
+  SendJson(call.resp, HTTPResponse::HTTP_OK,
+           ResultJson(q, *result, VisibleHits(call, result->hits)));
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,65 @@
+// What the API's handlers share: the request as the router parsed it, errors
+// that become JSON error answers, and the answer helpers.
+#pragma once
+
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "auth.h"
+#include "http_service.h"
+
+namespace gongkai::daemon {
+
+// An error a handler reports as an HTTP status with a JSON error body.
+struct ApiError {
+  Poco::Net::HTTPResponse::HTTPStatus status;
+  std::string code;
+  std::string message;
+};
+
+// The 404 for a document or version the caller may not see or that does not exist.
+ApiError NotFound();
+
+// One request, authenticated and routed: what a handler works from.
+struct Call {
+  const ServiceContext& ctx;
+  Poco::Net::HTTPServerRequest& req;
+  Poco::Net::HTTPServerResponse& resp;
+  Role role = Role::kAnonymous;
+  std::map<std::string, std::string> query;  // decoded, valid UTF-8
+  std::map<std::string, std::string> path;   // the route's {placeholders}
+
+  bool anonymous() const { return role == Role::kAnonymous; }
+  // A query parameter, "" when absent.
+  std::string Param(const std::string& name) const;
+  // A catalog reader for this request. Throws std::runtime_error.
+  CatalogPool::Lease BorrowCatalog() const;
+};
+
+// The value of `r`. Throws std::runtime_error (a 500) on an error.
+template <typename T>
+T OrThrow(Result<T> r) {
+  if (!r.ok()) throw std::runtime_error(r.status().ToString());
+  return std::move(*r);
+}
+
+// The latest checkpoint. Throws ApiError (404 empty_log) before the first record.
+storage::CheckpointRow LatestCheckpointOf(storage::Catalog* catalog);
+
+// Parses decimal digits only (no sign, at most 18) within [lo, hi].
+bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out);
+
+// Sends `body` with `content_type` and no-store caching.
+void SendText(Poco::Net::HTTPServerResponse& resp, Poco::Net::HTTPResponse::HTTPStatus status,
+              const std::string& content_type, const std::string& body);
+void SendJson(Poco::Net::HTTPServerResponse& resp, Poco::Net::HTTPResponse::HTTPStatus status,
+              const std::string& body);
+void SendError(Poco::Net::HTTPServerResponse& resp, const ApiError& e);
+
+}  // namespace gongkai::daemon
