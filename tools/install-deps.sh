@@ -19,6 +19,8 @@ packages=(
   libsystemd-dev
   # tests and tools
   python3 python3-cryptography curl ca-certificates openssl
+  # the style gate (tools/style.sh)
+  clang-format clang-tidy
   # the unit checked with systemd-analyze (and the daemon's system calls, traced,
   # against its filter), the .deb built (dpkg-shlibdeps) and unpacked, the man
   # pages rendered

@@ -102,8 +102,8 @@ std::string FormatLine(Level level, std::string_view message, bool journal) {
 
 void Write(Level level, std::string_view message) {
   if (static_cast<int>(level) > g_min_level) return;
-  static const bool journal = StderrIsJournal();
-  const std::string line = FormatLine(level, message, journal);
+  static const bool kJournal = StderrIsJournal();
+  const std::string line = FormatLine(level, message, kJournal);
   std::lock_guard<std::mutex> lock(g_mutex);
   ::fwrite(line.data(), 1, line.size(), stderr);
   ::fflush(stderr);

@@ -79,6 +79,7 @@ Result<Child> StartChild(const std::vector<std::string>& argv, const ChildLimits
     return Status::FromErrno(err, "pipe");
   }
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const int null_fd = quiet ? ::open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;

@@ -109,12 +109,12 @@ Extracted PlainText(std::string_view bytes, Extracted e) {
 
 // ---------------------------------------------------------------- HTML
 const std::set<std::string>& BlockElements() {
-  static const std::set<std::string> k = {
+  static const std::set<std::string> kBlocks = {
       "p",     "div", "br",      "li",      "ul",    "ol",      "tr",     "table",  "h1",
       "h2",    "h3",  "h4",      "h5",      "h6",    "section", "article", "header", "footer",
       "blockquote", "pre", "hr", "dd",      "dt",    "dl",      "td",     "th",     "title",
       "form",  "nav", "aside",   "address", "figure", "caption", "main"};
-  return k;
+  return kBlocks;
 }
 
 struct HtmlWalker {
@@ -207,9 +207,9 @@ Extracted Html(std::string_view bytes, Extracted e) {
 }
 
 bool IsTextType(const std::string& type) {
-  static const std::set<std::string> k = {"txt", "text", "md", "markdown", "csv", "tsv", "json",
-                                          "jsonl", "xml", "log", "ini", "conf", "srt", "file"};
-  return k.count(type) > 0;
+  static const std::set<std::string> kTypes = {"txt", "text", "md", "markdown", "csv", "tsv", "json",
+                                               "jsonl", "xml", "log", "ini", "conf", "srt", "file"};
+  return kTypes.count(type) > 0;
 }
 
 }  // namespace
@@ -228,14 +228,14 @@ std::string TypeFromName(const std::string& filename) {
 namespace {
 
 bool IsOoxmlType(const std::string& type) {
-  static const std::set<std::string> k = {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm",
-                                          "xltx", "xltm", "pptx", "pptm", "potx", "ppsx"};
-  return k.count(type) > 0;
+  static const std::set<std::string> kTypes = {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm",
+                                               "xltx", "xltm", "pptx", "pptm", "potx", "ppsx"};
+  return kTypes.count(type) > 0;
 }
 
 bool IsPackageType(const std::string& type) {
-  static const std::set<std::string> k = {"odt", "ods", "odp", "odg", "ott", "ots", "otp", "ofd"};
-  return IsOoxmlType(type) || k.count(type) > 0;
+  static const std::set<std::string> kTypes = {"odt", "ods", "odp", "odg", "ott", "ots", "otp", "ofd"};
+  return IsOoxmlType(type) || kTypes.count(type) > 0;
 }
 
 // Reads an archive within `budget`, or, for an outermost one (no budget

@@ -29,8 +29,8 @@ using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
 class Utf8Locale {
  public:
   Utf8Locale() {
-    static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-    if (utf8) previous_ = uselocale(utf8);
+    static const locale_t kUtf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+    if (kUtf8) previous_ = uselocale(kUtf8);
   }
   ~Utf8Locale() {
     if (previous_) uselocale(previous_);
@@ -39,7 +39,7 @@ class Utf8Locale {
   Utf8Locale& operator=(const Utf8Locale&) = delete;
 
  private:
-  locale_t previous_ = static_cast<locale_t>(0);
+  locale_t previous_ = nullptr;
 };
 
 // The decompression filters libarchive implements itself. A filter it would
@@ -48,7 +48,7 @@ class Utf8Locale {
 // archives. Probed once.
 using SupportFilter = int (*)(archive*);
 const std::vector<SupportFilter>& NativeFilters() {
-  static const std::vector<SupportFilter> native = [] {
+  static const std::vector<SupportFilter> kNative = [] {
     std::vector<SupportFilter> out;
     for (SupportFilter support : {archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
                                   archive_read_support_filter_xz, archive_read_support_filter_lzma,
@@ -59,7 +59,7 @@ const std::vector<SupportFilter>& NativeFilters() {
     }
     return out;
   }();
-  return native;
+  return kNative;
 }
 
 ArchivePtr OpenArchive(std::string_view bytes, const ArchiveLimits& limits) {
@@ -100,8 +100,8 @@ std::string Size(uint64_t bytes) {
 }
 
 std::string Hex(unsigned char c) {
-  static const char digits[] = "0123456789ABCDEF";
-  return {'%', digits[c >> 4], digits[c & 15]};
+  static const char kDigits[] = "0123456789ABCDEF";
+  return {'%', kDigits[c >> 4], kDigits[c & 15]};
 }
 
 // Strict GB18030 to UTF-8; false if any byte sequence is not GB18030.

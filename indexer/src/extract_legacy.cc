@@ -24,12 +24,12 @@ constexpr auto kConverterTimeout = std::chrono::seconds(60);
 enum class Kind { kUnknown, kText, kSheet, kSlides };
 
 Kind KindFromType(const std::string& type) {
-  static const std::set<std::string> text = {"doc", "dot", "wps", "wpt"};
-  static const std::set<std::string> sheet = {"xls", "xlt", "et", "ett"};
-  static const std::set<std::string> slides = {"ppt", "pps", "pot", "dps", "dpt"};
-  if (text.count(type)) return Kind::kText;
-  if (sheet.count(type)) return Kind::kSheet;
-  if (slides.count(type)) return Kind::kSlides;
+  static const std::set<std::string> kText = {"doc", "dot", "wps", "wpt"};
+  static const std::set<std::string> kSheet = {"xls", "xlt", "et", "ett"};
+  static const std::set<std::string> kSlides = {"ppt", "pps", "pot", "dps", "dpt"};
+  if (kText.count(type)) return Kind::kText;
+  if (kSheet.count(type)) return Kind::kSheet;
+  if (kSlides.count(type)) return Kind::kSlides;
   return Kind::kUnknown;
 }
 

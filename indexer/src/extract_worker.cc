@@ -191,10 +191,10 @@ int RunExtractWorker(int in_fd, int out_fd) {
       e.type = TypeFromName(filename);
       e.note = error;
     } else {
+      const std::string path = kind == 1 ? payload : std::string();  // the blob's, when sent by path
       if (kind != 1) bytes = std::move(payload);
       try {
-        if (!hooks || !RunTestHook(bytes, address_space, &e))
-          e = detail::ExtractFrom(bytes, filename, kind == 1 ? payload : "");
+        if (!hooks || !RunTestHook(bytes, address_space, &e)) e = detail::ExtractFrom(bytes, filename, path);
       } catch (const std::bad_alloc&) {  // from the test hook
         e = Extracted{};
         e.type = TypeFromName(filename);

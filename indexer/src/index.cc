@@ -20,8 +20,8 @@ namespace gongkai::indexer {
 namespace {
 
 enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4, kDate = 5, kCategory = 6 };
-constexpr size_t kSnippetTextMax = 16 * 1024;  // snippets come from the first 16 KiB
-constexpr size_t kIndexTextMax = 16 * 1024 * 1024;
+constexpr size_t kSnippetTextMax = size_t{16} * 1024;  // snippets come from the first 16 KiB
+constexpr size_t kIndexTextMax = size_t{16} * 1024 * 1024;
 const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.

@@ -26,7 +26,7 @@ constexpr int kOptions = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNI
 // UTF-16 (either byte order, with or without BOM); it stops at the first
 // character that is not ASCII. Empty for any other encoding.
 std::string PrologAscii(std::string_view xml) {
-  constexpr size_t kMax = 64 * 1024;
+  constexpr size_t kMax = size_t{64} * 1024;
   std::string out;
   auto u = [&](size_t i) { return i < xml.size() ? static_cast<unsigned char>(xml[i]) : 0xFFu; };
   // UTF-16: where the text starts, and whether the ASCII byte of a code unit comes second.

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-struct _xmlTextReader;  // libxml2's reader (libxml/xmlreader.h)
+struct _xmlTextReader;  // NOLINT(bugprone-reserved-identifier): libxml2's own name (libxml/xmlreader.h)
 
 namespace gongkai::indexer::detail {
 

@@ -85,7 +85,7 @@ Status CopyKeys(Env* env, const std::string& from, const std::string& to, uint64
   if (!dir) return Status::FromErrno(errno, "backup: " + from);
   while (dirent* e = ::readdir(dir.get())) {
     const std::string name = e->d_name;
-    if (name == "." || name == ".." || name.rfind(".", 0) == 0) continue;
+    if (name == "." || name == ".." || name.rfind('.', 0) == 0) continue;
     struct stat st {};
     if (::lstat((from + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     auto data = ReadFile(from + "/" + name);

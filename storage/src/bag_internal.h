@@ -20,7 +20,7 @@ constexpr size_t kBufferSize = 1 << 20;  // payload bytes move through one buffe
 class ScopedLocale {
  public:
   explicit ScopedLocale(const char* name)
-      : locale_(::newlocale(LC_CTYPE_MASK, name, static_cast<locale_t>(0))) {
+      : locale_(::newlocale(LC_CTYPE_MASK, name, nullptr)) {
     if (locale_) previous_ = ::uselocale(locale_);
   }
   ~ScopedLocale() {
