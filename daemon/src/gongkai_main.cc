@@ -41,6 +41,7 @@
 #include "gongkai/storage/verify.h"
 #include "auth.h"
 #include "freshness.h"
+#include "index_check.h"
 #include "index_feeder.h"
 #include "json_writer.h"
 #include "privileges.h"
@@ -312,74 +313,6 @@ std::unique_ptr<daemon::ProgressReporter> ProgressFor(const Args& args, const st
                                                     daemon::ProgressReporter::For(STDERR_FILENO));
 }
 
-// Compares the Xapian index with the catalog: same documents, same current
-// versions, same status and anonymous visibility. Reads `catalog` only (its
-// own connection: it runs beside the archive check).
-void CheckIndex(const Context& ctx, storage::Catalog* catalog, storage::VerifyReport& report) {
-  indexer::Searcher searcher(ctx.layout.index());
-  auto watermark = searcher.Watermark();
-  auto counts = catalog->Counts();
-  if (!watermark.ok() || !counts.ok()) {
-    report.problems.push_back({"index", watermark.ok() ? counts.status().ToString() : watermark.status().ToString()});
-    return;
-  }
-  if (*watermark < counts->records - 1) {
-    report.warnings.push_back({"index", "behind the catalog by " + std::to_string(counts->records - 1 - *watermark) +
-                                            " records (still indexing); index not compared"});
-    return;
-  }
-  auto docs = catalog->AllDocuments();
-  if (!docs.ok()) {
-    report.problems.push_back({"index", docs.status().ToString()});
-    return;
-  }
-  auto blobs = storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
-  size_t public_views = 0;
-  for (const auto& d : *docs) {
-    const std::string where = "index of document " + d.id + " (" + d.share + ":" + d.path + ")";
-    auto state = ledger::LoadDocument(*catalog, d.id);
-    if (!state.ok() || !state->has_value()) continue;  // reported by the archive check
-    auto want = daemon::BuildIndexDocs(ctx.config, **blobs, **state, /*with_text=*/false);
-    if (!want.ok()) continue;  // reported by the archive check
-    bool has_public = false;
-    for (const indexer::IndexDoc& w : *want) {
-      // Each wanted view must be what Get() finds for that kind of user.
-      for (bool public_view : {false, true}) {
-        if (public_view ? !w.for_public : !w.for_inspectors) continue;
-        has_public = has_public || public_view;
-        public_views += public_view;
-        const std::string view = public_view ? "public view" : "inspector view";
-        auto indexed = searcher.Get(d.id, public_view);
-        if (!indexed.ok()) {
-          report.problems.push_back({where, view + " missing"});
-          continue;
-        }
-        if (indexed->version != w.version)
-          report.problems.push_back({where, view + " has version " + std::to_string(indexed->version) + ", catalog " +
-                                                std::to_string(w.version)});
-        if (indexed->status != w.status)
-          report.problems.push_back({where, view + " status " + indexed->status + ", catalog " + w.status});
-        if (indexed->classification != w.classification)
-          report.problems.push_back({where, view + " classification " + indexed->classification + ", catalog " +
-                                                w.classification});
-      }
-    }
-    if (!has_public && searcher.Get(d.id, true).ok())
-      report.problems.push_back({where, "is searchable by anonymous users, but may not be seen by them"});
-  }
-  if (auto n = searcher.PublicCount(); n.ok() && *n != public_views)
-    report.problems.push_back({"index", std::to_string(*n) + " public views indexed, catalog allows " +
-                                            std::to_string(public_views)});
-  auto n = searcher.DocCount();
-  if (n.ok() && *n != docs->size())
-    report.problems.push_back({"index", std::to_string(*n) + " documents indexed, catalog has " + std::to_string(docs->size())});
-  // Archive members carry their archive entry's visibility; one that does not is stale or leaks.
-  auto members = searcher.MemberProblems();
-  if (!members.ok()) report.problems.push_back({"index", members.status().ToString()});
-  else
-    for (const std::string& p : *members) report.problems.push_back({"index archive member", p});
-}
-
 int CmdVerify(Context& ctx, const Args& args) {
   if (!args.positional.empty()) return Usage("verify takes no arguments (--checkpoint FILE)");
   storage::VerifyOptions options;
@@ -412,7 +345,7 @@ int CmdVerify(Context& ctx, const Args& args) {
   storage::VerifyReport index_report;
   std::thread index_check([&] {
     try {
-      CheckIndex(ctx, index_catalog->get(), index_report);
+      daemon::VerifyIndex(ctx.config, index_catalog->get(), **blobs, ctx.layout.index(), index_report);
     } catch (const std::exception& e) {  // e.g. bad_alloc: a thread must not let it escape
       index_report.problems.push_back({"index", std::string("check failed: ") + e.what()});
     }
