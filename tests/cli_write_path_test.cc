@@ -4,7 +4,8 @@
 // mounted read-only in a mount namespace of its own, so it cannot have
 // written anything, and the daemon's log names the CLI's pid for each change.
 // With gongkaid stopped, the CLI makes them itself under the data folder's
-// lock, and the daemon starts with them.
+// lock, and the daemon starts with them. And where the CLI finds its
+// configuration without --config.
 #include <Poco/JSON/Parser.h>
 #include <unistd.h>
 
@@ -191,3 +192,31 @@ TEST_CASE("cli: with gongkaid stopped, changes are made under the data folder's 
   CHECK(d.Cli("verify").exit_code == 0);
 }
 
+TEST_CASE("cli: without --config, $GONGKAI_CONFIG, else /etc/gongkai/gongkaid.conf", "[e2e][cli]") {
+  Archive a;
+  DaemonProcess& d = a.d;
+  d.Start();
+  d.WaitIdle(2);
+  TempDir tmp;
+  const std::string cli = std::string(GONGKAI_PATH) + " status --json 2>" + Quote(tmp / "err");
+  auto status = RunCommand("GONGKAI_CONFIG=" + Quote(d.config()) + " " + cli);
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("\"documents\":2") != std::string::npos);
+  CHECK(RunCommand("GONGKAI_CONFIG=" + Quote(d.config()) + " " + std::string(GONGKAI_PATH) +
+                   " --config /nonexistent/gongkaid.conf status 2>/dev/null")
+            .exit_code == 2);  // --config wins
+
+  auto missing = RunCommand("GONGKAI_CONFIG=/nonexistent/gongkaid.conf " + cli);
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.out.empty());
+  CHECK(Slurp(tmp / "err") ==
+        "gongkai: no configuration at /nonexistent/gongkaid.conf ($GONGKAI_CONFIG); give --config "
+        "FILE or set "
+        "GONGKAI_CONFIG\n");
+  if (::access("/etc/gongkai/gongkaid.conf", F_OK) != 0) {
+    CHECK(RunCommand("env -u GONGKAI_CONFIG " + cli).exit_code == 2);
+    const std::string err = Slurp(tmp / "err");
+    CHECK(err.rfind("gongkai: no configuration at /etc/gongkai/gongkaid.conf", 0) == 0);
+    CHECK(err.find('\n') == err.size() - 1);  // one line
+  }
+}

@@ -163,7 +163,6 @@ int CmdVerifyBag(Context&, const Args& args) {
 
 int CmdConfigCheck(Context& ctx, const Args& args) {
   const std::string file = args.positional.empty() ? ctx.config_file : args.positional[0];
-  if (file.empty()) return UsageError("config check", "config check needs FILE (or --config FILE)");
   auto config = LoadConfig(file);
   if (!config.ok()) return Error(config.status().message());
   std::vector<Record> shares;

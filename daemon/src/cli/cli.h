@@ -33,7 +33,7 @@ struct Args {
 
 // What a command runs with; main.cc fills in what the command needs.
 struct Context {
-  std::string config_file;  // --config, "" when not given
+  std::string config_file;  // --config, $GONGKAI_CONFIG or the packaged default
   Config config;
   daemon::DataLayout layout{""};
   std::unique_ptr<storage::Catalog> catalog;  // Needs::kCatalog: a reader

@@ -13,7 +13,7 @@ constexpr size_t kSummaryColumn = 37;
 
 // The usage text's head and tail around the commands.
 const char kHead[] =
-    "usage: gongkai --config FILE COMMAND [ARGS] [--json] [--no-drop]\n"
+    "usage: gongkai [--config FILE] COMMAND [ARGS] [--json] [--no-drop]\n"
     "       gongkai verify-bag FILE [--json]     (no config needed)\n"
     "       gongkai config check [FILE] [--json]\n"
     "commands:\n";
@@ -21,6 +21,8 @@ const char kTail[] =
     "  --version\n"
     "  COMMAND --help                     that command's usage\n"
     "options:\n"
+    "    --config FILE  the daemon's configuration (default: $GONGKAI_CONFIG, else\n"
+    "                /etc/gongkai/gongkaid.conf)\n"
     "    --json      one JSON object on stdout; errors stay one line on stderr, stdout empty\n"
     "    --no-drop   as root, do not become the owner of the data folder first\n"
     "exit codes: 0 ok\n"

@@ -3,6 +3,7 @@
 // (the configuration, the archive, the data folder's lock) and runs it.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -16,6 +17,8 @@
 
 namespace gongkai::cli {
 namespace {
+
+constexpr char kPackagedConfig[] = "/etc/gongkai/gongkaid.conf";
 
 // The words and options of a command line.
 struct CommandLine {
@@ -95,11 +98,33 @@ Status CheckArgs(const Command& c, const Args& args) {
   return Status::OK();
 }
 
+// $GONGKAI_CONFIG, "" when unset.
+std::string ConfigVariable() {
+  const char* value = std::getenv("GONGKAI_CONFIG");
+  return value ? value : "";
+}
+
+// --config, else $GONGKAI_CONFIG, else the packaged file.
+std::string ConfigFile(const std::string& given) {
+  if (!given.empty()) return given;
+  return ConfigVariable().empty() ? kPackagedConfig : ConfigVariable();
+}
+
+// Without --config, a missing file gets one line that says what to do.
+Status CheckDefaultConfig(const std::string& given) {
+  const std::string file = ConfigFile(given);
+  if (!given.empty() || ::access(file.c_str(), F_OK) == 0) return Status::OK();
+  return Status::NotFound(
+      "no configuration at " + file +
+      (ConfigVariable().empty() ? " (is gongkaid installed?)" : " ($GONGKAI_CONFIG)") +
+      "; give --config FILE or set GONGKAI_CONFIG");
+}
+
 // Loads the configuration; then, for a root caller, becomes the data
 // folder's owner (unless --no-drop), before anything in the folder is opened.
 Status LoadContext(const std::string& given, const Args& args, Context& ctx) {
-  if (given.empty()) return Status::Invalid("--config FILE is required");
-  ctx.config_file = given;
+  if (Status s = CheckDefaultConfig(given); !s.ok()) return s;
+  ctx.config_file = ConfigFile(given);
   auto config = LoadConfig(ctx.config_file);
   if (!config.ok()) return config.status();
   ctx.config = std::move(*config);
@@ -117,7 +142,7 @@ Status LoadContext(const std::string& given, const Args& args, Context& ctx) {
 // What `c` needs before it runs: the configuration, the archive, the catalog.
 Status Provide(const Command& c, const std::string& given_config, const Args& args, Context& ctx) {
   if (c.needs == Needs::kNothing) {
-    ctx.config_file = given_config;
+    ctx.config_file = ConfigFile(given_config);
     return Status::OK();
   }
   if (Status s = LoadContext(given_config, args, ctx); !s.ok()) return s;
