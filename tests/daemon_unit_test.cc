@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "auth.h"
@@ -6,9 +8,13 @@
 #include "gongkai/storage/crypto.h"
 #include "json_writer.h"
 #include "settle_queue.h"
+#include "support/temp_dir.h"
 
 using namespace gongkai::daemon;
 using namespace std::chrono_literals;
+using gongkai::test::Slurp;
+using gongkai::test::TempDir;
+using gongkai::test::WriteFile;
 
 TEST_CASE("ignored names: hidden, office temp, partial downloads, sidecars", "[daemon]") {
   for (const char* n : {".hidden", ".~lock.report.odt#", "~$report.docx", "x.tmp", "x.TMP", "big.iso.part",
@@ -112,6 +118,34 @@ TEST_CASE("tokens: roles, bad tokens, malformed files", "[daemon]") {
   CHECK(store.Authenticate("") == Role::kAnonymous);
   CHECK_FALSE(store.Authenticate("Bearer s3cret").has_value());
   CHECK_FALSE(store.Load("/nonexistent/tokens").ok());
+}
+
+TEST_CASE("tokens: added and revoked in the file, comments kept, only hashes stored", "[daemon]") {
+  TempDir dir;
+  const std::string file = dir / "tokens";
+  WriteFile(file, "# who may look\ninspector " + std::string(64, 'b') + " old one\n\n");
+  auto added = AddToken(file, Role::kAdmin, "張三");
+  REQUIRE(added.ok());
+  CHECK(added->token.rfind("gk_", 0) == 0);
+  CHECK(Slurp(file).find(added->token) == std::string::npos);
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto parsed = ParseTokens(Slurp(file), file);
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->size() == 2);
+  CHECK(parsed->at(1).sha256_hex == added->entry.sha256_hex);
+  CHECK_FALSE(AddToken(file, Role::kAdmin, "two\nlines").ok());
+
+  CHECK(RevokeTokens(file, "nobody").status().IsNotFound());
+  CHECK(RevokeTokens(file, "bbbb").status().IsNotFound());  // a prefix needs 8 digits
+  auto revoked = RevokeTokens(file, added->entry.sha256_hex.substr(0, 8));
+  REQUIRE(revoked.ok());
+  CHECK(*revoked == 1);
+  CHECK(Slurp(file) == "# who may look\ninspector " + std::string(64, 'b') + " old one\n\n");
+  CHECK(RevokeTokens(dir / "missing", "x").status().code() == gongkai::Status::Code::kIOError);
+  WriteFile(file, "superuser " + std::string(64, 'c') + " x\n");
+  CHECK(AddToken(file, Role::kAdmin, "y").status().code() == gongkai::Status::Code::kCorruption);
 }
 
 TEST_CASE("json writer: nesting, commas, escaping", "[daemon]") {

@@ -13,6 +13,7 @@
 
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
+#include "gongkai/storage/keys.h"
 #include "gongkai/utf8.h"
 #include "safe_path.h"
 #include "sidecar.h"
@@ -505,12 +506,12 @@ void Archiver::ApplyMove(const Move& m) {
   else RequestRescan(m.share);  // files the catalog did not know yet
 }
 
-Result<ledger::Change> Archiver::Submit(ledger::Change change) {
-  std::future<Result<ledger::Change>> result;
+Status Archiver::RunOnThread(std::function<Status()> run) {
+  std::future<Status> result;
   std::shared_ptr<std::atomic<int>> state;
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
-    commands_.push_back(Command{std::move(change), {}});
+    commands_.push_back(Command{std::move(run), {}});
     result = commands_.back().done.get_future();
     state = commands_.back().state;
   }
@@ -524,6 +525,36 @@ Result<ledger::Change> Archiver::Submit(ledger::Change change) {
   return result.get();
 }
 
+Result<ledger::Change> Archiver::Submit(ledger::Change change) {
+  std::vector<ledger::Change> one{std::move(change)};
+  // `one` outlives the call: RunOnThread() returns only once it ran or never will.
+  if (Status s = RunOnThread([&] { return ApplyAdminChange(one); }); !s.ok()) return s;
+  return std::move(one[0]);
+}
+
+Status Archiver::ApplyAdminChange(std::vector<ledger::Change>& one) {
+  if (Status s = ledger_->Apply(one, *Key()); !s.ok()) return s;
+  log::Info(std::string("admin: ") +
+            (one[0].kind == ledger::Change::Kind::kApprove ? "approved " : "classified ") +
+            one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
+            std::to_string(one[0].record.seq));
+  Committed(one);
+  return Status::OK();
+}
+
+Result<std::string> Archiver::RotateKey(storage::Env* env, const std::string& keys_dir) {
+  std::string key_id;
+  Status s = RunOnThread([&]() -> Status {
+    auto key = storage::RotateSigningKey(env, keys_dir, catalog_);
+    if (!key.ok()) return key.status();
+    key_id = (*key)->KeyId();
+    SetKey(std::shared_ptr<const storage::SigningKey>(std::move(*key)));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return key_id;
+}
+
 void Archiver::RunOnce(std::chrono::milliseconds wait) {
   std::deque<Command> commands;
   {
@@ -533,17 +564,7 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   for (Command& cmd : commands) {  // each alone: one failing must not fail others
     int pending = 0;
     if (!cmd.state->compare_exchange_strong(pending, 1)) continue;  // the caller gave up
-    std::vector<ledger::Change> one{cmd.change};
-    Status s = ledger_->Apply(one, *Key());
-    if (s.ok()) {
-      log::Info(std::string("admin: ") + (one[0].kind == ledger::Change::Kind::kApprove ? "approved " : "classified ") +
-                one[0].share + ":" + one[0].path + " v" + std::to_string(one[0].version) + " log " +
-                std::to_string(one[0].record.seq));
-      Committed(one);
-      cmd.done.set_value(std::move(one[0]));
-    } else {
-      cmd.done.set_value(s);
-    }
+    cmd.done.set_value(cmd.run());
   }
   std::set<size_t> rescans;
   std::vector<Move> moves;

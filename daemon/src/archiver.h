@@ -73,6 +73,11 @@ class Archiver {
   // archiver does not get to it within 30 s.
   Result<ledger::Change> Submit(ledger::Change change);
 
+  // Makes a new active signing key (storage::RotateSigningKey, in `keys_dir`)
+  // on the archiver's thread, between batches, and signs with it from the
+  // next batch on; returns its id. Thread-safe; Busy as for Submit().
+  Result<std::string> RotateKey(storage::Env* env, const std::string& keys_dir);
+
   size_t in_flight() const { return in_flight_.load(); }
   // Unix time of the last catalog commit (0 = none since start).
   int64_t last_commit_unix() const { return last_commit_unix_.load(); }
@@ -164,11 +169,16 @@ class Archiver {
   std::set<size_t> scanned_once_;  // archiver thread only
   std::vector<Move> moves_;  // guarded by rescan_mutex_
   struct Command {
-    ledger::Change change;
-    std::promise<Result<ledger::Change>> done;
+    std::function<Status()> run;
+    std::promise<Status> done;
     // 0 pending, 1 running, 2 cancelled (the caller gave up before it ran).
     std::shared_ptr<std::atomic<int>> state = std::make_shared<std::atomic<int>>(0);
   };
+  // Runs `run` on the archiver's thread before its next batch and waits for
+  // it; Busy when it has not started within 30 s, and then it never runs.
+  Status RunOnThread(std::function<Status()> run);
+  // Commits one administrative change (archiver thread).
+  Status ApplyAdminChange(std::vector<ledger::Change>& one);
   std::mutex commands_mutex_;
   std::deque<Command> commands_;
 };

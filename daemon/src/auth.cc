@@ -35,6 +35,57 @@ Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::
   return out;
 }
 
+Result<NewToken> AddToken(const std::string& file, Role role, const std::string& name) {
+  if (role != Role::kInspector && role != Role::kAdmin)
+    return Status::Invalid("a token's role is inspector or admin");
+  if (name.empty() || name.find_first_of("\n\r") != std::string::npos)
+    return Status::Invalid("a token's name is one line, not empty");
+  std::string text;
+  if (auto t = storage::ReadFile(file); t.ok())
+    text = *t;
+  else if (!t.status().IsNotFound())
+    return t.status();
+  if (auto parsed = ParseTokens(text, file); !parsed.ok())
+    return Status::Corruption(parsed.status().message());
+  const std::string raw = storage::RandomBytes(24);
+  NewToken made{"gk_" + storage::Hex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()),
+                {role, "", name}};
+  made.entry.sha256_hex = storage::Hex(storage::Sha256Of(made.token));
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += std::string(ToString(role)) + " " + made.entry.sha256_hex + " " + name + "\n";
+  if (Status s = storage::WriteFileAtomically(storage::Env::Default(), file, text, 0600); !s.ok())
+    return s;
+  return made;
+}
+
+Result<size_t> RevokeTokens(const std::string& file, const std::string& what) {
+  auto text = storage::ReadFile(file);
+  if (!text.ok()) return Status::IOError(text.status().message());
+  auto tokens = ParseTokens(*text, file);
+  if (!tokens.ok()) return Status::Corruption(tokens.status().message());
+  std::string kept;
+  size_t removed = 0;
+  std::istringstream in(*text);
+  std::string line;
+  for (auto it = tokens->begin(); std::getline(in, line);) {
+    const size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#') {  // ParseTokens skipped it too
+      kept += line + "\n";
+      continue;
+    }
+    const bool match = it->name == what || (what.size() >= 8 && it->sha256_hex.rfind(what, 0) == 0);
+    ++it;
+    if (match)
+      ++removed;
+    else
+      kept += line + "\n";
+  }
+  if (removed == 0) return Status::NotFound("no token named or starting with '" + what + "'");
+  if (Status s = storage::WriteFileAtomically(storage::Env::Default(), file, kept, 0600); !s.ok())
+    return s;
+  return removed;
+}
+
 Status TokenStore::Load(const std::string& file) {
   auto table = std::make_shared<std::vector<TokenEntry>>();
   if (!file.empty()) {

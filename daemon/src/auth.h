@@ -28,6 +28,24 @@ struct TokenEntry {
 // Parses a tokens file's text; errors name the line.
 Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::string& file);
 
+// A token just made: shown once, only its hash is stored.
+struct NewToken {
+  std::string token;  // "gk_" and 48 hex digits
+  TokenEntry entry;
+};
+
+// Makes a random token of `role` (inspector or admin) named `name` and
+// appends its line to `file` (created, mode 0600, when missing), replacing
+// the file atomically. Invalid for another role or a name with a line break;
+// Corruption when the file does not parse.
+Result<NewToken> AddToken(const std::string& file, Role role, const std::string& name);
+
+// Removes from `file` the tokens named `what` or whose hash starts with `what`
+// (at least 8 hex digits), keeping comments and blank lines. Returns how many
+// were removed; NotFound when none matched (the file is left alone), I/O
+// error when it cannot be read, Corruption when it does not parse.
+Result<size_t> RevokeTokens(const std::string& file, const std::string& what);
+
 class TokenStore {
  public:
   // Loads `file` ("" = no tokens). A missing or malformed file is an error.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "admin_socket.h"
 #include "archiver.h"
 #include "auth.h"
 #include "gongkai/daemon/layout.h"
@@ -66,6 +67,9 @@ int RunDaemon(const Config& config) {
   if (lock_fd < 0) return Fail(Status::Busy(lock_error)), 1;
   for (const std::string& dir : {layout.run(), layout.tmp()})
     if (Status s = env->CreateDirs(dir); !s.ok()) return Fail(s), 1;
+  // `gongkai` waits in the admin socket's backlog until it is served, below.
+  AdminSocket admin_socket(layout.admin_socket());
+  if (Status s = admin_socket.Listen(); !s.ok()) return Fail(s), 1;
   // Temp files left by a crash were never referenced by the catalog.
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(layout.tmp(), ec))
@@ -228,6 +232,8 @@ int RunDaemon(const Config& config) {
     while (!stopping) archiver.RunOnce(std::chrono::milliseconds(500));
   });
   std::thread feeder_thread([&] { feeder.Run(); });
+  const AdminTarget admin = DaemonAdminTarget(config, env, &archiver, &catalogs, &feeder, &tokens);
+  admin_socket.Serve([&](const AdminRequest& request) { return RunAdmin(request, admin); });
 
   // The port answers and the start-up scan is queued: we are ready.
   ServiceNotifier notifier;
@@ -298,6 +304,7 @@ int RunDaemon(const Config& config) {
     }
   }
 
+  admin_socket.Stop();
   http.Stop();
   watcher.Stop();
   stopping = true;

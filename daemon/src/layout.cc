@@ -33,7 +33,8 @@ int LockDataDir(const std::string& lock_file, std::string* error) {
     return -1;
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    *error = "data folder is in use by another gongkaid (" + lock_file + " is locked)";
+    *error = "data folder is in use by another gongkaid or gongkai command (" + lock_file +
+             " is locked)";
     ::close(fd);
     return -1;
   }

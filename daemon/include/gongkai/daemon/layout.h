@@ -16,6 +16,8 @@ struct DataLayout {
   std::string index() const { return root + "/index"; }
   std::string run() const { return root + "/run"; }
   std::string status_file() const { return root + "/run/status.json"; }
+  // Where the running daemon takes administrative changes (admin_socket.h).
+  std::string admin_socket() const { return root + "/run/admin.sock"; }
   std::string lock_file() const { return root + "/LOCK"; }
 };
 

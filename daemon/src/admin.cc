@@ -1,0 +1,261 @@
+#include "admin.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <array>
+#include <utility>
+
+#include "json_writer.h"
+
+namespace gongkai::daemon {
+namespace {
+
+using Kind = AdminRequest::Kind;
+
+constexpr std::array<std::pair<Kind, const char*>, 5> kKindNames = {
+    {{Kind::kApprove, "approve"},
+     {Kind::kClassify, "classify"},
+     {Kind::kAddToken, "token add"},
+     {Kind::kRevokeTokens, "token revoke"},
+     {Kind::kRotateKey, "keys rotate"}}};
+
+constexpr std::array<std::pair<Status::Code, const char*>, 6> kCodeNames = {
+    {{Status::Code::kNotFound, "not_found"},
+     {Status::Code::kInvalid, "invalid"},
+     {Status::Code::kIOError, "io_error"},
+     {Status::Code::kCorruption, "corruption"},
+     {Status::Code::kBusy, "busy"},
+     {Status::Code::kNoSpace, "no_space"}}};
+
+const char* NameOf(Kind kind) {
+  for (const auto& [k, name] : kKindNames)
+    if (k == kind) return name;
+  return "?";
+}
+
+Status StatusOf(const std::string& code, const std::string& message) {
+  if (code == "not_found") return Status::NotFound(message);
+  if (code == "invalid") return Status::Invalid(message);
+  if (code == "corruption") return Status::Corruption(message);
+  if (code == "busy") return Status::Busy(message);
+  if (code == "no_space") return Status::NoSpace(message);
+  return Status::IOError(message);
+}
+
+// approve or classify: NotFound without the document, nothing to do when it
+// has the classification asked for already.
+Result<AdminAnswer> ChangeDocument(const AdminRequest& request, const AdminTarget& target) {
+  const bool classify = request.kind == Kind::kClassify;
+  if (classify && request.classification != "public" && request.classification != "restricted")
+    return Status::Invalid("classification must be public or restricted");
+  auto doc = target.find_document(request.doc_id);
+  if (!doc.ok()) return doc.status();
+  if (!doc->has_value()) return Status::NotFound("no document " + request.doc_id);
+  AdminAnswer answer;
+  answer.doc_id = request.doc_id;
+  answer.share = (*doc)->share;
+  answer.path = (*doc)->path;
+  answer.classification = classify ? request.classification : (*doc)->classification;
+  if (classify && (*doc)->classification == request.classification) return answer;
+  ledger::Change change;
+  change.kind = classify ? ledger::Change::Kind::kClassify : ledger::Change::Kind::kApprove;
+  change.doc_id = request.doc_id;
+  if (classify) change.classification = request.classification;
+  auto done = target.apply(std::move(change));
+  if (!done.ok()) return done.status();
+  answer.changed = true;
+  answer.version = done->version;
+  answer.log_index = done->record.seq;
+  answer.indexed = target.wait_indexed && target.wait_indexed(answer.log_index);
+  return answer;
+}
+
+// The tokens file was rewritten: whoever holds tokens must take it up.
+Status TokensChanged(const AdminTarget& target) {
+  if (!target.reload_tokens) return Status::OK();
+  Status s = target.reload_tokens();
+  if (s.ok()) return s;
+  return Status::IOError(target.tokens_file +
+                         " was changed, but the daemon kept its old tokens: " + s.ToString());
+}
+
+Result<AdminAnswer> ChangeTokens(const AdminRequest& request, const AdminTarget& target) {
+  if (target.tokens_file.empty())
+    return Status::Invalid("no [auth] tokens_file in the configuration");
+  AdminAnswer answer;
+  if (request.kind == Kind::kAddToken) {
+    auto made = AddToken(target.tokens_file, request.role, request.name);
+    if (!made.ok()) return AsIoError(made.status());
+    answer.token = std::move(*made);
+  } else {
+    auto removed = RevokeTokens(target.tokens_file, request.match);
+    if (!removed.ok()) return removed.status();
+    answer.revoked = static_cast<int64_t>(*removed);
+  }
+  if (Status s = TokensChanged(target); !s.ok()) return s;
+  return answer;
+}
+
+void EncodeFields(JsonWriter& w, const AdminAnswer& a) {
+  w.Field("id", a.doc_id)
+      .Field("share", a.share)
+      .Field("path", a.path)
+      .Field("classification", a.classification);
+  w.Field("changed", a.changed).Field("version", a.version).Field("log_index", a.log_index);
+  w.Field("indexed", a.indexed).Field("revoked", a.revoked).Field("key_id", a.key_id);
+  if (a.token)
+    w.Field("token", a.token->token)
+        .Field("role", ToString(a.token->entry.role))
+        .Field("sha256", a.token->entry.sha256_hex)
+        .Field("name", a.token->entry.name);
+}
+
+AdminAnswer DecodeFields(const Poco::JSON::Object& o) {
+  AdminAnswer a;
+  a.doc_id = o.optValue<std::string>("id", "");
+  a.share = o.optValue<std::string>("share", "");
+  a.path = o.optValue<std::string>("path", "");
+  a.classification = o.optValue<std::string>("classification", "");
+  a.changed = o.optValue<bool>("changed", false);
+  a.version = o.optValue<Poco::Int64>("version", 0);
+  a.log_index = o.optValue<Poco::Int64>("log_index", -1);
+  a.indexed = o.optValue<bool>("indexed", false);
+  a.revoked = o.optValue<Poco::Int64>("revoked", 0);
+  a.key_id = o.optValue<std::string>("key_id", "");
+  if (o.has("token")) {
+    const Role role =
+        o.optValue<std::string>("role", "") == "admin" ? Role::kAdmin : Role::kInspector;
+    a.token = NewToken{o.getValue<std::string>("token"),
+                       {role, o.getValue<std::string>("sha256"), o.getValue<std::string>("name")}};
+  }
+  return a;
+}
+
+Result<Poco::JSON::Object::Ptr> ParseObject(const std::string& line) {
+  try {
+    auto object = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+    if (object) return object;
+  } catch (const std::exception&) {
+  }
+  return Status::Invalid("not a JSON object: " + line.substr(0, 80));
+}
+
+}  // namespace
+
+Status AsIoError(const Status& status) {
+  if (status.code() != Status::Code::kNotFound && status.code() != Status::Code::kInvalid)
+    return status;
+  return Status::IOError(status.message());
+}
+
+Result<AdminAnswer> RunAdmin(const AdminRequest& request, const AdminTarget& target) {
+  switch (request.kind) {
+    case Kind::kApprove:
+    case Kind::kClassify:
+      return ChangeDocument(request, target);
+    case Kind::kAddToken:
+    case Kind::kRevokeTokens:
+      return ChangeTokens(request, target);
+    case Kind::kRotateKey: {
+      auto key_id = target.rotate_key();
+      if (!key_id.ok()) return key_id.status();
+      AdminAnswer answer;
+      answer.key_id = *key_id;
+      return answer;
+    }
+  }
+  return Status::Invalid("unknown request");
+}
+
+std::string Describe(const AdminRequest& r) {
+  switch (r.kind) {
+    case Kind::kApprove:
+      return "approve " + r.doc_id;
+    case Kind::kClassify:
+      return "classify " + r.doc_id + " " + r.classification;
+    case Kind::kAddToken:
+      return std::string("token add ") + ToString(r.role) + " '" + r.name + "'";
+    case Kind::kRevokeTokens:
+      return "token revoke '" + r.match + "'";
+    case Kind::kRotateKey:
+      return "keys rotate";
+  }
+  return "?";
+}
+
+std::string Describe(const AdminRequest& r, const AdminAnswer& a) {
+  switch (r.kind) {
+    case Kind::kApprove:
+    case Kind::kClassify:
+      if (!a.changed) return a.share + ":" + a.path + " is already " + a.classification;
+      return std::string(r.kind == Kind::kApprove ? "approved " : "classified ") + a.share + ":" +
+             a.path + " v" + std::to_string(a.version) + " log " + std::to_string(a.log_index);
+    case Kind::kAddToken:
+      return a.token ? "added token sha256 " + a.token->entry.sha256_hex.substr(0, 12)
+                     : "added a token";
+    case Kind::kRevokeTokens:
+      return "revoked " + std::to_string(a.revoked) + " token(s)";
+    case Kind::kRotateKey:
+      return "signing with key " + a.key_id;
+  }
+  return "?";
+}
+
+std::string EncodeRequest(const AdminRequest& r) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("kind", NameOf(r.kind))
+      .Field("id", r.doc_id)
+      .Field("classification", r.classification);
+  w.Field("role", ToString(r.role)).Field("name", r.name).Field("match", r.match).EndObject();
+  return w.str();
+}
+
+Result<AdminRequest> DecodeRequest(const std::string& line) {
+  auto o = ParseObject(line);
+  if (!o.ok()) return o.status();
+  AdminRequest r;
+  const std::string kind = (*o)->optValue<std::string>("kind", "");
+  bool known = false;
+  for (const auto& [k, name] : kKindNames)
+    if (kind == name) r.kind = k, known = true;
+  if (!known) return Status::Invalid("unknown request '" + kind + "'");
+  r.doc_id = (*o)->optValue<std::string>("id", "");
+  r.classification = (*o)->optValue<std::string>("classification", "");
+  const std::string role = (*o)->optValue<std::string>("role", "");
+  r.role = role == "admin"       ? Role::kAdmin
+           : role == "inspector" ? Role::kInspector
+                                 : Role::kAnonymous;
+  r.name = (*o)->optValue<std::string>("name", "");
+  r.match = (*o)->optValue<std::string>("match", "");
+  return r;
+}
+
+std::string EncodeAnswer(const Result<AdminAnswer>& answer) {
+  JsonWriter w;
+  w.BeginObject().Field("ok", answer.ok());
+  if (answer.ok()) {
+    EncodeFields(w, *answer);
+  } else {
+    const char* code = "io_error";
+    for (const auto& [c, name] : kCodeNames)
+      if (c == answer.status().code()) code = name;
+    w.Field("code", code).Field("message", answer.status().message());
+  }
+  return w.EndObject().str();
+}
+
+Result<AdminAnswer> DecodeAnswer(const std::string& line) {
+  auto o = ParseObject(line);
+  if (!o.ok()) return Status::IOError("gongkaid answered " + o.status().message());
+  try {
+    if (!(*o)->getValue<bool>("ok"))
+      return StatusOf((*o)->getValue<std::string>("code"), (*o)->getValue<std::string>("message"));
+    return DecodeFields(**o);
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("gongkaid answered something unexpected: ") + e.what());
+  }
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,233 @@
+// Reading the archive beside the running daemon (status, search, show and
+// history, report freshness), and rebuilding its index with the daemon
+// stopped (reindex).
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <iostream>
+#include <optional>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "freshness.h"
+#include "gongkai/indexer/index.h"
+#include "gongkai/ledger/visibility.h"
+#include "gongkai/log.h"
+#include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/env.h"
+#include "index_feeder.h"
+#include "progress.h"
+
+namespace gongkai::cli {
+namespace {
+
+struct LiveCounts {
+  int64_t queued = 0, failed = 0;
+};
+
+// The queue and failures the running daemon publishes in run/status.json.
+LiveCounts ReadLiveCounts(const daemon::DataLayout& layout) {
+  LiveCounts live;
+  try {
+    auto text = storage::ReadFile(layout.status_file());
+    if (!text.ok()) return live;
+    auto o = Poco::JSON::Parser().parse(*text).extract<Poco::JSON::Object::Ptr>();
+    live.queued = o->optValue<Poco::Int64>("queued", 0);
+    live.failed = o->optValue<Poco::Int64>("failed", 0);
+  } catch (const Poco::Exception&) {
+    // Damaged (it is replaced atomically, never half-written): report what the catalog knows.
+  }
+  return live;
+}
+
+// A document named by its id, SHARE:PATH, or a path inside a share (absolute or relative).
+std::optional<storage::DocumentRow> FindDocument(Context& ctx, const std::string& what) {
+  if (auto r = ctx.catalog->GetDocument(what); r.ok() && r->has_value()) return **r;
+  if (const size_t colon = what.find(':'); colon != std::string::npos)
+    if (auto r = ctx.catalog->FindByPath(what.substr(0, colon), what.substr(colon + 1));
+        r.ok() && r->has_value())
+      return **r;
+  for (const ShareConfig& s : ctx.config.shares) {
+    std::string rel = what;
+    if (rel.rfind(s.path + "/", 0) == 0) rel = rel.substr(s.path.size() + 1);  // absolute path
+    if (auto r = ctx.catalog->FindByPath(s.name, rel); r.ok() && r->has_value()) return **r;
+  }
+  return std::nullopt;
+}
+
+Record VersionRecord(const storage::VersionRow& v) {
+  return Record()
+      .Add("version", v.version)
+      .Add("sha256", v.sha256)
+      .Add("size", v.size)
+      .Add("modified", v.modified)
+      .Add("archived", v.archived)
+      .Add("log_index", v.log_index)
+      .Add("review", v.review);
+}
+
+// show's text: names and titles come from shares, printed without raw control characters.
+std::string DocumentText(const storage::DocumentRow& doc,
+                         const std::vector<storage::VersionRow>& versions,
+                         const std::string& text_note) {
+  std::string out = doc.share + ":" + log::Printable(doc.path) + "  id " + doc.id + "  " +
+                    doc.status + ", " + doc.classification + "\n";
+  if (!versions.empty() && versions.back().meta != "{}" && !versions.back().meta.empty())
+    out += "  metadata " + log::Printable(versions.back().meta) + "\n";
+  for (const auto& v : versions)
+    out += "  v" + std::to_string(v.version) + "  " + v.archived + "  " + v.sha256 + "  " +
+           std::to_string(v.size) + " bytes  log " + std::to_string(v.log_index) +
+           (v.review == "pending" ? "  (pending review)" : "") + "\n";
+  if (!text_note.empty()) out += "  text: " + log::Printable(text_note) + "\n";
+  return out;
+}
+
+// One document rebuilt into `writer`; an error names the document.
+Status Reindex(Context& ctx, const storage::BlobStore& blobs, indexer::IndexWriter& writer,
+               const storage::DocumentRow& doc) {
+  auto state = ledger::LoadDocument(*ctx.catalog, doc.id);
+  if (!state.ok()) return state.status();
+  if (!state->has_value()) return Status::NotFound("document " + doc.id + " disappeared");
+  auto views = daemon::BuildIndexDocs(ctx.config, blobs, **state);
+  if (!views.ok()) return views.status();
+  for (const auto& v : *views)
+    if (Status s = writer.Replace(v); !s.ok()) return s;
+  return Status::OK();
+}
+
+}  // namespace
+
+int CmdStatus(Context& ctx, const Args& args) {
+  auto counts = ctx.catalog->Counts();
+  if (!counts.ok()) return Fail(counts.status());
+  const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
+  const LiveCounts live = running ? ReadLiveCounts(ctx.layout) : LiveCounts{};
+  const char* daemon = running ? "running" : "stopped";
+  Record r;
+  r.Add("documents", counts->documents)
+      .Add("active", counts->active)
+      .Add("versions", counts->versions);
+  r.Add("records", counts->records)
+      .Add("queued", live.queued)
+      .Add("failed", live.failed)
+      .Add("daemon", daemon);
+  return Print(args, r,
+               "daemon:     " + std::string(daemon) + "\ndocuments:  " +
+                   std::to_string(counts->documents) + " (" + std::to_string(counts->active) +
+                   " active)\nversions:   " + std::to_string(counts->versions) +
+                   "\nlog records: " + std::to_string(counts->records) +
+                   "\nqueued:     " + std::to_string(live.queued) +
+                   "\nfailed:     " + std::to_string(live.failed) + "\n");
+}
+
+int CmdSearch(Context& ctx, const Args& args) {
+  indexer::SearchQuery q;
+  q.q = args.positional[0];
+  q.anonymous = false;
+  q.status = "all";
+  if (args.Has("share")) q.share = args.Option("share");
+  if (args.Has("limit")) {
+    const std::string limit = args.Option("limit");
+    if (limit.empty() || limit.size() > 4 ||
+        limit.find_first_not_of("0123456789") != std::string::npos || std::stoi(limit) < 1)
+      return UsageError("search", "--limit takes a number from 1 to 9999");
+    q.limit = std::stoi(limit);
+  }
+  auto found = indexer::Searcher(ctx.layout.index()).Search(q);
+  if (!found.ok()) return Fail(found.status());
+  std::vector<Record> results;
+  std::string text = std::to_string(found->total) + " documents match\n";
+  for (const auto& h : found->hits) {
+    results.push_back(Record()
+                          .Add("id", h.doc.id)
+                          .Add("share", h.doc.share)
+                          .Add("path", h.doc.path)
+                          .Add("title", h.doc.title)
+                          .Add("version", h.doc.version)
+                          .Add("status", h.doc.status)
+                          .Add("snippet", h.snippet));
+    text += h.doc.id + "  " + h.doc.share + ":" + log::Printable(h.doc.path) + "  v" +
+            std::to_string(h.doc.version) + (h.doc.status == "withdrawn" ? "  (withdrawn)" : "") +
+            "\n    " + log::Printable(h.doc.title) + "\n";
+  }
+  return Print(args, Record().Add("total", found->total).Add("results", std::move(results)), text);
+}
+
+int CmdShow(Context& ctx, const Args& args) {
+  const std::string& what = args.positional[0];
+  const std::optional<storage::DocumentRow> doc = FindDocument(ctx, what);
+  if (!doc) return Error("no document " + what, 1);
+  auto versions = ctx.catalog->Versions(doc->id);
+  if (!versions.ok()) return Fail(versions.status());
+  // What extraction said about the current version (why it has no text, or
+  // an archive's summary: members indexed and skipped), from its index entry.
+  std::string text_note;
+  if (auto indexed = indexer::Searcher(ctx.layout.index()).Get(doc->id); indexed.ok())
+    text_note = indexed->text_note;
+  std::vector<Record> list;
+  for (const auto& v : *versions) list.push_back(VersionRecord(v));
+  Record r;
+  r.Add("id", doc->id).Add("share", doc->share).Add("path", doc->path).Add("status", doc->status);
+  r.Add("classification", doc->classification)
+      .Add("created", doc->created)
+      .Add("updated", doc->updated);
+  r.Add("text_note", text_note).AddJson("meta", versions->empty() ? "" : versions->back().meta);
+  r.Add("versions", std::move(list));
+  return Print(args, r, DocumentText(*doc, *versions, text_note));
+}
+
+int CmdReport(Context& ctx, const Args& args) {
+  const std::string as_of = args.Has("as-of") ? args.Option("as-of") : daemon::TodayUtc();
+  auto lines = daemon::Freshness(ctx.config, ctx.catalog.get(), as_of);
+  if (!lines.ok()) return UsageError("report", lines.status().message());
+  std::string text = "freshness as of " + as_of + "\n";
+  for (const auto& l : *lines)
+    text += (l.overdue ? "OVERDUE " : "ok      ") + l.share +
+            (l.category.empty() ? "" : " / " + l.category) + " (" + l.office + "): " +
+            (l.last_version.empty()
+                 ? "nothing published"
+                 : "last " + l.last_version + ", " + std::to_string(l.days_since) + " days ago") +
+            ", expected every " + std::to_string(l.update_every_days) + " days\n";
+  if (args.Has("csv")) text = daemon::FreshnessCsv(*lines);
+  return Print(args, Record::FromJson(daemon::FreshnessJson(as_of, *lines)), text);
+}
+
+int CmdReindex(Context& ctx, const Args& args) {
+  auto blobs =
+      storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
+  if (!blobs.ok()) return Fail(blobs.status());
+  auto writer = indexer::IndexWriter::Open(ctx.layout.index());
+  if (!writer.ok()) return Fail(writer.status());
+  auto counts = ctx.catalog->Counts();
+  if (!counts.ok()) return Fail(counts.status());
+  auto docs = ctx.catalog->AllDocuments();
+  if (!docs.ok()) return Fail(docs.status());
+  if (Status s = (*writer)->Clear(); !s.ok()) return Fail(s);
+  auto progress = ProgressFor(args, "reindex", "documents");
+  size_t done = 0, errors = 0;
+  for (const auto& doc : *docs) {
+    if (Status s = Reindex(ctx, **blobs, **writer, doc); !s.ok()) {
+      ++errors;
+      const std::string what =
+          "gongkai: document " + doc.id + " (" + doc.share + ":" + doc.path + "): " + s.ToString();
+      if (progress)
+        progress->Message(what);
+      else
+        std::cerr << what << "\n";
+    }
+    if (progress)
+      progress->Update(++done, docs->size());
+    else
+      ++done;
+  }
+  const int64_t watermark = counts->records - 1;
+  if (Status s = (*writer)->Commit(watermark); !s.ok()) return Fail(s);
+  if (progress) progress->Finish();
+  return Print(args,
+               Record().Add("documents", done).Add("errors", errors).Add("watermark", watermark),
+               "reindexed " + std::to_string(done) + " documents (" + std::to_string(errors) +
+                   " errors), watermark " + std::to_string(watermark) + "\n",
+               errors ? 1 : 0);
+}
+
+}  // namespace gongkai::cli
