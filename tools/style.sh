@@ -20,6 +20,7 @@ clang-format --dry-run --Werror "${files[@]}"
 [ -f "$build/compile_commands.json" ] || { echo "style: no $build/compile_commands.json (run tools/build.sh first)" >&2; exit 2; }
 # Our own sources only (tests and benchmarks included), not generated ones.
 sources=$(git ls-files '*.cc' | grep -v '^tests/fuzz/' | sed "s|^|$root/|" | paste -sd'|')
+command -v run-clang-tidy-14 >/dev/null || { echo "style: run-clang-tidy-14 is missing (apt-get install clang-tidy)" >&2; exit 2; }
 echo "style: clang-tidy on the build's translation units"
 log=$build/clang-tidy.log
 run-clang-tidy-14 -p "$build" -j "$(nproc)" -quiet "($sources)\$" >"$log" 2>&1 || true
