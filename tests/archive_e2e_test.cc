@@ -37,6 +37,7 @@ std::vector<Hit> Hits(DaemonProcess& d, const std::string& q, const std::string&
 
 std::vector<std::string> Paths(const std::vector<Hit>& hits) {
   std::vector<std::string> out;
+  out.reserve(hits.size());
   for (const Hit& h : hits) out.push_back(h.path);
   return out;
 }

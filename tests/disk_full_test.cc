@@ -31,7 +31,7 @@ struct TmpfsMount {
 // Fills the file system holding `path` until a write fails with ENOSPC.
 void FillUp(const std::string& path) {
   std::ofstream out(path, std::ios::binary);
-  const std::string chunk(64 * 1024, 'F');
+  const std::string chunk(size_t{64} * 1024, 'F');
   while (out.write(chunk.data(), static_cast<std::streamsize>(chunk.size())) && out.flush()) {
   }
 }

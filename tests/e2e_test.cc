@@ -857,7 +857,7 @@ TEST_CASE("e2e: a slow writer with pauses is archived once, with its final conte
     // 300 ms settle time, the file open all along.
     std::ofstream out(d.FilePath("pub", "slow-report.txt"), std::ios::binary);
     for (int i = 0; i < 30; ++i) {
-      std::string piece = "第" + std::to_string(i) + "段。" + std::string(50 * 1024, 'x') + "\n";
+      std::string piece = "第" + std::to_string(i) + "段。" + std::string(size_t{50} * 1024, 'x') + "\n";
       out << piece << std::flush;
       expected += piece;
       std::this_thread::sleep_for(std::chrono::milliseconds(i % 10 == 9 ? 600 : 50));

@@ -149,6 +149,7 @@ TEST_CASE("worker: several callers at once share a bounded set of workers", "[in
   o.max_workers = 2;
   ExtractWorkers workers(o);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> good{0};
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {

@@ -184,7 +184,7 @@ LoopStats FailAtEveryOperation(FaultMode mode, int err) {
   LoopStats stats;
   for (uint64_t n = 1;; ++n) {
     TempDir dir(ScratchBase());
-    const std::string root = dir.path();
+    const std::string& root = dir.path();
     FillShare(root + "/share");
     injector.ForgetTracking();
     injector.Arm(n, err, mode);

@@ -51,11 +51,11 @@ TEST_CASE("http: too many headers, bad lengths, endless bodies and encoded-word 
     const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
     const auto start = std::chrono::steady_clock::now();
     size_t sent = 0;
-    while (sent < 256u * 1024 * 1024 && c.Send(chunk) &&
+    while (sent < size_t{256} * 1024 * 1024 && c.Send(chunk) &&
            std::chrono::steady_clock::now() - start < std::chrono::seconds(30))
       sent += chunk.size();
     INFO("sent " << sent << " bytes of body");
-    CHECK(sent < 256u * 1024 * 1024);  // the daemon stopped reading
+    CHECK(sent < size_t{256} * 1024 * 1024);  // the daemon stopped reading
   }
 
   // RFC 2047 encoded words (which some HTTP stacks decode) stay opaque text.
@@ -75,7 +75,7 @@ TEST_CASE("e2e: file names with bad UTF-8, newlines, terminal escapes and RTL ov
       "bad\xff\xfe.txt",             // not UTF-8
       "line\nbreak.txt",             // a newline in the name
       "esc\x1b]0;owned\x07.txt",     // a terminal escape
-      "rtl\xe2\x80\xae" "fdp.txt",      // U+202E RIGHT-TO-LEFT OVERRIDE: shows as "rtltxt.pdf"
+      "rtl\xe2\x80\xae" "fdp.txt",  // NOLINT(bugprone-suspicious-missing-comma): one name; U+202E RIGHT-TO-LEFT OVERRIDE: shows as "rtltxt.pdf"
       "good.txt",
   };
   for (size_t i = 0; i < names.size(); ++i)

@@ -129,16 +129,16 @@ int64_t PickSeq(Db& db, std::mt19937& rng) {
 }
 
 const std::vector<std::pair<std::string, Mutation>>& Mutations() {
-  static const std::vector<std::pair<std::string, Mutation>> k = {
+  static const std::vector<std::pair<std::string, Mutation>> kMutations = {
       {"flip a byte in a blob", [](const std::string& dir, std::mt19937& rng) {
-         const std::string f = Pick(BlobFiles(dir), rng);
+         std::string f = Pick(BlobFiles(dir), rng);
          std::string data = gongkai::test::Slurp(f);
          data[std::uniform_int_distribution<size_t>(0, data.size() - 1)(rng)] ^= 0x20;
          gongkai::test::WriteFile(f, data);
          return f;
        }},
       {"delete a blob", [](const std::string& dir, std::mt19937& rng) {
-         const std::string f = Pick(BlobFiles(dir), rng);
+         std::string f = Pick(BlobFiles(dir), rng);
          fs::remove(f);
          return f;
        }},
@@ -250,7 +250,7 @@ const std::vector<std::pair<std::string, Mutation>>& Mutations() {
          return std::string("record 0 key");
        }},
   };
-  return k;
+  return kMutations;
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ TEST_CASE("e2e: a burst far beyond the queue's capacity is archived exactly once
   const int64_t peak = ProcStatusKb(d.pid(), "VmHWM");
   INFO("RSS before " << rss_before << " kB, peak " << peak << " kB");
 #ifndef GONGKAI_SANITIZED_BUILD  // ASan's quarantine and shadow memory make RSS meaningless here
-  CHECK(peak < 256 * 1024);
+  CHECK(peak < int64_t{256} * 1024);
 #endif
   CHECK(d.Stop() == 0);
 }

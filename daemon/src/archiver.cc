@@ -23,7 +23,7 @@ namespace gongkai::daemon {
 namespace {
 
 constexpr size_t kBatchMax = 256;
-constexpr size_t kCopyBuffer = 256 * 1024;
+constexpr size_t kCopyBuffer = size_t{256} * 1024;
 
 int64_t Nanos(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
 int64_t MtimeNs(const struct stat& st) { return Nanos(st.st_mtim); }

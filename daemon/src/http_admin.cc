@@ -13,7 +13,7 @@ namespace {
 
 // The request body, at most 64 KiB (413 beyond).
 std::string ReadBody(Call& call) {
-  constexpr std::streamsize kLimit = 64 * 1024;
+  constexpr std::streamsize kLimit = std::streamsize{64} * 1024;
   std::string body(static_cast<size_t>(kLimit) + 1, '\0');
   call.req.stream().read(body.data(), kLimit + 1);
   body.resize(static_cast<size_t>(call.req.stream().gcount()));

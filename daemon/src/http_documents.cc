@@ -47,7 +47,7 @@ int64_t VersionNumber(const Call& call) {
 }
 
 const char* MediaType(const std::string& type) {
-  static const std::map<std::string, const char*> k = {
+  static const std::map<std::string, const char*> kTypes = {
       {"txt", "text/plain"},
       {"md", "text/markdown"},
       {"csv", "text/csv"},
@@ -68,8 +68,8 @@ const char* MediaType(const std::string& type) {
       {"7z", "application/x-7z-compressed"},
       {"tar", "application/x-tar"},
       {"gz", "application/gzip"}};
-  auto it = k.find(type);
-  return it == k.end() ? "application/octet-stream" : it->second;
+  auto it = kTypes.find(type);
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
 }
 
 // Content-Disposition with an ASCII fallback and the RFC 6266/5987 UTF-8 name.
@@ -191,7 +191,7 @@ void SendBytes(const Call& call, std::ifstream& in, const ByteRange& range, int6
   std::ostream& out = call.resp.send();
   if (call.req.getMethod() == "HEAD") return;
   in.seekg(range.first);
-  std::string buf(64 * 1024, '\0');
+  std::string buf(size_t{64} * 1024, '\0');
   for (int64_t left = length; left > 0 && in;) {
     in.read(buf.data(), static_cast<std::streamsize>(
                             std::min<int64_t>(left, static_cast<int64_t>(buf.size()))));

@@ -20,7 +20,7 @@ using Poco::Net::HTTPServerResponse;
 
 const std::vector<Route>& RouteTable() {
   constexpr Role kAll = Role::kAnonymous, kInspector = Role::kInspector, kAdmin = Role::kAdmin;
-  static const std::vector<Route> k = {
+  static const std::vector<Route> kRoutes = {
       {"GET", "/", kAll, ServePage, "page"},
       {"GET", "/static/{name}", kAll, ServePage, "page"},
       {"GET", "/healthz", kAll, ServeHealth, "healthz"},
@@ -39,7 +39,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
   };
-  return k;
+  return kRoutes;
 }
 
 namespace {

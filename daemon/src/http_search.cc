@@ -74,6 +74,7 @@ std::vector<const indexer::SearchHit*> VisibleHits(const Call& call,
     return out;
   }
   std::vector<std::string> ids;
+  ids.reserve(hits.size());
   for (const auto& h : hits) ids.push_back(h.doc.id);
   auto catalog = call.BorrowCatalog();
   const std::map<std::string, ledger::DocumentState> states =

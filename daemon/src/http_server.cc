@@ -210,7 +210,7 @@ class PerClientFilter final : public Poco::Net::TCPServerConnectionFilter {
 
 GuardedHttpServer::GuardedHttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers,
                                      Poco::ThreadPool& pool, const Poco::Net::ServerSocket& socket,
-                                     Poco::Net::HTTPServerParams::Ptr params, Limits limits)
+                                     const Poco::Net::HTTPServerParams::Ptr& params, Limits limits)
     : limiter_(std::make_shared<ConnectionLimiter>(limits.per_client)),
       handlers_(new DeadlineHandlerFactory(std::move(handlers))) {
   server_ = std::make_unique<Poco::Net::TCPServer>(
@@ -219,7 +219,12 @@ GuardedHttpServer::GuardedHttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr h
   server_->setConnectionFilter(new PerClientFilter(limiter_, server_.get()));
 }
 
-GuardedHttpServer::~GuardedHttpServer() { Stop(); }
+GuardedHttpServer::~GuardedHttpServer() {
+  try {
+    Stop();
+  } catch (...) {  // Poco may throw while closing sockets; a destructor must not
+  }
+}
 
 void GuardedHttpServer::Start() { server_->start(); }
 

@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <cmath>
 #include <unistd.h>
 
 #include <algorithm>
@@ -107,7 +108,7 @@ std::string ProgressReporter::Line() const {
   line += ", " + RateText(rate);
   const double done = static_cast<double>(counts_bytes_ ? bytes_ : items_);
   const auto total = static_cast<double>(counts_bytes_ ? bytes_total_ : items_total_);
-  if (rate > 0 && total > done) line += ", ETA " + FormatDuration(static_cast<uint64_t>((total - done) / rate + 0.5));
+  if (rate > 0 && total > done) line += ", ETA " + FormatDuration(static_cast<uint64_t>(std::llround((total - done) / rate)));
   return line;
 }
 

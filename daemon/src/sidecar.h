@@ -21,7 +21,7 @@ struct Sidecar {
 };
 
 constexpr const char* kSidecarSuffix = ".meta.json";
-constexpr size_t kSidecarMaxBytes = 64 * 1024;
+constexpr size_t kSidecarMaxBytes = size_t{64} * 1024;
 
 Result<Sidecar> ParseSidecar(const std::string& text);
 // Reads a stored (normalised) meta JSON back; "{}" or bad JSON give an empty Sidecar.

@@ -75,9 +75,9 @@ inline uint32_t Crc32(std::string_view data) {
       }
     }
   };
-  static const Table table;
+  static const Table kTable;
   uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char ch : data) crc = table.t[(crc ^ ch) & 0xFF] ^ (crc >> 8);
+  for (unsigned char ch : data) crc = kTable.t[(crc ^ ch) & 0xFF] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
 }
 
