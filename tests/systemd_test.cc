@@ -19,9 +19,11 @@
 
 #include "gongkai/config.h"
 #include "gongkai/log.h"
+#include "gongkai/storage/crypto.h"
 #include "support/daemon_process.h"
 
 using gongkai::test::DaemonProcess;
+using gongkai::test::RunCommand;
 using gongkai::test::Slurp;
 using gongkai::test::WriteFile;
 using SteadyClock = std::chrono::steady_clock;
@@ -133,6 +135,47 @@ TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING a
   // SIGTERM: STOPPING=1, then a clean exit.
   CHECK(d.Stop() == 0);
   CHECK(sock.WaitForLine("STOPPING=1", std::chrono::seconds(5)) != nullptr);
+}
+
+namespace {
+
+// `gongkaid --reload PID`, the unit's ExecReload=, with its stderr.
+gongkai::test::CommandResult Reload(pid_t pid) {
+  return RunCommand(std::string(GONGKAID_PATH) + " --reload " + std::to_string(pid) + " --timeout 60 2>&1");
+}
+
+}  // namespace
+
+TEST_CASE("systemd: gongkaid --reload waits for the tokens to be reloaded and fails when they were kept", "[e2e][systemd]") {
+  DaemonProcess d;
+  d.Start();
+  const std::string tokens_file = d.root() + "/tokens";
+  const std::string token = "token-added-before-reload";
+  CHECK(d.Get("/api/v1/status", token).status == 401);
+  WriteFile(tokens_file, Slurp(tokens_file) + "inspector " +
+                             gongkai::storage::Hex(gongkai::storage::Sha256Of(token)) + " added\n");
+  // No polling: the token is in effect when --reload returns.
+  auto applied = Reload(d.pid());
+  INFO(applied.out << "\n" << d.log());
+  CHECK(applied.exit_code == 0);
+  CHECK(d.Get("/api/v1/status", token).status == 200);
+
+  WriteFile(tokens_file, Slurp(tokens_file) + "not a token line\n");
+  auto kept = Reload(d.pid());
+  INFO(kept.out << "\n" << d.log());
+  CHECK(kept.exit_code == 1);
+  CHECK(d.log().find("SIGHUP: kept the old tokens") != std::string::npos);
+  CHECK(d.Get("/api/v1/status", token).status == 200);
+
+  // No such process, or no PID at all.
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  REQUIRE(::waitpid(gone, nullptr, 0) == gone);
+  auto missing = Reload(gone);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out.find("cannot reach gongkaid (pid " + std::to_string(gone) + ")") != std::string::npos);
+  CHECK(RunCommand(std::string(GONGKAID_PATH) + " --reload nobody 2>&1").exit_code == 2);
+  CHECK(d.Stop() == 0);
 }
 
 TEST_CASE("systemd: no watchdog pings when WATCHDOG_PID names another process", "[e2e][systemd]") {

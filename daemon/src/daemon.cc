@@ -21,6 +21,7 @@
 #include "json_writer.h"
 #include "metrics.h"
 #include "notify.h"
+#include "reload.h"
 #include "settle_queue.h"
 #include "watcher.h"
 
@@ -239,6 +240,8 @@ int RunDaemon(const Config& config) {
   ServiceNotifier notifier;
   notifier.Ready(StatusLine(take_snapshot()));
   notifier.KeepAlive(Clock::now());
+  // Started by a restart in place for `gongkaid --reload`: the reload is done.
+  AnswerReloadRequests(ReloadOutcome::kApplied);
 
   auto last_rescan = Clock::now();
   auto last_poll = Clock::now();
@@ -247,7 +250,8 @@ int RunDaemon(const Config& config) {
   for (;;) {
     const auto wait = notifier.MaxWait(Clock::now(), std::chrono::seconds(1));
     struct timespec tick{static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000};
-    int sig = sigtimedwait(&signals, nullptr, &tick);
+    siginfo_t info{};
+    int sig = sigtimedwait(&signals, &info, &tick);
     notifier.KeepAlive(Clock::now());
     if (sig == SIGTERM || sig == SIGINT) {
       notifier.Stopping();
@@ -255,21 +259,26 @@ int RunDaemon(const Config& config) {
       break;
     }
     if (sig == SIGHUP) {
+      NoteReloadRequest(info);  // `gongkaid --reload PID` waits for the answer
       notifier.Reloading();
       // Shares cannot be swapped under a running watcher and archiver: a
       // changed file restarts the daemon in place (after this batch). A file
       // that does not parse changes nothing.
+      bool applied = true;
       if (auto reread = LoadConfig(config.file); !reread.ok()) {
         log::Error("SIGHUP: kept the running configuration: " + reread.status().message());
+        applied = false;
       } else if (!(*reread == config)) {
         log::Info("SIGHUP: " + config.file + " changed; restarting in place to apply it");
         restart = true;
         break;
       }
-      if (Status s = tokens.Load(config.tokens_file); s.ok())
+      if (Status s = tokens.Load(config.tokens_file); s.ok()) {
         log::Info("SIGHUP: reloaded " + std::to_string(tokens.size()) + " tokens");
-      else
+      } else {
         log::Error("SIGHUP: kept the old tokens: " + s.ToString());
+        applied = false;
+      }
       // The active signing key may have been rotated (`gongkai keys rotate`).
       auto active = storage::LoadActiveSigningKey(layout.keys());
       if (active.ok()) {
@@ -277,8 +286,10 @@ int RunDaemon(const Config& config) {
         archiver.SetKey(std::shared_ptr<const storage::SigningKey>(std::move(*active)));
       } else {
         log::Error("SIGHUP: kept the old signing key: " + active.status().ToString());
+        applied = false;
       }
       notifier.Ready(StatusLine(take_snapshot()));
+      AnswerReloadRequests(applied ? ReloadOutcome::kApplied : ReloadOutcome::kKeptOld);
     }
     if (Clock::now() - last_poll >= config.poll_interval) {
       last_poll = Clock::now();
