@@ -3,6 +3,7 @@
 // Type=notify services, and with its stderr posing as the journal. Also the
 // log line format and the example configuration the package installs.
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gongkai/config.h"
@@ -267,6 +269,37 @@ TEST_CASE("systemd: gongkaid --reload waits for the tokens to be reloaded and fa
   CHECK(kept.exit_code == 1);
   CHECK(d.log().find("SIGHUP: kept the old tokens") != std::string::npos);
   CHECK(d.Get("/api/v1/status", token).status == 200);
+  WriteFile(tokens_file, Slurp(tokens_file).substr(0, Slurp(tokens_file).find("not a token line")));
+
+  // A plain SIGHUP (gongkai token add) still pending when the request comes
+  // swallows it, as a standard signal is not queued twice: the request is
+  // sent again until answered. The daemon is stopped meanwhile, so that the
+  // plain SIGHUP stays pending.
+  const auto reloads = [&] {
+    const std::string log = d.log();
+    size_t n = 0;
+    for (size_t at = log.find("SIGHUP: reloaded"); at != std::string::npos; at = log.find("SIGHUP: reloaded", at + 1)) ++n;
+    return n;
+  };
+  const size_t reloads_before = reloads();
+  REQUIRE(::kill(d.pid(), SIGSTOP) == 0);
+  const auto state = [pid = d.pid()] {
+    const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+  };
+  REQUIRE(DaemonProcess::Eventually([&] { return state() == 'T'; }, 10));
+  REQUIRE(::kill(d.pid(), SIGHUP) == 0);
+  std::thread resume([pid = d.pid()] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ::kill(pid, SIGCONT);
+  });
+  auto swallowed = Reload(d.pid());
+  resume.join();
+  INFO(swallowed.out << "\n" << d.log());
+  CHECK(swallowed.exit_code == 0);
+  // The plain SIGHUP's reload, then the one of the request sent again.
+  CHECK(reloads() == reloads_before + 2);
 
   // No such process, or no PID at all.
   const pid_t gone = ::fork();
@@ -276,6 +309,24 @@ TEST_CASE("systemd: gongkaid --reload waits for the tokens to be reloaded and fa
   CHECK(missing.exit_code == 1);
   CHECK(missing.out.find("cannot reach gongkaid (pid " + std::to_string(gone) + ")") != std::string::npos);
   CHECK(RunCommand(std::string(GONGKAID_PATH) + " --reload nobody 2>&1").exit_code == 2);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("systemd: gongkaid --reload run by root for a daemon of another user becomes that user", "[e2e][systemd]") {
+  if (::geteuid() != 0) {
+    WARN("SKIPPED: not running as root");
+    return;
+  }
+  const passwd* nobody = ::getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  DaemonProcess d;
+  d.RunAs(nobody->pw_uid, nobody->pw_gid);
+  d.Start();
+  // The daemon, as nobody, could not signal root back.
+  auto applied = Reload(d.pid());
+  INFO(applied.out << "\n" << d.log());
+  CHECK(applied.exit_code == 0);
+  CHECK(applied.out.find("reloaded its configuration") != std::string::npos);
   CHECK(d.Stop() == 0);
 }
 

@@ -1,11 +1,14 @@
 #include "reload.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -43,10 +46,31 @@ int SendQueued(int pidfd, int sig, int value) {
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+// A standard signal that is already pending is dropped, not queued: a plain
+// SIGHUP (gongkai token add, kill -HUP) may swallow the request. Sent again
+// this often until answered; an extra reload only re-reads what it just read.
+constexpr std::chrono::milliseconds kResendEvery{5000};
+
+// Run by root for a daemon of another user (the unit's gongkai), the
+// requester becomes that user: the daemon, which may not signal root, could
+// not answer otherwise.
+bool BecomeOwnerOf(pid_t pid, std::string* message) {
+  if (::geteuid() != 0) return true;
+  struct stat st{};
+  if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0 || st.st_uid == 0) return true;
+  if (::setgroups(0, nullptr) != 0 || ::setgid(st.st_gid) != 0 || ::setuid(st.st_uid) != 0) {
+    *message = Errno("cannot become the user (uid " + std::to_string(st.st_uid) + ") of gongkaid (pid " +
+                     std::to_string(pid) + ")");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int RequestReload(pid_t pid, std::chrono::milliseconds timeout, std::string* message) {
   const std::string who = "gongkaid (pid " + std::to_string(pid) + ")";
+  if (!BecomeOwnerOf(pid, message)) return 1;
   // The answer is read from a signalfd, so SIGUSR1 must not be delivered.
   sigset_t answer;
   sigemptyset(&answer);
@@ -56,15 +80,19 @@ int RequestReload(pid_t pid, std::chrono::milliseconds timeout, std::string* mes
   if (!answers.ok()) return *message = Errno("signalfd"), 1;
   UniqueFd daemon(PidfdOpen(pid));
   if (!daemon.ok()) return *message = Errno("cannot reach " + who), 1;
-  if (SendQueued(daemon.get(), SIGHUP, kReloadCookie) != 0) return *message = Errno("cannot signal " + who), 1;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto next_send = std::chrono::steady_clock::now();
   for (;;) {
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    if (now >= next_send) {
+      if (SendQueued(daemon.get(), SIGHUP, kReloadCookie) != 0) return *message = Errno("cannot signal " + who), 1;
+      next_send = now + kResendEvery;
+    }
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(std::min(deadline, next_send) - now).count();
     pollfd fds[2] = {{answers.get(), POLLIN, 0}, {daemon.get(), POLLIN, 0}};
-    const int n = ::poll(fds, 2, static_cast<int>(left));
+    const int n = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(left, 1)));
     if (n < 0 && errno != EINTR) return *message = Errno("poll"), 1;
     if (n <= 0) continue;
     if (fds[0].revents & POLLIN) {
@@ -104,7 +132,9 @@ void NoteReloadRequest(const siginfo_t& info) {
 
 void AnswerReloadRequests(ReloadOutcome outcome) {
   for (int fd : Requesters()) {
-    (void)SendQueued(fd, SIGUSR1, static_cast<int>(outcome));  // ESRCH: the requester gave up
+    // ESRCH: the requester gave up.
+    if (SendQueued(fd, SIGUSR1, static_cast<int>(outcome)) != 0 && errno != ESRCH)
+      log::Warning(Errno("SIGHUP: cannot answer a reload request"));
     ::close(fd);
   }
   Requesters().clear();

@@ -14,8 +14,12 @@
 //    changed configuration file, once the daemon restarted in place is ready
 //    (the pidfd is kept open across execv and named in $GONGKAI_RELOAD_PIDFD).
 // A plain SIGHUP (kill -HUP, `gongkai keys rotate`) reloads as before and gets
-// no answer. The requester also watches the daemon's pidfd: a daemon that exits
-// during the reload is reported as such instead of being waited for.
+// no answer; one still pending swallows a request (standard signals are not
+// queued twice), so the requester sends it again every few seconds until
+// answered. The requester also watches the daemon's pidfd: a daemon that exits
+// during the reload is reported as such instead of being waited for. Run by
+// root for a daemon of another user, it first becomes that user, as the
+// daemon may not signal root.
 #pragma once
 
 #include <signal.h>
