@@ -144,7 +144,8 @@ namespace {
 
 // `gongkaid --reload PID`, the unit's ExecReload=, with its stderr.
 gongkai::test::CommandResult Reload(pid_t pid) {
-  return RunCommand(std::string(GONGKAID_PATH) + " --reload " + std::to_string(pid) + " --timeout 60 2>&1");
+  return RunCommand(std::string(GONGKAID_PATH) + " --reload " + std::to_string(pid) +
+                    " --timeout 60 2>&1");
 }
 
 // A port on 127.0.0.1 that another program listens on (without SO_REUSEADDR),
@@ -195,7 +196,8 @@ bool Alive(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving on the old one", "[e2e][systemd]") {
+TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving on the old one",
+          "[e2e][systemd]") {
   DaemonProcess d;
   WriteFile(d.FilePath("pub", "舊設定.txt"), "重新載入失敗仍以舊設定服務\n");
   d.Start();
@@ -207,8 +209,9 @@ TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving
   // stop to find that out.
   TakenPort taken;
   const std::string config = Slurp(d.config());
-  const std::string moved = std::regex_replace(config, std::regex("listen = 127\\.0\\.0\\.1:0"),
-                                               "listen = 127.0.0.1:" + std::to_string(taken.port()));
+  const std::string moved =
+      std::regex_replace(config, std::regex("listen = 127\\.0\\.0\\.1:0"),
+                         "listen = 127.0.0.1:" + std::to_string(taken.port()));
   REQUIRE(moved != config);
   WriteFile(d.config(), moved);
   auto refused = Reload(pid);
@@ -217,7 +220,8 @@ TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving
   CHECK(refused.out.find("kept its running configuration") != std::string::npos);
   CHECK(d.log().find("SIGHUP: kept the running configuration: " + d.config() +
                      " changed, but the daemon could not start with it: ") != std::string::npos);
-  CHECK(d.log().find("cannot listen on 127.0.0.1:" + std::to_string(taken.port())) != std::string::npos);
+  CHECK(d.log().find("cannot listen on 127.0.0.1:" + std::to_string(taken.port())) !=
+        std::string::npos);
   CHECK(d.log().find("restarting in place") == std::string::npos);
   // Still the same process, on the old port, with its documents.
   REQUIRE(Alive(pid));
@@ -229,7 +233,9 @@ TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving
   CHECK(DaemonProcess::Eventually([&] {
     const std::string log = d.log();
     size_t n = 0;
-    for (size_t at = log.find("cannot listen on"); at != std::string::npos; at = log.find("cannot listen on", at + 1)) ++n;
+    for (size_t at = log.find("cannot listen on"); at != std::string::npos;
+         at = log.find("cannot listen on", at + 1))
+      ++n;
     return n >= 2;
   }));
   CHECK(Alive(pid));
@@ -249,7 +255,9 @@ TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("systemd: gongkaid --reload waits for the tokens to be reloaded and fails when they were kept", "[e2e][systemd]") {
+TEST_CASE(
+    "systemd: gongkaid --reload waits for the tokens to be reloaded and fails when they were kept",
+    "[e2e][systemd]") {
   DaemonProcess d;
   d.Start();
   const std::string tokens_file = d.root() + "/tokens";
@@ -278,7 +286,9 @@ TEST_CASE("systemd: gongkaid --reload waits for the tokens to be reloaded and fa
   const auto reloads = [&] {
     const std::string log = d.log();
     size_t n = 0;
-    for (size_t at = log.find("SIGHUP: reloaded"); at != std::string::npos; at = log.find("SIGHUP: reloaded", at + 1)) ++n;
+    for (size_t at = log.find("SIGHUP: reloaded"); at != std::string::npos;
+         at = log.find("SIGHUP: reloaded", at + 1))
+      ++n;
     return n;
   };
   const size_t reloads_before = reloads();
@@ -307,12 +317,14 @@ TEST_CASE("systemd: gongkaid --reload waits for the tokens to be reloaded and fa
   REQUIRE(::waitpid(gone, nullptr, 0) == gone);
   auto missing = Reload(gone);
   CHECK(missing.exit_code == 1);
-  CHECK(missing.out.find("cannot reach gongkaid (pid " + std::to_string(gone) + ")") != std::string::npos);
+  CHECK(missing.out.find("cannot reach gongkaid (pid " + std::to_string(gone) + ")") !=
+        std::string::npos);
   CHECK(RunCommand(std::string(GONGKAID_PATH) + " --reload nobody 2>&1").exit_code == 2);
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("systemd: gongkaid --reload run by root for a daemon of another user becomes that user", "[e2e][systemd]") {
+TEST_CASE("systemd: gongkaid --reload run by root for a daemon of another user becomes that user",
+          "[e2e][systemd]") {
   if (::geteuid() != 0) {
     WARN("SKIPPED: not running as root");
     return;

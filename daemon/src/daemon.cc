@@ -66,8 +66,8 @@ Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
       Poco::Net::ServerSocket socket;
       socket.bind(Poco::Net::SocketAddress(next.listen_host, next.listen_port), true);
     } catch (const Poco::Exception& e) {
-      return Status::Busy("cannot listen on " + next.listen_host + ":" + std::to_string(next.listen_port) + ": " +
-                          e.displayText());
+      return Status::Busy("cannot listen on " + next.listen_host + ":" +
+                          std::to_string(next.listen_port) + ": " + e.displayText());
     }
   }
   if (next.tokens_file != running.tokens_file) {

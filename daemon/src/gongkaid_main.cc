@@ -42,7 +42,8 @@ int Reload(const std::string& pid_text, const std::string& timeout_text) {
     return 2;
   }
   std::string message;
-  const int rc = gongkai::daemon::RequestReload(static_cast<pid_t>(pid), std::chrono::seconds(seconds), &message);
+  const int rc = gongkai::daemon::RequestReload(static_cast<pid_t>(pid),
+                                                std::chrono::seconds(seconds), &message);
   (rc == 0 ? std::cout : std::cerr) << "gongkaid: " << message << "\n";
   return rc;
 }
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
   // SIGHUP with a changed configuration: the same binary and arguments in
   // this process. Nothing open may leak into it.
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  gongkai::daemon::HandOverReloadRequests();  // ...but the reload requesters, answered once it is ready
+  // ...but the reload requesters, answered once it is ready.
+  gongkai::daemon::HandOverReloadRequests();
   ::execv("/proc/self/exe", argv);
   gongkai::log::Error(std::string("cannot restart to apply the new configuration: execv: ") + std::strerror(errno));
   return 1;

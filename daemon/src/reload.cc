@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -56,11 +56,11 @@ constexpr std::chrono::milliseconds kResendEvery{5000};
 // not answer otherwise.
 bool BecomeOwnerOf(pid_t pid, std::string* message) {
   if (::geteuid() != 0) return true;
-  struct stat st{};
+  struct stat st {};
   if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0 || st.st_uid == 0) return true;
   if (::setgroups(0, nullptr) != 0 || ::setgid(st.st_gid) != 0 || ::setuid(st.st_uid) != 0) {
-    *message = Errno("cannot become the user (uid " + std::to_string(st.st_uid) + ") of gongkaid (pid " +
-                     std::to_string(pid) + ")");
+    *message = Errno("cannot become the user (uid " + std::to_string(st.st_uid) +
+                     ") of gongkaid (pid " + std::to_string(pid) + ")");
     return false;
   }
   return true;
@@ -87,10 +87,12 @@ int RequestReload(pid_t pid, std::chrono::milliseconds timeout, std::string* mes
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
     if (now >= next_send) {
-      if (SendQueued(daemon.get(), SIGHUP, kReloadCookie) != 0) return *message = Errno("cannot signal " + who), 1;
+      if (SendQueued(daemon.get(), SIGHUP, kReloadCookie) != 0)
+        return *message = Errno("cannot signal " + who), 1;
       next_send = now + kResendEvery;
     }
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(std::min(deadline, next_send) - now).count();
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(std::min(deadline, next_send) - now).count();
     pollfd fds[2] = {{answers.get(), POLLIN, 0}, {daemon.get(), POLLIN, 0}};
     const int n = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(left, 1)));
     if (n < 0 && errno != EINTR) return *message = Errno("poll"), 1;
@@ -104,7 +106,9 @@ int RequestReload(pid_t pid, std::chrono::milliseconds timeout, std::string* mes
         *message = who + " reloaded its configuration";
         return 0;
       }
-      *message = who + " kept its running configuration (or tokens, or signing key): the reason is in its log";
+      *message =
+          who +
+          " kept its running configuration (or tokens, or signing key): the reason is in its log";
       return 1;
     }
     // A readable pidfd: the daemon exited.
@@ -118,13 +122,15 @@ int RequestReload(pid_t pid, std::chrono::milliseconds timeout, std::string* mes
 }
 
 void NoteReloadRequest(const siginfo_t& info) {
-  if (info.si_code != SI_QUEUE || info.si_value.sival_int != kReloadCookie) return;  // a plain SIGHUP
+  if (info.si_code != SI_QUEUE || info.si_value.sival_int != kReloadCookie)
+    return;  // a plain SIGHUP
   if (info.si_pid <= 0 || info.si_pid == ::getpid()) return;
   // The pidfd is taken now, while the requester waits: a pid reused later
   // cannot receive the answer.
   const int fd = PidfdOpen(info.si_pid);
   if (fd < 0) {
-    log::Warning(Errno("SIGHUP: cannot answer the reload request of pid " + std::to_string(info.si_pid)));
+    log::Warning(
+        Errno("SIGHUP: cannot answer the reload request of pid " + std::to_string(info.si_pid)));
     return;
   }
   Requesters().push_back(fd);
