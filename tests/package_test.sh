@@ -4,7 +4,10 @@
 #   - every file is where systemd/gongkaid.service and the scripts expect it,
 #   - the control data has the maintainer scripts, the conffile, and Depends
 #     from dpkg-shlibdeps (Xapian, Poco, libarchive, OpenSSL, libsystemd, ...),
-#   - the unpacked binaries run (they link only system libraries; no RPATH).
+#   - the unpacked binaries run (they link only system libraries; no RPATH),
+#   - the Debian metadata: a real Maintainer, an extended description, a
+#     DEP-5 copyright file (GPL-2+), a changelog whose version is the
+#     package's, and, where lintian is installed, no lintian error or warning.
 # usage: package_test.sh BUILD_DIR. Exit 77 = skipped.
 set -eu
 build=$1
@@ -53,6 +56,9 @@ check "unit installed" test -f "$unit"
 set -- $(sed -n 's/^ExecStart=//p' "$unit")
 check "ExecStart binary $1 is in the package" test -x "$root$1"
 check "configuration $3 is in the package" test -f "$root$3"
+# systemctl reload needs no program a minimal Debian lacks (procps' kill).
+reload=$(sed -n 's/^ExecReload=//p' "$unit" | cut -d' ' -f1)
+check "ExecReload binary $reload is in the package" test -x "$root$reload"
 check "sysusers snippet" grep -q '^u gongkai ' "$root/usr/lib/sysusers.d/gongkai.conf"
 check "tmpfiles snippet" grep -q '/var/lib/gongkai/tokens' "$root/usr/lib/tmpfiles.d/gongkai.conf"
 check "gongkai CLI" test -x "$root/usr/bin/gongkai"
@@ -64,6 +70,28 @@ for page in man1/gongkai.1 man5/gongkaid.conf.5 man8/gongkaid.8; do
 done
 check "README" test -f "$root/usr/share/doc/gongkai/README.md"
 check "no RPATH or RUNPATH into the build" sh -c "! readelf -d '$root$1' '$root/usr/bin/gongkai' | grep -q 'R.*PATH'"
+
+# Debian's metadata (Policy 12.5, 12.7; DEP-5).
+maintainer=$(printf '%s\n' "$info" | sed -n 's/^ Maintainer: //p')
+check "Maintainer '$maintainer' is a real address" sh -c "printf '%s\n' '$maintainer' | grep -Eq '^[^<]+ <[^@<>]+@[a-z0-9.-]+\.[a-z]+>\$' && ! printf '%s\n' '$maintainer' | grep -q localhost"
+check "extended description" sh -c "dpkg-deb -f '$deb' Description | sed -n '2p' | grep -q '[a-z]'"
+doc=$root/usr/share/doc/gongkai
+check "copyright file in DEP-5 format" grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' "$doc/copyright"
+check "copyright names GPL-2+" grep -qx 'License: GPL-2+' "$doc/copyright"
+package_version=$(dpkg-deb -f "$deb" Version)
+changelog_version=
+if [ -f "$doc/changelog.gz" ]; then
+  gzip -dc "$doc/changelog.gz" >"$scratch/changelog"
+  changelog_version=$(dpkg-parsechangelog -l "$scratch/changelog" -S Version 2>/dev/null) || true
+fi
+check "changelog.gz (native package) for version $package_version" test "$changelog_version" = "$package_version"
+if command -v lintian >/dev/null; then
+  tags=$(lintian "$deb" 2>&1 | grep -E '^[EW]: ' || true)
+  if [ -n "$tags" ]; then echo "$tags"; fi
+  check "lintian: no errors or warnings" test -z "$tags"
+else
+  echo "note: lintian not installed (apt-get install lintian); not run"
+fi
 
 version=$("$root$1" --version) || true
 check "gongkaid --version runs ($version)" test -n "$version"

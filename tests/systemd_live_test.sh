@@ -45,6 +45,7 @@ CONF
 # The packaged unit with this run's binary, config and state folder; a
 # dynamic user instead of the packaged gongkai user, so the host is not changed.
 sed -e "s|^ExecStart=.*|ExecStart=$scratch/gongkaid --config $scratch/gongkaid.conf|" \
+    -e "s|^ExecReload=/usr/sbin/gongkaid |ExecReload=$scratch/gongkaid |" \
     -e "s|^StateDirectory=.*|StateDirectory=$name|" \
     -e "s|^User=.*|DynamicUser=yes|" -e "/^Group=/d" \
     "$src/systemd/gongkaid.service" >"$unit"
@@ -65,8 +66,13 @@ status_ok() { systemctl show -p StatusText --value "$name" | grep -q '^1 documen
 i=0
 while ! status_ok && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
 check "STATUS= shows the archived document" status_ok
+# ExecReload= (gongkaid --reload) returns once the daemon has reloaded.
 check "systemctl reload" systemctl reload "$name"
 check "active after reload" systemctl is-active --quiet "$name"
+reload_logged() { journalctl -u "$name" -o cat | grep -q 'reloaded its configuration'; }
+i=0
+while ! reload_logged && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
+check "ExecReload= logged the daemon's answer" reload_logged
 # journald strips the "<6>" prefixes it understood.
 check "journal parsed the priority prefixes" sh -c "! journalctl -u '$name' -o cat | grep -q '^<[0-9]>'"
 check "systemctl stop" systemctl stop "$name"

@@ -7,7 +7,8 @@ production, as EPERM. So: run the real daemon under strace, as a non-root user
 like the unit's User= (as root, SQLite calls fchown(), which the unit
 forbids and never needs), through start-up, archiving and indexing text, HTML,
 OOXML and a zip, searches, a content download, SIGHUP (an unchanged config,
-then a changed one: the restart in place) and SIGTERM; then expand the unit's
+then a changed one: the restart in place, requested and waited for by
+`gongkaid --reload`, the unit's ExecReload=, which is traced too) and SIGTERM; then expand the unit's
 SystemCallFilter= lines with `systemd-analyze syscall-filter` and check every
 call made against them.
 
@@ -105,7 +106,9 @@ def main():
             f.write(f"[daemon]\ndata_dir = {data}\nlisten = 127.0.0.1:0\nsettle = 200ms\n\n"
                     f"[share.s]\npath = {share}\n")
         trace, log = os.path.join(root, "trace"), os.path.join(root, "daemon.log")
+        reload_trace = os.path.join(root, "trace.reload")
         command = ["strace", "-f", "-qq", "-o", trace, gongkaid, "--config", os.path.join(root, "gongkaid.conf")]
+        as_user = []  # what runs the daemon, and the reload request, as the unit's user would
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
             for path in (root, data):
@@ -120,8 +123,10 @@ def main():
                 if os.path.exists(built):
                     shutil.copy2(built, bin_dir)
             command[command.index(gongkaid)] = os.path.join(bin_dir, "gongkaid")
-            command = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"] + command
+            as_user = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+            command = as_user + command
 
+        program = command[command.index("--config") - 1]  # the daemon binary run
         with open(log, "w") as out:
             proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -158,12 +163,18 @@ def main():
             os.kill(daemon, signal.SIGHUP)  # unchanged config: tokens and key reloaded in place
             time.sleep(1)
             # A changed config: the daemon restarts itself in place (execve).
+            # Through the unit's ExecReload= (gongkaid --reload), traced as
+            # well: it runs under the same filter, and waits for the answer
+            # the restarted daemon sends once it listens again.
             with open(os.path.join(root, "gongkaid.conf"), "a", encoding="utf-8") as f:
                 f.write("\n[share.t]\npath = " + os.path.join(root, "share2") + "\n")
-            os.kill(daemon, signal.SIGHUP)
-            deadline = time.time() + 60
-            while open(log).read().count("listening on") < 2 and time.time() < deadline:
-                time.sleep(0.2)
+            reload = subprocess.run(as_user + ["strace", "-f", "-qq", "-o", reload_trace, program,
+                                               "--reload", str(daemon), "--timeout", "60"],
+                                    capture_output=True, text=True, timeout=90)
+            if reload.returncode != 0 or open(log).read().count("listening on") < 2:
+                print(f"FAIL: gongkaid --reload exited {reload.returncode}: {reload.stdout}{reload.stderr}\n"
+                      + open(log).read())
+                return 1
             os.kill(daemon, signal.SIGTERM)
             proc.wait(timeout=60)
         finally:
@@ -179,10 +190,11 @@ def main():
             print("FAIL: the daemon did not restart itself after SIGHUP with a changed config:\n" + text)
             return 1
         used = set()
-        for line in open(trace, errors="replace"):
-            m = re.match(r"\d+\s+([a-z0-9_]+)\(", line)
-            if m:
-                used.add(m.group(1))
+        for path in (trace, reload_trace):
+            for line in open(path, errors="replace"):
+                m = re.match(r"\d+\s+([a-z0-9_]+)\(", line)
+                if m:
+                    used.add(m.group(1))
         used.discard("execve")  # strace's own exec of the daemon; allowed anyway
         print(f"{len(used)} distinct system calls over {len(results)} documents")
         refused = sorted(c for c in used if c not in allowed or c in denied)

@@ -2,6 +2,8 @@
 // $NOTIFY_SOCKET naming a datagram socket this test reads, as systemd does for
 // Type=notify services, and with its stderr posing as the journal. Also the
 // log line format and the example configuration the package installs.
+#include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,13 +17,16 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gongkai/config.h"
 #include "gongkai/log.h"
+#include "gongkai/storage/crypto.h"
 #include "support/daemon_process.h"
 
 using gongkai::test::DaemonProcess;
+using gongkai::test::RunCommand;
 using gongkai::test::Slurp;
 using gongkai::test::WriteFile;
 using SteadyClock = std::chrono::steady_clock;
@@ -133,6 +138,208 @@ TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING a
   // SIGTERM: STOPPING=1, then a clean exit.
   CHECK(d.Stop() == 0);
   CHECK(sock.WaitForLine("STOPPING=1", std::chrono::seconds(5)) != nullptr);
+}
+
+namespace {
+
+// `gongkaid --reload PID`, the unit's ExecReload=, with its stderr.
+gongkai::test::CommandResult Reload(pid_t pid) {
+  return RunCommand(std::string(GONGKAID_PATH) + " --reload " + std::to_string(pid) +
+                    " --timeout 60 2>&1");
+}
+
+// A port on 127.0.0.1 that another program listens on (without SO_REUSEADDR),
+// for as long as the object lives.
+class TakenPort {
+ public:
+  TakenPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 1) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~TakenPort() { Release(); }
+  uint16_t port() const { return port_; }
+  void Release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+int HealthOn(uint16_t port) {
+  try {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
+    session.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest req("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    session.receiveResponse(resp).ignore(1 << 20);
+    return resp.getStatus();
+  } catch (const Poco::Exception&) {
+    return 0;
+  }
+}
+
+bool Alive(pid_t pid) {
+  int st = 0;
+  return ::waitpid(pid, &st, WNOHANG) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("systemd: a reload whose new configuration cannot listen keeps serving on the old one",
+          "[e2e][systemd]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "舊設定.txt"), "重新載入失敗仍以舊設定服務\n");
+  d.Start();
+  d.WaitIdle(1);
+  const uint16_t old_port = d.port();
+  const pid_t pid = d.pid();
+
+  // The new configuration parses, but its port is taken: the daemon must not
+  // stop to find that out.
+  TakenPort taken;
+  const std::string config = Slurp(d.config());
+  const std::string moved =
+      std::regex_replace(config, std::regex("listen = 127\\.0\\.0\\.1:0"),
+                         "listen = 127.0.0.1:" + std::to_string(taken.port()));
+  REQUIRE(moved != config);
+  WriteFile(d.config(), moved);
+  auto refused = Reload(pid);
+  INFO(refused.out << "\n" << d.log());
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.out.find("kept its running configuration") != std::string::npos);
+  CHECK(d.log().find("SIGHUP: kept the running configuration: " + d.config() +
+                     " changed, but the daemon could not start with it: ") != std::string::npos);
+  CHECK(d.log().find("cannot listen on 127.0.0.1:" + std::to_string(taken.port())) !=
+        std::string::npos);
+  CHECK(d.log().find("restarting in place") == std::string::npos);
+  // Still the same process, on the old port, with its documents.
+  REQUIRE(Alive(pid));
+  CHECK(d.Get("/healthz").status == 200);
+  CHECK(d.SearchPaths("重新載入失敗") == std::vector<std::string>{"pub:舊設定.txt"});
+
+  // A plain SIGHUP (kill -HUP) is refused the same way.
+  REQUIRE(::kill(pid, SIGHUP) == 0);
+  CHECK(DaemonProcess::Eventually([&] {
+    const std::string log = d.log();
+    size_t n = 0;
+    for (size_t at = log.find("cannot listen on"); at != std::string::npos;
+         at = log.find("cannot listen on", at + 1))
+      ++n;
+    return n >= 2;
+  }));
+  CHECK(Alive(pid));
+  CHECK(d.Get("/healthz").status == 200);
+
+  // Once the port is free the same reload applies: the daemon restarts in
+  // place, and the answer comes when it listens on the new port.
+  taken.Release();
+  auto applied = Reload(pid);
+  INFO(applied.out << "\n" << d.log());
+  CHECK(applied.exit_code == 0);
+  CHECK(applied.out.find("reloaded its configuration") != std::string::npos);
+  CHECK(d.log().find("restarting in place") != std::string::npos);
+  CHECK(HealthOn(taken.port()) == 200);
+  CHECK(HealthOn(old_port) != 200);
+  CHECK(Alive(pid));
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE(
+    "systemd: gongkaid --reload waits for the tokens to be reloaded and fails when they were kept",
+    "[e2e][systemd]") {
+  DaemonProcess d;
+  d.Start();
+  const std::string tokens_file = d.root() + "/tokens";
+  const std::string token = "token-added-before-reload";
+  CHECK(d.Get("/api/v1/status", token).status == 401);
+  WriteFile(tokens_file, Slurp(tokens_file) + "inspector " +
+                             gongkai::storage::Hex(gongkai::storage::Sha256Of(token)) + " added\n");
+  // No polling: the token is in effect when --reload returns.
+  auto applied = Reload(d.pid());
+  INFO(applied.out << "\n" << d.log());
+  CHECK(applied.exit_code == 0);
+  CHECK(d.Get("/api/v1/status", token).status == 200);
+
+  WriteFile(tokens_file, Slurp(tokens_file) + "not a token line\n");
+  auto kept = Reload(d.pid());
+  INFO(kept.out << "\n" << d.log());
+  CHECK(kept.exit_code == 1);
+  CHECK(d.log().find("SIGHUP: kept the old tokens") != std::string::npos);
+  CHECK(d.Get("/api/v1/status", token).status == 200);
+  WriteFile(tokens_file, Slurp(tokens_file).substr(0, Slurp(tokens_file).find("not a token line")));
+
+  // A plain SIGHUP (gongkai token add) still pending when the request comes
+  // swallows it, as a standard signal is not queued twice: the request is
+  // sent again until answered. The daemon is stopped meanwhile, so that the
+  // plain SIGHUP stays pending.
+  const auto reloads = [&] {
+    const std::string log = d.log();
+    size_t n = 0;
+    for (size_t at = log.find("SIGHUP: reloaded"); at != std::string::npos;
+         at = log.find("SIGHUP: reloaded", at + 1))
+      ++n;
+    return n;
+  };
+  const size_t reloads_before = reloads();
+  REQUIRE(::kill(d.pid(), SIGSTOP) == 0);
+  const auto state = [pid = d.pid()] {
+    const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+  };
+  REQUIRE(DaemonProcess::Eventually([&] { return state() == 'T'; }, 10));
+  REQUIRE(::kill(d.pid(), SIGHUP) == 0);
+  std::thread resume([pid = d.pid()] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ::kill(pid, SIGCONT);
+  });
+  auto swallowed = Reload(d.pid());
+  resume.join();
+  INFO(swallowed.out << "\n" << d.log());
+  CHECK(swallowed.exit_code == 0);
+  // The plain SIGHUP's reload, then the one of the request sent again.
+  CHECK(reloads() == reloads_before + 2);
+
+  // No such process, or no PID at all.
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  REQUIRE(::waitpid(gone, nullptr, 0) == gone);
+  auto missing = Reload(gone);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out.find("cannot reach gongkaid (pid " + std::to_string(gone) + ")") !=
+        std::string::npos);
+  CHECK(RunCommand(std::string(GONGKAID_PATH) + " --reload nobody 2>&1").exit_code == 2);
+  CHECK(d.Stop() == 0);
+}
+
+TEST_CASE("systemd: gongkaid --reload run by root for a daemon of another user becomes that user",
+          "[e2e][systemd]") {
+  if (::geteuid() != 0) {
+    WARN("SKIPPED: not running as root");
+    return;
+  }
+  const passwd* nobody = ::getpwnam("nobody");
+  REQUIRE(nobody != nullptr);
+  DaemonProcess d;
+  d.RunAs(nobody->pw_uid, nobody->pw_gid);
+  d.Start();
+  // The daemon, as nobody, could not signal root back.
+  auto applied = Reload(d.pid());
+  INFO(applied.out << "\n" << d.log());
+  CHECK(applied.exit_code == 0);
+  CHECK(applied.out.find("reloaded its configuration") != std::string::npos);
+  CHECK(d.Stop() == 0);
 }
 
 TEST_CASE("systemd: no watchdog pings when WATCHDOG_PID names another process", "[e2e][systemd]") {

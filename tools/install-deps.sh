@@ -22,9 +22,9 @@ packages=(
   # the style gate (tools/style.sh)
   clang-format clang-tidy
   # the unit checked with systemd-analyze (and the daemon's system calls, traced,
-  # against its filter), the .deb built (dpkg-shlibdeps) and unpacked, the man
-  # pages rendered
-  systemd strace dpkg-dev file groff-base man-db
+  # against its filter), the .deb built (dpkg-shlibdeps), unpacked and checked
+  # with lintian, the man pages rendered
+  systemd strace dpkg-dev file groff-base man-db lintian
   # sanitizer builds and libFuzzer targets (tools/sanitize.sh, tools/fuzz.sh)
   clang libclang-rt-14-dev
   # the search page's browser test (tests/browser): headless chromium driven from

@@ -1,9 +1,13 @@
 #include "gongkai/daemon/daemon.h"
 
+#include <Poco/Exception.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <thread>
 
@@ -21,6 +25,7 @@
 #include "json_writer.h"
 #include "metrics.h"
 #include "notify.h"
+#include "reload.h"
 #include "settle_queue.h"
 #include "watcher.h"
 
@@ -46,6 +51,38 @@ std::string StatusLine(const Snapshot& s) {
   return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) + " versions, " +
          std::to_string(s.queued) + " queued, " + std::to_string(s.failures.size()) + " failed" +
          (s.storage_problem.empty() ? "" : "; INGEST PAUSED: " + s.storage_problem);
+}
+
+// SIGHUP found a changed configuration file, which takes a restart in place
+// to apply. Whatever of the new configuration can be tried without stopping is
+// tried first, so that a daemon whose new configuration could not start keeps
+// serving on its old one: the new port is bound (with SO_REUSEADDR, as the
+// HTTP service does; when it is the port held now it is free for the new
+// process), the tokens file loaded, a new data folder created and found
+// unlocked. `port` is the port listened on now.
+Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
+  if (next.listen_port != 0 && next.listen_port != port) {
+    try {
+      Poco::Net::ServerSocket socket;
+      socket.bind(Poco::Net::SocketAddress(next.listen_host, next.listen_port), true);
+    } catch (const Poco::Exception& e) {
+      return Status::Busy("cannot listen on " + next.listen_host + ":" +
+                          std::to_string(next.listen_port) + ": " + e.displayText());
+    }
+  }
+  if (next.tokens_file != running.tokens_file) {
+    TokenStore tokens;
+    if (Status s = tokens.Load(next.tokens_file); !s.ok()) return s;
+  }
+  if (next.data_dir != running.data_dir) {
+    storage::Env* env = storage::Env::Default();
+    if (Status s = env->CreateDirs(next.data_dir); !s.ok()) return s;
+    if (::access(next.data_dir.c_str(), W_OK | X_OK) != 0)
+      return Status::FromErrno(errno, "data folder " + next.data_dir + " is not writable");
+    if (DataDirLocked(DataLayout(next.data_dir).lock_file()))
+      return Status::Busy("data folder " + next.data_dir + " is in use by another gongkaid");
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -239,6 +276,8 @@ int RunDaemon(const Config& config) {
   ServiceNotifier notifier;
   notifier.Ready(StatusLine(take_snapshot()));
   notifier.KeepAlive(Clock::now());
+  // Started by a restart in place for `gongkaid --reload`: the reload is done.
+  AnswerReloadRequests(ReloadOutcome::kApplied);
 
   auto last_rescan = Clock::now();
   auto last_poll = Clock::now();
@@ -247,7 +286,8 @@ int RunDaemon(const Config& config) {
   for (;;) {
     const auto wait = notifier.MaxWait(Clock::now(), std::chrono::seconds(1));
     struct timespec tick{static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000};
-    int sig = sigtimedwait(&signals, nullptr, &tick);
+    siginfo_t info{};
+    int sig = sigtimedwait(&signals, &info, &tick);
     notifier.KeepAlive(Clock::now());
     if (sig == SIGTERM || sig == SIGINT) {
       notifier.Stopping();
@@ -255,21 +295,33 @@ int RunDaemon(const Config& config) {
       break;
     }
     if (sig == SIGHUP) {
+      NoteReloadRequest(info);  // `gongkaid --reload PID` waits for the answer
       notifier.Reloading();
       // Shares cannot be swapped under a running watcher and archiver: a
-      // changed file restarts the daemon in place (after this batch). A file
-      // that does not parse changes nothing.
+      // changed file restarts the daemon in place (after this batch), once
+      // what can be checked beforehand passed. A file that does not parse,
+      // or could not start, changes nothing.
+      bool applied = true;
       if (auto reread = LoadConfig(config.file); !reread.ok()) {
         log::Error("SIGHUP: kept the running configuration: " + reread.status().message());
+        applied = false;
       } else if (!(*reread == config)) {
-        log::Info("SIGHUP: " + config.file + " changed; restarting in place to apply it");
-        restart = true;
-        break;
+        if (Status s = CheckCanStart(config, http.port(), *reread); !s.ok()) {
+          log::Error("SIGHUP: kept the running configuration: " + config.file +
+                     " changed, but the daemon could not start with it: " + s.ToString());
+          applied = false;
+        } else {
+          log::Info("SIGHUP: " + config.file + " changed; restarting in place to apply it");
+          restart = true;
+          break;
+        }
       }
-      if (Status s = tokens.Load(config.tokens_file); s.ok())
+      if (Status s = tokens.Load(config.tokens_file); s.ok()) {
         log::Info("SIGHUP: reloaded " + std::to_string(tokens.size()) + " tokens");
-      else
+      } else {
         log::Error("SIGHUP: kept the old tokens: " + s.ToString());
+        applied = false;
+      }
       // The active signing key may have been rotated (`gongkai keys rotate`).
       auto active = storage::LoadActiveSigningKey(layout.keys());
       if (active.ok()) {
@@ -277,8 +329,10 @@ int RunDaemon(const Config& config) {
         archiver.SetKey(std::shared_ptr<const storage::SigningKey>(std::move(*active)));
       } else {
         log::Error("SIGHUP: kept the old signing key: " + active.status().ToString());
+        applied = false;
       }
       notifier.Ready(StatusLine(take_snapshot()));
+      AnswerReloadRequests(applied ? ReloadOutcome::kApplied : ReloadOutcome::kKeptOld);
     }
     if (Clock::now() - last_poll >= config.poll_interval) {
       last_poll = Clock::now();
