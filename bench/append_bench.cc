@@ -36,8 +36,8 @@
 
 namespace {
 
-using gongkai::storage::Catalog;
 using gongkai::ledger::Change;
+using gongkai::storage::Catalog;
 using gongkai::storage::Digest;
 using gongkai::storage::Env;
 using gongkai::storage::SigningKey;
@@ -56,12 +56,16 @@ double OwnCpu() {
 double MachineBusyCpu() {
   std::ifstream in("/proc/stat");
   std::string cpu;
-  unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  unsigned long long user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                     steal = 0;
   in >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal;
-  return static_cast<double>(user + nice + sys + irq + softirq + steal) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return static_cast<double>(user + nice + sys + irq + softirq + steal) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 [[noreturn]] void Die(const std::string& what) {
   std::cerr << "append_bench: " << what << "\n";
@@ -82,7 +86,8 @@ Change NewPage(uint64_t i) {
   c.path = name;
   c.sha256 = gongkai::storage::Hex(gongkai::storage::Sha256Of("page " + std::to_string(i)));
   c.size = 19000 + static_cast<int64_t>(i % 5000);
-  c.file = {c.size, 1557000000000000000LL + static_cast<int64_t>(i) * 1000000000LL, 100000 + static_cast<int64_t>(i)};
+  c.file = {c.size, 1557000000000000000LL + static_cast<int64_t>(i) * 1000000000LL,
+            100000 + static_cast<int64_t>(i)};
   return c;
 }
 
@@ -92,9 +97,9 @@ struct BatchResult {
   uint64_t commits = 0;
   double seconds = 0;
   double max_commit_ms = 0;
-  double cpu_seconds = 0;        // this process
-  double other_cpu_seconds = 0;  // the rest of the machine meanwhile
-  std::vector<double> commit_ms;  // per Apply(), for percentiles
+  double cpu_seconds = 0;                // this process
+  double other_cpu_seconds = 0;          // the rest of the machine meanwhile
+  std::vector<double> commit_ms;         // per Apply(), for percentiles
   std::vector<uint64_t> commit_records;  // records per Apply()
   uint64_t final_tree_size = 0;
 };
@@ -121,7 +126,9 @@ BatchResult RunBatches(const std::string& dir, int batch, uint64_t records, doub
     const auto c0 = Clock::now();
     gongkai::Status s = ledger.Apply(changes, **key);
     const double ms = Since(c0) * 1e3;
-    if (!s.ok()) Die("Apply (batch " + std::to_string(batch) + ", record " + std::to_string(next) + "): " + s.ToString());
+    if (!s.ok())
+      Die("Apply (batch " + std::to_string(batch) + ", record " + std::to_string(next) +
+          "): " + s.ToString());
     r.commit_ms.push_back(ms);
     r.commit_records.push_back(n);
     r.max_commit_ms = std::max(r.max_commit_ms, ms);
@@ -135,8 +142,9 @@ BatchResult RunBatches(const std::string& dir, int batch, uint64_t records, doub
   auto cp = (*catalog)->LatestCheckpoint();
   if (!cp.ok() || !cp->has_value()) Die("no checkpoint after the appends");
   r.final_tree_size = static_cast<uint64_t>((*cp)->size);
-  if (r.final_tree_size != r.records) Die("checkpoint covers " + std::to_string(r.final_tree_size) + " records, appended " +
-                                          std::to_string(r.records));
+  if (r.final_tree_size != r.records)
+    Die("checkpoint covers " + std::to_string(r.final_tree_size) + " records, appended " +
+        std::to_string(r.records));
   return r;
 }
 
@@ -200,22 +208,28 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) Die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--records") records = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--seconds") max_seconds = std::atof(value().c_str());
-    else if (a == "--dir") dir = value();
-    else if (a == "--json") json_path = value();
+    if (a == "--records")
+      records = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--seconds")
+      max_seconds = std::atof(value().c_str());
+    else if (a == "--dir")
+      dir = value();
+    else if (a == "--json")
+      json_path = value();
     else if (a == "--batches") {
       batches.clear();
       std::stringstream ss(value());
       for (std::string b; std::getline(ss, b, ',');) batches.push_back(std::atoi(b.c_str()));
     } else if (a == "-h" || a == "--help") {
-      std::cout << "append_bench [--records N] [--seconds S] [--batches 1,16,256] [--dir DIR] [--json FILE]\n";
+      std::cout << "append_bench [--records N] [--seconds S] [--batches 1,16,256] [--dir DIR] "
+                   "[--json FILE]\n";
       return 0;
     } else {
       Die("unknown argument " + a);
     }
   }
-  if (records == 0 || batches.empty() || std::any_of(batches.begin(), batches.end(), [](int b) { return b < 1; }))
+  if (records == 0 || batches.empty() ||
+      std::any_of(batches.begin(), batches.end(), [](int b) { return b < 1; }))
     Die("--records and --batches must be positive");
 
   // --- the pieces on their own -------------------------------------------
@@ -237,15 +251,19 @@ int main(int argc, char** argv) {
   f.review = "approved";
   const std::string record = gongkai::storage::SerializeRecord(f);
   volatile size_t sink = 0;
-  const double sign_us = MicrosPerCall(20000, [&](uint64_t) { sink = sink + (*key)->Sign(record).size(); });
-  const double leaf_us = MicrosPerCall(200000, [&](uint64_t) { sink = sink + gongkai::storage::LeafHash(record)[0]; });
+  const double sign_us =
+      MicrosPerCall(20000, [&](uint64_t) { sink = sink + (*key)->Sign(record).size(); });
+  const double leaf_us =
+      MicrosPerCall(200000, [&](uint64_t) { sink = sink + gongkai::storage::LeafHash(record)[0]; });
   const double serialize_us = MicrosPerCall(200000, [&](uint64_t i) {
     f.seq = i;
     sink = sink + gongkai::storage::SerializeRecord(f).size();
   });
   gongkai::storage::Checkpoint cp{kOrigin, 20000, gongkai::storage::LeafHash(record)};
-  const double checkpoint_us =
-      MicrosPerCall(20000, [&](uint64_t i) { cp.size = i; sink = sink + gongkai::storage::SignCheckpoint(cp, **key).size(); });
+  const double checkpoint_us = MicrosPerCall(20000, [&](uint64_t i) {
+    cp.size = i;
+    sink = sink + gongkai::storage::SignCheckpoint(cp, **key).size();
+  });
   // The floor of a durable commit: append 4 KB to a file in the same folder and fsync it.
   const std::string fsync_path = dir + "/append-fsync.tmp";
   int fd = ::open(fsync_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -253,7 +271,8 @@ int main(int argc, char** argv) {
   std::string page(4096, 'x');
   const int fsyncs = 300;
   const double fsync_us = MicrosPerCall(fsyncs, [&](uint64_t) {
-    if (::write(fd, page.data(), page.size()) != static_cast<ssize_t>(page.size()) || ::fsync(fd) != 0)
+    if (::write(fd, page.data(), page.size()) != static_cast<ssize_t>(page.size()) ||
+        ::fsync(fd) != 0)
       Die("write/fsync " + fsync_path + ": " + std::strerror(errno));
   });
   ::close(fd);
@@ -273,46 +292,57 @@ int main(int argc, char** argv) {
     BatchResult r = RunBatches(dir, b, records, max_seconds);
     const double us = r.seconds * 1e6 / static_cast<double>(r.records);
     const auto q = QuarterRates(r);
-    std::printf("batch %4d: %7llu records in %7.2f s: %9.0f records/s, %8.1f us/record; per Apply() mean %.2f ms, "
-                "p50 %.2f, p90 %.2f, p99 %.2f, max %.2f ms; records/s by quarter %.0f %.0f %.0f %.0f%s\n",
-                b, static_cast<unsigned long long>(r.records), r.seconds, static_cast<double>(r.records) / r.seconds, us,
-                Mean(r.commit_ms), Percentile(r.commit_ms, 0.5), Percentile(r.commit_ms, 0.9),
-                Percentile(r.commit_ms, 0.99), r.max_commit_ms, q[0], q[1], q[2], q[3],
-                r.records < records ? " (stopped at the time limit)" : "");
+    std::printf(
+        "batch %4d: %7llu records in %7.2f s: %9.0f records/s, %8.1f us/record; per Apply() mean "
+        "%.2f ms, "
+        "p50 %.2f, p90 %.2f, p99 %.2f, max %.2f ms; records/s by quarter %.0f %.0f %.0f %.0f%s\n",
+        b, static_cast<unsigned long long>(r.records), r.seconds,
+        static_cast<double>(r.records) / r.seconds, us, Mean(r.commit_ms),
+        Percentile(r.commit_ms, 0.5), Percentile(r.commit_ms, 0.9), Percentile(r.commit_ms, 0.99),
+        r.max_commit_ms, q[0], q[1], q[2], q[3],
+        r.records < records ? " (stopped at the time limit)" : "");
     std::fflush(stdout);
     results.push_back(std::move(r));
   }
 
-  std::printf("\n%6s %9s %10s %12s %10s %13s %13s %7s %12s\n", "batch", "records", "seconds", "records/s", "us/record",
-              "Apply p50 ms", "Apply p99 ms", "CPU s", "other CPU s");
+  std::printf("\n%6s %9s %10s %12s %10s %13s %13s %7s %12s\n", "batch", "records", "seconds",
+              "records/s", "us/record", "Apply p50 ms", "Apply p99 ms", "CPU s", "other CPU s");
   for (const auto& r : results)
     std::printf("%6d %9llu %10.2f %12.0f %10.1f %13.2f %13.2f %7.2f %12.2f\n", r.batch,
-                static_cast<unsigned long long>(r.records), r.seconds, static_cast<double>(r.records) / r.seconds,
+                static_cast<unsigned long long>(r.records), r.seconds,
+                static_cast<double>(r.records) / r.seconds,
                 r.seconds * 1e6 / static_cast<double>(r.records), Percentile(r.commit_ms, 0.5),
                 Percentile(r.commit_ms, 0.99), r.cpu_seconds, r.other_cpu_seconds);
-  std::printf("pieces: Sign %.1f us/record, LeafHash %.2f us (Apply computes it twice), SignCheckpoint %.1f us/batch, "
-              "fsync %.1f us/batch\n",
-              sign_us, leaf_us, checkpoint_us, fsync_us);
+  std::printf(
+      "pieces: Sign %.1f us/record, LeafHash %.2f us (Apply computes it twice), SignCheckpoint "
+      "%.1f us/batch, "
+      "fsync %.1f us/batch\n",
+      sign_us, leaf_us, checkpoint_us, fsync_us);
 
   if (!json_path.empty()) {
     std::ofstream out(json_path);
-    out << "{\n \"benchmark\": \"append\",\n \"records_requested\": " << records << ",\n \"max_seconds\": " << max_seconds
-        << ",\n \"dir\": " << JsonString(dir) << ",\n \"record_bytes\": " << record.size()
-        << ",\n \"pieces_us\": {\"sign\": " << sign_us << ", \"leaf_hash\": " << leaf_us
-        << ", \"serialize_record\": " << serialize_us << ", \"sign_checkpoint\": " << checkpoint_us
-        << ", \"write_4k_fsync\": " << fsync_us << "},\n \"results\": [";
+    out << "{\n \"benchmark\": \"append\",\n \"records_requested\": " << records
+        << ",\n \"max_seconds\": " << max_seconds << ",\n \"dir\": " << JsonString(dir)
+        << ",\n \"record_bytes\": " << record.size() << ",\n \"pieces_us\": {\"sign\": " << sign_us
+        << ", \"leaf_hash\": " << leaf_us << ", \"serialize_record\": " << serialize_us
+        << ", \"sign_checkpoint\": " << checkpoint_us << ", \"write_4k_fsync\": " << fsync_us
+        << "},\n \"results\": [";
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
       out << (i ? ",\n  " : "\n  ") << "{\"batch\": " << r.batch << ", \"records\": " << r.records
           << ", \"commits\": " << r.commits << ", \"seconds\": " << r.seconds
           << ", \"records_per_s\": " << static_cast<double>(r.records) / r.seconds
           << ", \"us_per_record\": " << r.seconds * 1e6 / static_cast<double>(r.records)
-          << ", \"cpu_seconds\": " << r.cpu_seconds << ", \"other_cpu_seconds\": " << r.other_cpu_seconds
-          << ", \"apply_ms_mean\": " << Mean(r.commit_ms) << ", \"apply_ms_p50\": " << Percentile(r.commit_ms, 0.5)
-          << ", \"apply_ms_p90\": " << Percentile(r.commit_ms, 0.9) << ", \"apply_ms_p99\": " << Percentile(r.commit_ms, 0.99)
-          << ", \"apply_ms_max\": " << r.max_commit_ms << ", \"records_per_s_by_quarter\": [" << QuarterRates(r)[0]
-          << ", " << QuarterRates(r)[1] << ", " << QuarterRates(r)[2] << ", " << QuarterRates(r)[3] << "]" << ", \"stopped_at_time_limit\": " << (r.records < records ? "true" : "false")
-          << "}";
+          << ", \"cpu_seconds\": " << r.cpu_seconds
+          << ", \"other_cpu_seconds\": " << r.other_cpu_seconds
+          << ", \"apply_ms_mean\": " << Mean(r.commit_ms)
+          << ", \"apply_ms_p50\": " << Percentile(r.commit_ms, 0.5)
+          << ", \"apply_ms_p90\": " << Percentile(r.commit_ms, 0.9)
+          << ", \"apply_ms_p99\": " << Percentile(r.commit_ms, 0.99)
+          << ", \"apply_ms_max\": " << r.max_commit_ms << ", \"records_per_s_by_quarter\": ["
+          << QuarterRates(r)[0] << ", " << QuarterRates(r)[1] << ", " << QuarterRates(r)[2] << ", "
+          << QuarterRates(r)[3] << "]"
+          << ", \"stopped_at_time_limit\": " << (r.records < records ? "true" : "false") << "}";
     }
     out << "\n ]\n}\n";
     if (!out) Die("cannot write " + json_path);

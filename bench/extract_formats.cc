@@ -47,9 +47,12 @@ int main(int argc, char** argv) {
   int rounds = 3;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json_out = argv[++i];
-    else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
-    else dirs.push_back(argv[i]);
+    if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
+      json_out = argv[++i];
+    else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+      rounds = std::max(1, std::atoi(argv[++i]));
+    else
+      dirs.push_back(argv[i]);
   }
   if (dirs.empty()) {
     std::fprintf(stderr, "usage: extract_formats [--json OUT] [--rounds N] DIR...\n");
@@ -83,21 +86,24 @@ int main(int argc, char** argv) {
       fmt.best_worker = std::min(fmt.best_worker, Now() - t);
     }
 
-  std::printf("%-8s %6s %8s %14s %12s %10s %8s\n", "format", "files", "MB in", "in process MB/s", "worker MB/s",
-              "text/in", "no text");
-  std::string json = "{\"benchmark\": \"extract\", \"rounds\": " + std::to_string(rounds) + ", \"formats\": [";
+  std::printf("%-8s %6s %8s %14s %12s %10s %8s\n", "format", "files", "MB in", "in process MB/s",
+              "worker MB/s", "text/in", "no text");
+  std::string json =
+      "{\"benchmark\": \"extract\", \"rounds\": " + std::to_string(rounds) + ", \"formats\": [";
   bool first = true;
   for (const auto& [name, fmt] : formats) {
     const double mb = fmt.bytes / 1e6;
     const double in_process = mb / fmt.best_in_process, worker = mb / fmt.best_worker;
     const double yield = fmt.bytes ? static_cast<double>(fmt.text_bytes) / fmt.bytes : 0;
-    std::printf("%-8s %6zu %8.2f %14.1f %12.1f %9.0f%% %8zu\n", name.c_str(), fmt.files.size(), mb, in_process, worker,
-                yield * 100, fmt.no_text);
+    std::printf("%-8s %6zu %8.2f %14.1f %12.1f %9.0f%% %8zu\n", name.c_str(), fmt.files.size(), mb,
+                in_process, worker, yield * 100, fmt.no_text);
     char row[512];
-    std::snprintf(row, sizeof row,
-                  "%s{\"format\": \"%s\", \"files\": %zu, \"mb\": %.3f, \"in_process_mb_per_s\": %.1f, "
-                  "\"worker_mb_per_s\": %.1f, \"text_share\": %.3f, \"no_text\": %zu}",
-                  first ? "" : ", ", name.c_str(), fmt.files.size(), mb, in_process, worker, yield, fmt.no_text);
+    std::snprintf(
+        row, sizeof row,
+        "%s{\"format\": \"%s\", \"files\": %zu, \"mb\": %.3f, \"in_process_mb_per_s\": %.1f, "
+        "\"worker_mb_per_s\": %.1f, \"text_share\": %.3f, \"no_text\": %zu}",
+        first ? "" : ", ", name.c_str(), fmt.files.size(), mb, in_process, worker, yield,
+        fmt.no_text);
     json += row;
     first = false;
   }

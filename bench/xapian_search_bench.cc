@@ -43,8 +43,8 @@ std::string Fold(const std::string& s) {
     const char* env = std::getenv("GONGKAI_OPENCC_DIR");
     const std::string dict = std::string(env ? env : "/usr/share/opencc") + "/TSCharacters.ocd2";
     const std::string config =
-        R"({"name":"t2s characters","segmentation":{"type":"mmseg","dict":{"type":"ocd2","file":")" + dict +
-        R"("}},"conversion_chain":[{"dict":{"type":"ocd2","file":")" + dict + R"("}}]})";
+        R"({"name":"t2s characters","segmentation":{"type":"mmseg","dict":{"type":"ocd2","file":")" +
+        dict + R"("}},"conversion_chain":[{"dict":{"type":"ocd2","file":")" + dict + R"("}}]})";
     std::string path = (std::filesystem::temp_directory_path() / "xsb-opencc-XXXXXX").string();
     int fd = ::mkstemp(path.data());
     if (fd < 0) return reinterpret_cast<opencc_t>(-1);
@@ -52,7 +52,8 @@ std::string Fold(const std::string& s) {
     ::close(fd);
     opencc_t h = ok ? opencc_open(path.c_str()) : reinterpret_cast<opencc_t>(-1);
     ::unlink(path.c_str());
-    if (h == reinterpret_cast<opencc_t>(-1)) std::cerr << "xapian_search_bench: OpenCC not loadable; no folding\n";
+    if (h == reinterpret_cast<opencc_t>(-1))
+      std::cerr << "xapian_search_bench: OpenCC not loadable; no folding\n";
     return h;
   }();
   if (handle == reinterpret_cast<opencc_t>(-1) || s.empty()) return s;
@@ -80,18 +81,34 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
-      if (i + 1 >= argc) { std::cerr << a << " needs a value\n"; std::exit(2); }
+      if (i + 1 >= argc) {
+        std::cerr << a << " needs a value\n";
+        std::exit(2);
+      }
       return argv[++i];
     };
-    if (a == "--db") db_path = next();
-    else if (a == "--queries") queries_path = next();
-    else if (a == "--seconds") seconds = std::stod(next());
-    else if (a == "--threads") threads = std::max(1, std::stoi(next()));
-    else if (a == "--check-all") check_all = true;
-    else if (a == "--json") json_path = next();
-    else { std::cerr << "usage: xapian_search_bench --db DIR --queries FILE [--seconds S] [--threads N] [--check-all] [--json FILE]\n"; return 2; }
+    if (a == "--db")
+      db_path = next();
+    else if (a == "--queries")
+      queries_path = next();
+    else if (a == "--seconds")
+      seconds = std::stod(next());
+    else if (a == "--threads")
+      threads = std::max(1, std::stoi(next()));
+    else if (a == "--check-all")
+      check_all = true;
+    else if (a == "--json")
+      json_path = next();
+    else {
+      std::cerr << "usage: xapian_search_bench --db DIR --queries FILE [--seconds S] [--threads N] "
+                   "[--check-all] [--json FILE]\n";
+      return 2;
+    }
   }
-  if (db_path.empty() || queries_path.empty()) { std::cerr << "--db and --queries are required\n"; return 2; }
+  if (db_path.empty() || queries_path.empty()) {
+    std::cerr << "--db and --queries are required\n";
+    return 2;
+  }
 
   std::vector<Query> queries;
   std::ifstream in(queries_path);
@@ -105,7 +122,10 @@ int main(int argc, char** argv) {
     q.folded = Fold(q.q);
     queries.push_back(q);
   }
-  if (queries.empty()) { std::cerr << "no queries in " << queries_path << "\n"; return 2; }
+  if (queries.empty()) {
+    std::cerr << "no queries in " << queries_path << "\n";
+    return 2;
+  }
 
   std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
   std::vector<unsigned long> matches(queries.size());
@@ -128,20 +148,22 @@ int main(int argc, char** argv) {
           qp.set_database(db);
           qp.set_default_op(Xapian::Query::OP_AND);
           qp.add_prefix("title", "S");
-          Xapian::Query query = qp.parse_query(
-              q.folded, Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
-                            Xapian::QueryParser::FLAG_PURE_NOT);
+          Xapian::Query query = qp.parse_query(q.folded, Xapian::QueryParser::FLAG_DEFAULT |
+                                                             Xapian::QueryParser::FLAG_CJK_NGRAM |
+                                                             Xapian::QueryParser::FLAG_PURE_NOT);
           std::vector<Xapian::Query> filters{Xapian::Query("XANON")};
           if (!q.type.empty()) filters.emplace_back("XT" + q.type);
-          query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                                Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+          query =
+              Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
           Xapian::Enquire enquire(db);
           enquire.set_query(query);
           if (q.sort == "newest") enquire.set_sort_by_value_then_relevance(0, true);
           Xapian::MSet mset = check_all ? enquire.get_mset(0, 20, all) : enquire.get_mset(0, 20);
           // Touch each hit's data, as any search that shows results must.
           size_t bytes = 0;
-          for (auto it = mset.begin(); it != mset.end(); ++it) bytes += it.get_document().get_data().size();
+          for (auto it = mset.begin(); it != mset.end(); ++it)
+            bytes += it.get_document().get_data().size();
           auto t1 = std::chrono::steady_clock::now();
           mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
           if (t == 0 && n < queries.size()) matches[n] = mset.get_matches_estimated();
@@ -155,16 +177,20 @@ int main(int argc, char** argv) {
   }
   for (auto& th : pool) th.join();
   if (failed) return 1;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   const double qps = static_cast<double>(all.size()) / elapsed;
   const double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99);
-  std::printf("raw xapian%s: %d thread(s), %zu queries in %.2f s: %.0f queries/s, p50 %.3f ms, p99 %.3f ms\n",
-              check_all ? " (check all)" : "", threads, all.size(), elapsed, qps, p50, p99);
+  std::printf(
+      "raw xapian%s: %d thread(s), %zu queries in %.2f s: %.0f queries/s, p50 %.3f ms, p99 %.3f "
+      "ms\n",
+      check_all ? " (check all)" : "", threads, all.size(), elapsed, qps, p50, p99);
   for (size_t i = 0; i < queries.size() && threads == 1; ++i)
     std::fprintf(stderr, "  %-24s -> %-16s type=%s sort=%s matches~%lu\n", queries[i].q.c_str(),
-                 queries[i].folded.c_str(), queries[i].type.c_str(), queries[i].sort.c_str(), matches[i]);
+                 queries[i].folded.c_str(), queries[i].type.c_str(), queries[i].sort.c_str(),
+                 matches[i]);
   if (!json_path.empty()) {
     std::ofstream j(json_path);
     j << "{\"threads\": " << threads << ", \"check_all\": " << (check_all ? "true" : "false")

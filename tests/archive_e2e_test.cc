@@ -29,8 +29,9 @@ std::vector<Hit> Hits(DaemonProcess& d, const std::string& q, const std::string&
   auto results = r.json()->getArray("results");
   for (size_t i = 0; i < results->size(); ++i) {
     auto o = results->getObject(static_cast<unsigned>(i));
-    out.push_back({o->getValue<std::string>("id"), o->getValue<std::string>("path"), o->getValue<std::string>("title"),
-                   o->getValue<std::string>("type"), o->getValue<std::string>("snippet")});
+    out.push_back({o->getValue<std::string>("id"), o->getValue<std::string>("path"),
+                   o->getValue<std::string>("title"), o->getValue<std::string>("type"),
+                   o->getValue<std::string>("snippet")});
   }
   return out;
 }
@@ -48,7 +49,8 @@ int64_t Total(DaemonProcess& d, const std::string& token = "") {
   return r.json()->getValue<int64_t>("total");
 }
 
-const std::string kGbkPath = "\xB9\xAB\xCE\xC4/\xD5\xFE\xCE\xF1\xB9\xAB\xBF\xAA\xC4\xBF\xC2\xBC.txt";  // 公文/政务公开目录.txt
+const std::string kGbkPath =
+    "\xB9\xAB\xCE\xC4/\xD5\xFE\xCE\xF1\xB9\xAB\xBF\xAA\xC4\xBF\xC2\xBC.txt";  // 公文/政务公开目录.txt
 const std::string kMemberPath = "pack.zip!/公文/政务公开目录.txt";
 
 }  // namespace

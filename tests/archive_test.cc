@@ -10,35 +10,37 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <map>
 
-#include "gongkai/utf8.h"
 #include "../indexer/src/extract_internal.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/utf8.h"
 #include "support/archives.h"
 #include "support/temp_dir.h"
 
 using gongkai::indexer::ArchiveMember;
+using gongkai::indexer::Extract;
+using gongkai::indexer::Extracted;
 using gongkai::test::Entry;
 using gongkai::test::RawMember;
 using gongkai::test::RawZip;
 using gongkai::test::WriteArchive;
-using gongkai::indexer::Extract;
-using gongkai::indexer::Extracted;
 namespace detail = gongkai::indexer::detail;
 namespace fs = std::filesystem;
 
 namespace {
 
-bool Contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool Contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 std::map<std::string, const Extracted*> ByPath(const Extracted& e) {
   std::map<std::string, const Extracted*> out;
@@ -59,11 +61,13 @@ const std::string kGbkName = "\xD5\xFE\xCE\xF1\xB9\xAB\xBF\xAA\xC4\xBF\xC2\xBC";
 
 }  // namespace
 
-TEST_CASE("archive: zip, tar, tar.gz, tar.bz2, tar.xz and 7z members are extracted", "[indexer][archive]") {
+TEST_CASE("archive: zip, tar, tar.gz, tar.bz2, tar.xz and 7z members are extracted",
+          "[indexer][archive]") {
   const std::vector<Entry> entries = {
       {"docs", "", AE_IFDIR},
       {"docs/notice.txt", "政务公开 alpha notice\n第二行"},
-      {"docs/page.html", "<html><head><title>Beta page</title></head><body><p>beta 信息公开</p></body></html>"},
+      {"docs/page.html",
+       "<html><head><title>Beta page</title></head><body><p>beta 信息公开</p></body></html>"},
       {"empty.txt", ""},
   };
   struct Case {
@@ -98,12 +102,15 @@ TEST_CASE("archive: zip, tar, tar.gz, tar.bz2, tar.xz and 7z members are extract
   }
 }
 
-TEST_CASE("archive: office packages stay single documents, plain text stays text", "[indexer][archive]") {
+TEST_CASE("archive: office packages stay single documents, plain text stays text",
+          "[indexer][archive]") {
   const std::string docx = WriteArchive(
-      "zip", "", {{"[Content_Types].xml", "<Types/>"},
-                  {"word/document.xml",
-                   "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p>"
-                   "<w:r><w:t>正文内容</w:t></w:r></w:p></w:body></w:document>"}});
+      "zip", "",
+      {{"[Content_Types].xml", "<Types/>"},
+       {"word/document.xml",
+        "<w:document "
+        "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p>"
+        "<w:r><w:t>正文内容</w:t></w:r></w:p></w:body></w:document>"}});
   Extracted e = Extract(docx, "report.docx");
   CHECK(e.members.empty());
   CHECK(Contains(e.text, "正文内容"));
@@ -116,7 +123,8 @@ TEST_CASE("archive: office packages stay single documents, plain text stays text
   CHECK(text.has_text);
 }
 
-TEST_CASE("archive: zip names without the UTF-8 flag are decoded as GBK; others escaped", "[indexer][archive]") {
+TEST_CASE("archive: zip names without the UTF-8 flag are decoded as GBK; others escaped",
+          "[indexer][archive]") {
   const std::string zip = RawZip({
       {kGbkDir + "/" + kGbkName + ".txt", "目录正文 GBK-named member"},
       {"utf8/无标志.txt", "UTF-8 name without the flag"},
@@ -134,8 +142,9 @@ TEST_CASE("archive: zip names without the UTF-8 flag are decoded as GBK; others 
   for (const ArchiveMember& m : e.members) CHECK(gongkai::IsValidUtf8(m.path));
 }
 
-TEST_CASE("archive: ../, absolute, backslash and control-character names are cleaned, never resolved",
-          "[indexer][archive]") {
+TEST_CASE(
+    "archive: ../, absolute, backslash and control-character names are cleaned, never resolved",
+    "[indexer][archive]") {
   CHECK(detail::SanitizeMemberName("../../etc/passwd") == "etc/passwd");
   CHECK(detail::SanitizeMemberName("/etc/shadow") == "etc/shadow");
   CHECK(detail::SanitizeMemberName("a/./b/../c.txt") == "a/b/c.txt");
@@ -169,13 +178,15 @@ TEST_CASE("archive: ../, absolute, backslash and control-character names are cle
   }
 }
 
-TEST_CASE("archive: symlink-then-file and hard links never read outside the archive", "[indexer][archive]") {
+TEST_CASE("archive: symlink-then-file and hard links never read outside the archive",
+          "[indexer][archive]") {
   // Member "a" links to /etc, then "a/passwd" would land in /etc if
   // extraction followed it; "h" is a hard link to /etc/passwd.
-  const std::string tar = WriteArchive("pax", "", {{"a", "", AE_IFLNK, "/etc"},
-                                                   {"a/passwd", "the archive's own text, not /etc/passwd"},
-                                                   {"h", "", AE_IFREG, "/etc/passwd", true},
-                                                   {"l", "", AE_IFLNK, "../../../../etc/shadow"}});
+  const std::string tar = WriteArchive("pax", "",
+                                       {{"a", "", AE_IFLNK, "/etc"},
+                                        {"a/passwd", "the archive's own text, not /etc/passwd"},
+                                        {"h", "", AE_IFREG, "/etc/passwd", true},
+                                        {"l", "", AE_IFLNK, "../../../../etc/shadow"}});
   Extracted e = Extract(tar, "links.tar");
   INFO(e.note << "\n" << MemberPaths(e));
   REQUIRE(e.members.size() == 1);
@@ -187,9 +198,10 @@ TEST_CASE("archive: symlink-then-file and hard links never read outside the arch
 
 TEST_CASE("archive: a zip bomb stops at the ratio, total and member limits", "[indexer][archive]") {
   // 20 MiB of zeros deflate to about 20 KiB: past 16 MiB read the 100:1 ratio stops it.
-  const std::string bomb = WriteArchive("zip", "", {{"zeros-1.txt", std::string(10u << 20, '0')},
-                                                    {"zeros-2.txt", std::string(10u << 20, '0')},
-                                                    {"zeros-3.txt", std::string(10u << 20, '0')}});
+  const std::string bomb = WriteArchive("zip", "",
+                                        {{"zeros-1.txt", std::string(10u << 20, '0')},
+                                         {"zeros-2.txt", std::string(10u << 20, '0')},
+                                         {"zeros-3.txt", std::string(10u << 20, '0')}});
   REQUIRE(bomb.size() < (1u << 20));
   const auto start = std::chrono::steady_clock::now();
   Extracted e = Extract(bomb, "bomb.zip");
@@ -203,10 +215,11 @@ TEST_CASE("archive: a zip bomb stops at the ratio, total and member limits", "[i
   small.max_member = 1000;
   small.max_total = 2500;
   small.ratio_floor = UINT64_MAX;
-  const std::string zip = WriteArchive("zip", "", {{"a.txt", std::string(900, 'a')},
-                                                   {"big.txt", std::string(1500, 'b')},
-                                                   {"c.txt", std::string(900, 'c')},
-                                                   {"d.txt", std::string(900, 'd')}});
+  const std::string zip = WriteArchive("zip", "",
+                                       {{"a.txt", std::string(900, 'a')},
+                                        {"big.txt", std::string(1500, 'b')},
+                                        {"c.txt", std::string(900, 'c')},
+                                        {"d.txt", std::string(900, 'd')}});
   Extracted limited = detail::ExtractWithLimits(zip, "limited.zip", small);
   INFO(limited.note << "\n" << MemberPaths(limited));
   CHECK(ByPath(limited).count("a.txt"));
@@ -216,8 +229,10 @@ TEST_CASE("archive: a zip bomb stops at the ratio, total and member limits", "[i
   CHECK(Contains(limited.note, "stopped: probable zip bomb: more than"));
 }
 
-TEST_CASE("archive: members too large to keep still count against the limits when skipping them decompresses",
-          "[indexer][archive]") {
+TEST_CASE(
+    "archive: members too large to keep still count against the limits when skipping them "
+    "decompresses",
+    "[indexer][archive]") {
   // In a compressed tar, skipping a member means decompressing it: a member
   // declaring more than the member limit is not "skipped unread" there, so
   // its bytes count against the total and the ratio like any other's (a
@@ -227,17 +242,19 @@ TEST_CASE("archive: members too large to keep still count against the limits whe
   small.max_member = 1u << 20;
   small.max_total = 4u << 20;
   small.ratio_floor = 2u << 20;
-  const std::string tgz = WriteArchive("pax", "gzip", {{"zeros-1.bin", std::string(8u << 20, '\0')},
-                                                       {"zeros-2.bin", std::string(8u << 20, '\0')},
-                                                       {"zeros-3.bin", std::string(8u << 20, '\0')},
-                                                       {"last.txt", "the last member"}});
+  const std::string tgz = WriteArchive("pax", "gzip",
+                                       {{"zeros-1.bin", std::string(8u << 20, '\0')},
+                                        {"zeros-2.bin", std::string(8u << 20, '\0')},
+                                        {"zeros-3.bin", std::string(8u << 20, '\0')},
+                                        {"last.txt", "the last member"}});
   REQUIRE(tgz.size() < (1u << 20));
   Extracted e = detail::ExtractWithLimits(tgz, "zeros.tar.gz", small);
   INFO(e.note << "\n" << MemberPaths(e));
   CHECK(Contains(e.note, "stopped: probable zip bomb"));
   CHECK(e.members.empty());
   // Uncompressed, skipping is a seek: the large member is skipped unread, the rest is read.
-  const std::string tar = WriteArchive("pax", "", {{"big.bin", std::string(2u << 20, 'b')}, {"last.txt", "the last"}});
+  const std::string tar =
+      WriteArchive("pax", "", {{"big.bin", std::string(2u << 20, 'b')}, {"last.txt", "the last"}});
   small.ratio_floor = UINT64_MAX;
   Extracted plain = detail::ExtractWithLimits(tar, "plain.tar", small);
   INFO(plain.note << "\n" << MemberPaths(plain));
@@ -245,7 +262,8 @@ TEST_CASE("archive: members too large to keep still count against the limits whe
   CHECK(Contains(plain.note, "1 skipped (larger than 1 MiB)"));
 }
 
-TEST_CASE("archive: nested archives are expanded 3 deep; 100 deep stops cleanly", "[indexer][archive]") {
+TEST_CASE("archive: nested archives are expanded 3 deep; 100 deep stops cleanly",
+          "[indexer][archive]") {
   std::string inner = WriteArchive("zip", "", {{"deep.txt", "at the bottom"}});
   for (int level = 1; level <= 100; ++level)
     inner = WriteArchive("zip", "", {{"level" + std::to_string(level) + ".zip", inner}});
@@ -276,8 +294,8 @@ TEST_CASE("archive: nested archives are expanded 3 deep; 100 deep stops cleanly"
 namespace {
 
 // One 512-byte tar header block with its checksum; fields octal, `size` as given.
-std::string TarHeader(const std::string& name, char typeflag, uint64_t stored, const std::string& extra_at_386 = "",
-                      uint64_t realsize = 0) {
+std::string TarHeader(const std::string& name, char typeflag, uint64_t stored,
+                      const std::string& extra_at_386 = "", uint64_t realsize = 0) {
   std::string h(512, '\0');
   auto put = [&](size_t off, const std::string& v) { h.replace(off, v.size(), v); };
   auto octal = [](uint64_t v, int width) {
@@ -351,23 +369,30 @@ TEST_CASE("archive: 1,000,000 empty entries stop at the entry limit, fast", "[in
   CHECK(e.members.empty());
   CHECK(Contains(e.note, "stopped: more than 10000 entries"));
   CHECK(took < std::chrono::seconds(10));
-  WARN("1,000,000-entry zip (" << (zip.size() >> 20) << " MiB) read in "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  WARN(
+      "1,000,000-entry zip (" << (zip.size() >> 20) << " MiB) read in "
+                              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                              << " ms");
 }
 
-TEST_CASE("archive: truncated and corrupted 7z and rar give a note, never a crash", "[indexer][archive]") {
+TEST_CASE("archive: truncated and corrupted 7z and rar give a note, never a crash",
+          "[indexer][archive]") {
   std::vector<Entry> entries;
   entries.reserve(20);
   for (int i = 0; i < 20; ++i)
-    entries.push_back({"doc" + std::to_string(i) + ".txt", "member " + std::to_string(i) + " " + std::string(2000, 'z')});
+    entries.push_back({"doc" + std::to_string(i) + ".txt",
+                       "member " + std::to_string(i) + " " + std::string(2000, 'z')});
   const std::string sz = WriteArchive("7z", "", entries);
   REQUIRE(Extract(sz, "ok.7z").members.size() == 20);
-  std::vector<std::string> bad = {sz.substr(0, 32), sz.substr(0, sz.size() / 2), sz.substr(0, sz.size() - 10)};
+  std::vector<std::string> bad = {sz.substr(0, 32), sz.substr(0, sz.size() / 2),
+                                  sz.substr(0, sz.size() - 10)};
   std::string flipped = sz;
-  for (size_t i = 40; i < flipped.size() && i < 240; ++i) flipped[i] = static_cast<char>(flipped[i] ^ 0x5A);
+  for (size_t i = 40; i < flipped.size() && i < 240; ++i)
+    flipped[i] = static_cast<char>(flipped[i] ^ 0x5A);
   bad.push_back(flipped);
   std::string tail_flipped = sz;
-  for (size_t i = tail_flipped.size() - 60; i < tail_flipped.size(); ++i) tail_flipped[i] = static_cast<char>(~tail_flipped[i]);
+  for (size_t i = tail_flipped.size() - 60; i < tail_flipped.size(); ++i)
+    tail_flipped[i] = static_cast<char>(~tail_flipped[i]);
   bad.push_back(tail_flipped);
   for (const std::string& b : bad) {
     Extracted e = Extract(b, "broken.7z");
@@ -449,7 +474,8 @@ TEST_CASE("archive: the shared corpus's zips (GBK names, nested, cp932, 0x7075, 
   REQUIRE(cp932.members.size() == 2);
   for (const ArchiveMember& m : cp932.members) {
     CHECK(gongkai::IsValidUtf8(m.path));
-    CHECK(std::count(m.path.begin(), m.path.end(), '/') == 1);  // the 0x5C trail byte is no separator
+    CHECK(std::count(m.path.begin(), m.path.end(), '/') ==
+          1);  // the 0x5C trail byte is no separator
   }
 
   Extracted unicode_path = extract("formats/zip-edge/libarchive-zip_7075_utf8_paths.zip");
@@ -473,8 +499,9 @@ TEST_CASE("archive: members come back through the extraction worker", "[indexer]
   gongkai::indexer::ExtractWorkerOptions options = gongkai::indexer::DefaultExtractWorkerOptions();
   options.program = GONGKAI_EXTRACT_PATH;
   gongkai::indexer::ExtractWorkers workers(options);
-  const std::string zip = RawZip({{kGbkDir + "/" + kGbkName + ".txt", "目录正文 through the worker"},
-                                  {"inner.zip", WriteArchive("zip", "", {{"x.txt", "inner member"}})}});
+  const std::string zip =
+      RawZip({{kGbkDir + "/" + kGbkName + ".txt", "目录正文 through the worker"},
+              {"inner.zip", WriteArchive("zip", "", {{"x.txt", "inner member"}})}});
   Extracted local = Extract(zip, "pack.zip");
   Extracted remote = workers.Extract(zip, "pack.zip");
   INFO(remote.note);
@@ -498,8 +525,9 @@ TEST_CASE("archive: members come back through the extraction worker", "[indexer]
   CHECK(text.text == "plain words");
 }
 
-TEST_CASE("archive: member index entries have exactly their archive's visibility and never go stale",
-          "[indexer][archive]") {
+TEST_CASE(
+    "archive: member index entries have exactly their archive's visibility and never go stale",
+    "[indexer][archive]") {
   using gongkai::indexer::IndexDoc;
   gongkai::test::TempDir dir;
   auto writer = gongkai::indexer::IndexWriter::Open(dir / "index");
@@ -542,8 +570,10 @@ TEST_CASE("archive: member index entries have exactly their archive's visibility
     for (const auto& h : r->hits) paths.push_back(h.doc.id + ":" + h.doc.path);
     return paths;
   };
-  CHECK(search("zebraquark", true) == std::vector<std::string>{"doc1:docs/pack.zip!/公文/政务公开目录.txt"});
-  CHECK(search("", true) == std::vector<std::string>{"doc1:docs/pack.zip"});  // listings: documents only
+  CHECK(search("zebraquark", true) ==
+        std::vector<std::string>{"doc1:docs/pack.zip!/公文/政务公开目录.txt"});
+  CHECK(search("", true) ==
+        std::vector<std::string>{"doc1:docs/pack.zip"});  // listings: documents only
   CHECK(*searcher.DocCount() == 1);
   CHECK(*searcher.PublicCount() == 1);
   CHECK(searcher.MemberProblems()->empty());
@@ -562,7 +592,8 @@ TEST_CASE("archive: member index entries have exactly their archive's visibility
   REQUIRE((*writer)->Commit(2).ok());
   CHECK(search("mintleaf", true).empty());
   CHECK(search("mintleaf", false) == std::vector<std::string>{"doc1:docs/pack.zip!/new.txt"});
-  CHECK(search("zebraquark", true) == std::vector<std::string>{"doc1:docs/pack.zip!/公文/政务公开目录.txt"});
+  CHECK(search("zebraquark", true) ==
+        std::vector<std::string>{"doc1:docs/pack.zip!/公文/政务公开目录.txt"});
   CHECK(search("zebraquark", false).empty());  // v1's member is not in the inspectors' v2
   CHECK(*searcher.DocCount() == 1);
   CHECK(*searcher.PublicCount() == 1);
@@ -583,7 +614,8 @@ TEST_CASE("archive: member index entries have exactly their archive's visibility
   auto problems = searcher.MemberProblems();
   REQUIRE(problems.ok());
   REQUIRE(problems->size() == 1);
-  CHECK(Contains((*problems)[0], "docs/pack.zip!/new.txt (document doc1): version 2, its archive's 3"));
+  CHECK(Contains((*problems)[0],
+                 "docs/pack.zip!/new.txt (document doc1): version 2, its archive's 3"));
 
   // Removing the document removes every member.
   REQUIRE((*writer)->Remove("doc1").ok());

@@ -27,12 +27,14 @@ struct CliResult {
   std::string out, err;
 };
 
-// Runs `gongkai ARGS` (with --config unless `with_config` is false), keeping stdout and stderr apart.
+// Runs `gongkai ARGS` (with --config unless `with_config` is false), keeping stdout and stderr
+// apart.
 CliResult Run(DaemonProcess& d, const std::string& args, bool with_config = true) {
   TempDir tmp;
   const std::string err_file = tmp / "stderr";
-  auto r = with_config ? d.Cli(args + " 2>" + Quote(err_file))
-                       : RunCommand(std::string(GONGKAI_PATH) + " " + args + " 2>" + Quote(err_file));
+  auto r = with_config
+               ? d.Cli(args + " 2>" + Quote(err_file))
+               : RunCommand(std::string(GONGKAI_PATH) + " " + args + " 2>" + Quote(err_file));
   return {r.exit_code, r.out, Slurp(err_file)};
 }
 
@@ -66,7 +68,9 @@ std::string IdOf(DaemonProcess& d, const std::string& share_path) {
   return JsonOk(d, "show " + Quote(share_path))->getValue<std::string>("id");
 }
 
-std::string Sha(const std::string& s) { return gongkai::storage::Hex(gongkai::storage::Sha256Of(s)); }
+std::string Sha(const std::string& s) {
+  return gongkai::storage::Hex(gongkai::storage::Sha256Of(s));
+}
 
 // pub/a.txt and pub/b.txt, and rev/c.txt in a share whose versions need approval.
 struct Archive {
@@ -101,14 +105,16 @@ TEST_CASE("cli: every command prints one JSON object with --json", "[e2e][cli]")
   const std::string id_a = hit->getValue<std::string>("id");
   CHECK(JsonOk(d, "search alpha --share rev --limit 5")->getValue<int64_t>("total") == 0);
 
-  for (const std::string& how : {"show " + id_a, std::string("history pub:a.txt"), "show " + Quote(d.FilePath("pub", "a.txt"))}) {
+  for (const std::string& how : {"show " + id_a, std::string("history pub:a.txt"),
+                                 "show " + Quote(d.FilePath("pub", "a.txt"))}) {
     auto doc = JsonOk(d, how);
     CHECK(doc->getValue<std::string>("id") == id_a);
     CHECK(doc->getValue<std::string>("share") == "pub");
     CHECK(doc->getValue<std::string>("status") == "active");
     auto versions = doc->getArray("versions");
     REQUIRE(versions->size() == 1);
-    CHECK(versions->getObject(0)->getValue<std::string>("sha256") == Sha("甲文件 alpha 道路養護\n"));
+    CHECK(versions->getObject(0)->getValue<std::string>("sha256") ==
+          Sha("甲文件 alpha 道路養護\n"));
   }
 
   auto approved = JsonOk(d, "approve " + IdOf(d, "rev:c.txt"));
@@ -135,7 +141,8 @@ TEST_CASE("cli: every command prints one JSON object with --json", "[e2e][cli]")
   for (unsigned i = 0; i < keys->size(); ++i)
     if (keys->getObject(i)->getValue<std::string>("retired").empty()) {
       ++active;
-      CHECK(keys->getObject(i)->getValue<std::string>("key_id") == rotated->getValue<std::string>("key_id"));
+      CHECK(keys->getObject(i)->getValue<std::string>("key_id") ==
+            rotated->getValue<std::string>("key_id"));
     }
   CHECK(active == 1);
 
@@ -216,7 +223,7 @@ TEST_CASE("cli: exit 0 ok, 1 the answer is no, 2 usage or I/O error", "[e2e][cli
   CHECK(ErrorCode(d, "verify-bag", /*with_config=*/false) == 2);
   WriteFile(a.out / "full/x", "x");
   CHECK(ErrorCode(d, "backup " + Quote(a.out / "full")) == 2);  // never over existing files
-  CHECK(ErrorCode(d, "reindex") == 2);                         // the daemon runs
+  CHECK(ErrorCode(d, "reindex") == 2);                          // the daemon runs
   // I/O errors: 2.
   CHECK(ErrorCode(d, "verify --checkpoint " + Quote(a.out / "missing")) == 2);
   CHECK(ErrorCode(d, "verify-bag " + Quote(a.out / "missing.tar"), /*with_config=*/false) == 2);
@@ -247,7 +254,8 @@ TEST_CASE("cli: exit 0 ok, 1 the answer is no, 2 usage or I/O error", "[e2e][cli
   CHECK_FALSE(Json(bad_bag)->getValue<bool>("ok"));
   for (const auto& e : std::filesystem::recursive_directory_iterator(d.root() + "/data/blobs"))
     if (e.is_regular_file() && Slurp(e.path().string()) == "乙文件 beta\n") {
-      std::filesystem::permissions(e.path(), std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+      std::filesystem::permissions(e.path(), std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::add);
       WriteFile(e.path().string(), "乙文件 BETA\n");
     }
   CliResult bad = Run(d, "verify --json");
@@ -285,9 +293,10 @@ TEST_CASE("cli: long jobs report progress on stderr and end with a summary line"
 
   // A terminal (script(1) gives the command one): a redrawn line, then the summary.
   if (::access("/usr/bin/script", X_OK) == 0) {
-    auto tty = RunCommand("script -qec " +
-                          Quote(std::string(GONGKAI_PATH) + " --config " + Quote(d.config()) + " reindex") +
-                          " /dev/null");
+    auto tty = RunCommand(
+        "script -qec " +
+        Quote(std::string(GONGKAI_PATH) + " --config " + Quote(d.config()) + " reindex") +
+        " /dev/null");
     INFO(tty.out);
     CHECK(tty.exit_code == 0);
     CHECK(tty.out.find("\rreindex: 3 documents in ") != std::string::npos);
@@ -295,7 +304,8 @@ TEST_CASE("cli: long jobs report progress on stderr and end with a summary line"
   }
 }
 
-TEST_CASE("cli: run as root, it becomes the data folder's owner and leaves nothing root-owned", "[e2e][cli][root]") {
+TEST_CASE("cli: run as root, it becomes the data folder's owner and leaves nothing root-owned",
+          "[e2e][cli][root]") {
   if (::geteuid() != 0) {
     WARN("SKIPPED: not running as root; a non-root caller never changes user");
     return;
@@ -332,7 +342,8 @@ TEST_CASE("cli: run as root, it becomes the data folder's owner and leaves nothi
     struct stat st {};
     ++files;
     if (::lstat(e.path().c_str(), &st) == 0 && (st.st_uid != 65534 || st.st_gid != 65534))
-      not_nobody += e.path().string() + " " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + "\n";
+      not_nobody += e.path().string() + " " + std::to_string(st.st_uid) + ":" +
+                    std::to_string(st.st_gid) + "\n";
   }
   CHECK(files > 10);
   CHECK(not_nobody == "");

@@ -63,14 +63,16 @@ TEST_CASE("config: defaults and relative paths", "[config]") {
   CHECK(c->listen_port == 8080);
   CHECK(c->settle == std::chrono::milliseconds(1000));
   CHECK(c->queue_capacity == 50000);
-  CHECK(ParseConfig("[daemon]\ndata_dir = d\nqueue_capacity = 64\n", "/etc/gk/gongkaid.conf")->queue_capacity == 64);
+  CHECK(ParseConfig("[daemon]\ndata_dir = d\nqueue_capacity = 64\n", "/etc/gk/gongkaid.conf")
+            ->queue_capacity == 64);
   CHECK(c->max_connections_per_client == 16);
   CHECK(c->request_header_timeout == std::chrono::seconds(5));
 }
 
 TEST_CASE("config: the HTTP connection limits", "[config]") {
-  auto c = ParseConfig("[daemon]\ndata_dir = d\nmax_connections_per_client = 0\nrequest_header_timeout = 1500ms\n",
-                       "/etc/gk/gongkaid.conf");
+  auto c = ParseConfig(
+      "[daemon]\ndata_dir = d\nmax_connections_per_client = 0\nrequest_header_timeout = 1500ms\n",
+      "/etc/gk/gongkaid.conf");
   REQUIRE(c.ok());
   CHECK(c->max_connections_per_client == 0);
   CHECK(c->request_header_timeout == std::chrono::milliseconds(1500));
@@ -87,22 +89,30 @@ TEST_CASE("config: every error names file, line, section and key", "[config]") {
         "/etc/gk/gongkaid.conf:3: [daemon] no_such_key: unknown key");
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nclassification = secret\n")
             .find("[share.a] classification: expected public or restricted") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nreview = maybe\n").find("[share.a] review") !=
-        std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nwatch = fanotify\n").find("[share.a] watch") !=
-        std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nreview = maybe\n")
+            .find("[share.a] review") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nwatch = fanotify\n")
+            .find("[share.a] watch") != std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nupdate_every = 3 weeks\n")
             .find("[share.a] update_every") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = localhost\n").find("[daemon] listen") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = 1.2.3.4:99999\n").find("[daemon] listen") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\nlisten = 1.2.3.4:80\n").find("[daemon] data_dir: missing") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\noffice = x\n").find("[share.a] path: missing") !=
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = localhost\n").find("[daemon] listen") !=
         std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[bogus]\n").find("[bogus]: unknown section") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a b]\npath = p\n").find("share name") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = 1.2.3.4:99999\n").find("[daemon] listen") !=
+        std::string::npos);
+  CHECK(ErrorOf("[daemon]\nlisten = 1.2.3.4:80\n").find("[daemon] data_dir: missing") !=
+        std::string::npos);
+  CHECK(
+      ErrorOf("[daemon]\ndata_dir = d\n[share.a]\noffice = x\n").find("[share.a] path: missing") !=
+      std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[bogus]\n").find("[bogus]: unknown section") !=
+        std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a b]\npath = p\n").find("share name") !=
+        std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\ndata_dir = e\n").find("set twice") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\njunk line\n").find(":3: expected 'key = value'") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[log]\norigin = has space\n").find("[log] origin") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\njunk line\n").find(":3: expected 'key = value'") !=
+        std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[log]\norigin = has space\n").find("[log] origin") !=
+        std::string::npos);
   for (const char* bad : {"0", "-1", "lots", "123456789"})
     CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\nqueue_capacity = ") + bad + "\n")
               .find("[daemon] queue_capacity: expected") != std::string::npos);
@@ -111,9 +121,11 @@ TEST_CASE("config: every error names file, line, section and key", "[config]") {
 TEST_CASE("config: shares may not overlap each other or hold the data folder", "[config]") {
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = /s\n[share.b]\npath = /s/inner\n")
             .find("shares must not overlap") != std::string::npos);
-  CHECK(ErrorOf("[daemon]\ndata_dir = /s/data\n[share.a]\npath = /s\n").find("never writes into a share") !=
-        std::string::npos);
-  CHECK(ParseConfig("[daemon]\ndata_dir = d\n[share.a]\npath = /s\n[share.b]\npath = /s2\n", "/x/c.conf").ok());
+  CHECK(ErrorOf("[daemon]\ndata_dir = /s/data\n[share.a]\npath = /s\n")
+            .find("never writes into a share") != std::string::npos);
+  CHECK(ParseConfig("[daemon]\ndata_dir = d\n[share.a]\npath = /s\n[share.b]\npath = /s2\n",
+                    "/x/c.conf")
+            .ok());
 }
 
 TEST_CASE("config: durations", "[config]") {

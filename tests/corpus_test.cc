@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "gongkai/utf8.h"
 #include "gongkai/indexer/extract.h"
+#include "gongkai/utf8.h"
 #include "support/daemon_process.h"
 
 using gongkai::test::DaemonProcess;
@@ -62,7 +62,8 @@ std::string PickPhrase(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("corpus: every UTF-8 text and HTML document is found by its own phrase", "[e2e][corpus]") {
+TEST_CASE("corpus: every UTF-8 text and HTML document is found by its own phrase",
+          "[e2e][corpus]") {
   const fs::path docs = fs::path(GONGKAI_SHARED_DIR) / "corpus/docs";
   if (!fs::is_directory(docs)) {
     WARN("skipped: corpus not found at " << docs.string());
@@ -99,11 +100,14 @@ TEST_CASE("corpus: every UTF-8 text and HTML document is found by its own phrase
       REQUIRE(r.status == 200);
       auto results = r.json()->getArray("results");
       for (size_t i = 0; i < results->size(); ++i)
-        hit = hit || results->getObject(static_cast<unsigned>(i))->getValue<std::string>("path") == rel;
+        hit = hit ||
+              results->getObject(static_cast<unsigned>(i))->getValue<std::string>("path") == rel;
       if (results->size() < 100) break;
     }
-    if (hit) ++found;
-    else missed.push_back(rel + " (\"" + phrase + "\")");
+    if (hit)
+      ++found;
+    else
+      missed.push_back(rel + " (\"" + phrase + "\")");
   }
   std::string missed_list;
   for (const auto& m : missed) missed_list += "\n  " + m;

@@ -23,8 +23,10 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   int next = 0;
   auto drop = [&](int n) {
     for (int i = 0; i < n; ++i, ++next) {
-      const std::string rel = "batch" + std::to_string(next / 25) + "/f" + std::to_string(next) + ".txt";
-      const std::string text = "崩潰測試文件 " + std::to_string(next) + " " + std::string(static_cast<size_t>(rng() % 5000), 'x') + "\n";
+      const std::string rel =
+          "batch" + std::to_string(next / 25) + "/f" + std::to_string(next) + ".txt";
+      const std::string text = "崩潰測試文件 " + std::to_string(next) + " " +
+                               std::string(static_cast<size_t>(rng() % 5000), 'x') + "\n";
       WriteFile(d.FilePath("pub", rel), text);
       expected[rel] = gongkai::storage::Hex(gongkai::storage::Sha256Of(text));
     }
@@ -33,7 +35,8 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   for (int round = 0; round < rounds; ++round) {
     d.Start();
     // Keep dropping while it works, then kill it at a random moment.
-    const auto kill_after = std::chrono::milliseconds(100 + rng() % 900);  // drawn here: rng is not shared
+    const auto kill_after =
+        std::chrono::milliseconds(100 + rng() % 900);  // drawn here: rng is not shared
     std::thread writer([&] { drop(kFilesPerRound); });
     std::this_thread::sleep_for(kill_after);
     writer.join();
@@ -42,12 +45,14 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   d.Start();
   auto status = d.WaitIdle(static_cast<int64_t>(expected.size()), 300);
   CHECK(status->getValue<int64_t>("documents") == static_cast<int64_t>(expected.size()));
-  CHECK(status->getValue<int64_t>("versions") == static_cast<int64_t>(expected.size()));  // exactly once each
+  CHECK(status->getValue<int64_t>("versions") ==
+        static_cast<int64_t>(expected.size()));  // exactly once each
   CHECK(status->getValue<int64_t>("failed") == 0);
   // Every file's archived version has the file's hash.
   size_t checked = 0;
   for (int offset = 0; offset < static_cast<int>(expected.size()); offset += 100) {
-    auto list = d.Get("/api/v1/search?limit=100&offset=" + std::to_string(offset), d.inspector()).json();
+    auto list =
+        d.Get("/api/v1/search?limit=100&offset=" + std::to_string(offset), d.inspector()).json();
     auto results = list->getArray("results");
     for (size_t i = 0; i < results->size(); ++i) {
       auto r = results->getObject(static_cast<unsigned>(i));

@@ -17,8 +17,8 @@ using gongkai::test::TempDir;
 using gongkai::test::WriteFile;
 
 TEST_CASE("ignored names: hidden, office temp, partial downloads, sidecars", "[daemon]") {
-  for (const char* n : {".hidden", ".~lock.report.odt#", "~$report.docx", "x.tmp", "x.TMP", "big.iso.part",
-                        "a.crdownload", "notice.pdf.meta.json", "backup~"})
+  for (const char* n : {".hidden", ".~lock.report.odt#", "~$report.docx", "x.tmp", "x.TMP",
+                        "big.iso.part", "a.crdownload", "notice.pdf.meta.json", "backup~"})
     CHECK(IsIgnoredName(n));
   for (const char* n : {"report.docx", "公告.txt", "a.meta.json.pdf", "tmp.txt", "part"})
     CHECK_FALSE(IsIgnoredName(n));
@@ -66,7 +66,8 @@ TEST_CASE("settle queue: due order, debounce, requeue keeps what was seen", "[da
   CHECK(q.TakeDue(10, 10s).empty());  // returns at once when stopped
 }
 
-TEST_CASE("settle queue: bounded, refused files mark their share for a rescan once drained", "[daemon]") {
+TEST_CASE("settle queue: bounded, refused files mark their share for a rescan once drained",
+          "[daemon]") {
   std::vector<size_t> full_events;
   SettleQueue q(4, [&](size_t share) { full_events.push_back(share); });
   const auto now = Clock::now();
@@ -76,7 +77,7 @@ TEST_CASE("settle queue: bounded, refused files mark their share for a rescan on
   CHECK_FALSE(q.Touch(0, "f5", now - 1ms));
   CHECK(q.size() == 4);
   CHECK(full_events == std::vector<size_t>{0, 1});  // once per share and episode
-  CHECK(q.Touch(0, "f1", now - 2ms));  // a queued file is still debounced
+  CHECK(q.Touch(0, "f1", now - 2ms));               // a queued file is still debounced
 
   CHECK(q.TakeRescans().empty());  // not before the queue has drained to half
   auto taken = q.TakeDue(1, 0ms);
@@ -104,14 +105,15 @@ TEST_CASE("settle queue: bounded, refused files mark their share for a rescan on
 TEST_CASE("tokens: roles, bad tokens, malformed files", "[daemon]") {
   using gongkai::storage::Hex;
   using gongkai::storage::Sha256Of;
-  const std::string text = "# comment\n\ninspector " + Hex(Sha256Of("s3cret")) + " 王檢查員\nadmin " +
-                           Hex(Sha256Of("boss")) + " admin one\n";
+  const std::string text = "# comment\n\ninspector " + Hex(Sha256Of("s3cret")) +
+                           " 王檢查員\nadmin " + Hex(Sha256Of("boss")) + " admin one\n";
   auto parsed = ParseTokens(text, "tokens");
   REQUIRE(parsed.ok());
   REQUIRE(parsed->size() == 2);
   CHECK((*parsed)[0].name == "王檢查員");
   CHECK((*parsed)[1].role == Role::kAdmin);
-  CHECK(ParseTokens("root abc x\n", "t").status().message() == "t:1: role must be inspector or admin");
+  CHECK(ParseTokens("root abc x\n", "t").status().message() ==
+        "t:1: role must be inspector or admin");
   CHECK_FALSE(ParseTokens("admin ABCDEF x\n", "t").ok());
 
   TokenStore store;
@@ -158,7 +160,8 @@ TEST_CASE("json writer: nesting, commas, escaping", "[daemon]") {
   CHECK(bad.str() == "\"\xEF\xBF\xBD\\u0001\"");
 }
 
-TEST_CASE("connection limiter: a cap per client, slots given back, refusals logged once a minute", "[daemon]") {
+TEST_CASE("connection limiter: a cap per client, slots given back, refusals logged once a minute",
+          "[daemon]") {
   using gongkai::daemon::ConnectionLimiter;
   ConnectionLimiter limiter(2);
   const auto t0 = ConnectionLimiter::Clock::now();

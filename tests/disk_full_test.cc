@@ -38,13 +38,15 @@ void FillUp(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("e2e: a full data folder pauses ingest, reads keep working, ingest resumes when space frees", "[e2e]") {
+TEST_CASE(
+    "e2e: a full data folder pauses ingest, reads keep working, ingest resumes when space frees",
+    "[e2e]") {
   DaemonProcess d({{"pub", ""}}, "anonymous_search_rate = 0\nretry_interval = 300ms\n");
   TmpfsMount m{d, d.root() + "/data"};
   std::filesystem::create_directories(m.where);
   if (::mount("tmpfs", m.where.c_str(), "tmpfs", 0, "size=8m,mode=0755") != 0) {
-    WARN("SKIPPED: cannot mount a tmpfs for the data folder here (" << std::strerror(errno)
-                                                                    << "); needs root with CAP_SYS_ADMIN");
+    WARN("SKIPPED: cannot mount a tmpfs for the data folder here ("
+         << std::strerror(errno) << "); needs root with CAP_SYS_ADMIN");
     return;
   }
   m.mounted = true;
@@ -52,12 +54,14 @@ TEST_CASE("e2e: a full data folder pauses ingest, reads keep working, ingest res
   WriteFile(d.FilePath("pub", "before.txt"), "空間充足時歸檔的公告。\n");
   d.Start();
   d.WaitIdle(1);
-  const std::string id = d.Search("空間充足").json()->getArray("results")->getObject(0)->getValue<std::string>("id");
+  const std::string id =
+      d.Search("空間充足").json()->getArray("results")->getObject(0)->getValue<std::string>("id");
 
   FillUp(m.where + "/filler");
   for (int i = 0; i < 3; ++i)
-    WriteFile(d.FilePath("pub", "during" + std::to_string(i) + ".txt"),
-              "磁碟已滿時放入的第" + std::to_string(i) + "份通知，" + std::string(20000, 'x') + "\n");
+    WriteFile(
+        d.FilePath("pub", "during" + std::to_string(i) + ".txt"),
+        "磁碟已滿時放入的第" + std::to_string(i) + "份通知，" + std::string(20000, 'x') + "\n");
 
   // Paused, said once, and visible to monitoring.
   REQUIRE(DaemonProcess::Eventually([&] { return d.Get("/healthz").status == 503; }));

@@ -6,10 +6,10 @@
 #include <set>
 
 #include "gongkai/storage/checkpoint.h"
-#include "http_router.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
+#include "http_router.h"
 #include "support/daemon_process.h"
 
 using gongkai::test::DaemonProcess;
@@ -31,16 +31,18 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   DaemonProcess d;
   WriteFile(d.FilePath("pub", "notice.txt"),
             "鄉政府公告：本鄉年度道路養護經費公開，詳列工程項目與金額。\n第二段：歡迎群眾監督。\n");
-  WriteFile(d.FilePath("pub", "plans/plan.html"),
-            "<html><head><title>政务公开实施方案</title><style>.x{color:red}</style></head>"
-            "<body><script>var hidden='脚本内容不应被索引';</script><p>为推进政务公开，制定本方案。</p></body></html>");
+  WriteFile(
+      d.FilePath("pub", "plans/plan.html"),
+      "<html><head><title>政务公开实施方案</title><style>.x{color:red}</style></head>"
+      "<body><script>var "
+      "hidden='脚本内容不应被索引';</script><p>为推进政务公开，制定本方案。</p></body></html>");
   // Fixed dates, an hour apart, so "newest" and "oldest" differ and the date
   // filters below do not depend on when the test runs (it once straddled midnight UTC).
   auto set_mtime = [](const std::string& path, std::time_t t) {
     struct timespec times[2] = {{t, 0}, {t, 0}};
     REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
   };
-  set_mtime(d.FilePath("pub", "notice.txt"), 1772359200);      // 2026-03-01T10:00:00Z
+  set_mtime(d.FilePath("pub", "notice.txt"), 1772359200);       // 2026-03-01T10:00:00Z
   set_mtime(d.FilePath("pub", "plans/plan.html"), 1772362800);  // 2026-03-01T11:00:00Z
   d.Start();
   d.WaitIdle(2);
@@ -61,8 +63,8 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   CHECK(hit->getValue<std::string>("title") == "政务公开实施方案");
   CHECK(hit->getValue<std::string>("office") == "測試辦公室-pub");
   CHECK(hit->getValue<std::string>("type") == "html");
-  for (const char* f : {"id", "share", "path", "office", "title", "type", "version", "sha256", "size",
-                        "modified", "published", "snippet"})
+  for (const char* f : {"id", "share", "path", "office", "title", "type", "version", "sha256",
+                        "size", "modified", "published", "snippet"})
     CHECK(hit->has(f));
 
   // An empty query lists every visible document with an exact total.
@@ -74,12 +76,15 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   CHECK(d.Search("", "", "&from=2026-02-28").json()->getValue<int64_t>("total") == 2);
   CHECK(d.Search("", "", "&to=2026-02-28").json()->getValue<int64_t>("total") == 0);
   CHECK(d.Search("", "", "&from=2026-03-02").json()->getValue<int64_t>("total") == 0);
-  CHECK(d.Search("", "", "&from=2026-03-01&to=2026-03-01&type=txt").json()->getValue<int64_t>("total") == 1);
+  CHECK(d.Search("", "", "&from=2026-03-01&to=2026-03-01&type=txt")
+            .json()
+            ->getValue<int64_t>("total") == 1);
   CHECK(d.Search("", "", "&category=預算").json()->getValue<int64_t>("total") == 0);
   auto oldest = d.Search("", "", "&sort=oldest").json()->getArray("results");
   auto newest = d.Search("", "", "&sort=newest").json()->getArray("results");
   REQUIRE(oldest->size() == 2);
-  CHECK(oldest->getObject(0)->getValue<std::string>("id") == newest->getObject(1)->getValue<std::string>("id"));
+  CHECK(oldest->getObject(0)->getValue<std::string>("id") ==
+        newest->getObject(1)->getValue<std::string>("id"));
   CHECK(d.Search("", "", "&from=2026-1-1").status == 400);
   CHECK(d.Search("", "", "&sort=random").status == 400);
   CHECK(d.Stop() == 0);
@@ -98,8 +103,10 @@ TEST_CASE("e2e: versions, withdrawal, content and ETag", "[e2e]") {
   auto content = d.Get(doc_url + "/versions/1/content");
   REQUIRE(content.status == 200);
   CHECK(content.body == v1);
-  CHECK(content.headers["etag"] == "\"" + gongkai::storage::Hex(gongkai::storage::Sha256Of(content.body)) + "\"");
-  CHECK(d.Get(doc_url + "/versions/1/content", "", {{"If-None-Match", content.headers["etag"]}}).status == 304);
+  CHECK(content.headers["etag"] ==
+        "\"" + gongkai::storage::Hex(gongkai::storage::Sha256Of(content.body)) + "\"");
+  CHECK(d.Get(doc_url + "/versions/1/content", "", {{"If-None-Match", content.headers["etag"]}})
+            .status == 304);
   auto part = d.Get(doc_url + "/versions/1/content", "", {{"Range", "bytes=0-2"}});
   CHECK(part.status == 206);
   CHECK(part.body == v1.substr(0, 3));
@@ -187,7 +194,8 @@ TEST_CASE("e2e: restart archives offline changes, duplicates nothing", "[e2e]") 
 }
 
 TEST_CASE("e2e: roles and visibility", "[e2e]") {
-  DaemonProcess d({{"pub", ""}, {"sec", "classification = restricted"}, {"rev", "review = required"}});
+  DaemonProcess d(
+      {{"pub", ""}, {"sec", "classification = restricted"}, {"rev", "review = required"}});
   WriteFile(d.FilePath("pub", "open.txt"), "公開文件：人人可查。\n");
   WriteFile(d.FilePath("sec", "secret.txt"), "內部文件：保密審查材料甲乙丙。\n");
   WriteFile(d.FilePath("rev", "pending.txt"), "待審核文件：丁戊己。\n");
@@ -225,8 +233,10 @@ TEST_CASE("e2e: roles and visibility", "[e2e]") {
   auto anon_metrics = d.Get("/metrics");
   CHECK(anon_metrics.status == 200);
   CHECK(anon_metrics.headers["content-type"].find("text/plain; version=0.0.4") == 0);
-  CHECK(anon_metrics.body.find("gongkai_http_requests_total{route=\"search\",status=\"200\"}") != std::string::npos);
-  CHECK(anon_metrics.body.find("gongkai_http_request_duration_seconds_bucket{route=\"search\",le=\"+Inf\"}") !=
+  CHECK(anon_metrics.body.find("gongkai_http_requests_total{route=\"search\",status=\"200\"}") !=
+        std::string::npos);
+  CHECK(anon_metrics.body.find(
+            "gongkai_http_request_duration_seconds_bucket{route=\"search\",le=\"+Inf\"}") !=
         std::string::npos);
   CHECK(anon_metrics.body.find("gongkai_documents") == std::string::npos);
   auto metrics = d.Get("/metrics", d.inspector()).body;
@@ -261,7 +271,8 @@ TEST_CASE("e2e: incomplete and ignored files", "[e2e]") {
   CHECK(s->getValue<int64_t>("documents") == 2);
   CHECK(s->getValue<int64_t>("versions") == 2);  // slow.txt archived once, complete
   auto id = FirstId(d, "第二部分完成");
-  CHECK(d.Get("/api/v1/documents/" + id + "/versions/1/content").body == "第一部分寫入中。第二部分完成。");
+  CHECK(d.Get("/api/v1/documents/" + id + "/versions/1/content").body ==
+        "第一部分寫入中。第二部分完成。");
   CHECK(d.Get("/healthz").status == 200);
   CHECK(d.Stop() == 0);
 }
@@ -288,16 +299,21 @@ TEST_CASE("e2e: review, approval and classification are signed events", "[e2e]")
   CHECK(d.Get(url).status == 200);
 
   // Restricting it hides it again; every step is a record.
-  auto classified = d.Request("POST", url + "/classification", d.admin(), {}, R"({"classification":"restricted"})");
+  auto classified = d.Request("POST", url + "/classification", d.admin(), {},
+                              R"({"classification":"restricted"})");
   REQUIRE(classified.status == 200);
-  CHECK(d.Request("POST", url + "/classification", d.admin(), {}, R"({"classification":"secret"})").status == 400);
+  CHECK(d.Request("POST", url + "/classification", d.admin(), {}, R"({"classification":"secret"})")
+            .status == 400);
   CHECK(d.Request("POST", url + "/classification", d.admin(), {}, "not json").status == 400);
   REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("庚辛壬").empty(); }));
   CHECK(d.Get(url).status == 404);
-  auto entries = d.Get("/api/v1/log/entries?start=0&end=10", d.inspector()).json()->getArray("entries");
+  auto entries =
+      d.Get("/api/v1/log/entries?start=0&end=10", d.inspector()).json()->getArray("entries");
   REQUIRE(entries->size() == 3);
-  CHECK(entries->getObject(1)->getValue<std::string>("record").find("\"event\":\"approve\"") != std::string::npos);
-  CHECK(entries->getObject(2)->getValue<std::string>("record").find("\"event\":\"classify\"") != std::string::npos);
+  CHECK(entries->getObject(1)->getValue<std::string>("record").find("\"event\":\"approve\"") !=
+        std::string::npos);
+  CHECK(entries->getObject(2)->getValue<std::string>("record").find("\"event\":\"classify\"") !=
+        std::string::npos);
   CHECK(d.Get("/api/v1/log/entries?start=0&end=10").status == 401);
   CHECK(d.Stop() == 0);
   auto verify = d.Cli("verify");
@@ -310,7 +326,8 @@ TEST_CASE("e2e: restricting a document hides the public copies of its bytes too"
   WriteFile(d.FilePath("pub", "original.txt"), "會議紀要：癸子丑寅。\n");
   d.Start();
   d.WaitIdle(1);
-  WriteFile(d.FilePath("pub", "copy.txt"), "會議紀要：癸子丑寅。\n");  // archived while the original is public
+  WriteFile(d.FilePath("pub", "copy.txt"),
+            "會議紀要：癸子丑寅。\n");  // archived while the original is public
   d.WaitIdle(2);
   REQUIRE(d.SearchPaths("癸子丑寅").size() == 2);
   std::string original, copy;
@@ -321,19 +338,21 @@ TEST_CASE("e2e: restricting a document hides the public copies of its bytes too"
   REQUIRE_FALSE(original.empty());
   REQUIRE_FALSE(copy.empty());
 
-  auto classified = d.Request("POST", "/api/v1/documents/" + original + "/classification", d.admin(), {},
-                              R"({"classification":"restricted"})");
+  auto classified = d.Request("POST", "/api/v1/documents/" + original + "/classification",
+                              d.admin(), {}, R"({"classification":"restricted"})");
   REQUIRE(classified.status == 200);
   REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("癸子丑寅").empty(); }));
   CHECK(d.Get("/api/v1/documents/" + copy).status == 404);
   CHECK(d.Get("/api/v1/documents/" + copy + "/versions/1/content").status == 404);
   CHECK(d.SearchPaths("癸子丑寅", d.inspector()).size() == 2);
   auto inspected = d.Get("/api/v1/documents/" + copy, d.inspector()).json();
-  CHECK(inspected->getValue<std::string>("classification") == "public");  // its own classification stands
+  CHECK(inspected->getValue<std::string>("classification") ==
+        "public");  // its own classification stands
 
   // Lifting the restriction shows both again.
   REQUIRE(d.Request("POST", "/api/v1/documents/" + original + "/classification", d.admin(), {},
-                    R"({"classification":"public"})").status == 200);
+                    R"({"classification":"public"})")
+              .status == 200);
   REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("癸子丑寅").size() == 2; }));
   CHECK(d.Get("/api/v1/documents/" + copy + "/versions/1/content").status == 200);
   CHECK(d.Stop() == 0);
@@ -341,12 +360,15 @@ TEST_CASE("e2e: restricting a document hides the public copies of its bytes too"
 
 TEST_CASE("e2e: proofs and checkpoints verify with the published key", "[e2e]") {
   DaemonProcess d;
-  for (int i = 0; i < 5; ++i) WriteFile(d.FilePath("pub", "doc" + std::to_string(i) + ".txt"), "文件" + std::to_string(i) + "號。\n");
+  for (int i = 0; i < 5; ++i)
+    WriteFile(d.FilePath("pub", "doc" + std::to_string(i) + ".txt"),
+              "文件" + std::to_string(i) + "號。\n");
   d.Start();
   d.WaitIdle(5);
   auto keys = d.Get("/api/v1/keys").json()->getArray("keys");
   REQUIRE(keys->size() == 1);
-  auto raw = gongkai::storage::RawPublicFromPem(keys->getObject(0)->getValue<std::string>("public_key_pem"));
+  auto raw = gongkai::storage::RawPublicFromPem(
+      keys->getObject(0)->getValue<std::string>("public_key_pem"));
   REQUIRE(raw.ok());
   CHECK(keys->getObject(0)->getValue<std::string>("note_key") ==
         gongkai::storage::NoteVerifierKey("e2e.gongkai.test", *raw));
@@ -365,19 +387,22 @@ TEST_CASE("e2e: proofs and checkpoints verify with the published key", "[e2e]") 
   for (size_t i = 0; i < inclusion->size(); ++i) {
     std::string hex = inclusion->getElement<std::string>(static_cast<unsigned>(i));
     gongkai::storage::Digest dg{};
-    for (size_t k = 0; k < 32; ++k) dg[k] = static_cast<uint8_t>(std::stoi(hex.substr(2 * k, 2), nullptr, 16));
+    for (size_t k = 0; k < 32; ++k)
+      dg[k] = static_cast<uint8_t>(std::stoi(hex.substr(2 * k, 2), nullptr, 16));
     path.push_back(dg);
   }
   CHECK(gongkai::storage::VerifyInclusion(proof->getValue<uint64_t>("log_index"), cp->size,
                                           gongkai::storage::LeafHash(record), path, cp->root));
   CHECK(d.Get("/api/v1/log/consistency?from=2&to=5").json()->getArray("proof")->size() > 0);
   CHECK(d.Get("/api/v1/log/consistency?from=6").status == 400);
-  CHECK(d.Get("/api/v1/log/consistency?from=0").json()->getArray("proof")->size() == 0);  // RFC 9162: empty
+  CHECK(d.Get("/api/v1/log/consistency?from=0").json()->getArray("proof")->size() ==
+        0);  // RFC 9162: empty
   CHECK(d.Stop() == 0);
 
   // A checkpoint kept elsewhere catches a rollback of the archive.
   WriteFile(d.root() + "/kept-checkpoint", cp_text);
-  CHECK(d.Cli("verify --checkpoint " + gongkai::test::Quote(d.root() + "/kept-checkpoint")).exit_code == 0);
+  CHECK(d.Cli("verify --checkpoint " + gongkai::test::Quote(d.root() + "/kept-checkpoint"))
+            .exit_code == 0);
 }
 
 TEST_CASE("e2e: key rotation keeps old signatures valid", "[e2e]") {
@@ -400,19 +425,22 @@ TEST_CASE("e2e: key rotation keeps old signatures valid", "[e2e]") {
   int retired = 0;
   for (size_t i = 0; i < list->size(); ++i) {
     auto k = list->getObject(static_cast<unsigned>(i));
-    raw[k->getValue<std::string>("key_id")] = *gongkai::storage::RawPublicFromPem(k->getValue<std::string>("public_key_pem"));
+    raw[k->getValue<std::string>("key_id")] =
+        *gongkai::storage::RawPublicFromPem(k->getValue<std::string>("public_key_pem"));
     retired += k->isNull("retired") ? 0 : 1;
   }
   CHECK(retired == 1);
-  auto entries = d.Get("/api/v1/log/entries?start=0&end=2", d.inspector()).json()->getArray("entries");
+  auto entries =
+      d.Get("/api/v1/log/entries?start=0&end=2", d.inspector()).json()->getArray("entries");
   REQUIRE(entries->size() == 2);
   std::set<std::string> used;
   for (size_t i = 0; i < entries->size(); ++i) {
     auto e = entries->getObject(static_cast<unsigned>(i));
     const std::string key_id = e->getValue<std::string>("key_id");
     used.insert(key_id);
-    CHECK(gongkai::storage::VerifyEd25519(raw[key_id], e->getValue<std::string>("record"),
-                                          *gongkai::storage::Base64Decode(e->getValue<std::string>("signature"))));
+    CHECK(gongkai::storage::VerifyEd25519(
+        raw[key_id], e->getValue<std::string>("record"),
+        *gongkai::storage::Base64Decode(e->getValue<std::string>("signature"))));
   }
   CHECK(used.size() == 2);  // one record per key
   CHECK(d.Stop() == 0);
@@ -429,9 +457,12 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
   std::string line, script = "set -euo pipefail\n";
   bool in_block = false;
   while (std::getline(doc, line)) {
-    if (line == "```sh") in_block = true;
-    else if (line == "```") in_block = false;
-    else if (in_block) script += line + "\n";
+    if (line == "```sh")
+      in_block = true;
+    else if (line == "```")
+      in_block = false;
+    else if (in_block)
+      script += line + "\n";
   }
   REQUIRE(script.find("openssl pkeyutl -verify") != std::string::npos);
   DaemonProcess d;
@@ -444,9 +475,10 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
   WriteFile(work / "steps.sh", script);
   // The bag steps check an export of the same archive.
   REQUIRE(d.Cli("export --out " + gongkai::test::Quote(work / "transfer.tar")).exit_code == 0);
-  auto r = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) + " && BASE=http://127.0.0.1:" +
-                                     std::to_string(d.port()) + " DOC=" + id + " V=1 BAG=" +
-                                     gongkai::test::Quote(work / "transfer.tar") + " bash steps.sh 2>&1");
+  auto r = gongkai::test::RunCommand(
+      "cd " + gongkai::test::Quote(work.path()) +
+      " && BASE=http://127.0.0.1:" + std::to_string(d.port()) + " DOC=" + id +
+      " V=1 BAG=" + gongkai::test::Quote(work / "transfer.tar") + " bash steps.sh 2>&1");
   INFO(r.out);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("Signature Verified Successfully") != std::string::npos);
@@ -456,23 +488,26 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
   CHECK(r.out.find("every record's signature verifies") != std::string::npos);
   CHECK(r.out.find("BAG CHECKS PASSED") != std::string::npos);
   // A changed payload file fails the manifest check.
-  auto changed = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work / "unpacked/transfer") +
-                                           " && echo x >> data/pub/report.txt/v1/report.txt"
-                                           " && sha256sum -c --quiet manifest-sha256.txt 2>&1");
+  auto changed =
+      gongkai::test::RunCommand("cd " + gongkai::test::Quote(work / "unpacked/transfer") +
+                                " && echo x >> data/pub/report.txt/v1/report.txt"
+                                " && sha256sum -c --quiet manifest-sha256.txt 2>&1");
   CHECK(changed.exit_code != 0);
   CHECK(changed.out.find("data/pub/report.txt/v1/report.txt: FAILED") != std::string::npos);
 
   // And the same steps fail on a forged record.
   gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) +
                             " && sed -i 's/\"version\":1/\"version\":2/' record.bin");
-  auto forged = gongkai::test::RunCommand("cd " + gongkai::test::Quote(work.path()) +
-                                          " && openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in record.bin "
-                                          "-sigfile record.sig 2>&1");
+  auto forged = gongkai::test::RunCommand(
+      "cd " + gongkai::test::Quote(work.path()) +
+      " && openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in record.bin "
+      "-sigfile record.sig 2>&1");
   CHECK(forged.exit_code != 0);
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("e2e: the public sees the latest approved version while a newer one is pending", "[e2e]") {
+TEST_CASE("e2e: the public sees the latest approved version while a newer one is pending",
+          "[e2e]") {
   DaemonProcess d(std::vector<DaemonProcess::Share>{{"rev", "review = required"}});
   const std::string path = d.FilePath("rev", "budget.txt");
   WriteFile(path, "預算第一版：公開內容子丑。\n");
@@ -518,7 +553,8 @@ TEST_CASE("e2e: tokens added and revoked with the CLI take effect on the running
   const std::string token = added.out.substr(0, added.out.find('\n'));
   CHECK(token.rfind("gk_", 0) == 0);
   CHECK(added.out.find("made by gongkaid") != std::string::npos);
-  CHECK(gongkai::test::Slurp(d.root() + "/tokens").find(token) == std::string::npos);  // only the hash
+  CHECK(gongkai::test::Slurp(d.root() + "/tokens").find(token) ==
+        std::string::npos);  // only the hash
   REQUIRE(DaemonProcess::Eventually([&] { return d.Get("/api/v1/status", token).status == 200; }));
   auto list = d.Cli("token list");
   CHECK(list.out.find("inspector") != std::string::npos);
@@ -534,7 +570,7 @@ TEST_CASE("e2e: tokens added and revoked with the CLI take effect on the running
 namespace {
 std::string DatePlusDays(int days) {
   std::time_t t = std::time(nullptr) + static_cast<std::time_t>(days) * 86400;
-  struct tm tm{};
+  struct tm tm {};
   gmtime_r(&t, &tm);
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
@@ -576,7 +612,8 @@ TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
   CHECK(d.Get("/api/v1/reports/freshness?as_of=2026-13-45", d.inspector()).status == 400);
   auto csv = d.Get("/api/v1/reports/freshness?format=csv&as_of=" + DatePlusDays(40), d.inspector());
   CHECK(csv.headers["content-type"].find("text/csv") == 0);
-  CHECK(csv.body.rfind("share,office,category,last_version,days_since,update_every_days,overdue\n", 0) == 0);
+  CHECK(csv.body.rfind("share,office,category,last_version,days_since,update_every_days,overdue\n",
+                       0) == 0);
   CHECK(csv.body.find("\nmonthly,") != std::string::npos);
   auto cli = d.Cli("report freshness --as-of " + DatePlusDays(40));
   CHECK(cli.exit_code == 0);
@@ -606,14 +643,17 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
       std::string upper = method;
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       documented.insert(upper + " " + path);
-      if (RequiresToken(paths->getObject(path)->getObject(method))) documented_token.insert(upper + " " + path);
+      if (RequiresToken(paths->getObject(path)->getObject(method)))
+        documented_token.insert(upper + " " + path);
     }
   for (const auto& r : gongkai::daemon::RouteTable()) {
     served.insert(std::string(r.method) + " " + r.path);
-    if (r.role != gongkai::daemon::Role::kAnonymous) served_token.insert(std::string(r.method) + " " + r.path);
+    if (r.role != gongkai::daemon::Role::kAnonymous)
+      served_token.insert(std::string(r.method) + " " + r.path);
   }
   CHECK(documented == served);
-  CHECK(documented_token == served_token);  // inspector and admin routes, and only they, require a token
+  CHECK(documented_token ==
+        served_token);  // inspector and admin routes, and only they, require a token
 
   // Each listed route is really dispatched by the running daemon.
   DaemonProcess d;
@@ -622,7 +662,8 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
   d.WaitIdle(1);
   const std::string id = FirstId(d, "路由測試");
   auto concrete = [&](std::string path) {
-    for (auto [from, to] : {std::pair<std::string, std::string>{"{id}", id}, {"{n}", "1"}, {"{name}", "app.js"}}) {
+    for (auto [from, to] :
+         {std::pair<std::string, std::string>{"{id}", id}, {"{n}", "1"}, {"{name}", "app.js"}}) {
       size_t at = path.find(from);
       if (at != std::string::npos) path.replace(at, from.size(), to);
     }
@@ -637,8 +678,10 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
     CHECK(res.status != 405);
     CHECK(res.status < 500);
     // Below the route's role: 401 without a token, 403 with a lesser one.
-    if (r.role >= gongkai::daemon::Role::kInspector) CHECK(d.Request(r.method, path, "", {}, body).status == 401);
-    if (r.role == gongkai::daemon::Role::kAdmin) CHECK(d.Request(r.method, path, d.inspector(), {}, body).status == 403);
+    if (r.role >= gongkai::daemon::Role::kInspector)
+      CHECK(d.Request(r.method, path, "", {}, body).status == 401);
+    if (r.role == gongkai::daemon::Role::kAdmin)
+      CHECK(d.Request(r.method, path, d.inspector(), {}, body).status == 403);
   }
   CHECK(d.Get("/api/v1/no/such/route").body.find("no such endpoint") != std::string::npos);
   CHECK(d.Stop() == 0);
@@ -647,16 +690,18 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
 TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable", "[e2e]") {
   DaemonProcess d;
   WriteFile(d.FilePath("pub", "budget.txt"), "本年度道路養護預算說明。\n");
-  WriteFile(d.FilePath("pub", "budget.txt.meta.json"),
-            R"({"title":"二〇二六年道路養護預算","doc_number":"府財字第123號","agency":"財政所",)"
-            R"("category":"預算","published":"2026-03-01","keywords":"道路;橋梁、養護","color":"red"})");
+  WriteFile(
+      d.FilePath("pub", "budget.txt.meta.json"),
+      R"({"title":"二〇二六年道路養護預算","doc_number":"府財字第123號","agency":"財政所",)"
+      R"("category":"預算","published":"2026-03-01","keywords":"道路;橋梁、養護","color":"red"})");
   WriteFile(d.FilePath("pub", "broken.txt"), "壞的附屬檔案。\n");
   WriteFile(d.FilePath("pub", "broken.txt.meta.json"), "{not json");
   WriteFile(d.FilePath("pub", "inner.txt"), "內部簽呈甲乙。\n");
   WriteFile(d.FilePath("pub", "inner.txt.meta.json"), R"({"classification":"restricted"})");
   d.Start();
   d.WaitIdle(3);
-  CHECK(d.Get("/api/v1/search?q=&limit=100", d.inspector()).json()->getValue<int64_t>("total") == 3);  // sidecars are not documents
+  CHECK(d.Get("/api/v1/search?q=&limit=100", d.inspector()).json()->getValue<int64_t>("total") ==
+        3);  // sidecars are not documents
 
   auto hit = d.Search("府財字第123號").json()->getArray("results");
   REQUIRE(hit->size() == 1);
@@ -664,7 +709,9 @@ TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable"
   CHECK(r->getValue<std::string>("title") == "二〇二六年道路養護預算");
   CHECK(r->getValue<std::string>("published") == "2026-03-01");
   CHECK(d.Search("", "", "&category=預算").json()->getValue<int64_t>("total") == 1);
-  CHECK(d.Search("").json()->getObject("facets")->getObject("category")->getValue<int64_t>("預算") == 1);
+  CHECK(
+      d.Search("").json()->getObject("facets")->getObject("category")->getValue<int64_t>("預算") ==
+      1);
   CHECK(d.Search("", "", "&from=2026-03-01&to=2026-03-01").json()->getValue<int64_t>("total") == 1);
   CHECK(d.SearchPaths("橋梁") == std::vector<std::string>{"pub:budget.txt"});
   const std::string id = r->getValue<std::string>("id");
@@ -683,11 +730,13 @@ TEST_CASE("e2e: sidecar metadata is validated, versioned, signed and searchable"
   CHECK(d.SearchPaths("內部簽呈", d.inspector()) == std::vector<std::string>{"pub:inner.txt"});
 
   // Editing only the sidecar makes a version (same bytes, new metadata).
-  WriteFile(d.FilePath("pub", "budget.txt.meta.json"), R"({"title":"修訂後的預算","category":"預算"})");
+  WriteFile(d.FilePath("pub", "budget.txt.meta.json"),
+            R"({"title":"修訂後的預算","category":"預算"})");
   REQUIRE(DaemonProcess::Eventually(
       [&] { return d.Get("/api/v1/documents/" + id).json()->getArray("versions")->size() == 2; }));
   auto versions = d.Get("/api/v1/documents/" + id).json()->getArray("versions");
-  CHECK(versions->getObject(0)->getValue<std::string>("sha256") == versions->getObject(1)->getValue<std::string>("sha256"));
+  CHECK(versions->getObject(0)->getValue<std::string>("sha256") ==
+        versions->getObject(1)->getValue<std::string>("sha256"));
   auto proof = d.Get("/api/v1/documents/" + id + "/versions/2/proof").json();
   CHECK(proof->getValue<std::string>("record").find("\"meta\":\"") != std::string::npos);
   REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("修訂後的預算").empty(); }));
@@ -711,7 +760,8 @@ TEST_CASE("e2e: renames and moves keep the document id and are signed move recor
   const std::string report = FirstId(d, "報告第一版");
   auto path_of = [&](const std::string& id) {
     auto r = d.Get("/api/v1/documents/" + id, d.inspector());
-    return r.status == 200 ? r.json()->getValue<std::string>("path") + "|" + r.json()->getValue<std::string>("status")
+    return r.status == 200 ? r.json()->getValue<std::string>("path") + "|" +
+                                 r.json()->getValue<std::string>("status")
                            : std::string("?");
   };
 
@@ -728,28 +778,33 @@ TEST_CASE("e2e: renames and moves keep the document id and are signed move recor
   // Editors save by writing a temp file and renaming it over the original.
   WriteFile(d.FilePath("pub", "report.txt.tmp"), "報告第二版。\n");
   std::filesystem::rename(d.FilePath("pub", "report.txt.tmp"), d.FilePath("pub", "report.txt"));
-  REQUIRE(DaemonProcess::Eventually(
-      [&] { return d.Get("/api/v1/documents/" + report).json()->getArray("versions")->size() == 2; }));
+  REQUIRE(DaemonProcess::Eventually([&] {
+    return d.Get("/api/v1/documents/" + report).json()->getArray("versions")->size() == 2;
+  }));
 
   // Out of the share: withdrawn. Into it: a new document.
   std::filesystem::rename(d.FilePath("pub", "b.txt"), d.root() + "/outside.txt");
   REQUIRE(DaemonProcess::Eventually([&] { return path_of(a) == "b.txt|withdrawn"; }));
   std::filesystem::rename(d.root() + "/outside.txt", d.FilePath("pub", "back.txt"));
-  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("改名文件甲") == std::vector<std::string>{"pub:back.txt"}; }));
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.SearchPaths("改名文件甲") == std::vector<std::string>{"pub:back.txt"}; }));
 
   d.WaitIdle(5);
   CHECK(d.SearchPaths("目錄文件乙") == std::vector<std::string>{"pub:dir2/x.txt"});
-  auto entries = d.Get("/api/v1/log/entries?start=0&end=100", d.inspector()).json()->getArray("entries");
+  auto entries =
+      d.Get("/api/v1/log/entries?start=0&end=100", d.inspector()).json()->getArray("entries");
   int moves = 0;
   for (size_t i = 0; i < entries->size(); ++i) {
-    const std::string rec = entries->getObject(static_cast<unsigned>(i))->getValue<std::string>("record");
+    const std::string rec =
+        entries->getObject(static_cast<unsigned>(i))->getValue<std::string>("record");
     if (rec.find("\"event\":\"move\"") != std::string::npos) {
       ++moves;
       CHECK(rec.find("\"from\":\"") != std::string::npos);
     }
   }
   CHECK(moves == 3);  // a.txt -> b.txt, and the two files of dir1
-  CHECK(d.Get("/api/v1/documents/" + x).json()->getArray("versions")->size() == 1);  // a move is not a version
+  CHECK(d.Get("/api/v1/documents/" + x).json()->getArray("versions")->size() ==
+        1);  // a move is not a version
   CHECK(d.Stop() == 0);
   CHECK(d.Cli("verify").exit_code == 0);
 }
@@ -771,7 +826,8 @@ TEST_CASE("e2e: a polled share is archived by periodic scans", "[e2e]") {
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("e2e: a folder swapped for a symlink cannot lead the archiver out of the share", "[e2e]") {
+TEST_CASE("e2e: a folder swapped for a symlink cannot lead the archiver out of the share",
+          "[e2e]") {
   DaemonProcess d;
   WriteFile(d.root() + "/outside/secret.txt", "機密金鑰內容，不得歸檔。\n");
   d.Start();
@@ -806,8 +862,9 @@ TEST_CASE("e2e: gongkai approve and classify change a running daemon's answers",
   auto approved = d.Cli("approve " + id);
   INFO(approved.out);
   REQUIRE(approved.exit_code == 0);
-  CHECK(d.SearchPaths("午未") == std::vector<std::string>{"rev:plan.txt"});  // visible as soon as it returns
-  CHECK(d.Cli("approve " + id + " 2>&1").exit_code == 1);                 // nothing pending now
+  CHECK(d.SearchPaths("午未") ==
+        std::vector<std::string>{"rev:plan.txt"});         // visible as soon as it returns
+  CHECK(d.Cli("approve " + id + " 2>&1").exit_code == 1);  // nothing pending now
   REQUIRE(d.Cli("classify " + id + " restricted").exit_code == 0);
   CHECK(d.SearchPaths("午未").empty());
   CHECK(d.Get("/api/v1/documents/" + id).status == 404);
@@ -824,7 +881,8 @@ TEST_CASE("e2e: an upload finished with link() and unlink() is archived once, pr
   // sftp-style: write under a temporary name, link the final name, drop the temporary one.
   const std::string tmp = d.FilePath("pub", "upload.8f3a2c");
   WriteFile(tmp, "經由SFTP上傳的公告。\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a server's next request, at the earliest
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(20));  // a server's next request, at the earliest
   REQUIRE(::link(tmp.c_str(), d.FilePath("pub", "公告.txt").c_str()) == 0);
   REQUIRE(::unlink(tmp.c_str()) == 0);
   // Usually at once (the new name's inode was written earlier); at worst
@@ -857,7 +915,8 @@ TEST_CASE("e2e: a slow writer with pauses is archived once, with its final conte
     // 300 ms settle time, the file open all along.
     std::ofstream out(d.FilePath("pub", "slow-report.txt"), std::ios::binary);
     for (int i = 0; i < 30; ++i) {
-      std::string piece = "第" + std::to_string(i) + "段。" + std::string(size_t{50} * 1024, 'x') + "\n";
+      std::string piece =
+          "第" + std::to_string(i) + "段。" + std::string(size_t{50} * 1024, 'x') + "\n";
       out << piece << std::flush;
       expected += piece;
       std::this_thread::sleep_for(std::chrono::milliseconds(i % 10 == 9 ? 600 : 50));
@@ -865,7 +924,8 @@ TEST_CASE("e2e: a slow writer with pauses is archived once, with its final conte
     out << "全文完。\n";
     expected += "全文完。\n";
   }
-  REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("全文完", d.inspector()).empty(); }));
+  REQUIRE(
+      DaemonProcess::Eventually([&] { return !d.SearchPaths("全文完", d.inspector()).empty(); }));
   d.WaitIdle(1);
   auto s = d.Get("/api/v1/status", d.inspector()).json();
   CHECK(s->getValue<int64_t>("versions") == 1);

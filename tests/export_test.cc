@@ -3,8 +3,8 @@
 // daemon on a real share, unpacked with the standard tools.
 #include <Poco/JSON/Parser.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -23,7 +23,8 @@ using gongkai::test::WriteFile;
 
 namespace {
 
-const std::string kNfdName = "e\xcc\x81t\xc3\xa9.txt";  // "été" with a decomposed first é, kept as is
+const std::string kNfdName =
+    "e\xcc\x81t\xc3\xa9.txt";  // "été" with a decomposed first é, kept as is
 
 CommandResult VerifyBag(const std::string& bag, const std::string& extra = "") {
   return RunCommand(std::string(GONGKAI_PATH) + " verify-bag " + Quote(bag) + " " + extra);
@@ -49,7 +50,9 @@ void Tamper(const std::string& file, const std::string& from, const std::string&
   WriteFile(file, data);
 }
 
-std::string Sha(const std::string& s) { return gongkai::storage::Hex(gongkai::storage::Sha256Of(s)); }
+std::string Sha(const std::string& s) {
+  return gongkai::storage::Hex(gongkai::storage::Sha256Of(s));
+}
 
 // Every regular file below `root`, as raw path bytes relative to it, with its content.
 std::map<std::string, std::string> FilesBelow(const std::string& root) {
@@ -89,8 +92,9 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("export: tar and zip bags verify, and unpack with standard tools to byte-identical UTF-8 names",
-          "[e2e][export]") {
+TEST_CASE(
+    "export: tar and zip bags verify, and unpack with standard tools to byte-identical UTF-8 names",
+    "[e2e][export]") {
   Fixture f;
   DaemonProcess& d = f.d;
   TempDir out;
@@ -119,11 +123,12 @@ TEST_CASE("export: tar and zip bags verify, and unpack with standard tools to by
     const std::string dir = out / ("unpacked" + ext);
     std::filesystem::create_directories(dir);
     const std::string unpack =
-        ext == ".tar" ? "LC_ALL=C.UTF-8 tar -xf " + Quote(bag) + " -C " + Quote(dir)
-                      : "python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); "
-                        "assert all(i.flag_bits & 0x800 for i in z.infolist() if not i.filename.isascii()); "
-                        "z.extractall(sys.argv[2])' " +
-                            Quote(bag) + " " + Quote(dir);
+        ext == ".tar"
+            ? "LC_ALL=C.UTF-8 tar -xf " + Quote(bag) + " -C " + Quote(dir)
+            : "python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); "
+              "assert all(i.flag_bits & 0x800 for i in z.infolist() if not i.filename.isascii()); "
+              "z.extractall(sys.argv[2])' " +
+                  Quote(bag) + " " + Quote(dir);
     REQUIRE(RunCommand(unpack).exit_code == 0);
     auto files = FilesBelow(dir + "/transfer");
     for (const auto& [name, content] : f.payload) {
@@ -134,27 +139,30 @@ TEST_CASE("export: tar and zip bags verify, and unpack with standard tools to by
     size_t data_files = 0;
     for (const auto& [name, content] : files) data_files += name.rfind("data/", 0) == 0;
     CHECK(data_files == f.payload.size());
-    for (const char* tag : {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
-                            "gongkai/checkpoint", "gongkai/records.jsonl", "gongkai/signatures.jsonl",
-                            "gongkai/proofs.jsonl", "gongkai/versions.jsonl"})
+    for (const char* tag :
+         {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
+          "gongkai/checkpoint", "gongkai/records.jsonl", "gongkai/signatures.jsonl",
+          "gongkai/proofs.jsonl", "gongkai/versions.jsonl"})
       CHECK(files.count(tag));
     // RFC 8493: % in a manifest path is percent-encoded.
-    CHECK(files["manifest-sha256.txt"].find(Sha("percent\n") + "  data/pub/100%25.txt/v1/100%25.txt\n") !=
-          std::string::npos);
+    CHECK(files["manifest-sha256.txt"].find(
+              Sha("percent\n") + "  data/pub/100%25.txt/v1/100%25.txt\n") != std::string::npos);
     const std::string& info = files["bag-info.txt"];
     CHECK(info.find("Source-Organization: e2e.gongkai.test\n") != std::string::npos);
     CHECK(info.find("Payload-Oxum: ") != std::string::npos);
     CHECK(info.find("Bag-Software-Agent: gongkai ") != std::string::npos);
     // The standard checks on the unpacked bag (no % in the other names).
-    auto sums = RunCommand("cd " + Quote(dir + "/transfer") +
-                           " && grep -v %25 manifest-sha256.txt | sha256sum -c --quiet - && sha256sum -c --quiet "
-                           "tagmanifest-sha256.txt && echo SUMS-OK");
+    auto sums = RunCommand(
+        "cd " + Quote(dir + "/transfer") +
+        " && grep -v %25 manifest-sha256.txt | sha256sum -c --quiet - && sha256sum -c --quiet "
+        "tagmanifest-sha256.txt && echo SUMS-OK");
     CHECK(sums.out.find("SUMS-OK") != std::string::npos);
   }
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("export: verify-bag names a changed payload byte, manifest line and record", "[e2e][export]") {
+TEST_CASE("export: verify-bag names a changed payload byte, manifest line and record",
+          "[e2e][export]") {
   Fixture f;
   TempDir out;
   const std::string bag = out / "bag.tar";
@@ -168,17 +176,20 @@ TEST_CASE("export: verify-bag names a changed payload byte, manifest line and re
     CHECK(r.exit_code == 1);
     CHECK(r.out.find("PROBLEM manifest-sha256.txt line") != std::string::npos);
     CHECK(r.out.find("data/pub/公開資料/預算報告.txt/v1/預算報告.txt") != std::string::npos);
-    CHECK(r.out.find("signed record") != std::string::npos);  // the content no longer matches its record
+    CHECK(r.out.find("signed record") !=
+          std::string::npos);  // the content no longer matches its record
   }
   SECTION("one manifest line") {
     const std::string sha = Sha("two, first version\n");
-    Tamper(bag, sha + "  data/", std::string(1, sha[0] == '0' ? '1' : '0') + sha.substr(1) + "  data/");
+    Tamper(bag, sha + "  data/",
+           std::string(1, sha[0] == '0' ? '1' : '0') + sha.substr(1) + "  data/");
     auto r = VerifyBag(bag);
     INFO(r.out);
     CHECK(r.exit_code == 1);
     CHECK(r.out.find("manifest-sha256.txt line") != std::string::npos);
     CHECK(r.out.find("data/pub/two.txt/v1/two.txt") != std::string::npos);
-    CHECK(r.out.find("tagmanifest-sha256.txt line") != std::string::npos);  // the manifest itself changed
+    CHECK(r.out.find("tagmanifest-sha256.txt line") !=
+          std::string::npos);  // the manifest itself changed
   }
   SECTION("one signed record") {
     Tamper(bag, "\"event\":\"withdraw\"", "\"event\":\"withdrew\"");
@@ -189,9 +200,10 @@ TEST_CASE("export: verify-bag names a changed payload byte, manifest line and re
     bool signature = false;
     for (size_t i = 0; i < problems->size(); ++i) {
       auto p = problems->getObject(static_cast<unsigned>(i));
-      signature = signature || (p->getValue<std::string>("where").rfind("record ", 0) == 0 &&
-                                p->getValue<std::string>("what").find("signature does not verify") !=
-                                    std::string::npos);
+      signature =
+          signature ||
+          (p->getValue<std::string>("where").rfind("record ", 0) == 0 &&
+           p->getValue<std::string>("what").find("signature does not verify") != std::string::npos);
     }
     CHECK(signature);
   }
@@ -205,7 +217,8 @@ TEST_CASE("export: verify-bag names a changed payload byte, manifest line and re
     const std::string entry = "bag/data/pub/two.txt/v2/two.txt";
     const size_t name = data.find(entry);
     REQUIRE(name >= 30);
-    const size_t extra = static_cast<unsigned char>(data[name - 2]) | static_cast<unsigned char>(data[name - 1]) << 8;
+    const size_t extra = static_cast<unsigned char>(data[name - 2]) |
+                         static_cast<unsigned char>(data[name - 1]) << 8;
     data[name + entry.size() + extra] ^= 0x01;
     WriteFile(zip, data);
     auto r = VerifyBag(zip);
@@ -239,8 +252,8 @@ TEST_CASE("export: --share and --since limit the payload", "[e2e][export]") {
   auto listing = RunCommand("LC_ALL=C.UTF-8 tar -tf " + Quote(only_b));
   CHECK(listing.out.find("b/data/b/乙.txt/v1/乙.txt") != std::string::npos);
   CHECK(listing.out.find("data/a/") == std::string::npos);
-  CHECK(RunCommand("LC_ALL=C.UTF-8 tar -xOf " + Quote(only_b) + " b/bag-info.txt").out.find("Gongkai-Share: b\n") !=
-        std::string::npos);
+  CHECK(RunCommand("LC_ALL=C.UTF-8 tar -xOf " + Quote(only_b) + " b/bag-info.txt")
+            .out.find("Gongkai-Share: b\n") != std::string::npos);
 
   // Archived today: a date in the past takes everything, tomorrow nothing.
   const std::time_t now = std::time(nullptr);
@@ -259,7 +272,8 @@ TEST_CASE("export: --share and --since limit the payload", "[e2e][export]") {
   // The daemon may have archived just before midnight UTC; then "today" is empty.
   if (r.exit_code == 0) CHECK(files_in(since_today) == 1);
   const std::string since_tomorrow = out / "tomorrow.tar";
-  CHECK(d.Cli("export --since " + std::string(tomorrow) + " --out " + Quote(since_tomorrow)).exit_code == 1);
+  CHECK(d.Cli("export --since " + std::string(tomorrow) + " --out " + Quote(since_tomorrow))
+            .exit_code == 1);
   CHECK_FALSE(std::filesystem::exists(since_tomorrow));
   CHECK_FALSE(std::filesystem::exists(since_tomorrow + ".partial"));
   CHECK(d.Cli("export --share nosuch --out " + Quote(out / "none.tar")).exit_code == 1);
@@ -269,18 +283,22 @@ TEST_CASE("export: --share and --since limit the payload", "[e2e][export]") {
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("backup: a copy taken while the daemon archives restores into a fresh data folder that verifies",
-          "[e2e][backup]") {
+TEST_CASE(
+    "backup: a copy taken while the daemon archives restores into a fresh data folder that "
+    "verifies",
+    "[e2e][backup]") {
   DaemonProcess d;
   for (int i = 0; i < 20; ++i)
-    WriteFile(d.FilePath("pub", "doc" + std::to_string(i) + ".txt"), "第" + std::to_string(i) + "份文件。\n");
+    WriteFile(d.FilePath("pub", "doc" + std::to_string(i) + ".txt"),
+              "第" + std::to_string(i) + "份文件。\n");
   d.Start();
   d.WaitIdle(20);
   // Keep the daemon busy while the backup runs.
   std::atomic<bool> stop{false};
   std::thread writer([&] {
     for (int i = 20; i < 200 && !stop; ++i) {
-      WriteFile(d.FilePath("pub", "more/doc" + std::to_string(i) + ".txt"), "追加文件 " + std::to_string(i) + "\n");
+      WriteFile(d.FilePath("pub", "more/doc" + std::to_string(i) + ".txt"),
+                "追加文件 " + std::to_string(i) + "\n");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
@@ -296,8 +314,8 @@ TEST_CASE("backup: a copy taken while the daemon archives restores into a fresh 
   REQUIRE(r.exit_code == 0);
   CHECK(Json(r.out)->getValue<int64_t>("blobs") >= 30);
   CHECK_FALSE(std::filesystem::exists(dir + "/index"));  // derived: rebuilt, not copied
-  CHECK((std::filesystem::status(dir + "/keys").permissions() & std::filesystem::perms::group_all) ==
-        std::filesystem::perms::none);
+  CHECK((std::filesystem::status(dir + "/keys").permissions() &
+         std::filesystem::perms::group_all) == std::filesystem::perms::none);
   CHECK(d.Cli("backup " + Quote(dir)).exit_code == 2);  // never over an existing backup
 
   // Restore: the backup becomes the data folder of a fresh configuration.
@@ -306,7 +324,8 @@ TEST_CASE("backup: a copy taken while the daemon archives restores into a fresh 
   std::string conf = Slurp(d.config());
   conf.replace(conf.find("data_dir = data"), 15, "data_dir = " + restored / "data");
   WriteFile(restored / "gongkaid.conf", conf);
-  const std::string cli = std::string(GONGKAI_PATH) + " --config " + Quote(restored / "gongkaid.conf") + " ";
+  const std::string cli =
+      std::string(GONGKAI_PATH) + " --config " + Quote(restored / "gongkaid.conf") + " ";
   REQUIRE(RunCommand(cli + "reindex").exit_code == 0);
   auto verify = RunCommand(cli + "verify");
   INFO(verify.out);
@@ -317,7 +336,8 @@ TEST_CASE("backup: a copy taken while the daemon archives restores into a fresh 
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("config check: a good config is summarised, a bad one named in one line", "[e2e][config]") {
+TEST_CASE("config check: a good config is summarised, a bad one named in one line",
+          "[e2e][config]") {
   DaemonProcess d(std::vector<DaemonProcess::Share>{{"office-a", "classification = restricted"}});
   const std::string gk = GONGKAI_PATH;
   auto ok = RunCommand(gk + " config check " + Quote(d.config()));
@@ -345,7 +365,8 @@ TEST_CASE("export: manifest paths percent-encode CR, LF and % only, and decode b
   using gongkai::storage::EncodeManifestPath;
   CHECK(EncodeManifestPath("data/a%b\nc\rd.txt") == "data/a%25b%0Ac%0Dd.txt");
   CHECK(EncodeManifestPath("data/公開 資料/" + kNfdName) == "data/公開 資料/" + kNfdName);
-  for (const std::string p : {"data/100%.txt", "data/%25 literal", "data/%0A literal", "data/x\r\n", "data/%", "data/50%%"})
+  for (const std::string p : {"data/100%.txt", "data/%25 literal", "data/%0A literal", "data/x\r\n",
+                              "data/%", "data/50%%"})
     CHECK(DecodeManifestPath(EncodeManifestPath(p)) == p);
   CHECK(DecodeManifestPath("data/a%0ab%0dc") == "data/a\nb\rc");
   CHECK(DecodeManifestPath("data/%41%") == "data/%41%");  // only the three codes RFC 8493 uses

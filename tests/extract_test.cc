@@ -12,10 +12,10 @@
 
 // Private pieces of gongkai::indexer tested on their own: the limits of the
 // zip reader and the refusals of the XML reader.
-#include "gongkai/utf8.h"
 #include "../indexer/src/xml_reader.h"
 #include "../indexer/src/zip_reader.h"
 #include "gongkai/indexer/extract.h"
+#include "gongkai/utf8.h"
 
 using gongkai::indexer::Extract;
 using gongkai::indexer::Extracted;
@@ -806,7 +806,8 @@ TEST_CASE("extract: generated docx, odt and pdf hold the phrases of their source
   CHECK(checked == 17);  // 6 docx, 5 odt, 6 pdf
 }
 
-TEST_CASE("encoding: forms glibc lets through (F5-F7 leads, 5-byte sequences) never reach the text", "[extract]") {
+TEST_CASE("encoding: forms glibc lets through (F5-F7 leads, 5-byte sequences) never reach the text",
+          "[extract]") {
   // Found by fuzz_extract_txt: mostly UTF-8 text with one bad run, which
   // uchardet calls UTF-8 and iconv's UTF-8 decoder copied through.
   const std::string bad = "公告\xF6\xA1\xA2\xB9第二\xF8\x88\x80\x80\x80段\xC0\xAF完";

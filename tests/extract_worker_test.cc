@@ -95,7 +95,8 @@ TEST_CASE("worker: runs under its resource limits", "[indexer][worker]") {
   Extracted e = workers.Extract("GONGKAI-EXTRACT-TEST:limits", "limits.txt");
   INFO(e.text);
   if (memory_limited) CHECK(e.text.find("as=" + std::to_string(768ull << 20)) != std::string::npos);
-  if (memory_limited) CHECK(e.text.find("fsize=0 ") != std::string::npos);  // no writes, outside sanitizer builds
+  if (memory_limited)
+    CHECK(e.text.find("fsize=0 ") != std::string::npos);  // no writes, outside sanitizer builds
   CHECK(e.text.find("nofile=64 ") != std::string::npos);
   CHECK(e.text.find("core=0") != std::string::npos);
   // The CPU limit is moved on for each document: a little above 30 s.

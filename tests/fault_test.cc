@@ -6,11 +6,11 @@
 // without reaching the injection point. After every run: no acknowledged
 // version is lost, each file is archived exactly once with its right hash,
 // every catalog row has its blob, and `verify` finds nothing wrong.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <map>
 #include <set>
-#include <unistd.h>
 
 #include "archiver.h"
 #include "gongkai/daemon/layout.h"
@@ -31,8 +31,10 @@ constexpr int kFiles = 30;
 // content (one blob), a sidecar.
 void FillShare(const std::string& dir) {
   for (int i = 0; i < kFiles; ++i) {
-    std::string name = i % 3 == 0 ? "通知/第" + std::to_string(i) + "號.txt" : "doc" + std::to_string(i) + ".txt";
-    std::string body = "公告第" + std::to_string(i) + "號：" + std::string(static_cast<size_t>(200 + i * 37), 'x') + "\n";
+    std::string name =
+        i % 3 == 0 ? "通知/第" + std::to_string(i) + "號.txt" : "doc" + std::to_string(i) + ".txt";
+    std::string body = "公告第" + std::to_string(i) + "號：" +
+                       std::string(static_cast<size_t>(200 + i * 37), 'x') + "\n";
     if (i == 7) body = "相同內容\n";
     if (i == 8) body = "相同內容\n";
     WriteFile(dir + "/" + name, body);
@@ -50,7 +52,8 @@ std::string Sha256Hex(const std::string& data) {
 // injector models durability itself), else the normal temp folder.
 std::string ScratchBase() {
   const char* shm = "/dev/shm";
-  return ::access(shm, W_OK) == 0 ? std::string(shm) : std::filesystem::temp_directory_path().string();
+  return ::access(shm, W_OK) == 0 ? std::string(shm)
+                                  : std::filesystem::temp_directory_path().string();
 }
 
 // What gongkaid wires together for one share, in-process.
@@ -90,7 +93,8 @@ struct Archive {
     queue = std::make_unique<daemon::SettleQueue>();
     ledger = std::make_unique<ledger::Ledger>(catalog.get(), env, config.origin);
     archiver = std::make_unique<daemon::Archiver>(
-        config, ledger.get(), blobs.get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)), queue.get(),
+        config, ledger.get(), blobs.get(),
+        std::shared_ptr<const storage::SigningKey>(std::move(*key)), queue.get(),
         [this](int64_t) { RecordAcknowledged(); });
     return Status::OK();
   }
@@ -101,12 +105,14 @@ struct Archive {
     for (const auto& d : *docs) {
       auto versions = catalog->Versions(d.id);
       REQUIRE(versions.ok());
-      for (const auto& v : *versions) acknowledged[d.path + " v" + std::to_string(v.version)] = v.sha256;
+      for (const auto& v : *versions)
+        acknowledged[d.path + " v" + std::to_string(v.version)] = v.sha256;
     }
   }
 
   // Scans and archives until nothing is queued, or `rounds` passes, or `stop()`.
-  void Run(int rounds, const std::function<bool()>& stop = [] { return false; }) {
+  void Run(
+      int rounds, const std::function<bool()>& stop = [] { return false; }) {
     archiver->RequestRescan(0);
     for (int i = 0; i < rounds && !stop(); ++i) {
       archiver->RunOnce(0ms);
@@ -229,19 +235,23 @@ LoopStats FailAtEveryOperation(FaultMode mode, int err) {
 
 TEST_CASE("fault: every write-side operation failing once (EIO) loses nothing", "[fault]") {
   auto stats = FailAtEveryOperation(FaultMode::kOnce, EIO);
-  WARN("EIO once: " << stats.faults << " injected faults, " << stats.failed_starts << " failed starts");
+  WARN("EIO once: " << stats.faults << " injected faults, " << stats.failed_starts
+                    << " failed starts");
   CHECK(stats.faults > 100);  // the loop really walked the whole ingest
 }
 
-TEST_CASE("fault: a disk that fills up (ENOSPC from then on) and frees again loses nothing", "[fault]") {
+TEST_CASE("fault: a disk that fills up (ENOSPC from then on) and frees again loses nothing",
+          "[fault]") {
   auto stats = FailAtEveryOperation(FaultMode::kFromThenOn, ENOSPC);
-  WARN("ENOSPC: " << stats.faults << " injected faults, " << stats.failed_starts << " failed starts");
+  WARN("ENOSPC: " << stats.faults << " injected faults, " << stats.failed_starts
+                  << " failed starts");
   CHECK(stats.faults > 100);
 }
 
 TEST_CASE("fault: a power cut at every operation keeps every acknowledged version", "[fault]") {
   auto stats = FailAtEveryOperation(FaultMode::kPowerCut, EIO);
-  WARN("power cuts: " << stats.faults << " injected, " << stats.failed_starts << " during start-up");
+  WARN("power cuts: " << stats.faults << " injected, " << stats.failed_starts
+                      << " during start-up");
   CHECK(stats.faults > 100);
 }
 

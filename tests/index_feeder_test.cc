@@ -23,7 +23,7 @@ using gongkai::test::TempDir;
 namespace {
 
 ledger::Change Version(storage::BlobStore& blobs, const std::string& path,
-                        const std::string& content, const std::string& doc_id = "") {
+                       const std::string& content, const std::string& doc_id = "") {
   auto w = blobs.NewWriter();
   REQUIRE(w.ok());
   REQUIRE((*w)->Append(content.data(), content.size()).ok());

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "gongkai/utf8.h"
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/utf8.h"
 #include "support/temp_dir.h"
 
 using namespace gongkai::indexer;
@@ -26,7 +26,8 @@ TEST_CASE("encoding: BOMs, UTF-16, GBK and Big5 become UTF-8", "[indexer]") {
   const std::string gbk_bytes =
       "\xb9\xd8\xd3\xda\xd5\xfe\xce\xf1\xb9\xab\xbf\xaa\xb5\xc4\xcd\xa8\xd6\xaa";  // 关于政务公开的通知
   CHECK(ToUtf8(gbk_bytes + gbk_bytes + gbk_bytes, &enc) == simplified + simplified + simplified);
-  const std::string big5_bytes = "\xc3\xf6\xa9\xf3\xac\x46\xb0\xc8\xa4\xbd\xb6\x7d";  // 關於政務公開
+  const std::string big5_bytes =
+      "\xc3\xf6\xa9\xf3\xac\x46\xb0\xc8\xa4\xbd\xb6\x7d";  // 關於政務公開
   CHECK(ConvertToUtf8(big5_bytes, "BIG5-HKSCS") == "關於政務公開");
   // Invalid bytes never truncate: they become U+FFFD and the rest survives.
   std::string broken = ConvertToUtf8("\xb9\xd8\xff\xd3\xda", "GB18030");
@@ -46,7 +47,8 @@ TEST_CASE("whitespace: wraps inside Chinese sentences are joined", "[indexer]") 
 
 TEST_CASE("extract: HTML title and body, scripts and styles dropped", "[indexer]") {
   auto e = Extract(
-      "<html><head><meta charset=\"utf-8\"><title>政务公开\n方案</title><style>p{x:1}</style></head>"
+      "<html><head><meta "
+      "charset=\"utf-8\"><title>政务公开\n方案</title><style>p{x:1}</style></head>"
       "<body><p>第一<span>段</span>&nbsp;文字&amp;符號</p><script>alert('不要')</script>"
       "<p>第二段</p></body></html>",
       "dir/plan.HTM");
@@ -61,9 +63,11 @@ TEST_CASE("extract: HTML title and body, scripts and styles dropped", "[indexer]
 
 TEST_CASE("extract: HTML in a declared legacy charset, and a heading as title", "[indexer]") {
   const std::string gbk_body = "\xd5\xfe\xce\xf1\xb9\xab\xbf\xaa";  // 政务公开
-  auto e = Extract("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">"
-                   "</head><body><h1>" + gbk_body + "</h1><p>" + gbk_body + "</p></body></html>",
-                   "a.html");
+  auto e = Extract(
+      "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">"
+      "</head><body><h1>" +
+          gbk_body + "</h1><p>" + gbk_body + "</p></body></html>",
+      "a.html");
   CHECK(e.title == "政务公开");
   CHECK(e.text.find("政务公开") != std::string::npos);
 }
@@ -107,7 +111,8 @@ TEST_CASE("script folding: Traditional to Simplified", "[indexer]") {
 
 namespace {
 
-IndexDoc Doc(const std::string& id, const std::string& share, const std::string& text, bool anon = true) {
+IndexDoc Doc(const std::string& id, const std::string& share, const std::string& text,
+             bool anon = true) {
   IndexDoc d;
   d.id = id;
   d.share = share;
@@ -191,7 +196,8 @@ TEST_CASE("index: CJK words and phrases in either script, filters, watermark", "
   CHECK(s.Get("nope").status().IsNotFound());
 }
 
-TEST_CASE("index: snippets highlight the document's own characters for a query in the other script", "[indexer]") {
+TEST_CASE("index: snippets highlight the document's own characters for a query in the other script",
+          "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");
   IndexDoc d = Doc("d1", "pub", "臺北市政府環境保護局公告：空氣品質監測結果。");
@@ -217,7 +223,9 @@ TEST_CASE("index: snippets highlight the document's own characters for a query i
   CHECK(snippet.find("环") == std::string::npos);
 }
 
-TEST_CASE("index: a snippet shows where a phrase in the other script matched, in the document's script", "[indexer]") {
+TEST_CASE(
+    "index: a snippet shows where a phrase in the other script matched, in the document's script",
+    "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");
   std::string text;
@@ -234,7 +242,8 @@ TEST_CASE("index: a snippet shows where a phrase in the other script matched, in
   REQUIRE(r->hits.size() == 1);
   const std::string& snippet = r->hits[0].snippet;
   INFO(snippet);
-  CHECK(snippet.find("<b>主管機關</b>") != std::string::npos);  // the phrase, as one run, in Traditional
+  CHECK(snippet.find("<b>主管機關</b>") !=
+        std::string::npos);  // the phrase, as one run, in Traditional
   CHECK(snippet.find("A&amp;B &lt;條例&gt;") != std::string::npos);  // still escaped
   CHECK(snippet.find("说明") == std::string::npos);
   CHECK(snippet.find("机关") == std::string::npos);
@@ -243,7 +252,8 @@ TEST_CASE("index: a snippet shows where a phrase in the other script matched, in
 TEST_CASE("index: English by stem and case-folded, numbers as typed", "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");
-  Put(**w, Doc("d1", "pub", "Licences were published for the 2024 township budget. Contact ROOM 305."));
+  Put(**w,
+      Doc("d1", "pub", "Licences were published for the 2024 township budget. Contact ROOM 305."));
   Put(**w, Doc("d2", "pub", "The licensing office publishes reports quarterly."));
   Put(**w, Doc("d3", "pub", "縣政府公開預算 budgetary notes"));
   REQUIRE((*w)->Commit(1).ok());
@@ -251,7 +261,7 @@ TEST_CASE("index: English by stem and case-folded, numbers as typed", "[indexer]
   CHECK(Ids(s, "licence") == std::vector<std::string>{"d1"});
   CHECK(Ids(s, "publishing") == std::vector<std::string>{"d1", "d2"});  // published, publishes
   CHECK(Ids(s, "report") == std::vector<std::string>{"d2"});
-  CHECK(Ids(s, "BUDGET") == std::vector<std::string>{"d1"});          // case-folded, exact word
+  CHECK(Ids(s, "BUDGET") == std::vector<std::string>{"d1"});  // case-folded, exact word
   CHECK(Ids(s, "room 305") == std::vector<std::string>{"d1"});
   CHECK(Ids(s, "2024 budget") == std::vector<std::string>{"d1"});
   CHECK(Ids(s, "\"township budget\"") == std::vector<std::string>{"d1"});
@@ -281,7 +291,8 @@ TEST_CASE("index: queries Xapian's parser refuses are taken word by word", "[ind
   CHECK(Ids(s, "-草稿 第 9 章 Unix 服务") == std::vector<std::string>{"d1"});
 }
 
-TEST_CASE("index: document numbers are found as typed, with any of the bracket variants", "[indexer]") {
+TEST_CASE("index: document numbers are found as typed, with any of the bracket variants",
+          "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");
   Put(**w, Doc("d1", "pub", "国务院办公厅关于印发实施方案的通知 国办发〔2020〕12号 各省人民政府"));
@@ -289,12 +300,14 @@ TEST_CASE("index: document numbers are found as typed, with any of the bracket v
   Put(**w, Doc("d3", "pub", "国办发〔2021〕3号 另一份文件，2020年12月"));
   REQUIRE((*w)->Commit(1).ok());
   Searcher s(dir / "index");
-  for (const char* q : {"国办发〔2020〕12号", "国办发[2020]12号", "国办发(2020)12号", "国办发（2020）12号",
-                        "国办发【2020】12号", "国办发〔2020〕12號", "國辦發〔2020〕12號", "\"国办发〔2020〕12号\""}) {
+  for (const char* q : {"国办发〔2020〕12号", "国办发[2020]12号", "国办发(2020)12号",
+                        "国办发（2020）12号", "国办发【2020】12号", "国办发〔2020〕12號",
+                        "國辦發〔2020〕12號", "\"国办发〔2020〕12号\""}) {
     INFO(q);
     CHECK(Ids(s, q) == std::vector<std::string>{"d1"});
   }
-  for (const char* q : {"環署綜字第1030062324號", "环署综字第1030062324号", "1030062324", "\"環署綜字第1030062324號\""}) {
+  for (const char* q : {"環署綜字第1030062324號", "环署综字第1030062324号", "1030062324",
+                        "\"環署綜字第1030062324號\""}) {
     INFO(q);
     CHECK(Ids(s, q) == std::vector<std::string>{"d2"});
   }
@@ -313,25 +326,28 @@ TEST_CASE("query: document numbers become phrases, other brackets stay", "[index
         "a  \"国发〔2021〕3号\"  和  \"财预〔2022〕15号\" ");
   CHECK(QuoteDocumentNumbers("\"国发[2021]3号\"") == "\"国发[2021]3号\"");  // already quoted
   CHECK(QuoteDocumentNumbers("预算 (2020 OR 2021)") == "预算 (2020 OR 2021)");
-  CHECK(QuoteDocumentNumbers("国发(20)3号") == "国发(20)3号");              // not a year
-  CHECK(QuoteDocumentNumbers("(2020)12号") == "(2020)12号");                // no agency
-  CHECK(QuoteDocumentNumbers("国发(2020)号") == "国发(2020)号");            // no number
+  CHECK(QuoteDocumentNumbers("国发(20)3号") == "国发(20)3号");    // not a year
+  CHECK(QuoteDocumentNumbers("(2020)12号") == "(2020)12号");      // no agency
+  CHECK(QuoteDocumentNumbers("国发(2020)号") == "国发(2020)号");  // no number
   CHECK(QuoteDocumentNumbers("国发(2020)12") == "国发(2020)12");
   CHECK(QuoteDocumentNumbers("") == "");
   CHECK(QuoteDocumentNumbers("\xE5\x9B(2020)1\xE5") == "\xE5\x9B(2020)1\xE5");  // truncated UTF-8
   // Two numbers typed together: the second's agency stops where the first
   // number ended, it does not take the first's 号 (nor copy the rest twice).
-  CHECK(QuoteDocumentNumbers("国发(2020)1号国发(2021)2号") == " \"国发〔2020〕1号\"  \"国发〔2021〕2号\" ");
+  CHECK(QuoteDocumentNumbers("国发(2020)1号国发(2021)2号") ==
+        " \"国发〔2020〕1号\"  \"国发〔2021〕2号\" ");
   CHECK(QuoteDocumentNumbers("通知 -国发(2020)1号") == "通知 -\"国发〔2020〕1号\" ");
   CHECK(QuoteDocumentNumbers("+国发(2020)1号") == "+\"国发〔2020〕1号\" ");
-  CHECK(QuoteDocumentNumbers("财预(2020)1号发(2021)2号") == " \"财预〔2020〕1号\"  \"发〔2021〕2号\" ");
+  CHECK(QuoteDocumentNumbers("财预(2020)1号发(2021)2号") ==
+        " \"财预〔2020〕1号\"  \"发〔2021〕2号\" ");
 }
 
-TEST_CASE("index: a type, category or office too long for a Xapian term is cut, not refused", "[indexer]") {
+TEST_CASE("index: a type, category or office too long for a Xapian term is cut, not refused",
+          "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");
   IndexDoc d = Doc("d1", "pub", "超長欄位測試");
-  d.type = std::string(300, 'x');  // a file named "report." + 300 letters
+  d.type = std::string(300, 'x');                    // a file named "report." + 300 letters
   for (int i = 0; i < 100; ++i) d.category += "類";  // 300 bytes, cut on a character boundary
   d.office = d.category;
   REQUIRE((*w)->Replace(d).ok());
@@ -347,7 +363,8 @@ TEST_CASE("index: a type, category or office too long for a Xapian term is cut, 
   REQUIRE(r->hits.size() == 1);
   CHECK(r->hits[0].doc.type == d.type);  // the document's own data keeps the whole value
   q.type = std::string(299, 'x');
-  CHECK(s.Search(q)->hits.size() == 1);  // the cut is shared: a filter this long cannot tell them apart
+  CHECK(s.Search(q)->hits.size() ==
+        1);  // the cut is shared: a filter this long cannot tell them apart
   q.type = "pdf";
   CHECK(s.Search(q)->hits.empty());
 }

@@ -27,7 +27,8 @@ struct ModelDoc {
 
 }  // namespace
 
-TEST_CASE("leaks: random classification and review flips never expose a hidden document", "[e2e][leak]") {
+TEST_CASE("leaks: random classification and review flips never expose a hidden document",
+          "[e2e][leak]") {
   constexpr int kDocs = 1500;
   constexpr int kSteps = 600;
   DaemonProcess d({{"pub", ""}, {"rev", "review = required"}});
@@ -38,7 +39,8 @@ TEST_CASE("leaks: random classification and review flips never expose a hidden d
     m.path = "d" + std::to_string(i) + ".txt";
     m.token = Token(i);
     m.approved = m.share == "pub";
-    WriteFile(d.FilePath(m.share, m.path), "公開文件 common " + m.token + " 第" + std::to_string(i) + "號。\n");
+    WriteFile(d.FilePath(m.share, m.path),
+              "公開文件 common " + m.token + " 第" + std::to_string(i) + "號。\n");
     docs.push_back(m);
   }
   d.Start();
@@ -47,11 +49,13 @@ TEST_CASE("leaks: random classification and review flips never expose a hidden d
   // Learn the ids from the inspector's listing.
   std::map<std::string, std::string> ids;  // share:path -> id
   for (int offset = 0; offset < kDocs; offset += 100) {
-    auto list = d.Get("/api/v1/search?limit=100&offset=" + std::to_string(offset), d.inspector()).json();
+    auto list =
+        d.Get("/api/v1/search?limit=100&offset=" + std::to_string(offset), d.inspector()).json();
     auto results = list->getArray("results");
     for (size_t k = 0; k < results->size(); ++k) {
       auto r = results->getObject(static_cast<unsigned>(k));
-      ids[r->getValue<std::string>("share") + ":" + r->getValue<std::string>("path")] = r->getValue<std::string>("id");
+      ids[r->getValue<std::string>("share") + ":" + r->getValue<std::string>("path")] =
+          r->getValue<std::string>("id");
     }
   }
   REQUIRE(ids.size() == kDocs);
@@ -73,10 +77,12 @@ TEST_CASE("leaks: random classification and review flips never expose a hidden d
       CHECK(found);
       CHECK(fetch.status == 200);
     } else {
-      if (!hidden_ok || fetch.status != 404 || fetch.body != missing_body || content.status != 404) {
+      if (!hidden_ok || fetch.status != 404 || fetch.body != missing_body ||
+          content.status != 404) {
         ++leaks;
-        FAIL_CHECK("hidden document " << m.share << ":" << m.path << " exposed: search " << paths.size()
-                                       << " hits, fetch " << fetch.status << ", content " << content.status);
+        FAIL_CHECK("hidden document " << m.share << ":" << m.path << " exposed: search "
+                                      << paths.size() << " hits, fetch " << fetch.status
+                                      << ", content " << content.status);
       }
     }
   };
@@ -91,7 +97,8 @@ TEST_CASE("leaks: random classification and review flips never expose a hidden d
     } else {
       const bool to_restricted = !m.restricted;
       auto r = d.Request("POST", url + "/classification", d.admin(), {},
-                         std::string("{\"classification\":\"") + (to_restricted ? "restricted" : "public") + "\"}");
+                         std::string("{\"classification\":\"") +
+                             (to_restricted ? "restricted" : "public") + "\"}");
       REQUIRE(r.status == 200);
       m.restricted = to_restricted;
     }

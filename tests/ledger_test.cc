@@ -83,7 +83,8 @@ struct Archive {
 
 }  // namespace
 
-TEST_CASE("visibility: inspectors see everything, the public approved versions of public documents", "[ledger]") {
+TEST_CASE("visibility: inspectors see everything, the public approved versions of public documents",
+          "[ledger]") {
   DocumentState s;
   s.doc.classification = "public";
   s.versions = {{"d", 1, "aa", 1, "", "", 0, "approved", "{}"},
@@ -96,7 +97,8 @@ TEST_CASE("visibility: inspectors see everything, the public approved versions o
   CHECK(ledger::ShownVersion(Role::kAnonymous, s)->version == 2);
 
   s.doc.classified_seq = 0;
-  s.restricted_elsewhere = {{"bb", 4}};  // a restricted document holds version 2's bytes since log index 4
+  s.restricted_elsewhere = {
+      {"bb", 4}};  // a restricted document holds version 2's bytes since log index 4
   CHECK(ledger::ShownVersion(Role::kAnonymous, s)->version == 1);
   CHECK(ledger::ShownVersion(Role::kInspector, s)->version == 3);
   s.doc.classified_seq = 5;  // classified public after that: the newer decision stands
@@ -112,8 +114,10 @@ TEST_CASE("visibility: inspectors see everything, the public approved versions o
   CHECK_FALSE(ledger::ShownVersion(Role::kInspector, none).has_value());
 }
 
-TEST_CASE("visibility: a copy of bytes restricted later is hidden from then on, and shown again when lifted",
-          "[ledger]") {
+TEST_CASE(
+    "visibility: a copy of bytes restricted later is hidden from then on, and shown again when "
+    "lifted",
+    "[ledger]") {
   Archive a;
   const std::string original = a.Add(Version("original.txt", "同一份內容"));
   const std::string copy = a.Add(Version("copy.txt", "同一份內容"));
@@ -143,20 +147,25 @@ TEST_CASE("visibility: a copy of bytes restricted later is hidden from then on, 
   CHECK(a.Visible(Role::kAnonymous, original) == std::vector<int64_t>{1});
 }
 
-TEST_CASE("visibility: an admin's later decision publishes a copy knowingly, but not bytes that came after it",
-          "[ledger]") {
+TEST_CASE(
+    "visibility: an admin's later decision publishes a copy knowingly, but not bytes that came "
+    "after it",
+    "[ledger]") {
   Archive a;
   Change secret = Version("secret.txt", "內部材料");
   secret.classification = "restricted";
   a.Add(secret);
-  const std::string doc = a.Add(Version("doc.txt", "內部材料"));  // a copy archived after the restriction
+  const std::string doc =
+      a.Add(Version("doc.txt", "內部材料"));  // a copy archived after the restriction
   CHECK(a.Visible(Role::kAnonymous, doc).empty());
   REQUIRE(a.Apply(Event(Change::Kind::kClassify, doc, "restricted")).ok());
-  REQUIRE(a.Apply(Event(Change::Kind::kClassify, doc, "public")).ok());  // the admin publishes it knowingly
+  REQUIRE(a.Apply(Event(Change::Kind::kClassify, doc, "public"))
+              .ok());  // the admin publishes it knowingly
   CHECK(a.Visible(Role::kAnonymous, doc) == std::vector<int64_t>{1});
 
   REQUIRE(a.Apply(Version("doc.txt", "公開版本", doc)).ok());
-  REQUIRE(a.Apply(Version("doc.txt", "內部材料", doc)).ok());  // the restricted bytes again, after the decision
+  REQUIRE(a.Apply(Version("doc.txt", "內部材料", doc))
+              .ok());  // the restricted bytes again, after the decision
   CHECK(a.Visible(Role::kAnonymous, doc) == std::vector<int64_t>{1, 2});
   CHECK(ledger::ShownVersion(Role::kAnonymous, a.State(doc))->version == 2);
   CHECK(ledger::ShownVersion(Role::kInspector, a.State(doc))->version == 3);
@@ -176,9 +185,11 @@ TEST_CASE("ledger: impossible changes are refused with a reason and change nothi
   };
   refused(Event(Change::Kind::kApprove, id), Status::Code::kInvalid, "no pending version");
   refused(Event(Change::Kind::kClassify, id, "public"), Status::Code::kInvalid, "already public");
-  refused(Event(Change::Kind::kClassify, id, "secret"), Status::Code::kInvalid, "public or restricted");
+  refused(Event(Change::Kind::kClassify, id, "secret"), Status::Code::kInvalid,
+          "public or restricted");
   refused(Event(Change::Kind::kMove, id, "a.txt"), Status::Code::kInvalid, "same path");
-  refused(Event(Change::Kind::kWithdraw, "no-such-document"), Status::Code::kNotFound, "no-such-document");
+  refused(Event(Change::Kind::kWithdraw, "no-such-document"), Status::Code::kNotFound,
+          "no-such-document");
   refused(Event(Change::Kind::kWithdraw, ""), Status::Code::kInvalid, "without a document");
 
   REQUIRE(a.Apply(Event(Change::Kind::kWithdraw, id)).ok());
@@ -188,7 +199,8 @@ TEST_CASE("ledger: impossible changes are refused with a reason and change nothi
   CHECK(a.Records() == after);
 
   // One refused change in a batch refuses the batch, and the log has no gap.
-  std::vector<Change> batch{Event(Change::Kind::kApprove, pending), Event(Change::Kind::kApprove, id)};
+  std::vector<Change> batch{Event(Change::Kind::kApprove, pending),
+                            Event(Change::Kind::kApprove, id)};
   CHECK_FALSE(a.ledger->Apply(batch, *a.key).ok());
   CHECK(a.State(pending).versions.back().review == "pending");
   Change approved;
@@ -197,8 +209,9 @@ TEST_CASE("ledger: impossible changes are refused with a reason and change nothi
   CHECK(a.State(pending).versions.back().review == "approved");
 }
 
-TEST_CASE("ledger: every change is one signed record, chained per document, under a signed checkpoint",
-          "[ledger]") {
+TEST_CASE(
+    "ledger: every change is one signed record, chained per document, under a signed checkpoint",
+    "[ledger]") {
   Archive a;
   Change first, moved, second;
   REQUIRE(a.Apply(Version("a.txt", "one"), &first).ok());
@@ -218,7 +231,8 @@ TEST_CASE("ledger: every change is one signed record, chained per document, unde
   CHECK((*cp)->size == 3);
   auto root = storage::RootHash(3, a.catalog->Nodes());
   REQUIRE(root.ok());
-  CHECK((*cp)->text.find(storage::Base64(std::string(root->begin(), root->end()))) != std::string::npos);
+  CHECK((*cp)->text.find(storage::Base64(std::string(root->begin(), root->end()))) !=
+        std::string::npos);
   auto doc = a.catalog->GetDocument(first.doc_id);
   CHECK((*doc)->path == "dir/a.txt");
   CHECK((*doc)->last_leaf == second.record.leaf);

@@ -75,7 +75,8 @@ struct Store {
 
 }  // namespace
 
-TEST_CASE("merkle: roots, inclusion and consistency proofs match RFC 9162 up to 64 leaves", "[storage][merkle]") {
+TEST_CASE("merkle: roots, inclusion and consistency proofs match RFC 9162 up to 64 leaves",
+          "[storage][merkle]") {
   Leaves leaves;
   Store store;
   StreamingTree stream;
@@ -106,7 +107,8 @@ TEST_CASE("merkle: roots, inclusion and consistency proofs match RFC 9162 up to 
       REQUIRE(*proof == RefSubproof(from, leaves, 0, size, true));
       const Digest old_root = RefMth(leaves, 0, from);
       REQUIRE(VerifyConsistency(from, size, old_root, root, *proof));
-      if (from < size) REQUIRE_FALSE(VerifyConsistency(from, size, RefMth(leaves, 1, from + 1), root, *proof));
+      if (from < size)
+        REQUIRE_FALSE(VerifyConsistency(from, size, RefMth(leaves, 1, from + 1), root, *proof));
     }
   }
   CHECK(stream.Root() == RefMth(leaves, 0, 64));

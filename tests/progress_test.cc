@@ -62,7 +62,8 @@ TEST_CASE("progress: bytes set the rate in MB/s and the ETA", "[daemon][progress
   clock.now += 20s;
   p.Update(400, 400, 90'000'000, 90'000'000);
   p.Finish();
-  CHECK(out.str().substr(out.str().rfind("export:")) == "export: 400 files, 90.0 MB in 30.0 s (3.0 MB/s)\n");
+  CHECK(out.str().substr(out.str().rfind("export:")) ==
+        "export: 400 files, 90.0 MB in 30.0 s (3.0 MB/s)\n");
 
   ProgressReporter blobs(out, "verify blobs", "", clock.Options(false));
   clock.now += 2s;
@@ -73,7 +74,8 @@ TEST_CASE("progress: bytes set the rate in MB/s and the ETA", "[daemon][progress
   CHECK(blobs.Line().find("ETA 8:00:0") != std::string::npos);
 }
 
-TEST_CASE("progress: plain lines every N items or every few seconds, then one summary", "[daemon][progress]") {
+TEST_CASE("progress: plain lines every N items or every few seconds, then one summary",
+          "[daemon][progress]") {
   FakeClock clock;
   std::ostringstream out;
   ProgressReporter::Options o = clock.Options(false);
@@ -109,7 +111,8 @@ TEST_CASE("progress: plain lines every N items or every few seconds, then one su
   CHECK(Count(out.str(), "\n") == 5);  // the destructor adds nothing after Finish()
 }
 
-TEST_CASE("progress: a terminal gets one redrawn line, at most ten times a second", "[daemon][progress]") {
+TEST_CASE("progress: a terminal gets one redrawn line, at most ten times a second",
+          "[daemon][progress]") {
   FakeClock clock;
   std::ostringstream out;
   {
@@ -126,7 +129,8 @@ TEST_CASE("progress: a terminal gets one redrawn line, at most ten times a secon
     CHECK(Count(out.str(), "\x1b[K") == redraws);
     p.Finish();
     const std::string text = out.str();
-    CHECK(text.substr(text.rfind('\r')) == "\rverify documents: 2000 documents in 2.0 s (1000.0 documents/s)\x1b[K\n");
+    CHECK(text.substr(text.rfind('\r')) ==
+          "\rverify documents: 2000 documents in 2.0 s (1000.0 documents/s)\x1b[K\n");
   }
   // An error path: the destructor only ends the open line.
   std::ostringstream err;

@@ -113,7 +113,8 @@ std::vector<std::string> Candidates(const std::string& text) {
     std::vector<std::string> words;
     std::string cur;
     size_t start = static_cast<size_t>(text.size() * at);
-    while (start < text.size() && std::isalpha(static_cast<unsigned char>(text[start]))) ++start;  // a whole word
+    while (start < text.size() && std::isalpha(static_cast<unsigned char>(text[start])))
+      ++start;  // a whole word
     for (size_t i = start; i <= text.size(); ++i) {
       const char c = i < text.size() ? text[i] : ' ';
       if (std::isalpha(static_cast<unsigned char>(c))) {
@@ -144,7 +145,8 @@ std::string FormatOf(const std::string& rel) {
   const fs::path p(rel);
   std::string ext = Lower(p.extension().string());
   if (!ext.empty()) ext.erase(0, 1);
-  if (rel.rfind("generated/txt/", 0) == 0) return Lower(fs::path(p.stem()).extension().string().substr(1)) + "." + ext;
+  if (rel.rfind("generated/txt/", 0) == 0)
+    return Lower(fs::path(p.stem()).extension().string().substr(1)) + "." + ext;
   return ext.empty() ? "none" : ext;
 }
 
@@ -155,8 +157,10 @@ struct Tally {
 
 }  // namespace
 
-TEST_CASE("quality: every corpus file is archived and yields text or a reason, and known items are found in the top 10",
-          "[e2e][corpus]") {
+TEST_CASE(
+    "quality: every corpus file is archived and yields text or a reason, and known items are found "
+    "in the top 10",
+    "[e2e][corpus]") {
   const fs::path docs = fs::path(GONGKAI_SHARED_DIR) / "corpus/docs";
   if (!fs::is_directory(docs)) {
     std::cout << "SKIPPED: corpus not found at " << docs.string() << "\n";
@@ -171,7 +175,8 @@ TEST_CASE("quality: every corpus file is archived and yields text or a reason, a
   {
     std::ifstream in(docs / "generated/manifest.tsv");
     for (std::string line; std::getline(in, line);)
-      if (auto tab = line.find('\t'); tab != std::string::npos) source_of[line.substr(0, tab)] = line.substr(tab + 1);
+      if (auto tab = line.find('\t'); tab != std::string::npos)
+        source_of[line.substr(0, tab)] = line.substr(tab + 1);
   }
   REQUIRE(source_of.size() >= 6);
   std::map<std::string, std::string> number_of;  // rel -> 字號
@@ -182,14 +187,15 @@ TEST_CASE("quality: every corpus file is archived and yields text or a reason, a
       auto o = parser.parse(line).extract<Poco::JSON::Object::Ptr>();
       const std::string id = o->optValue<std::string>("GazetteId", "");
       // One number per record (joint issues list several), and a real one ("**" occurs).
-      if (id.find_first_of("0123456789") != std::string::npos && id.find(';') == std::string::npos &&
-          id.find("、") == std::string::npos)
+      if (id.find_first_of("0123456789") != std::string::npos &&
+          id.find(';') == std::string::npos && id.find("、") == std::string::npos)
         number_of["zh-hant/ey-gazette/" + o->getValue<std::string>("html_file")] = id;
     }
   }
   REQUIRE(number_of.size() > 200);
   // Lists that describe the corpus (its README says so): archived, not known items.
-  const std::set<std::string> metadata = {"zh-hant/ey-gazette/records.jsonl", "zh-hans/gov-work-reports-2026/index.tsv",
+  const std::set<std::string> metadata = {"zh-hant/ey-gazette/records.jsonl",
+                                          "zh-hans/gov-work-reports-2026/index.tsv",
                                           "generated/manifest.tsv"};
 
   // Archives go to a share of their own: their members repeat texts that
@@ -212,9 +218,12 @@ TEST_CASE("quality: every corpus file is archived and yields text or a reason, a
       continue;
     }
     Doc doc{rel, FormatOf(rel), x.text, x.title, ""};
-    const std::string id = e.path().filename().string().substr(0, e.path().filename().string().find('.'));
+    const std::string id =
+        e.path().filename().string().substr(0, e.path().filename().string().find('.'));
     if (rel.rfind("generated/", 0) == 0 && source_of.count(id))
-      doc.text = gongkai::indexer::Extract(gongkai::test::Slurp((docs / source_of[id]).string()), source_of[id]).text;
+      doc.text = gongkai::indexer::Extract(gongkai::test::Slurp((docs / source_of[id]).string()),
+                                           source_of[id])
+                     .text;
     if (auto n = number_of.find(rel); n != number_of.end()) doc.number = n->second;
     items.push_back(std::move(doc));
   }
@@ -269,17 +278,21 @@ TEST_CASE("quality: every corpus file is archived and yields text or a reason, a
     return r.json();
   };
   std::map<std::string, std::map<std::string, Tally>> tally;  // kind -> format -> tally
-  std::map<std::string, int> skipped;                          // kind -> documents without a usable query
+  std::map<std::string, int> skipped;  // kind -> documents without a usable query
   auto ask = [&](const std::string& kind, const Doc& doc, const std::string& q) {
     auto answer = search(q, 10);
     auto results = answer->getArray("results");
     bool hit = false;
     for (size_t i = 0; i < results->size(); ++i)
-      hit = hit || results->getObject(static_cast<unsigned>(i))->getValue<std::string>("path") == doc.rel;
+      hit = hit ||
+            results->getObject(static_cast<unsigned>(i))->getValue<std::string>("path") == doc.rel;
     Tally& t = tally[kind][doc.format];
     ++t.queries;
-    if (hit) ++t.found;
-    else t.missed.push_back(doc.rel + "  q=" + q + "  (" + std::to_string(answer->getValue<int>("total")) + " hits)");
+    if (hit)
+      ++t.found;
+    else
+      t.missed.push_back(doc.rel + "  q=" + q + "  (" +
+                         std::to_string(answer->getValue<int>("total")) + " hits)");
   };
   for (const Doc& doc : items) {
     std::string phrase;
@@ -295,12 +308,16 @@ TEST_CASE("quality: every corpus file is archived and yields text or a reason, a
       ask("words", doc, phrase);
       const bool traditional = gongkai::indexer::FoldScript(phrase) != phrase;
       const std::string other = traditional ? t2s(phrase) : s2t(phrase);
-      if (other != phrase) ask("script", doc, "\"" + other + "\"");
-      else ++skipped["script"];
+      if (other != phrase)
+        ask("script", doc, "\"" + other + "\"");
+      else
+        ++skipped["script"];
     }
     const std::string title = gongkai::indexer::FoldScript(Lower(doc.title));
-    if (Chars(doc.title).size() >= 4 && title_count[title] <= 10) ask("title", doc, doc.title);
-    else ++skipped["title"];
+    if (Chars(doc.title).size() >= 4 && title_count[title] <= 10)
+      ask("title", doc, doc.title);
+    else
+      ++skipped["title"];
     if (!doc.number.empty()) ask("number", doc, doc.number);
   }
 
@@ -311,12 +328,12 @@ TEST_CASE("quality: every corpus file is archived and yields text or a reason, a
     for (const auto& [format, t] : formats) {
       q += t.queries;
       f += t.found;
-      std::printf("  %-7s %-10s %5d/%-5d %6.1f %%\n", kind.c_str(), format.c_str(), t.found, t.queries,
-                  100.0 * t.found / t.queries);
+      std::printf("  %-7s %-10s %5d/%-5d %6.1f %%\n", kind.c_str(), format.c_str(), t.found,
+                  t.queries, 100.0 * t.found / t.queries);
       for (const std::string& m : t.missed) std::cout << "      missed: " << m << "\n";
     }
-    std::printf("  %-7s %-10s %5d/%-5d %6.1f %%  (%d documents had no usable query)\n", kind.c_str(), "ALL", f, q,
-                100.0 * f / q, skipped[kind]);
+    std::printf("  %-7s %-10s %5d/%-5d %6.1f %%  (%d documents had no usable query)\n",
+                kind.c_str(), "ALL", f, q, 100.0 * f / q, skipped[kind]);
   }
   CHECK(skipped["phrase"] * 20 <= static_cast<int>(items.size()));  // at most 5 % (19 of 798 now)
   for (const auto& [kind, formats] : tally)

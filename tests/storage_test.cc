@@ -56,7 +56,8 @@ TEST_CASE("crypto: SHA-256 and base64 known answers", "[storage]") {
   CHECK(Base64("") == "");
   CHECK(Base64("f") == "Zg==");
   CHECK(Base64("foobar") == "Zm9vYmFy");
-  for (std::string s : {"", "f", "fo", "foo", "\x01\xff\x00z"}) CHECK(*Base64Decode(Base64(s)) == s);
+  for (std::string s : {"", "f", "fo", "foo", "\x01\xff\x00z"})
+    CHECK(*Base64Decode(Base64(s)) == s);
   CHECK_FALSE(Base64Decode("abc").ok());
   // Strict: padding only at the end, at most two, the alphabet only.
   for (const char* bad : {"0=======", "====", "ab=c", "Zg=A", " Zg=", "Zm9v\nYmFy", "Zm9v-mFy"})
@@ -110,7 +111,10 @@ TEST_CASE("records: fixed serialisation, valid JSON strings, RFC 9162 hashes", "
   CHECK(Hex(NodeHash(leaf, leaf)) == Hex(Sha256Of("\x01" + std::string(leaf.begin(), leaf.end()) +
                                                   std::string(leaf.begin(), leaf.end()))));
   // Bytes that can never start a UTF-8 sequence become U+FFFD, too.
-  CHECK(JsonQuote("a\xf8\x80\x80" "b") == "\"a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b\"");
+  CHECK(JsonQuote("a\xf8\x80\x80"
+                  "b") ==
+        "\"a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+        "b\"");
   CHECK(JsonQuote("\xed\xa0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // a surrogate
   CHECK(Rfc3339FromNanos(0) == "1970-01-01T00:00:00Z");
   CHECK(Rfc3339FromNanos(1'700'000'000'123'000'000) == "2023-11-14T22:13:20Z");
@@ -123,14 +127,16 @@ TEST_CASE("blob store: content-addressed, durable layout, stored once", "[storag
   const std::string data = "政務公開 blob";
   const std::string sha = Store(**store, data);
   CHECK(sha == Hex(Sha256Of(data)));
-  CHECK((*store)->PathOf(sha) == dir / ("blobs/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha));
+  CHECK((*store)->PathOf(sha) ==
+        dir / ("blobs/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha));
   CHECK(Slurp((*store)->PathOf(sha)) == data);
   CHECK((*store)->Contains(sha));
   // Identical content again: same blob, no temp files left behind.
   CHECK(Store(**store, data) == sha);
   CHECK(std::filesystem::is_empty(dir / "tmp"));
   size_t files = 0;
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir / "blobs")) files += e.is_regular_file();
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir / "blobs"))
+    files += e.is_regular_file();
   CHECK(files == 1);
   // An abandoned writer leaves nothing.
   {
@@ -207,7 +213,8 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
   CHECK((*cat)->Records(2, 1)->front().seq == 2);
 }
 
-TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying record in place", "[storage]") {
+TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying record in place",
+          "[storage]") {
   TempDir dir;
   auto key = SigningKey::Generate();
   const std::string path = dir / "catalog.sqlite";
@@ -227,10 +234,11 @@ TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying rec
   // Turn it back into a schema 2 catalog, as written before ctimes were kept.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db,
-                     "ALTER TABLE documents DROP COLUMN file_ctime_ns; ALTER TABLE documents DROP COLUMN"
-                     " classified_seq; PRAGMA user_version=2",
-                     nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK(sqlite3_exec(
+            db,
+            "ALTER TABLE documents DROP COLUMN file_ctime_ns; ALTER TABLE documents DROP COLUMN"
+            " classified_seq; PRAGMA user_version=2",
+            nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
 
   auto cat = OpenSqliteCatalog(path, Env::Default());
@@ -254,7 +262,8 @@ TEST_CASE("catalog: a failing batch commits nothing", "[storage]") {
   auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
   std::vector<Change> ok = {Version("pub", "a.txt", "one")};
   REQUIRE(gongkai::test::ApplyChanges(cat->get(), ok, **key).ok());
-  std::vector<Change> bad = {Version("pub", "b.txt", "bee"), Version("pub", "x", "y", "no-such-doc")};
+  std::vector<Change> bad = {Version("pub", "b.txt", "bee"),
+                             Version("pub", "x", "y", "no-such-doc")};
   CHECK_FALSE(gongkai::test::ApplyChanges(cat->get(), bad, **key).ok());
   CHECK((*cat)->Counts()->records == 1);
   CHECK_FALSE((*cat)->FindByPath("pub", "b.txt")->has_value());
@@ -270,7 +279,7 @@ TEST_CASE("keys: generated once with mode 0600, then reused", "[storage]") {
   auto k1 = LoadOrCreateSigningKey(Env::Default(), dir / "keys", cat->get());
   REQUIRE(k1.ok());
   const std::string pem = dir / ("keys/" + (*k1)->KeyId() + ".pem");
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(pem.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   REQUIRE(::stat((dir / "keys").c_str(), &st) == 0);

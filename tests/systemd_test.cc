@@ -40,7 +40,9 @@ class NotifySocket {
   struct Message {
     std::string text;
     SteadyClock::time_point at;
-    bool Has(const std::string& line) const { return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos; }
+    bool Has(const std::string& line) const {
+      return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos;
+    }
     bool HasPrefix(const std::string& prefix) const {
       return ("\n" + text).find("\n" + prefix) != std::string::npos;
     }
@@ -62,9 +64,11 @@ class NotifySocket {
   const Message* WaitFor(Pred pred, std::chrono::milliseconds timeout) {
     const auto deadline = SteadyClock::now() + timeout;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
       if (left.count() <= 0) return nullptr;
-      timeval tv{static_cast<time_t>(left.count() / 1000), static_cast<suseconds_t>(left.count() % 1000) * 1000};
+      timeval tv{static_cast<time_t>(left.count() / 1000),
+                 static_cast<suseconds_t>(left.count() % 1000) * 1000};
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       char buf[4096];
       const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
@@ -73,7 +77,8 @@ class NotifySocket {
       if (pred(messages_.back())) return &messages_.back();
     }
   }
-  const Message* WaitForLine(const std::string& line, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const Message* WaitForLine(const std::string& line,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
     return WaitFor([&](const Message& m) { return m.Has(line); }, timeout);
   }
   const std::deque<Message>& messages() const { return messages_; }
@@ -91,7 +96,8 @@ class NotifySocket {
 
 }  // namespace
 
-TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING and STOPPING", "[e2e][systemd]") {
+TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING and STOPPING",
+          "[e2e][systemd]") {
   DaemonProcess d;
   WriteFile(d.FilePath("pub", "通知.txt"), "服務管理器通知測試\n");
   NotifySocket sock(d.root() + "/notify");
@@ -109,8 +115,9 @@ TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING a
   for (const auto& m : sock.messages()) CHECK((&m == ready || !m.Has("READY=1")));
 
   // STATUS= follows the archive: the file present at start-up shows up.
-  CHECK(sock.WaitFor([](const NotifySocket::Message& m) { return m.HasPrefix("STATUS=1 documents"); },
-                     std::chrono::seconds(60)) != nullptr);
+  CHECK(
+      sock.WaitFor([](const NotifySocket::Message& m) { return m.HasPrefix("STATUS=1 documents"); },
+                   std::chrono::seconds(60)) != nullptr);
 
   // The watchdog is fed from the main loop at half its interval, so never
   // as late as systemd's deadline (the whole interval) even on a busy machine.
@@ -124,7 +131,9 @@ TEST_CASE("systemd: READY once the port answers then STATUS WATCHDOG RELOADING a
   CHECK(pings.size() >= 3);
   std::chrono::milliseconds longest_gap{0};
   for (size_t i = 1; i < pings.size(); ++i)
-    longest_gap = std::max(longest_gap, std::chrono::duration_cast<std::chrono::milliseconds>(pings[i] - pings[i - 1]));
+    longest_gap =
+        std::max(longest_gap,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(pings[i] - pings[i - 1]));
   INFO("longest gap between watchdog pings: " << longest_gap.count() << " ms");
   CHECK(longest_gap < std::chrono::milliseconds(2000));
 
@@ -354,12 +363,13 @@ TEST_CASE("systemd: no watchdog pings when WATCHDOG_PID names another process", 
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("systemd: log lines carry the syslog priority when stderr is the journal", "[e2e][systemd][log]") {
+TEST_CASE("systemd: log lines carry the syslog priority when stderr is the journal",
+          "[e2e][systemd][log]") {
   DaemonProcess d;
   // Pose daemon.log as the journal stream: $JOURNAL_STREAM = its device:inode.
   const std::string log_file = d.root() + "/daemon.log";
   WriteFile(log_file, "");
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(log_file.c_str(), &st) == 0);
   d.SetEnv("JOURNAL_STREAM", std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
   d.Start();
@@ -389,13 +399,17 @@ TEST_CASE("log: one line per event with control characters escaped", "[systemd][
   const std::string hostile(kHostile, sizeof kHostile - 1);
   CHECK(FormatLine(Level::kWarning, hostile, true) == "<4>a\\nb\\rc\\x00d\\x1b[31m\te\\x7f 文件\n");
   // Bytes that are not UTF-8 (a GBK file name) and C1 controls are escaped too.
-  CHECK(FormatLine(Level::kInfo, "bad\xff\xfe \xc2\x9b \xe6\x96\x87", true) == "<6>bad\\xff\\xfe \\xc2\\x9b \xe6\x96\x87\n");
+  CHECK(FormatLine(Level::kInfo, "bad\xff\xfe \xc2\x9b \xe6\x96\x87", true) ==
+        "<6>bad\\xff\\xfe \\xc2\\x9b \xe6\x96\x87\n");
   const std::string plain = FormatLine(Level::kInfo, "two\nlines", false);
   CHECK(std::count(plain.begin(), plain.end(), '\n') == 1);
-  CHECK(std::regex_match(plain, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z info: two\\\\nlines\n")));
+  CHECK(std::regex_match(
+      plain,
+      std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z info: two\\\\nlines\n")));
 }
 
-TEST_CASE("systemd: the example configuration loads with every commented key too", "[systemd][config]") {
+TEST_CASE("systemd: the example configuration loads with every commented key too",
+          "[systemd][config]") {
   const std::string example = std::string(GONGKAI_SOURCE_DIR) + "/config/gongkaid.conf.example";
   auto config = gongkai::LoadConfig(example);
   INFO((config.ok() ? "" : config.status().message()));

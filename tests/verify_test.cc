@@ -130,58 +130,75 @@ int64_t PickSeq(Db& db, std::mt19937& rng) {
 
 const std::vector<std::pair<std::string, Mutation>>& Mutations() {
   static const std::vector<std::pair<std::string, Mutation>> kMutations = {
-      {"flip a byte in a blob", [](const std::string& dir, std::mt19937& rng) {
+      {"flip a byte in a blob",
+       [](const std::string& dir, std::mt19937& rng) {
          std::string f = Pick(BlobFiles(dir), rng);
          std::string data = gongkai::test::Slurp(f);
          data[std::uniform_int_distribution<size_t>(0, data.size() - 1)(rng)] ^= 0x20;
          gongkai::test::WriteFile(f, data);
          return f;
        }},
-      {"delete a blob", [](const std::string& dir, std::mt19937& rng) {
+      {"delete a blob",
+       [](const std::string& dir, std::mt19937& rng) {
          std::string f = Pick(BlobFiles(dir), rng);
          fs::remove(f);
          return f;
        }},
-      {"edit a version's sha256", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a version's sha256",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string seq = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));
-         db.Exec("UPDATE versions SET sha256 = (SELECT sha256 FROM versions WHERE log_index <> " + seq +
-                 " LIMIT 1) WHERE log_index = (SELECT log_index FROM versions ORDER BY log_index LIMIT 1 OFFSET " +
+         db.Exec("UPDATE versions SET sha256 = (SELECT sha256 FROM versions WHERE log_index <> " +
+                 seq +
+                 " LIMIT 1) WHERE log_index = (SELECT log_index FROM versions ORDER BY log_index "
+                 "LIMIT 1 OFFSET " +
                  seq + ")");
          return "versions #" + seq;
        }},
-      {"edit a version's size", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a version's size",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));
-         db.Exec("UPDATE versions SET size = size + 1 WHERE rowid = (SELECT rowid FROM versions LIMIT 1 OFFSET " + off + ")");
+         db.Exec(
+             "UPDATE versions SET size = size + 1 WHERE rowid = (SELECT rowid FROM versions LIMIT "
+             "1 OFFSET " +
+             off + ")");
          return "versions #" + off;
        }},
-      {"edit a version's metadata", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a version's metadata",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));
-         db.Exec("UPDATE versions SET meta = '{\"title\":\"forged\"}' WHERE rowid = (SELECT rowid FROM versions LIMIT 1 OFFSET " +
+         db.Exec(
+             "UPDATE versions SET meta = '{\"title\":\"forged\"}' WHERE rowid = (SELECT rowid FROM "
+             "versions LIMIT 1 OFFSET " +
+             off + ")");
+         return "versions #" + off;
+       }},
+      {"delete a version row",
+       [](const std::string& dir, std::mt19937& rng) {
+         Db db(dir + "/catalog.sqlite");
+         const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));
+         db.Exec("DELETE FROM versions WHERE rowid = (SELECT rowid FROM versions LIMIT 1 OFFSET " +
                  off + ")");
          return "versions #" + off;
        }},
-      {"delete a version row", [](const std::string& dir, std::mt19937& rng) {
-         Db db(dir + "/catalog.sqlite");
-         const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 24)(rng));
-         db.Exec("DELETE FROM versions WHERE rowid = (SELECT rowid FROM versions LIMIT 1 OFFSET " + off + ")");
-         return "versions #" + off;
-       }},
-      {"delete a record row", [](const std::string& dir, std::mt19937& rng) {
+      {"delete a record row",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const int64_t seq = PickSeq(db, rng);
          db.Exec("DELETE FROM records WHERE seq = " + std::to_string(seq));
          return "record " + std::to_string(seq);
        }},
-      {"truncate the log", [](const std::string& dir, std::mt19937& rng) {
+      {"truncate the log",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const int64_t seq = PickSeq(db, rng);
          db.Exec("DELETE FROM records WHERE seq >= " + std::to_string(seq));
          return "records from " + std::to_string(seq);
        }},
-      {"swap two records", [](const std::string& dir, std::mt19937& rng) {
+      {"swap two records",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          int64_t a = PickSeq(db, rng), b = PickSeq(db, rng);
          while (b == a) b = PickSeq(db, rng);
@@ -191,61 +208,81 @@ const std::vector<std::pair<std::string, Mutation>>& Mutations() {
          db.Exec("UPDATE records SET seq = " + sb + " WHERE seq = -1");
          return "records " + sa + " and " + sb;
        }},
-      {"edit a record's text", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a record's text",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string seq = std::to_string(PickSeq(db, rng));
-         db.Exec("UPDATE records SET record = replace(record, '\"time\":\"', '\"time\":\"1') WHERE seq = " + seq);
+         db.Exec(
+             "UPDATE records SET record = replace(record, '\"time\":\"', '\"time\":\"1') WHERE seq "
+             "= " +
+             seq);
          return "record " + seq;
        }},
-      {"edit a record's text and its stored leaf", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a record's text and its stored leaf",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string seq = std::to_string(PickSeq(db, rng));
-         db.Exec("UPDATE records SET record = replace(record, '\"size\":', '\"size\":9'), leaf = '00' WHERE seq = " + seq);
+         db.Exec(
+             "UPDATE records SET record = replace(record, '\"size\":', '\"size\":9'), leaf = '00' "
+             "WHERE seq = " +
+             seq);
          return "record " + seq;
        }},
-      {"replace a signature", [](const std::string& dir, std::mt19937& rng) {
+      {"replace a signature",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          int64_t a = PickSeq(db, rng), b = PickSeq(db, rng);
          while (b == a) b = PickSeq(db, rng);
-         db.Exec("UPDATE records SET signature = (SELECT signature FROM records WHERE seq = " + std::to_string(b) +
-                 ") WHERE seq = " + std::to_string(a));
+         db.Exec("UPDATE records SET signature = (SELECT signature FROM records WHERE seq = " +
+                 std::to_string(b) + ") WHERE seq = " + std::to_string(a));
          return "record " + std::to_string(a);
        }},
-      {"swap in a different key", [](const std::string& dir, std::mt19937&) {
+      {"swap in a different key",
+       [](const std::string& dir, std::mt19937&) {
          Db db(dir + "/catalog.sqlite");
          auto other = SigningKey::Generate();
          db.Exec("UPDATE keys SET public_pem = '" + (*other)->PublicPem() + "'");
          return std::string("keys");
        }},
-      {"edit a Merkle node", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a Merkle node",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 45)(rng));
-         db.Exec("UPDATE tree SET hash = randomblob(32) WHERE (level, idx) = (SELECT level, idx FROM tree LIMIT 1 OFFSET " +
-                 off + ")");
+         db.Exec(
+             "UPDATE tree SET hash = randomblob(32) WHERE (level, idx) = (SELECT level, idx FROM "
+             "tree LIMIT 1 OFFSET " +
+             off + ")");
          return "tree node #" + off;
        }},
-      {"edit a checkpoint", [](const std::string& dir, std::mt19937& rng) {
+      {"edit a checkpoint",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 4)(rng));
-         db.Exec("UPDATE checkpoints SET text = replace(text, '" + std::string(kOrigin) +
-                 "\n', 'other.origin\n') WHERE rowid = (SELECT rowid FROM checkpoints LIMIT 1 OFFSET " + off + ")");
+         db.Exec(
+             "UPDATE checkpoints SET text = replace(text, '" + std::string(kOrigin) +
+             "\n', 'other.origin\n') WHERE rowid = (SELECT rowid FROM checkpoints LIMIT 1 OFFSET " +
+             off + ")");
          return "checkpoint #" + off;
        }},
-      {"change a document's current version", [](const std::string& dir, std::mt19937& rng) {
+      {"change a document's current version",
+       [](const std::string& dir, std::mt19937& rng) {
          Db db(dir + "/catalog.sqlite");
          const std::string off = std::to_string(std::uniform_int_distribution<int>(0, 11)(rng));
-         db.Exec("UPDATE documents SET current_version = current_version + 1 WHERE rowid = "
-                 "(SELECT rowid FROM documents LIMIT 1 OFFSET " + off + ")");
+         db.Exec(
+             "UPDATE documents SET current_version = current_version + 1 WHERE rowid = "
+             "(SELECT rowid FROM documents LIMIT 1 OFFSET " +
+             off + ")");
          return "document #" + off;
        }},
-      {"re-sign a forged log with a new key", [](const std::string& dir, std::mt19937&) {
+      {"re-sign a forged log with a new key",
+       [](const std::string& dir, std::mt19937&) {
          // An attacker with disk access rewrites everything with their own key:
          // caught by a checkpoint kept elsewhere (see the external test below),
          // and here by the key list no longer matching the signatures.
          Db db(dir + "/catalog.sqlite");
          auto other = SigningKey::Generate();
-         db.Exec("INSERT INTO keys(key_id, public_pem, created) VALUES('" + (*other)->KeyId() + "', '" +
-                 (*other)->PublicPem() + "', 'x')");
+         db.Exec("INSERT INTO keys(key_id, public_pem, created) VALUES('" + (*other)->KeyId() +
+                 "', '" + (*other)->PublicPem() + "', 'x')");
          db.Exec("UPDATE records SET key_id = '" + (*other)->KeyId() + "' WHERE seq = 0");
          return std::string("record 0 key");
        }},
@@ -276,7 +313,8 @@ TEST_CASE("verify: every kind of damage is found and located", "[storage][verify
   for (int round = 0; round < 224; ++round) {
     const auto& [name, mutate] = mutations[static_cast<size_t>(round) % mutations.size()];
     TempDir copy;
-    fs::copy(pristine.path(), copy.path(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    fs::copy(pristine.path(), copy.path(),
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     const std::string where = mutate(copy.path(), rng);
     auto report = Verify(copy.path());
     INFO("mutation " << round << ": " << name << " at " << where);

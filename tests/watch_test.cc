@@ -33,7 +33,9 @@ int64_t Gauge(const std::string& metrics, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("e2e: a burst far beyond the queue's capacity is archived exactly once, in bounded memory", "[e2e]") {
+TEST_CASE(
+    "e2e: a burst far beyond the queue's capacity is archived exactly once, in bounded memory",
+    "[e2e]") {
   constexpr int kCapacity = 100, kFiles = 2000, kBatch = 256;
   DaemonProcess d({{"pub", ""}}, "anonymous_search_rate = 0\nqueue_capacity = 100\n");
   d.Start();
@@ -44,13 +46,15 @@ TEST_CASE("e2e: a burst far beyond the queue's capacity is archived exactly once
   int64_t deepest = 0;
   std::thread sampler([&] {
     while (!done) {
-      deepest = std::max(deepest, Gauge(d.Get("/metrics", d.inspector()).body, "gongkai_queue_depth"));
+      deepest =
+          std::max(deepest, Gauge(d.Get("/metrics", d.inspector()).body, "gongkai_queue_depth"));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
   for (int i = 0; i < kFiles; ++i)
-    WriteFile(d.FilePath("pub", "burst/" + std::to_string(i / 100) + "/f" + std::to_string(i) + ".txt"),
-              "背壓測試文件 burst" + std::to_string(i) + " 第" + std::to_string(i) + "號\n");
+    WriteFile(
+        d.FilePath("pub", "burst/" + std::to_string(i / 100) + "/f" + std::to_string(i) + ".txt"),
+        "背壓測試文件 burst" + std::to_string(i) + " 第" + std::to_string(i) + "號\n");
   auto s = d.WaitIdle(kFiles, 300);
   done = true;
   sampler.join();
@@ -68,7 +72,8 @@ TEST_CASE("e2e: a burst far beyond the queue's capacity is archived exactly once
   CHECK(deepest > 0);
   CHECK(deepest <= kCapacity + 2 * kBatch);
   const std::string log = d.log();
-  CHECK(log.find("queue full (100 files): new files in share pub are picked up by a rescan") != std::string::npos);
+  CHECK(log.find("queue full (100 files): new files in share pub are picked up by a rescan") !=
+        std::string::npos);
   CHECK(log.find("left for a rescan once the queue drains") != std::string::npos);
   const int64_t peak = ProcStatusKb(d.pid(), "VmHWM");
   INFO("RSS before " << rss_before << " kB, peak " << peak << " kB");
@@ -87,7 +92,8 @@ TEST_CASE("e2e: SIGHUP with a new share restarts in place without losing files",
 
   std::filesystem::create_directories(d.SharePath("added"));
   WriteFile(d.FilePath("added", "new.txt"), "新增共享資料夾的文件。\n");
-  std::ofstream(d.config(), std::ios::app) << "[share.added]\npath = share/added\noffice = 新辦公室\n";
+  std::ofstream(d.config(), std::ios::app)
+      << "[share.added]\npath = share/added\noffice = 新辦公室\n";
   // Files dropped into the old share while the daemon stops and starts again.
   d.RestartWithHup([&] {
     for (int i = 0; i < 20; ++i) {
@@ -108,12 +114,14 @@ TEST_CASE("e2e: SIGHUP with a new share restarts in place without losing files",
   // An unchanged file reloads tokens in place: no restart.
   const size_t logged = d.log().size();
   ::kill(pid, SIGHUP);
-  REQUIRE(DaemonProcess::Eventually([&] { return d.log().find("SIGHUP: reloaded", logged) != std::string::npos; }));
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.log().find("SIGHUP: reloaded", logged) != std::string::npos; }));
   CHECK(d.log().find("restarting in place", logged) == std::string::npos);
   CHECK(d.Stop() == 0);
 }
 
-TEST_CASE("e2e: SIGHUP with a broken config file keeps the daemon running on the old one", "[e2e]") {
+TEST_CASE("e2e: SIGHUP with a broken config file keeps the daemon running on the old one",
+          "[e2e]") {
   DaemonProcess d;
   d.Start();
   const std::string good = gongkai::test::Slurp(d.config());
@@ -137,15 +145,19 @@ TEST_CASE("e2e: a polled file rewritten with its old mtime restored gets a new v
   WriteFile(path, "原始版本內容 AAAA\n");
   d.Start();
   d.WaitIdle(1);
-  const std::string id = d.Search("原始版本內容").json()->getArray("results")->getObject(0)->getValue<std::string>("id");
+  const std::string id = d.Search("原始版本內容")
+                             .json()
+                             ->getArray("results")
+                             ->getObject(0)
+                             ->getValue<std::string>("id");
 
   // As cp -p or rsync -t do: new bytes of the same size, then the old times.
-  struct stat before{};
+  struct stat before {};
   REQUIRE(::stat(path.c_str(), &before) == 0);
   WriteFile(path, "修改版本內容 BBBB\n");
   const struct timespec times[2] = {before.st_atim, before.st_mtim};
   REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
-  struct stat after{};
+  struct stat after {};
   REQUIRE(::stat(path.c_str(), &after) == 0);
   REQUIRE(after.st_size == before.st_size);
   REQUIRE(after.st_ino == before.st_ino);

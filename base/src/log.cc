@@ -28,16 +28,20 @@ bool StderrIsJournal() {
   if (!js) return false;
   unsigned long long dev = 0, ino = 0;
   if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
-  struct stat st{};
+  struct stat st {};
   return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
 const char* Name(Level l) {
   switch (l) {
-    case Level::kError: return "error";
-    case Level::kWarning: return "warning";
-    case Level::kInfo: return "info";
-    case Level::kDebug: return "debug";
+    case Level::kError:
+      return "error";
+    case Level::kWarning:
+      return "warning";
+    case Level::kInfo:
+      return "info";
+    case Level::kDebug:
+      return "debug";
   }
   return "?";
 }
@@ -88,7 +92,7 @@ std::string FormatLine(Level level, std::string_view message, bool journal) {
   } else {
     char stamp[32];
     std::time_t t = std::time(nullptr);
-    struct tm tm{};
+    struct tm tm {};
     gmtime_r(&t, &tm);
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
     line += stamp;

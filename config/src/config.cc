@@ -16,9 +16,12 @@ const char* ToString(Classification c) {
 const char* ToString(Review r) { return r == Review::kNone ? "none" : "required"; }
 const char* ToString(WatchMode w) {
   switch (w) {
-    case WatchMode::kAuto: return "auto";
-    case WatchMode::kInotify: return "inotify";
-    case WatchMode::kPoll: return "poll";
+    case WatchMode::kAuto:
+      return "auto";
+    case WatchMode::kInotify:
+      return "inotify";
+    case WatchMode::kPoll:
+      return "poll";
   }
   return "?";
 }
@@ -26,13 +29,15 @@ const char* ToString(WatchMode w) {
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   size_t i = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  if (i == 0 || i > 12) return Status::Invalid("expected a duration like 90d, 12h, 30m, 45s or 500ms");
+  if (i == 0 || i > 12)
+    return Status::Invalid("expected a duration like 90d, 12h, 30m, 45s or 500ms");
   const long long n = std::stoll(text.substr(0, i));
   const std::string unit = text.substr(i);
   static const std::map<std::string, long long> kMs = {
       {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
   auto it = kMs.find(unit);
-  if (it == kMs.end()) return Status::Invalid("unknown duration unit '" + unit + "' (use ms, s, m, h or d)");
+  if (it == kMs.end())
+    return Status::Invalid("unknown duration unit '" + unit + "' (use ms, s, m, h or d)");
   return std::chrono::milliseconds(n * it->second);
 }
 
@@ -107,7 +112,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
     if (line[0] == '[') {
       auto close = line.find(']');
       if (close == std::string::npos || !Trim(StripComment(line.substr(close + 1))).empty())
-        return Status::Invalid(abs_file + ":" + std::to_string(line_no) + ": malformed section header");
+        return Status::Invalid(abs_file + ":" + std::to_string(line_no) +
+                               ": malformed section header");
       current = Trim(line.substr(1, close - 1));
       if (sections.count(current))
         return Status::Invalid(abs_file + ":" + std::to_string(line_no) + ": section [" + current +
@@ -120,19 +126,21 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
     if (eq == std::string::npos)
       return Status::Invalid(abs_file + ":" + std::to_string(line_no) + ": expected 'key = value'");
     if (current.empty())
-      return Status::Invalid(abs_file + ":" + std::to_string(line_no) + ": key outside any section");
+      return Status::Invalid(abs_file + ":" + std::to_string(line_no) +
+                             ": key outside any section");
     std::string key = Trim(line.substr(0, eq));
     std::string value = Trim(StripComment(line.substr(eq + 1)));
-    if (sections[current].count(key))
-      return p.Error(line_no, current, key, "set twice");
+    if (sections[current].count(key)) return p.Error(line_no, current, key, "set twice");
     sections[current][key] = {value, line_no};
   }
 
   Config cfg;
   cfg.file = abs_file;
   static const std::map<std::string, std::set<std::string>> kKeys = {
-      {"daemon", {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval", "http_threads",
-                  "anonymous_search_rate", "queue_capacity", "max_connections_per_client", "request_header_timeout"}},
+      {"daemon",
+       {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval",
+        "http_threads", "anonymous_search_rate", "queue_capacity", "max_connections_per_client",
+        "request_header_timeout"}},
       {"auth", {"tokens_file"}},
       {"log", {"origin"}},
       {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
@@ -179,11 +187,13 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
         auto colon = e->value.rfind(':');
         std::string host = colon == std::string::npos ? "" : e->value.substr(0, colon);
         std::string port = colon == std::string::npos ? "" : e->value.substr(colon + 1);
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+          host = host.substr(1, host.size() - 2);
         bool digits = !port.empty() && port.size() <= 5 &&
                       port.find_first_not_of("0123456789") == std::string::npos;
         if (host.empty() || !digits || std::stoi(port) > 65535)
-          return p.Error(e->line, name, "listen", "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
+          return p.Error(e->line, name, "listen",
+                         "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
         cfg.listen_host = host;
         cfg.listen_port = static_cast<uint16_t>(std::stoi(port));
       }
@@ -201,29 +211,35 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       if (const Entry* e = get("anonymous_search_rate")) {
         const std::string& v = e->value;
         if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos)
-          return p.Error(e->line, name, "anonymous_search_rate", "expected requests per second (0 = unlimited)");
+          return p.Error(e->line, name, "anonymous_search_rate",
+                         "expected requests per second (0 = unlimited)");
         cfg.anonymous_search_rate = std::stod(v);
       }
       if (const Entry* e = get("queue_capacity")) {
         const std::string& v = e->value;
-        if (v.empty() || v.size() > 8 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1)
-          return p.Error(e->line, name, "queue_capacity", "expected a number of files from 1 to 99999999");
+        if (v.empty() || v.size() > 8 || v.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(v) < 1)
+          return p.Error(e->line, name, "queue_capacity",
+                         "expected a number of files from 1 to 99999999");
         cfg.queue_capacity = std::stoul(v);
       }
       if (const Entry* e = get("max_connections_per_client")) {
         const std::string& v = e->value;
         if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos)
-          return p.Error(e->line, name, "max_connections_per_client", "expected a number from 0 (no cap) to 9999");
+          return p.Error(e->line, name, "max_connections_per_client",
+                         "expected a number from 0 (no cap) to 9999");
         cfg.max_connections_per_client = std::stoi(v);
       }
       if (const Entry* e = get("request_header_timeout")) {
         auto d = ParseDuration(e->value);
         if (!d.ok() || *d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(60))
-          return p.Error(e->line, name, "request_header_timeout", "expected a duration from 100ms to 60s");
+          return p.Error(e->line, name, "request_header_timeout",
+                         "expected a duration from 100ms to 60s");
         cfg.request_header_timeout = *d;
       }
     } else if (kind == "auth") {
-      if (const Entry* e = get("tokens_file"); e && !e->value.empty()) cfg.tokens_file = p.Resolve(e->value);
+      if (const Entry* e = get("tokens_file"); e && !e->value.empty())
+        cfg.tokens_file = p.Resolve(e->value);
     } else if (kind == "log") {
       if (const Entry* e = get("origin")) {
         // A C2SP note key name: non-empty, no spaces or '+'.
@@ -235,25 +251,39 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       ShareConfig share;
       share.name = share_name;
       const Entry* path = get("path");
-      if (!path || path->value.empty()) return p.Error(header_line, name, "path", "missing (the folder to watch)");
+      if (!path || path->value.empty())
+        return p.Error(header_line, name, "path", "missing (the folder to watch)");
       share.path = p.Resolve(path->value);
       while (share.path.size() > 1 && share.path.back() == '/') share.path.pop_back();
       share.office = get("office") ? get("office")->value : share_name;
       if (const Entry* e = get("classification")) {
-        if (e->value == "public") share.classification = Classification::kPublic;
-        else if (e->value == "restricted") share.classification = Classification::kRestricted;
-        else return p.Error(e->line, name, "classification", "expected public or restricted, got '" + e->value + "'");
+        if (e->value == "public")
+          share.classification = Classification::kPublic;
+        else if (e->value == "restricted")
+          share.classification = Classification::kRestricted;
+        else
+          return p.Error(e->line, name, "classification",
+                         "expected public or restricted, got '" + e->value + "'");
       }
       if (const Entry* e = get("review")) {
-        if (e->value == "none") share.review = Review::kNone;
-        else if (e->value == "required") share.review = Review::kRequired;
-        else return p.Error(e->line, name, "review", "expected none or required, got '" + e->value + "'");
+        if (e->value == "none")
+          share.review = Review::kNone;
+        else if (e->value == "required")
+          share.review = Review::kRequired;
+        else
+          return p.Error(e->line, name, "review",
+                         "expected none or required, got '" + e->value + "'");
       }
       if (const Entry* e = get("watch")) {
-        if (e->value == "auto") share.watch = WatchMode::kAuto;
-        else if (e->value == "inotify") share.watch = WatchMode::kInotify;
-        else if (e->value == "poll") share.watch = WatchMode::kPoll;
-        else return p.Error(e->line, name, "watch", "expected auto, inotify or poll, got '" + e->value + "'");
+        if (e->value == "auto")
+          share.watch = WatchMode::kAuto;
+        else if (e->value == "inotify")
+          share.watch = WatchMode::kInotify;
+        else if (e->value == "poll")
+          share.watch = WatchMode::kPoll;
+        else
+          return p.Error(e->line, name, "watch",
+                         "expected auto, inotify or poll, got '" + e->value + "'");
       }
       if (Status s = duration("update_every", share.update_every); !s.ok()) return s;
       cfg.shares.push_back(std::move(share));
@@ -267,8 +297,9 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       const std::string& a = cfg.shares[i].path;
       const std::string& b = cfg.shares[j].path;
       if (a == b || (b.size() > a.size() && b.compare(0, a.size(), a) == 0 && b[a.size()] == '/'))
-        return Status::Invalid(abs_file + ": [share." + cfg.shares[j].name + "] path: inside share '" +
-                               cfg.shares[i].name + "' (shares must not overlap)");
+        return Status::Invalid(abs_file + ": [share." + cfg.shares[j].name +
+                               "] path: inside share '" + cfg.shares[i].name +
+                               "' (shares must not overlap)");
     }
     const std::string& d = cfg.data_dir;
     const std::string& s = cfg.shares[i].path;

@@ -25,11 +25,14 @@ namespace {
 constexpr size_t kBatchMax = 256;
 constexpr size_t kCopyBuffer = size_t{256} * 1024;
 
-int64_t Nanos(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
+int64_t Nanos(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
 int64_t MtimeNs(const struct stat& st) { return Nanos(st.st_mtim); }
 
 storage::FileState StateOf(const struct stat& st) {
-  return {static_cast<int64_t>(st.st_size), MtimeNs(st), static_cast<int64_t>(st.st_ino), Nanos(st.st_ctim)};
+  return {static_cast<int64_t>(st.st_size), MtimeNs(st), static_cast<int64_t>(st.st_ino),
+          Nanos(st.st_ctim)};
 }
 
 // The sidecar's times count as the document's (the later of each).
@@ -42,15 +45,17 @@ storage::FileState WithSidecarTimes(storage::FileState state, const struct stat&
 // A document's state includes its sidecar: editing only NAME.meta.json must
 // also count as a change (at start-up scans too).
 storage::FileState WithSidecar(storage::FileState state, const std::string& abs) {
-  struct stat sc{};
-  if (::lstat((abs + kSidecarSuffix).c_str(), &sc) == 0 && S_ISREG(sc.st_mode)) return WithSidecarTimes(state, sc);
+  struct stat sc {};
+  if (::lstat((abs + kSidecarSuffix).c_str(), &sc) == 0 && S_ISREG(sc.st_mode))
+    return WithSidecarTimes(state, sc);
   return state;
 }
 
 // The same, for a file opened beneath its share (see safe_path.h).
 storage::FileState WithSidecar(storage::FileState state, int parent, const std::string& leaf) {
-  struct stat sc{};
-  if (::fstatat(parent, (leaf + kSidecarSuffix).c_str(), &sc, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sc.st_mode))
+  struct stat sc {};
+  if (::fstatat(parent, (leaf + kSidecarSuffix).c_str(), &sc, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(sc.st_mode))
     return WithSidecarTimes(state, sc);
   return state;
 }
@@ -61,14 +66,15 @@ storage::FileState WithSidecar(storage::FileState state, int parent, const std::
 std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& rel, int parent,
                                    const std::string& leaf) {
   const std::string where = share.name + ":" + rel + kSidecarSuffix;
-  UniqueFd fd(::openat(parent, (leaf + kSidecarSuffix).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  UniqueFd fd(::openat(parent, (leaf + kSidecarSuffix).c_str(),
+                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   std::string text, error;
   if (!fd.ok()) {
     // NAME.meta.json cannot exist when NAME is within 10 bytes of NAME_MAX.
     if (errno == ENOENT || errno == ENAMETOOLONG) return std::nullopt;
     error = std::strerror(errno);
   } else {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
       error = "not a regular file";
     } else if (static_cast<size_t>(st.st_size) > kSidecarMaxBytes) {
@@ -87,7 +93,8 @@ std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& 
     }
     error = parsed.status().message();
   }
-  log::Error("bad sidecar " + where + ": " + error + " (the document is kept restricted until it is fixed)");
+  log::Error("bad sidecar " + where + ": " + error +
+             " (the document is kept restricted until it is fixed)");
   auto closed = ParseSidecar(R"({"classification":"restricted"})");
   return *closed;
 }
@@ -129,12 +136,14 @@ std::vector<FailedFile> Archiver::failures() const {
   return out;
 }
 
-void Archiver::Fail(const PendingFile& f, const storage::FileState& state, const std::string& error) {
+void Archiver::Fail(const PendingFile& f, const storage::FileState& state,
+                    const std::string& error) {
   const ShareConfig& share = config_.shares[f.share];
   log::Error("cannot archive " + share.name + ":" + f.rel + ": " + error +
              " (retried when the file changes)");
   std::lock_guard<std::mutex> lock(failures_mutex_);
-  failures_[{f.share, f.rel}] = {share.name, f.rel, error, state.size, state.mtime_ns, state.ctime_ns};
+  failures_[{f.share, f.rel}] = {share.name, f.rel,          error,
+                                 state.size, state.mtime_ns, state.ctime_ns};
 }
 
 std::string Archiver::storage_problem() const {
@@ -156,15 +165,18 @@ void Archiver::StorageFailed(const std::string& what, const Status& s) {
   }
   storage_problem_ = what + ": " + s.ToString();
   paused_since_ = Clock::now();
-  log::Error("ingest paused: " + storage_problem_ + " (data folder " + config_.data_dir + "); retrying every " +
-             std::to_string(config_.retry_interval.count()) + " ms, searches and downloads keep working");
+  log::Error("ingest paused: " + storage_problem_ + " (data folder " + config_.data_dir +
+             "); retrying every " + std::to_string(config_.retry_interval.count()) +
+             " ms, searches and downloads keep working");
 }
 
 void Archiver::StorageRecovered() {
   std::lock_guard<std::mutex> lock(failures_mutex_);
   if (storage_problem_.empty()) return;
-  const auto paused = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - paused_since_);
-  log::Info("ingest resumed after " + std::to_string(paused.count()) + " s (was: " + storage_problem_ + ")");
+  const auto paused =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - paused_since_);
+  log::Info("ingest resumed after " + std::to_string(paused.count()) +
+            " s (was: " + storage_problem_ + ")");
   storage_problem_.clear();
 }
 
@@ -182,13 +194,16 @@ Status Archiver::ScanShare(size_t i) {
   size_t queued = 0, refused = 0, seen = 0;
   // A file refused by a full queue marks the share for another scan once the
   // queue has drained (SettleQueue::TakeRescans), so none is stranded.
-  const auto check = [&](const std::string& rel) { ++(queue_->Touch(i, rel, now) ? queued : refused); };
+  const auto check = [&](const std::string& rel) {
+    ++(queue_->Touch(i, rel, now) ? queued : refused);
+  };
   std::set<std::string> present;
   WalkShare(share, "", [&](const std::string& rel, const struct stat& st) {
     ++seen;
     present.insert(rel);
     auto it = known.find(rel);
-    if (it != known.end() && it->second->file.Matches(WithSidecar(StateOf(st), share.path + "/" + rel)))
+    if (it != known.end() &&
+        it->second->file.Matches(WithSidecar(StateOf(st), share.path + "/" + rel)))
       return;  // unchanged: not re-read
     check(rel);
   });
@@ -199,10 +214,13 @@ Status Archiver::ScanShare(size_t i) {
   char took[32];
   std::snprintf(took, sizeof took, " in %.2f s",
                 std::chrono::duration<double>(Clock::now() - started).count());
-  log::Write(first || queued || refused ? log::Level::kInfo : log::Level::kDebug,
-             "scanned share " + share.name + ": " + std::to_string(seen) + " files, " + std::to_string(queued) +
-                 " to check" +
-                 (refused ? ", " + std::to_string(refused) + " left for a rescan once the queue drains" : "") + took);
+  log::Write(
+      first || queued || refused ? log::Level::kInfo : log::Level::kDebug,
+      "scanned share " + share.name + ": " + std::to_string(seen) + " files, " +
+          std::to_string(queued) + " to check" +
+          (refused ? ", " + std::to_string(refused) + " left for a rescan once the queue drains"
+                   : "") +
+          took);
   return Status::OK();
 }
 
@@ -218,8 +236,9 @@ void Archiver::Process(PendingFile& f, std::vector<ledger::Change>& changes) {
   // symlinks, so a folder swapped for a symlink cannot lead out of the share.
   SharedFile file;
   file.parent = OpenParentBeneath(share.path, f.rel, &file.leaf);
-  struct stat st{};
-  if (!file.parent.ok() || ::fstatat(file.parent.get(), file.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  struct stat st {};
+  if (!file.parent.ok() ||
+      ::fstatat(file.parent.get(), file.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     Gone(f, doc, errno, changes);
     return;
   }
@@ -233,13 +252,15 @@ void Archiver::Process(PendingFile& f, std::vector<ledger::Change>& changes) {
   // Records, the API and exports are UTF-8: a name that is not (a GBK name
   // from an old tool) cannot be signed as it is, and a silently repaired one
   // would no longer name the file. It waits in the failure registry.
-  if (!IsValidUtf8(f.rel)) return Fail(f, state, "the file name is not valid UTF-8; rename the file to archive it");
+  if (!IsValidUtf8(f.rel))
+    return Fail(f, state, "the file name is not valid UTF-8; rename the file to archive it");
   if (!Settled(f, state)) return;
   std::optional<Copy> copy = CopyToBlob(f, file, state);
   if (!copy) return;
   const std::optional<Sidecar> sidecar = ReadSidecar(share, f.rel, file.parent.get(), file.leaf);
   const std::string meta = sidecar ? sidecar->json : "{}";
-  const storage::FileState archived = WithSidecar(StateOf(copy->stat), file.parent.get(), file.leaf);
+  const storage::FileState archived =
+      WithSidecar(StateOf(copy->stat), file.parent.get(), file.leaf);
   if (doc && SameAsLatest(*doc, copy->sha256, meta, archived)) return;
   if (Status s = copy->writer->Commit(); !s.ok()) return RetryLater(f, "cannot store blob for", s);
   AddVersion(f, doc, *copy, sidecar, archived, changes);
@@ -269,12 +290,14 @@ bool Archiver::FailedBefore(const PendingFile& f, const storage::FileState& stat
 }
 
 bool Archiver::Settled(PendingFile& f, const storage::FileState& state) {
-  const auto settle_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.settle).count();
+  const auto settle_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(config_.settle).count();
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   const bool old_enough = now_ns - state.mtime_ns >= settle_ns;
-  const bool unchanged_since_last_look = f.seen && f.size == state.size && f.mtime_ns == state.mtime_ns;
+  const bool unchanged_since_last_look =
+      f.seen && f.size == state.size && f.mtime_ns == state.mtime_ns;
   if (old_enough || unchanged_since_last_look) return true;
   f.seen = true;
   f.size = state.size;
@@ -285,10 +308,13 @@ bool Archiver::Settled(PendingFile& f, const storage::FileState& state) {
 
 std::optional<Archiver::Copy> Archiver::CopyToBlob(const PendingFile& f, const SharedFile& file,
                                                    const storage::FileState& state) {
-  UniqueFd fd(::openat(file.parent.get(), file.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  UniqueFd fd(::openat(file.parent.get(), file.leaf.c_str(),
+                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd.ok()) {
-    if (errno == ENOENT) queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);  // vanished: look again soon
-    else Fail(f, state, std::string("open: ") + std::strerror(errno));
+    if (errno == ENOENT)
+      queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);  // vanished: look again soon
+    else
+      Fail(f, state, std::string("open: ") + std::strerror(errno));
     return std::nullopt;
   }
   Copy copy;
@@ -303,7 +329,8 @@ std::optional<Archiver::Copy> Archiver::CopyToBlob(const PendingFile& f, const S
     return std::nullopt;
   }
   copy.writer = std::move(*writer);
-  if (!ReadInto(f, fd.get(), copy, state) || !HeldStill(f, file, fd.get(), copy)) return std::nullopt;
+  if (!ReadInto(f, fd.get(), copy, state) || !HeldStill(f, file, fd.get(), copy))
+    return std::nullopt;
   auto sha = copy.writer->Finish();
   if (!sha.ok()) {
     RetryLater(f, "cannot archive", sha.status());
@@ -320,7 +347,8 @@ bool Archiver::ReadInto(const PendingFile& f, int fd, Copy& copy, const storage:
   // keep the archiver here or fill the data folder; it is tried again later.
   off_t left = copy.stat.st_size + 1;
   while (left > 0) {
-    ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(buf.size()))));
+    ssize_t n = ::read(fd, buf.data(),
+                       static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(buf.size()))));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       Fail(f, state, std::string("read: ") + std::strerror(errno));
@@ -337,19 +365,22 @@ bool Archiver::ReadInto(const PendingFile& f, int fd, Copy& copy, const storage:
 }
 
 bool Archiver::HeldStill(const PendingFile& f, const SharedFile& file, int fd, const Copy& copy) {
-  struct stat after{}, now{};
-  const bool same = ::fstat(fd, &after) == 0 && StateOf(copy.stat) == StateOf(after) &&
-                    ::fstatat(file.parent.get(), file.leaf.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    StateOf(now) == StateOf(copy.stat) &&
-                    static_cast<int64_t>(copy.writer->size()) == static_cast<int64_t>(after.st_size);
+  struct stat after {
+  }, now{};
+  const bool same =
+      ::fstat(fd, &after) == 0 && StateOf(copy.stat) == StateOf(after) &&
+      ::fstatat(file.parent.get(), file.leaf.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+      StateOf(now) == StateOf(copy.stat) &&
+      static_cast<int64_t>(copy.writer->size()) == static_cast<int64_t>(after.st_size);
   if (same) return true;
-  log::Info("file changed while being copied, will retry: " + config_.shares[f.share].name + ":" + f.rel);
+  log::Info("file changed while being copied, will retry: " + config_.shares[f.share].name + ":" +
+            f.rel);
   queue_->Touch(f.share, f.rel, Clock::now() + config_.settle);
   return false;
 }
 
-bool Archiver::SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256, const std::string& meta,
-                            const storage::FileState& archived) {
+bool Archiver::SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256,
+                            const std::string& meta, const storage::FileState& archived) {
   if (doc.status != "active") return false;
   auto versions = catalog_->Versions(doc.id);
   if (!versions.ok() || versions->empty()) return false;
@@ -359,8 +390,10 @@ bool Archiver::SameAsLatest(const storage::DocumentRow& doc, const std::string& 
   return true;
 }
 
-std::string Archiver::WantedClassification(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
-                                           const std::string& sha256, const std::optional<Sidecar>& sidecar,
+std::string Archiver::WantedClassification(const PendingFile& f,
+                                           const std::optional<storage::DocumentRow>& doc,
+                                           const std::string& sha256,
+                                           const std::optional<Sidecar>& sidecar,
                                            bool* copy_of_restricted) {
   const ShareConfig& share = config_.shares[f.share];
   std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
@@ -372,14 +405,16 @@ std::string Archiver::WantedClassification(const PendingFile& f, const std::opti
   auto restricted = catalog_->RestrictedAmong({sha256}, doc ? doc->id : "");
   *copy_of_restricted = !restricted.ok() || !restricted->empty();
   if (!*copy_of_restricted) return wanted;
-  log::Warning(share.name + ":" + f.rel + " has the content of a restricted document: archived as restricted" +
+  log::Warning(share.name + ":" + f.rel +
+               " has the content of a restricted document: archived as restricted" +
                " until an admin classifies it public" +
                (restricted.ok() ? "" : " (" + restricted.status().ToString() + ")"));
   return "restricted";
 }
 
-void Archiver::AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc, const Copy& copy,
-                          const std::optional<Sidecar>& sidecar, const storage::FileState& archived,
+void Archiver::AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
+                          const Copy& copy, const std::optional<Sidecar>& sidecar,
+                          const storage::FileState& archived,
                           std::vector<ledger::Change>& changes) {
   const ShareConfig& share = config_.shares[f.share];
   bool copy_of_restricted = false;
@@ -406,7 +441,9 @@ void Archiver::AddVersion(const PendingFile& f, const std::optional<storage::Doc
   } else if (sidecar && !sidecar->classification.empty()) {
     auto versions = catalog_->Versions(doc->id);
     const std::string previous =  // what the previous version's sidecar said
-        versions.ok() && !versions->empty() ? SidecarFromStored(versions->back().meta).classification : "";
+        versions.ok() && !versions->empty()
+            ? SidecarFromStored(versions->back().meta).classification
+            : "";
     if (sidecar->classification != previous) reclassify = sidecar->classification;
   }
   if (reclassify.empty() || reclassify == doc->classification) return;
@@ -422,13 +459,16 @@ void Archiver::KeepRestrictedContentRestricted(std::vector<ledger::Change>& chan
   // the batch yet (a hard link and its original found by the same scan).
   std::set<std::string> restricted;
   for (const auto& c : changes)
-    if (c.kind == ledger::Change::Kind::kVersion && c.classification == "restricted") restricted.insert(c.sha256);
+    if (c.kind == ledger::Change::Kind::kVersion && c.classification == "restricted")
+      restricted.insert(c.sha256);
   if (restricted.empty()) return;
   std::vector<ledger::Change> reclassify;
   for (auto& c : changes) {
-    if (c.kind != ledger::Change::Kind::kVersion || c.classification != "public" || !restricted.count(c.sha256))
+    if (c.kind != ledger::Change::Kind::kVersion || c.classification != "public" ||
+        !restricted.count(c.sha256))
       continue;
-    log::Warning(c.share + ":" + c.path + " has the content of a restricted document: archived as restricted" +
+    log::Warning(c.share + ":" + c.path +
+                 " has the content of a restricted document: archived as restricted" +
                  " until an admin classifies it public");
     c.classification = "restricted";
     if (!c.doc_id.empty()) {  // an existing document keeps its own classification unless told
@@ -472,7 +512,8 @@ void Archiver::ApplyMove(const Move& m) {
         moving.emplace_back(d, m.to + "/" + d.path.substr(prefix.size()));
   } else {
     auto doc = catalog_->FindByPath(share.name, m.from);
-    if (doc.ok() && doc->has_value() && (*doc)->status == "active") moving.emplace_back(**doc, m.to);
+    if (doc.ok() && doc->has_value() && (*doc)->status == "active")
+      moving.emplace_back(**doc, m.to);
   }
   std::vector<ledger::Change> changes;
   for (const auto& [doc, to] : moving) {
@@ -492,18 +533,22 @@ void Archiver::ApplyMove(const Move& m) {
   }
   if (!changes.empty()) {
     if (Status s = ledger_->Apply(changes, *Key()); !s.ok()) {
-      log::Error("cannot record move of " + share.name + ":" + m.from + ": " + s.ToString() + "; rescanning");
+      log::Error("cannot record move of " + share.name + ":" + m.from + ": " + s.ToString() +
+                 "; rescanning");
       RequestRescan(m.share);
       return;
     }
     for (const auto& c : changes)
-      log::Info("moved " + share.name + ":" + c.path + " doc " + c.doc_id + " log " + std::to_string(c.record.seq));
+      log::Info("moved " + share.name + ":" + c.path + " doc " + c.doc_id + " log " +
+                std::to_string(c.record.seq));
     Committed(changes);
   }
   // The content may have changed with the rename (editors save that way).
   for (const auto& c : changes) queue_->Touch(m.share, c.path, now + config_.settle);
-  if (!m.is_dir) queue_->Touch(m.share, m.to, now + config_.settle);
-  else RequestRescan(m.share);  // files the catalog did not know yet
+  if (!m.is_dir)
+    queue_->Touch(m.share, m.to, now + config_.settle);
+  else
+    RequestRescan(m.share);  // files the catalog did not know yet
 }
 
 Status Archiver::RunOnThread(std::function<Status()> run) {
@@ -576,7 +621,8 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
   rescans.merge(queue_->TakeRescans());  // shares whose files a full queue refused
   for (const Move& m : moves) ApplyMove(m);
   for (size_t i : rescans)
-    if (Status s = ScanShare(i); !s.ok()) log::Error("scan of share " + config_.shares[i].name + ": " + s.ToString());
+    if (Status s = ScanShare(i); !s.ok())
+      log::Error("scan of share " + config_.shares[i].name + ": " + s.ToString());
   std::vector<PendingFile> due = queue_->TakeDue(kBatchMax, wait);
   if (due.empty()) return;
   in_flight_ = due.size();
@@ -601,15 +647,16 @@ void Archiver::RunOnce(std::chrono::milliseconds wait) {
     Status s = ledger_->Apply(changes, *Key());
     if (!s.ok()) {
       StorageFailed("catalog commit of " + std::to_string(changes.size()) + " changes", s);
-      for (PendingFile& f : sources) queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + config_.retry_interval);
+      for (PendingFile& f : sources)
+        queue_->Requeue(PendingFile{f.share, f.rel}, Clock::now() + config_.retry_interval);
     } else {
       for (const ledger::Change& c : changes) {
         const char* what = c.kind == ledger::Change::Kind::kVersion    ? "archived "
                            : c.kind == ledger::Change::Kind::kWithdraw ? "withdrew "
-                                                                        : "classified (sidecar) ";
-        log::Info(std::string(what) + c.share + ":" + c.path + " v" +
-                  std::to_string(c.version) + " doc " + c.doc_id + " sha256 " +
-                  c.sha256.substr(0, 12) + " log " + std::to_string(c.record.seq));
+                                                                       : "classified (sidecar) ";
+        log::Info(std::string(what) + c.share + ":" + c.path + " v" + std::to_string(c.version) +
+                  " doc " + c.doc_id + " sha256 " + c.sha256.substr(0, 12) + " log " +
+                  std::to_string(c.record.seq));
       }
       Committed(changes);
     }

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "gongkai/config.h"
+#include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
-#include "gongkai/ledger/ledger.h"
 #include "safe_path.h"
 #include "settle_queue.h"
 #include "sidecar.h"
@@ -97,8 +97,8 @@ class Archiver {
     UniqueFd parent;
     std::string leaf;
   };
-  struct Copy {  // a file copied into an unfinished blob
-    struct stat stat{};  // at open
+  struct Copy {           // a file copied into an unfinished blob
+    struct stat stat {};  // at open
     std::unique_ptr<storage::BlobWriter> writer;
     std::string sha256;
   };
@@ -112,23 +112,25 @@ class Archiver {
   bool Settled(PendingFile& f, const storage::FileState& state);
   // Copies the file into a blob while hashing; nullopt (recorded, retried or
   // requeued) on failure or when it changed during the copy.
-  std::optional<Copy> CopyToBlob(const PendingFile& f, const SharedFile& file, const storage::FileState& state);
+  std::optional<Copy> CopyToBlob(const PendingFile& f, const SharedFile& file,
+                                 const storage::FileState& state);
   bool ReadInto(const PendingFile& f, int fd, Copy& copy, const storage::FileState& state);
   bool HeldStill(const PendingFile& f, const SharedFile& file, int fd, const Copy& copy);
   // True (and the file's new state recorded) when the copy has the latest
   // version's bytes and metadata.
-  bool SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256, const std::string& meta,
-                    const storage::FileState& archived);
+  bool SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256,
+                    const std::string& meta, const storage::FileState& archived);
   // The classification a new version asks for: the sidecar's, else the
   // share's; restricted when a restricted document holds the same bytes.
-  std::string WantedClassification(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
+  std::string WantedClassification(const PendingFile& f,
+                                   const std::optional<storage::DocumentRow>& doc,
                                    const std::string& sha256, const std::optional<Sidecar>& sidecar,
                                    bool* copy_of_restricted);
   // Appends the version change, and a classify change when the sidecar or
   // restricted content changes an existing document's classification.
-  void AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc, const Copy& copy,
-                  const std::optional<Sidecar>& sidecar, const storage::FileState& archived,
-                  std::vector<ledger::Change>& changes);
+  void AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
+                  const Copy& copy, const std::optional<Sidecar>& sidecar,
+                  const storage::FileState& archived, std::vector<ledger::Change>& changes);
   // After a commit: the metrics' time stamp and the on_commit callback.
   void Committed(const std::vector<ledger::Change>& changes);
   Status ScanShare(size_t i);
@@ -167,7 +169,7 @@ class Archiver {
   std::mutex rescan_mutex_;
   std::set<size_t> rescans_;
   std::set<size_t> scanned_once_;  // archiver thread only
-  std::vector<Move> moves_;  // guarded by rescan_mutex_
+  std::vector<Move> moves_;        // guarded by rescan_mutex_
   struct Command {
     std::function<Status()> run;
     std::promise<Status> done;

@@ -21,13 +21,19 @@ Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::
     std::string role, hash, name;
     fields >> role >> hash;
     std::getline(fields, name);
-    name.erase(0, name.find_first_not_of(" \t") == std::string::npos ? name.size() : name.find_first_not_of(" \t"));
+    name.erase(0, name.find_first_not_of(" \t") == std::string::npos
+                      ? name.size()
+                      : name.find_first_not_of(" \t"));
     TokenEntry e;
-    if (role == "inspector") e.role = Role::kInspector;
-    else if (role == "admin") e.role = Role::kAdmin;
-    else return Status::Invalid(file + ":" + std::to_string(n) + ": role must be inspector or admin");
+    if (role == "inspector")
+      e.role = Role::kInspector;
+    else if (role == "admin")
+      e.role = Role::kAdmin;
+    else
+      return Status::Invalid(file + ":" + std::to_string(n) + ": role must be inspector or admin");
     if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos)
-      return Status::Invalid(file + ":" + std::to_string(n) + ": expected the token's lowercase hex SHA-256");
+      return Status::Invalid(file + ":" + std::to_string(n) +
+                             ": expected the token's lowercase hex SHA-256");
     e.sha256_hex = hash;
     e.name = name;
     out.push_back(std::move(e));
@@ -108,7 +114,8 @@ size_t TokenStore::size() const {
 std::optional<Role> TokenStore::Authenticate(const std::string& authorization) const {
   if (authorization.empty()) return Role::kAnonymous;
   static const std::string kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.compare(0, kBearer.size(), kBearer) != 0)
+  if (authorization.size() <= kBearer.size() ||
+      authorization.compare(0, kBearer.size(), kBearer) != 0)
     return std::nullopt;
   std::string hex = storage::Hex(storage::Sha256Of(authorization.substr(kBearer.size())));
   std::shared_ptr<const std::vector<TokenEntry>> tokens;

@@ -48,8 +48,9 @@ struct Snapshot {
 
 // One line for `systemctl status`.
 std::string StatusLine(const Snapshot& s) {
-  return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) + " versions, " +
-         std::to_string(s.queued) + " queued, " + std::to_string(s.failures.size()) + " failed" +
+  return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) +
+         " versions, " + std::to_string(s.queued) + " queued, " +
+         std::to_string(s.failures.size()) + " failed" +
          (s.storage_problem.empty() ? "" : "; INGEST PAUSED: " + s.storage_problem);
 }
 
@@ -146,17 +147,20 @@ int RunDaemon(const Config& config) {
   // Bounded: in a burst beyond its capacity a share is rescanned once the
   // queue has drained instead of holding every path in memory.
   SettleQueue queue(config.queue_capacity, [&](size_t share) {
-    log::Warning("queue full (" + std::to_string(config.queue_capacity) + " files): new files in share " +
-                 config.shares[share].name + " are picked up by a rescan once it has drained");
+    log::Warning("queue full (" + std::to_string(config.queue_capacity) +
+                 " files): new files in share " + config.shares[share].name +
+                 " are picked up by a rescan once it has drained");
   });
   indexer::ExtractWorkerOptions extract_options = indexer::DefaultExtractWorkerOptions();
   extract_options.max_workers = index_threads;
-  indexer::ExtractWorkers extractor(extract_options);  // parsers run in these child processes, never in gongkaid
-  IndexFeeder feeder(config, feeder_catalog->get(), std::move(index_readers), blobs->get(), index_writer->get(),
-                     &extractor, [&] { searcher.Invalidate(); });
+  indexer::ExtractWorkers extractor(
+      extract_options);  // parsers run in these child processes, never in gongkaid
+  IndexFeeder feeder(config, feeder_catalog->get(), std::move(index_readers), blobs->get(),
+                     index_writer->get(), &extractor, [&] { searcher.Invalidate(); });
   ledger::Ledger ledger(catalog->get(), env, config.origin);
-  Archiver archiver(config, &ledger, blobs->get(), std::shared_ptr<const storage::SigningKey>(std::move(*key)),
-                    &queue, [&](int64_t last_seq) {
+  Archiver archiver(config, &ledger, blobs->get(),
+                    std::shared_ptr<const storage::SigningKey>(std::move(*key)), &queue,
+                    [&](int64_t last_seq) {
                       feeder.NoteCommitted(last_seq);
                       feeder.Wake();
                     });
@@ -189,11 +193,19 @@ int RunDaemon(const Config& config) {
         .Field("pid", static_cast<int64_t>(::getpid()));
     w.Key("failures").BeginArray();
     for (const FailedFile& f : snap.failures)
-      w.BeginObject().Field("share", f.share).Field("path", f.path).Field("error", f.error).EndObject();
+      w.BeginObject()
+          .Field("share", f.share)
+          .Field("path", f.path)
+          .Field("error", f.error)
+          .EndObject();
     w.EndArray();
     w.Key("shares").BeginArray();
     for (const ShareConfig& s : config.shares)
-      w.BeginObject().Field("name", s.name).Field("path", s.path).Field("office", s.office).EndObject();
+      w.BeginObject()
+          .Field("name", s.name)
+          .Field("path", s.path)
+          .Field("office", s.office)
+          .EndObject();
     w.EndArray().EndObject();
     return w.str();
   };
@@ -213,8 +225,9 @@ int RunDaemon(const Config& config) {
         // Still being written: postpones a queued file. A file with no
         // close-write at all (hard link, O_TMPFILE) is looked at only after
         // a long quiet period, so a writer that pauses is not cut short.
-        queue.Postpone(share, rel, now + settle,
-                       now + std::max<std::chrono::milliseconds>(30 * settle, std::chrono::seconds(30)));
+        queue.Postpone(
+            share, rel, now + settle,
+            now + std::max<std::chrono::milliseconds>(30 * settle, std::chrono::seconds(30)));
         break;
       case WatchEvent::kRescan:
         archiver.RequestRescan(share);
@@ -238,27 +251,31 @@ int RunDaemon(const Config& config) {
       MetricHeader(out, name, "gauge", help);
       MetricLine(out, name, "", v);
     };
-    gauge("gongkai_documents", "Documents in the catalog (active and withdrawn).", static_cast<double>(counts.documents));
+    gauge("gongkai_documents", "Documents in the catalog (active and withdrawn).",
+          static_cast<double>(counts.documents));
     gauge("gongkai_documents_active", "Active documents.", static_cast<double>(counts.active));
     gauge("gongkai_versions", "Archived versions.", static_cast<double>(counts.versions));
-    gauge("gongkai_log_records", "Records in the signed log (its tree size).", static_cast<double>(counts.records));
+    gauge("gongkai_log_records", "Records in the signed log (its tree size).",
+          static_cast<double>(counts.records));
     gauge("gongkai_queue_depth", "Files seen but not yet archived.",
           static_cast<double>(queue.size() + archiver.in_flight()));
-    gauge("gongkai_index_backlog", "Log records not yet applied to the index.", static_cast<double>(feeder.backlog()));
+    gauge("gongkai_index_backlog", "Log records not yet applied to the index.",
+          static_cast<double>(feeder.backlog()));
     gauge("gongkai_failed_files", "Files that could not be archived (retried when they change).",
           static_cast<double>(archiver.failures().size()));
-    gauge("gongkai_last_commit_timestamp_seconds", "Unix time of the last catalog commit since start.",
+    gauge("gongkai_last_commit_timestamp_seconds",
+          "Unix time of the last catalog commit since start.",
           static_cast<double>(archiver.last_commit_unix()));
     return out;
   };
-  HttpService http(ServiceContext{&config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
-                                  [&](ledger::Change c) { return archiver.Submit(std::move(c)); },
-                                  [&](int64_t seq) { return feeder.WaitApplied(seq, std::chrono::seconds(10)); },
-                                  &http_metrics, &search_limit, archive_metrics,
-                                  [&] { return archiver.storage_problem(); }});
+  HttpService http(ServiceContext{
+      &config, &tokens, &searcher, &catalogs, blobs->get(), status_json,
+      [&](ledger::Change c) { return archiver.Submit(std::move(c)); },
+      [&](int64_t seq) { return feeder.WaitApplied(seq, std::chrono::seconds(10)); }, &http_metrics,
+      &search_limit, archive_metrics, [&] { return archiver.storage_problem(); }});
   if (Status s = http.Start(); !s.ok()) return Fail(s), 1;
-  log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) +
-            " (" + std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +
+  log::Info("listening on http://" + config.listen_host + ":" + std::to_string(http.port()) + " (" +
+            std::to_string(config.shares.size()) + " shares, data " + config.data_dir + ", " +
             std::to_string(tokens.size()) + " tokens)");
 
   // The archiver's thread owns the writer catalog; the start-up scan, queued
@@ -285,13 +302,16 @@ int RunDaemon(const Config& config) {
   bool restart = false;
   for (;;) {
     const auto wait = notifier.MaxWait(Clock::now(), std::chrono::seconds(1));
-    struct timespec tick{static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000};
+    struct timespec tick {
+      static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000
+    };
     siginfo_t info{};
     int sig = sigtimedwait(&signals, &info, &tick);
     notifier.KeepAlive(Clock::now());
     if (sig == SIGTERM || sig == SIGINT) {
       notifier.Stopping();
-      log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+      log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                ", shutting down");
       break;
     }
     if (sig == SIGHUP) {
@@ -352,7 +372,8 @@ int RunDaemon(const Config& config) {
     notifier.Status(StatusLine(snap));
     std::string status = render_status(snap);
     if (status != last_status) {
-      if (Status s = storage::WriteFileAtomically(env, layout.status_file(), status + "\n"); !s.ok())
+      if (Status s = storage::WriteFileAtomically(env, layout.status_file(), status + "\n");
+          !s.ok())
         log::Warning("cannot write " + layout.status_file() + ": " + s.ToString());
       last_status = status;
     }

@@ -9,8 +9,9 @@ namespace {
 
 // Seconds since the epoch for "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ"; -1 if malformed.
 int64_t ParseUtc(const std::string& s) {
-  struct tm tm{};
-  const char* end = s.size() == 10 ? strptime(s.c_str(), "%Y-%m-%d", &tm) : strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  struct tm tm {};
+  const char* end = s.size() == 10 ? strptime(s.c_str(), "%Y-%m-%d", &tm)
+                                   : strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (!end || *end) return -1;
   return static_cast<int64_t>(timegm(&tm));
 }
@@ -19,16 +20,18 @@ int64_t ParseUtc(const std::string& s) {
 
 std::string TodayUtc() {
   std::time_t t = std::time(nullptr);
-  struct tm tm{};
+  struct tm tm {};
   gmtime_r(&t, &tm);
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   return buf;
 }
 
-Result<std::vector<FreshnessLine>> Freshness(const Config& config, storage::Catalog* catalog, const std::string& as_of) {
+Result<std::vector<FreshnessLine>> Freshness(const Config& config, storage::Catalog* catalog,
+                                             const std::string& as_of) {
   const int64_t day_start = ParseUtc(as_of);
-  if (as_of.size() != 10 || day_start < 0) return Status::Invalid("as_of must be a date, YYYY-MM-DD");
+  if (as_of.size() != 10 || day_start < 0)
+    return Status::Invalid("as_of must be a date, YYYY-MM-DD");
   const int64_t when = day_start + 86400 - 1;
   auto latest = catalog->LatestVersions(as_of + "T23:59:59Z");
   if (!latest.ok()) return latest.status();
@@ -63,11 +66,15 @@ std::string FreshnessJson(const std::string& as_of, const std::vector<FreshnessL
   for (const auto& l : lines) {
     w.BeginObject().Field("share", l.share).Field("office", l.office).Field("category", l.category);
     w.Key("last_version");
-    if (l.last_version.empty()) w.Null();
-    else w.String(l.last_version);
+    if (l.last_version.empty())
+      w.Null();
+    else
+      w.String(l.last_version);
     w.Key("days_since");
-    if (l.days_since < 0) w.Null();
-    else w.Int(l.days_since);
+    if (l.days_since < 0)
+      w.Null();
+    else
+      w.Int(l.days_since);
     w.Field("update_every_days", l.update_every_days).Field("overdue", l.overdue).EndObject();
   }
   w.EndArray().EndObject();
@@ -83,9 +90,9 @@ std::string FreshnessCsv(const std::vector<FreshnessLine>& lines) {
   };
   std::string out = "share,office,category,last_version,days_since,update_every_days,overdue\n";
   for (const auto& l : lines)
-    out += cell(l.share) + "," + cell(l.office) + "," + cell(l.category) + "," + l.last_version + "," +
-           (l.days_since < 0 ? "" : std::to_string(l.days_since)) + "," + std::to_string(l.update_every_days) + "," +
-           (l.overdue ? "yes" : "no") + "\n";
+    out += cell(l.share) + "," + cell(l.office) + "," + cell(l.category) + "," + l.last_version +
+           "," + (l.days_since < 0 ? "" : std::to_string(l.days_since)) + "," +
+           std::to_string(l.update_every_days) + "," + (l.overdue ? "yes" : "no") + "\n";
   return out;
 }
 

@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   // ...but the reload requesters, answered once it is ready.
   gongkai::daemon::HandOverReloadRequests();
   ::execv("/proc/self/exe", argv);
-  gongkai::log::Error(std::string("cannot restart to apply the new configuration: execv: ") + std::strerror(errno));
+  gongkai::log::Error(std::string("cannot restart to apply the new configuration: execv: ") +
+                      std::strerror(errno));
   return 1;
 }

@@ -31,8 +31,8 @@ class GuardedHttpServer {
   // Serves `socket` with `handlers` on `pool` (params as for Poco's
   // HTTPServer) once Start() is called.
   GuardedHttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco::ThreadPool& pool,
-                    const Poco::Net::ServerSocket& socket, const Poco::Net::HTTPServerParams::Ptr& params,
-                    Limits limits);
+                    const Poco::Net::ServerSocket& socket,
+                    const Poco::Net::HTTPServerParams::Ptr& params, Limits limits);
   ~GuardedHttpServer();
   GuardedHttpServer(const GuardedHttpServer&) = delete;
   GuardedHttpServer& operator=(const GuardedHttpServer&) = delete;

@@ -21,7 +21,8 @@ constexpr size_t kDocumentsPerCommit = 128;
 
 namespace {
 
-indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, const storage::VersionRow& v) {
+indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc,
+                         const storage::VersionRow& v) {
   indexer::IndexDoc d;
   d.id = doc.id;
   d.share = doc.share;
@@ -46,7 +47,8 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc, 
 }
 
 // Extracts the text of view `d`; returns its archive members, if it is an archive.
-std::vector<indexer::ArchiveMember> AddText(indexer::ExtractWorkers& extractor, const storage::BlobStore& blobs,
+std::vector<indexer::ArchiveMember> AddText(indexer::ExtractWorkers& extractor,
+                                            const storage::BlobStore& blobs,
                                             const storage::DocumentRow& doc, indexer::IndexDoc& d) {
   const std::string where = doc.share + ":" + doc.path + " v" + std::to_string(d.version);
   std::vector<indexer::ArchiveMember> members;
@@ -56,9 +58,12 @@ std::vector<indexer::ArchiveMember> AddText(indexer::ExtractWorkers& extractor, 
     d.text = std::move(e.text);
     d.text_note = std::move(e.note);
     members = std::move(e.members);
-    if (e.parser_failed) log::Warning("no text indexed for " + where + ": " + d.text_note);
-    else if (!e.has_text) log::Info("no text indexed for " + where + ": " + d.text_note);
-    else if (!members.empty()) log::Info(where + ": " + d.text_note);
+    if (e.parser_failed)
+      log::Warning("no text indexed for " + where + ": " + d.text_note);
+    else if (!e.has_text)
+      log::Info("no text indexed for " + where + ": " + d.text_note);
+    else if (!members.empty())
+      log::Info(where + ": " + d.text_note);
   } else {
     d.text_note = "larger than 256 MiB: text not extracted";
     log::Info("no text indexed for " + where + ": " + d.text_note);
@@ -69,17 +74,19 @@ std::vector<indexer::ArchiveMember> AddText(indexer::ExtractWorkers& extractor, 
 
 // Appends an entry for each archive member of each view (members[i] are
 // those of views[i]), with exactly its archive view's visibility.
-std::vector<indexer::IndexDoc> WithMembers(std::vector<indexer::IndexDoc> views,
-                                           std::vector<std::vector<indexer::ArchiveMember>> members) {
+std::vector<indexer::IndexDoc> WithMembers(
+    std::vector<indexer::IndexDoc> views,
+    std::vector<std::vector<indexer::ArchiveMember>> members) {
   const size_t documents = views.size();
   for (size_t i = 0; i < documents && i < members.size(); ++i) {
     for (indexer::ArchiveMember& m : members[i]) {
       const indexer::IndexDoc& archive = views[i];
       indexer::IndexDoc d;
-      for (auto field : {&indexer::IndexDoc::id, &indexer::IndexDoc::share, &indexer::IndexDoc::office,
-                         &indexer::IndexDoc::sha256, &indexer::IndexDoc::modified, &indexer::IndexDoc::published,
-                         &indexer::IndexDoc::status, &indexer::IndexDoc::classification,
-                         &indexer::IndexDoc::category})
+      for (auto field :
+           {&indexer::IndexDoc::id, &indexer::IndexDoc::share, &indexer::IndexDoc::office,
+            &indexer::IndexDoc::sha256, &indexer::IndexDoc::modified, &indexer::IndexDoc::published,
+            &indexer::IndexDoc::status, &indexer::IndexDoc::classification,
+            &indexer::IndexDoc::category})
         d.*field = archive.*field;
       d.version = archive.version;
       d.size = archive.size;
@@ -88,7 +95,8 @@ std::vector<indexer::IndexDoc> WithMembers(std::vector<indexer::IndexDoc> views,
       d.path = archive.path + "!/" + m.path;
       d.member = m.path;
       d.type = m.extracted.type;
-      d.title = m.extracted.title.empty() ? m.path.substr(m.path.rfind('/') + 1) : m.extracted.title;
+      d.title =
+          m.extracted.title.empty() ? m.path.substr(m.path.rfind('/') + 1) : m.extracted.title;
       d.text = std::move(m.extracted.text);
       d.text_note = std::move(m.extracted.note);
       views.push_back(std::move(d));
@@ -99,8 +107,10 @@ std::vector<indexer::IndexDoc> WithMembers(std::vector<indexer::IndexDoc> views,
 
 }  // namespace
 
-Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, const storage::BlobStore& blobs,
-                                                      const ledger::DocumentState& state, bool with_text,
+Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config,
+                                                      const storage::BlobStore& blobs,
+                                                      const ledger::DocumentState& state,
+                                                      bool with_text,
                                                       indexer::ExtractWorkers* extractor) {
   if (!extractor) extractor = &indexer::ExtractWorkers::Shared();
   const auto inspected = ledger::ShownVersion(ledger::Role::kInspector, state);
@@ -165,7 +175,8 @@ void IndexFeeder::Build(storage::Catalog* catalog, Job& job) const {
   if (!views.ok()) {
     // Never leave stale entries: index the catalog's view without text, so
     // visibility is right even though the text is not searchable.
-    log::Error("cannot index the text of document " + job.doc_id + ": " + views.status().ToString());
+    log::Error("cannot index the text of document " + job.doc_id + ": " +
+               views.status().ToString());
     views = BuildIndexDocs(config_, *blobs_, **state, /*with_text=*/false);
   }
   if (!views.ok()) {

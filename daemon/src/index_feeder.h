@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "gongkai/config.h"
-#include "gongkai/ledger/visibility.h"
 #include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/ledger/visibility.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "ordered_pool.h"
@@ -44,8 +44,9 @@ class IndexFeeder {
   // `readers` are the pool threads' catalog connections: one thread each, at
   // least one; `catalog` is the feeder thread's own.
   IndexFeeder(const Config& config, storage::Catalog* catalog,
-              std::vector<std::unique_ptr<storage::Catalog>> readers, const storage::BlobStore* blobs,
-              indexer::IndexWriter* writer, indexer::ExtractWorkers* extractor, std::function<void()> on_commit);
+              std::vector<std::unique_ptr<storage::Catalog>> readers,
+              const storage::BlobStore* blobs, indexer::IndexWriter* writer,
+              indexer::ExtractWorkers* extractor, std::function<void()> on_commit);
   ~IndexFeeder();
 
   // Applies every pending record; returns the number of documents indexed.
@@ -100,8 +101,10 @@ class IndexFeeder {
 // processes (nullptr: ExtractWorkers::Shared()); a document whose parser
 // crashed, hung or ran out of memory is indexed without text, with the note,
 // and logged once as a warning.
-Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config, const storage::BlobStore& blobs,
-                                                      const ledger::DocumentState& state, bool with_text = true,
+Result<std::vector<indexer::IndexDoc>> BuildIndexDocs(const Config& config,
+                                                      const storage::BlobStore& blobs,
+                                                      const ledger::DocumentState& state,
+                                                      bool with_text = true,
                                                       indexer::ExtractWorkers* extractor = nullptr);
 
 }  // namespace gongkai::daemon

@@ -39,9 +39,12 @@ class JsonWriter {
   template <typename T>
   JsonWriter& Field(std::string_view k, const T& v) {
     Key(k);
-    if constexpr (std::is_same_v<T, bool>) return Bool(v);
-    else if constexpr (std::is_integral_v<T>) return Int(static_cast<int64_t>(v));
-    else return String(v);
+    if constexpr (std::is_same_v<T, bool>)
+      return Bool(v);
+    else if constexpr (std::is_integral_v<T>)
+      return Int(static_cast<int64_t>(v));
+    else
+      return String(v);
   }
   const std::string& str() const { return out_; }
 

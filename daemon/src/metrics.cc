@@ -4,11 +4,13 @@
 
 namespace gongkai::daemon {
 
-void MetricHeader(std::string& out, const std::string& name, const std::string& type, const std::string& help) {
+void MetricHeader(std::string& out, const std::string& name, const std::string& type,
+                  const std::string& help) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
-void MetricLine(std::string& out, const std::string& name, const std::string& labels, double value) {
+void MetricLine(std::string& out, const std::string& name, const std::string& labels,
+                double value) {
   char num[64];
   std::snprintf(num, sizeof num, "%.17g", value);
   out += name;
@@ -18,7 +20,8 @@ void MetricLine(std::string& out, const std::string& name, const std::string& la
   out += "\n";
 }
 
-void HttpMetrics::Record(const std::string& route, int status, std::chrono::duration<double> latency) {
+void HttpMetrics::Record(const std::string& route, int status,
+                         std::chrono::duration<double> latency) {
   const double secs = latency.count();
   std::lock_guard<std::mutex> lock(mutex_);
   ++requests_[{route, status}];
@@ -34,24 +37,28 @@ void HttpMetrics::Record(const std::string& route, int status, std::chrono::dura
 
 void HttpMetrics::Render(std::string& out) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  MetricHeader(out, "gongkai_http_requests_total", "counter", "HTTP requests by route and status code.");
+  MetricHeader(out, "gongkai_http_requests_total", "counter",
+               "HTTP requests by route and status code.");
   for (const auto& [key, n] : requests_)
     MetricLine(out, "gongkai_http_requests_total",
-               "route=\"" + key.first + "\",status=\"" + std::to_string(key.second) + "\"", static_cast<double>(n));
-  MetricHeader(out, "gongkai_http_request_duration_seconds", "histogram", "HTTP request latency by route.");
+               "route=\"" + key.first + "\",status=\"" + std::to_string(key.second) + "\"",
+               static_cast<double>(n));
+  MetricHeader(out, "gongkai_http_request_duration_seconds", "histogram",
+               "HTTP request latency by route.");
   for (const auto& [route, h] : latency_) {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
       cumulative += h.buckets[i];
       char le[32];
       std::snprintf(le, sizeof le, "%g", kBuckets[i]);
-      MetricLine(out, "gongkai_http_request_duration_seconds_bucket", "route=\"" + route + "\",le=\"" + le + "\"",
-                 static_cast<double>(cumulative));
+      MetricLine(out, "gongkai_http_request_duration_seconds_bucket",
+                 "route=\"" + route + "\",le=\"" + le + "\"", static_cast<double>(cumulative));
     }
-    MetricLine(out, "gongkai_http_request_duration_seconds_bucket", "route=\"" + route + "\",le=\"+Inf\"",
-               static_cast<double>(h.count));
+    MetricLine(out, "gongkai_http_request_duration_seconds_bucket",
+               "route=\"" + route + "\",le=\"+Inf\"", static_cast<double>(h.count));
     MetricLine(out, "gongkai_http_request_duration_seconds_sum", "route=\"" + route + "\"", h.sum);
-    MetricLine(out, "gongkai_http_request_duration_seconds_count", "route=\"" + route + "\"", static_cast<double>(h.count));
+    MetricLine(out, "gongkai_http_request_duration_seconds_count", "route=\"" + route + "\"",
+               static_cast<double>(h.count));
   }
 }
 

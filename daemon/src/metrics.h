@@ -33,6 +33,7 @@ class HttpMetrics {
 // Appends one sample line: name{labels} value.
 void MetricLine(std::string& out, const std::string& name, const std::string& labels, double value);
 // Appends "# HELP" and "# TYPE" lines.
-void MetricHeader(std::string& out, const std::string& name, const std::string& type, const std::string& help);
+void MetricHeader(std::string& out, const std::string& name, const std::string& type,
+                  const std::string& help);
 
 }  // namespace gongkai::daemon

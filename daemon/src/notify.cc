@@ -27,9 +27,10 @@ void ServiceNotifier::Ready(const std::string& status) {
 }
 
 void ServiceNotifier::Reloading() {
-  struct timespec ts{};
+  struct timespec ts {};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  const uint64_t usec = static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  const uint64_t usec =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
   Send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
@@ -48,7 +49,8 @@ void ServiceNotifier::KeepAlive(Clock::time_point now) {
   Send("WATCHDOG=1");
 }
 
-std::chrono::milliseconds ServiceNotifier::MaxWait(Clock::time_point now, std::chrono::milliseconds longest) const {
+std::chrono::milliseconds ServiceNotifier::MaxWait(Clock::time_point now,
+                                                   std::chrono::milliseconds longest) const {
   if (!enabled_ || watchdog_.count() == 0) return longest;
   const auto due = std::chrono::ceil<std::chrono::milliseconds>(last_ping_ + watchdog_ / 2 - now);
   return std::clamp(due, std::chrono::milliseconds(1), longest);

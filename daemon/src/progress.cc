@@ -1,7 +1,7 @@
 #include "progress.h"
 
-#include <cmath>
 #include <unistd.h>
+#include <cmath>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,14 +21,18 @@ std::string Megabytes(uint64_t bytes) { return Format("%.1f", static_cast<double
 
 std::string FormatDuration(uint64_t seconds) {
   char buf[64];
-  const auto h = static_cast<unsigned long long>(seconds / 3600), m = static_cast<unsigned long long>(seconds / 60 % 60),
+  const auto h = static_cast<unsigned long long>(seconds / 3600),
+             m = static_cast<unsigned long long>(seconds / 60 % 60),
              s = static_cast<unsigned long long>(seconds % 60);
-  if (h > 0) std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", h, m, s);
-  else std::snprintf(buf, sizeof buf, "%llu:%02llu", m, s);
+  if (h > 0)
+    std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", h, m, s);
+  else
+    std::snprintf(buf, sizeof buf, "%llu:%02llu", m, s);
   return buf;
 }
 
-ProgressReporter::ProgressReporter(std::ostream& out, std::string job, std::string items, Options options)
+ProgressReporter::ProgressReporter(std::ostream& out, std::string job, std::string items,
+                                   Options options)
     : out_(out),
       job_(std::move(job)),
       items_name_(std::move(items)),
@@ -50,7 +54,8 @@ double ProgressReporter::Seconds() const {
   return std::chrono::duration<double>(options_.clock() - start_).count();
 }
 
-void ProgressReporter::Update(uint64_t items, uint64_t items_total, uint64_t bytes, uint64_t bytes_total) {
+void ProgressReporter::Update(uint64_t items, uint64_t items_total, uint64_t bytes,
+                              uint64_t bytes_total) {
   if (finished_) return;
   items_ = items;
   items_total_ = items_total;
@@ -63,7 +68,8 @@ void ProgressReporter::Update(uint64_t items, uint64_t items_total, uint64_t byt
     due = !shown_ || now - last_shown_ >= options_.redraw_every;
   } else {
     const bool moved = items != last_shown_items_ || bytes != last_shown_bytes_;
-    due = moved && (items >= last_shown_items_ + options_.line_every_items || now - last_shown_ >= options_.line_every);
+    due = moved && (items >= last_shown_items_ + options_.line_every_items ||
+                    now - last_shown_ >= options_.line_every);
   }
   if (!due) return;
   shown_ = true;
@@ -74,8 +80,10 @@ void ProgressReporter::Update(uint64_t items, uint64_t items_total, uint64_t byt
 }
 
 void ProgressReporter::Write(const std::string& line, bool last) {
-  if (options_.terminal) out_ << "\r" << line << "\x1b[K";
-  else out_ << line;
+  if (options_.terminal)
+    out_ << "\r" << line << "\x1b[K";
+  else
+    out_ << line;
   if (last || !options_.terminal) out_ << "\n";
   out_ << std::flush;
   line_open_ = options_.terminal && !last;
@@ -85,10 +93,12 @@ std::string ProgressReporter::Counts(bool with_totals) const {
   std::string counts;
   auto add = [&](const std::string& part) { counts += (counts.empty() ? " " : ", ") + part; };
   if (!items_name_.empty())
-    add(std::to_string(items_) + (with_totals && items_total_ ? "/" + std::to_string(items_total_) : "") + " " +
+    add(std::to_string(items_) +
+        (with_totals && items_total_ ? "/" + std::to_string(items_total_) : "") + " " +
         items_name_);
   if (counts_bytes_)
-    add(Megabytes(bytes_) + (with_totals && bytes_total_ ? "/" + Megabytes(bytes_total_) : "") + " MB");
+    add(Megabytes(bytes_) + (with_totals && bytes_total_ ? "/" + Megabytes(bytes_total_) : "") +
+        " MB");
   return job_ + ":" + counts;
 }
 
@@ -97,7 +107,8 @@ double ProgressReporter::Rate(double secs) const {
 }
 
 std::string ProgressReporter::RateText(double rate) const {
-  return counts_bytes_ ? Format("%.1f MB/s", rate / 1e6) : Format("%.1f ", rate) + items_name_ + "/s";
+  return counts_bytes_ ? Format("%.1f MB/s", rate / 1e6)
+                       : Format("%.1f ", rate) + items_name_ + "/s";
 }
 
 std::string ProgressReporter::Line() const {
@@ -108,7 +119,8 @@ std::string ProgressReporter::Line() const {
   line += ", " + RateText(rate);
   const double done = static_cast<double>(counts_bytes_ ? bytes_ : items_);
   const auto total = static_cast<double>(counts_bytes_ ? bytes_total_ : items_total_);
-  if (rate > 0 && total > done) line += ", ETA " + FormatDuration(static_cast<uint64_t>(std::llround((total - done) / rate)));
+  if (rate > 0 && total > done)
+    line += ", ETA " + FormatDuration(static_cast<uint64_t>(std::llround((total - done) / rate)));
   return line;
 }
 

@@ -74,10 +74,10 @@ class ProgressReporter {
   const Options options_;
   const std::chrono::steady_clock::time_point start_;
   uint64_t items_ = 0, items_total_ = 0, bytes_ = 0, bytes_total_ = 0;
-  bool counts_bytes_ = false;     // bytes were ever given: rate in MB/s
-  bool line_open_ = false;        // a redrawn line awaits its "\n"
+  bool counts_bytes_ = false;  // bytes were ever given: rate in MB/s
+  bool line_open_ = false;     // a redrawn line awaits its "\n"
   bool finished_ = false;
-  bool shown_ = false;            // something was written since construction
+  bool shown_ = false;  // something was written since construction
   std::chrono::steady_clock::time_point last_shown_;
   uint64_t last_shown_items_ = 0, last_shown_bytes_ = 0;
 };

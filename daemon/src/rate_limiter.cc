@@ -17,7 +17,8 @@ bool RateLimiter::Allow(const std::string& client) {
   auto [it, fresh] = buckets_.try_emplace(client, Bucket{burst_, now});
   Bucket& b = it->second;
   if (!fresh) {
-    b.tokens = std::min(burst_, b.tokens + std::chrono::duration<double>(now - b.last).count() * rate_);
+    b.tokens =
+        std::min(burst_, b.tokens + std::chrono::duration<double>(now - b.last).count() * rate_);
     b.last = now;
   }
   if (b.tokens < 1) return false;

@@ -23,7 +23,8 @@ UniqueFd OpenParentBeneath(const std::string& root, const std::string& rel, std:
       errno = ENOENT;
       return UniqueFd();
     }
-    UniqueFd next(::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd next(
+        ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next.ok()) return next;
     dir = std::move(next);
     start = slash + 1;
@@ -35,7 +36,8 @@ UniqueFd OpenDirBeneath(const std::string& root, const std::string& rel) {
   std::string leaf;
   UniqueFd parent = OpenParentBeneath(root, rel, &leaf);
   if (!parent.ok()) return parent;
-  return UniqueFd(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  return UniqueFd(
+      ::openat(parent.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
 }
 
 bool LstatBeneath(const std::string& root, const std::string& rel, struct stat* st) {

@@ -47,7 +47,8 @@ class SettleQueue {
   // refused file of `share` in an episode, for the log. The episode lasts
   // until a TakeRescans() call finds that the share's last rescan had no file
   // refused, so the rescans that catch up do not log again.
-  explicit SettleQueue(size_t capacity = kDefaultCapacity, std::function<void(size_t share)> on_full = nullptr);
+  explicit SettleQueue(size_t capacity = kDefaultCapacity,
+                       std::function<void(size_t share)> on_full = nullptr);
 
   // Sets the file's due time to `due` (earlier or later), adding it if absent:
   // the latest "complete" event decides when a file is looked at. Returns
@@ -56,7 +57,8 @@ class SettleQueue {
   // For activity that does not mean "complete": moves a queued file's due
   // time to at least `at_least`; adds an absent file due at `due_if_new`.
   // Returns false as Touch() does.
-  bool Postpone(size_t share, const std::string& rel, Clock::time_point at_least, Clock::time_point due_if_new);
+  bool Postpone(size_t share, const std::string& rel, Clock::time_point at_least,
+                Clock::time_point due_if_new);
   // Puts back an entry the archiver looked at (keeps what it saw), due at
   // `due`. Never refused.
   void Requeue(PendingFile file, Clock::time_point due);
@@ -84,8 +86,8 @@ class SettleQueue {
   // Touch() and Postpone(): a queued file's due time becomes `due_if_queued`
   // (only if that is later, with `only_later`); an absent file is added due at
   // `due_if_new` if there is room, else its share is marked for a rescan.
-  bool Schedule(size_t share, const std::string& rel, Clock::time_point due_if_new, Clock::time_point due_if_queued,
-                bool only_later);
+  bool Schedule(size_t share, const std::string& rel, Clock::time_point due_if_new,
+                Clock::time_point due_if_queued, bool only_later);
 
   const size_t capacity_;
   const std::function<void(size_t)> on_full_;

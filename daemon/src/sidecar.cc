@@ -29,7 +29,8 @@ std::vector<std::string> SplitKeywords(const std::string& s) {
     cur.clear();
   };
   for (size_t i = 0; i < s.size();) {
-    for (const char* sep : {";", ",", "\xE3\x80\x81", "\xEF\xBC\x8C", "\xEF\xBC\x9B"}) {  // ; , 、 ， ；
+    for (const char* sep :
+         {";", ",", "\xE3\x80\x81", "\xEF\xBC\x8C", "\xEF\xBC\x9B"}) {  // ; , 、 ， ；
       const size_t n = std::char_traits<char>::length(sep);
       if (s.compare(i, n, sep) == 0) {
         flush();
@@ -47,8 +48,11 @@ std::vector<std::string> SplitKeywords(const std::string& s) {
 std::string Normalise(const Sidecar& m) {
   JsonWriter w;
   w.BeginObject();
-  for (auto [key, value] : {std::pair<const char*, const std::string*>{"title", &m.title}, {"doc_number", &m.doc_number},
-                            {"agency", &m.agency}, {"category", &m.category}, {"published", &m.published}})
+  for (auto [key, value] : {std::pair<const char*, const std::string*>{"title", &m.title},
+                            {"doc_number", &m.doc_number},
+                            {"agency", &m.agency},
+                            {"category", &m.category},
+                            {"published", &m.published}})
     if (!value->empty()) w.Field(key, *value);
   if (!m.keywords.empty()) {
     w.Key("keywords").BeginArray();
@@ -85,13 +89,18 @@ Result<Sidecar> ParseSidecar(const std::string& text) {
       return Status::OK();
     };
     Status s;
-    if (key == "title") s = text_of(m.title);
-    else if (key == "doc_number") s = text_of(m.doc_number);
-    else if (key == "agency") s = text_of(m.agency);
-    else if (key == "category") s = text_of(m.category);
+    if (key == "title")
+      s = text_of(m.title);
+    else if (key == "doc_number")
+      s = text_of(m.doc_number);
+    else if (key == "agency")
+      s = text_of(m.agency);
+    else if (key == "category")
+      s = text_of(m.category);
     else if (key == "published") {
       s = text_of(m.published);
-      if (s.ok() && !IsDate(m.published)) s = Status::Invalid("'published' must be a date, YYYY-MM-DD");
+      if (s.ok() && !IsDate(m.published))
+        s = Status::Invalid("'published' must be a date, YYYY-MM-DD");
     } else if (key == "classification") {
       s = text_of(m.classification);
       if (s.ok() && m.classification != "public" && m.classification != "restricted")
@@ -102,7 +111,8 @@ Result<Sidecar> ParseSidecar(const std::string& text) {
       } else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
         auto a = v.extract<Poco::JSON::Array::Ptr>();
         for (size_t i = 0; i < a->size(); ++i) {
-          if (!a->get(static_cast<unsigned>(i)).isString()) return Status::Invalid("'keywords' must hold strings");
+          if (!a->get(static_cast<unsigned>(i)).isString())
+            return Status::Invalid("'keywords' must hold strings");
           m.keywords.push_back(a->getElement<std::string>(static_cast<unsigned>(i)));
         }
       } else {

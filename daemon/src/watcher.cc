@@ -58,7 +58,7 @@ void WalkShare(const ShareConfig& share, const std::string& rel_dir,
     while (struct dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
-      struct stat st{};
+      struct stat st {};
       if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       const std::string child = Join(rel, name);
       if (S_ISDIR(st.st_mode)) {
@@ -72,21 +72,33 @@ void WalkShare(const ShareConfig& share, const std::string& rel_dir,
 }
 
 std::string NetworkFilesystem(const std::string& path) {
-  struct statfs fs{};
+  struct statfs fs {};
   if (::statfs(path.c_str(), &fs) != 0) return "";
   switch (static_cast<uint64_t>(fs.f_type)) {
-    case 0x6969: return "nfs";
-    case 0x517B: return "smb";
-    case 0xFF534D42: return "cifs";
-    case 0xFE534D42: return "smb2";
-    case 0x65735546: return "fuse";
-    case 0x01021997: return "9p";
-    case 0x00C36400: return "ceph";
-    case 0x5346414F: return "afs";
-    case 0x73757245: return "coda";
-    case 0x01161970: return "gfs2";
-    case 0x7461636F: return "ocfs2";
-    default: return "";
+    case 0x6969:
+      return "nfs";
+    case 0x517B:
+      return "smb";
+    case 0xFF534D42:
+      return "cifs";
+    case 0xFE534D42:
+      return "smb2";
+    case 0x65735546:
+      return "fuse";
+    case 0x01021997:
+      return "9p";
+    case 0x00C36400:
+      return "ceph";
+    case 0x5346414F:
+      return "afs";
+    case 0x73757245:
+      return "coda";
+    case 0x01161970:
+      return "gfs2";
+    case 0x7461636F:
+      return "ocfs2";
+    default:
+      return "";
   }
 }
 
@@ -99,7 +111,8 @@ InotifyWatcher::InotifyWatcher(std::vector<ShareConfig> shares, Callback callbac
     std::string fs = s.watch == WatchMode::kAuto ? NetworkFilesystem(s.path) : "";
     polled_[i] = s.watch == WatchMode::kPoll || !fs.empty();
     if (polled_[i])
-      log::Info("share " + s.name + ": polling" + (fs.empty() ? " (watch = poll)" : " (" + fs + " filesystem)") +
+      log::Info("share " + s.name + ": polling" +
+                (fs.empty() ? " (watch = poll)" : " (" + fs + " filesystem)") +
                 " instead of inotify");
   }
 }
@@ -145,7 +158,8 @@ void InotifyWatcher::AddWatch(size_t share, const std::string& rel_dir) {
     // /proc link is what is wanted here).
     UniqueFd dir = OpenDirBeneath(shares_[share].path, rel_dir);
     if (dir.ok())
-      wd = ::inotify_add_watch(fd_, ("/proc/self/fd/" + std::to_string(dir.get())).c_str(), kMask & ~IN_DONT_FOLLOW);
+      wd = ::inotify_add_watch(fd_, ("/proc/self/fd/" + std::to_string(dir.get())).c_str(),
+                               kMask & ~IN_DONT_FOLLOW);
     else
       errno = ENAMETOOLONG;
   }
@@ -153,8 +167,9 @@ void InotifyWatcher::AddWatch(size_t share, const std::string& rel_dir) {
     if (errno == ENOSPC) {
       // Out of watches: this share falls back to polling, so nothing is missed.
       if (!polled_[share].exchange(true))
-        log::Error("inotify watch limit reached at " + abs + " (raise fs.inotify.max_user_watches); share " +
-                   shares_[share].name + " falls back to polling");
+        log::Error("inotify watch limit reached at " + abs +
+                   " (raise fs.inotify.max_user_watches); share " + shares_[share].name +
+                   " falls back to polling");
     } else if (errno != ENOENT && errno != ENOTDIR) {
       log::Warning("cannot watch " + abs + ": " + std::strerror(errno));
     }
@@ -177,7 +192,7 @@ void InotifyWatcher::WatchTree(size_t share, const std::string& rel_dir) {
     int dfd = ::dirfd(d);
     while (struct dirent* e = ::readdir(d)) {
       if (e->d_name[0] == '.') continue;
-      struct stat st{};
+      struct stat st {};
       if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         stack.push_back(Join(rel, e->d_name));
     }
@@ -280,7 +295,8 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
     return;
   }
   const std::string suffix = kSidecarSuffix;
-  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+  if (name.size() > suffix.size() &&
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
     // NAME.meta.json changed: NAME's metadata did.
     if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM))
       callback_(share, rel.substr(0, rel.size() - suffix.size()), WatchEvent::kClosed, "");
@@ -303,30 +319,34 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
     return;
   }
   if (ev->mask & IN_CLOSE_WRITE) {
-    struct stat st{};
+    struct stat st {};
     if (LstatBeneath(shares_[share].path, rel, &st)) {
       const auto now = std::chrono::steady_clock::now();
       if (closed_inodes_.size() > 10000)
-        std::erase_if(closed_inodes_, [&](const auto& e) { return now - e.second > std::chrono::minutes(1); });
+        std::erase_if(closed_inodes_,
+                      [&](const auto& e) { return now - e.second > std::chrono::minutes(1); });
       closed_inodes_[{st.st_dev, st.st_ino}] = now;
     }
     callback_(share, rel, WatchEvent::kClosed, "");
-  }
-  else if (ev->mask & IN_DELETE) callback_(share, rel, WatchEvent::kGone, "");
+  } else if (ev->mask & IN_DELETE)
+    callback_(share, rel, WatchEvent::kGone, "");
   else if (ev->mask & (IN_MODIFY | IN_CREATE | IN_ATTRIB)) {
     // FIFOs, sockets, devices and symlinks are never documents: do not queue them.
-    struct stat st{};
+    struct stat st {};
     if (LstatBeneath(shares_[share].path, rel, &st) && !S_ISREG(st.st_mode)) return;
     // A new name for an existing, already written inode (link() as sftp
     // servers finish uploads, linkat() of an O_TMPFILE) gets no close-write.
     // Writing moves mtime and ctime together; linking and unlinking move only
     // ctime, so ctime after mtime means the content was written before.
-    const bool relinked = st.st_nlink > 1 || (st.st_size > 0 && (st.st_ctim.tv_sec > st.st_mtim.tv_sec ||
-                                                                  (st.st_ctim.tv_sec == st.st_mtim.tv_sec &&
-                                                                   st.st_ctim.tv_nsec > st.st_mtim.tv_nsec)));
+    const bool relinked =
+        st.st_nlink > 1 ||
+        (st.st_size > 0 &&
+         (st.st_ctim.tv_sec > st.st_mtim.tv_sec ||
+          (st.st_ctim.tv_sec == st.st_mtim.tv_sec && st.st_ctim.tv_nsec > st.st_mtim.tv_nsec)));
     const auto closed = closed_inodes_.find({st.st_dev, st.st_ino});
-    const bool written_before = closed != closed_inodes_.end() &&
-                                std::chrono::steady_clock::now() - closed->second < std::chrono::minutes(1);
+    const bool written_before =
+        closed != closed_inodes_.end() &&
+        std::chrono::steady_clock::now() - closed->second < std::chrono::minutes(1);
     if ((ev->mask & IN_CREATE) && (relinked || written_before)) {
       callback_(share, rel, WatchEvent::kClosed, "");
       return;
@@ -338,8 +358,10 @@ void InotifyWatcher::Handle(const struct inotify_event* ev) {
 void InotifyWatcher::FlushUnpairedMoves() {
   for (const auto& [cookie, m] : moved_from_) {
     // Moved out of the share (or to an ignored name): gone from here.
-    if (m.is_dir) callback_(m.share, "", WatchEvent::kRescan, "");
-    else callback_(m.share, m.rel, WatchEvent::kGone, "");
+    if (m.is_dir)
+      callback_(m.share, "", WatchEvent::kRescan, "");
+    else
+      callback_(m.share, m.rel, WatchEvent::kGone, "");
   }
   moved_from_.clear();
 }

@@ -15,8 +15,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -33,8 +33,8 @@ enum class WatchEvent { kClosed, kActivity, kGone, kRescan, kMoved, kDirMoved };
 
 class InotifyWatcher {
  public:
-  using Callback =
-      std::function<void(size_t share, const std::string& rel, WatchEvent ev, const std::string& from)>;
+  using Callback = std::function<void(size_t share, const std::string& rel, WatchEvent ev,
+                                      const std::string& from)>;
 
   InotifyWatcher(std::vector<ShareConfig> shares, Callback callback);
   ~InotifyWatcher();

@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "gongkai/utf8.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
+#include "gongkai/utf8.h"
 
 namespace gongkai::indexer {
 namespace {
@@ -62,7 +62,8 @@ class Folder {
         dict + R"("}},"conversion_chain":[{"dict":{"type":"ocd2","file":")" + dict + R"("}}]})";
     std::string path = (std::filesystem::temp_directory_path() / "gongkai-opencc-XXXXXX").string();
     int fd = ::mkstemp(path.data());
-    bool written = fd >= 0 && ::write(fd, config.data(), config.size()) == static_cast<ssize_t>(config.size());
+    bool written =
+        fd >= 0 && ::write(fd, config.data(), config.size()) == static_cast<ssize_t>(config.size());
     if (fd >= 0) ::close(fd);
     handle_ = written ? opencc_open(path.c_str()) : reinterpret_cast<opencc_t>(-1);
     if (fd >= 0) ::unlink(path.c_str());
@@ -97,7 +98,8 @@ class Folder {
       }
       const size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
       char32_t cp = c & (0x3F >> (len - 1));
-      for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
       const char32_t folded = FoldCodePoint(cp, s.substr(i, len));
       if (folded == kNotOne) return Convert(s);
       AppendUtf8(folded, out);
@@ -156,7 +158,7 @@ class Folder {
 
   opencc_t handle_ = nullptr;
   std::mutex mutex_;
-  std::unique_ptr<std::atomic<char32_t>[]> table_{new std::atomic<char32_t>[kTableSize]()};
+  std::unique_ptr<std::atomic<char32_t>[]> table_ { new std::atomic<char32_t>[ kTableSize ]() };
 };
 
 bool IsHan(char32_t c) { return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF); }
@@ -187,7 +189,8 @@ std::string QuoteDocumentNumbers(std::string_view query) {
     if (j == number || (cps[j].first != U'号' && cps[j].first != U'號')) continue;
     // Not back into a number already quoted ("国发(2020)1号国发(2021)2号").
     size_t agency = i;
-    while (agency > 0 && i - agency < 3 && cps[agency - 1].second >= copied && IsHan(cps[agency - 1].first))
+    while (agency > 0 && i - agency < 3 && cps[agency - 1].second >= copied &&
+           IsHan(cps[agency - 1].first))
       --agency;
     auto bytes = [&](size_t from, size_t to) {
       return query.substr(cps[from].second, cps[to].second - cps[from].second);

@@ -138,8 +138,8 @@ bool IsCjk(char32_t c) {
 }
 
 bool IsSpace(char32_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
-         c == 0xA0 || c == 0x3000 || c == 0x200B || c == 0xFEFF;
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 ||
+         c == 0x3000 || c == 0x200B || c == 0xFEFF;
 }
 
 }  // namespace

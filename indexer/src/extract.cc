@@ -102,7 +102,8 @@ Extracted PlainText(std::string_view bytes, Extracted e) {
   e.has_text = !e.text.empty();
   e.title = detail::FirstLineTitle(e.text);
   size_t hashes = e.title.find_first_not_of('#');  // markdown "# Title"
-  if (hashes != std::string::npos && hashes > 0 && e.title[hashes] == ' ') e.title.erase(0, hashes + 1);
+  if (hashes != std::string::npos && hashes > 0 && e.title[hashes] == ' ')
+    e.title.erase(0, hashes + 1);
   if (!e.has_text) e.note = "empty text";
   return e;
 }
@@ -110,10 +111,10 @@ Extracted PlainText(std::string_view bytes, Extracted e) {
 // ---------------------------------------------------------------- HTML
 const std::set<std::string>& BlockElements() {
   static const std::set<std::string> kBlocks = {
-      "p",     "div", "br",      "li",      "ul",    "ol",      "tr",     "table",  "h1",
-      "h2",    "h3",  "h4",      "h5",      "h6",    "section", "article", "header", "footer",
-      "blockquote", "pre", "hr", "dd",      "dt",    "dl",      "td",     "th",     "title",
-      "form",  "nav", "aside",   "address", "figure", "caption", "main"};
+      "p",          "div", "br",    "li",      "ul",     "ol",      "tr",      "table",  "h1",
+      "h2",         "h3",  "h4",    "h5",      "h6",     "section", "article", "header", "footer",
+      "blockquote", "pre", "hr",    "dd",      "dt",     "dl",      "td",      "th",     "title",
+      "form",       "nav", "aside", "address", "figure", "caption", "main"};
   return kBlocks;
 }
 
@@ -150,13 +151,16 @@ struct HtmlWalker {
         Walk(n->children);
         continue;
       }
-      if (first_heading.empty() && name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '3')
+      if (first_heading.empty() && name.size() == 2 && name[0] == 'h' && name[1] >= '1' &&
+          name[1] <= '3')
         first_heading = NodeText(n);
       bool block = BlockElements().count(name) > 0;
       if (block) text += '\n';
       Walk(n->children);
-      if (block) text += '\n';
-      else if (name == "td" || name == "th") text += ' ';
+      if (block)
+        text += '\n';
+      else if (name == "td" || name == "th")
+        text += ' ';
     }
   }
 };
@@ -169,8 +173,8 @@ std::string DeclaredCharset(std::string_view bytes) {
   pos += 8;
   while (pos < head.size() && (head[pos] == '"' || head[pos] == '\'' || head[pos] == ' ')) ++pos;
   size_t end = pos;
-  while (end < head.size() && (std::isalnum(static_cast<unsigned char>(head[end])) || head[end] == '-' ||
-                               head[end] == '_'))
+  while (end < head.size() && (std::isalnum(static_cast<unsigned char>(head[end])) ||
+                               head[end] == '-' || head[end] == '_'))
     ++end;
   return head.substr(pos, end - pos);
 }
@@ -181,7 +185,8 @@ Extracted Html(std::string_view bytes, Extracted e) {
   std::string utf8;
   std::string declared = DeclaredCharset(bytes);
   if (bytes.substr(0, 3) == "\xEF\xBB\xBF" || bytes.substr(0, 2) == "\xFF\xFE" ||
-      bytes.substr(0, 2) == "\xFE\xFF" || declared.empty() || declared == "utf-8" || declared == "utf8") {
+      bytes.substr(0, 2) == "\xFE\xFF" || declared.empty() || declared == "utf-8" ||
+      declared == "utf8") {
     utf8 = ToUtf8(bytes, &e.encoding);
   } else {
     std::string charset = declared == "gb2312" || declared == "gbk" ? "gb18030" : declared;
@@ -207,8 +212,9 @@ Extracted Html(std::string_view bytes, Extracted e) {
 }
 
 bool IsTextType(const std::string& type) {
-  static const std::set<std::string> kTypes = {"txt", "text", "md", "markdown", "csv", "tsv", "json",
-                                               "jsonl", "xml", "log", "ini", "conf", "srt", "file"};
+  static const std::set<std::string> kTypes = {"txt", "text", "md",    "markdown", "csv",
+                                               "tsv", "json", "jsonl", "xml",      "log",
+                                               "ini", "conf", "srt",   "file"};
   return kTypes.count(type) > 0;
 }
 
@@ -234,7 +240,8 @@ bool IsOoxmlType(const std::string& type) {
 }
 
 bool IsPackageType(const std::string& type) {
-  static const std::set<std::string> kTypes = {"odt", "ods", "odp", "odg", "ott", "ots", "otp", "ofd"};
+  static const std::set<std::string> kTypes = {"odt", "ods", "odp", "odg",
+                                               "ott", "ots", "otp", "ofd"};
   return IsOoxmlType(type) || kTypes.count(type) > 0;
 }
 
@@ -264,7 +271,8 @@ Extracted Dispatch(std::string_view bytes, const std::string& source_path, Extra
     // not listed whole here, only read up to the entry limit below.
     if (detail::ZipReader::DeclaredMembers(bytes) > limits.max_entries) {
       if (IsPackageType(e.type)) {
-        e.note = "." + e.type + " package refused: more than " + std::to_string(limits.max_entries) + " zip members";
+        e.note = "." + e.type + " package refused: more than " +
+                 std::to_string(limits.max_entries) + " zip members";
         return e;
       }
     } else if (!zip.List(&names)) {
@@ -314,8 +322,9 @@ namespace {
 
 // Dispatch() behind the promise that nothing escapes: an exception from a
 // library or an allocation failure becomes a note.
-Extracted Guarded(std::string_view bytes, const std::string& filename, const std::string& source_path,
-                  int depth, ArchiveBudget* budget, const ArchiveLimits& limits) {
+Extracted Guarded(std::string_view bytes, const std::string& filename,
+                  const std::string& source_path, int depth, ArchiveBudget* budget,
+                  const ArchiveLimits& limits) {
   Extracted e;
   auto failed = [&e](std::string note, bool parser_failed) {
     Extracted f;
@@ -342,15 +351,18 @@ Extracted Guarded(std::string_view bytes, const std::string& filename, const std
 
 }  // namespace
 
-Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path) {
+Extracted ExtractFrom(std::string_view bytes, const std::string& filename,
+                      const std::string& source_path) {
   return Guarded(bytes, filename, source_path, 0, nullptr, ArchiveLimits{});
 }
 
-Extracted ExtractMember(std::string_view bytes, const std::string& name, int depth, ArchiveBudget* budget) {
+Extracted ExtractMember(std::string_view bytes, const std::string& name, int depth,
+                        ArchiveBudget* budget) {
   return Guarded(bytes, name, "", depth, budget, budget->limits);
 }
 
-Extracted ExtractWithLimits(std::string_view bytes, const std::string& filename, const ArchiveLimits& limits) {
+Extracted ExtractWithLimits(std::string_view bytes, const std::string& filename,
+                            const ArchiveLimits& limits) {
   return Guarded(bytes, filename, "", 0, nullptr, limits);
 }
 

@@ -50,9 +50,10 @@ using SupportFilter = int (*)(archive*);
 const std::vector<SupportFilter>& NativeFilters() {
   static const std::vector<SupportFilter> kNative = [] {
     std::vector<SupportFilter> out;
-    for (SupportFilter support : {archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
-                                  archive_read_support_filter_xz, archive_read_support_filter_lzma,
-                                  archive_read_support_filter_zstd}) {
+    for (SupportFilter support :
+         {archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+          archive_read_support_filter_xz, archive_read_support_filter_lzma,
+          archive_read_support_filter_zstd}) {
       archive* probe = archive_read_new();
       if (probe && support(probe) == ARCHIVE_OK) out.push_back(support);
       archive_read_free(probe);
@@ -84,12 +85,17 @@ ArchivePtr OpenArchive(std::string_view bytes, const ArchiveLimits& limits) {
 
 std::string FormatName(archive* a) {
   switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
-    case ARCHIVE_FORMAT_ZIP: return "zip";
-    case ARCHIVE_FORMAT_TAR: return "tar";
-    case ARCHIVE_FORMAT_7ZIP: return "7z";
+    case ARCHIVE_FORMAT_ZIP:
+      return "zip";
+    case ARCHIVE_FORMAT_TAR:
+      return "tar";
+    case ARCHIVE_FORMAT_7ZIP:
+      return "7z";
     case ARCHIVE_FORMAT_RAR:
-    case ARCHIVE_FORMAT_RAR_V5: return "rar";
-    default: return "archive";
+    case ARCHIVE_FORMAT_RAR_V5:
+      return "rar";
+    default:
+      return "archive";
   }
 }
 
@@ -193,7 +199,9 @@ class ArchiveScan {
       why += (why.empty() ? "" : ", ") + (n > 1 ? std::to_string(n) + " " : "") + reason;
     }
     if (skipped) note += ", " + std::to_string(skipped) + " skipped (" + why + ")";
-    if (renamed_) note += ", " + std::to_string(renamed_) + " unsafe name" + (renamed_ == 1 ? "" : "s") + " cleaned";
+    if (renamed_)
+      note += ", " + std::to_string(renamed_) + " unsafe name" + (renamed_ == 1 ? "" : "s") +
+              " cleaned";
     if (!broken_.empty()) note += "; " + broken_;
     if (!budget_.stopped.empty() && depth_ == 0) note += "; stopped: " + budget_.stopped;
     return note;
@@ -220,8 +228,8 @@ class ArchiveScan {
     if (++budget_.entries > limits.max_entries)
       return Stop("more than " + std::to_string(limits.max_entries) + " entries");
     if (std::chrono::steady_clock::now() > budget_.deadline)
-      return Stop("extraction took longer than " +
-                  std::to_string(limits.max_time.count() / 1000) + " s");
+      return Stop("extraction took longer than " + std::to_string(limits.max_time.count() / 1000) +
+                  " s");
     const auto type = archive_entry_filetype(entry);
     if (type == AE_IFDIR) return true;
     if (type != AE_IFREG || archive_entry_hardlink(entry) || archive_entry_symlink(entry)) {
@@ -247,9 +255,12 @@ class ArchiveScan {
     }
     std::string bytes;
     switch (ReadData(&bytes)) {
-      case Read::kOk: break;
-      case Read::kSkipped: return true;
-      case Read::kStop: return false;
+      case Read::kOk:
+        break;
+      case Read::kSkipped:
+        return true;
+      case Read::kStop:
+        return false;
     }
     if (bytes.empty()) {
       Skip("empty");
@@ -299,11 +310,13 @@ class ArchiveScan {
       }
       if (budget_.bytes > limits.ratio_floor &&
           budget_.bytes / limits.max_ratio > budget_.compressed_size) {
-        Stop("probable zip bomb: compression ratio above " + std::to_string(limits.max_ratio) + ":1");
+        Stop("probable zip bomb: compression ratio above " + std::to_string(limits.max_ratio) +
+             ":1");
         return Read::kStop;
       }
       if (std::chrono::steady_clock::now() > budget_.deadline) {
-        Stop("extraction took longer than " + std::to_string(limits.max_time.count() / 1000) + " s");
+        Stop("extraction took longer than " + std::to_string(limits.max_time.count() / 1000) +
+             " s");
         return Read::kStop;
       }
       if (too_large) continue;
@@ -350,14 +363,19 @@ class ArchiveScan {
 bool LooksLikeArchive(std::string_view b) {
   auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
   return starts(std::string_view("7z\xBC\xAF\x27\x1C", 6)) || starts("Rar!\x1A\x07") ||
-         starts("\x1F\x8B") || starts("BZh") || starts(std::string_view("\xFD" "7zXZ\0", 6)) ||
+         starts("\x1F\x8B") || starts("BZh") ||
+         starts(std::string_view("\xFD"
+                                 "7zXZ\0",
+                                 6)) ||
          starts("\x28\xB5\x2F\xFD") || (b.size() >= 512 && b.substr(257, 5) == "ustar");
 }
 
 std::string SanitizeMemberName(std::string_view raw) {
   std::string utf8;
-  if (IsValidUtf8(raw)) utf8 = std::string(raw);
-  else if (!DecodeGb18030(raw, &utf8)) utf8 = EscapeInvalid(raw);
+  if (IsValidUtf8(raw))
+    utf8 = std::string(raw);
+  else if (!DecodeGb18030(raw, &utf8))
+    utf8 = EscapeInvalid(raw);
   utf8 = EscapeControls(utf8);  // after decoding: a GBK trail byte may be 0x5C or below 0x80
   std::string out, segment;
   bool first = true;
@@ -388,10 +406,10 @@ bool ExtractArchive(std::string_view bytes, int depth, ArchiveBudget* budget, Ex
   // What the magic bytes promise, for an archive too broken for libarchive
   // to recognise; a compressed stream may hold anything, so it promises nothing.
   auto starts = [&](std::string_view magic) { return bytes.substr(0, magic.size()) == magic; };
-  const std::string promised = ZipReader::LooksLikeZip(bytes)                            ? "zip"
+  const std::string promised = ZipReader::LooksLikeZip(bytes)                      ? "zip"
                                : starts(std::string_view("7z\xBC\xAF\x27\x1C", 6)) ? "7z"
-                               : starts("Rar!\x1A\x07")                               ? "rar"
-                                                                                       : "";
+                               : starts("Rar!\x1A\x07")                            ? "rar"
+                                                                                   : "";
   Utf8Locale locale;
   ArchivePtr a = OpenArchive(bytes, budget->limits);
   archive_entry* entry = nullptr;

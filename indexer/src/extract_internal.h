@@ -59,25 +59,27 @@ inline constexpr std::string_view kOutOfMemoryNote = "extraction ran out of memo
 
 // Extract(), for bytes read from the file at `source_path` ("" when they
 // were not): converters that must seek read that file instead of a copy.
-Extracted ExtractFrom(std::string_view bytes, const std::string& filename, const std::string& source_path);
+Extracted ExtractFrom(std::string_view bytes, const std::string& filename,
+                      const std::string& source_path);
 
 // The limits on reading one archive, the archives nested in it included
 // (extract.h explains them). One set, here; tests pass smaller ones.
 struct ArchiveLimits {
-  uint64_t max_entries = 10'000;             // headers read, of any kind
-  uint64_t max_member = 64ull << 20;         // uncompressed bytes of one member
-  uint64_t max_total = 256ull << 20;         // uncompressed bytes of all members
-  uint64_t max_ratio = 100;                  // uncompressed bytes / the archive's own size ...
-  uint64_t ratio_floor = 16ull << 20;        // ... checked once this many were read
-  int max_depth = kMaxArchiveDepth;          // archives inside archives
-  uint64_t max_text = 128ull << 20;          // extracted text of all members
+  uint64_t max_entries = 10'000;               // headers read, of any kind
+  uint64_t max_member = 64ull << 20;           // uncompressed bytes of one member
+  uint64_t max_total = 256ull << 20;           // uncompressed bytes of all members
+  uint64_t max_ratio = 100;                    // uncompressed bytes / the archive's own size ...
+  uint64_t ratio_floor = 16ull << 20;          // ... checked once this many were read
+  int max_depth = kMaxArchiveDepth;            // archives inside archives
+  uint64_t max_text = 128ull << 20;            // extracted text of all members
   std::chrono::milliseconds max_time{40'000};  // wall clock for all members (the worker's is 60 s)
 };
 
 // What reading an archive has used so far, shared by the archives nested in it.
 struct ArchiveBudget {
   explicit ArchiveBudget(uint64_t archive_size, ArchiveLimits l = {})
-      : limits(l), compressed_size(archive_size),
+      : limits(l),
+        compressed_size(archive_size),
         deadline(std::chrono::steady_clock::now() + l.max_time) {}
   ArchiveLimits limits;
   uint64_t compressed_size;  // of the outermost archive
@@ -99,7 +101,8 @@ bool ExtractArchive(std::string_view bytes, int depth, ArchiveBudget* budget, Ex
 
 // ExtractFrom for a member of an archive: nested archives are read within
 // `budget`, and nothing that needs a file on disk is attempted.
-Extracted ExtractMember(std::string_view bytes, const std::string& name, int depth, ArchiveBudget* budget);
+Extracted ExtractMember(std::string_view bytes, const std::string& name, int depth,
+                        ArchiveBudget* budget);
 
 // A member's name as an index path: UTF-8 (else GB18030, else %XX escapes),
 // a backslash is a separator, no empty, "." or ".." segments, no leading "/" or drive,
@@ -107,7 +110,8 @@ Extracted ExtractMember(std::string_view bytes, const std::string& name, int dep
 std::string SanitizeMemberName(std::string_view raw);
 
 // Test and extraction entry point with explicit limits (Extract() uses the defaults).
-Extracted ExtractWithLimits(std::string_view bytes, const std::string& filename, const ArchiveLimits& limits);
+Extracted ExtractWithLimits(std::string_view bytes, const std::string& filename,
+                            const ArchiveLimits& limits);
 
 // Whether the bytes start with the OLE compound file magic (D0 CF 11 E0 A1 B1 1A E1).
 bool IsOleCompoundFile(std::string_view bytes);

@@ -11,9 +11,9 @@
 #include <memory>
 #include <set>
 
-#include "gongkai/utf8.h"
 #include "child_process.h"
 #include "extract_internal.h"
+#include "gongkai/utf8.h"
 
 namespace gongkai::indexer::detail {
 namespace {

@@ -191,10 +191,12 @@ int RunExtractWorker(int in_fd, int out_fd) {
       e.type = TypeFromName(filename);
       e.note = error;
     } else {
-      const std::string path = kind == 1 ? payload : std::string();  // the blob's, when sent by path
+      const std::string path =
+          kind == 1 ? payload : std::string();  // the blob's, when sent by path
       if (kind != 1) bytes = std::move(payload);
       try {
-        if (!hooks || !RunTestHook(bytes, address_space, &e)) e = detail::ExtractFrom(bytes, filename, path);
+        if (!hooks || !RunTestHook(bytes, address_space, &e))
+          e = detail::ExtractFrom(bytes, filename, path);
       } catch (const std::bad_alloc&) {  // from the test hook
         e = Extracted{};
         e.type = TypeFromName(filename);
@@ -313,7 +315,8 @@ std::unique_ptr<ExtractWorkers::Worker> ExtractWorkers::Acquire(std::string* err
   limits.address_space = options_.memory_bytes;
   limits.cpu_seconds = options_.cpu_seconds;
 #ifdef GONGKAI_SANITIZED
-  limits.file_size = 1ull << 30;  // ThreadSanitizer's runtime writes files of its own in each process
+  limits.file_size =
+      1ull << 30;  // ThreadSanitizer's runtime writes files of its own in each process
 #else
   limits.file_size = 0;
 #endif
@@ -376,7 +379,8 @@ Extracted ExtractWorkers::Run(bool is_path, std::string_view payload, const std:
   if (s.ok()) s = detail::WriteAllBy(w->child.to_child, payload, deadline);
   uint64_t response_bytes = 0;
   auto read_u64 = [&](uint64_t* v) {
-    if (s.ok()) s = detail::ReadExactBy(w->child.from_child, reinterpret_cast<char*>(v), sizeof *v, deadline);
+    if (s.ok())
+      s = detail::ReadExactBy(w->child.from_child, reinterpret_cast<char*>(v), sizeof *v, deadline);
   };
   auto read_field = [&](std::string* f) {
     uint64_t size = 0;

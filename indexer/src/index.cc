@@ -12,14 +12,22 @@
 #include <set>
 #include <sstream>
 
-#include "gongkai/utf8.h"
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
+#include "gongkai/utf8.h"
 
 namespace gongkai::indexer {
 namespace {
 
-enum Slot : Xapian::valueno { kModified = 0, kSnippetText = 1, kShare = 2, kType = 3, kOffice = 4, kDate = 5, kCategory = 6 };
+enum Slot : Xapian::valueno {
+  kModified = 0,
+  kSnippetText = 1,
+  kShare = 2,
+  kType = 3,
+  kOffice = 4,
+  kDate = 5,
+  kCategory = 6
+};
 constexpr size_t kSnippetTextMax = size_t{16} * 1024;  // snippets come from the first 16 KiB
 constexpr size_t kIndexTextMax = size_t{16} * 1024 * 1024;
 const char* const kWatermarkKey = "gongkai.watermark";
@@ -58,7 +66,8 @@ Xapian::Query ParseLeniently(Xapian::QueryParser& qp, const std::string& text, u
       word.erase(0, 1);
     }
     try {
-      (negate ? excluded : words).push_back(qp.parse_query(word, Xapian::QueryParser::FLAG_CJK_NGRAM));
+      (negate ? excluded : words)
+          .push_back(qp.parse_query(word, Xapian::QueryParser::FLAG_CJK_NGRAM));
     } catch (const Xapian::QueryParserError&) {
     }
   }
@@ -188,10 +197,13 @@ auto Reading(Xapian::Database& db, F&& f) -> decltype(f()) {
   }
 }
 
-size_t Utf8Len(unsigned char c) { return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; }
+size_t Utf8Len(unsigned char c) {
+  return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
 
 bool IsSingleCjk(const std::string& t) {
-  return (t.size() == 3 || t.size() == 4) && Utf8Len(static_cast<unsigned char>(t[0])) == t.size() &&
+  return (t.size() == 3 || t.size() == 4) &&
+         Utf8Len(static_cast<unsigned char>(t[0])) == t.size() &&
          static_cast<unsigned char>(t[0]) >= 0xE2;
 }
 
@@ -242,8 +254,9 @@ std::optional<std::string> InOriginalScript(const std::string& cut, const std::s
                                             const std::string& original) {
   static const std::string kEllipsis = "…";
   struct Piece {
-    std::string literal;  // as written in `cut`: markup, an ellipsis Xapian added, or a character (escaped)
-    std::string plain;    // the character of the span it stands for; "" for markup and ellipses
+    std::string
+        literal;  // as written in `cut`: markup, an ellipsis Xapian added, or a character (escaped)
+    std::string plain;  // the character of the span it stands for; "" for markup and ellipses
   };
   std::vector<Piece> pieces;
   std::string span;  // the span's characters, unescaped: what `folded` contains
@@ -252,7 +265,8 @@ std::optional<std::string> InOriginalScript(const std::string& cut, const std::s
     pieces.push_back({kEllipsis});
     i = kEllipsis.size();
   }
-  const bool trailing = end >= i + kEllipsis.size() && cut.compare(end - kEllipsis.size(), kEllipsis.size(), kEllipsis) == 0;
+  const bool trailing = end >= i + kEllipsis.size() &&
+                        cut.compare(end - kEllipsis.size(), kEllipsis.size(), kEllipsis) == 0;
   if (trailing) end -= kEllipsis.size();
   while (i < end) {
     if (cut[i] == '<') {
@@ -261,7 +275,8 @@ std::optional<std::string> InOriginalScript(const std::string& cut, const std::s
       pieces.push_back({cut.substr(i, close + 1 - i)});
       i = close + 1;
     } else if (cut[i] == '&') {
-      static const std::pair<const char*, char> kEntities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}};
+      static const std::pair<const char*, char> kEntities[] = {
+          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}};
       bool known = false;
       for (const auto& [entity, c] : kEntities) {
         if (cut.compare(i, std::strlen(entity), entity) != 0) continue;
@@ -337,7 +352,8 @@ Result<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir) {
       if (had_documents) {
         std::error_code ec;
         std::filesystem::remove_all(dir, ec);
-        if (ec) return Status::IOError("index: cannot remove the old index " + dir + ": " + ec.message());
+        if (ec)
+          return Status::IOError("index: cannot remove the old index " + dir + ": " + ec.message());
       }
       w->db_ = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
       w->db_->set_metadata(kWatermarkKey, "");
@@ -460,7 +476,9 @@ Status IndexWriter::Clear() {
   });
 }
 
-uint64_t IndexWriter::doc_count() const { return db_->get_termfreq("XINSP") - db_->get_termfreq("XMINSP"); }
+uint64_t IndexWriter::doc_count() const {
+  return db_->get_termfreq("XINSP") - db_->get_termfreq("XMINSP");
+}
 
 // ------------------------------------------------------------------ searcher
 
@@ -503,7 +521,8 @@ void Searcher::Release(std::unique_ptr<Handle> h) {
 Result<uint64_t> Searcher::DocCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XINSP") - h->db.get_termfreq("XMINSP"); });
+    uint64_t n =
+        Reading(h->db, [&] { return h->db.get_termfreq("XINSP") - h->db.get_termfreq("XMINSP"); });
     Release(std::move(h));
     return n;
   });
@@ -512,7 +531,8 @@ Result<uint64_t> Searcher::DocCount() {
 Result<uint64_t> Searcher::PublicCount() {
   return Guard("count", [&]() -> Result<uint64_t> {
     auto h = Acquire();
-    uint64_t n = Reading(h->db, [&] { return h->db.get_termfreq("XANON") - h->db.get_termfreq("XMANON"); });
+    uint64_t n =
+        Reading(h->db, [&] { return h->db.get_termfreq("XANON") - h->db.get_termfreq("XMANON"); });
     Release(std::move(h));
     return n;
   });
@@ -542,8 +562,11 @@ Result<std::vector<std::string>> Searcher::MemberProblems() {
           why = "its archive's entry is missing";
         } else {
           const IndexDoc archive = DecodeData(db.get_document(*a).get_data());
-          if (archive.version != m.version) why = "version " + std::to_string(m.version) + ", its archive's " + std::to_string(archive.version);
-          else if (archive.status != m.status) why = "status " + m.status + ", its archive's " + archive.status;
+          if (archive.version != m.version)
+            why = "version " + std::to_string(m.version) + ", its archive's " +
+                  std::to_string(archive.version);
+          else if (archive.status != m.status)
+            why = "status " + m.status + ", its archive's " + archive.status;
           else if (archive.for_public != m.for_public || archive.for_inspectors != m.for_inspectors)
             why = "visible to other users than its archive";
         }
@@ -594,14 +617,16 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         qp.set_stemmer(EnglishStemmer());
         qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
         const std::string folded = QuoteDocumentNumbers(FoldScript(sq.q));
-        const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM |
+        const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT |
+                               Xapian::QueryParser::FLAG_CJK_NGRAM |
                                Xapian::QueryParser::FLAG_PURE_NOT;
         query = ParseLeniently(qp, folded, flags);
         // Xapian ranks without proximity: unquoted 第三十五條第三項 matches
         // every law that has the characters somewhere. Documents holding the
         // words as typed, in that order, come first; the matches stay the same.
         if (folded.find('"') == std::string::npos && query.get_length() > 1)
-          query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, ParseLeniently(qp, '"' + folded + '"', flags));
+          query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                                ParseLeniently(qp, '"' + folded + '"', flags));
         if (query.get_length() > 4096) {
           return Status::Invalid("query has too many terms");
         }
@@ -614,7 +639,8 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       if (!sq.type.empty()) filters.emplace_back(FilterTerm("XT", sq.type));
       if (!sq.category.empty()) filters.emplace_back(FilterTerm("XC", sq.category));
       if (!sq.from.empty() || !sq.to.empty())
-        filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate, sq.from.empty() ? "0000-00-00" : sq.from,
+        filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate,
+                             sq.from.empty() ? "0000-00-00" : sq.from,
                              sq.to.empty() ? "9999-99-99" : sq.to);
       if (!filters.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query,
@@ -628,9 +654,12 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
         if (IsSingleCjk(*t)) query_chars.insert(*t);
       const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
-      if (sort == "newest") enquire.set_sort_by_value_then_relevance(kModified, true);
-      else if (sort == "oldest") enquire.set_sort_by_value_then_relevance(kModified, false);
-      Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice), category_spy(kCategory);
+      if (sort == "newest")
+        enquire.set_sort_by_value_then_relevance(kModified, true);
+      else if (sort == "oldest")
+        enquire.set_sort_by_value_then_relevance(kModified, false);
+      Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice),
+          category_spy(kCategory);
       enquire.add_matchspy(&share_spy);
       enquire.add_matchspy(&type_spy);
       enquire.add_matchspy(&office_spy);
@@ -644,12 +673,13 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       SearchResult out;
       out.total = mset.get_matches_estimated();
       for (auto* spy : {&share_spy, &type_spy, &office_spy, &category_spy}) {
-        const char* name = spy == &share_spy  ? "share"
-                           : spy == &type_spy ? "type"
+        const char* name = spy == &share_spy    ? "share"
+                           : spy == &type_spy   ? "type"
                            : spy == &office_spy ? "office"
                                                 : "category";
         auto& facet = out.facets[name];
-        for (auto it = spy->values_begin(); it != spy->values_end(); ++it) facet[*it] = it.get_termfreq();
+        for (auto it = spy->values_begin(); it != spy->values_end(); ++it)
+          facet[*it] = it.get_termfreq();
       }
       for (auto it = mset.begin(); it != mset.end(); ++it) {
         Xapian::Document doc = it.get_document();
@@ -664,11 +694,13 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
           // document Xapian found none, scanned all 16 KiB for them (a
           // phrase: half a millisecond a hit) and gave the text's start.
           const std::string folded = FoldScript(text);
-          auto snippet = InOriginalScript(
-              mset.snippet(folded, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
-              folded, text);
+          auto snippet =
+              InOriginalScript(mset.snippet(folded, 200, EnglishStemmer(),
+                                            Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
+                               folded, text);
           if (!snippet)
-            snippet = mset.snippet(text, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…");
+            snippet = mset.snippet(text, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM,
+                                   "<b>", "</b>", "…");
           hit.snippet = HighlightFolded(*snippet, query_chars);
         }
         out.hits.push_back(std::move(hit));

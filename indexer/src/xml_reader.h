@@ -14,7 +14,8 @@
 #include <string>
 #include <string_view>
 
-struct _xmlTextReader;  // NOLINT(bugprone-reserved-identifier): libxml2's own name (libxml/xmlreader.h)
+struct _xmlTextReader;  // NOLINT(bugprone-reserved-identifier): libxml2's own name
+                        // (libxml/xmlreader.h)
 
 namespace gongkai::indexer::detail {
 

@@ -64,7 +64,8 @@ uint64_t ZipReader::DeclaredMembers(std::string_view zip) {
     if (zip.compare(at, 4, std::string_view("PK\x05\x06", 4)) != 0) continue;
     const uint64_t count = le(at + 10, 2);
     // 0xFFFF: the real count is in the zip64 end record the locator before it points to.
-    if (count == 0xFFFF && at >= 20 && zip.compare(at - 20, 4, std::string_view("PK\x06\x07", 4)) == 0) {
+    if (count == 0xFFFF && at >= 20 &&
+        zip.compare(at - 20, 4, std::string_view("PK\x06\x07", 4)) == 0) {
       const uint64_t record = le(at - 20 + 8, 8);
       // The zip64 end record is 56 bytes, its count at +32: all of it must lie within the bytes.
       if (zip.size() >= 56 && record <= zip.size() - 56 &&

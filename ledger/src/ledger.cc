@@ -31,22 +31,29 @@ std::string NewDocumentId() {
 
 const char* EventName(Change::Kind kind) {
   switch (kind) {
-    case Change::Kind::kVersion: return "version";
-    case Change::Kind::kWithdraw: return "withdraw";
-    case Change::Kind::kApprove: return "approve";
-    case Change::Kind::kClassify: return "classify";
-    case Change::Kind::kMove: return "move";
+    case Change::Kind::kVersion:
+      return "version";
+    case Change::Kind::kWithdraw:
+      return "withdraw";
+    case Change::Kind::kApprove:
+      return "approve";
+    case Change::Kind::kClassify:
+      return "classify";
+    case Change::Kind::kMove:
+      return "move";
   }
   return "unknown";
 }
 
 // The version an event other than kVersion concerns, if the event may happen
 // to `doc` now; Invalid (with the reason) if it may not.
-Result<const VersionRow*> EventSubject(const Change& c, const DocumentRow& doc, const std::vector<VersionRow>& versions) {
+Result<const VersionRow*> EventSubject(const Change& c, const DocumentRow& doc,
+                                       const std::vector<VersionRow>& versions) {
   if (versions.empty()) return Status::Corruption("document " + doc.id + " has no versions");
   switch (c.kind) {
     case Change::Kind::kWithdraw:
-      if (doc.status != "active") return Status::Invalid("document " + doc.id + " is already withdrawn");
+      if (doc.status != "active")
+        return Status::Invalid("document " + doc.id + " is already withdrawn");
       break;
     case Change::Kind::kApprove: {
       const VersionRow* pending = nullptr;
@@ -112,7 +119,8 @@ Status Ledger::Apply(std::vector<Change>& changes, const storage::SigningKey& ke
   return s;
 }
 
-Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time, const storage::SigningKey& key) {
+Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
+                        const storage::SigningKey& key) {
   auto subject = Subject(*catalog_, c, time);
   if (!subject.ok()) return subject.status();
   DocumentRow& doc = *subject;
@@ -134,7 +142,8 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time, const s
     f.modified = storage::Rfc3339FromNanos(c.modified_ns >= 0 ? c.modified_ns : c.file.mtime_ns);
     f.review = c.review_required ? "pending" : "approved";
     f.meta = storage::Hex(storage::Sha256Of(c.meta));
-    new_version = VersionRow{doc.id, c.version, c.sha256, c.size, f.modified, time, seq, f.review, c.meta};
+    new_version =
+        VersionRow{doc.id, c.version, c.sha256, c.size, f.modified, time, seq, f.review, c.meta};
     doc.status = "active";
     doc.current_version = c.version;
     doc.file = c.file;
@@ -181,13 +190,15 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time, const s
   doc.last_leaf = rec.leaf;
   doc.updated = time;
 
-  if (Status s = created ? catalog_->InsertDocument(doc) : catalog_->UpdateDocument(doc); !s.ok()) return s;
+  if (Status s = created ? catalog_->InsertDocument(doc) : catalog_->UpdateDocument(doc); !s.ok())
+    return s;
   if (new_version)
     if (Status s = catalog_->InsertVersion(*new_version); !s.ok()) return s;
   if (c.kind == Change::Kind::kApprove)
     if (Status s = catalog_->SetReview(doc.id, c.version, "approved"); !s.ok()) return s;
   if (Status s = catalog_->InsertRecord(rec); !s.ok()) return s;
-  auto nodes = storage::NodesForAppend(static_cast<uint64_t>(seq), storage::LeafHash(rec.record), catalog_->Nodes());
+  auto nodes = storage::NodesForAppend(static_cast<uint64_t>(seq), storage::LeafHash(rec.record),
+                                       catalog_->Nodes());
   if (!nodes.ok()) return nodes.status();
   return catalog_->InsertTreeNodes(*nodes);
 }

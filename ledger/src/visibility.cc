@@ -10,7 +10,8 @@ namespace {
 // `v` was archived.
 bool RestrictionHides(const DocumentState& s, const storage::VersionRow& v) {
   auto it = s.restricted_elsewhere.find(v.sha256);
-  return it != s.restricted_elsewhere.end() && std::max(it->second, v.log_index) >= s.doc.classified_seq;
+  return it != s.restricted_elsewhere.end() &&
+         std::max(it->second, v.log_index) >= s.doc.classified_seq;
 }
 
 bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
@@ -35,9 +36,12 @@ Status AddRestrictedElsewhere(storage::Catalog& catalog, DocumentState& s) {
 
 const char* ToString(Role role) {
   switch (role) {
-    case Role::kAnonymous: return "anonymous";
-    case Role::kInspector: return "inspector";
-    case Role::kAdmin: return "admin";
+    case Role::kAnonymous:
+      return "anonymous";
+    case Role::kInspector:
+      return "inspector";
+    case Role::kAdmin:
+      return "admin";
   }
   return "anonymous";
 }
@@ -62,7 +66,8 @@ std::optional<storage::VersionRow> ShownVersion(Role role, const DocumentState& 
   return std::nullopt;
 }
 
-Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog, const std::string& id) {
+Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog,
+                                                  const std::string& id) {
   auto doc = catalog.GetDocument(id);
   if (!doc.ok()) return doc.status();
   if (!doc->has_value()) return std::optional<DocumentState>();

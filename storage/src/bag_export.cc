@@ -22,10 +22,10 @@
 #include <set>
 #include <sstream>
 
+#include "bag_internal.h"
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
-#include "bag_internal.h"
 
 namespace gongkai::storage {
 namespace {

@@ -19,8 +19,7 @@ constexpr size_t kBufferSize = 1 << 20;  // payload bytes move through one buffe
 // (uselocale: this thread only).
 class ScopedLocale {
  public:
-  explicit ScopedLocale(const char* name)
-      : locale_(::newlocale(LC_CTYPE_MASK, name, nullptr)) {
+  explicit ScopedLocale(const char* name) : locale_(::newlocale(LC_CTYPE_MASK, name, nullptr)) {
     if (locale_) previous_ = ::uselocale(locale_);
   }
   ~ScopedLocale() {

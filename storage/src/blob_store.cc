@@ -1,7 +1,7 @@
 #include "gongkai/storage/blob_store.h"
 
-#include <atomic>
 #include <unistd.h>
+#include <atomic>
 
 namespace gongkai::storage {
 
@@ -9,7 +9,8 @@ bool IsSha256Hex(const std::string& s) {
   return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-Result<std::unique_ptr<BlobStore>> BlobStore::Open(Env* env, std::string root, std::string tmp_dir) {
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(Env* env, std::string root,
+                                                   std::string tmp_dir) {
   if (Status s = env->CreateDirs(root); !s.ok()) return s;
   if (Status s = env->CreateDirs(tmp_dir); !s.ok()) return s;
   return std::unique_ptr<BlobStore>(new BlobStore(env, std::move(root), std::move(tmp_dir)));
@@ -25,8 +26,8 @@ bool BlobStore::Contains(const std::string& sha) const {
 
 Result<std::unique_ptr<BlobWriter>> BlobStore::NewWriter() {
   static std::atomic<uint64_t> counter{0};
-  std::string tmp = tmp_dir_ + "/blob-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(counter.fetch_add(1));
+  std::string tmp =
+      tmp_dir_ + "/blob-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
   auto file = env_->NewWritableFile(tmp, 0644);
   if (!file.ok()) return file.status();
   return std::unique_ptr<BlobWriter>(new BlobWriter(this, std::move(tmp), std::move(*file)));

@@ -14,7 +14,8 @@ std::string KeyHash(const std::string& name, const std::string& raw_public) {
 
 std::string Body(const Checkpoint& c) {
   return c.origin + "\n" + std::to_string(c.size) + "\n" +
-         Base64(std::string_view(reinterpret_cast<const char*>(c.root.data()), c.root.size())) + "\n";
+         Base64(std::string_view(reinterpret_cast<const char*>(c.root.data()), c.root.size())) +
+         "\n";
 }
 
 }  // namespace
@@ -33,7 +34,8 @@ std::string SignCheckpoint(const Checkpoint& c, const SigningKey& key) {
 
 Result<Checkpoint> ParseCheckpointBody(const std::string& note) {
   size_t split = note.find("\n\n");
-  if (split == std::string::npos) return Status::Corruption("checkpoint: no blank line before signatures");
+  if (split == std::string::npos)
+    return Status::Corruption("checkpoint: no blank line before signatures");
   std::istringstream body(note.substr(0, split + 1));
   std::string origin, size, root;
   if (!std::getline(body, origin) || !std::getline(body, size) || !std::getline(body, root))
@@ -53,7 +55,8 @@ Result<Checkpoint> VerifyCheckpoint(const std::string& note, const std::string& 
                                     const std::string& raw_public) {
   auto c = ParseCheckpointBody(note);
   if (!c.ok()) return c;
-  if (c->origin != origin) return Status::Corruption("checkpoint origin '" + c->origin + "' is not '" + origin + "'");
+  if (c->origin != origin)
+    return Status::Corruption("checkpoint origin '" + c->origin + "' is not '" + origin + "'");
   const size_t split = note.find("\n\n");
   const std::string body = note.substr(0, split + 1);
   const std::string want_hash = KeyHash(origin, raw_public);

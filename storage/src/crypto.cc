@@ -66,7 +66,8 @@ Result<std::string> Base64Decode(std::string_view b64) {
   while (pad < 2 && pad < b64.size() && b64[b64.size() - 1 - pad] == '=') ++pad;
   for (size_t i = 0; i + pad < b64.size(); ++i) {
     const char c = b64[i];
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return Status::Invalid("bad base64");
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/')
+      return Status::Invalid("bad base64");
   }
   std::string out(b64.size() / 4 * 3 + 1, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -128,7 +129,8 @@ std::string BioToString(BIO* bio) {
 
 std::string SigningKey::PrivatePem() const {
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, static_cast<EVP_PKEY*>(pkey_), nullptr, nullptr, 0, nullptr, nullptr);
+  PEM_write_bio_PrivateKey(bio, static_cast<EVP_PKEY*>(pkey_), nullptr, nullptr, 0, nullptr,
+                           nullptr);
   return BioToString(bio);
 }
 
@@ -157,8 +159,9 @@ Result<std::string> RawPublicFromPem(const std::string& pem) {
   if (!pkey) return Status::Corruption("not a PEM public key");
   std::string raw(32, '\0');
   size_t len = raw.size();
-  bool ok = EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 &&
-            EVP_PKEY_get_raw_public_key(pkey, reinterpret_cast<unsigned char*>(raw.data()), &len) == 1;
+  bool ok =
+      EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 &&
+      EVP_PKEY_get_raw_public_key(pkey, reinterpret_cast<unsigned char*>(raw.data()), &len) == 1;
   EVP_PKEY_free(pkey);
   if (!ok || len != 32) return Status::Corruption("public key is not Ed25519");
   return raw;
@@ -172,10 +175,9 @@ bool VerifyEd25519(std::string_view raw_public, std::string_view message,
   if (!pkey) return false;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   bool ok = EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, pkey) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(message.data()),
-                             message.size()) == 1;
+            EVP_DigestVerify(
+                ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(pkey);
   return ok;

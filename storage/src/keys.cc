@@ -16,23 +16,28 @@ namespace {
 // 256-bit key space.
 Result<std::unique_ptr<SigningKey>> GenerateNoteFriendlyKey() {
   auto key = SigningKey::Generate();
-  for (int i = 0; i < 64 && key.ok() && Base64("\x01" + (*key)->RawPublic()).find('+') != std::string::npos; ++i)
+  for (int i = 0;
+       i < 64 && key.ok() && Base64("\x01" + (*key)->RawPublic()).find('+') != std::string::npos;
+       ++i)
     key = SigningKey::Generate();
   return key;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<SigningKey>> RotateSigningKey(Env* env, const std::string& keys_dir, Catalog* catalog) {
+Result<std::unique_ptr<SigningKey>> RotateSigningKey(Env* env, const std::string& keys_dir,
+                                                     Catalog* catalog) {
   if (Status s = env->CreateDirs(keys_dir); !s.ok()) return s;
   auto key = GenerateNoteFriendlyKey();
   if (!key.ok()) return key.status();
   const std::string id = (*key)->KeyId();
   // Order matters for crashes: the key file first (an unused file is harmless),
   // then the catalog (public key listed, others retired), then ACTIVE.
-  if (Status s = WriteFileAtomically(env, keys_dir + "/" + id + ".pem", (*key)->PrivatePem(), 0600); !s.ok())
+  if (Status s = WriteFileAtomically(env, keys_dir + "/" + id + ".pem", (*key)->PrivatePem(), 0600);
+      !s.ok())
     return s;
-  if (Status s = catalog->RotateTo({id, (*key)->PublicPem(), Rfc3339(env->Now()), ""}); !s.ok()) return s;
+  if (Status s = catalog->RotateTo({id, (*key)->PublicPem(), Rfc3339(env->Now()), ""}); !s.ok())
+    return s;
   if (Status s = WriteFileAtomically(env, keys_dir + "/ACTIVE", id + "\n", 0600); !s.ok()) return s;
   log::Info("rotated signing key: now " + id);
   return key;
@@ -44,7 +49,7 @@ Result<std::unique_ptr<SigningKey>> LoadActiveSigningKey(const std::string& keys
   std::string key_id = *id;
   while (!key_id.empty() && (key_id.back() == '\n' || key_id.back() == ' ')) key_id.pop_back();
   const std::string pem_path = keys_dir + "/" + key_id + ".pem";
-  struct stat st{};
+  struct stat st {};
   if (::stat(pem_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
     log::Warning("signing key " + pem_path + " was readable by others; setting mode 0600");
     ::chmod(pem_path.c_str(), 0600);
@@ -54,7 +59,8 @@ Result<std::unique_ptr<SigningKey>> LoadActiveSigningKey(const std::string& keys
   auto key = SigningKey::FromPem(*pem);
   if (!key.ok()) return Status::Corruption(pem_path + ": " + key.status().message());
   if ((*key)->KeyId() != key_id)
-    return Status::Corruption(pem_path + ": key does not match its name (key_id " + (*key)->KeyId() + ")");
+    return Status::Corruption(pem_path + ": key does not match its name (key_id " +
+                              (*key)->KeyId() + ")");
   return key;
 }
 
@@ -67,7 +73,8 @@ Result<std::unique_ptr<SigningKey>> LoadOrCreateSigningKey(Env* env, const std::
     auto key = LoadActiveSigningKey(keys_dir);
     if (!key.ok()) return key;
     // Re-register in case the catalog was restored without it (idempotent).
-    if (Status s = catalog->AddKey({(*key)->KeyId(), (*key)->PublicPem(), Rfc3339(env->Now()), ""}); !s.ok())
+    if (Status s = catalog->AddKey({(*key)->KeyId(), (*key)->PublicPem(), Rfc3339(env->Now()), ""});
+        !s.ok())
       return s;
     return key;
   }

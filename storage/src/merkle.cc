@@ -32,7 +32,8 @@ Result<Digest> RangeHash(uint64_t begin, uint64_t end, const NodeReader& read) {
   return NodeHash(*left, *right);
 }
 
-Status Path(uint64_t m, uint64_t begin, uint64_t end, const NodeReader& read, std::vector<Digest>& out) {
+Status Path(uint64_t m, uint64_t begin, uint64_t end, const NodeReader& read,
+            std::vector<Digest>& out) {
   const uint64_t n = end - begin;
   if (n <= 1) return Status::OK();
   const uint64_t k = SplitPoint(n);
@@ -78,7 +79,8 @@ Status SubProof(uint64_t m, uint64_t begin, uint64_t end, bool complete, const N
 
 }  // namespace
 
-Result<std::vector<TreeNode>> NodesForAppend(uint64_t n, const Digest& leaf, const NodeReader& read) {
+Result<std::vector<TreeNode>> NodesForAppend(uint64_t n, const Digest& leaf,
+                                             const NodeReader& read) {
   std::vector<TreeNode> out{{0, n, leaf}};
   Digest cur = leaf;
   uint64_t index = n;
@@ -100,22 +102,26 @@ Result<Digest> RootHash(uint64_t size, const NodeReader& read) {
 }
 
 Result<std::vector<Digest>> InclusionProof(uint64_t index, uint64_t size, const NodeReader& read) {
-  if (index >= size) return Status::Invalid("leaf index " + std::to_string(index) + " not below tree size " + std::to_string(size));
+  if (index >= size)
+    return Status::Invalid("leaf index " + std::to_string(index) + " not below tree size " +
+                           std::to_string(size));
   std::vector<Digest> out;
   if (Status s = Path(index, 0, size, read, out); !s.ok()) return s;
   return out;
 }
 
 Result<std::vector<Digest>> ConsistencyProof(uint64_t from, uint64_t to, const NodeReader& read) {
-  if (from > to) return Status::Invalid("consistency from " + std::to_string(from) + " > to " + std::to_string(to));
+  if (from > to)
+    return Status::Invalid("consistency from " + std::to_string(from) + " > to " +
+                           std::to_string(to));
   std::vector<Digest> out;
   if (from == 0 || from == to) return out;
   if (Status s = SubProof(from, 0, to, true, read, out); !s.ok()) return s;
   return out;
 }
 
-bool VerifyInclusion(uint64_t index, uint64_t size, const Digest& leaf, const std::vector<Digest>& path,
-                     const Digest& root) {
+bool VerifyInclusion(uint64_t index, uint64_t size, const Digest& leaf,
+                     const std::vector<Digest>& path, const Digest& root) {
   if (index >= size) return false;
   uint64_t fn = index, sn = size - 1;
   Digest r = leaf;

@@ -3,9 +3,9 @@
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Exception.h>
 #include <sqlite3.h>
 
@@ -58,7 +58,8 @@ const char* const kSchema[] = {
 // schema version of their own.
 const char* const kVersionsBySha = "CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256)";
 
-const char* const kVersionColumns = "doc, version, sha256, size, modified, archived, log_index, review, meta";
+const char* const kVersionColumns =
+    "doc, version, sha256, size, modified, archived, log_index, review, meta";
 
 const char* const kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
@@ -107,7 +108,9 @@ class Query {
 
  private:
   void Check(int rc) const {
-    if (rc != SQLITE_OK) throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " (SQLite " + std::to_string(rc) + ")");
+    if (rc != SQLITE_OK)
+      throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " (SQLite " + std::to_string(rc) +
+                               ")");
   }
   sqlite3* db_;
   sqlite3_stmt* st_;
@@ -131,11 +134,12 @@ class StatementCache {
     auto it = statements_.find(sql);
     if (it == statements_.end()) {
       sqlite3_stmt* st = nullptr;
-      if (const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()) + 1, SQLITE_PREPARE_PERSISTENT,
-                                            &st, nullptr);
+      if (const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()) + 1,
+                                            SQLITE_PREPARE_PERSISTENT, &st, nullptr);
           rc != SQLITE_OK) {
         sqlite3_finalize(st);
-        throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " (SQLite " + std::to_string(rc) + ")");
+        throw std::runtime_error(std::string(sqlite3_errmsg(db_)) + " (SQLite " +
+                                 std::to_string(rc) + ")");
       }
       it = statements_.emplace(sql, st).first;
     }
@@ -240,14 +244,17 @@ class SqliteCatalog final : public Catalog {
         // Schema 3: the file's ctime. Rows written before have 0, "unknown",
         // which matches any ctime, so an upgrade re-reads nothing.
         if (version < 3)
-          session_ << "ALTER TABLE documents ADD COLUMN file_ctime_ns INTEGER NOT NULL DEFAULT 0", now;
+          session_ << "ALTER TABLE documents ADD COLUMN file_ctime_ns INTEGER NOT NULL DEFAULT 0",
+              now;
         // Schema 4: the log index that set each document's classification.
         if (version < 4) {
-          session_ << "ALTER TABLE documents ADD COLUMN classified_seq INTEGER NOT NULL DEFAULT -1", now;
+          session_ << "ALTER TABLE documents ADD COLUMN classified_seq INTEGER NOT NULL DEFAULT -1",
+              now;
           session_ << "UPDATE documents SET classified_seq = COALESCE("
                       "(SELECT MAX(seq) FROM records r WHERE r.doc = documents.id"
                       " AND r.record LIKE '%\"event\":\"classify\"%'),"
-                      " (SELECT MIN(seq) FROM records r WHERE r.doc = documents.id), -1)", now;
+                      " (SELECT MIN(seq) FROM records r WHERE r.doc = documents.id), -1)",
+              now;
         }
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
@@ -260,7 +267,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<DocumentRow>> FindByPath(const std::string& share,
                                                 const std::string& path) override {
     return Guard("lookup", [&]() -> Result<std::optional<DocumentRow>> {
-      Query q = statements_.Prepare("SELECT " + std::string(kDocColumns) + " FROM documents WHERE share = ? AND path = ?");
+      Query q = statements_.Prepare("SELECT " + std::string(kDocColumns) +
+                                    " FROM documents WHERE share = ? AND path = ?");
       q.Bind(share).Bind(path);
       if (!q.Next()) return std::optional<DocumentRow>();
       return std::optional<DocumentRow>(DocFromRow(q));
@@ -269,7 +277,8 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::optional<DocumentRow>> GetDocument(const std::string& id) override {
     return Guard("lookup", [&]() -> Result<std::optional<DocumentRow>> {
-      Query q = statements_.Prepare("SELECT " + std::string(kDocColumns) + " FROM documents WHERE id = ?");
+      Query q = statements_.Prepare("SELECT " + std::string(kDocColumns) +
+                                    " FROM documents WHERE id = ?");
       q.Bind(id);
       if (!q.Next()) return std::optional<DocumentRow>();
       return std::optional<DocumentRow>(DocFromRow(q));
@@ -277,7 +286,8 @@ class SqliteCatalog final : public Catalog {
   }
 
   Result<std::vector<DocumentRow>> DocumentsInShare(const std::string& share) override {
-    return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents WHERE share = ?", share);
+    return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents WHERE share = ?",
+                     share);
   }
 
   Result<std::vector<DocumentRow>> AllDocuments() override {
@@ -286,7 +296,8 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<VersionRow>> Versions(const std::string& doc_id) override {
     return Guard("versions", [&]() -> Result<std::vector<VersionRow>> {
-      Query q = statements_.Prepare("SELECT " + std::string(kVersionColumns) + " FROM versions WHERE doc = ? ORDER BY version");
+      Query q = statements_.Prepare("SELECT " + std::string(kVersionColumns) +
+                                    " FROM versions WHERE doc = ? ORDER BY version");
       q.Bind(doc_id);
       std::vector<VersionRow> out;
       while (q.Next()) out.push_back(VersionFromRow(q));
@@ -297,7 +308,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) override {
     return Guard("records", [&]() -> Result<std::vector<RecordRow>> {
       Query q = statements_.Prepare(
-          "SELECT seq, doc, record, signature, key_id, leaf FROM records WHERE seq >= ? ORDER BY seq LIMIT ?");
+          "SELECT seq, doc, record, signature, key_id, leaf FROM records WHERE seq >= ? ORDER BY "
+          "seq LIMIT ?");
       q.Bind(first).Bind(limit);
       std::vector<RecordRow> out;
       while (q.Next()) {
@@ -318,8 +330,8 @@ class SqliteCatalog final : public Catalog {
     return Guard("counts", [&]() -> Result<CatalogCounts> {
       CatalogCounts c;
       Poco::Int64 docs = 0, active = 0, versions = 0, records = 0;
-      session_ << "SELECT COUNT(*), COALESCE(SUM(status = 'active'), 0) FROM documents",
-          into(docs), into(active), now;
+      session_ << "SELECT COUNT(*), COALESCE(SUM(status = 'active'), 0) FROM documents", into(docs),
+          into(active), now;
       session_ << "SELECT COUNT(*) FROM versions", into(versions), now;
       session_ << "SELECT COUNT(*) FROM records", into(records), now;
       c.documents = docs;
@@ -337,7 +349,8 @@ class SqliteCatalog final : public Catalog {
       Rows out;
       if (ids.empty()) return out;
       // One statement per list length (a page holds at most 100 hits).
-      std::string sql = "SELECT " + std::string(kDocColumns) + " FROM documents WHERE id IN (" + Placeholders(ids.size()) + ")";
+      std::string sql = "SELECT " + std::string(kDocColumns) + " FROM documents WHERE id IN (" +
+                        Placeholders(ids.size()) + ")";
       Query docs = statements_.Prepare(sql);
       for (const auto& id : ids) docs.Bind(id);
       std::map<std::string, size_t> where;
@@ -346,12 +359,14 @@ class SqliteCatalog final : public Catalog {
         where[out.back().first.id] = out.size() - 1;
       }
       if (out.empty()) return out;
-      Query versions = statements_.Prepare("SELECT " + std::string(kVersionColumns) + " FROM versions WHERE doc IN (" +
+      Query versions = statements_.Prepare("SELECT " + std::string(kVersionColumns) +
+                                           " FROM versions WHERE doc IN (" +
                                            Placeholders(ids.size()) + ") ORDER BY doc, version");
       for (const auto& id : ids) versions.Bind(id);
       while (versions.Next()) {
         VersionRow v = VersionFromRow(versions);
-        if (auto it = where.find(v.doc); it != where.end()) out[it->second].second.push_back(std::move(v));
+        if (auto it = where.find(v.doc); it != where.end())
+          out[it->second].second.push_back(std::move(v));
       }
       return out;
     });
@@ -364,8 +379,10 @@ class SqliteCatalog final : public Catalog {
       for (const std::string& sha : std::set<std::string>(sha256s.begin(), sha256s.end())) {
         Query q = statements_.Prepare(
             "SELECT MAX(MAX(d.classified_seq, v.first_seq)) FROM"
-            " (SELECT doc, MIN(log_index) AS first_seq FROM versions WHERE sha256 = ? GROUP BY doc) v"
-            " JOIN documents d ON d.id = v.doc WHERE d.classification = 'restricted' AND d.id != ?");
+            " (SELECT doc, MIN(log_index) AS first_seq FROM versions WHERE sha256 = ? GROUP BY "
+            "doc) v"
+            " JOIN documents d ON d.id = v.doc WHERE d.classification = 'restricted' AND d.id != "
+            "?");
         q.Bind(sha).Bind(except_doc);
         if (q.Next() && !q.Null(0)) out[sha] = q.Int(0);
       }
@@ -375,7 +392,8 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<std::string>> DocumentsHolding(const std::string& sha256) override {
     return Guard("documents by content", [&]() -> Result<std::vector<std::string>> {
-      Query q = statements_.Prepare("SELECT DISTINCT doc FROM versions WHERE sha256 = ? ORDER BY doc");
+      Query q =
+          statements_.Prepare("SELECT DISTINCT doc FROM versions WHERE sha256 = ? ORDER BY doc");
       q.Bind(sha256);
       std::vector<std::string> out;
       while (q.Next()) out.push_back(q.Text(0));
@@ -386,7 +404,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) override {
     return Guard("latest versions", [&]() -> Result<std::vector<LatestVersionRow>> {
       Statement st(session_);
-      st << "SELECT d.share, COALESCE(json_extract(v.meta, '$.category'), ''), MAX(v.archived), COUNT(*)"
+      st << "SELECT d.share, COALESCE(json_extract(v.meta, '$.category'), ''), MAX(v.archived), "
+            "COUNT(*)"
             " FROM versions v JOIN documents d ON d.id = v.doc WHERE v.archived <= ?"
             " GROUP BY 1, 2 ORDER BY 1, 2",
           bind(until);
@@ -394,8 +413,8 @@ class SqliteCatalog final : public Catalog {
       RecordSet rs(st);
       std::vector<LatestVersionRow> out;
       for (bool more = rs.moveFirst(); more; more = rs.moveNext())
-        out.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(), rs[2].convert<std::string>(),
-                       rs[3].convert<Poco::Int64>()});
+        out.push_back({rs[0].convert<std::string>(), rs[1].convert<std::string>(),
+                       rs[2].convert<std::string>(), rs[3].convert<Poco::Int64>()});
       return out;
     });
   }
@@ -430,33 +449,46 @@ class SqliteCatalog final : public Catalog {
   }
 
   Status InsertDocument(const DocumentRow& d) override {
-    return Write("insert document",
-                 "INSERT INTO documents(id, share, path, status, classification, current_version, last_leaf,"
-                 " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq)"
-                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 [&](Query& q) {
-                   q.Bind(d.id).Bind(d.share).Bind(d.path);
-                   BindDocumentColumns(q, d).Bind(d.created).Bind(d.updated).Bind(d.file.ctime_ns).Bind(d.classified_seq);
-                 });
+    return Write(
+        "insert document",
+        "INSERT INTO documents(id, share, path, status, classification, current_version, last_leaf,"
+        " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq)"
+        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [&](Query& q) {
+          q.Bind(d.id).Bind(d.share).Bind(d.path);
+          BindDocumentColumns(q, d)
+              .Bind(d.created)
+              .Bind(d.updated)
+              .Bind(d.file.ctime_ns)
+              .Bind(d.classified_seq);
+        });
   }
 
   Status UpdateDocument(const DocumentRow& d) override {
-    return Write("update document",
-                 "UPDATE documents SET status = ?, classification = ?, current_version = ?, last_leaf = ?,"
-                 " file_size = ?, file_mtime_ns = ?, file_inode = ?, share = ?, path = ?, updated = ?,"
-                 " file_ctime_ns = ?, classified_seq = ? WHERE id = ?",
-                 [&](Query& q) {
-                   BindDocumentColumns(q, d).Bind(d.share).Bind(d.path).Bind(d.updated).Bind(d.file.ctime_ns);
-                   q.Bind(d.classified_seq).Bind(d.id);
-                 });
+    return Write(
+        "update document",
+        "UPDATE documents SET status = ?, classification = ?, current_version = ?, last_leaf = ?,"
+        " file_size = ?, file_mtime_ns = ?, file_inode = ?, share = ?, path = ?, updated = ?,"
+        " file_ctime_ns = ?, classified_seq = ? WHERE id = ?",
+        [&](Query& q) {
+          BindDocumentColumns(q, d).Bind(d.share).Bind(d.path).Bind(d.updated).Bind(
+              d.file.ctime_ns);
+          q.Bind(d.classified_seq).Bind(d.id);
+        });
   }
 
   Status InsertVersion(const VersionRow& v) override {
     return Write("insert version",
-                 "INSERT INTO versions(doc, version, sha256, size, modified, archived, log_index, review, meta)"
+                 "INSERT INTO versions(doc, version, sha256, size, modified, archived, log_index, "
+                 "review, meta)"
                  " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  [&](Query& q) {
-                   q.Bind(v.doc).Bind(v.version).Bind(v.sha256).Bind(v.size).Bind(v.modified).Bind(v.archived);
+                   q.Bind(v.doc)
+                       .Bind(v.version)
+                       .Bind(v.sha256)
+                       .Bind(v.size)
+                       .Bind(v.modified)
+                       .Bind(v.archived);
                    q.Bind(v.log_index).Bind(v.review).Bind(v.meta);
                  });
   }
@@ -467,31 +499,37 @@ class SqliteCatalog final : public Catalog {
   }
 
   Status InsertRecord(const RecordRow& r) override {
-    return Write("insert record",
-                 "INSERT INTO records(seq, doc, record, signature, key_id, leaf) VALUES(?, ?, ?, ?, ?, ?)",
-                 [&](Query& q) { q.Bind(r.seq).Bind(r.doc).Bind(r.record).Bind(r.signature).Bind(r.key_id).Bind(r.leaf); });
+    return Write(
+        "insert record",
+        "INSERT INTO records(seq, doc, record, signature, key_id, leaf) VALUES(?, ?, ?, ?, ?, ?)",
+        [&](Query& q) {
+          q.Bind(r.seq).Bind(r.doc).Bind(r.record).Bind(r.signature).Bind(r.key_id).Bind(r.leaf);
+        });
   }
 
   Status InsertTreeNodes(const std::vector<storage::TreeNode>& nodes) override {
     for (const storage::TreeNode& node : nodes) {
       const std::string hash(node.hash.begin(), node.hash.end());
-      Status s = Write("insert tree node", "INSERT INTO tree(level, idx, hash) VALUES(?, ?, ?)", [&](Query& q) {
-        q.Bind(int64_t{node.level}).Bind(static_cast<int64_t>(node.index)).BindBlob(hash);
-      });
+      Status s = Write(
+          "insert tree node", "INSERT INTO tree(level, idx, hash) VALUES(?, ?, ?)", [&](Query& q) {
+            q.Bind(int64_t{node.level}).Bind(static_cast<int64_t>(node.index)).BindBlob(hash);
+          });
       if (!s.ok()) return s;
     }
     return Status::OK();
   }
 
   Status PutCheckpoint(const CheckpointRow& cp) override {
-    return Write("insert checkpoint", "INSERT OR REPLACE INTO checkpoints(size, text, created) VALUES(?, ?, ?)",
+    return Write("insert checkpoint",
+                 "INSERT OR REPLACE INTO checkpoints(size, text, created) VALUES(?, ?, ?)",
                  [&](Query& q) { q.Bind(cp.size).Bind(cp.text).Bind(cp.created); });
   }
 
   Status UpdateFileState(const std::string& doc_id, const FileState& f) override {
     return Guard("update", [&]() -> Status {
       Poco::Int64 size = f.size, mtime = f.mtime_ns, inode = f.inode, ctime = f.ctime_ns;
-      session_ << "UPDATE documents SET file_size = ?, file_mtime_ns = ?, file_inode = ?, file_ctime_ns = ?"
+      session_ << "UPDATE documents SET file_size = ?, file_mtime_ns = ?, file_inode = ?, "
+                  "file_ctime_ns = ?"
                   " WHERE id = ?",
           bind(size), bind(mtime), bind(inode), bind(ctime), bind(doc_id), now;
       return Status::OK();
@@ -500,7 +538,8 @@ class SqliteCatalog final : public Catalog {
 
   Status AddKey(const KeyRow& k) override {
     return Guard("add key", [&]() -> Status {
-      session_ << "INSERT OR IGNORE INTO keys(key_id, public_pem, created, retired) VALUES(?, ?, ?, ?)",
+      session_
+          << "INSERT OR IGNORE INTO keys(key_id, public_pem, created, retired) VALUES(?, ?, ?, ?)",
           bind(k.key_id), bind(k.public_pem), bind(k.created), bind(k.retired), now;
       return Status::OK();
     });
@@ -512,7 +551,8 @@ class SqliteCatalog final : public Catalog {
       session_ << "BEGIN IMMEDIATE", now;
       session_ << "UPDATE keys SET retired = ? WHERE retired = '' AND key_id <> ?", bind(time),
           bind(active.key_id), now;
-      session_ << "INSERT OR IGNORE INTO keys(key_id, public_pem, created, retired) VALUES(?, ?, ?, '')",
+      session_
+          << "INSERT OR IGNORE INTO keys(key_id, public_pem, created, retired) VALUES(?, ?, ?, '')",
           bind(active.key_id), bind(active.public_pem), bind(active.created), now;
       session_ << "COMMIT", now;
       return Status::OK();
@@ -523,7 +563,8 @@ class SqliteCatalog final : public Catalog {
     return Guard("snapshot", [&]() -> Status {
       session_ << "BEGIN", now;
       Poco::Int64 n = 0;
-      session_ << "SELECT COUNT(*) FROM records", into(n), now;  // the snapshot starts at the first read
+      session_ << "SELECT COUNT(*) FROM records", into(n),
+          now;  // the snapshot starts at the first read
       return Status::OK();
     });
   }
@@ -552,8 +593,8 @@ class SqliteCatalog final : public Catalog {
       std::string hash;
       if (q.Next()) hash = q.Text(0);
       if (hash.size() != 32)
-        return Status::Corruption("Merkle node (" + std::to_string(level) + ", " + std::to_string(index) +
-                                  ") missing from the catalog");
+        return Status::Corruption("Merkle node (" + std::to_string(level) + ", " +
+                                  std::to_string(index) + ") missing from the catalog");
       Digest d;
       std::copy(hash.begin(), hash.end(), d.begin());
       return d;
@@ -567,7 +608,8 @@ class SqliteCatalog final : public Catalog {
       st.execute();
       RecordSet rs(st);
       if (!rs.moveFirst()) return std::optional<CheckpointRow>();
-      return std::optional<CheckpointRow>(CheckpointRow{rs[0].convert<Poco::Int64>(), rs[1].convert<std::string>(),
+      return std::optional<CheckpointRow>(CheckpointRow{rs[0].convert<Poco::Int64>(),
+                                                        rs[1].convert<std::string>(),
                                                         rs[2].convert<std::string>()});
     });
   }
@@ -580,7 +622,8 @@ class SqliteCatalog final : public Catalog {
       RecordSet rs(st);
       std::vector<CheckpointRow> out;
       for (bool more = rs.moveFirst(); more; more = rs.moveNext())
-        out.push_back({rs[0].convert<Poco::Int64>(), rs[1].convert<std::string>(), rs[2].convert<std::string>()});
+        out.push_back({rs[0].convert<Poco::Int64>(), rs[1].convert<std::string>(),
+                       rs[2].convert<std::string>()});
       return out;
     });
   }
@@ -623,8 +666,13 @@ class SqliteCatalog final : public Catalog {
 
   // status, classification, current_version, last_leaf and the file state.
   static Query& BindDocumentColumns(Query& q, const DocumentRow& d) {
-    return q.Bind(d.status).Bind(d.classification).Bind(d.current_version).Bind(d.last_leaf).Bind(d.file.size)
-        .Bind(d.file.mtime_ns).Bind(d.file.inode);
+    return q.Bind(d.status)
+        .Bind(d.classification)
+        .Bind(d.current_version)
+        .Bind(d.last_leaf)
+        .Bind(d.file.size)
+        .Bind(d.file.mtime_ns)
+        .Bind(d.file.inode);
   }
 
   // Stores the nodes leaf `n` completes: the schema 1 upgrade builds the tree.

@@ -5,12 +5,12 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
@@ -30,7 +30,8 @@ struct VersionEvent {  // what a `version` record says
 
 // Runs fn(0..n-1) on all cores; fn must be thread-safe.
 void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
-  const size_t threads = std::max<size_t>(1, std::min<size_t>(n / 8 + 1, std::thread::hardware_concurrency()));
+  const size_t threads =
+      std::max<size_t>(1, std::min<size_t>(n / 8 + 1, std::thread::hardware_concurrency()));
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
@@ -73,7 +74,9 @@ class Verifier {
   }
 
  private:
-  void Problem(std::string where, std::string what) { report_.problems.push_back({std::move(where), std::move(what)}); }
+  void Problem(std::string where, std::string what) {
+    report_.problems.push_back({std::move(where), std::move(what)});
+  }
   void Progress(const std::string& stage, uint64_t done, uint64_t total) {
     if (opt_.progress) opt_.progress(stage, done, total);
   }
@@ -99,7 +102,8 @@ class Verifier {
       const std::string where = "checkpoint " + std::to_string(c.size);
       auto cp = CheckSignedCheckpoint(c.text, where);
       if (!cp.ok()) continue;
-      if (cp->size != static_cast<uint64_t>(c.size)) Problem(where, "body says tree size " + std::to_string(cp->size));
+      if (cp->size != static_cast<uint64_t>(c.size))
+        Problem(where, "body says tree size " + std::to_string(cp->size));
       CheckRoot(where, *cp);
     }
     if (external.ok()) CheckRoot("given checkpoint", *external);
@@ -116,7 +120,8 @@ class Verifier {
         Problem("key " + k.key_id, raw.status().message());
         continue;
       }
-      if (Hex(Sha256Of(*raw)) != k.key_id) Problem("key " + k.key_id, "key_id is not the SHA-256 of its public key");
+      if (Hex(Sha256Of(*raw)) != k.key_id)
+        Problem("key " + k.key_id, "key_id is not the SHA-256 of its public key");
       keys_[k.key_id] = *raw;
     }
     if (keys_.empty()) Problem("keys", "no signing keys registered");
@@ -129,10 +134,11 @@ class Verifier {
       if (cp.ok()) return cp;
     }
     auto body = ParseCheckpointBody(text);
-    std::string why = body.ok() ? (body->origin != opt_.origin ? "origin '" + body->origin + "' is not this log's '" +
-                                                                     opt_.origin + "'"
-                                                               : "no valid signature by any of the archive's keys")
-                                : body.status().message();
+    std::string why =
+        body.ok() ? (body->origin != opt_.origin
+                         ? "origin '" + body->origin + "' is not this log's '" + opt_.origin + "'"
+                         : "no valid signature by any of the archive's keys")
+                  : body.status().message();
     Problem(where, why);
     return Status::Corruption(why);
   }
@@ -176,8 +182,8 @@ class Verifier {
     return Status::OK();
   }
 
-  void CheckRecord(const RecordRow& r, bool signature_ok, int64_t& expected_seq, StreamingTree& tree,
-                   const std::set<uint64_t>& wanted_roots) {
+  void CheckRecord(const RecordRow& r, bool signature_ok, int64_t& expected_seq,
+                   StreamingTree& tree, const std::set<uint64_t>& wanted_roots) {
     const std::string where = "record " + std::to_string(r.seq);
     if (r.seq != expected_seq) {
       Problem(where, "sequence gap: expected record " + std::to_string(expected_seq));
@@ -189,13 +195,16 @@ class Verifier {
     for (const TreeNode& node : tree.Append(leaf)) {
       auto stored = catalog_->TreeNode(node.level, node.index);
       if (!stored.ok() || *stored != node.hash)
-        Problem(where, "Merkle node (" + std::to_string(node.level) + ", " + std::to_string(node.index) + ") " +
+        Problem(where, "Merkle node (" + std::to_string(node.level) + ", " +
+                           std::to_string(node.index) + ") " +
                            (stored.ok() ? "differs from the recomputed hash" : "is missing"));
     }
     if (wanted_roots.count(tree.size())) roots_[tree.size()] = tree.Root();
 
-    if (!keys_.count(r.key_id)) Problem(where, "signed by unknown key " + r.key_id);
-    else if (!signature_ok) Problem(where, "signature does not verify");
+    if (!keys_.count(r.key_id))
+      Problem(where, "signed by unknown key " + r.key_id);
+    else if (!signature_ok)
+      Problem(where, "signature does not verify");
 
     Poco::JSON::Object::Ptr o;
     try {
@@ -205,21 +214,27 @@ class Verifier {
       return;
     }
     auto str = [&](const char* k) { return o->optValue<std::string>(k, ""); };
-    if (o->optValue<Poco::Int64>("seq", -1) != r.seq) Problem(where, "record's seq field is not its log index");
+    if (o->optValue<Poco::Int64>("seq", -1) != r.seq)
+      Problem(where, "record's seq field is not its log index");
     if (str("doc") != r.doc) Problem(where, "record's doc field differs from the catalog row");
-    if (str("key") != r.key_id) Problem(where, "record's key field differs from the signing key id");
+    if (str("key") != r.key_id)
+      Problem(where, "record's key field differs from the signing key id");
     const std::string& prev = last_leaf_[r.doc];
     if (str("prev") != prev)
       Problem(where, "prev does not chain to document " + r.doc + "'s previous record");
     last_leaf_[r.doc] = r.leaf;
     const std::string event = str("event");
-    static const std::set<std::string> kEvents = {"version", "move", "withdraw", "classify", "approve"};
+    static const std::set<std::string> kEvents = {"version", "move", "withdraw", "classify",
+                                                  "approve"};
     if (!kEvents.count(event)) Problem(where, "unknown event '" + event + "'");
     if (event == "version") {
       const int64_t version = o->optValue<Poco::Int64>("version", 0);
-      auto [it, fresh] = version_events_.emplace(std::make_pair(r.doc, version),
-                                                 VersionEvent{r.seq, str("sha256"), o->optValue<Poco::Int64>("size", -1), str("meta")});
-      if (!fresh) Problem(where, "second version record for document " + r.doc + " v" + std::to_string(version));
+      auto [it, fresh] = version_events_.emplace(
+          std::make_pair(r.doc, version),
+          VersionEvent{r.seq, str("sha256"), o->optValue<Poco::Int64>("size", -1), str("meta")});
+      if (!fresh)
+        Problem(where,
+                "second version record for document " + r.doc + " v" + std::to_string(version));
     }
   }
 
@@ -234,8 +249,10 @@ class Verifier {
       const std::string doc_where = "document " + d.id + " (" + d.share + ":" + d.path + ")";
       if (versions->empty()) Problem(doc_where, "has no versions");
       if (!versions->empty() && versions->back().version != d.current_version)
-        Problem(doc_where, "current version " + std::to_string(d.current_version) + " is not its latest");
-      if (d.last_leaf != last_leaf_[d.id]) Problem(doc_where, "last record link does not match the log");
+        Problem(doc_where,
+                "current version " + std::to_string(d.current_version) + " is not its latest");
+      if (d.last_leaf != last_leaf_[d.id])
+        Problem(doc_where, "last record link does not match the log");
       int64_t expect = 1;
       for (const VersionRow& v : *versions) {
         const std::string where = doc_where + " v" + std::to_string(v.version);
@@ -247,8 +264,10 @@ class Verifier {
           Problem(where, "has no signed version record");
         } else {
           if (ev->second.seq != v.log_index)
-            Problem(where, "log_index " + std::to_string(v.log_index) + " but its record is " + std::to_string(ev->second.seq));
-          if (ev->second.sha256 != v.sha256) Problem(where, "sha256 differs from its signed record");
+            Problem(where, "log_index " + std::to_string(v.log_index) + " but its record is " +
+                               std::to_string(ev->second.seq));
+          if (ev->second.sha256 != v.sha256)
+            Problem(where, "sha256 differs from its signed record");
           if (ev->second.size != v.size) Problem(where, "size differs from its signed record");
           if (!ev->second.meta.empty() && ev->second.meta != Hex(Sha256Of(v.meta)))
             Problem(where, "metadata differs from its signed record");
@@ -262,8 +281,9 @@ class Verifier {
     }
     for (const auto& [key, ev] : version_events_)
       if (!seen.count(key))
-        Problem("record " + std::to_string(ev.seq), "version record for document " + key.first + " v" +
-                                                      std::to_string(key.second) + " has no catalog version");
+        Problem("record " + std::to_string(ev.seq), "version record for document " + key.first +
+                                                        " v" + std::to_string(key.second) +
+                                                        " has no catalog version");
     return Status::OK();
   }
 
@@ -288,8 +308,10 @@ class Verifier {
         Problem(where, "blob " + sha + " is missing (" + path + ")");
         continue;
       }
-      if (h->first != sha) Problem(where, "blob " + path + " content hashes to " + h->first + ", not its name");
-      else if (static_cast<int64_t>(h->second) != sizes_[sha]) Problem(where, "blob size differs from the catalog");
+      if (h->first != sha)
+        Problem(where, "blob " + path + " content hashes to " + h->first + ", not its name");
+      else if (static_cast<int64_t>(h->second) != sizes_[sha])
+        Problem(where, "blob size differs from the catalog");
       ++report_.blobs;
       report_.blob_bytes += h->second;
     }
@@ -325,8 +347,8 @@ class Verifier {
 
 }  // namespace
 
-Result<VerifyReport> VerifyArchive(Catalog* catalog, const BlobStore& blobs, const std::string& blobs_root,
-                                   const VerifyOptions& options) {
+Result<VerifyReport> VerifyArchive(Catalog* catalog, const BlobStore& blobs,
+                                   const std::string& blobs_root, const VerifyOptions& options) {
   try {
     return Verifier(catalog, blobs, blobs_root, options).Run();
   } catch (const std::exception& e) {

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "gongkai/utf8.h"
 #include "gongkai/indexer/extract.h"
+#include "gongkai/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

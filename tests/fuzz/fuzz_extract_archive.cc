@@ -12,9 +12,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "gongkai/utf8.h"
 #include "extract_internal.h"
 #include "gongkai/indexer/extract.h"
+#include "gongkai/utf8.h"
 
 namespace {
 

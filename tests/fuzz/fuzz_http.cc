@@ -109,7 +109,8 @@ void Setup() {
   Write(g->config.shares[0].path + "/budget.txt", public_text);
   Write(g->config.shares[1].path + "/secret-機密.txt", restricted_text);
   Write(g->config.shares[2].path + "/draft-secret-機密.txt", pending_text);
-  Write(g->root + "/tokens", "inspector " + storage::Hex(storage::Sha256Of(kInspectorToken)) + " fuzz\n");
+  Write(g->root + "/tokens",
+        "inspector " + storage::Hex(storage::Sha256Of(kInspectorToken)) + " fuzz\n");
   if (!g->tokens.Load(g->root + "/tokens").ok()) Die("tokens");
 
   storage::Env* env = storage::Env::Default();
@@ -125,7 +126,8 @@ void Setup() {
   daemon::SettleQueue queue;
   ledger::Ledger ledger(g->catalog.get(), env, g->config.origin);
   daemon::Archiver archiver(g->config, &ledger, g->blobs.get(),
-                            std::shared_ptr<const storage::SigningKey>(std::move(*key)), &queue, [](int64_t) {});
+                            std::shared_ptr<const storage::SigningKey>(std::move(*key)), &queue,
+                            [](int64_t) {});
   for (size_t i = 0; i < g->config.shares.size(); ++i) archiver.RequestRescan(i);
   for (int i = 0; i < 10; ++i) archiver.RunOnce(0ms);
 
@@ -143,30 +145,38 @@ void Setup() {
     const bool hidden = doc.share != "pub";
     for (indexer::IndexDoc& d : *views) {
       if (d.for_public == hidden) Die("unexpected visibility of " + doc.path);
-      d.text = doc.share == "pub" ? public_text : doc.share == "sec" ? restricted_text : pending_text;
+      d.text = doc.share == "pub"   ? public_text
+               : doc.share == "sec" ? restricted_text
+                                    : pending_text;
       if (!(*writer)->Replace(d).ok()) Die("index");
       if (hidden)
         for (const std::string& m : {doc.id, d.sha256, doc.path}) g->hidden_markers.push_back(m);
     }
-    (doc.share == "pub" ? g->public_id : doc.share == "sec" ? g->restricted_id : g->pending_id) = doc.id;
+    (doc.share == "pub"   ? g->public_id
+     : doc.share == "sec" ? g->restricted_id
+                          : g->pending_id) = doc.id;
   }
-  for (const char* word : {"機密", "secret", "待審核", "%E6%A9%9F%E5%AF%86"}) g->hidden_markers.push_back(word);
+  for (const char* word : {"機密", "secret", "待審核", "%E6%A9%9F%E5%AF%86"})
+    g->hidden_markers.push_back(word);
   if (!(*writer)->Commit(g->catalog->Records(0, 1000)->back().seq).ok()) Die("commit");
   writer->reset();
 
   g->searcher = std::make_unique<indexer::Searcher>(layout.index());
   g->catalogs = std::make_unique<daemon::CatalogPool>(layout.catalog(), env);
-  g->http = std::make_unique<daemon::HttpService>(daemon::ServiceContext{
-      &g->config, &g->tokens, g->searcher.get(), g->catalogs.get(), g->blobs.get(),
-      [] { return std::string("{}"); },
-      [](ledger::Change) -> Result<ledger::Change> { return Status::Invalid("read-only fuzz service"); },
-      [](int64_t) { return true; }, &g->metrics, &g->limit, [] { return std::string(); },
-      [] { return std::string(); }});
+  g->http = std::make_unique<daemon::HttpService>(
+      daemon::ServiceContext{&g->config, &g->tokens, g->searcher.get(), g->catalogs.get(),
+                             g->blobs.get(), [] { return std::string("{}"); },
+                             [](ledger::Change) -> Result<ledger::Change> {
+                               return Status::Invalid("read-only fuzz service");
+                             },
+                             [](int64_t) { return true; }, &g->metrics, &g->limit,
+                             [] { return std::string(); }, [] { return std::string(); }});
   if (Status s = g->http->Start(); !s.ok()) Die(s.ToString());
 }
 
 void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+  for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size())
+    s.replace(p, from.size(), to);
 }
 
 std::string BuildRequest(const uint8_t* data, size_t size) {
@@ -180,8 +190,10 @@ std::string BuildRequest(const uint8_t* data, size_t size) {
   std::string field[4];
   size_t k = 0;
   for (char c : rest) {
-    if (c == '\x01' && k < 3) ++k;
-    else field[k] += c;
+    if (c == '\x01' && k < 3)
+      ++k;
+    else
+      field[k] += c;
   }
   for (int i = 0; i < 3; ++i) {  // no line breaks inside the request line or a header
     ReplaceAll(field[i], "\r", "");
@@ -189,13 +201,15 @@ std::string BuildRequest(const uint8_t* data, size_t size) {
   }
   std::string path = field[0].empty() || field[0][0] != '/' ? "/" + field[0] : field[0];
   if (!field[1].empty()) path += "?" + field[1];
-  std::string req = std::string(kMethods[(data[0] / 2) % 6]) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  std::string req =
+      std::string(kMethods[(data[0] / 2) % 6]) + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (size_t p = 0, e; p < field[2].size(); p = e + 1) {
     e = field[2].find('\n', p);
     if (e == std::string::npos) e = field[2].size();
     if (e > p) req += field[2].substr(p, e - p) + "\r\n";
   }
-  req += "Content-Length: " + std::to_string(field[3].size()) + "\r\nConnection: close\r\n\r\n" + field[3];
+  req += "Content-Length: " + std::to_string(field[3].size()) + "\r\nConnection: close\r\n\r\n" +
+         field[3];
   return req;
 }
 
@@ -235,7 +249,8 @@ std::string Exchange(const std::string& request) {
 // version's hash, which the anonymous requester does not know.
 bool Reveals(const std::string& answer, const std::string& request) {
   for (const std::string& marker : g->hidden_markers)
-    if (answer.find(marker) != std::string::npos && request.find(marker) == std::string::npos) return true;
+    if (answer.find(marker) != std::string::npos && request.find(marker) == std::string::npos)
+      return true;
   return false;
 }
 
@@ -260,14 +275,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
   if (answer.compare(9, 3, "500") == 0) {
-    std::fprintf(stderr, "500 for:\n%s\n---\n%s\n", request.substr(0, 500).c_str(), answer.substr(0, 500).c_str());
+    std::fprintf(stderr, "500 for:\n%s\n---\n%s\n", request.substr(0, 500).c_str(),
+                 answer.substr(0, 500).c_str());
     std::abort();
   }
   // The hidden documents' ids are in the request itself when the input asked
   // for them; only the answer's body and headers count.
   if (request.find(kInspectorToken) == std::string::npos && Reveals(answer, request)) {
-    std::fprintf(stderr, "anonymous answer reveals a hidden document:\n%s\n---\n%s\n", request.substr(0, 500).c_str(),
-                 answer.substr(0, 2000).c_str());
+    std::fprintf(stderr, "anonymous answer reveals a hidden document:\n%s\n---\n%s\n",
+                 request.substr(0, 500).c_str(), answer.substr(0, 2000).c_str());
     std::abort();
   }
   return 0;

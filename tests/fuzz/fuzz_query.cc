@@ -21,7 +21,8 @@ namespace {
 
 std::string g_dir;
 
-IndexDoc Doc(const std::string& id, const std::string& text, bool inspectors, bool anon, const std::string& cls) {
+IndexDoc Doc(const std::string& id, const std::string& text, bool inspectors, bool anon,
+             const std::string& cls) {
   IndexDoc d;
   d.id = id;
   d.share = "pub";
@@ -48,9 +49,11 @@ void Build() {
   auto w = IndexWriter::Open(g_dir + "/index");
   if (!w.ok()) std::abort();
   // Public and approved: one entry for everyone.
-  (*w)->Replace(Doc("pubdoc", "道路養護經費公開 public budget notice 政务公开", true, true, "public"));
+  (*w)->Replace(
+      Doc("pubdoc", "道路養護經費公開 public budget notice 政务公开", true, true, "public"));
   // Restricted: inspectors only.
-  (*w)->Replace(Doc("hidden", "機密文件 secret restricted 道路養護經費", true, false, "restricted"));
+  (*w)->Replace(
+      Doc("hidden", "機密文件 secret restricted 道路養護經費", true, false, "restricted"));
   // Pending review: inspectors see v2, the public keeps v1.
   (*w)->Replace(Doc("pending", "待審核 機密 secret draft 經費", true, false, "public"));
   (*w)->Replace(Doc("pending", "已公開的舊版 經費 approved old version", false, true, "public"));
@@ -72,11 +75,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Searcher searcher(g_dir + "/index");
-  // Fields separated by \x01: q, share, office, type, category, from, to, sort, status, offset, limit.
+  // Fields separated by \x01: q, share, office, type, category, from, to, sort, status, offset,
+  // limit.
   std::vector<std::string> f(1);
   for (size_t i = 0; i < size; ++i) {
-    if (data[i] == 1) f.emplace_back();
-    else f.back() += static_cast<char>(data[i]);
+    if (data[i] == 1)
+      f.emplace_back();
+    else
+      f.back() += static_cast<char>(data[i]);
   }
   f.resize(11);
   SearchQuery q;
@@ -93,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   q.limit = f[10].empty() ? 20 : static_cast<int>(static_cast<unsigned char>(f[10][0]) % 60);
   q.anonymous = true;
   auto r = searcher.Search(q);
-  if (!r.ok()) return 0;  // a refused query is fine; a leak is not
+  if (!r.ok()) return 0;           // a refused query is fine; a leak is not
   if (r->total > 2) std::abort();  // only two public views exist
   for (const auto& hit : r->hits) {
     if (hit.doc.classification != "public") std::abort();

@@ -24,16 +24,24 @@ struct Entry {
 
 // An archive of `entries` written by libarchive into memory. format: zip,
 // pax, gnutar or 7z; filter: "", gzip, bzip2 or xz.
-inline std::string WriteArchive(const std::string& format, const std::string& filter, const std::vector<Entry>& entries) {
+inline std::string WriteArchive(const std::string& format, const std::string& filter,
+                                const std::vector<Entry>& entries) {
   std::string out;
   archive* a = archive_write_new();
-  if (format == "zip") archive_write_set_format_zip(a);
-  else if (format == "pax") archive_write_set_format_pax_restricted(a);
-  else if (format == "gnutar") archive_write_set_format_gnutar(a);
-  else if (format == "7z") archive_write_set_format_7zip(a);
-  if (filter == "gzip") archive_write_add_filter_gzip(a);
-  else if (filter == "bzip2") archive_write_add_filter_bzip2(a);
-  else if (filter == "xz") archive_write_add_filter_xz(a);
+  if (format == "zip")
+    archive_write_set_format_zip(a);
+  else if (format == "pax")
+    archive_write_set_format_pax_restricted(a);
+  else if (format == "gnutar")
+    archive_write_set_format_gnutar(a);
+  else if (format == "7z")
+    archive_write_set_format_7zip(a);
+  if (filter == "gzip")
+    archive_write_add_filter_gzip(a);
+  else if (filter == "bzip2")
+    archive_write_add_filter_bzip2(a);
+  else if (filter == "xz")
+    archive_write_add_filter_xz(a);
   archive_write_set_bytes_in_last_block(a, 1);
   REQUIRE(archive_write_open(
               a, &out, nullptr,
@@ -50,11 +58,13 @@ inline std::string WriteArchive(const std::string& format, const std::string& fi
     archive_entry_set_mtime(entry, 1700000000, 0);
     if (e.type == AE_IFLNK) archive_entry_set_symlink(entry, e.link.c_str());
     if (e.hardlink) archive_entry_set_hardlink(entry, e.link.c_str());
-    archive_entry_set_size(entry, e.type == AE_IFREG && !e.hardlink ? static_cast<la_int64_t>(e.data.size()) : 0);
+    archive_entry_set_size(
+        entry, e.type == AE_IFREG && !e.hardlink ? static_cast<la_int64_t>(e.data.size()) : 0);
     INFO(e.name << ": " << (archive_error_string(a) ? archive_error_string(a) : ""));
     REQUIRE(archive_write_header(a, entry) >= ARCHIVE_WARN);
     if (!e.data.empty())
-      REQUIRE(archive_write_data(a, e.data.data(), e.data.size()) == static_cast<la_ssize_t>(e.data.size()));
+      REQUIRE(archive_write_data(a, e.data.data(), e.data.size()) ==
+              static_cast<la_ssize_t>(e.data.size()));
     archive_entry_free(entry);
   }
   REQUIRE(archive_write_close(a) == ARCHIVE_OK);
@@ -109,7 +119,7 @@ inline std::string RawZip(const std::vector<RawMember>& members, bool zip64 = fa
     const uint32_t crc = Crc32(m.data);
     const uint16_t flags = m.utf8_flag ? 0x800 : 0;
     auto common = [&](std::string* s) {
-      Put16(s, 20);      // version needed
+      Put16(s, 20);  // version needed
       Put16(s, flags);
       Put16(s, 0);       // stored
       Put16(s, 0);       // time

@@ -86,15 +86,21 @@ class DaemonProcess {
       : shares_(std::move(shares)) {
     inspector_token_ = "inspector-token-for-tests";
     admin_token_ = "admin-token-for-tests";
-    WriteFile(dir_ / "tokens", "# role sha256 name\n"
-              "inspector " + storage::Hex(storage::Sha256Of(inspector_token_)) + " e2e-inspector\n"
-              "admin " + storage::Hex(storage::Sha256Of(admin_token_)) + " e2e-admin\n");
-    std::string conf = "[daemon]\ndata_dir = data\nlisten = 127.0.0.1:0\nsettle = 300ms\n" + std::string(daemon_extra) + "\n"
+    WriteFile(dir_ / "tokens",
+              "# role sha256 name\n"
+              "inspector " +
+                  storage::Hex(storage::Sha256Of(inspector_token_)) +
+                  " e2e-inspector\n"
+                  "admin " +
+                  storage::Hex(storage::Sha256Of(admin_token_)) + " e2e-admin\n");
+    std::string conf = "[daemon]\ndata_dir = data\nlisten = 127.0.0.1:0\nsettle = 300ms\n" +
+                       std::string(daemon_extra) +
+                       "\n"
                        "[auth]\ntokens_file = tokens\n\n[log]\norigin = e2e.gongkai.test\n\n";
     for (const Share& s : shares_) {
       std::filesystem::create_directories(SharePath(s.name));
-      conf += "[share." + s.name + "]\npath = share/" + s.name + "\noffice = 測試辦公室-" + s.name + "\n" +
-              s.extra + "\n\n";
+      conf += "[share." + s.name + "]\npath = share/" + s.name + "\noffice = 測試辦公室-" + s.name +
+              "\n" + s.extra + "\n\n";
     }
     WriteFile(config(), conf);
   }
@@ -155,7 +161,8 @@ class DaemonProcess {
       ::dup2(fd, 2);
       for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
       if (run_as_uid_ != static_cast<uid_t>(-1) &&
-          (::setgroups(0, nullptr) != 0 || ::setgid(run_as_gid_) != 0 || ::setuid(run_as_uid_) != 0))
+          (::setgroups(0, nullptr) != 0 || ::setgid(run_as_gid_) != 0 ||
+           ::setuid(run_as_uid_) != 0))
         ::_exit(126);
       const std::string program = daemon_path_.empty() ? std::string(GONGKAID_PATH) : daemon_path_;
       ::execl(program.c_str(), "gongkaid", "--config", config().c_str(), nullptr);
@@ -185,10 +192,12 @@ class DaemonProcess {
     for (const char* program : {"gongkaid", "gongkai-extract"}) {
       const fs::path built = fs::path(GONGKAID_PATH).parent_path() / program;
       if (fs::exists(built))
-        fs::copy_file(built, dir_ / (std::string("bin/") + program), fs::copy_options::overwrite_existing);
+        fs::copy_file(built, dir_ / (std::string("bin/") + program),
+                      fs::copy_options::overwrite_existing);
     }
-    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                     fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
+                                     fs::perms::group_exec | fs::perms::others_read |
+                                     fs::perms::others_exec);
     fs::create_directories(dir_ / "data");
     REQUIRE(::chown((dir_ / "data").c_str(), uid, gid) == 0);
     daemon_path_ = dir_ / "bin/gongkaid";
@@ -216,8 +225,10 @@ class DaemonProcess {
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
 
-  HttpResult Request(const std::string& method, const std::string& path, const std::string& token = "",
-                     const std::map<std::string, std::string>& headers = {}, const std::string& body = "") {
+  HttpResult Request(const std::string& method, const std::string& path,
+                     const std::string& token = "",
+                     const std::map<std::string, std::string>& headers = {},
+                     const std::string& body = "") {
     Poco::Net::HTTPClientSession session("127.0.0.1", port_);
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -244,7 +255,8 @@ class DaemonProcess {
                  const std::map<std::string, std::string>& headers = {}) {
     return Request("GET", path, token, headers);
   }
-  HttpResult Search(const std::string& q, const std::string& token = "", const std::string& extra = "") {
+  HttpResult Search(const std::string& q, const std::string& token = "",
+                    const std::string& extra = "") {
     std::string enc;
     Poco::URI::encode(q, "&=+?#/\"", enc);
     return Get("/api/v1/search?q=" + enc + "&limit=100" + extra, token);
@@ -271,11 +283,13 @@ class DaemonProcess {
       HttpResult r = Get("/api/v1/status", inspector_token_);
       if (r.status == 200) {
         auto s = r.json();
-        if (s->getValue<int64_t>("documents") >= documents && s->getValue<int64_t>("queued") == 0) return s;
+        if (s->getValue<int64_t>("documents") >= documents && s->getValue<int64_t>("queued") == 0)
+          return s;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    throw std::runtime_error("daemon not idle with " + std::to_string(documents) + " documents:\n" + log());
+    throw std::runtime_error("daemon not idle with " + std::to_string(documents) + " documents:\n" +
+                             log());
   }
 
   // Polls `pred` until true or the (generous) timeout passes.

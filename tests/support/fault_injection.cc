@@ -164,7 +164,8 @@ namespace {
 
 class FaultWritableFile final : public storage::WritableFile {
  public:
-  FaultWritableFile(FaultInjector* injector, std::string path, std::unique_ptr<storage::WritableFile> real)
+  FaultWritableFile(FaultInjector* injector, std::string path,
+                    std::unique_ptr<storage::WritableFile> real)
       : injector_(injector), path_(std::move(path)), real_(std::move(real)) {}
   Status Append(const void* data, size_t n) override {
     if (int err = injector_->Next("write", path_)) return Status::FromErrno(err, "write " + path_);
@@ -192,17 +193,19 @@ class FaultWritableFile final : public storage::WritableFile {
 
 }  // namespace
 
-Result<std::unique_ptr<storage::WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path,
-                                                                                  unsigned mode) {
+Result<std::unique_ptr<storage::WritableFile>> FaultInjectionEnv::NewWritableFile(
+    const std::string& path, unsigned mode) {
   if (int err = injector_->Next("create", path)) return Status::FromErrno(err, "create " + path);
   injector_->BeforeMutate(path);
   auto real = storage::Env::Default()->NewWritableFile(path, mode);
   if (!real.ok()) return real.status();
-  return std::unique_ptr<storage::WritableFile>(new FaultWritableFile(injector_, path, std::move(*real)));
+  return std::unique_ptr<storage::WritableFile>(
+      new FaultWritableFile(injector_, path, std::move(*real)));
 }
 
 Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to) {
-  if (int err = injector_->Next("rename", to)) return Status::FromErrno(err, "rename " + from + " to " + to);
+  if (int err = injector_->Next("rename", to))
+    return Status::FromErrno(err, "rename " + from + " to " + to);
   injector_->BeforeMutate(from);
   injector_->BeforeMutate(to);
   Status s = storage::Env::Default()->Rename(from, to);
@@ -211,14 +214,16 @@ Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to)
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
-  if (int err = injector_->Next("fsync-dir", dir)) return Status::FromErrno(err, "fsync folder " + dir);
+  if (int err = injector_->Next("fsync-dir", dir))
+    return Status::FromErrno(err, "fsync folder " + dir);
   Status s = storage::Env::Default()->SyncDir(dir);
   if (s.ok()) injector_->DirSynced(dir);
   return s;
 }
 
 Status FaultInjectionEnv::CreateDirs(const std::string& dir, unsigned mode) {
-  if (int err = injector_->Next("mkdir", dir)) return Status::FromErrno(err, "create folder " + dir);
+  if (int err = injector_->Next("mkdir", dir))
+    return Status::FromErrno(err, "create folder " + dir);
   return storage::Env::Default()->CreateDirs(dir, mode);
 }
 
@@ -230,7 +235,9 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   return s;
 }
 
-bool FaultInjectionEnv::FileExists(const std::string& path) { return storage::Env::Default()->FileExists(path); }
+bool FaultInjectionEnv::FileExists(const std::string& path) {
+  return storage::Env::Default()->FileExists(path);
+}
 
 // ---- The SQLite VFS shim ----
 
@@ -279,7 +286,9 @@ int Sync(sqlite3_file* f, int flags) {
   if (rc == SQLITE_OK && inj && F(f)->path) inj->Synced(F(f)->path);
   return rc;
 }
-int FileSize(sqlite3_file* f, sqlite3_int64* size) { return F(f)->real()->pMethods->xFileSize(F(f)->real(), size); }
+int FileSize(sqlite3_file* f, sqlite3_int64* size) {
+  return F(f)->real()->pMethods->xFileSize(F(f)->real(), size);
+}
 int Lock(sqlite3_file* f, int l) { return F(f)->real()->pMethods->xLock(F(f)->real(), l); }
 int Unlock(sqlite3_file* f, int l) { return F(f)->real()->pMethods->xUnlock(F(f)->real(), l); }
 int CheckReserved(sqlite3_file* f, int* out) {
@@ -299,7 +308,9 @@ int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
   return F(f)->real()->pMethods->xShmLock(F(f)->real(), offset, n, flags);
 }
 void ShmBarrier(sqlite3_file* f) { F(f)->real()->pMethods->xShmBarrier(F(f)->real()); }
-int ShmUnmap(sqlite3_file* f, int del) { return F(f)->real()->pMethods->xShmUnmap(F(f)->real(), del); }
+int ShmUnmap(sqlite3_file* f, int del) {
+  return F(f)->real()->pMethods->xShmUnmap(F(f)->real(), del);
+}
 int Fetch(sqlite3_file* f, sqlite3_int64 off, int n, void** out) {
   return F(f)->real()->pMethods->xFetch(F(f)->real(), off, n, out);
 }
@@ -307,9 +318,24 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
   return F(f)->real()->pMethods->xUnfetch(F(f)->real(), off, p);
 }
 
-const sqlite3_io_methods kMethods = {3,        Close,  Read,        Write,         Truncate,   Sync,
-                                     FileSize, Lock,   Unlock,      CheckReserved, FileControl, SectorSize,
-                                     DeviceCharacteristics, ShmMap, ShmLock, ShmBarrier, ShmUnmap, Fetch,
+const sqlite3_io_methods kMethods = {3,
+                                     Close,
+                                     Read,
+                                     Write,
+                                     Truncate,
+                                     Sync,
+                                     FileSize,
+                                     Lock,
+                                     Unlock,
+                                     CheckReserved,
+                                     FileControl,
+                                     SectorSize,
+                                     DeviceCharacteristics,
+                                     ShmMap,
+                                     ShmLock,
+                                     ShmBarrier,
+                                     ShmUnmap,
+                                     Fetch,
                                      Unfetch};
 
 int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {

@@ -66,7 +66,7 @@ class FaultInjector {
     bool exists = false;
     std::string content;
   };
-  struct PendingName {  // a rename or unlink whose folder was not synced yet
+  struct PendingName {     // a rename or unlink whose folder was not synced yet
     std::string from, to;  // to empty: unlink of `from`
     Durable moved;         // the durable content that travels with the name
   };

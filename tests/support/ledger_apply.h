@@ -9,7 +9,8 @@
 namespace gongkai::test {
 
 inline Status ApplyChanges(storage::Catalog* catalog, std::vector<ledger::Change>& changes,
-                           const storage::SigningKey& key, const std::string& origin = "gongkai.localhost") {
+                           const storage::SigningKey& key,
+                           const std::string& origin = "gongkai.localhost") {
   return ledger::Ledger(catalog, storage::Env::Default(), origin).Apply(changes, key);
 }
 

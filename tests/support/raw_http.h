@@ -57,7 +57,8 @@ class RawConnection {
       size_t head = out.find("\r\n\r\n");
       if (head != std::string::npos) {
         size_t cl = out.find("Content-Length: ");
-        if (cl != std::string::npos && cl < head && out.size() >= head + 4 + std::stoul(out.substr(cl + 16)))
+        if (cl != std::string::npos && cl < head &&
+            out.size() >= head + 4 + std::stoul(out.substr(cl + 16)))
           break;
       }
     }

@@ -13,7 +13,8 @@ class TempDir {
   // Under `base`, or the system's temp folder ($TMPDIR) when empty.
   explicit TempDir(const std::string& base = "") {
     std::string tmpl =
-        ((base.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(base)) / "gongkai-test-XXXXXX")
+        ((base.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(base)) /
+         "gongkai-test-XXXXXX")
             .string();
     path_ = ::mkdtemp(tmpl.data());
   }

@@ -56,13 +56,13 @@ namespace gongkai::indexer {
 struct ArchiveMember;
 
 struct Extracted {
-  std::string type;   // from the name: txt, html, pdf, docx, ...; if it has none, from the
-                      // content (pdf, docx, odt, ofd, ...); else "file"
-  std::string title;  // from <title>, the first heading or the first line; may be empty
-  std::string text;   // UTF-8, whitespace-normalised
+  std::string type;      // from the name: txt, html, pdf, docx, ...; if it has none, from the
+                         // content (pdf, docx, odt, ofd, ...); else "file"
+  std::string title;     // from <title>, the first heading or the first line; may be empty
+  std::string text;      // UTF-8, whitespace-normalised
   std::string encoding;  // the source encoding that was detected, where that applies
   bool has_text = false;
-  std::string note;  // why there is no text, or what was repaired
+  std::string note;            // why there is no text, or what was repaired
   bool parser_failed = false;  // the parser crashed, hung or ran out of memory (see note)
   // An archive's members, nested archives' members flattened into it
   // ("inner.zip!/file"), in archive order; empty for any other file.

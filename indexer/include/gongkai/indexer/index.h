@@ -52,10 +52,10 @@ struct IndexDoc {
   int64_t version = 0;
   int64_t size = 0;
   bool for_inspectors = true;  // the current version: entry Q<id>, term XINSP
-  bool for_public = false;     // anonymous users' view: term XANON (entry P<id> if not for_inspectors)
-  std::string text;                // extracted UTF-8 text
-  std::string metadata_text;       // doc_number, agency, keywords: indexed with extra weight
-  std::string text_note;           // why the text is missing or incomplete (Extracted::note)
+  bool for_public = false;  // anonymous users' view: term XANON (entry P<id> if not for_inspectors)
+  std::string text;         // extracted UTF-8 text
+  std::string metadata_text;  // doc_number, agency, keywords: indexed with extra weight
+  std::string text_note;      // why the text is missing or incomplete (Extracted::note)
   // Set on an archive member's entry: its path inside the archive (`path` is
   // then "ARCHIVE_PATH!member"); "" on a document's own entry.
   std::string member;
@@ -76,7 +76,7 @@ class PreparedDoc {
   friend class IndexWriter;
   friend Result<PreparedDoc> Prepare(const IndexDoc& doc);
   PreparedDoc();
-  std::string id_term_;                    // Q<id> or P<id>
+  std::string id_term_;  // Q<id> or P<id>
   std::unique_ptr<Xapian::Document> doc_;
 };
 
@@ -131,7 +131,8 @@ struct SearchHit {
 struct SearchResult {
   int64_t total = 0;
   std::vector<SearchHit> hits;
-  std::map<std::string, std::map<std::string, int64_t>> facets;  // share/type/office -> value -> count
+  std::map<std::string, std::map<std::string, int64_t>>
+      facets;  // share/type/office -> value -> count
 };
 
 // Thread-safe searcher: keeps a pool of read handles and reopens them when

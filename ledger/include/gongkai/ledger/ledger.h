@@ -59,7 +59,8 @@ class Ledger {
   storage::Catalog* catalog() const { return catalog_; }
 
  private:
-  Status ApplyOne(Change& change, int64_t seq, const std::string& time, const storage::SigningKey& key);
+  Status ApplyOne(Change& change, int64_t seq, const std::string& time,
+                  const storage::SigningKey& key);
   Status IssueCheckpoint(uint64_t size, const storage::SigningKey& key);
 
   storage::Catalog* catalog_;

@@ -127,15 +127,15 @@ class Catalog {
   virtual Result<CatalogCounts> Counts() = 0;
   // The rows of those of `ids` that exist, with all their versions (oldest
   // first). One round trip for a page of search hits.
-  virtual Result<std::vector<std::pair<DocumentRow, std::vector<VersionRow>>>> DocumentsWithVersions(
-      const std::vector<std::string>& ids) = 0;
+  virtual Result<std::vector<std::pair<DocumentRow, std::vector<VersionRow>>>>
+  DocumentsWithVersions(const std::vector<std::string>& ids) = 0;
   // Of `sha256s` (hex), those that a restricted document other than
   // `except_doc` holds as the content of one of its versions, each with the
   // log index from which it did so while restricted: the later of that
   // document's classified_seq and its first version with the content. When
   // several documents hold it, the latest such index.
-  virtual Result<std::map<std::string, int64_t>> RestrictedAmong(const std::vector<std::string>& sha256s,
-                                                                 const std::string& except_doc) = 0;
+  virtual Result<std::map<std::string, int64_t>> RestrictedAmong(
+      const std::vector<std::string>& sha256s, const std::string& except_doc) = 0;
   // Ids of the documents with a version whose content is `sha256` (hex).
   virtual Result<std::vector<std::string>> DocumentsHolding(const std::string& sha256) = 0;
   // Versions archived at or before `until` (RFC 3339 UTC).
@@ -153,7 +153,8 @@ class Catalog {
   virtual Status InsertDocument(const DocumentRow& doc) = 0;
   virtual Status UpdateDocument(const DocumentRow& doc) = 0;  // every column, by id
   virtual Status InsertVersion(const VersionRow& version) = 0;
-  virtual Status SetReview(const std::string& doc_id, int64_t version, const std::string& review) = 0;
+  virtual Status SetReview(const std::string& doc_id, int64_t version,
+                           const std::string& review) = 0;
   virtual Status InsertRecord(const RecordRow& record) = 0;
   virtual Status InsertTreeNodes(const std::vector<TreeNode>& nodes) = 0;
   virtual Status PutCheckpoint(const CheckpointRow& checkpoint) = 0;

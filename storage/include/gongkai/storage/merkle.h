@@ -29,7 +29,8 @@ struct TreeNode {
 
 // The nodes that appending leaf number `n` (0-based, with hash `leaf`) completes,
 // leaf first. `read` supplies the left siblings already stored.
-Result<std::vector<TreeNode>> NodesForAppend(uint64_t n, const Digest& leaf, const NodeReader& read);
+Result<std::vector<TreeNode>> NodesForAppend(uint64_t n, const Digest& leaf,
+                                             const NodeReader& read);
 
 // MTH(D[0:size]); the hash of the empty string for size 0.
 Result<Digest> RootHash(uint64_t size, const NodeReader& read);
@@ -39,8 +40,8 @@ Result<std::vector<Digest>> InclusionProof(uint64_t index, uint64_t size, const 
 Result<std::vector<Digest>> ConsistencyProof(uint64_t from, uint64_t to, const NodeReader& read);
 
 // Verifiers (RFC 9162 §2.1.3.2 and §2.1.4.2), for tests and `verify`.
-bool VerifyInclusion(uint64_t index, uint64_t size, const Digest& leaf, const std::vector<Digest>& path,
-                     const Digest& root);
+bool VerifyInclusion(uint64_t index, uint64_t size, const Digest& leaf,
+                     const std::vector<Digest>& path, const Digest& root);
 bool VerifyConsistency(uint64_t from, uint64_t to, const Digest& from_root, const Digest& to_root,
                        const std::vector<Digest>& proof);
 

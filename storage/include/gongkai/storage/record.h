@@ -24,14 +24,14 @@ struct RecordFields {
   uint64_t version = 0;
   std::string sha256;
   uint64_t size = 0;
-  std::string time;      // RFC 3339 UTC
-  std::string key;       // key_id of the signing key
-  std::string prev;      // hex leaf hash of the document's previous record, "" for its first
-  std::string modified;  // the file's mtime, RFC 3339 UTC (extension)
+  std::string time;            // RFC 3339 UTC
+  std::string key;             // key_id of the signing key
+  std::string prev;            // hex leaf hash of the document's previous record, "" for its first
+  std::string modified;        // the file's mtime, RFC 3339 UTC (extension)
   std::string classification;  // extension: the document's classification at this event
   std::string review;          // extension: approved | pending
-  std::string meta;            // extension: hex SHA-256 of the version's metadata JSON ("" for none)
-  std::string from;            // extension, move records: the previous path
+  std::string meta;  // extension: hex SHA-256 of the version's metadata JSON ("" for none)
+  std::string from;  // extension, move records: the previous path
 };
 
 std::string SerializeRecord(const RecordFields& r);

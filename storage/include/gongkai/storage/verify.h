@@ -41,7 +41,7 @@ struct VerifyReport {
 
 // Reads the catalog in one snapshot. Returns non-OK only when the check
 // itself could not run (I/O); findings go into the report.
-Result<VerifyReport> VerifyArchive(Catalog* catalog, const BlobStore& blobs, const std::string& blobs_root,
-                                   const VerifyOptions& options);
+Result<VerifyReport> VerifyArchive(Catalog* catalog, const BlobStore& blobs,
+                                   const std::string& blobs_root, const VerifyOptions& options);
 
 }  // namespace gongkai::storage
