@@ -64,7 +64,8 @@ struct Archive {
   }
   std::string Add(Change c) {
     Change done;
-    REQUIRE(Apply(std::move(c), &done).ok());
+    const Status s = Apply(std::move(c), &done);
+    REQUIRE(s.ok());
     return done.doc_id;
   }
   DocumentState State(const std::string& id) {
