@@ -81,9 +81,8 @@ TEST_CASE("e2e: file names with bad UTF-8, newlines, terminal escapes and RTL ov
       "bad\xff\xfe.txt",          // not UTF-8
       "line\nbreak.txt",          // a newline in the name
       "esc\x1b]0;owned\x07.txt",  // a terminal escape
-      "rtl\xe2\x80\xae"
-      "fdp.txt",  // NOLINT(bugprone-suspicious-missing-comma): one name; U+202E RIGHT-TO-LEFT
-                  // OVERRIDE: shows as "rtltxt.pdf"
+      // U+202E RIGHT-TO-LEFT OVERRIDE: shows as "rtltxt.pdf"
+      std::string("rtl\xe2\x80\xae") + "fdp.txt",
       "good.txt",
   };
   for (size_t i = 0; i < names.size(); ++i)
