@@ -119,7 +119,7 @@ int RunDaemon(const Config& config) {
                    " does not exist (yet); it is watched once it appears after a restart");
   }
 
-  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  auto catalog = storage::OpenCatalog(config.catalog_postgres, layout.catalog(), env);
   if (!catalog.ok()) return Fail(catalog.status()), 1;
   auto blobs = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status()), 1;
@@ -128,13 +128,13 @@ int RunDaemon(const Config& config) {
   log::Info("signing with key " + (*key)->KeyId() + ", log origin " + config.origin);
   auto index_writer = indexer::IndexWriter::Open(layout.index());
   if (!index_writer.ok()) return Fail(index_writer.status()), 1;
-  auto feeder_catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  auto feeder_catalog = storage::OpenCatalog(config.catalog_postgres, layout.catalog(), env);
   if (!feeder_catalog.ok()) return Fail(feeder_catalog.status()), 1;
   // Documents are extracted and prepared for the index on every core.
   const size_t index_threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<storage::Catalog>> index_readers;
   for (size_t i = 0; i < index_threads; ++i) {
-    auto reader = storage::OpenSqliteCatalog(layout.catalog(), env);
+    auto reader = storage::OpenCatalog(config.catalog_postgres, layout.catalog(), env);
     if (!reader.ok()) return Fail(reader.status()), 1;
     index_readers.push_back(std::move(*reader));
   }
@@ -143,7 +143,7 @@ int RunDaemon(const Config& config) {
   if (Status s = tokens.Load(config.tokens_file); !s.ok()) return Fail(s), 1;
 
   indexer::Searcher searcher(layout.index());
-  CatalogPool catalogs(layout.catalog(), env);
+  CatalogPool catalogs(config.catalog_postgres, layout.catalog(), env);
   // Bounded: in a burst beyond its capacity a share is rescanned once the
   // queue has drained instead of holding every path in memory.
   SettleQueue queue(config.queue_capacity, [&](size_t share) {
