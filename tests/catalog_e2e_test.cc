@@ -10,6 +10,7 @@
 
 using gongkai::test::DaemonProcess;
 using gongkai::test::PostgresServer;
+using gongkai::test::Slurp;
 using gongkai::test::WriteFile;
 
 namespace {
@@ -85,6 +86,27 @@ void RunEndToEnd(const std::string& postgres) {
 }
 
 }  // namespace
+
+TEST_CASE("e2e: a reload onto a catalog that cannot be opened keeps serving on the old one",
+          "[e2e][catalog]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "a.txt"), "重新載入前的文件\n");
+  d.Start();
+  d.WaitIdle(1);
+  const pid_t pid = d.pid();
+  std::string config = Slurp(d.config());
+  config.replace(config.find("[auth]"), 0, "catalog = host=/nonexistent dbname=gongkai\n\n");
+  WriteFile(d.config(), config);
+  REQUIRE(::kill(pid, SIGHUP) == 0);
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return d.log().find("could not start with it") != std::string::npos; }));
+  INFO(d.log());
+  CHECK(d.log().find("cannot connect to PostgreSQL database 'gongkai' on /nonexistent") !=
+        std::string::npos);
+  CHECK(d.pid() == pid);
+  CHECK(d.SearchPaths("重新載入前") == std::vector<std::string>{"pub:a.txt"});
+  CHECK(d.Stop() == 0);
+}
 
 TEST_CASE("e2e: the daemon runs end to end on an SQLite catalog", "[e2e][catalog]") {
   RunEndToEnd("");

@@ -60,7 +60,7 @@ std::string StatusLine(const Snapshot& s) {
 // serving on its old one: the new port is bound (with SO_REUSEADDR, as the
 // HTTP service does; when it is the port held now it is free for the new
 // process), the tokens file loaded, a new data folder created and found
-// unlocked. `port` is the port listened on now.
+// unlocked, a new catalog opened. `port` is the port listened on now.
 Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
   if (next.listen_port != 0 && next.listen_port != port) {
     try {
@@ -82,6 +82,11 @@ Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
       return Status::FromErrno(errno, "data folder " + next.data_dir + " is not writable");
     if (DataDirLocked(DataLayout(next.data_dir).lock_file()))
       return Status::Busy("data folder " + next.data_dir + " is in use by another gongkaid");
+  }
+  if (next.catalog_postgres != running.catalog_postgres) {
+    auto catalog = storage::OpenCatalog(next.catalog_postgres, DataLayout(next.data_dir).catalog(),
+                                        storage::Env::Default());
+    if (!catalog.ok()) return catalog.status();
   }
   return Status::OK();
 }
