@@ -118,6 +118,25 @@ TEST_CASE("config: every error names file, line, section and key", "[config]") {
               .find("[daemon] queue_capacity: expected") != std::string::npos);
 }
 
+TEST_CASE("config: the catalog is SQLite in the data folder unless it names a PostgreSQL database",
+          "[config]") {
+  auto parse = [](const std::string& value) {
+    return ParseConfig("[daemon]\ndata_dir = d\ncatalog = " + value + "\n",
+                       "/etc/gk/gongkaid.conf");
+  };
+  CHECK(ParseConfig("[daemon]\ndata_dir = d\n", "/etc/gk/gongkaid.conf")->catalog_postgres.empty());
+  CHECK(parse("sqlite")->catalog_postgres.empty());
+  CHECK(parse("postgresql://gongkai@/archive?host=/run/postgresql")->catalog_postgres ==
+        "postgresql://gongkai@/archive?host=/run/postgresql");
+  CHECK(parse("postgres://db.example/archive")->catalog_postgres ==
+        "postgres://db.example/archive");
+  CHECK(parse("host=/run/postgresql dbname=archive")->catalog_postgres ==
+        "host=/run/postgresql dbname=archive");
+  for (const char* bad : {"", "SQLite", "mysql://x", "/var/lib/gongkai/catalog.sqlite"})
+    CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\ncatalog = ") + bad + "\n")
+              .find("[daemon] catalog: expected sqlite, a postgresql:// URI") != std::string::npos);
+}
+
 TEST_CASE("config: shares may not overlap each other or hold the data folder", "[config]") {
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = /s\n[share.b]\npath = /s/inner\n")
             .find("shares must not overlap") != std::string::npos);

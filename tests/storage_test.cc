@@ -12,6 +12,7 @@
 #include "gongkai/storage/keys.h"
 #include "gongkai/storage/record.h"
 #include "support/ledger_apply.h"
+#include "support/postgres_server.h"
 #include "support/temp_dir.h"
 
 using namespace gongkai::storage;
@@ -148,12 +149,18 @@ TEST_CASE("blob store: content-addressed, durable layout, stored once", "[storag
   CHECK_FALSE((*store)->Contains("../etc/passwd"));
 }
 
-TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", "[storage]") {
+// The catalog tests run on every backend (support/postgres_server.h).
+TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen",
+          "[storage][catalog]") {
+  const std::string backend = GENERATE(from_range(gongkai::test::CatalogBackends()));
+  INFO("catalog backend: " << backend);
   TempDir dir;
+  const auto place = gongkai::test::FreshCatalog(backend, dir);
+  if (!place) return;
   auto key = SigningKey::Generate();
   std::string doc_id;
   {
-    auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
+    auto cat = place->Open();
     REQUIRE(cat.ok());
     std::vector<Change> batch = {Version("pub", "a.txt", "one"), Version("pub", "b.txt", "bee")};
     REQUIRE(gongkai::test::ApplyChanges(cat->get(), batch, **key).ok());
@@ -174,7 +181,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
     CHECK(w[0].path == "a.txt");
   }
   // Reopen: everything is there.
-  auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
+  auto cat = place->Open();
   REQUIRE(cat.ok());
   auto doc = (*cat)->GetDocument(doc_id);
   REQUIRE(doc.ok());
@@ -213,6 +220,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen", 
   CHECK((*cat)->Records(2, 1)->front().seq == 2);
 }
 
+// SQLite only: the PostgreSQL catalog starts at schema 4.
 TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying record in place",
           "[storage]") {
   TempDir dir;
@@ -256,10 +264,15 @@ TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying rec
   CHECK((*(*cat)->FindByPath("pub", "a.txt"))->file == now);
 }
 
-TEST_CASE("catalog: a failing batch commits nothing", "[storage]") {
+TEST_CASE("catalog: a failing batch commits nothing", "[storage][catalog]") {
+  const std::string backend = GENERATE(from_range(gongkai::test::CatalogBackends()));
+  INFO("catalog backend: " << backend);
   TempDir dir;
+  const auto place = gongkai::test::FreshCatalog(backend, dir);
+  if (!place) return;
   auto key = SigningKey::Generate();
-  auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
+  auto cat = place->Open();
+  REQUIRE(cat.ok());
   std::vector<Change> ok = {Version("pub", "a.txt", "one")};
   REQUIRE(gongkai::test::ApplyChanges(cat->get(), ok, **key).ok());
   std::vector<Change> bad = {Version("pub", "b.txt", "bee"),
@@ -273,9 +286,14 @@ TEST_CASE("catalog: a failing batch commits nothing", "[storage]") {
   CHECK(next[0].record.seq == 1);
 }
 
-TEST_CASE("keys: generated once with mode 0600, then reused", "[storage]") {
+TEST_CASE("keys: generated once with mode 0600, then reused", "[storage][catalog]") {
+  const std::string backend = GENERATE(from_range(gongkai::test::CatalogBackends()));
+  INFO("catalog backend: " << backend);
   TempDir dir;
-  auto cat = OpenSqliteCatalog(dir / "catalog.sqlite", Env::Default());
+  const auto place = gongkai::test::FreshCatalog(backend, dir);
+  if (!place) return;
+  auto cat = place->Open();
+  REQUIRE(cat.ok());
   auto k1 = LoadOrCreateSigningKey(Env::Default(), dir / "keys", cat->get());
   REQUIRE(k1.ok());
   const std::string pem = dir / ("keys/" + (*k1)->KeyId() + ".pem");

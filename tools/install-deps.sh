@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config git
-  # required libraries
-  libpoco-dev libxapian-dev libarchive-dev libssl-dev libsqlite3-dev catch2
+  # required libraries (libpq-dev: Poco::Data::PostgreSQL's headers include libpq's)
+  libpoco-dev libpq-dev libxapian-dev libarchive-dev libssl-dev libsqlite3-dev catch2
   # chosen libraries (see README, "Dependencies")
   libuchardet-dev libopencc-dev opencc libxml2-dev
   # PDF text; poppler-data maps CID-keyed Chinese fonts (Adobe-GB1, -CNS1) to Unicode
@@ -21,6 +21,9 @@ packages=(
   python3 python3-cryptography curl ca-certificates openssl
   # the style gate (tools/style.sh)
   clang-format clang-tidy
+  # the PostgreSQL catalog's tests start their own server (initdb, pg_ctl) in a
+  # scratch folder; the cluster Debian's package creates and starts is unused
+  postgresql
   # the unit checked with systemd-analyze (and the daemon's system calls, traced,
   # against its filter), the .deb built (dpkg-shlibdeps), unpacked and checked
   # with lintian, the man pages rendered

@@ -60,6 +60,18 @@ std::string StripComment(const std::string& s) {
   return s;
 }
 
+// [daemon] catalog: "sqlite" (the file in data_dir) becomes "", a PostgreSQL
+// connection string (a postgresql:// or postgres:// URI, or libpq key=value
+// pairs) stays as it is; libpq checks it when the catalog is opened.
+Result<std::string> ParseCatalog(const std::string& value) {
+  if (value == "sqlite") return std::string();
+  if (value.rfind("postgresql://", 0) == 0 || value.rfind("postgres://", 0) == 0 ||
+      value.find('=') != std::string::npos)
+    return value;
+  return Status::Invalid(
+      "expected sqlite, a postgresql:// URI or a libpq connection string (key=value ...)");
+}
+
 struct Entry {
   std::string value;
   int line;
@@ -140,7 +152,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       {"daemon",
        {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval",
         "http_threads", "anonymous_search_rate", "queue_capacity", "max_connections_per_client",
-        "request_header_timeout"}},
+        "request_header_timeout", "catalog"}},
       {"auth", {"tokens_file"}},
       {"log", {"origin"}},
       {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
@@ -214,6 +226,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
           return p.Error(e->line, name, "anonymous_search_rate",
                          "expected requests per second (0 = unlimited)");
         cfg.anonymous_search_rate = std::stod(v);
+      }
+      if (const Entry* e = get("catalog")) {
+        auto postgres = ParseCatalog(e->value);
+        if (!postgres.ok()) return p.Error(e->line, name, "catalog", postgres.status().message());
+        cfg.catalog_postgres = *postgres;
       }
       if (const Entry* e = get("queue_capacity")) {
         const std::string& v = e->value;

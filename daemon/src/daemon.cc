@@ -60,7 +60,7 @@ std::string StatusLine(const Snapshot& s) {
 // serving on its old one: the new port is bound (with SO_REUSEADDR, as the
 // HTTP service does; when it is the port held now it is free for the new
 // process), the tokens file loaded, a new data folder created and found
-// unlocked. `port` is the port listened on now.
+// unlocked, a new catalog opened. `port` is the port listened on now.
 Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
   if (next.listen_port != 0 && next.listen_port != port) {
     try {
@@ -82,6 +82,11 @@ Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
       return Status::FromErrno(errno, "data folder " + next.data_dir + " is not writable");
     if (DataDirLocked(DataLayout(next.data_dir).lock_file()))
       return Status::Busy("data folder " + next.data_dir + " is in use by another gongkaid");
+  }
+  if (next.catalog_postgres != running.catalog_postgres) {
+    auto catalog = storage::OpenCatalog(next.catalog_postgres, DataLayout(next.data_dir).catalog(),
+                                        storage::Env::Default());
+    if (!catalog.ok()) return catalog.status();
   }
   return Status::OK();
 }
@@ -119,7 +124,7 @@ int RunDaemon(const Config& config) {
                    " does not exist (yet); it is watched once it appears after a restart");
   }
 
-  auto catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  auto catalog = storage::OpenCatalog(config.catalog_postgres, layout.catalog(), env);
   if (!catalog.ok()) return Fail(catalog.status()), 1;
   auto blobs = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status()), 1;
@@ -128,13 +133,13 @@ int RunDaemon(const Config& config) {
   log::Info("signing with key " + (*key)->KeyId() + ", log origin " + config.origin);
   auto index_writer = indexer::IndexWriter::Open(layout.index());
   if (!index_writer.ok()) return Fail(index_writer.status()), 1;
-  auto feeder_catalog = storage::OpenSqliteCatalog(layout.catalog(), env);
+  auto feeder_catalog = storage::OpenCatalog(config.catalog_postgres, layout.catalog(), env);
   if (!feeder_catalog.ok()) return Fail(feeder_catalog.status()), 1;
   // Documents are extracted and prepared for the index on every core.
   const size_t index_threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<storage::Catalog>> index_readers;
   for (size_t i = 0; i < index_threads; ++i) {
-    auto reader = storage::OpenSqliteCatalog(layout.catalog(), env);
+    auto reader = storage::OpenCatalog(config.catalog_postgres, layout.catalog(), env);
     if (!reader.ok()) return Fail(reader.status()), 1;
     index_readers.push_back(std::move(*reader));
   }
@@ -143,7 +148,7 @@ int RunDaemon(const Config& config) {
   if (Status s = tokens.Load(config.tokens_file); !s.ok()) return Fail(s), 1;
 
   indexer::Searcher searcher(layout.index());
-  CatalogPool catalogs(layout.catalog(), env);
+  CatalogPool catalogs(config.catalog_postgres, layout.catalog(), env);
   // Bounded: in a burst beyond its capacity a share is rescanned once the
   // queue has drained instead of holding every path in memory.
   SettleQueue queue(config.queue_capacity, [&](size_t share) {

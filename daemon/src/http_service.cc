@@ -19,7 +19,7 @@ Result<CatalogPool::Lease> CatalogPool::Borrow() {
       return Lease(this, std::move(c));
     }
   }
-  auto c = storage::OpenSqliteCatalog(path_, env_);
+  auto c = storage::OpenCatalog(postgres_, path_, env_);
   if (!c.ok()) return c.status();
   return Lease(this, std::move(*c));
 }

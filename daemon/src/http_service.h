@@ -30,7 +30,9 @@ class GuardedHttpServer;
 // Lends catalog read handles to request threads (one Catalog per thread at a time).
 class CatalogPool {
  public:
-  CatalogPool(std::string path, storage::Env* env) : path_(std::move(path)), env_(env) {}
+  // The catalog storage::OpenCatalog(postgres, path, env) opens.
+  CatalogPool(std::string postgres, std::string path, storage::Env* env)
+      : postgres_(std::move(postgres)), path_(std::move(path)), env_(env) {}
   class Lease {
    public:
     Lease(CatalogPool* pool, std::unique_ptr<storage::Catalog> c) : pool_(pool), c_(std::move(c)) {}
@@ -49,6 +51,7 @@ class CatalogPool {
 
  private:
   void Return(std::unique_ptr<storage::Catalog> c);
+  std::string postgres_;
   std::string path_;
   storage::Env* env_;
   std::mutex mutex_;

@@ -84,7 +84,7 @@ class Verifier {
   Status RunInSnapshot() {
     auto integrity = catalog_->IntegrityCheck();
     if (!integrity.ok()) return integrity.status();
-    if (*integrity != "ok") Problem("catalog.sqlite", "SQLite integrity_check: " + *integrity);
+    if (*integrity != "ok") Problem("catalog", "integrity check: " + *integrity);
 
     if (Status s = LoadKeys(); !s.ok()) return s;
     auto checkpoints = catalog_->Checkpoints();

@@ -42,6 +42,10 @@ struct Config {
   uint16_t listen_port = 8080;
   std::string tokens_file;  // absolute, or empty: no tokens, only anonymous access
   std::string origin = "gongkai.localhost";
+  // [daemon] catalog: "" for the SQLite file in data_dir (`catalog = sqlite`,
+  // the default), else the libpq connection string (a postgresql:// URI or
+  // key=value pairs) of the PostgreSQL database that holds the catalog.
+  std::string catalog_postgres;
   // Extensions to the contract ([daemon] settle, http_threads, poll_interval,
   // rescan_interval, retry_interval, anonymous_search_rate, queue_capacity,
   // max_connections_per_client, request_header_timeout), documented in

@@ -45,7 +45,8 @@ class HereTarget {
  private:
   Result<storage::Catalog*> Catalog() {
     if (!catalog_) {
-      auto opened = storage::OpenSqliteCatalog(ctx_.layout.catalog(), storage::Env::Default());
+      auto opened = storage::OpenCatalog(ctx_.config.catalog_postgres, ctx_.layout.catalog(),
+                                         storage::Env::Default());
       if (!opened.ok()) return AsIoError(opened.status());
       catalog_ = std::move(*opened);
     }

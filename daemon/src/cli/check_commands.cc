@@ -54,7 +54,8 @@ class StageProgress {
 // signature and hashing phases, so the second core is free for it.
 Result<storage::VerifyReport> VerifyAll(Context& ctx, const storage::BlobStore& blobs,
                                         const storage::VerifyOptions& options) {
-  auto index_catalog = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
+  auto index_catalog = storage::OpenCatalog(ctx.config.catalog_postgres, ctx.layout.catalog(),
+                                            storage::Env::Default());
   if (!index_catalog.ok()) return index_catalog.status();
   storage::VerifyReport index_report;
   std::thread index_check([&] {

@@ -68,6 +68,10 @@ int CmdExport(Context& ctx, const Args& args) {
 }
 
 int CmdBackup(Context& ctx, const Args& args) {
+  if (!ctx.config.catalog_postgres.empty())
+    return Error(
+        "backup copies an SQLite catalog; this one is in PostgreSQL: dump it with pg_dump, then"
+        " copy the data folder's blobs/ and keys/ (see gongkai(1), backup)");
   const std::string dir = args.positional[0];
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))

@@ -147,10 +147,13 @@ Status Provide(const Command& c, const std::string& given_config, const Args& ar
   }
   if (Status s = LoadContext(given_config, args, ctx); !s.ok()) return s;
   if (c.needs == Needs::kConfig) return Status::OK();
-  if (::access(ctx.layout.catalog().c_str(), F_OK) != 0)
+  // The daemon's first start makes the SQLite catalog, or beside a PostgreSQL one the keys.
+  const bool postgres = !ctx.config.catalog_postgres.empty();
+  if (::access((postgres ? ctx.layout.keys() : ctx.layout.catalog()).c_str(), F_OK) != 0)
     return Status::NotFound("no archive in " + ctx.config.data_dir + " yet (has gongkaid run?)");
   if (c.needs == Needs::kArchive) return Status::OK();
-  auto catalog = storage::OpenSqliteCatalog(ctx.layout.catalog(), storage::Env::Default());
+  auto catalog = storage::OpenCatalog(ctx.config.catalog_postgres, ctx.layout.catalog(),
+                                      storage::Env::Default());
   if (!catalog.ok()) return catalog.status();
   ctx.catalog = std::move(*catalog);
   return Status::OK();

@@ -8,7 +8,8 @@
 // can be swapped; callers never see SQL.
 //
 // Writes happen between BeginWrite() and Commit() (or Rollback()): one
-// writer at a time, durable at Commit(). Readers see only committed rows.
+// writer at a time, even across processes, durable at Commit(). Readers see
+// only committed rows.
 //
 // Thread-safety: a Catalog object belongs to one thread at a time. Open one
 // per thread; the backends let many readers run beside the single writer.
@@ -171,11 +172,14 @@ class Catalog {
   virtual Result<Digest> TreeNode(int level, uint64_t index) = 0;
   virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
   virtual Result<std::vector<CheckpointRow>> Checkpoints() = 0;
-  // Holds one read snapshot until EndSnapshot() (SQLite: a read transaction),
-  // so a long check sees one consistent state while the daemon appends.
+  // Holds one read snapshot until EndSnapshot() (SQLite: a read transaction;
+  // PostgreSQL: a read-only REPEATABLE READ transaction), so a long check
+  // sees one consistent state while the daemon appends.
   virtual Status BeginSnapshot() = 0;
   virtual Status EndSnapshot() = 0;
-  // SQLite's PRAGMA integrity_check: "ok" or the problems it lists.
+  // "ok" or the problems found. SQLite: PRAGMA integrity_check. PostgreSQL:
+  // amcheck's bt_index_check on every catalog index when the extension is
+  // installed and usable, else only a read of the schema version.
   virtual Result<std::string> IntegrityCheck() = 0;
 
   // A NodeReader over this catalog, for the merkle.h functions.
@@ -184,8 +188,19 @@ class Catalog {
   }
 };
 
-// Opens (creating if missing) the SQLite catalog at `path`. `env` supplies the
-// clock (key rotation times).
+// Opens the archive's catalog, the one way the daemon and the CLI do: in the
+// PostgreSQL database `postgres` names (a libpq connection string: a
+// postgresql:// URI or key=value pairs) when it is not empty, else in the
+// SQLite file at `sqlite_path`. `env` supplies the clock (key rotation times).
+Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& postgres,
+                                             const std::string& sqlite_path, Env* env);
+
+// Opens (creating if missing) the SQLite catalog at `path`.
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, Env* env);
+
+// Opens the PostgreSQL catalog at `conninfo`, creating its tables when the
+// database has none. The database must be UTF-8; one database (or schema,
+// through search_path) per archive.
+Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& conninfo, Env* env);
 
 }  // namespace gongkai::storage

@@ -1,13 +1,14 @@
 // `gongkai verify`: checks the archive end to end and names every problem.
 //
-// Checked here: SQLite integrity; every key's id; every record's seq (no
-// gaps), leaf hash, signature and `prev` chain; the stored Merkle nodes
-// against a recomputation from the records; every stored checkpoint's
-// signature and root (which makes consecutive checkpoints consistent: they
-// are all prefixes of one recomputed tree); every document's versions against
-// their records; every blob re-hashed against its name and the catalog; blobs
-// nobody references; and optionally a checkpoint kept elsewhere (a rollback
-// to an old backup or a rewritten log fails it).
+// Checked here: the catalog's integrity (Catalog::IntegrityCheck); every
+// key's id; every record's seq (no gaps), leaf hash, signature and `prev`
+// chain; the stored Merkle nodes against a recomputation from the records;
+// every stored checkpoint's signature and root (which makes consecutive
+// checkpoints consistent: they are all prefixes of one recomputed tree);
+// every document's versions against their records; every blob re-hashed
+// against its name and the catalog; blobs nobody references; and optionally
+// a checkpoint kept elsewhere (a rollback to an old backup or a rewritten log
+// fails it).
 #pragma once
 
 #include <cstdint>
