@@ -53,13 +53,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_time = std::chrono::seconds(5);
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   indexer::Extracted e = indexer::detail::ExtractWithLimits(bytes, "fuzz.zip", limits);
-  Check(IsValidUtf8(e.text) && IsValidUtf8(e.title));
+  Check(gongkai::IsValidUtf8(e.text) && gongkai::IsValidUtf8(e.title));
   Check(e.has_text || !e.note.empty());
   Check(e.members.size() <= limits.max_entries);
   for (const indexer::ArchiveMember& m : e.members) {
-    Check(IsValidUtf8(m.path) && SafePath(m.path));
+    Check(gongkai::IsValidUtf8(m.path) && SafePath(m.path));
     Check(m.extracted.members.empty());
-    Check(IsValidUtf8(m.extracted.text) && IsValidUtf8(m.extracted.title));
+    Check(gongkai::IsValidUtf8(m.extracted.text) && gongkai::IsValidUtf8(m.extracted.title));
     Check(m.extracted.has_text || !m.extracted.note.empty());
   }
   return 0;

@@ -162,7 +162,7 @@ void Setup() {
   writer->reset();
 
   g->searcher = std::make_unique<indexer::Searcher>(layout.index());
-  g->catalogs = std::make_unique<daemon::CatalogPool>(layout.catalog(), env);
+  g->catalogs = std::make_unique<daemon::CatalogPool>(/*postgres=*/"", layout.catalog(), env);
   g->http = std::make_unique<daemon::HttpService>(
       daemon::ServiceContext{&g->config, &g->tokens, g->searcher.get(), g->catalogs.get(),
                              g->blobs.get(), [] { return std::string("{}"); },
