@@ -15,14 +15,6 @@ using gongkai::test::WriteFile;
 
 namespace {
 
-std::string FirstId(DaemonProcess& d, const std::string& q, const std::string& token = "") {
-  auto r = d.Search(q, token);
-  REQUIRE(r.status == 200);
-  auto results = r.json()->getArray("results");
-  REQUIRE(results->size() >= 1);
-  return results->getObject(0)->getValue<std::string>("id");
-}
-
 // `postgres`: the catalog's connection string, "" for the SQLite file.
 void RunEndToEnd(const std::string& postgres) {
   const std::string extra =
@@ -35,10 +27,10 @@ void RunEndToEnd(const std::string& postgres) {
   CHECK(d.SearchPaths("道路養護") == std::vector<std::string>{"pub:notice.txt"});
   CHECK(d.SearchPaths("庚辛壬").empty());  // pending review
 
-  const std::string plan = FirstId(d, "庚辛壬", d.inspector());
+  const std::string plan = d.FirstId("庚辛壬", d.inspector());
   REQUIRE(d.Request("POST", "/api/v1/documents/" + plan + "/approve", d.admin()).status == 200);
   REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("庚辛壬").size() == 1; }));
-  const std::string notice = FirstId(d, "道路養護");
+  const std::string notice = d.FirstId("道路養護");
   REQUIRE(d.Request("POST", "/api/v1/documents/" + notice + "/classification", d.admin(), {},
                     R"({"classification":"restricted"})")
               .status == 200);

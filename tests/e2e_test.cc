@@ -15,18 +15,6 @@
 using gongkai::test::DaemonProcess;
 using gongkai::test::WriteFile;
 
-namespace {
-
-std::string FirstId(DaemonProcess& d, const std::string& q, const std::string& token = "") {
-  auto r = d.Search(q, token);
-  REQUIRE(r.status == 200);
-  auto results = r.json()->getArray("results");
-  REQUIRE(results->size() >= 1);
-  return results->getObject(0)->getValue<std::string>("id");
-}
-
-}  // namespace
-
 TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases", "[e2e]") {
   DaemonProcess d;
   WriteFile(d.FilePath("pub", "notice.txt"),
@@ -97,7 +85,7 @@ TEST_CASE("e2e: versions, withdrawal, content and ETag", "[e2e]") {
   WriteFile(path, v1);
   d.Start();
   d.WaitIdle(1);
-  const std::string id = FirstId(d, "第一版");
+  const std::string id = d.FirstId("第一版");
   const std::string doc_url = "/api/v1/documents/" + id;
 
   auto content = d.Get(doc_url + "/versions/1/content");
@@ -208,7 +196,7 @@ TEST_CASE("e2e: roles and visibility", "[e2e]") {
   CHECK(d.SearchPaths("丁戊己").empty());
   CHECK(d.SearchPaths("保密審查", d.inspector()) == std::vector<std::string>{"sec:secret.txt"});
 
-  const std::string secret = FirstId(d, "保密審查", d.inspector());
+  const std::string secret = d.FirstId("保密審查", d.inspector());
   auto missing = d.Get("/api/v1/documents/no-such-document");
   for (std::string suffix : {"", "/versions/1/content"}) {
     auto r = d.Get("/api/v1/documents/" + secret + suffix);
@@ -270,7 +258,7 @@ TEST_CASE("e2e: incomplete and ignored files", "[e2e]") {
   auto s = d.Get("/api/v1/status", d.inspector()).json();
   CHECK(s->getValue<int64_t>("documents") == 2);
   CHECK(s->getValue<int64_t>("versions") == 2);  // slow.txt archived once, complete
-  auto id = FirstId(d, "第二部分完成");
+  auto id = d.FirstId("第二部分完成");
   CHECK(d.Get("/api/v1/documents/" + id + "/versions/1/content").body ==
         "第一部分寫入中。第二部分完成。");
   CHECK(d.Get("/healthz").status == 200);
@@ -283,7 +271,7 @@ TEST_CASE("e2e: review, approval and classification are signed events", "[e2e]")
   d.Start();
   d.WaitIdle(1);
   CHECK(d.SearchPaths("庚辛壬").empty());
-  const std::string id = FirstId(d, "庚辛壬", d.inspector());
+  const std::string id = d.FirstId("庚辛壬", d.inspector());
   const std::string url = "/api/v1/documents/" + id;
   CHECK(d.Get(url).status == 404);
   CHECK(d.Get(url, d.inspector()).json()->getValue<std::string>("review") == "pending");
@@ -377,7 +365,7 @@ TEST_CASE("e2e: proofs and checkpoints verify with the published key", "[e2e]") 
   REQUIRE(cp.ok());
   CHECK(cp->size == 5);
 
-  const std::string id = FirstId(d, "文件3號");
+  const std::string id = d.FirstId("文件3號");
   auto proof = d.Get("/api/v1/documents/" + id + "/versions/1/proof").json();
   const std::string record = proof->getValue<std::string>("record");
   auto sig = gongkai::storage::Base64Decode(proof->getValue<std::string>("signature"));
@@ -470,7 +458,7 @@ TEST_CASE("e2e: docs/verify.md steps work as written", "[e2e]") {
   WriteFile(d.FilePath("pub", "other.txt"), "另一份文件。\n");
   d.Start();
   d.WaitIdle(2);
-  const std::string id = FirstId(d, "政府工作報告");
+  const std::string id = d.FirstId("政府工作報告");
   gongkai::test::TempDir work;
   WriteFile(work / "steps.sh", script);
   // The bag steps check an export of the same archive.
@@ -513,7 +501,7 @@ TEST_CASE("e2e: the public sees the latest approved version while a newer one is
   WriteFile(path, "預算第一版：公開內容子丑。\n");
   d.Start();
   d.WaitIdle(1);
-  const std::string id = FirstId(d, "子丑", d.inspector());
+  const std::string id = d.FirstId("子丑", d.inspector());
   const std::string url = "/api/v1/documents/" + id;
   REQUIRE(d.Request("POST", url + "/approve", d.admin()).status == 200);
   REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("子丑").empty(); }));
@@ -660,7 +648,7 @@ TEST_CASE("e2e: docs/openapi.json describes exactly the routes the server answer
   WriteFile(d.FilePath("pub", "a.txt"), "路由測試。\n");
   d.Start();
   d.WaitIdle(1);
-  const std::string id = FirstId(d, "路由測試");
+  const std::string id = d.FirstId("路由測試");
   auto concrete = [&](std::string path) {
     for (auto [from, to] :
          {std::pair<std::string, std::string>{"{id}", id}, {"{n}", "1"}, {"{name}", "app.js"}}) {
@@ -754,10 +742,10 @@ TEST_CASE("e2e: renames and moves keep the document id and are signed move recor
   WriteFile(d.FilePath("pub", "report.txt"), "報告第一版。\n");
   d.Start();
   d.WaitIdle(4);
-  const std::string a = FirstId(d, "改名文件甲");
-  const std::string x = FirstId(d, "目錄文件乙");
-  const std::string y = FirstId(d, "目錄文件丙");
-  const std::string report = FirstId(d, "報告第一版");
+  const std::string a = d.FirstId("改名文件甲");
+  const std::string x = d.FirstId("目錄文件乙");
+  const std::string y = d.FirstId("目錄文件丙");
+  const std::string report = d.FirstId("報告第一版");
   auto path_of = [&](const std::string& id) {
     auto r = d.Get("/api/v1/documents/" + id, d.inspector());
     return r.status == 200 ? r.json()->getValue<std::string>("path") + "|" +
@@ -817,7 +805,7 @@ TEST_CASE("e2e: a polled share is archived by periodic scans", "[e2e]") {
   CHECK(d.log().find("share net: polling (watch = poll)") != std::string::npos);
   WriteFile(d.FilePath("net", "later/second.txt"), "網路磁碟文件二。\n");
   REQUIRE(DaemonProcess::Eventually([&] { return !d.SearchPaths("網路磁碟文件二").empty(); }));
-  const std::string id = FirstId(d, "網路磁碟文件一");
+  const std::string id = d.FirstId("網路磁碟文件一");
   WriteFile(d.FilePath("net", "first.txt"), "網路磁碟文件一，修改後。\n");
   REQUIRE(DaemonProcess::Eventually(
       [&] { return d.Get("/api/v1/documents/" + id).json()->getArray("versions")->size() == 2; }));
@@ -857,7 +845,7 @@ TEST_CASE("e2e: gongkai approve and classify change a running daemon's answers",
   WriteFile(d.FilePath("rev", "plan.txt"), "命令列審核文件午未。\n");
   d.Start();
   d.WaitIdle(1);
-  const std::string id = FirstId(d, "午未", d.inspector());
+  const std::string id = d.FirstId("午未", d.inspector());
   CHECK(d.SearchPaths("午未").empty());
   auto approved = d.Cli("approve " + id);
   INFO(approved.out);
@@ -929,7 +917,7 @@ TEST_CASE("e2e: a slow writer with pauses is archived once, with its final conte
   d.WaitIdle(1);
   auto s = d.Get("/api/v1/status", d.inspector()).json();
   CHECK(s->getValue<int64_t>("versions") == 1);
-  const std::string id = FirstId(d, "全文完");
+  const std::string id = d.FirstId("全文完");
   auto content = d.Get("/api/v1/documents/" + id + "/versions/1/content");
   CHECK(content.body.size() == expected.size());
   CHECK(content.body == expected);

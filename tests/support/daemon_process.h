@@ -262,6 +262,15 @@ class DaemonProcess {
     return Get("/api/v1/search?q=" + enc + "&limit=100" + extra, token);
   }
 
+  // The id of the first search result for q (there must be one).
+  std::string FirstId(const std::string& q, const std::string& token = "") {
+    auto r = Search(q, token);
+    REQUIRE(r.status == 200);
+    auto results = r.json()->getArray("results");
+    REQUIRE(results->size() >= 1);
+    return results->getObject(0)->getValue<std::string>("id");
+  }
+
   // Paths (share:rel) of the search results for q.
   std::vector<std::string> SearchPaths(const std::string& q, const std::string& token = "") {
     std::vector<std::string> out;
