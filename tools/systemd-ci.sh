@@ -159,7 +159,7 @@ step "build the .deb (Debian's build flags, no tests)"
 # The build dependencies of tools/install-deps.sh without the test-only ones,
 # and curl for tests/systemd_live_test.sh.
 build_deps=(build-essential cmake pkg-config dpkg-dev file libpoco-dev libxapian-dev libarchive-dev libssl-dev
-            libsqlite3-dev libuchardet-dev libopencc-dev libxml2-dev libpoppler-cpp-dev libsystemd-dev curl)
+            libsqlite3-dev libuchardet-dev libopencc-dev libxml2-dev libpoppler-cpp-dev libsystemd-dev libpq-dev curl)
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${build_deps[@]}" >/dev/null
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
