@@ -1,6 +1,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "admin.h"
 #include "gongkai/log.h"
 #include "http_handlers.h"
 #include "json_writer.h"
@@ -39,40 +40,37 @@ std::string RequestedClassification(const std::string& body) {
   return value;
 }
 
-// The document as the catalog has it now; 404 when there is none.
-storage::DocumentRow Existing(const Call& call, const std::string& id) {
-  auto catalog = call.BorrowCatalog();
-  auto doc = OrThrow(catalog->GetDocument(id));
-  if (!doc.has_value()) throw NotFound();
-  return std::move(*doc);
-}
-
-// Commits `change` through the catalog's single writer and waits until
-// searches reflect it: after a "restricted" answer, no anonymous search may
-// still find or count the document.
-void Submit(Call& call, const ledger::Change& change) {
-  auto done = call.ctx.submit(change);
+// Makes the change through RunAdmin(), as `gongkai` does, and answers with
+// what was done. RunAdmin waits until searches reflect it: after a
+// "restricted" answer, no anonymous search may still find or count the
+// document.
+void Change(Call& call, const AdminRequest& request) {
+  auto done = RunAdmin(request, *call.ctx.admin);
   if (!done.ok()) {
-    if (done.status().code() == Status::Code::kInvalid)
-      throw ApiError{HTTPResponse::HTTP_CONFLICT, "conflict", done.status().message()};
-    if (done.status().code() == Status::Code::kBusy)
-      throw ApiError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "busy", done.status().message()};
-    throw std::runtime_error(done.status().ToString());
+    switch (done.status().code()) {
+      case Status::Code::kNotFound:
+        throw NotFound();
+      case Status::Code::kInvalid:
+        throw ApiError{HTTPResponse::HTTP_CONFLICT, "conflict", done.status().message()};
+      case Status::Code::kBusy:
+        throw ApiError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "busy", done.status().message()};
+      default:
+        throw std::runtime_error(done.status().ToString());
+    }
   }
-  const bool indexed = !call.ctx.wait_indexed || call.ctx.wait_indexed(done->record.seq);
-  if (!indexed)
-    log::Warning("index still behind record " + std::to_string(done->record.seq) + " after 10 s");
   JsonWriter w;
-  w.BeginObject()
-      .Field("id", change.doc_id)
-      .Field("version", done->version)
-      .Field("log_index", done->record.seq);
-  w.Field("indexed", indexed);
-  if (change.kind == ledger::Change::Kind::kApprove)
+  w.BeginObject().Field("id", done->doc_id);
+  if (done->changed) {
+    if (!done->indexed)
+      log::Warning("index still behind record " + std::to_string(done->log_index));
+    w.Field("version", done->version).Field("log_index", done->log_index);
+    w.Field("indexed", done->indexed);
+  }
+  if (request.kind == AdminRequest::Kind::kApprove)
     w.Field("review", "approved");
   else
-    w.Field("classification", change.classification);
-  w.Field("changed", true).EndObject();
+    w.Field("classification", done->classification);
+  w.Field("changed", done->changed).EndObject();
   SendJson(call.resp, HTTPResponse::HTTP_OK, w.str());
 }
 
@@ -80,26 +78,18 @@ void Submit(Call& call, const ledger::Change& change) {
 
 void ServeApprove(Call& call) {
   ReadBody(call);
-  ledger::Change change;
-  change.doc_id = call.path.at("id");
-  change.kind = ledger::Change::Kind::kApprove;
-  Existing(call, change.doc_id);
-  Submit(call, change);
+  AdminRequest request;
+  request.kind = AdminRequest::Kind::kApprove;
+  request.doc_id = call.path.at("id");
+  Change(call, request);
 }
 
 void ServeClassification(Call& call) {
-  const std::string body = ReadBody(call);
-  ledger::Change change;
-  change.doc_id = call.path.at("id");
-  change.kind = ledger::Change::Kind::kClassify;
-  change.classification = RequestedClassification(body);
-  if (Existing(call, change.doc_id).classification == change.classification) {
-    JsonWriter w;
-    w.BeginObject().Field("id", change.doc_id).Field("classification", change.classification);
-    w.Field("changed", false).EndObject();
-    return SendJson(call.resp, HTTPResponse::HTTP_OK, w.str());
-  }
-  Submit(call, change);
+  AdminRequest request;
+  request.kind = AdminRequest::Kind::kClassify;
+  request.doc_id = call.path.at("id");
+  request.classification = RequestedClassification(ReadBody(call));
+  Change(call, request);
 }
 
 }  // namespace gongkai::daemon

@@ -6,14 +6,13 @@
 // caller gets to see (the index filter is the first line, this the second).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 
+#include "admin.h"
 #include "auth.h"
 #include "gongkai/config.h"
 #include "gongkai/indexer/index.h"
-#include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "metrics.h"
@@ -58,25 +57,33 @@ class CatalogPool {
   std::vector<std::unique_ptr<storage::Catalog>> free_;
 };
 
+// What the HTTP service asks of the daemon that runs it, beyond its stores.
+// Called from request threads: implementations are thread-safe.
+class LiveStatus {
+ public:
+  virtual ~LiveStatus() = default;
+  // The object served by /api/v1/status and `gongkai status --json`.
+  virtual std::string StatusJson() = 0;
+  // Archive gauges for /metrics (Prometheus text); only inspectors and
+  // admins get them, since counts include documents the public may not see.
+  virtual std::string ArchiveGauges() = 0;
+  // Why ingest is paused, "" when it is not (Archiver::storage_problem).
+  virtual std::string StorageProblem() = 0;
+};
+
+// Everything the handlers use; all of it outlives the service.
 struct ServiceContext {
   const Config* config = nullptr;
   TokenStore* tokens = nullptr;
   indexer::Searcher* searcher = nullptr;
   CatalogPool* catalogs = nullptr;
   const storage::BlobStore* blobs = nullptr;
-  // The object served by /api/v1/status and `gongkai status --json`.
-  std::function<std::string()> status_json;
-  // Commits an administrative change through the catalog's single writer.
-  std::function<Result<ledger::Change>(ledger::Change)> submit;
-  // Waits until the search index reflects log record `seq` (false on timeout).
-  std::function<bool(int64_t seq)> wait_indexed;
+  // Where approve and classify are made: RunAdmin() (admin.h) at this
+  // target, the same code and the same writer as `gongkai approve`.
+  const AdminTarget* admin = nullptr;
+  LiveStatus* live = nullptr;
   HttpMetrics* metrics = nullptr;
   RateLimiter* anonymous_search_limit = nullptr;
-  // Archive gauges for /metrics (Prometheus text); only inspectors and
-  // admins get them, since counts include documents the public may not see.
-  std::function<std::string()> archive_metrics;
-  // Why ingest is paused, "" when it is not (Archiver::storage_problem).
-  std::function<std::string()> storage_problem;
 };
 
 class HttpService {

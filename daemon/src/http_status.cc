@@ -8,7 +8,7 @@ using Poco::Net::HTTPResponse;
 // 503 while ingest is paused (a full or failing data folder); searches still
 // work. Only inspectors learn why: the reason may name a file.
 void ServeHealth(Call& call) {
-  const std::string problem = call.ctx.storage_problem ? call.ctx.storage_problem() : "";
+  const std::string problem = call.ctx.live ? call.ctx.live->StorageProblem() : "";
   if (problem.empty()) return SendJson(call.resp, HTTPResponse::HTTP_OK, "{\"status\":\"ok\"}");
   JsonWriter w;
   w.BeginObject().Field("status", "degraded");
@@ -22,10 +22,12 @@ void ServeHealth(Call& call) {
 void ServeMetrics(Call& call) {
   std::string out;
   if (call.ctx.metrics) call.ctx.metrics->Render(out);
-  if (!call.anonymous() && call.ctx.archive_metrics) out += call.ctx.archive_metrics();
+  if (!call.anonymous() && call.ctx.live) out += call.ctx.live->ArchiveGauges();
   SendText(call.resp, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", out);
 }
 
-void ServeStatus(Call& call) { SendJson(call.resp, HTTPResponse::HTTP_OK, call.ctx.status_json()); }
+void ServeStatus(Call& call) {
+  SendJson(call.resp, HTTPResponse::HTTP_OK, call.ctx.live ? call.ctx.live->StatusJson() : "{}");
+}
 
 }  // namespace gongkai::daemon

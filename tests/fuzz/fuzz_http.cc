@@ -68,6 +68,7 @@ struct Service {
   std::unique_ptr<daemon::CatalogPool> catalogs;
   daemon::HttpMetrics metrics;
   daemon::RateLimiter limit{0, 0};
+  daemon::AdminTarget admin;  // finds documents, changes none
   std::unique_ptr<daemon::HttpService> http;
   std::string public_id, restricted_id, pending_id;
   std::vector<std::string> hidden_markers;  // ids, hashes, names and words of the hidden documents
@@ -163,14 +164,24 @@ void Setup() {
 
   g->searcher = std::make_unique<indexer::Searcher>(layout.index());
   g->catalogs = std::make_unique<daemon::CatalogPool>(/*postgres=*/"", layout.catalog(), env);
+  g->admin.find_document =
+      [](const std::string& id) -> Result<std::optional<storage::DocumentRow>> {
+    auto lease = g->catalogs->Borrow();
+    if (!lease.ok()) return lease.status();
+    return (*lease)->GetDocument(id);
+  };
+  g->admin.apply = [](ledger::Change) -> Result<ledger::Change> {
+    return Status::Invalid("read-only fuzz service");
+  };
   g->http = std::make_unique<daemon::HttpService>(
-      daemon::ServiceContext{&g->config, &g->tokens, g->searcher.get(), g->catalogs.get(),
-                             g->blobs.get(), [] { return std::string("{}"); },
-                             [](ledger::Change) -> Result<ledger::Change> {
-                               return Status::Invalid("read-only fuzz service");
-                             },
-                             [](int64_t) { return true; }, &g->metrics, &g->limit,
-                             [] { return std::string(); }, [] { return std::string(); }});
+      daemon::ServiceContext{.config = &g->config,
+                             .tokens = &g->tokens,
+                             .searcher = g->searcher.get(),
+                             .catalogs = g->catalogs.get(),
+                             .blobs = g->blobs.get(),
+                             .admin = &g->admin,
+                             .metrics = &g->metrics,
+                             .anonymous_search_limit = &g->limit});
   if (Status s = g->http->Start(); !s.ok()) Die(s.ToString());
 }
 

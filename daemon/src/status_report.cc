@@ -1,0 +1,69 @@
+#include "status_report.h"
+
+#include "gongkai/storage/record.h"
+#include "json_writer.h"
+#include "metrics.h"
+
+namespace gongkai::daemon {
+
+std::string StatusLine(const Snapshot& s) {
+  return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) +
+         " versions, " + std::to_string(s.waiting + s.index_backlog) + " queued, " +
+         std::to_string(s.failures.size()) + " failed" +
+         (s.storage_problem.empty() ? "" : "; INGEST PAUSED: " + s.storage_problem);
+}
+
+std::string StatusJson(const Snapshot& s, const Config& config,
+                       std::chrono::system_clock::time_point started, int64_t pid) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("documents", s.counts.documents)
+      .Field("active", s.counts.active)
+      .Field("versions", s.counts.versions)
+      .Field("records", s.counts.records)
+      .Field("queued", s.waiting + s.index_backlog)
+      .Field("index_backlog", s.index_backlog)
+      .Field("failed", static_cast<int64_t>(s.failures.size()))
+      .Field("storage_problem", s.storage_problem)
+      .Field("started", storage::Rfc3339(started))
+      .Field("pid", pid);
+  w.Key("failures").BeginArray();
+  for (const FailedFile& f : s.failures)
+    w.BeginObject()
+        .Field("share", f.share)
+        .Field("path", f.path)
+        .Field("error", f.error)
+        .EndObject();
+  w.EndArray();
+  w.Key("shares").BeginArray();
+  for (const ShareConfig& share : config.shares)
+    w.BeginObject()
+        .Field("name", share.name)
+        .Field("path", share.path)
+        .Field("office", share.office)
+        .EndObject();
+  w.EndArray().EndObject();
+  return w.str();
+}
+
+std::string ArchiveGauges(const Snapshot& s) {
+  std::string out;
+  const auto gauge = [&](const char* name, const char* help, int64_t v) {
+    MetricHeader(out, name, "gauge", help);
+    MetricLine(out, name, "", static_cast<double>(v));
+  };
+  gauge("gongkai_documents", "Documents in the catalog (active and withdrawn).",
+        s.counts.documents);
+  gauge("gongkai_documents_active", "Active documents.", s.counts.active);
+  gauge("gongkai_versions", "Archived versions.", s.counts.versions);
+  gauge("gongkai_log_records", "Records in the signed log (its tree size).", s.counts.records);
+  gauge("gongkai_queue_depth", "Files seen but not yet archived.", s.waiting);
+  gauge("gongkai_index_backlog", "Log records not yet applied to the index.", s.index_backlog);
+  gauge("gongkai_failed_files", "Files that could not be archived (retried when they change).",
+        static_cast<int64_t>(s.failures.size()));
+  gauge("gongkai_last_commit_timestamp_seconds",
+        "Unix time of the last catalog commit since start.", s.last_commit_unix);
+  return out;
+}
+
+}  // namespace gongkai::daemon
