@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
   if (!key.ok()) Die("key: " + key.status().ToString());
   gongkai::storage::RecordFields f;
   f.seq = 123456;
-  f.event = "version";
+  f.event = gongkai::EventKind::kVersion;
   f.doc = "abcdefghijklmnopqrstuvwx";
   f.share = "bench";
   f.path = "2019-05-17_123456.html";
@@ -247,8 +247,8 @@ int main(int argc, char** argv) {
   f.time = "2026-11-28T22:00:00Z";
   f.key = (*key)->KeyId();
   f.modified = "2019-05-17T08:00:00Z";
-  f.classification = "public";
-  f.review = "approved";
+  f.classification = gongkai::Classification::kPublic;
+  f.review = gongkai::ReviewState::kApproved;
   const std::string record = gongkai::storage::SerializeRecord(f);
   volatile size_t sink = 0;
   const double sign_us =

@@ -25,6 +25,18 @@ TEST_CASE("admin: requests and answers survive the wire, errors keep their code"
   CHECK(decoded->role == daemon::Role::kAdmin);
   CHECK(decoded->name == request.name);
   CHECK_FALSE(daemon::DecodeRequest("{\"kind\":\"rm -rf\"}").ok());
+  request = AdminRequest{};
+  request.kind = AdminRequest::Kind::kClassify;
+  request.doc_id = "d1";
+  request.classification = Classification::kRestricted;
+  decoded = daemon::DecodeRequest(daemon::EncodeRequest(request));
+  REQUIRE(decoded.ok());
+  CHECK(decoded->classification == Classification::kRestricted);
+  auto secret = daemon::DecodeRequest(R"({"kind":"classify","id":"d1","classification":"secret"})");
+  CHECK(secret.status().code() == Status::Code::kInvalid);
+  CHECK(secret.status().message() == "classification must be public or restricted");
+  // An approve request's classification means nothing (older clients sent "").
+  CHECK(daemon::DecodeRequest(R"({"kind":"approve","id":"d1","classification":""})").ok());
   CHECK_FALSE(daemon::DecodeRequest("not json").ok());
 
   AdminAnswer answer;
@@ -56,7 +68,8 @@ TEST_CASE("admin: RunAdmin looks the document up, skips what is so already, relo
   target.find_document = [](const std::string& id) -> Result<std::optional<storage::DocumentRow>> {
     if (id != "d1") return std::optional<storage::DocumentRow>();
     storage::DocumentRow row;
-    row.id = "d1", row.share = "pub", row.path = "a.txt", row.classification = "public";
+    row.id = "d1", row.share = "pub", row.path = "a.txt",
+    row.classification = gongkai::Classification::kPublic;
     return std::optional<storage::DocumentRow>(row);
   };
   target.apply = [&](ledger::Change c) -> Result<ledger::Change> {
@@ -74,12 +87,12 @@ TEST_CASE("admin: RunAdmin looks the document up, skips what is so already, relo
   CHECK(daemon::RunAdmin(request, target).status().IsNotFound());
   request.kind = AdminRequest::Kind::kClassify;
   request.doc_id = "d1";
-  request.classification = "public";
+  request.classification = gongkai::Classification::kPublic;
   auto same = daemon::RunAdmin(request, target);
   REQUIRE(same.ok());
   CHECK_FALSE(same->changed);
   CHECK(applied == 0);
-  request.classification = "restricted";
+  request.classification = gongkai::Classification::kRestricted;
   auto changed = daemon::RunAdmin(request, target);
   REQUIRE(changed.ok());
   CHECK(changed->changed);

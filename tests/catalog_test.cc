@@ -1,6 +1,8 @@
 // The catalog's row primitives, snapshots and concurrent writers on every
 // backend, and what only PostgreSQL has: connections that break, server
 // errors, connection strings (support/postgres_server.h starts the server).
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -85,7 +87,7 @@ TEST_CASE("catalog: every row primitive reads back alike on each backend", "[cat
   const std::string b = ApplyOne(cat.get(), *key, Version("pub", "copy.txt", "同一份內容")).doc_id;
   const std::string c = ApplyOne(cat.get(), *key, Version("sec", "other.txt", "另一份")).doc_id;
   Change restrict {Change::Kind::kClassify, a};
-  restrict.classification = "restricted";
+  restrict.classification = gongkai::Classification::kRestricted;
   const int64_t restricted_at = ApplyOne(cat.get(), *key, restrict).record.seq;
 
   auto all = cat->AllDocuments();
@@ -132,6 +134,47 @@ TEST_CASE("catalog: every row primitive reads back alike on each backend", "[cat
   CHECK((keys[0].key_id == key->KeyId() && !keys[0].retired.empty()));
   CHECK((keys[1].key_id == next->KeyId() && keys[1].retired.empty()));
   CHECK(*cat->IntegrityCheck() == "ok");
+}
+
+TEST_CASE("catalog: a status, classification or review it cannot read is Corruption", "[catalog]") {
+  const std::string backend = GENERATE(from_range(gongkai::test::CatalogBackends()));
+  INFO("catalog backend: " << backend);
+  TempDir dir;
+  const auto place = gongkai::test::FreshCatalog(backend, dir);
+  if (!place) return;
+  auto cat = Open(*place);
+  auto key = std::move(*SigningKey::Generate());
+  const std::string id = ApplyOne(cat.get(), *key, Version("pub", "a.txt", "one")).doc_id;
+  auto sql = [&](const std::string& statement) {
+    if (!place->postgres.empty()) return void(PostgresServer::Sql(place->postgres, statement));
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(place->sqlite_path.c_str(), &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  };
+  auto corrupt = [](const Status& s, const std::string& what) {
+    INFO(s.ToString());
+    CHECK(s.code() == Status::Code::kCorruption);
+    CHECK(s.message().find(what) != std::string::npos);
+  };
+
+  sql("UPDATE documents SET status = 'gone'");
+  corrupt(cat->GetDocument(id).status(), "documents.status 'gone'");
+  corrupt(cat->FindByPath("pub", "a.txt").status(), "documents.status 'gone'");
+  corrupt(cat->AllDocuments().status(), "documents.status 'gone'");
+  corrupt(cat->DocumentsInShare("pub").status(), "documents.status 'gone'");
+  corrupt(cat->DocumentsWithVersions({id}).status(), "documents.status 'gone'");
+  sql("UPDATE documents SET status = 'active', classification = 'Public'");
+  corrupt(cat->GetDocument(id).status(), "documents.classification 'Public'");
+  sql("UPDATE documents SET classification = 'public'");
+  REQUIRE(cat->GetDocument(id).ok());
+  sql("UPDATE versions SET review = ''");
+  corrupt(cat->Versions(id).status(), "versions.review ''");
+  corrupt(cat->DocumentsWithVersions({id}).status(), "versions.review ''");
+  sql("UPDATE versions SET review = 'approved'");
+  REQUIRE(cat->Versions(id).ok());
+  // The connection is still good for writes.
+  CHECK(ApplyOne(cat.get(), *key, Version("pub", "b.txt", "two")).record.seq == 1);
 }
 
 TEST_CASE("catalog: a snapshot keeps one state while another connection appends", "[catalog]") {
@@ -275,9 +318,17 @@ TEST_CASE("postgres catalog: a broken connection is replaced; a write it broke c
 
   // Inside a write transaction the loss is reported, and nothing is committed.
   REQUIRE(cat->BeginWrite().ok());
-  REQUIRE(cat
-              ->InsertDocument(DocumentRow{
-                  "zzz", "pub", "lost.txt", "active", "public", 0, 1, "", {1, 1, 1, 0}, "t", "t"})
+  REQUIRE(cat->InsertDocument(DocumentRow{"zzz",
+                                          "pub",
+                                          "lost.txt",
+                                          gongkai::DocumentStatus::kActive,
+                                          gongkai::Classification::kPublic,
+                                          0,
+                                          1,
+                                          "",
+                                          {1, 1, 1, 0},
+                                          "t",
+                                          "t"})
               .ok());
   CHECK(PostgresServer::Sql(place->postgres, kill_catalogs) == "1");
   auto lost = cat->NextRecordSeq();

@@ -148,7 +148,7 @@ void CheckRecovered(const std::string& root, const std::map<std::string, std::st
     auto versions = a.catalog->Versions(d.id);
     REQUIRE(versions.ok());
     for (const auto& v : *versions) now[d.path + " v" + std::to_string(v.version)] = v.sha256;
-    if (d.status == "active") active.insert(d.path);
+    if (d.status == gongkai::DocumentStatus::kActive) active.insert(d.path);
     // Exactly once: the content never changed, so one version each.
     CHECK(versions->size() == 1);
   }

@@ -44,7 +44,7 @@ std::vector<std::string> Paths(indexer::Searcher& searcher, const std::string& q
   indexer::SearchQuery query;
   query.q = q;
   query.anonymous = false;
-  query.status = "all";
+  query.status = std::nullopt;  // all
   query.limit = 200;
   auto r = searcher.Search(query);
   REQUIRE(r.ok());

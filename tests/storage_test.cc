@@ -89,10 +89,55 @@ TEST_CASE("crypto: Ed25519 signatures verify, and fail when anything changes", "
   CHECK_FALSE(SigningKey::FromPem("not a key").ok());
 }
 
+TEST_CASE("records: every event serialises to the same bytes as ever", "[storage]") {
+  // The record format is signed and hashed: these bytes must never change.
+  RecordFields f;
+  f.seq = 12;
+  f.doc = "d0c";
+  f.share = "pub";
+  f.path = "b.txt";
+  f.from = "a.txt";
+  f.version = 3;
+  f.sha256 = std::string(64, 'b');
+  f.size = 5;
+  f.modified = "2026-01-02T03:04:05Z";
+  f.classification = gongkai::Classification::kRestricted;
+  f.review = gongkai::ReviewState::kPending;
+  f.meta = std::string(64, 'c');
+  f.time = "2026-11-28T00:00:00Z";
+  f.key = "k1";
+  f.prev = std::string(64, 'd');
+  const std::string tail =
+      "\",\"doc\":\"d0c\",\"share\":\"pub\",\"path\":\"b.txt\",\"from\":\"a.txt\","
+      "\"version\":3,\"sha256\":\"" +
+      std::string(64, 'b') +
+      "\",\"size\":5,\"modified\":\"2026-01-02T03:04:05Z\",\"classification\":\"restricted\","
+      "\"review\":\"pending\",\"meta\":\"" +
+      std::string(64, 'c') + "\",\"time\":\"2026-11-28T00:00:00Z\",\"key\":\"k1\",\"prev\":\"" +
+      std::string(64, 'd') + "\"}";
+  for (auto [event, name] : {std::pair{gongkai::EventKind::kVersion, "version"},
+                             {gongkai::EventKind::kMove, "move"},
+                             {gongkai::EventKind::kWithdraw, "withdraw"},
+                             {gongkai::EventKind::kClassify, "classify"},
+                             {gongkai::EventKind::kApprove, "approve"}}) {
+    f.event = event;
+    CHECK(SerializeRecord(f) == "{\"seq\":12,\"event\":\"" + std::string(name) + tail);
+  }
+  f.event = gongkai::EventKind::kVersion;
+  f.classification = gongkai::Classification::kPublic;
+  f.review = gongkai::ReviewState::kApproved;
+  f.from.clear();
+  f.meta.clear();
+  const std::string r = SerializeRecord(f);
+  CHECK(r.find(",\"classification\":\"public\",\"review\":\"approved\",\"time\":") !=
+        std::string::npos);
+  CHECK(Hex(LeafHash(r)) == Hex(Sha256Of(std::string(1, '\0') + r)));
+}
+
 TEST_CASE("records: fixed serialisation, valid JSON strings, RFC 9162 hashes", "[storage]") {
   RecordFields f;
   f.seq = 7;
-  f.event = "version";
+  f.event = gongkai::EventKind::kVersion;
   f.doc = "abc";
   f.share = "pub";
   f.path = "子目錄/\"quoted\"\n\xff.txt";
@@ -186,7 +231,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen",
   auto doc = (*cat)->GetDocument(doc_id);
   REQUIRE(doc.ok());
   REQUIRE(doc->has_value());
-  CHECK((*doc)->status == "withdrawn");
+  CHECK((*doc)->status == gongkai::DocumentStatus::kWithdrawn);
   CHECK((*doc)->current_version == 2);
   auto found = (*cat)->FindByPath("pub", "a.txt");
   REQUIRE(found->has_value());
@@ -195,7 +240,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen",
   REQUIRE(versions->size() == 2);
   CHECK((*versions)[1].sha256 == Hex(Sha256Of("two")));
   CHECK((*versions)[1].log_index == 2);
-  CHECK((*versions)[1].review == "approved");
+  CHECK((*versions)[1].review == gongkai::ReviewState::kApproved);
 
   auto records = (*cat)->Records(0, 100);
   REQUIRE(records.ok());
@@ -234,7 +279,7 @@ TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying rec
     REQUIRE(gongkai::test::ApplyChanges(cat->get(), batch, **key).ok());
     std::vector<Change> more = {Version("pub", "b.txt", "two")};
     more.push_back(Change{Change::Kind::kClassify, batch[0].doc_id});
-    more.back().classification = "restricted";
+    more.back().classification = gongkai::Classification::kRestricted;
     REQUIRE(gongkai::test::ApplyChanges(cat->get(), more, **key).ok());
     CHECK((*(*cat)->FindByPath("pub", "a.txt"))->file.ctime_ns == 7);
     CHECK((*(*cat)->FindByPath("pub", "a.txt"))->classified_seq == 2);

@@ -10,9 +10,6 @@
 namespace gongkai {
 namespace fs = std::filesystem;
 
-const char* ToString(Classification c) {
-  return c == Classification::kPublic ? "public" : "restricted";
-}
 const char* ToString(Review r) { return r == Review::kNone ? "none" : "required"; }
 const char* ToString(WatchMode w) {
   switch (w) {
@@ -274,10 +271,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       while (share.path.size() > 1 && share.path.back() == '/') share.path.pop_back();
       share.office = get("office") ? get("office")->value : share_name;
       if (const Entry* e = get("classification")) {
-        if (e->value == "public")
-          share.classification = Classification::kPublic;
-        else if (e->value == "restricted")
-          share.classification = Classification::kRestricted;
+        if (auto c = ParseClassification(e->value))
+          share.classification = *c;
         else
           return p.Error(e->line, name, "classification",
                          "expected public or restricted, got '" + e->value + "'");

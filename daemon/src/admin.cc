@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <array>
+#include <stdexcept>
 #include <utility>
 
 #include "json_writer.h"
@@ -47,8 +48,6 @@ Status StatusOf(const std::string& code, const std::string& message) {
 // has the classification asked for already.
 Result<AdminAnswer> ChangeDocument(const AdminRequest& request, const AdminTarget& target) {
   const bool classify = request.kind == Kind::kClassify;
-  if (classify && request.classification != "public" && request.classification != "restricted")
-    return Status::Invalid("classification must be public or restricted");
   auto doc = target.find_document(request.doc_id);
   if (!doc.ok()) return doc.status();
   if (!doc->has_value()) return Status::NotFound("no document " + request.doc_id);
@@ -116,7 +115,12 @@ AdminAnswer DecodeFields(const Poco::JSON::Object& o) {
   a.doc_id = o.optValue<std::string>("id", "");
   a.share = o.optValue<std::string>("share", "");
   a.path = o.optValue<std::string>("path", "");
-  a.classification = o.optValue<std::string>("classification", "");
+  // "" from a gongkaid before domain.h, in answers about no document.
+  const std::string classification = o.optValue<std::string>("classification", "");
+  if (auto c = ParseClassification(classification))
+    a.classification = *c;
+  else if (!classification.empty())
+    throw std::invalid_argument("classification '" + classification + "'");
   a.changed = o.optValue<bool>("changed", false);
   a.version = o.optValue<Poco::Int64>("version", 0);
   a.log_index = o.optValue<Poco::Int64>("log_index", -1);
@@ -173,7 +177,7 @@ std::string Describe(const AdminRequest& r) {
     case Kind::kApprove:
       return "approve " + r.doc_id;
     case Kind::kClassify:
-      return "classify " + r.doc_id + " " + r.classification;
+      return "classify " + r.doc_id + " " + ToString(r.classification);
     case Kind::kAddToken:
       return std::string("token add ") + ToString(r.role) + " '" + r.name + "'";
     case Kind::kRevokeTokens:
@@ -188,7 +192,7 @@ std::string Describe(const AdminRequest& r, const AdminAnswer& a) {
   switch (r.kind) {
     case Kind::kApprove:
     case Kind::kClassify:
-      if (!a.changed) return a.share + ":" + a.path + " is already " + a.classification;
+      if (!a.changed) return a.share + ":" + a.path + " is already " + ToString(a.classification);
       return std::string(r.kind == Kind::kApprove ? "approved " : "classified ") + a.share + ":" +
              a.path + " v" + std::to_string(a.version) + " log " + std::to_string(a.log_index);
     case Kind::kAddToken:
@@ -222,7 +226,12 @@ Result<AdminRequest> DecodeRequest(const std::string& line) {
     if (kind == name) r.kind = k, known = true;
   if (!known) return Status::Invalid("unknown request '" + kind + "'");
   r.doc_id = (*o)->optValue<std::string>("id", "");
-  r.classification = (*o)->optValue<std::string>("classification", "");
+  // Only a classify request's classification means anything.
+  if (r.kind == Kind::kClassify) {
+    auto classification = ParseClassification((*o)->optValue<std::string>("classification", ""));
+    if (!classification) return Status::Invalid("classification must be public or restricted");
+    r.classification = *classification;
+  }
   const std::string role = (*o)->optValue<std::string>("role", "");
   r.role = role == "admin"       ? Role::kAdmin
            : role == "inspector" ? Role::kInspector

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "auth.h"
+#include "gongkai/domain.h"
 #include "gongkai/ledger/ledger.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/catalog.h"
@@ -24,8 +25,8 @@ namespace gongkai::daemon {
 struct AdminRequest {
   enum class Kind { kApprove, kClassify, kAddToken, kRevokeTokens, kRotateKey };
   Kind kind = Kind::kApprove;
-  std::string doc_id;          // approve, classify
-  std::string classification;  // classify: public or restricted
+  std::string doc_id;                                       // approve, classify
+  Classification classification = Classification::kPublic;  // classify
   Role role = Role::kInspector;
   std::string name;   // token add
   std::string match;  // token revoke: a name or a hash prefix
@@ -35,7 +36,8 @@ struct AdminRequest {
 struct AdminAnswer {
   // approve, classify: the document, and whether anything changed (a
   // classification it already had changes nothing).
-  std::string doc_id, share, path, classification;
+  std::string doc_id, share, path;
+  Classification classification = Classification::kPublic;
   bool changed = false;
   int64_t version = 0, log_index = -1;
   bool indexed = false;           // searches show the change already

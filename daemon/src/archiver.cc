@@ -187,7 +187,7 @@ Status Archiver::ScanShare(size_t i) {
   if (!docs.ok()) return docs.status();
   std::map<std::string, const storage::DocumentRow*> known;
   for (const auto& d : *docs)
-    if (d.status == "active") known[d.path] = &d;
+    if (d.status == DocumentStatus::kActive) known[d.path] = &d;
   const auto now = Clock::now();
   const bool first = !scanned_once_.count(i);
   scanned_once_.insert(i);
@@ -247,7 +247,7 @@ void Archiver::Process(PendingFile& f, std::vector<ledger::Change>& changes) {
     return;
   }
   const storage::FileState state = WithSidecar(StateOf(st), file.parent.get(), file.leaf);
-  if (doc && doc->status == "active" && doc->file.Matches(state)) return;
+  if (doc && doc->status == DocumentStatus::kActive && doc->file.Matches(state)) return;
   if (FailedBefore(f, state)) return;
   // Records, the API and exports are UTF-8: a name that is not (a GBK name
   // from an old tool) cannot be signed as it is, and a silently repaired one
@@ -270,7 +270,7 @@ void Archiver::Gone(const PendingFile& f, const std::optional<storage::DocumentR
                     std::vector<ledger::Change>& changes) {
   if (err != ENOENT && err != ENOTDIR && err != ELOOP)
     return Fail(f, storage::FileState{}, std::string("stat: ") + std::strerror(err));
-  if (!doc || doc->status != "active") return;
+  if (!doc || doc->status != DocumentStatus::kActive) return;
   ledger::Change c;
   c.kind = ledger::Change::Kind::kWithdraw;
   c.doc_id = doc->id;
@@ -381,7 +381,7 @@ bool Archiver::HeldStill(const PendingFile& f, const SharedFile& file, int fd, c
 
 bool Archiver::SameAsLatest(const storage::DocumentRow& doc, const std::string& sha256,
                             const std::string& meta, const storage::FileState& archived) {
-  if (doc.status != "active") return false;
+  if (doc.status != DocumentStatus::kActive) return false;
   auto versions = catalog_->Versions(doc.id);
   if (!versions.ok() || versions->empty()) return false;
   if (versions->back().sha256 != sha256 || versions->back().meta != meta) return false;
@@ -390,16 +390,16 @@ bool Archiver::SameAsLatest(const storage::DocumentRow& doc, const std::string& 
   return true;
 }
 
-std::string Archiver::WantedClassification(const PendingFile& f,
-                                           const std::optional<storage::DocumentRow>& doc,
-                                           const std::string& sha256,
-                                           const std::optional<Sidecar>& sidecar,
-                                           bool* copy_of_restricted) {
+Classification Archiver::WantedClassification(const PendingFile& f,
+                                              const std::optional<storage::DocumentRow>& doc,
+                                              const std::string& sha256,
+                                              const std::optional<Sidecar>& sidecar,
+                                              bool* copy_of_restricted) {
   const ShareConfig& share = config_.shares[f.share];
-  std::string wanted = sidecar && !sidecar->classification.empty() ? sidecar->classification
-                                                                   : ToString(share.classification);
+  const Classification wanted =
+      sidecar && sidecar->classification ? *sidecar->classification : share.classification;
   *copy_of_restricted = false;
-  if ((doc ? doc->classification : wanted) != "public") return wanted;
+  if ((doc ? doc->classification : wanted) != Classification::kPublic) return wanted;
   // Fail closed: the bytes of a restricted document (a copy, or a hard link
   // into a public share) stay restricted here too until an admin decides.
   auto restricted = catalog_->RestrictedAmong({sha256}, doc ? doc->id : "");
@@ -409,7 +409,7 @@ std::string Archiver::WantedClassification(const PendingFile& f,
                " has the content of a restricted document: archived as restricted" +
                " until an admin classifies it public" +
                (restricted.ok() ? "" : " (" + restricted.status().ToString() + ")"));
-  return "restricted";
+  return Classification::kRestricted;
 }
 
 void Archiver::AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,
@@ -435,22 +435,22 @@ void Archiver::AddVersion(const PendingFile& f, const std::optional<storage::Doc
   // A sidecar that changes its classification re-classifies the document (a
   // signed classify record), as does restricted content. Otherwise an
   // admin's choice stands.
-  std::string reclassify;
+  std::optional<Classification> reclassify;
   if (copy_of_restricted) {
-    reclassify = "restricted";
-  } else if (sidecar && !sidecar->classification.empty()) {
+    reclassify = Classification::kRestricted;
+  } else if (sidecar && sidecar->classification) {
     auto versions = catalog_->Versions(doc->id);
-    const std::string previous =  // what the previous version's sidecar said
+    const std::optional<Classification> previous =  // what the previous version's sidecar said
         versions.ok() && !versions->empty()
             ? SidecarFromStored(versions->back().meta).classification
-            : "";
+            : std::nullopt;
     if (sidecar->classification != previous) reclassify = sidecar->classification;
   }
-  if (reclassify.empty() || reclassify == doc->classification) return;
+  if (!reclassify || *reclassify == doc->classification) return;
   ledger::Change k;
   k.kind = ledger::Change::Kind::kClassify;
   k.doc_id = doc->id;
-  k.classification = reclassify;
+  k.classification = *reclassify;
   changes.push_back(std::move(k));
 }
 
@@ -459,23 +459,23 @@ void Archiver::KeepRestrictedContentRestricted(std::vector<ledger::Change>& chan
   // the batch yet (a hard link and its original found by the same scan).
   std::set<std::string> restricted;
   for (const auto& c : changes)
-    if (c.kind == ledger::Change::Kind::kVersion && c.classification == "restricted")
+    if (c.kind == ledger::Change::Kind::kVersion && c.classification == Classification::kRestricted)
       restricted.insert(c.sha256);
   if (restricted.empty()) return;
   std::vector<ledger::Change> reclassify;
   for (auto& c : changes) {
-    if (c.kind != ledger::Change::Kind::kVersion || c.classification != "public" ||
+    if (c.kind != ledger::Change::Kind::kVersion || c.classification != Classification::kPublic ||
         !restricted.count(c.sha256))
       continue;
     log::Warning(c.share + ":" + c.path +
                  " has the content of a restricted document: archived as restricted" +
                  " until an admin classifies it public");
-    c.classification = "restricted";
+    c.classification = Classification::kRestricted;
     if (!c.doc_id.empty()) {  // an existing document keeps its own classification unless told
       ledger::Change k;
       k.kind = ledger::Change::Kind::kClassify;
       k.doc_id = c.doc_id;
-      k.classification = "restricted";
+      k.classification = Classification::kRestricted;
       reclassify.push_back(std::move(k));
     }
   }
@@ -508,11 +508,11 @@ void Archiver::ApplyMove(const Move& m) {
     }
     const std::string prefix = m.from + "/";
     for (const auto& d : *docs)
-      if (d.status == "active" && d.path.compare(0, prefix.size(), prefix) == 0)
+      if (d.status == DocumentStatus::kActive && d.path.compare(0, prefix.size(), prefix) == 0)
         moving.emplace_back(d, m.to + "/" + d.path.substr(prefix.size()));
   } else {
     auto doc = catalog_->FindByPath(share.name, m.from);
-    if (doc.ok() && doc->has_value() && (*doc)->status == "active")
+    if (doc.ok() && doc->has_value() && (*doc)->status == DocumentStatus::kActive)
       moving.emplace_back(**doc, m.to);
   }
   std::vector<ledger::Change> changes;

@@ -122,10 +122,11 @@ class Archiver {
                     const std::string& meta, const storage::FileState& archived);
   // The classification a new version asks for: the sidecar's, else the
   // share's; restricted when a restricted document holds the same bytes.
-  std::string WantedClassification(const PendingFile& f,
-                                   const std::optional<storage::DocumentRow>& doc,
-                                   const std::string& sha256, const std::optional<Sidecar>& sidecar,
-                                   bool* copy_of_restricted);
+  Classification WantedClassification(const PendingFile& f,
+                                      const std::optional<storage::DocumentRow>& doc,
+                                      const std::string& sha256,
+                                      const std::optional<Sidecar>& sidecar,
+                                      bool* copy_of_restricted);
   // Appends the version change, and a classify change when the sidecar or
   // restricted content changes an existing document's classification.
   void AddVersion(const PendingFile& f, const std::optional<storage::DocumentRow>& doc,

@@ -25,7 +25,7 @@ std::string ReadBody(Call& call) {
 }
 
 // The classification a body {"classification": "public"|"restricted"} asks for.
-std::string RequestedClassification(const std::string& body) {
+Classification RequestedClassification(const std::string& body) {
   std::string value;
   try {
     auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
@@ -34,10 +34,11 @@ std::string RequestedClassification(const std::string& body) {
     throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
                    "body must be {\"classification\": \"public\"|\"restricted\"}"};
   }
-  if (value != "public" && value != "restricted")
+  const std::optional<Classification> wanted = ParseClassification(value);
+  if (!wanted)
     throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
                    "classification must be public or restricted"};
-  return value;
+  return *wanted;
 }
 
 // Makes the change through RunAdmin(), as `gongkai` does, and answers with

@@ -46,10 +46,11 @@ void ReadPaging(const Call& call, indexer::SearchQuery& q) {
     q.offset = static_cast<int>(v);
   }
   const std::string status = call.Param("status");
-  if (!status.empty()) {
-    if (status != "active" && status != "withdrawn" && status != "all")
-      throw BadRequest("status must be active, withdrawn or all");
-    q.status = status;
+  if (status == "all") {
+    q.status = std::nullopt;
+  } else if (!status.empty()) {
+    q.status = ParseDocumentStatus(status);
+    if (!q.status) throw BadRequest("status must be active, withdrawn or all");
   }
 }
 

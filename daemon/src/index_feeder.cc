@@ -34,8 +34,8 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc,
   d.sha256 = v.sha256;
   d.size = v.size;
   d.modified = v.modified;
-  d.status = doc.status;
-  d.classification = doc.classification;
+  d.status = ToString(doc.status);  // the index keeps the contract strings (terms, values)
+  d.classification = ToString(doc.classification);
   d.type = indexer::TypeFromName(doc.path);
   const Sidecar meta = SidecarFromStored(v.meta);
   d.title = meta.title;  // AddText keeps it over the extracted title

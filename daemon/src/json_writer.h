@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "gongkai/storage/catalog.h"
@@ -43,6 +44,8 @@ class JsonWriter {
       return Bool(v);
     else if constexpr (std::is_integral_v<T>)
       return Int(static_cast<int64_t>(v));
+    else if constexpr (std::is_enum_v<T>)
+      return String(ToString(v));  // domain.h's and config.h's enums: their contract strings
     else
       return String(v);
   }

@@ -59,7 +59,7 @@ std::string Normalise(const Sidecar& m) {
     for (const auto& k : m.keywords) w.String(k);
     w.EndArray();
   }
-  if (!m.classification.empty()) w.Field("classification", m.classification);
+  if (m.classification) w.Field("classification", *m.classification);
   w.EndObject();
   return w.str();
 }
@@ -102,8 +102,9 @@ Result<Sidecar> ParseSidecar(const std::string& text) {
       if (s.ok() && !IsDate(m.published))
         s = Status::Invalid("'published' must be a date, YYYY-MM-DD");
     } else if (key == "classification") {
-      s = text_of(m.classification);
-      if (s.ok() && m.classification != "public" && m.classification != "restricted")
+      std::string value;
+      s = text_of(value);
+      if (s.ok() && !(m.classification = ParseClassification(value)))
         s = Status::Invalid("'classification' must be public or restricted");
     } else if (key == "keywords") {
       if (v.isString()) {

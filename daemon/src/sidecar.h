@@ -6,15 +6,18 @@
 // the returned notes; anything malformed is an error for that document only.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "gongkai/domain.h"
 #include "gongkai/status.h"
 
 namespace gongkai::daemon {
 
 struct Sidecar {
-  std::string title, doc_number, agency, category, published, classification;
+  std::string title, doc_number, agency, category, published;
+  std::optional<Classification> classification;  // nullopt: the sidecar says none
   std::vector<std::string> keywords;
   std::string json;  // normalised, "{}" when empty
   std::vector<std::string> notes;

@@ -633,7 +633,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       }
       std::vector<Xapian::Query> filters;
       filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
-      if (sq.status != "all") filters.emplace_back(FilterTerm("XST", sq.status));
+      if (sq.status) filters.emplace_back(FilterTerm("XST", ToString(*sq.status)));
       if (!sq.share.empty()) filters.emplace_back(FilterTerm("XS", sq.share));
       if (!sq.office.empty()) filters.emplace_back(FilterTerm("XO", sq.office));
       if (!sq.type.empty()) filters.emplace_back(FilterTerm("XT", sq.type));

@@ -29,22 +29,6 @@ std::string NewDocumentId() {
   return out;
 }
 
-const char* EventName(Change::Kind kind) {
-  switch (kind) {
-    case Change::Kind::kVersion:
-      return "version";
-    case Change::Kind::kWithdraw:
-      return "withdraw";
-    case Change::Kind::kApprove:
-      return "approve";
-    case Change::Kind::kClassify:
-      return "classify";
-    case Change::Kind::kMove:
-      return "move";
-  }
-  return "unknown";
-}
-
 // The version an event other than kVersion concerns, if the event may happen
 // to `doc` now; Invalid (with the reason) if it may not.
 Result<const VersionRow*> EventSubject(const Change& c, const DocumentRow& doc,
@@ -52,25 +36,24 @@ Result<const VersionRow*> EventSubject(const Change& c, const DocumentRow& doc,
   if (versions.empty()) return Status::Corruption("document " + doc.id + " has no versions");
   switch (c.kind) {
     case Change::Kind::kWithdraw:
-      if (doc.status != "active")
+      if (doc.status != DocumentStatus::kActive)
         return Status::Invalid("document " + doc.id + " is already withdrawn");
       break;
     case Change::Kind::kApprove: {
       const VersionRow* pending = nullptr;
       for (const VersionRow& v : versions)
-        if (v.review == "pending") pending = &v;
+        if (v.review == ReviewState::kPending) pending = &v;
       if (!pending) return Status::Invalid("document " + doc.id + " has no pending version");
       return pending;
     }
     case Change::Kind::kMove:
-      if (doc.status != "active") return Status::Invalid("document " + doc.id + " is withdrawn");
+      if (doc.status != DocumentStatus::kActive)
+        return Status::Invalid("document " + doc.id + " is withdrawn");
       if (c.path.empty() || c.path == doc.path) return Status::Invalid("move to the same path");
       break;
     case Change::Kind::kClassify:
-      if (c.classification != "public" && c.classification != "restricted")
-        return Status::Invalid("classification must be public or restricted");
       if (c.classification == doc.classification)
-        return Status::Invalid("document " + doc.id + " is already " + c.classification);
+        return Status::Invalid("document " + doc.id + " is already " + ToString(c.classification));
       break;
     case Change::Kind::kVersion:
       return Status::Invalid("a new version is not an event on a version");
@@ -131,7 +114,7 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
   f.seq = static_cast<uint64_t>(seq);
   f.time = time;
   f.key = key.KeyId();
-  f.event = EventName(c.kind);
+  f.event = c.kind;
   f.prev = doc.last_leaf;
   std::optional<VersionRow> new_version;
   if (c.kind == Change::Kind::kVersion) {
@@ -140,11 +123,11 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
     f.sha256 = c.sha256;
     f.size = static_cast<uint64_t>(c.size);
     f.modified = storage::Rfc3339FromNanos(c.modified_ns >= 0 ? c.modified_ns : c.file.mtime_ns);
-    f.review = c.review_required ? "pending" : "approved";
+    f.review = c.review_required ? ReviewState::kPending : ReviewState::kApproved;
     f.meta = storage::Hex(storage::Sha256Of(c.meta));
     new_version =
         VersionRow{doc.id, c.version, c.sha256, c.size, f.modified, time, seq, f.review, c.meta};
-    doc.status = "active";
+    doc.status = DocumentStatus::kActive;
     doc.current_version = c.version;
     doc.file = c.file;
   } else {
@@ -159,9 +142,9 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
     f.sha256 = v.sha256;
     f.size = static_cast<uint64_t>(v.size);
     f.modified = v.modified;
-    f.review = c.kind == Change::Kind::kApprove ? "approved" : v.review;
+    f.review = c.kind == Change::Kind::kApprove ? ReviewState::kApproved : v.review;
     if (c.kind == Change::Kind::kWithdraw) {
-      doc.status = "withdrawn";
+      doc.status = DocumentStatus::kWithdrawn;
       doc.file = storage::FileState{-1, -1, -1, 0};
     } else if (c.kind == Change::Kind::kMove) {
       f.from = doc.path;
@@ -195,7 +178,8 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
   if (new_version)
     if (Status s = catalog_->InsertVersion(*new_version); !s.ok()) return s;
   if (c.kind == Change::Kind::kApprove)
-    if (Status s = catalog_->SetReview(doc.id, c.version, "approved"); !s.ok()) return s;
+    if (Status s = catalog_->SetReview(doc.id, c.version, ReviewState::kApproved); !s.ok())
+      return s;
   if (Status s = catalog_->InsertRecord(rec); !s.ok()) return s;
   auto nodes = storage::NodesForAppend(static_cast<uint64_t>(seq), storage::LeafHash(rec.record),
                                        catalog_->Nodes());

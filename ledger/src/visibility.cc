@@ -15,16 +15,17 @@ bool RestrictionHides(const DocumentState& s, const storage::VersionRow& v) {
 }
 
 bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
-  return s.doc.classification == "public" && v.review == "approved" && !RestrictionHides(s, v);
+  return s.doc.classification == Classification::kPublic && v.review == ReviewState::kApproved &&
+         !RestrictionHides(s, v);
 }
 
 // Fills in restricted_elsewhere. Only public documents need it: nobody
 // anonymous sees anything of a restricted one.
 Status AddRestrictedElsewhere(storage::Catalog& catalog, DocumentState& s) {
-  if (s.doc.classification != "public") return Status::OK();
+  if (s.doc.classification != Classification::kPublic) return Status::OK();
   std::vector<std::string> shas;
   for (const auto& v : s.versions)
-    if (v.review == "approved") shas.push_back(v.sha256);
+    if (v.review == ReviewState::kApproved) shas.push_back(v.sha256);
   if (shas.empty()) return Status::OK();
   auto restricted = catalog.RestrictedAmong(shas, s.doc.id);
   if (!restricted.ok()) return restricted.status();

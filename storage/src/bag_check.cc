@@ -133,7 +133,8 @@ struct TagFile {
 };
 
 struct RecordInfo {
-  std::string doc, event, sha256;
+  std::string doc, sha256;
+  std::optional<EventKind> event;  // nullopt: not one gongkai writes
   int64_t version = -1, size = -1;
   Digest leaf{};
   bool proved = false;
@@ -475,7 +476,7 @@ class BagChecker {
       }
       RecordInfo info;
       info.doc = o->optValue<std::string>("doc", "");
-      info.event = o->optValue<std::string>("event", "");
+      info.event = ParseEventKind(o->optValue<std::string>("event", ""));
       info.sha256 = o->optValue<std::string>("sha256", "");
       info.version = o->optValue<Poco::Int64>("version", -1);
       info.size = o->optValue<Poco::Int64>("size", -1);
@@ -562,7 +563,7 @@ class BagChecker {
         continue;
       }
       const RecordInfo& r = record->second;
-      if (r.event != "version" || r.doc != o->optValue<std::string>("doc", "") ||
+      if (r.event != EventKind::kVersion || r.doc != o->optValue<std::string>("doc", "") ||
           r.version != o->optValue<Poco::Int64>("version", -2) ||
           r.sha256 != o->optValue<std::string>("sha256", "") ||
           r.size != o->optValue<Poco::Int64>("size", -2))

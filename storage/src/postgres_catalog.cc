@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <set>
 
+#include "catalog_columns.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/record.h"
 #include "gongkai/utf8.h"
@@ -86,8 +87,8 @@ DocumentRow DocFromRow(const Rows& rows, size_t r) {
   d.id = rows.Text(r, 0);
   d.share = rows.Text(r, 1);
   d.path = rows.Text(r, 2);
-  d.status = rows.Text(r, 3);
-  d.classification = rows.Text(r, 4);
+  d.status = StatusColumn(rows.Text(r, 3));
+  d.classification = ClassificationColumn(rows.Text(r, 4));
   d.current_version = rows.Int(r, 5);
   d.last_leaf = rows.Text(r, 6);
   d.file.size = rows.Int(r, 7);
@@ -101,9 +102,10 @@ DocumentRow DocFromRow(const Rows& rows, size_t r) {
 }
 
 VersionRow VersionFromRow(const Rows& rows, size_t r) {
-  return VersionRow{rows.Text(r, 0), rows.Int(r, 1),  rows.Text(r, 2),
-                    rows.Int(r, 3),  rows.Text(r, 4), rows.Text(r, 5),
-                    rows.Int(r, 6),  rows.Text(r, 7), rows.Text(r, 8)};
+  return VersionRow{
+      rows.Text(r, 0), rows.Int(r, 1),  rows.Text(r, 2), rows.Int(r, 3),
+      rows.Text(r, 4), rows.Text(r, 5), rows.Int(r, 6),  ReviewColumn(rows.Text(r, 7)),
+      rows.Text(r, 8)};
 }
 
 std::vector<DocumentRow> Documents(const Rows& rows) {
@@ -121,9 +123,9 @@ std::vector<CheckpointRow> CheckpointsOf(const Rows& rows) {
 
 // status, classification, current_version, last_leaf and the file state.
 std::vector<std::string> DocumentColumns(const DocumentRow& d) {
-  return {d.status,        d.classification,   S(d.current_version),
-          d.last_leaf,     S(d.file.size),     S(d.file.mtime_ns),
-          S(d.file.inode), S(d.file.ctime_ns), S(d.classified_seq)};
+  return {ToString(d.status), ToString(d.classification), S(d.current_version), d.last_leaf,
+          S(d.file.size),     S(d.file.mtime_ns),         S(d.file.inode),      S(d.file.ctime_ns),
+          S(d.classified_seq)};
 }
 
 class PostgresCatalog final : public Catalog {
@@ -341,13 +343,13 @@ class PostgresCatalog final : public Catalog {
     return Write(
         "insert version",
         "INSERT INTO versions(" + kVersionColumns + ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        {v.doc, S(v.version), v.sha256, S(v.size), v.modified, v.archived, S(v.log_index), v.review,
-         v.meta});
+        {v.doc, S(v.version), v.sha256, S(v.size), v.modified, v.archived, S(v.log_index),
+         ToString(v.review), v.meta});
   }
 
-  Status SetReview(const std::string& doc_id, int64_t version, const std::string& review) override {
+  Status SetReview(const std::string& doc_id, int64_t version, ReviewState review) override {
     return Write("set review", "UPDATE versions SET review = $3 WHERE doc = $1 AND version = $2",
-                 {doc_id, S(version), review});
+                 {doc_id, S(version), ToString(review)});
   }
 
   Status InsertRecord(const RecordRow& r) override {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog_columns.h"
 #include "gongkai/status.h"
 
 namespace Poco {
@@ -89,6 +90,8 @@ class Connection {
       }
       try {
         return f();
+      } catch (const CorruptColumn& e) {  // the query worked; a value in it is bad
+        return Status::Corruption("catalog " + what + " (" + target_ + "): " + e.what());
       } catch (...) {
         if (may_retry && attempt == 0 && !connected()) {
           Rollback();  // forgets a transaction `f` began on the old connection

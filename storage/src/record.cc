@@ -55,7 +55,7 @@ std::string JsonQuote(std::string_view s) {
 
 std::string SerializeRecord(const RecordFields& r) {
   std::string out = "{\"seq\":" + std::to_string(r.seq);
-  out += ",\"event\":" + JsonQuote(r.event);
+  out += ",\"event\":" + JsonQuote(ToString(r.event));
   out += ",\"doc\":" + JsonQuote(r.doc);
   out += ",\"share\":" + JsonQuote(r.share);
   out += ",\"path\":" + JsonQuote(r.path);
@@ -64,8 +64,8 @@ std::string SerializeRecord(const RecordFields& r) {
   out += ",\"sha256\":" + JsonQuote(r.sha256);
   out += ",\"size\":" + std::to_string(r.size);
   out += ",\"modified\":" + JsonQuote(r.modified);
-  out += ",\"classification\":" + JsonQuote(r.classification);
-  out += ",\"review\":" + JsonQuote(r.review);
+  out += ",\"classification\":" + JsonQuote(ToString(r.classification));
+  out += ",\"review\":" + JsonQuote(ToString(r.review));
   if (!r.meta.empty()) out += ",\"meta\":" + JsonQuote(r.meta);
   out += ",\"time\":" + JsonQuote(r.time);
   out += ",\"key\":" + JsonQuote(r.key);

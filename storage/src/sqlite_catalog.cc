@@ -13,6 +13,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "catalog_columns.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
@@ -81,6 +82,11 @@ class Query {
   // The string must outlive the query (it is bound without a copy).
   Query& Bind(const std::string& v) {
     Check(sqlite3_bind_text(st_, ++bound_, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+    return *this;
+  }
+  // A string with static storage: a literal, or domain.h's ToString().
+  Query& Bind(const char* v) {
+    Check(sqlite3_bind_text(st_, ++bound_, v, -1, SQLITE_STATIC));
     return *this;
   }
   Query& BindBlob(const std::string& v) {
@@ -156,8 +162,8 @@ DocumentRow DocFromRow(const Query& q) {
   d.id = q.Text(0);
   d.share = q.Text(1);
   d.path = q.Text(2);
-  d.status = q.Text(3);
-  d.classification = q.Text(4);
+  d.status = StatusColumn(q.Text(3));
+  d.classification = ClassificationColumn(q.Text(4));
   d.current_version = q.Int(5);
   d.last_leaf = q.Text(6);
   d.file.size = q.Int(7);
@@ -179,7 +185,7 @@ VersionRow VersionFromRow(const Query& q) {
   v.modified = q.Text(4);
   v.archived = q.Text(5);
   v.log_index = q.Int(6);
-  v.review = q.Text(7);
+  v.review = ReviewColumn(q.Text(7));
   v.meta = q.Text(8);
   return v;
 }
@@ -198,6 +204,8 @@ auto Guard(const char* what, F&& f) -> decltype(f()) {
     return Status::NoSpace(std::string("catalog ") + what + ": " + e.displayText());
   } catch (const Poco::Exception& e) {
     return Status::IOError(std::string("catalog ") + what + ": " + e.displayText());
+  } catch (const CorruptColumn& e) {
+    return Status::Corruption(std::string("catalog ") + what + ": " + e.what());
   } catch (const std::exception& e) {
     return Status::IOError(std::string("catalog ") + what + ": " + e.what());
   }
@@ -489,13 +497,13 @@ class SqliteCatalog final : public Catalog {
                        .Bind(v.size)
                        .Bind(v.modified)
                        .Bind(v.archived);
-                   q.Bind(v.log_index).Bind(v.review).Bind(v.meta);
+                   q.Bind(v.log_index).Bind(ToString(v.review)).Bind(v.meta);
                  });
   }
 
-  Status SetReview(const std::string& doc_id, int64_t version, const std::string& review) override {
+  Status SetReview(const std::string& doc_id, int64_t version, ReviewState review) override {
     return Write("set review", "UPDATE versions SET review = ? WHERE doc = ? AND version = ?",
-                 [&](Query& q) { q.Bind(review).Bind(doc_id).Bind(version); });
+                 [&](Query& q) { q.Bind(ToString(review)).Bind(doc_id).Bind(version); });
   }
 
   Status InsertRecord(const RecordRow& r) override {
@@ -666,8 +674,8 @@ class SqliteCatalog final : public Catalog {
 
   // status, classification, current_version, last_leaf and the file state.
   static Query& BindDocumentColumns(Query& q, const DocumentRow& d) {
-    return q.Bind(d.status)
-        .Bind(d.classification)
+    return q.Bind(ToString(d.status))
+        .Bind(ToString(d.classification))
         .Bind(d.current_version)
         .Bind(d.last_leaf)
         .Bind(d.file.size)

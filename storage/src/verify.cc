@@ -224,10 +224,9 @@ class Verifier {
       Problem(where, "prev does not chain to document " + r.doc + "'s previous record");
     last_leaf_[r.doc] = r.leaf;
     const std::string event = str("event");
-    static const std::set<std::string> kEvents = {"version", "move", "withdraw", "classify",
-                                                  "approve"};
-    if (!kEvents.count(event)) Problem(where, "unknown event '" + event + "'");
-    if (event == "version") {
+    const std::optional<EventKind> kind = ParseEventKind(event);
+    if (!kind) Problem(where, "unknown event '" + event + "'");
+    if (kind == EventKind::kVersion) {
       const int64_t version = o->optValue<Poco::Int64>("version", 0);
       auto [it, fresh] = version_events_.emplace(
           std::make_pair(r.doc, version),

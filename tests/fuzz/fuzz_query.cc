@@ -94,7 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   q.from = f[5];
   q.to = f[6];
   q.sort = f[7];
-  if (!f[8].empty()) q.status = f[8];
+  if (f[8] == "all")
+    q.status = std::nullopt;
+  else if (!f[8].empty())
+    q.status = ParseDocumentStatus(f[8]);  // an unknown one lists all
   q.offset = f[9].empty() ? 0 : static_cast<int>(static_cast<unsigned char>(f[9][0]) % 8);
   q.limit = f[10].empty() ? 20 : static_cast<int>(static_cast<unsigned char>(f[10][0]) % 60);
   q.anonymous = true;

@@ -11,15 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/domain.h"
 #include "gongkai/status.h"
 
 namespace gongkai {
 
-enum class Classification { kPublic, kRestricted };
 enum class Review { kNone, kRequired };
 enum class WatchMode { kAuto, kInotify, kPoll };
 
-const char* ToString(Classification c);
 const char* ToString(Review r);
 const char* ToString(WatchMode w);
 

@@ -43,7 +43,8 @@ int ChangeDocument(Context& ctx, const Args& args, const AdminRequest& request) 
       .Add("path", a.path)
       .Add("classification", a.classification);
   r.Add("changed", a.changed);
-  if (!a.changed) return Print(args, r, a.doc_id + " is already " + a.classification + "\n");
+  if (!a.changed)
+    return Print(args, r, a.doc_id + " is already " + ToString(a.classification) + "\n");
   const bool running = made->daemon_pid != 0;
   if (running && !a.indexed)
     std::cerr
@@ -56,7 +57,8 @@ int ChangeDocument(Context& ctx, const Args& args, const AdminRequest& request) 
   return Print(
       args, r,
       (approve ? "approved " : "classified ") + a.share + ":" + log::Printable(a.path) + " v" +
-          std::to_string(a.version) + (approve ? "" : " as " + a.classification) + ", log " +
+          std::to_string(a.version) +
+          (approve ? "" : std::string(" as ") + ToString(a.classification)) + ", log " +
           std::to_string(a.log_index) + "\n" +
           (running ? "" : "gongkaid is not running; it indexes the change when it starts\n"));
 }
@@ -81,9 +83,9 @@ int CmdClassify(Context& ctx, const Args& args) {
   AdminRequest request;
   request.kind = AdminRequest::Kind::kClassify;
   request.doc_id = args.positional[0];
-  request.classification = args.positional[1];
-  if (request.classification != "public" && request.classification != "restricted")
-    return UsageError("classify", "classification must be public or restricted");
+  const std::optional<Classification> classification = ParseClassification(args.positional[1]);
+  if (!classification) return UsageError("classify", "classification must be public or restricted");
+  request.classification = *classification;
   return ChangeDocument(ctx, args, request);
 }
 

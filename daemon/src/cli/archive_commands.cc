@@ -71,13 +71,13 @@ std::string DocumentText(const storage::DocumentRow& doc,
                          const std::vector<storage::VersionRow>& versions,
                          const std::string& text_note) {
   std::string out = doc.share + ":" + log::Printable(doc.path) + "  id " + doc.id + "  " +
-                    doc.status + ", " + doc.classification + "\n";
+                    ToString(doc.status) + ", " + ToString(doc.classification) + "\n";
   if (!versions.empty() && versions.back().meta != "{}" && !versions.back().meta.empty())
     out += "  metadata " + log::Printable(versions.back().meta) + "\n";
   for (const auto& v : versions)
     out += "  v" + std::to_string(v.version) + "  " + v.archived + "  " + v.sha256 + "  " +
            std::to_string(v.size) + " bytes  log " + std::to_string(v.log_index) +
-           (v.review == "pending" ? "  (pending review)" : "") + "\n";
+           (v.review == ReviewState::kPending ? "  (pending review)" : "") + "\n";
   if (!text_note.empty()) out += "  text: " + log::Printable(text_note) + "\n";
   return out;
 }
@@ -124,7 +124,7 @@ int CmdSearch(Context& ctx, const Args& args) {
   indexer::SearchQuery q;
   q.q = args.positional[0];
   q.anonymous = false;
-  q.status = "all";
+  q.status = std::nullopt;  // all
   if (args.Has("share")) q.share = args.Option("share");
   if (args.Has("limit")) {
     const std::string limit = args.Option("limit");
@@ -146,9 +146,11 @@ int CmdSearch(Context& ctx, const Args& args) {
                           .Add("version", h.doc.version)
                           .Add("status", h.doc.status)
                           .Add("snippet", h.snippet));
-    text += h.doc.id + "  " + h.doc.share + ":" + log::Printable(h.doc.path) + "  v" +
-            std::to_string(h.doc.version) + (h.doc.status == "withdrawn" ? "  (withdrawn)" : "") +
-            "\n    " + log::Printable(h.doc.title) + "\n";
+    text +=
+        h.doc.id + "  " + h.doc.share + ":" + log::Printable(h.doc.path) + "  v" +
+        std::to_string(h.doc.version) +
+        (ParseDocumentStatus(h.doc.status) == DocumentStatus::kWithdrawn ? "  (withdrawn)" : "") +
+        "\n    " + log::Printable(h.doc.title) + "\n";
   }
   return Print(args, Record().Add("total", found->total).Add("results", std::move(results)), text);
 }

@@ -28,6 +28,8 @@ class Record {
       fields_.push_back({std::move(key), value});
     else if constexpr (std::is_integral_v<T>)
       fields_.push_back({std::move(key), static_cast<int64_t>(value)});
+    else if constexpr (std::is_enum_v<T>)  // domain.h's and config.h's enums
+      fields_.push_back({std::move(key), std::string(ToString(value))});
     else
       fields_.push_back({std::move(key), std::string(value)});
     return *this;

@@ -32,9 +32,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "gongkai/domain.h"
 #include "gongkai/status.h"
 
 namespace Xapian {
@@ -117,7 +119,7 @@ struct SearchQuery {
   std::string share, office, type, category;
   std::string from, to;  // YYYY-MM-DD, on the published date (else the file's date)
   std::string sort;      // relevance | newest | oldest; "" = relevance with a query, else newest
-  std::string status = "active";  // active | withdrawn | all
+  std::optional<DocumentStatus> status = DocumentStatus::kActive;  // nullopt: all
   int offset = 0;
   int limit = 20;
   bool anonymous = true;

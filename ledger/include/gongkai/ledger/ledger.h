@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/domain.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
@@ -25,7 +26,7 @@ namespace gongkai::ledger {
 // document; kApprove approves the latest pending version; kClassify sets
 // `classification`; kMove renames the document to `path` (same share).
 struct Change {
-  enum class Kind { kVersion, kWithdraw, kApprove, kClassify, kMove };
+  using Kind = EventKind;  // the kind of the record the change makes
   Kind kind = Kind::kVersion;
   std::string doc_id;
   std::string share;
@@ -33,7 +34,7 @@ struct Change {
   std::string sha256;
   int64_t size = 0;
   storage::FileState file;
-  std::string classification = "public";
+  Classification classification = Classification::kPublic;
   bool review_required = false;
   std::string meta = "{}";   // normalised sidecar metadata; its SHA-256 goes into the record
   int64_t modified_ns = -1;  // the file's own mtime (file.mtime_ns may include the sidecar's)

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/domain.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/env.h"
@@ -51,8 +52,8 @@ struct DocumentRow {
   std::string id;
   std::string share;
   std::string path;
-  std::string status;  // active | withdrawn
-  std::string classification;
+  DocumentStatus status = DocumentStatus::kActive;
+  Classification classification = Classification::kPublic;
   // Log index of the record that set `classification` (the document's first
   // record, or its latest classify record).
   int64_t classified_seq = -1;
@@ -71,8 +72,8 @@ struct VersionRow {
   std::string modified;  // file mtime, RFC 3339
   std::string archived;  // RFC 3339
   int64_t log_index = 0;
-  std::string review;  // approved | pending
-  std::string meta;    // JSON object (sidecar metadata), "{}" when none
+  ReviewState review = ReviewState::kApproved;
+  std::string meta;  // JSON object (sidecar metadata), "{}" when none
 };
 
 struct RecordRow {
@@ -113,6 +114,8 @@ struct CatalogCounts {
   int64_t records = 0;
 };
 
+// Reads convert the status, classification and review columns with
+// domain.h's Parse*(); a stored value that names none is a Corruption error.
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -154,8 +157,7 @@ class Catalog {
   virtual Status InsertDocument(const DocumentRow& doc) = 0;
   virtual Status UpdateDocument(const DocumentRow& doc) = 0;  // every column, by id
   virtual Status InsertVersion(const VersionRow& version) = 0;
-  virtual Status SetReview(const std::string& doc_id, int64_t version,
-                           const std::string& review) = 0;
+  virtual Status SetReview(const std::string& doc_id, int64_t version, ReviewState review) = 0;
   virtual Status InsertRecord(const RecordRow& record) = 0;
   virtual Status InsertTreeNodes(const std::vector<TreeNode>& nodes) = 0;
   virtual Status PutCheckpoint(const CheckpointRow& checkpoint) = 0;

@@ -11,25 +11,27 @@
 #include <string>
 #include <string_view>
 
+#include "gongkai/domain.h"
 #include "gongkai/storage/crypto.h"
 
 namespace gongkai::storage {
 
 struct RecordFields {
   uint64_t seq = 0;
-  std::string event;  // version | move | withdraw | classify | approve
+  EventKind event = EventKind::kVersion;
   std::string doc;
   std::string share;
   std::string path;
   uint64_t version = 0;
   std::string sha256;
   uint64_t size = 0;
-  std::string time;            // RFC 3339 UTC
-  std::string key;             // key_id of the signing key
-  std::string prev;            // hex leaf hash of the document's previous record, "" for its first
-  std::string modified;        // the file's mtime, RFC 3339 UTC (extension)
-  std::string classification;  // extension: the document's classification at this event
-  std::string review;          // extension: approved | pending
+  std::string time;      // RFC 3339 UTC
+  std::string key;       // key_id of the signing key
+  std::string prev;      // hex leaf hash of the document's previous record, "" for its first
+  std::string modified;  // the file's mtime, RFC 3339 UTC (extension)
+  Classification classification =
+      Classification::kPublic;                  // extension: the document's, at this event
+  ReviewState review = ReviewState::kApproved;  // extension
   std::string meta;  // extension: hex SHA-256 of the version's metadata JSON ("" for none)
   std::string from;  // extension, move records: the previous path
 };
