@@ -1,8 +1,10 @@
 #include "gongkai/config.h"
 
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
@@ -73,28 +75,272 @@ struct Entry {
   std::string value;
   int line;
 };
-using Section = std::map<std::string, Entry>;
 
-class Parser {
+// One [section] of the file as written: its keys in a map, for lookups.
+struct RawSection {
+  std::string name;
+  int line = 0;  // of the header
+  std::map<std::string, Entry> keys;
+};
+
+// Splits INI text into sections in file order. Errors name file and line.
+Result<std::vector<RawSection>> ReadSections(const std::string& text, const std::string& file) {
+  std::vector<RawSection> sections;
+  std::istringstream in(text);
+  std::string raw;
+  int line_no = 0;
+  const auto error = [&](const std::string& what) {
+    return Status::Invalid(file + ":" + std::to_string(line_no) + ": " + what);
+  };
+  while (std::getline(in, raw)) {
+    ++line_no;
+    if (line_no == 1 && raw.rfind("\xEF\xBB\xBF", 0) == 0) raw.erase(0, 3);
+    const std::string line = Trim(raw);
+    if (line.empty() || line[0] == ';' || line[0] == '#') continue;
+    if (line[0] == '[') {
+      auto close = line.find(']');
+      if (close == std::string::npos || !Trim(StripComment(line.substr(close + 1))).empty())
+        return error("malformed section header");
+      std::string name = Trim(line.substr(1, close - 1));
+      for (const RawSection& s : sections)
+        if (s.name == name) return error("section [" + name + "] appears twice");
+      sections.push_back({std::move(name), line_no, {}});
+      continue;
+    }
+    auto eq = line.find('=');
+    if (eq == std::string::npos) return error("expected 'key = value'");
+    if (sections.empty()) return error("key outside any section");
+    const std::string key = Trim(line.substr(0, eq));
+    if (sections.back().keys.count(key))
+      return Status::Invalid(file + ":" + std::to_string(line_no) + ": [" + sections.back().name +
+                             "] " + key + ": set twice");
+    sections.back().keys[key] = {Trim(StripComment(line.substr(eq + 1))), line_no};
+  }
+  return sections;
+}
+
+// Reads the values of one section, each checked, into a typed field; every
+// error names file, line, section and key. A key that is absent leaves the
+// field as it is (its default).
+class SectionReader {
  public:
-  Parser(std::string file) : file_(std::move(file)), dir_(fs::path(file_).parent_path()) {}
+  SectionReader(const RawSection& section, const std::string& file)
+      : section_(section), file_(file), dir_(fs::path(file).parent_path()) {}
 
-  Status Error(int line, const std::string& section, const std::string& key,
-               const std::string& what) const {
-    std::string where = file_ + ":" + std::to_string(line) + ": [" + section + "]";
+  Status Error(int line, const std::string& key, const std::string& what) const {
+    std::string where = file_ + ":" + std::to_string(line) + ": [" + section_.name + "]";
     if (!key.empty()) where += " " + key;
     return Status::Invalid(where + ": " + what);
   }
-
-  std::string Resolve(const std::string& p) const {
-    fs::path path(p);
-    if (path.is_relative()) path = dir_ / path;
-    return path.lexically_normal().string();
+  Status Error(const std::string& key, const std::string& what) const {
+    const Entry* e = Get(key);
+    return Error(e ? e->line : section_.line, key, what);
   }
 
-  std::string file_;
-  fs::path dir_;
+  const Entry* Get(const std::string& key) const {
+    auto it = section_.keys.find(key);
+    return it == section_.keys.end() ? nullptr : &it->second;
+  }
+
+  // Fails on the first key not in `known`.
+  Status OnlyKeys(const std::set<std::string>& known) const {
+    for (const auto& [key, e] : section_.keys)
+      if (!known.count(key)) return Error(e.line, key, "unknown key");
+    return Status::OK();
+  }
+
+  // A path, relative to the configuration file's folder.
+  void Path(const std::string& key, std::string* out) const {
+    if (const Entry* e = Get(key); e && !e->value.empty()) {
+      fs::path path(e->value);
+      if (path.is_relative()) path = dir_ / path;
+      *out = path.lexically_normal().string();
+    }
+  }
+
+  template <typename Duration>
+  Status Time(const std::string& key, Duration* out) const {
+    if (const Entry* e = Get(key)) {
+      auto d = ParseDuration(e->value);
+      if (!d.ok()) return Error(e->line, key, d.status().message());
+      *out = std::chrono::duration_cast<Duration>(*d);
+    }
+    return Status::OK();
+  }
+
+  // Decimal digits only, within [lo, hi]; `expected` says what is allowed.
+  template <typename Int>
+  Status Number(const std::string& key, int64_t lo, int64_t hi, const std::string& expected,
+                Int* out) const {
+    if (const Entry* e = Get(key)) {
+      const std::string& v = e->value;
+      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoll(v) < lo || std::stoll(v) > hi)
+        return Error(e->line, key, expected);
+      *out = static_cast<Int>(std::stoll(v));
+    }
+    return Status::OK();
+  }
+
+  // One of the names in `choices`.
+  template <typename Enum>
+  Status Choice(const std::string& key, std::initializer_list<std::pair<const char*, Enum>> choices,
+                Enum* out) const {
+    const Entry* e = Get(key);
+    if (!e) return Status::OK();
+    std::string names;
+    for (const auto& [name, value] : choices) {
+      if (e->value == name) {
+        *out = value;
+        return Status::OK();
+      }
+      names += names.empty() ? "" : " or ";
+      names += name;
+    }
+    return Error(e->line, key, "expected " + names + ", got '" + e->value + "'");
+  }
+
+ private:
+  const RawSection& section_;
+  const std::string& file_;
+  const fs::path dir_;
 };
+
+// A Status-returning expression's failure returns it.
+#define GONGKAI_CHECK(expr)             \
+  do {                                  \
+    if (Status s_ = (expr); !s_.ok()) { \
+      return s_;                        \
+    }                                   \
+  } while (false)
+
+// "host:port" or "[v6]:port".
+Status ReadListen(const SectionReader& r, Config* cfg) {
+  const Entry* e = r.Get("listen");
+  if (!e) return Status::OK();
+  auto colon = e->value.rfind(':');
+  std::string host = colon == std::string::npos ? "" : e->value.substr(0, colon);
+  std::string port = colon == std::string::npos ? "" : e->value.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  bool digits = !port.empty() && port.size() <= 5 &&
+                port.find_first_not_of("0123456789") == std::string::npos;
+  if (host.empty() || !digits || std::stoi(port) > 65535)
+    return r.Error(e->line, "listen",
+                   "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
+  cfg->listen_host = host;
+  cfg->listen_port = static_cast<uint16_t>(std::stoi(port));
+  return Status::OK();
+}
+
+Status ReadDaemon(const SectionReader& r, Config* cfg) {
+  GONGKAI_CHECK(
+      r.OnlyKeys({"data_dir", "listen", "settle", "poll_interval", "rescan_interval",
+                  "retry_interval", "http_threads", "anonymous_search_rate", "queue_capacity",
+                  "max_connections_per_client", "request_header_timeout", "catalog"}));
+  if (const Entry* e = r.Get("data_dir"); e && e->value.empty())
+    return r.Error(e->line, "data_dir", "must not be empty");
+  r.Path("data_dir", &cfg->data_dir);
+  GONGKAI_CHECK(ReadListen(r, cfg));
+  GONGKAI_CHECK(r.Time("settle", &cfg->settle));
+  GONGKAI_CHECK(r.Time("poll_interval", &cfg->poll_interval));
+  GONGKAI_CHECK(r.Time("rescan_interval", &cfg->rescan_interval));
+  GONGKAI_CHECK(r.Time("retry_interval", &cfg->retry_interval));
+  GONGKAI_CHECK(
+      r.Number("http_threads", 1, 256, "expected a number from 1 to 256", &cfg->http_threads));
+  GONGKAI_CHECK(r.Number("anonymous_search_rate", 0, 999'999,
+                         "expected requests per second (0 = unlimited)",
+                         &cfg->anonymous_search_rate));
+  GONGKAI_CHECK(r.Number("queue_capacity", 1, 99'999'999,
+                         "expected a number of files from 1 to 99999999", &cfg->queue_capacity));
+  GONGKAI_CHECK(r.Number("max_connections_per_client", 0, 9999,
+                         "expected a number from 0 (no cap) to 9999",
+                         &cfg->max_connections_per_client));
+  if (const Entry* e = r.Get("request_header_timeout")) {
+    auto d = ParseDuration(e->value);
+    if (!d.ok() || *d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(60))
+      return r.Error(e->line, "request_header_timeout", "expected a duration from 100ms to 60s");
+    cfg->request_header_timeout = *d;
+  }
+  if (const Entry* e = r.Get("catalog")) {
+    auto postgres = ParseCatalog(e->value);
+    if (!postgres.ok()) return r.Error(e->line, "catalog", postgres.status().message());
+    cfg->catalog_postgres = *postgres;
+  }
+  return Status::OK();
+}
+
+Status ReadAuth(const SectionReader& r, Config* cfg) {
+  GONGKAI_CHECK(r.OnlyKeys({"tokens_file"}));
+  r.Path("tokens_file", &cfg->tokens_file);
+  return Status::OK();
+}
+
+Status ReadLog(const SectionReader& r, Config* cfg) {
+  GONGKAI_CHECK(r.OnlyKeys({"origin"}));
+  if (const Entry* e = r.Get("origin")) {
+    // A C2SP note key name: non-empty, no spaces or '+'.
+    if (e->value.empty() || e->value.find_first_of(" \t+") != std::string::npos)
+      return r.Error(e->line, "origin", "must be non-empty without spaces or '+'");
+    cfg->origin = e->value;
+  }
+  return Status::OK();
+}
+
+Status ReadDisclosure(const SectionReader& r, Config* cfg) {
+  GONGKAI_CHECK(r.OnlyKeys({"agency", "agency_code", "calendar"}));
+  if (const Entry* e = r.Get("agency")) cfg->agency = e->value;
+  if (const Entry* e = r.Get("agency_code")) cfg->agency_code = e->value;
+  r.Path("calendar", &cfg->calendar_dir);
+  return Status::OK();
+}
+
+Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* share) {
+  GONGKAI_CHECK(
+      r.OnlyKeys({"path", "office", "classification", "review", "watch", "update_every"}));
+  share->name = name;
+  r.Path("path", &share->path);
+  if (share->path.empty()) return r.Error("path", "missing (the folder to watch)");
+  while (share->path.size() > 1 && share->path.back() == '/') share->path.pop_back();
+  share->office = r.Get("office") ? r.Get("office")->value : name;
+  if (const Entry* e = r.Get("classification")) {
+    auto c = ParseClassification(e->value);
+    if (!c)
+      return r.Error(e->line, "classification",
+                     "expected public or restricted, got '" + e->value + "'");
+    share->classification = *c;
+  }
+  GONGKAI_CHECK(r.Choice("review", {{"none", Review::kNone}, {"required", Review::kRequired}},
+                         &share->review));
+  GONGKAI_CHECK(r.Choice(
+      "watch",
+      {{"auto", WatchMode::kAuto}, {"inotify", WatchMode::kInotify}, {"poll", WatchMode::kPoll}},
+      &share->watch));
+  return r.Time("update_every", &share->update_every);
+}
+
+// Whether `inner` is `outer` or a folder below it.
+bool Within(const std::string& inner, const std::string& outer) {
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+          inner[outer.size()] == '/');
+}
+
+// Shares must not overlap, and the data folder lies in none of them.
+Status CheckFolders(const Config& cfg) {
+  for (size_t i = 0; i < cfg.shares.size(); ++i) {
+    for (size_t j = 0; j < cfg.shares.size(); ++j) {
+      if (i != j && Within(cfg.shares[j].path, cfg.shares[i].path))
+        return Status::Invalid(cfg.file + ": [share." + cfg.shares[j].name +
+                               "] path: inside share '" + cfg.shares[i].name +
+                               "' (shares must not overlap)");
+    }
+    if (Within(cfg.data_dir, cfg.shares[i].path))
+      return Status::Invalid(cfg.file + ": [daemon] data_dir: inside share '" + cfg.shares[i].name +
+                             "' (the daemon never writes into a share)");
+  }
+  return Status::OK();
+}
 
 bool ValidShareName(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
@@ -106,221 +352,39 @@ bool ValidShareName(const std::string& n) {
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& text, const std::string& file) {
-  const std::string abs_file = fs::absolute(file).lexically_normal().string();
-  Parser p(abs_file);
-  std::vector<std::pair<std::string, int>> order;  // sections in file order, with their line
-  std::map<std::string, Section> sections;
-  std::istringstream in(text);
-  std::string raw, current;
-  int line_no = 0;
-  while (std::getline(in, raw)) {
-    ++line_no;
-    if (line_no == 1 && raw.rfind("\xEF\xBB\xBF", 0) == 0) raw.erase(0, 3);
-    std::string line = Trim(raw);
-    if (line.empty() || line[0] == ';' || line[0] == '#') continue;
-    if (line[0] == '[') {
-      auto close = line.find(']');
-      if (close == std::string::npos || !Trim(StripComment(line.substr(close + 1))).empty())
-        return Status::Invalid(abs_file + ":" + std::to_string(line_no) +
-                               ": malformed section header");
-      current = Trim(line.substr(1, close - 1));
-      if (sections.count(current))
-        return Status::Invalid(abs_file + ":" + std::to_string(line_no) + ": section [" + current +
-                               "] appears twice");
-      sections[current];
-      order.emplace_back(current, line_no);
-      continue;
-    }
-    auto eq = line.find('=');
-    if (eq == std::string::npos)
-      return Status::Invalid(abs_file + ":" + std::to_string(line_no) + ": expected 'key = value'");
-    if (current.empty())
-      return Status::Invalid(abs_file + ":" + std::to_string(line_no) +
-                             ": key outside any section");
-    std::string key = Trim(line.substr(0, eq));
-    std::string value = Trim(StripComment(line.substr(eq + 1)));
-    if (sections[current].count(key)) return p.Error(line_no, current, key, "set twice");
-    sections[current][key] = {value, line_no};
-  }
-
   Config cfg;
-  cfg.file = abs_file;
-  static const std::map<std::string, std::set<std::string>> kKeys = {
-      {"daemon",
-       {"data_dir", "listen", "settle", "poll_interval", "rescan_interval", "retry_interval",
-        "http_threads", "anonymous_search_rate", "queue_capacity", "max_connections_per_client",
-        "request_header_timeout", "catalog"}},
-      {"auth", {"tokens_file"}},
-      {"log", {"origin"}},
-      {"share", {"path", "office", "classification", "review", "watch", "update_every"}},
-  };
+  cfg.file = fs::absolute(file).lexically_normal().string();
+  auto sections = ReadSections(text, cfg.file);
+  if (!sections.ok()) return sections.status();
   bool have_daemon = false;
-  for (const auto& entry : order) {
-    const std::string& name = entry.first;  // a plain reference: lambdas below capture it
-    const int header_line = entry.second;
-    const Section& sec = sections[name];
-    std::string kind = name;
-    std::string share_name;
-    if (name.rfind("share.", 0) == 0) {
-      kind = "share";
-      share_name = name.substr(6);
-      if (!ValidShareName(share_name))
-        return p.Error(header_line, name, "",
-                       "share name must be 1-64 letters, digits, '-', '_' or '.'");
-    }
-    auto known = kKeys.find(kind);
-    if (known == kKeys.end()) return p.Error(header_line, name, "", "unknown section");
-    for (const auto& [key, e] : sec)
-      if (!known->second.count(key)) return p.Error(e.line, name, key, "unknown key");
-
-    auto get = [&](const std::string& key) -> const Entry* {
-      auto it = sec.find(key);
-      return it == sec.end() ? nullptr : &it->second;
-    };
-    auto duration = [&](const std::string& key, auto& out) -> Status {
-      if (const Entry* e = get(key)) {
-        auto d = ParseDuration(e->value);
-        if (!d.ok()) return p.Error(e->line, name, key, d.status().message());
-        out = std::chrono::duration_cast<std::remove_reference_t<decltype(out)>>(*d);
-      }
-      return Status::OK();
-    };
-
-    if (kind == "daemon") {
+  for (const RawSection& section : *sections) {
+    const SectionReader r(section, cfg.file);
+    if (section.name == "daemon") {
       have_daemon = true;
-      if (const Entry* e = get("data_dir")) {
-        if (e->value.empty()) return p.Error(e->line, name, "data_dir", "must not be empty");
-        cfg.data_dir = p.Resolve(e->value);
-      }
-      if (const Entry* e = get("listen")) {
-        auto colon = e->value.rfind(':');
-        std::string host = colon == std::string::npos ? "" : e->value.substr(0, colon);
-        std::string port = colon == std::string::npos ? "" : e->value.substr(colon + 1);
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-          host = host.substr(1, host.size() - 2);
-        bool digits = !port.empty() && port.size() <= 5 &&
-                      port.find_first_not_of("0123456789") == std::string::npos;
-        if (host.empty() || !digits || std::stoi(port) > 65535)
-          return p.Error(e->line, name, "listen",
-                         "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
-        cfg.listen_host = host;
-        cfg.listen_port = static_cast<uint16_t>(std::stoi(port));
-      }
-      if (Status s = duration("settle", cfg.settle); !s.ok()) return s;
-      if (Status s = duration("poll_interval", cfg.poll_interval); !s.ok()) return s;
-      if (Status s = duration("rescan_interval", cfg.rescan_interval); !s.ok()) return s;
-      if (Status s = duration("retry_interval", cfg.retry_interval); !s.ok()) return s;
-      if (const Entry* e = get("http_threads")) {
-        const std::string& v = e->value;
-        if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoi(v) < 1 || std::stoi(v) > 256)
-          return p.Error(e->line, name, "http_threads", "expected a number from 1 to 256");
-        cfg.http_threads = std::stoi(v);
-      }
-      if (const Entry* e = get("anonymous_search_rate")) {
-        const std::string& v = e->value;
-        if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos)
-          return p.Error(e->line, name, "anonymous_search_rate",
-                         "expected requests per second (0 = unlimited)");
-        cfg.anonymous_search_rate = std::stod(v);
-      }
-      if (const Entry* e = get("catalog")) {
-        auto postgres = ParseCatalog(e->value);
-        if (!postgres.ok()) return p.Error(e->line, name, "catalog", postgres.status().message());
-        cfg.catalog_postgres = *postgres;
-      }
-      if (const Entry* e = get("queue_capacity")) {
-        const std::string& v = e->value;
-        if (v.empty() || v.size() > 8 || v.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoul(v) < 1)
-          return p.Error(e->line, name, "queue_capacity",
-                         "expected a number of files from 1 to 99999999");
-        cfg.queue_capacity = std::stoul(v);
-      }
-      if (const Entry* e = get("max_connections_per_client")) {
-        const std::string& v = e->value;
-        if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos)
-          return p.Error(e->line, name, "max_connections_per_client",
-                         "expected a number from 0 (no cap) to 9999");
-        cfg.max_connections_per_client = std::stoi(v);
-      }
-      if (const Entry* e = get("request_header_timeout")) {
-        auto d = ParseDuration(e->value);
-        if (!d.ok() || *d < std::chrono::milliseconds(100) || *d > std::chrono::seconds(60))
-          return p.Error(e->line, name, "request_header_timeout",
-                         "expected a duration from 100ms to 60s");
-        cfg.request_header_timeout = *d;
-      }
-    } else if (kind == "auth") {
-      if (const Entry* e = get("tokens_file"); e && !e->value.empty())
-        cfg.tokens_file = p.Resolve(e->value);
-    } else if (kind == "log") {
-      if (const Entry* e = get("origin")) {
-        // A C2SP note key name: non-empty, no spaces or '+'.
-        if (e->value.empty() || e->value.find_first_of(" \t+") != std::string::npos)
-          return p.Error(e->line, name, "origin", "must be non-empty without spaces or '+'");
-        cfg.origin = e->value;
-      }
+      GONGKAI_CHECK(ReadDaemon(r, &cfg));
+    } else if (section.name == "auth") {
+      GONGKAI_CHECK(ReadAuth(r, &cfg));
+    } else if (section.name == "log") {
+      GONGKAI_CHECK(ReadLog(r, &cfg));
+    } else if (section.name == "disclosure") {
+      GONGKAI_CHECK(ReadDisclosure(r, &cfg));
+    } else if (section.name.rfind("share.", 0) == 0) {
+      const std::string name = section.name.substr(6);
+      if (!ValidShareName(name))
+        return r.Error(section.line, "",
+                       "share name must be 1-64 letters, digits, '-', '_' or '.'");
+      GONGKAI_CHECK(ReadShare(r, name, &cfg.shares.emplace_back()));
     } else {
-      ShareConfig share;
-      share.name = share_name;
-      const Entry* path = get("path");
-      if (!path || path->value.empty())
-        return p.Error(header_line, name, "path", "missing (the folder to watch)");
-      share.path = p.Resolve(path->value);
-      while (share.path.size() > 1 && share.path.back() == '/') share.path.pop_back();
-      share.office = get("office") ? get("office")->value : share_name;
-      if (const Entry* e = get("classification")) {
-        if (auto c = ParseClassification(e->value))
-          share.classification = *c;
-        else
-          return p.Error(e->line, name, "classification",
-                         "expected public or restricted, got '" + e->value + "'");
-      }
-      if (const Entry* e = get("review")) {
-        if (e->value == "none")
-          share.review = Review::kNone;
-        else if (e->value == "required")
-          share.review = Review::kRequired;
-        else
-          return p.Error(e->line, name, "review",
-                         "expected none or required, got '" + e->value + "'");
-      }
-      if (const Entry* e = get("watch")) {
-        if (e->value == "auto")
-          share.watch = WatchMode::kAuto;
-        else if (e->value == "inotify")
-          share.watch = WatchMode::kInotify;
-        else if (e->value == "poll")
-          share.watch = WatchMode::kPoll;
-        else
-          return p.Error(e->line, name, "watch",
-                         "expected auto, inotify or poll, got '" + e->value + "'");
-      }
-      if (Status s = duration("update_every", share.update_every); !s.ok()) return s;
-      cfg.shares.push_back(std::move(share));
+      return r.Error(section.line, "", "unknown section");
     }
   }
   if (!have_daemon || cfg.data_dir.empty())
-    return Status::Invalid(abs_file + ": [daemon] data_dir: missing (where the archive is kept)");
-  for (size_t i = 0; i < cfg.shares.size(); ++i) {
-    for (size_t j = 0; j < cfg.shares.size(); ++j) {
-      if (i == j) continue;
-      const std::string& a = cfg.shares[i].path;
-      const std::string& b = cfg.shares[j].path;
-      if (a == b || (b.size() > a.size() && b.compare(0, a.size(), a) == 0 && b[a.size()] == '/'))
-        return Status::Invalid(abs_file + ": [share." + cfg.shares[j].name +
-                               "] path: inside share '" + cfg.shares[i].name +
-                               "' (shares must not overlap)");
-    }
-    const std::string& d = cfg.data_dir;
-    const std::string& s = cfg.shares[i].path;
-    if (d == s || (d.size() > s.size() && d.compare(0, s.size(), s) == 0 && d[s.size()] == '/'))
-      return Status::Invalid(abs_file + ": [daemon] data_dir: inside share '" + cfg.shares[i].name +
-                             "' (the daemon never writes into a share)");
-  }
+    return Status::Invalid(cfg.file + ": [daemon] data_dir: missing (where the archive is kept)");
+  GONGKAI_CHECK(CheckFolders(cfg));
   return cfg;
 }
+
+#undef GONGKAI_CHECK
 
 Result<Config> LoadConfig(const std::string& file) {
   std::ifstream in(file, std::ios::binary);

@@ -15,6 +15,7 @@
 #include "archiver.h"
 #include "auth.h"
 #include "gongkai/daemon/layout.h"
+#include "gongkai/disclosure/calendar.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/log.h"
 #include "gongkai/storage/blob_store.h"
@@ -65,6 +66,10 @@ Status CheckCanStart(const Config& running, uint16_t port, const Config& next) {
     if (DataDirLocked(DataLayout(next.data_dir).lock_file()))
       return Status::Busy("data folder " + next.data_dir + " is in use by another gongkaid");
   }
+  if (next.calendar_dir != running.calendar_dir) {
+    auto calendar = disclosure::WorkCalendar::Load(disclosure::CalendarFolders(next.calendar_dir));
+    if (!calendar.ok()) return calendar.status();
+  }
   if (next.catalog_postgres != running.catalog_postgres) {
     auto catalog = storage::OpenCatalog(next.catalog_postgres, DataLayout(next.data_dir).catalog(),
                                         storage::Env::Default());
@@ -99,6 +104,8 @@ class Daemon final : public LiveStatus {
 
  private:
   Status OpenStores();
+  // China's working days; warns when there are none.
+  Status LoadCalendar();
   void BuildPipeline();
   void OnWatchEvent(size_t share, const std::string& rel, WatchEvent ev, const std::string& from);
   // SIGHUP: true when the changed configuration needs a restart in place.
@@ -121,6 +128,8 @@ class Daemon final : public LiveStatus {
   std::unique_ptr<storage::SigningKey> key_;
   std::unique_ptr<indexer::IndexWriter> index_writer_;
   TokenStore tokens_;
+  disclosure::WorkCalendar calendar_;
+  disclosure::Date calendar_checked_{};  // the day NextYearWarning last ran
   std::unique_ptr<indexer::Searcher> searcher_;
   std::unique_ptr<CatalogPool> catalogs_;
   std::unique_ptr<SettleQueue> queue_;
@@ -160,6 +169,7 @@ Status Daemon::Open() {
                    " does not exist (yet); it is watched once it appears after a restart");
   }
   if (Status s = OpenStores(); !s.ok()) return s;
+  if (Status s = LoadCalendar(); !s.ok()) return s;
   BuildPipeline();
   return Status::OK();
 }
@@ -189,6 +199,24 @@ Status Daemon::OpenStores() {
   for (auto& reader : index_readers_)
     if (Status s = open_catalog(&reader); !s.ok()) return s;
   return tokens_.Load(config_.tokens_file);
+}
+
+Status Daemon::LoadCalendar() {
+  const std::vector<std::string> folders = disclosure::CalendarFolders(config_.calendar_dir);
+  auto calendar = disclosure::WorkCalendar::Load(folders);
+  if (!calendar.ok()) return calendar.status();
+  calendar_ = std::move(*calendar);
+  const std::vector<int> years = calendar_.KnownYears();
+  if (years.empty()) {
+    std::string names;
+    for (const std::string& f : folders) names += (names.empty() ? "" : ", ") + f;
+    log::Warning("calendar: no holiday data in " + names +
+                 ": every working-day deadline is provisional");
+  } else {
+    log::Info("calendar: holiday data for " + std::to_string(years.front()) + "-" +
+              std::to_string(years.back()));
+  }
+  return Status::OK();
 }
 
 void Daemon::BuildPipeline() {
@@ -262,6 +290,7 @@ Status Daemon::Start() {
                                                    .catalogs = catalogs_.get(),
                                                    .blobs = blobs_.get(),
                                                    .admin = &admin_,
+                                                   .calendar = &calendar_,
                                                    .live = this,
                                                    .metrics = &http_metrics_,
                                                    .anonymous_search_limit = search_limit_.get()});
@@ -364,6 +393,11 @@ void Daemon::Tick() {
       watcher_->WatchTree(i, "");
       archiver_->RequestRescan(i);
     }
+  }
+  if (const auto today = disclosure::LocalToday(); today != calendar_checked_) {
+    calendar_checked_ = today;  // once a day
+    if (std::string warning = disclosure::NextYearWarning(calendar_, today); !warning.empty())
+      log::Warning(warning);
   }
   const Snapshot snap = TakeSnapshot();
   notifier_.Status(StatusLine(snap));

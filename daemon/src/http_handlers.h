@@ -36,4 +36,7 @@ void ServeKeys(Call& call);
 // http_reports.cc
 void ServeFreshness(Call& call);
 
+// http_disclosure.cc
+void ServeWorkdays(Call& call);
+
 }  // namespace gongkai::daemon

@@ -38,6 +38,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/log/entries", kInspector, ServeEntries, "entries"},
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
+      {"GET", "/api/v1/calendar/workdays", kAll, ServeWorkdays, "workdays"},
   };
   return kRoutes;
 }

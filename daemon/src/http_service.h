@@ -12,6 +12,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "gongkai/config.h"
+#include "gongkai/disclosure/calendar.h"
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
@@ -81,6 +82,8 @@ struct ServiceContext {
   // Where approve and classify are made: RunAdmin() (admin.h) at this
   // target, the same code and the same writer as `gongkai approve`.
   const AdminTarget* admin = nullptr;
+  // China's working days, for the deadlines of disclosure on application.
+  const disclosure::WorkCalendar* calendar = nullptr;
   LiveStatus* live = nullptr;
   HttpMetrics* metrics = nullptr;
   RateLimiter* anonymous_search_limit = nullptr;

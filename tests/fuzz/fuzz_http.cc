@@ -68,7 +68,8 @@ struct Service {
   std::unique_ptr<daemon::CatalogPool> catalogs;
   daemon::HttpMetrics metrics;
   daemon::RateLimiter limit{0, 0};
-  daemon::AdminTarget admin;  // finds documents, changes none
+  daemon::AdminTarget admin;          // finds documents, changes none
+  disclosure::WorkCalendar calendar;  // no years: every count provisional
   std::unique_ptr<daemon::HttpService> http;
   std::string public_id, restricted_id, pending_id;
   std::vector<std::string> hidden_markers;  // ids, hashes, names and words of the hidden documents
@@ -180,6 +181,7 @@ void Setup() {
                              .catalogs = g->catalogs.get(),
                              .blobs = g->blobs.get(),
                              .admin = &g->admin,
+                             .calendar = &g->calendar,
                              .metrics = &g->metrics,
                              .anonymous_search_limit = &g->limit});
   if (Status s = g->http->Start(); !s.ok()) Die(s.ToString());

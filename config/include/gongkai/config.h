@@ -65,6 +65,11 @@ struct Config {
   int max_connections_per_client = 16;
   // How long a request's line and headers may take to arrive.
   std::chrono::milliseconds request_header_timeout{5000};
+  // [disclosure] (CONTRACT.md section 8): the agency named on replies and
+  // reports, its code (the front of each 索引号), and a folder of holiday-cn
+  // files that add or replace the packaged calendar's years ("" = none).
+  std::string agency, agency_code;
+  std::string calendar_dir;  // absolute, or empty
   std::vector<ShareConfig> shares;
 
   bool operator==(const Config&) const = default;

@@ -93,4 +93,6 @@ int CmdTokenAdd(Context& ctx, const Args& args);
 int CmdTokenList(Context& ctx, const Args& args);
 int CmdTokenRevoke(Context& ctx, const Args& args);
 
+int CmdWorkdays(Context& ctx, const Args& args);
+
 }  // namespace gongkai::cli

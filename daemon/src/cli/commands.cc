@@ -119,6 +119,10 @@ const std::vector<Command>& AllCommands() {
       {"report freshness", "report freshness [--as-of YYYY-MM-DD] [--json|--csv]",
        "last update per share and category; overdue ones",
        0, 0, {"as-of", "csv"}, N::kCatalog, false, CmdReport},
+      {"workdays", "workdays DATE N [--json]",
+       "the date N working days after DATE, by China's\n"
+       "holiday calendar (provisional where it has no data)",
+       2, 2, {}, N::kConfig, false, CmdWorkdays},
       {"reindex", "reindex [--json]",
        "rebuild the search index from the archive\n"
        "(stop the daemon first)",
