@@ -9,7 +9,10 @@
 #include <Poco/JSON/Parser.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <thread>
 
 #include "gongkai/daemon/layout.h"
 #include "support/daemon_process.h"
@@ -219,4 +222,46 @@ TEST_CASE("cli: without --config, $GONGKAI_CONFIG, else /etc/gongkai/gongkaid.co
     CHECK(err.rfind("gongkai: no configuration at /etc/gongkai/gongkaid.conf", 0) == 0);
     CHECK(err.find('\n') == err.size() - 1);  // one line
   }
+}
+
+TEST_CASE("cli: a restart in place keeps the data folder locked throughout", "[e2e][cli]") {
+  DaemonProcess d;
+  d.Start();
+  const pid_t pid = d.pid();
+  const std::string lock_file = d.root() + "/data/LOCK";
+  std::filesystem::create_directories(d.SharePath("added"));
+  std::ofstream(d.config(), std::ios::app) << "[share.added]\npath = share/added\noffice = 新\n";
+  // What a `gongkai` command does when no daemon answers: take the lock. It
+  // must not get it while the daemon stops and starts again.
+  std::atomic<bool> restarting{true};
+  std::atomic<int> taken{0}, tries{0};
+  std::thread prober([&] {
+    while (restarting) {
+      std::string error;
+      const int fd = gongkai::daemon::LockDataDir(lock_file, &error);
+      if (fd >= 0) ++taken, ::close(fd);
+      ++tries;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  });
+  try {
+    d.RestartWithHup();
+  } catch (...) {
+    restarting = false;
+    prober.join();
+    throw;
+  }
+  restarting = false;
+  prober.join();
+  INFO(tries << " tries");
+  CHECK(tries > 10);
+  CHECK(taken == 0);
+  CHECK(d.pid() == pid);
+  CHECK(d.log().find("(2 shares,") != std::string::npos);
+  // Stopped for good, the lock is free again.
+  REQUIRE(d.Stop() == 0);
+  std::string error;
+  const int fd = gongkai::daemon::LockDataDir(lock_file, &error);
+  CHECK(fd >= 0);
+  if (fd >= 0) ::close(fd);
 }

@@ -101,6 +101,9 @@ class Daemon final : public LiveStatus {
   }
   std::string ArchiveGauges() override { return daemon::ArchiveGauges(TakeSnapshot()); }
   std::string StorageProblem() override { return archiver_->storage_problem(); }
+  // After Run() asked for a restart in place: the data folder's lock stays
+  // held for the next process (layout.h).
+  void KeepLockForRestart() { KeepDataDirLockForRestart(lock_.release()); }
 
  private:
   Status OpenStores();
@@ -152,7 +155,9 @@ class Daemon final : public LiveStatus {
 Status Daemon::Open() {
   if (Status s = env_->CreateDirs(config_.data_dir); !s.ok()) return s;
   std::string lock_error;
-  lock_ = UniqueFd(LockDataDir(layout_.lock_file(), &lock_error));
+  // Restarted in place: the lock the old process held, never let go.
+  lock_ = UniqueFd(TakeOverDataDirLock(layout_.lock_file()));
+  if (!lock_.ok()) lock_ = UniqueFd(LockDataDir(layout_.lock_file(), &lock_error));
   if (!lock_.ok()) return Status::Busy(lock_error);
   for (const std::string& dir : {layout_.run(), layout_.tmp()})
     if (Status s = env_->CreateDirs(dir); !s.ok()) return s;
@@ -449,7 +454,9 @@ int RunDaemon(const Config& config) {
   Status s = running.Open();
   if (s.ok()) s = running.Start();
   if (!s.ok()) return Fail(s), 1;
-  return running.Run(signals);
+  const int rc = running.Run(signals);
+  if (rc == kRestartToReload) running.KeepLockForRestart();
+  return rc;
 }
 
 }  // namespace gongkai::daemon

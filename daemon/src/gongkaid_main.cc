@@ -10,6 +10,7 @@
 
 #include "gongkai/config.h"
 #include "gongkai/daemon/daemon.h"
+#include "gongkai/daemon/layout.h"
 #include "gongkai/log.h"
 #include "reload.h"
 
@@ -94,8 +95,10 @@ int main(int argc, char** argv) {
   // SIGHUP with a changed configuration: the same binary and arguments in
   // this process. Nothing open may leak into it.
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  // ...but the reload requesters, answered once it is ready.
+  // ...but the reload requesters, answered once it is ready, and the data
+  // folder's lock, held throughout.
   gongkai::daemon::HandOverReloadRequests();
+  gongkai::daemon::HandOverDataDirLock();
   ::execv("/proc/self/exe", argv);
   gongkai::log::Error(std::string("cannot restart to apply the new configuration: execv: ") +
                       std::strerror(errno));

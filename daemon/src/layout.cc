@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace gongkai::daemon {
@@ -40,6 +42,37 @@ int LockDataDir(const std::string& lock_file, std::string* error) {
   }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) == 0) (void)!::write(fd, pid.data(), pid.size());
+  return fd;
+}
+
+namespace {
+
+constexpr const char* kLockFdVariable = "GONGKAI_LOCK_FD";
+int kept_lock_fd = -1;  // main thread only, between RunDaemon and execv
+
+}  // namespace
+
+void KeepDataDirLockForRestart(int fd) { kept_lock_fd = fd; }
+
+void HandOverDataDirLock() {
+  if (kept_lock_fd < 0 || ::fcntl(kept_lock_fd, F_SETFD, 0) != 0) return;
+  ::setenv(kLockFdVariable, std::to_string(kept_lock_fd).c_str(), 1);
+}
+
+int TakeOverDataDirLock(const std::string& lock_file) {
+  const char* value = std::getenv(kLockFdVariable);
+  if (value == nullptr) return -1;
+  const int fd = std::atoi(value);
+  ::unsetenv(kLockFdVariable);
+  struct stat held {
+  }, named{};
+  if (fd <= 2 || ::fstat(fd, &held) != 0) return -1;
+  // Another data folder now: the old one's lock is let go.
+  if (::stat(lock_file.c_str(), &named) != 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+    ::close(fd);
+    return -1;
+  }
   return fd;
 }
 

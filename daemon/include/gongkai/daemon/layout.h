@@ -28,6 +28,16 @@ bool IsIgnoredName(const std::string& basename);
 // Takes an exclusive lock on the data folder (flock on DATA/LOCK). Returns the
 // fd to keep open, -1 with *error set when another process holds it.
 int LockDataDir(const std::string& lock_file, std::string* error);
+// A restart in place (SIGHUP with a changed configuration, gongkaid_main.cc)
+// keeps the data folder locked throughout, so that no `gongkai` command takes
+// it while the new process starts: the old one keeps the lock's descriptor
+// (KeepDataDirLockForRestart), hands it over across execv in
+// $GONGKAI_LOCK_FD (HandOverDataDirLock, after everything else was made
+// close-on-exec), and the new one adopts it when it names the same file
+// (TakeOverDataDirLock: the fd, or -1 when there is none to adopt).
+void KeepDataDirLockForRestart(int fd);
+void HandOverDataDirLock();
+int TakeOverDataDirLock(const std::string& lock_file);
 // True when some process (the daemon) holds the data folder's lock.
 bool DataDirLocked(const std::string& lock_file);
 
