@@ -19,12 +19,12 @@ namespace {
 const std::string kShipped = std::string(GONGKAI_SOURCE_DIR) + "/data/calendar";
 
 const WorkCalendar& Shipped() {
-  static const WorkCalendar calendar = [] {
+  static const WorkCalendar kCalendar = [] {
     auto c = WorkCalendar::Load({kShipped});
     REQUIRE(c.ok());
     return *c;
   }();
-  return calendar;
+  return kCalendar;
 }
 
 Date D(const char* text) {

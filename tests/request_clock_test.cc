@@ -8,12 +8,12 @@ using namespace gongkai::disclosure;
 namespace {
 
 const WorkCalendar& Calendar() {
-  static const WorkCalendar calendar = [] {
+  static const WorkCalendar kCalendar = [] {
     auto c = WorkCalendar::Load({std::string(GONGKAI_SOURCE_DIR) + "/data/calendar"});
     REQUIRE(c.ok());
     return *c;
   }();
-  return calendar;
+  return kCalendar;
 }
 
 Date D(const char* text) {

@@ -29,7 +29,7 @@ void CatalogPool::Return(std::unique_ptr<storage::Catalog> c) {
   free_.push_back(std::move(c));
 }
 
-HttpService::HttpService(ServiceContext ctx) : ctx_(std::move(ctx)) {}
+HttpService::HttpService(ServiceContext ctx) : ctx_(ctx) {}
 HttpService::~HttpService() { Stop(); }
 
 Status HttpService::Start() {
