@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (f[8] == "all")
     q.status = std::nullopt;
   else if (!f[8].empty())
-    q.status = ParseDocumentStatus(f[8]);  // an unknown one lists all
+    q.status = gongkai::ParseDocumentStatus(f[8]);  // an unknown one lists all
   q.offset = f[9].empty() ? 0 : static_cast<int>(static_cast<unsigned char>(f[9][0]) % 8);
   q.limit = f[10].empty() ? 20 : static_cast<int>(static_cast<unsigned char>(f[10][0]) % 60);
   q.anonymous = true;
