@@ -28,8 +28,10 @@ packages=(
   # against its filter), the .deb built (dpkg-shlibdeps), unpacked and checked
   # with lintian, the man pages rendered
   systemd strace dpkg-dev file groff-base man-db lintian
-  # sanitizer builds and libFuzzer targets (tools/sanitize.sh, tools/fuzz.sh)
-  clang libclang-rt-14-dev
+  # sanitizer builds and libFuzzer targets (tools/sanitize.sh, tools/fuzz.sh);
+  # llvm for llvm-symbolizer: the sanitizers' suppressions match function
+  # names, which an unsymbolized report does not have
+  clang libclang-rt-14-dev llvm
   # the search page's browser test (tests/browser): headless chromium driven from
   # Node.js, and CJK fonts so that its screenshots show the text
   chromium nodejs npm fonts-noto-cjk
