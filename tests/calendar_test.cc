@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "gongkai/disclosure/calendar.h"
+#include "support/calendar.h"
 #include "support/temp_dir.h"
 
 using gongkai::disclosure::CalendarFolders;
@@ -11,27 +12,11 @@ using gongkai::disclosure::FormatDate;
 using gongkai::disclosure::NextYearWarning;
 using gongkai::disclosure::ParseDate;
 using gongkai::disclosure::WorkCalendar;
+using gongkai::test::D;
 using gongkai::test::TempDir;
 using gongkai::test::WriteFile;
 
 namespace {
-
-const std::string kShipped = std::string(GONGKAI_SOURCE_DIR) + "/data/calendar";
-
-const WorkCalendar& Shipped() {
-  static const WorkCalendar kCalendar = [] {
-    auto c = WorkCalendar::Load({kShipped});
-    REQUIRE(c.ok());
-    return *c;
-  }();
-  return kCalendar;
-}
-
-Date D(const char* text) {
-  auto d = ParseDate(text);
-  REQUIRE(d.has_value());
-  return *d;
-}
 
 // "YYYY-MM-DD" or "YYYY-MM-DD provisional": N working days after `from`.
 std::string Add(const WorkCalendar& c, const char* from, int n) {
@@ -50,7 +35,7 @@ TEST_CASE("calendar: dates are YYYY-MM-DD and exist", "[calendar]") {
 }
 
 TEST_CASE("calendar: the shipped notices, 2007 to 2026; 2027 not yet announced", "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK(c.Known(2007));
   CHECK(c.Known(2026));
   CHECK_FALSE(c.Known(2027));  // its file is there, with no days yet
@@ -58,7 +43,7 @@ TEST_CASE("calendar: the shipped notices, 2007 to 2026; 2027 not yet announced",
 }
 
 TEST_CASE("calendar: National Day 2026, its 调休 Sunday and Saturday", "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   bool provisional = false;
   CHECK(c.IsWorkday(D("2026-09-20"), &provisional));  // Sunday, worked
   CHECK_FALSE(c.IsWorkday(D("2026-09-19")));          // the Saturday before is not
@@ -75,7 +60,7 @@ TEST_CASE("calendar: National Day 2026, its 调休 Sunday and Saturday", "[calen
 }
 
 TEST_CASE("calendar: Spring Festival 2026 and 2025", "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK(c.IsWorkday(D("2026-02-14")));  // Saturday before, worked
   CHECK_FALSE(c.IsWorkday(D("2026-02-16")));
   CHECK_FALSE(c.IsWorkday(D("2026-02-23")));  // a Monday, still off
@@ -86,20 +71,20 @@ TEST_CASE("calendar: Spring Festival 2026 and 2025", "[calendar]") {
 }
 
 TEST_CASE("calendar: received on a Saturday, the count starts the day after", "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK(Add(c, "2026-03-07", 20) == "2026-04-03");  // ends the day before 清明 begins
   CHECK(Add(c, "2026-02-14", 0) == "2026-02-14");   // 0 working days: the date itself
 }
 
 TEST_CASE("calendar: across the year boundary, 元旦 and its worked Sunday", "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK_FALSE(c.IsWorkday(D("2026-01-02")));
   CHECK(c.IsWorkday(D("2026-01-04")));  // Sunday, worked
   CHECK(Add(c, "2025-12-20", 20) == "2026-01-19");
 }
 
 TEST_CASE("calendar: a year without data makes a count through it provisional", "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK(Add(c, "2026-12-01", 5) == "2026-12-08");  // stays in 2026
   CHECK(Add(c, "2026-12-04", 20) == "2027-01-01 provisional");
   bool provisional = false;
@@ -122,7 +107,7 @@ TEST_CASE("calendar: an admin's folder adds a year or replaces one", "[calendar]
   auto c = WorkCalendar::Load(CalendarFolders(dir.path()));
   REQUIRE(c.ok());
   CHECK(CalendarFolders(dir.path()).size() == 2);
-  auto both = WorkCalendar::Load({kShipped, dir.path()});
+  auto both = WorkCalendar::Load({gongkai::test::kShippedCalendar, dir.path()});
   REQUIRE(both.ok());
   CHECK(both->Known(2027));
   CHECK(Add(*both, "2026-12-04", 20) == "2027-01-04");  // 2027-01-01 is off now
@@ -130,7 +115,7 @@ TEST_CASE("calendar: an admin's folder adds a year or replaces one", "[calendar]
   // Replacing: the admin's 2026 has no National Day.
   WriteFile(dir.path() + "/2026.json",
             R"({"year": 2026, "days": [{"name": "x", "date": "2026-05-01", "isOffDay": true}]})");
-  auto replaced = WorkCalendar::Load({kShipped, dir.path()});
+  auto replaced = WorkCalendar::Load({gongkai::test::kShippedCalendar, dir.path()});
   REQUIRE(replaced.ok());
   CHECK(replaced->IsWorkday(D("2026-10-01")));
 }
@@ -158,7 +143,7 @@ TEST_CASE("calendar: a broken file is an error naming it, not a silent Monday to
 
 TEST_CASE("calendar: from 1 November the daemon warns when next year's notice is missing",
           "[calendar]") {
-  const WorkCalendar& c = Shipped();
+  const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK(NextYearWarning(c, D("2026-10-31")).empty());
   const std::string warning = NextYearWarning(c, D("2026-11-01"));
   CHECK(warning.find("2027") != std::string::npos);

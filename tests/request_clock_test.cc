@@ -2,25 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include "gongkai/disclosure/request.h"
+#include "support/calendar.h"
 
 using namespace gongkai::disclosure;
+using gongkai::test::D;
 
 namespace {
-
-const WorkCalendar& Calendar() {
-  static const WorkCalendar kCalendar = [] {
-    auto c = WorkCalendar::Load({std::string(GONGKAI_SOURCE_DIR) + "/data/calendar"});
-    REQUIRE(c.ok());
-    return *c;
-  }();
-  return kCalendar;
-}
-
-Date D(const char* text) {
-  auto d = ParseDate(text);
-  REQUIRE(d.has_value());
-  return *d;
-}
 
 EventInput Ev(RequestEvent event, const char* date) { return {event, D(date), "", 0, ""}; }
 
@@ -28,7 +15,7 @@ EventInput Ev(RequestEvent event, const char* date) { return {event, D(date), ""
 RequestClock Run(const std::vector<EventInput>& events) {
   std::optional<RequestClock> clock;
   for (const EventInput& e : events) {
-    auto next = Apply(Calendar(), clock, e);
+    auto next = Apply(gongkai::test::ShippedCalendar(), clock, e);
     INFO(ToString(e.event) << " " << FormatDate(e.date));
     REQUIRE(next.ok());
     clock = *next;
@@ -39,7 +26,7 @@ RequestClock Run(const std::vector<EventInput>& events) {
 // The refusal of `e` after `events`; the clock must not have moved.
 std::string Refusal(const std::vector<EventInput>& events, const EventInput& e) {
   const RequestClock before = Run(events);
-  auto next = Apply(Calendar(), before, e);
+  auto next = Apply(gongkai::test::ShippedCalendar(), before, e);
   REQUIRE_FALSE(next.ok());
   CHECK(next.status().code() == gongkai::Status::Code::kInvalid);
   return next.status().message();
@@ -130,7 +117,9 @@ TEST_CASE("request clock: closing, and what cannot follow", "[request]") {
   CHECK(Refusal({Ev(RequestEvent::kReceived, "2026-09-20")},
                 Ev(RequestEvent::kReceived, "2026-09-21"))
             .find("received already") != std::string::npos);
-  CHECK_FALSE(Apply(Calendar(), std::nullopt, Ev(RequestEvent::kWithdrawn, "2026-09-20")).ok());
+  CHECK_FALSE(Apply(gongkai::test::ShippedCalendar(), std::nullopt,
+                    Ev(RequestEvent::kWithdrawn, "2026-09-20"))
+                  .ok());
   for (const char* closes : {"withdrawn", "abandoned"}) {
     const RequestClock x = Run(
         {Ev(RequestEvent::kReceived, "2026-09-20"), Ev(*ParseRequestEvent(closes), "2026-09-21")});
