@@ -242,7 +242,8 @@ Result<size_t> IndexFeeder::CatchUp() {
     std::vector<size_t> first_record;
     std::set<std::string> seen;
     for (size_t r = 0; r < records->size(); ++r) {
-      if (!seen.insert((*records)[r].doc).second) continue;
+      // A request's record (no document) has nothing to index.
+      if ((*records)[r].doc.empty() || !seen.insert((*records)[r].doc).second) continue;
       jobs.push_back(Job{(*records)[r].doc});
       first_record.push_back(r);
       auto copies = SameContent((*records)[r].doc);
@@ -252,6 +253,10 @@ Result<size_t> IndexFeeder::CatchUp() {
           jobs.push_back(Job{id});
           first_record.push_back(r);
         }
+    }
+    if (jobs.empty()) {  // only requests' records: the watermark moves past them
+      if (Status s = Commit(records->back().seq); !s.ok()) return s;
+      continue;
     }
     Status failed;
     const bool complete = pool_->Run(

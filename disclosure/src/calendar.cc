@@ -63,8 +63,10 @@ std::vector<std::string> CalendarFolders(const std::string& configured) {
   return folders;
 }
 
-Date LocalToday() {
-  const std::time_t now = std::time(nullptr);
+Date LocalToday() { return LocalDate(std::chrono::system_clock::now()); }
+
+Date LocalDate(std::chrono::system_clock::time_point t) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   localtime_r(&now, &tm);
   return Date(std::chrono::year_month_day{std::chrono::year(tm.tm_year + 1900),

@@ -12,23 +12,6 @@ namespace {
 using storage::DocumentRow;
 using storage::VersionRow;
 
-std::string NewDocumentId() {
-  // 15 random bytes, base32 (RFC 4648 alphabet, lowercase): 24 URL-safe chars.
-  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : storage::RandomBytes(15)) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 5) {
-      out += kAlphabet[(buffer >> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
-}
-
 // The version an event other than kVersion concerns, if the event may happen
 // to `doc` now; Invalid (with the reason) if it may not.
 Result<const VersionRow*> EventSubject(const Change& c, const DocumentRow& doc,
@@ -67,7 +50,7 @@ Result<DocumentRow> Subject(storage::Catalog& catalog, const Change& c, const st
   if (c.doc_id.empty()) {
     if (c.kind != Change::Kind::kVersion) return Status::Invalid("event without a document");
     DocumentRow d;
-    d.id = NewDocumentId();
+    d.id = storage::RandomBase32(15);  // 24 URL-safe characters
     d.share = c.share;
     d.path = c.path;
     d.classification = c.classification;
@@ -87,19 +70,47 @@ Ledger::Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin)
 
 Status Ledger::Apply(std::vector<Change>& changes, const storage::SigningKey& key) {
   if (changes.empty()) return Status::OK();
+  return Transaction(key, [&](int64_t& seq, const std::string& time) -> Status {
+    for (Change& c : changes)
+      if (Status one = ApplyOne(c, seq++, time, key); !one.ok()) return one;
+    return Status::OK();
+  });
+}
+
+Status Ledger::Transaction(const storage::SigningKey& key, const TransactionBody& body) {
   if (Status s = catalog_->BeginWrite(); !s.ok()) return s;
   Status s = [&]() -> Status {
     auto next = catalog_->NextRecordSeq();
     if (!next.ok()) return next.status();
     const std::string time = storage::Rfc3339(env_->Now());
     int64_t seq = *next;
-    for (Change& c : changes)
-      if (Status one = ApplyOne(c, seq++, time, key); !one.ok()) return one;
+    if (Status b = body(seq, time); !b.ok()) return b;
+    if (seq == *next) return Status::Invalid("nothing to record");
     if (Status cp = IssueCheckpoint(static_cast<uint64_t>(seq), key); !cp.ok()) return cp;
     return catalog_->Commit();
   }();
   if (!s.ok()) catalog_->Rollback();
   return s;
+}
+
+Status Ledger::Append(const storage::RecordRow& record) {
+  if (Status s = catalog_->InsertRecord(record); !s.ok()) return s;
+  auto nodes = storage::NodesForAppend(static_cast<uint64_t>(record.seq),
+                                       storage::LeafHash(record.record), catalog_->Nodes());
+  if (!nodes.ok()) return nodes.status();
+  return catalog_->InsertTreeNodes(*nodes);
+}
+
+storage::RecordRow Ledger::Sign(int64_t seq, std::string doc, std::string record,
+                                const storage::SigningKey& key) {
+  storage::RecordRow rec;
+  rec.seq = seq;
+  rec.doc = std::move(doc);
+  rec.record = std::move(record);
+  rec.signature = storage::Base64(key.Sign(rec.record));
+  rec.key_id = key.KeyId();
+  rec.leaf = storage::Hex(storage::LeafHash(rec.record));
+  return rec;
 }
 
 Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
@@ -163,13 +174,8 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
   f.version = static_cast<uint64_t>(c.version);
   f.classification = doc.classification;
 
-  storage::RecordRow& rec = c.record;
-  rec.seq = seq;
-  rec.doc = doc.id;
-  rec.record = storage::SerializeRecord(f);
-  rec.signature = storage::Base64(key.Sign(rec.record));
-  rec.key_id = key.KeyId();
-  rec.leaf = storage::Hex(storage::LeafHash(rec.record));
+  c.record = Sign(seq, doc.id, storage::SerializeRecord(f), key);
+  const storage::RecordRow& rec = c.record;
   doc.last_leaf = rec.leaf;
   doc.updated = time;
 
@@ -180,11 +186,7 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
   if (c.kind == Change::Kind::kApprove)
     if (Status s = catalog_->SetReview(doc.id, c.version, ReviewState::kApproved); !s.ok())
       return s;
-  if (Status s = catalog_->InsertRecord(rec); !s.ok()) return s;
-  auto nodes = storage::NodesForAppend(static_cast<uint64_t>(seq), storage::LeafHash(rec.record),
-                                       catalog_->Nodes());
-  if (!nodes.ok()) return nodes.status();
-  return catalog_->InsertTreeNodes(*nodes);
+  return Append(rec);
 }
 
 Status Ledger::IssueCheckpoint(uint64_t size, const storage::SigningKey& key) {

@@ -15,8 +15,8 @@ bool RestrictionHides(const DocumentState& s, const storage::VersionRow& v) {
 }
 
 bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
-  return s.doc.classification == Classification::kPublic && v.review == ReviewState::kApproved &&
-         !RestrictionHides(s, v);
+  return s.doc.classification == Classification::kPublic && !s.reply_letter &&
+         v.review == ReviewState::kApproved && !RestrictionHides(s, v);
 }
 
 // Fills in restricted_elsewhere. Only public documents need it: nobody
@@ -76,6 +76,11 @@ Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog,
   if (!versions.ok()) return versions.status();
   DocumentState s{std::move(**doc), std::move(*versions), {}};
   if (Status st = AddRestrictedElsewhere(catalog, s); !st.ok()) return st;
+  if (s.doc.classification == Classification::kPublic) {
+    auto letters = catalog.ReplyLetters({id});
+    if (!letters.ok()) return letters.status();
+    s.reply_letter = !letters->empty();
+  }
   return std::optional<DocumentState>(std::move(s));
 }
 
@@ -84,12 +89,17 @@ Result<std::map<std::string, DocumentState>> LoadDocuments(storage::Catalog& cat
   auto rows = catalog.DocumentsWithVersions(ids);
   if (!rows.ok()) return rows.status();
   std::map<std::string, DocumentState> out;
+  std::vector<std::string> public_ids;
   for (auto& [doc, versions] : *rows) {
     DocumentState s{std::move(doc), std::move(versions), {}};
     if (Status st = AddRestrictedElsewhere(catalog, s); !st.ok()) return st;
     const std::string id = s.doc.id;
+    if (s.doc.classification == Classification::kPublic) public_ids.push_back(id);
     out.emplace(id, std::move(s));
   }
+  auto letters = catalog.ReplyLetters(public_ids);
+  if (!letters.ok()) return letters.status();
+  for (const std::string& id : *letters) out.at(id).reply_letter = true;
   return out;
 }
 

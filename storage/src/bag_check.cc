@@ -481,10 +481,11 @@ class BagChecker {
       info.version = o->optValue<Poco::Int64>("version", -1);
       info.size = o->optValue<Poco::Int64>("size", -1);
       info.leaf = LeafHash(line);
-      std::string& last = last_leaf[info.doc];
+      // A request's records chain by its code; they carry no document.
+      const std::string chain = ChainOf(info.doc, o->optValue<std::string>("request", ""));
+      std::string& last = last_leaf[chain];
       if (o->optValue<std::string>("prev", "") != last)
-        Problem(where,
-                "prev does not chain to document " + info.doc + "'s previous record in the bag");
+        Problem(where, "prev does not chain to " + chain + "'s previous record in the bag");
       last = Hex(info.leaf);
       if (!records_.emplace(seq, info).second) Problem(where, "appears twice");
     }

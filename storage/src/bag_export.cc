@@ -286,7 +286,8 @@ class Exporter {
     return Status::OK();
   }
 
-  // Every record of the exported documents with its signature and inclusion proof.
+  // Every record of the exported documents, and every request's record
+  // (nothing personal is in one), with its signature and inclusion proof.
   Status SpoolRecords() {
     const NodeReader nodes = catalog_->Nodes();
     for (int64_t first = 0; static_cast<uint64_t>(first) < checkpoint_.size;
@@ -294,7 +295,8 @@ class Exporter {
       auto rows = catalog_->Records(first, kRecordChunk);
       if (!rows.ok()) return rows.status();
       for (const RecordRow& r : *rows) {
-        if (static_cast<uint64_t>(r.seq) >= checkpoint_.size || !docs_.count(r.doc)) continue;
+        if (static_cast<uint64_t>(r.seq) >= checkpoint_.size) continue;
+        if (!r.doc.empty() ? !docs_.count(r.doc) : !opt_.share.empty()) continue;
         if (r.record.find('\n') != std::string::npos)
           return Status::Corruption("export: record " + std::to_string(r.seq) + " spans lines");
         auto path = InclusionProof(static_cast<uint64_t>(r.seq), checkpoint_.size, nodes);

@@ -85,6 +85,23 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
+std::string RandomBase32(size_t n) {
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : RandomBytes(n)) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
 SigningKey::SigningKey(void* pkey) : pkey_(pkey) {
   auto* k = static_cast<EVP_PKEY*>(pkey_);
   size_t len = 32;

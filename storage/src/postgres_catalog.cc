@@ -20,7 +20,7 @@ namespace {
 
 using pg::Rows;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Schema creation runs under this transaction-level advisory lock, so that
 // processes opening a new database at once do not race ("gongkai" in ASCII).
@@ -54,10 +54,28 @@ const char* const kSchema[] = {
     " level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY(level, idx))",
     "CREATE TABLE IF NOT EXISTS checkpoints("
     " size BIGINT PRIMARY KEY, text TEXT NOT NULL, created TEXT NOT NULL)",
+    // Schema 5: disclosure requests.
+    "CREATE TABLE IF NOT EXISTS requests("
+    " code TEXT COLLATE \"C\" PRIMARY KEY, channel TEXT NOT NULL,"
+    " received TEXT COLLATE \"C\" NOT NULL, applicant_type TEXT NOT NULL,"
+    " details TEXT NOT NULL, salt TEXT NOT NULL, last_leaf TEXT NOT NULL, created TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS request_events("
+    " code TEXT COLLATE \"C\" NOT NULL REFERENCES requests(code), log_index BIGINT PRIMARY KEY,"
+    " event TEXT NOT NULL, date TEXT NOT NULL, outcome TEXT NOT NULL, days BIGINT NOT NULL,"
+    " approved_by TEXT NOT NULL, note TEXT NOT NULL,"
+    " reply_document TEXT COLLATE \"C\" NOT NULL, recorded TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS request_events_code ON request_events(code, log_index)",
+    "CREATE INDEX IF NOT EXISTS request_events_reply ON request_events(reply_document)"
+    " WHERE reply_document <> ''",
 };
 
-const char* const kTables[] = {"meta", "documents", "versions",   "records",
-                               "keys", "tree",      "checkpoints"};
+const char* const kTables[] = {"meta", "documents",   "versions", "records",       "keys",
+                               "tree", "checkpoints", "requests", "request_events"};
+
+const std::string kRequestColumns =
+    "code, channel, received, applicant_type, details, salt, last_leaf, created";
+const std::string kRequestEventColumns =
+    "code, log_index, event, date, outcome, days, approved_by, note, reply_document, recorded";
 
 const std::string kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
@@ -106,6 +124,24 @@ VersionRow VersionFromRow(const Rows& rows, size_t r) {
       rows.Text(r, 0), rows.Int(r, 1),  rows.Text(r, 2), rows.Int(r, 3),
       rows.Text(r, 4), rows.Text(r, 5), rows.Int(r, 6),  ReviewColumn(rows.Text(r, 7)),
       rows.Text(r, 8)};
+}
+
+std::vector<RequestRow> RequestsOf(const Rows& rows) {
+  std::vector<RequestRow> out;
+  for (size_t r = 0; r < rows.size(); ++r)
+    out.push_back(RequestRow{rows.Text(r, 0), rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3),
+                             rows.Text(r, 4), rows.Text(r, 5), rows.Text(r, 6), rows.Text(r, 7)});
+  return out;
+}
+
+std::vector<RequestEventRow> RequestEventsOf(const Rows& rows) {
+  std::vector<RequestEventRow> out;
+  for (size_t r = 0; r < rows.size(); ++r)
+    out.push_back(RequestEventRow{rows.Text(r, 0), rows.Int(r, 1), rows.Text(r, 2),
+                                  rows.Text(r, 3), rows.Text(r, 4), rows.Int(r, 5),
+                                  rows.Text(r, 6), rows.Text(r, 7), rows.Text(r, 8),
+                                  rows.Text(r, 9)});
+  return out;
 }
 
 std::vector<DocumentRow> Documents(const Rows& rows) {
@@ -285,6 +321,54 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
+  Result<std::optional<RequestRow>> GetRequest(const std::string& code) override {
+    return db_->Call("request", [&]() -> Result<std::optional<RequestRow>> {
+      if (!Storable(code)) return std::optional<RequestRow>();
+      auto rows = RequestsOf(
+          db_->Query("SELECT " + kRequestColumns + " FROM requests WHERE code = $1", {code}));
+      if (rows.empty()) return std::optional<RequestRow>();
+      return std::optional<RequestRow>(std::move(rows[0]));
+    });
+  }
+
+  Result<std::vector<RequestEventRow>> RequestEvents(const std::string& code) override {
+    return db_->Call("request events", [&]() -> Result<std::vector<RequestEventRow>> {
+      if (!Storable(code)) return std::vector<RequestEventRow>();
+      return RequestEventsOf(db_->Query("SELECT " + kRequestEventColumns +
+                                            " FROM request_events WHERE code = $1"
+                                            " ORDER BY log_index",
+                                        {code}));
+    });
+  }
+
+  Result<std::vector<RequestRow>> AllRequests() override {
+    return db_->Call("requests", [&]() -> Result<std::vector<RequestRow>> {
+      return RequestsOf(
+          db_->Query("SELECT " + kRequestColumns + " FROM requests ORDER BY received, code"));
+    });
+  }
+
+  Result<std::vector<RequestEventRow>> AllRequestEvents() override {
+    return db_->Call("request events", [&]() -> Result<std::vector<RequestEventRow>> {
+      return RequestEventsOf(db_->Query("SELECT " + kRequestEventColumns +
+                                        " FROM request_events ORDER BY log_index"));
+    });
+  }
+
+  Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) override {
+    return db_->Call("reply letters", [&]() -> Result<std::set<std::string>> {
+      std::set<std::string> out;
+      const std::vector<std::string> storable = OnlyStorable(doc_ids);
+      if (storable.empty()) return out;
+      Rows rows = db_->Query(
+          "SELECT DISTINCT reply_document FROM request_events"
+          " WHERE reply_document <> '' AND reply_document = ANY($1)",
+          {pg::ArrayLiteral(storable)});
+      for (size_t r = 0; r < rows.size(); ++r) out.insert(rows.Text(r, 0));
+      return out;
+    });
+  }
+
   // One writer at a time across every process: the lock conflicts with
   // itself and with row writes to records, not with readers, and is held
   // until Commit() or Rollback(). READ COMMITTED then shows this writer
@@ -357,6 +441,27 @@ class PostgresCatalog final : public Catalog {
                  "INSERT INTO records(seq, doc, record, signature, key_id, leaf)"
                  " VALUES($1, $2, $3, $4, $5, $6)",
                  {S(r.seq), r.doc, r.record, r.signature, r.key_id, r.leaf});
+  }
+
+  Status InsertRequest(const RequestRow& r) override {
+    return Write("insert request",
+                 "INSERT INTO requests(" + kRequestColumns +
+                     ") VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                 {r.code, r.channel, r.received, r.applicant_type, r.details, r.salt, r.last_leaf,
+                  r.created});
+  }
+
+  Status InsertRequestEvent(const RequestEventRow& e) override {
+    return Write("insert request event",
+                 "INSERT INTO request_events(" + kRequestEventColumns +
+                     ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 {e.code, S(e.log_index), e.event, e.date, e.outcome, S(e.days), e.approved_by,
+                  e.note, e.reply_document, e.recorded});
+  }
+
+  Status SetRequestLeaf(const std::string& code, const std::string& leaf) override {
+    return Write("update request", "UPDATE requests SET last_leaf = $2 WHERE code = $1",
+                 {code, leaf});
   }
 
   Status InsertTreeNodes(const std::vector<storage::TreeNode>& nodes) override {

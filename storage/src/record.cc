@@ -74,6 +74,38 @@ std::string SerializeRecord(const RecordFields& r) {
   return out;
 }
 
+std::string SerializeRequestRecord(const RequestRecordFields& r) {
+  std::string out = "{\"seq\":" + std::to_string(r.seq);
+  out += ",\"event\":" + JsonQuote(r.event);
+  out += ",\"request\":" + JsonQuote(r.request);
+  out += ",\"date\":" + JsonQuote(r.date);
+  if (!r.channel.empty()) out += ",\"channel\":" + JsonQuote(r.channel);
+  if (!r.applicant_type.empty()) out += ",\"applicant_type\":" + JsonQuote(r.applicant_type);
+  if (!r.outcome.empty()) out += ",\"outcome\":" + JsonQuote(r.outcome);
+  if (r.days > 0) out += ",\"days\":" + std::to_string(r.days);
+  if (!r.reply_document.empty()) out += ",\"reply_document\":" + JsonQuote(r.reply_document);
+  out += ",\"details_sha256\":" + JsonQuote(r.details_sha256);
+  if (!r.note_sha256.empty()) out += ",\"note_sha256\":" + JsonQuote(r.note_sha256);
+  out += ",\"time\":" + JsonQuote(r.time);
+  out += ",\"key\":" + JsonQuote(r.key);
+  out += ",\"prev\":" + JsonQuote(r.prev);
+  out += '}';
+  return out;
+}
+
+std::string SaltedSha256(const std::string& salt, const std::string& text) {
+  return Hex(Sha256Of(salt + "\n" + text));
+}
+
+std::string RequestNoteJson(const std::string& note, const std::string& approved_by) {
+  if (note.empty() && approved_by.empty()) return "";
+  return "{\"note\":" + JsonQuote(note) + ",\"approved_by\":" + JsonQuote(approved_by) + "}";
+}
+
+std::string ChainOf(const std::string& doc, const std::string& request) {
+  return request.empty() ? doc : "request " + request;
+}
+
 Digest LeafHash(std::string_view record) {
   Sha256 h;
   const uint8_t zero = 0;

@@ -26,7 +26,7 @@ using Poco::Data::RecordSet;
 using Poco::Data::Session;
 using Poco::Data::Statement;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -53,7 +53,25 @@ const char* const kSchema[] = {
     " hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, text TEXT NOT NULL,"
     " created TEXT NOT NULL)",
+    // Schema 5: disclosure requests.
+    "CREATE TABLE IF NOT EXISTS requests("
+    " code TEXT PRIMARY KEY, channel TEXT NOT NULL, received TEXT NOT NULL,"
+    " applicant_type TEXT NOT NULL, details TEXT NOT NULL, salt TEXT NOT NULL,"
+    " last_leaf TEXT NOT NULL, created TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS request_events("
+    " code TEXT NOT NULL REFERENCES requests(code), log_index INTEGER PRIMARY KEY,"
+    " event TEXT NOT NULL, date TEXT NOT NULL, outcome TEXT NOT NULL, days INTEGER NOT NULL,"
+    " approved_by TEXT NOT NULL, note TEXT NOT NULL, reply_document TEXT NOT NULL,"
+    " recorded TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS request_events_code ON request_events(code, log_index)",
+    "CREATE INDEX IF NOT EXISTS request_events_reply ON request_events(reply_document)"
+    " WHERE reply_document <> ''",
 };
+
+const char* const kRequestColumns =
+    "code, channel, received, applicant_type, details, salt, last_leaf, created";
+const char* const kRequestEventColumns =
+    "code, log_index, event, date, outcome, days, approved_by, note, reply_document, recorded";
 
 // Made at every open (cheap once it exists): older catalogs get it without a
 // schema version of their own.
@@ -188,6 +206,16 @@ VersionRow VersionFromRow(const Query& q) {
   v.review = ReviewColumn(q.Text(7));
   v.meta = q.Text(8);
   return v;
+}
+
+RequestRow RequestFromRow(const Query& q) {
+  return RequestRow{q.Text(0), q.Text(1), q.Text(2), q.Text(3),
+                    q.Text(4), q.Text(5), q.Text(6), q.Text(7)};
+}
+
+RequestEventRow RequestEventFromRow(const Query& q) {
+  return RequestEventRow{q.Text(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4),
+                         q.Int(5),  q.Text(6), q.Text(7), q.Text(8), q.Text(9)};
 }
 
 std::string Placeholders(size_t n) {
@@ -427,6 +455,52 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Result<std::optional<RequestRow>> GetRequest(const std::string& code) override {
+    return Guard("request", [&]() -> Result<std::optional<RequestRow>> {
+      Query q = statements_.Prepare("SELECT " + std::string(kRequestColumns) +
+                                    " FROM requests WHERE code = ?");
+      q.Bind(code);
+      if (!q.Next()) return std::optional<RequestRow>();
+      return std::optional<RequestRow>(RequestFromRow(q));
+    });
+  }
+
+  Result<std::vector<RequestEventRow>> RequestEvents(const std::string& code) override {
+    return QueryRequestEvents("SELECT " + std::string(kRequestEventColumns) +
+                                  " FROM request_events WHERE code = ? ORDER BY log_index",
+                              code);
+  }
+
+  Result<std::vector<RequestRow>> AllRequests() override {
+    return Guard("requests", [&]() -> Result<std::vector<RequestRow>> {
+      Query q = statements_.Prepare("SELECT " + std::string(kRequestColumns) +
+                                    " FROM requests ORDER BY received, code");
+      std::vector<RequestRow> out;
+      while (q.Next()) out.push_back(RequestFromRow(q));
+      return out;
+    });
+  }
+
+  Result<std::vector<RequestEventRow>> AllRequestEvents() override {
+    return QueryRequestEvents("SELECT " + std::string(kRequestEventColumns) +
+                                  " FROM request_events ORDER BY log_index",
+                              "");
+  }
+
+  Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) override {
+    return Guard("reply letters", [&]() -> Result<std::set<std::string>> {
+      std::set<std::string> out;
+      if (doc_ids.empty()) return out;
+      Query q = statements_.Prepare(
+          "SELECT DISTINCT reply_document FROM request_events WHERE reply_document <> '' AND "
+          "reply_document IN (" +
+          Placeholders(doc_ids.size()) + ")");
+      for (const auto& id : doc_ids) q.Bind(id);
+      while (q.Next()) out.insert(q.Text(0));
+      return out;
+    });
+  }
+
   Status BeginWrite() override {
     return Guard("begin", [&]() -> Status {
       session_ << "BEGIN IMMEDIATE", now;
@@ -513,6 +587,32 @@ class SqliteCatalog final : public Catalog {
         [&](Query& q) {
           q.Bind(r.seq).Bind(r.doc).Bind(r.record).Bind(r.signature).Bind(r.key_id).Bind(r.leaf);
         });
+  }
+
+  Status InsertRequest(const RequestRow& r) override {
+    return Write("insert request",
+                 "INSERT INTO requests(" + std::string(kRequestColumns) +
+                     ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                 [&](Query& q) {
+                   q.Bind(r.code).Bind(r.channel).Bind(r.received).Bind(r.applicant_type);
+                   q.Bind(r.details).Bind(r.salt).Bind(r.last_leaf).Bind(r.created);
+                 });
+  }
+
+  Status InsertRequestEvent(const RequestEventRow& e) override {
+    return Write("insert request event",
+                 "INSERT INTO request_events(" + std::string(kRequestEventColumns) +
+                     ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 [&](Query& q) {
+                   q.Bind(e.code).Bind(e.log_index).Bind(e.event).Bind(e.date).Bind(e.outcome);
+                   q.Bind(e.days).Bind(e.approved_by).Bind(e.note).Bind(e.reply_document).Bind(
+                       e.recorded);
+                 });
+  }
+
+  Status SetRequestLeaf(const std::string& code, const std::string& leaf) override {
+    return Write("update request", "UPDATE requests SET last_leaf = ? WHERE code = ?",
+                 [&](Query& q) { q.Bind(leaf).Bind(code); });
   }
 
   Status InsertTreeNodes(const std::vector<storage::TreeNode>& nodes) override {
@@ -651,6 +751,17 @@ class SqliteCatalog final : public Catalog {
   }
 
  private:
+  Result<std::vector<RequestEventRow>> QueryRequestEvents(const std::string& sql,
+                                                          const std::string& arg) {
+    return Guard("request events", [&]() -> Result<std::vector<RequestEventRow>> {
+      Query q = statements_.Prepare(sql);
+      if (!arg.empty()) q.Bind(arg);
+      std::vector<RequestEventRow> out;
+      while (q.Next()) out.push_back(RequestEventFromRow(q));
+      return out;
+    });
+  }
+
   Result<std::vector<DocumentRow>> QueryDocs(const std::string& sql, const std::string& arg) {
     return Guard("documents", [&]() -> Result<std::vector<DocumentRow>> {
       Query q = statements_.Prepare(sql);

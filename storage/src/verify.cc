@@ -28,6 +28,11 @@ struct VersionEvent {  // what a `version` record says
   std::string meta;  // hex SHA-256 of the metadata JSON, "" in records that predate it
 };
 
+struct RequestRecord {  // what a request's record says
+  std::string request, event, date, outcome, reply_document, details_sha256, note_sha256;
+  int64_t days = 0;
+};
+
 // Runs fn(0..n-1) on all cores; fn must be thread-safe.
 void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   const size_t threads =
@@ -108,6 +113,7 @@ class Verifier {
     }
     if (external.ok()) CheckRoot("given checkpoint", *external);
     if (Status s = CheckDocuments(); !s.ok()) return s;
+    if (Status s = CheckRequests(); !s.ok()) return s;
     return CheckBlobs();
   }
 
@@ -219,11 +225,20 @@ class Verifier {
     if (str("doc") != r.doc) Problem(where, "record's doc field differs from the catalog row");
     if (str("key") != r.key_id)
       Problem(where, "record's key field differs from the signing key id");
-    const std::string& prev = last_leaf_[r.doc];
-    if (str("prev") != prev)
-      Problem(where, "prev does not chain to document " + r.doc + "'s previous record");
-    last_leaf_[r.doc] = r.leaf;
     const std::string event = str("event");
+    const std::string chain = ChainOf(r.doc, str("request"));
+    const std::string& prev = last_leaf_[chain];
+    if (str("prev") != prev) Problem(where, "prev does not chain to " + chain + "'s previous record");
+    last_leaf_[chain] = r.leaf;
+    if (event.rfind("request.", 0) == 0) {
+      if (!r.doc.empty() || str("request").empty())
+        Problem(where, "request record without a request code, or with a document");
+      request_records_[r.seq] =
+          RequestRecord{str("request"),        event.substr(8),       str("date"),
+                        str("outcome"),        str("reply_document"), str("details_sha256"),
+                        str("note_sha256"),    o->optValue<Poco::Int64>("days", 0)};
+      return;
+    }
     const std::optional<EventKind> kind = ParseEventKind(event);
     if (!kind) Problem(where, "unknown event '" + event + "'");
     if (kind == EventKind::kVersion) {
@@ -286,6 +301,55 @@ class Verifier {
     return Status::OK();
   }
 
+  // Every request's stored rows against its signed records: the events one
+  // for one, the salted commitments to the stored details and notes, and
+  // the chain's last link.
+  Status CheckRequests() {
+    auto requests = catalog_->AllRequests();
+    if (!requests.ok()) return requests.status();
+    auto events = catalog_->AllRequestEvents();
+    if (!events.ok()) return events.status();
+    std::map<std::string, const RequestRow*> by_code;
+    for (const RequestRow& q : *requests) {
+      by_code[q.code] = &q;
+      const std::string where = "request " + q.code;
+      if (q.last_leaf != last_leaf_[ChainOf("", q.code)])
+        Problem(where, "last record link does not match the log");
+      ++report_.requests;
+    }
+    std::set<int64_t> matched;
+    for (const RequestEventRow& e : *events) {
+      const std::string where = "request " + e.code + " event " + e.event + " (record " +
+                                std::to_string(e.log_index) + ")";
+      auto rec = request_records_.find(e.log_index);
+      auto row = by_code.find(e.code);
+      if (rec == request_records_.end()) {
+        Problem(where, "has no signed request record");
+        continue;
+      }
+      matched.insert(e.log_index);
+      const RequestRecord& r = rec->second;
+      if (r.request != e.code || r.event != e.event || r.date != e.date ||
+          r.outcome != e.outcome || r.days != e.days || r.reply_document != e.reply_document)
+        Problem(where, "differs from its signed record");
+      if (row == by_code.end()) {
+        Problem(where, "belongs to no stored request");
+        continue;
+      }
+      const RequestRow& q = *row->second;
+      if (r.details_sha256 != SaltedSha256(q.salt, q.details))
+        Problem(where, "stored request details differ from what the record commits to");
+      const std::string note = RequestNoteJson(e.note, e.approved_by);
+      if (r.note_sha256 != (note.empty() ? "" : SaltedSha256(q.salt, note)))
+        Problem(where, "stored note or approver differs from what the record commits to");
+    }
+    for (const auto& [seq, r] : request_records_)
+      if (!matched.count(seq))
+        Problem("record " + std::to_string(seq),
+                "request record for " + r.request + " has no stored event");
+    return Status::OK();
+  }
+
   Status CheckBlobs() {
     uint64_t total_bytes = 0, done_bytes = 0;
     for (const auto& [sha, size] : sizes_) total_bytes += static_cast<uint64_t>(size);
@@ -338,6 +402,7 @@ class Verifier {
   std::map<std::string, std::string> keys_;  // key_id -> raw public key
   std::map<std::string, std::string> last_leaf_;
   std::map<std::pair<std::string, int64_t>, VersionEvent> version_events_;
+  std::map<int64_t, RequestRecord> request_records_;
   std::map<uint64_t, Digest> roots_;
   std::map<std::string, std::string> referenced_;  // sha -> first version using it
   std::map<std::string, int64_t> sizes_;

@@ -31,6 +31,8 @@ int YearOf(Date date);
 // Today in the machine's local time zone: the daemon's date, which deadlines
 // are compared with.
 Date LocalToday();
+// The local date at `t`.
+Date LocalDate(std::chrono::system_clock::time_point t);
 
 // Where the package installs the holiday-cn files (/usr/share/gongkai/calendar).
 inline constexpr const char* kPackagedCalendar = GONGKAI_CALENDAR_DIR;

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "gongkai/disclosure/calendar.h"
 #include "gongkai/domain.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/catalog.h"
@@ -43,6 +45,10 @@ struct Change {
   storage::RecordRow record;
 };
 
+struct NewRequest;
+struct RequestChange;
+struct RequestState;
+
 class Ledger {
  public:
   // `catalog` and `env` must outlive the Ledger. `origin` names the log in
@@ -56,10 +62,37 @@ class Ledger {
   // call is committed; `changes` is then unspecified.
   Status Apply(std::vector<Change>& changes, const storage::SigningKey& key);
 
+  // Registers a disclosure request (requests.h): checks it (Invalid: an
+  // empty, oversized or unknown field, a receipt date after today), gives it
+  // a tracking code and a salt, and commits its `request.received` record
+  // with its rows. Returns the request as stored, its clock counted in
+  // `calendar`.
+  Result<RequestState> Register(const NewRequest& request,
+                                const disclosure::WorkCalendar& calendar,
+                                const storage::SigningKey& key);
+  // Appends an event to a request: NotFound for no such request; Invalid,
+  // changing nothing, when the event cannot follow (disclosure::Apply), is
+  // dated after today, or names a reply document that is not archived. A
+  // reply letter that is public is classified restricted in the same
+  // transaction (its own signed record).
+  Result<RequestState> AddRequestEvent(const RequestChange& change,
+                                       const disclosure::WorkCalendar& calendar,
+                                       const storage::SigningKey& key);
+
   // The catalog the ledger writes to, for reads on the same connection.
   storage::Catalog* catalog() const { return catalog_; }
 
  private:
+  // Runs `body` in one write transaction: it gets the next log index (and
+  // advances it once per record it appends) and the records' time; then the
+  // checkpoint for the new size is signed and all is committed, or nothing.
+  using TransactionBody = std::function<Status(int64_t& seq, const std::string& time)>;
+  Status Transaction(const storage::SigningKey& key, const TransactionBody& body);
+  // Signs `record` as log entry `seq` (of document `doc`, "" for a request's).
+  static storage::RecordRow Sign(int64_t seq, std::string doc, std::string record,
+                                 const storage::SigningKey& key);
+  // Stores a signed record and the Merkle nodes it completes.
+  Status Append(const storage::RecordRow& record);
   Status ApplyOne(Change& change, int64_t seq, const std::string& time,
                   const storage::SigningKey& key);
   Status IssueCheckpoint(uint64_t size, const storage::SigningKey& key);

@@ -8,6 +8,9 @@
 // archived (the newer decision stands: an admin may publish a copy
 // knowingly). So a copy of restricted bytes never becomes public by the back
 // door, even when the original is restricted only after the copy was archived.
+// A document a disclosure request's reply names as its letter (requests.h)
+// is never anonymous, whatever its classification: it is addressed to one
+// applicant.
 #pragma once
 
 #include <map>
@@ -31,6 +34,8 @@ struct DocumentState {
   // other than this one also holds, with the log index from which it did
   // (Catalog::RestrictedAmong).
   std::map<std::string, int64_t> restricted_elsewhere;
+  // A request's reply names it as its letter (filled for public documents).
+  bool reply_letter = false;
 
   const storage::VersionRow* Find(int64_t version) const;
 };

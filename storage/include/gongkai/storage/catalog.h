@@ -78,7 +78,7 @@ struct VersionRow {
 
 struct RecordRow {
   int64_t seq = 0;
-  std::string doc;
+  std::string doc;        // "" for a request's record (its code is inside the record)
   std::string record;     // the exact signed bytes
   std::string signature;  // base64
   std::string key_id;
@@ -105,6 +105,34 @@ struct KeyRow {
   std::string public_pem;
   std::string created;
   std::string retired;  // "" while in use
+};
+
+// A disclosure request (依申请公开, CONTRACT.md section 8) as stored. Only
+// `details` is personal: the applicant, the description and the delivery
+// wish, as one JSON object. Signed records carry only its salted SHA-256.
+struct RequestRow {
+  std::string code;  // the tracking code, unguessable
+  std::string channel;
+  std::string received;  // YYYY-MM-DD
+  std::string applicant_type;
+  std::string details;  // JSON object; personal
+  std::string salt;     // hex, random per request
+  std::string last_leaf;  // hex leaf hash of the request's latest record
+  std::string created;    // RFC 3339
+};
+
+// One event of a request, in the order of its records (log_index).
+struct RequestEventRow {
+  std::string code;
+  int64_t log_index = 0;
+  std::string event;  // "received", "extended", ... (disclosure::RequestEvent)
+  std::string date;   // YYYY-MM-DD, as stated for the event
+  std::string outcome;  // replied
+  int64_t days = 0;     // extended
+  std::string approved_by;     // extended; personal
+  std::string note;            // personal
+  std::string reply_document;  // replied: an archived document's id, or ""
+  std::string recorded;        // RFC 3339, when it was recorded
 };
 
 struct CatalogCounts {
@@ -145,6 +173,15 @@ class Catalog {
   // Versions archived at or before `until` (RFC 3339 UTC).
   virtual Result<std::vector<LatestVersionRow>> LatestVersions(const std::string& until) = 0;
 
+  // Requests: one, its events (log order), or all of them (by received
+  // date, then code) with all events (log order).
+  virtual Result<std::optional<RequestRow>> GetRequest(const std::string& code) = 0;
+  virtual Result<std::vector<RequestEventRow>> RequestEvents(const std::string& code) = 0;
+  virtual Result<std::vector<RequestRow>> AllRequests() = 0;
+  virtual Result<std::vector<RequestEventRow>> AllRequestEvents() = 0;
+  // Of `doc_ids`, those a request's reply names as its reply letter.
+  virtual Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) = 0;
+
   // Write transactions. BeginWrite() waits for other writers (Busy after a
   // timeout); Commit() makes every row written since durable at once;
   // Rollback() drops them and never fails.
@@ -161,6 +198,9 @@ class Catalog {
   virtual Status InsertRecord(const RecordRow& record) = 0;
   virtual Status InsertTreeNodes(const std::vector<TreeNode>& nodes) = 0;
   virtual Status PutCheckpoint(const CheckpointRow& checkpoint) = 0;
+  virtual Status InsertRequest(const RequestRow& request) = 0;
+  virtual Status InsertRequestEvent(const RequestEventRow& event) = 0;
+  virtual Status SetRequestLeaf(const std::string& code, const std::string& leaf) = 0;
   // Records that the file behind a document changed only in metadata (same bytes).
   virtual Status UpdateFileState(const std::string& doc_id, const FileState& file) = 0;
 

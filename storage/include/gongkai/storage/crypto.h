@@ -37,6 +37,9 @@ std::string Base64(std::string_view data);
 Result<std::string> Base64Decode(std::string_view b64);
 // Cryptographically random bytes (RAND_bytes).
 std::string RandomBytes(size_t n);
+// `n` random bytes in lowercase base32 (RFC 4648 alphabet, no padding):
+// URL-safe, 8 characters per 5 bytes. Document ids and request codes.
+std::string RandomBase32(size_t n);
 
 // An Ed25519 key pair. Immutable once loaded; safe to share between threads.
 class SigningKey {

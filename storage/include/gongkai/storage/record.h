@@ -37,6 +37,42 @@ struct RecordFields {
 };
 
 std::string SerializeRecord(const RecordFields& r);
+
+// The record of a disclosure request's event (CONTRACT.md section 8). It
+// holds nothing personal: the request's details enter only as
+// `details_sha256`, a salted commitment (SaltedSha256), and so do an event's
+// note and approver (`note_sha256`).
+struct RequestRecordFields {
+  uint64_t seq = 0;
+  std::string event;    // "request.received", "request.extended", ...
+  std::string request;  // the tracking code
+  std::string date;     // YYYY-MM-DD, the event's date
+  std::string channel;         // request.received only
+  std::string applicant_type;  // request.received only
+  std::string outcome;         // request.replied only
+  int64_t days = 0;            // request.extended only
+  std::string reply_document;  // request.replied, when the letter is archived
+  std::string details_sha256;
+  std::string note_sha256;  // "" when the event has no note and no approver
+  std::string time;         // RFC 3339 UTC
+  std::string key;
+  std::string prev;  // hex leaf hash of the request's previous record, "" for its first
+};
+
+std::string SerializeRequestRecord(const RequestRecordFields& r);
+
+// Hex SHA-256 of `salt`, a newline and `text`: the commitment a request's
+// records make to its stored details, checkable by whoever holds both
+// (`printf '%s\n%s' SALT TEXT | sha256sum`) and by nobody else.
+std::string SaltedSha256(const std::string& salt, const std::string& text);
+
+// The text an event's `note_sha256` commits to: its note and approver as a
+// JSON object; "" (no commitment) when both are empty.
+std::string RequestNoteJson(const std::string& note, const std::string& approved_by);
+
+// Whose chain of `prev` links a record is on: its document's id, or
+// "request " + its code for a request's record.
+std::string ChainOf(const std::string& doc, const std::string& request);
 // RFC 9162 leaf hash: SHA-256(0x00 || record).
 Digest LeafHash(std::string_view record);
 // RFC 9162 interior node hash: SHA-256(0x01 || left || right).

@@ -37,7 +37,8 @@ struct VerifyOptions {
 struct VerifyReport {
   std::vector<VerifyProblem> problems;  // tampering or inconsistency: exit 1
   std::vector<VerifyProblem> warnings;  // worth knowing, not a failure
-  uint64_t records = 0, documents = 0, versions = 0, blobs = 0, blob_bytes = 0, checkpoints = 0;
+  uint64_t records = 0, documents = 0, versions = 0, blobs = 0, blob_bytes = 0, checkpoints = 0,
+           requests = 0;
 };
 
 // Reads the catalog in one snapshot. Returns non-OK only when the check
