@@ -288,10 +288,15 @@ Status ReadLog(const SectionReader& r, Config* cfg) {
 }
 
 Status ReadDisclosure(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"agency", "agency_code", "calendar"}));
+  GONGKAI_CHECK(r.OnlyKeys(
+      {"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute"}));
   if (const Entry* e = r.Get("agency")) cfg->agency = e->value;
   if (const Entry* e = r.Get("agency_code")) cfg->agency_code = e->value;
   r.Path("calendar", &cfg->calendar_dir);
+  GONGKAI_CHECK(r.Number("forms_per_hour", 0, 999'999, "expected forms per hour (0 = unlimited)",
+                         &cfg->forms_per_hour));
+  GONGKAI_CHECK(r.Number("lookups_per_minute", 0, 999'999,
+                         "expected lookups per minute (0 = unlimited)", &cfg->lookups_per_minute));
   return Status::OK();
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "gongkai/log.h"
 #include "json_writer.h"
 
 namespace gongkai::daemon {
@@ -14,12 +15,14 @@ namespace {
 
 using Kind = AdminRequest::Kind;
 
-constexpr std::array<std::pair<Kind, const char*>, 5> kKindNames = {
+constexpr std::array<std::pair<Kind, const char*>, 7> kKindNames = {
     {{Kind::kApprove, "approve"},
      {Kind::kClassify, "classify"},
      {Kind::kAddToken, "token add"},
      {Kind::kRevokeTokens, "token revoke"},
-     {Kind::kRotateKey, "keys rotate"}}};
+     {Kind::kRotateKey, "keys rotate"},
+     {Kind::kRegisterRequest, "request add"},
+     {Kind::kRequestEvent, "request event"}}};
 
 constexpr std::array<std::pair<Status::Code, const char*>, 6> kCodeNames = {
     {{Status::Code::kNotFound, "not_found"},
@@ -96,6 +99,67 @@ Result<AdminAnswer> ChangeTokens(const AdminRequest& request, const AdminTarget&
   return answer;
 }
 
+Result<AdminAnswer> ChangeRequest(const AdminRequest& request, const AdminTarget& target) {
+  if (!target.register_request || !target.add_request_event)
+    return Status::Invalid("disclosure requests are not kept here");
+  auto done = request.kind == Kind::kRegisterRequest
+                  ? target.register_request(request.new_request)
+                  : target.add_request_event(request.change);
+  if (!done.ok()) return done.status();
+  AdminAnswer answer;
+  answer.request = done->first;
+  answer.log_index = done->second;
+  answer.changed = true;
+  return answer;
+}
+
+// The socket's form of a request's fields (personal data: the socket is 0600).
+void EncodeRequestFields(JsonWriter& w, const AdminRequest& r) {
+  const ledger::NewRequest& n = r.new_request;
+  const ledger::Applicant& a = n.applicant;
+  w.Field("channel", n.channel).Field("received", disclosure::FormatDate(n.received));
+  w.Field("applicant_type", a.type).Field("applicant_name", a.name);
+  w.Field("applicant_id_number", a.id_number).Field("applicant_contact", a.contact);
+  w.Field("applicant_address", a.address).Field("description", n.description);
+  w.Field("delivery", n.delivery);
+  const ledger::RequestChange& c = r.change;
+  w.Field("code", c.code).Field("event", disclosure::ToString(c.in.event));
+  w.Field("date", disclosure::FormatDate(c.in.date)).Field("outcome", c.in.outcome);
+  w.Field("days", int64_t{c.in.days}).Field("approved_by", c.in.approved_by);
+  w.Field("note", c.note).Field("reply_document", c.reply_document);
+}
+
+Status DecodeRequestFields(const Poco::JSON::Object& o, AdminRequest& r) {
+  auto str = [&](const char* key) { return o.optValue<std::string>(key, ""); };
+  auto date = [&](const char* key) -> Result<disclosure::Date> {
+    auto d = disclosure::ParseDate(str(key));
+    if (!d) return Status::Invalid(std::string(key) + " must be a date YYYY-MM-DD");
+    return *d;
+  };
+  if (r.kind == Kind::kRegisterRequest) {
+    auto received = date("received");
+    if (!received.ok()) return received.status();
+    r.new_request = ledger::NewRequest{
+        str("channel"),
+        *received,
+        {str("applicant_type"), str("applicant_name"), str("applicant_id_number"),
+         str("applicant_contact"), str("applicant_address")},
+        str("description"),
+        str("delivery")};
+    return Status::OK();
+  }
+  auto event = disclosure::ParseRequestEvent(str("event"));
+  if (!event) return Status::Invalid("unknown event '" + str("event") + "'");
+  auto when = date("date");
+  if (!when.ok()) return when.status();
+  r.change.code = str("code");
+  r.change.in = {*event, *when, str("outcome"),
+                 static_cast<int>(o.optValue<Poco::Int64>("days", 0)), str("approved_by")};
+  r.change.note = str("note");
+  r.change.reply_document = str("reply_document");
+  return Status::OK();
+}
+
 void EncodeFields(JsonWriter& w, const AdminAnswer& a) {
   w.Field("id", a.doc_id)
       .Field("share", a.share)
@@ -103,6 +167,7 @@ void EncodeFields(JsonWriter& w, const AdminAnswer& a) {
       .Field("classification", a.classification);
   w.Field("changed", a.changed).Field("version", a.version).Field("log_index", a.log_index);
   w.Field("indexed", a.indexed).Field("revoked", a.revoked).Field("key_id", a.key_id);
+  w.Field("request", a.request);
   if (a.token)
     w.Field("token", a.token->token)
         .Field("role", ToString(a.token->entry.role))
@@ -127,6 +192,7 @@ AdminAnswer DecodeFields(const Poco::JSON::Object& o) {
   a.indexed = o.optValue<bool>("indexed", false);
   a.revoked = o.optValue<Poco::Int64>("revoked", 0);
   a.key_id = o.optValue<std::string>("key_id", "");
+  a.request = o.optValue<std::string>("request", "");
   if (o.has("token")) {
     const Role role =
         o.optValue<std::string>("role", "") == "admin" ? Role::kAdmin : Role::kInspector;
@@ -153,6 +219,37 @@ Status AsIoError(const Status& status) {
   return Status::IOError(status.message());
 }
 
+void SetRequestFunctions(AdminTarget& target, std::function<Status(const LedgerFn&)> with_ledger,
+                         const disclosure::WorkCalendar* calendar) {
+  using Made = std::pair<std::string, int64_t>;
+  using Change = std::function<Result<ledger::RequestState>(
+      ledger::Ledger&, const disclosure::WorkCalendar&, const storage::SigningKey&)>;
+  auto run = [with_ledger, calendar](const Change& change) -> Result<Made> {
+    Made made;
+    Status s = with_ledger([&](ledger::Ledger& ledger, const storage::SigningKey& key) -> Status {
+      auto state = change(ledger, *calendar, key);
+      if (!state.ok()) return state.status();
+      const storage::RequestEventRow& last = state->events.back();
+      made = {state->row.code, last.log_index};
+      // The code and dates only: nothing personal enters the log.
+      log::Info("request " + state->row.code + ": " + last.event + " on " + last.date + ", due " +
+                disclosure::FormatDate(state->clock.due) + ", log " +
+                std::to_string(last.log_index));
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    return made;
+  };
+  target.register_request = [run](const ledger::NewRequest& request) {
+    return run([&](ledger::Ledger& l, const disclosure::WorkCalendar& c,
+                   const storage::SigningKey& k) { return l.Register(request, c, k); });
+  };
+  target.add_request_event = [run](const ledger::RequestChange& change) {
+    return run([&](ledger::Ledger& l, const disclosure::WorkCalendar& c,
+                   const storage::SigningKey& k) { return l.AddRequestEvent(change, c, k); });
+  };
+}
+
 Result<AdminAnswer> RunAdmin(const AdminRequest& request, const AdminTarget& target) {
   switch (request.kind) {
     case Kind::kApprove:
@@ -168,6 +265,9 @@ Result<AdminAnswer> RunAdmin(const AdminRequest& request, const AdminTarget& tar
       answer.key_id = *key_id;
       return answer;
     }
+    case Kind::kRegisterRequest:
+    case Kind::kRequestEvent:
+      return ChangeRequest(request, target);
   }
   return Status::Invalid("unknown request");
 }
@@ -184,6 +284,10 @@ std::string Describe(const AdminRequest& r) {
       return "token revoke '" + r.match + "'";
     case Kind::kRotateKey:
       return "keys rotate";
+    case Kind::kRegisterRequest:  // nothing personal: this goes into the log
+      return "request add (" + r.new_request.channel + ")";
+    case Kind::kRequestEvent:
+      return "request event " + r.change.code + " " + disclosure::ToString(r.change.in.event);
   }
   return "?";
 }
@@ -202,6 +306,11 @@ std::string Describe(const AdminRequest& r, const AdminAnswer& a) {
       return "revoked " + std::to_string(a.revoked) + " token(s)";
     case Kind::kRotateKey:
       return "signing with key " + a.key_id;
+    case Kind::kRegisterRequest:
+      return "registered request " + a.request + " log " + std::to_string(a.log_index);
+    case Kind::kRequestEvent:
+      return "request " + a.request + " " + disclosure::ToString(r.change.in.event) + " log " +
+             std::to_string(a.log_index);
   }
   return "?";
 }
@@ -212,8 +321,9 @@ std::string EncodeRequest(const AdminRequest& r) {
       .Field("kind", NameOf(r.kind))
       .Field("id", r.doc_id)
       .Field("classification", r.classification);
-  w.Field("role", ToString(r.role)).Field("name", r.name).Field("match", r.match).EndObject();
-  return w.str();
+  w.Field("role", ToString(r.role)).Field("name", r.name).Field("match", r.match);
+  if (r.kind == Kind::kRegisterRequest || r.kind == Kind::kRequestEvent) EncodeRequestFields(w, r);
+  return w.EndObject().str();
 }
 
 Result<AdminRequest> DecodeRequest(const std::string& line) {
@@ -238,6 +348,8 @@ Result<AdminRequest> DecodeRequest(const std::string& line) {
                                  : Role::kAnonymous;
   r.name = (*o)->optValue<std::string>("name", "");
   r.match = (*o)->optValue<std::string>("match", "");
+  if (r.kind == Kind::kRegisterRequest || r.kind == Kind::kRequestEvent)
+    if (Status s = DecodeRequestFields(**o, r); !s.ok()) return s;
   return r;
 }
 

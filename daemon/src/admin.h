@@ -1,5 +1,6 @@
 // Administrative changes (approve, classify, token add and revoke, key
-// rotation) as requests with answers, and the one place that makes them.
+// rotation, disclosure requests registered and their events) as requests
+// with answers, and the one place that makes them.
 //
 // `gongkai` sends a request to the running daemon over its admin socket
 // (admin_socket.h), where RunAdmin() makes the change with the daemon's own
@@ -17,19 +18,30 @@
 #include "auth.h"
 #include "gongkai/domain.h"
 #include "gongkai/ledger/ledger.h"
+#include "gongkai/ledger/requests.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/catalog.h"
 
 namespace gongkai::daemon {
 
 struct AdminRequest {
-  enum class Kind { kApprove, kClassify, kAddToken, kRevokeTokens, kRotateKey };
+  enum class Kind {
+    kApprove,
+    kClassify,
+    kAddToken,
+    kRevokeTokens,
+    kRotateKey,
+    kRegisterRequest,  // a disclosure request (the online form's, or one an admin registers)
+    kRequestEvent,     // an event on one
+  };
   Kind kind = Kind::kApprove;
   std::string doc_id;                                       // approve, classify
   Classification classification = Classification::kPublic;  // classify
   Role role = Role::kInspector;
   std::string name;   // token add
   std::string match;  // token revoke: a name or a hash prefix
+  ledger::NewRequest new_request;   // register request
+  ledger::RequestChange change;     // request event
 };
 
 // What was done; the fields of the request's kind are set.
@@ -44,6 +56,7 @@ struct AdminAnswer {
   std::optional<NewToken> token;  // token add
   int64_t revoked = 0;            // token revoke
   std::string key_id;             // keys rotate: the new active key
+  std::string request;            // a request registered or changed: its code
 };
 
 // Where changes are made: the running daemon's parts, or the CLI's own. Its
@@ -57,13 +70,30 @@ struct AdminTarget {
   std::function<bool(int64_t seq)> wait_indexed;
   // Makes a new active signing key, signs with it from now on, returns its id.
   std::function<Result<std::string>()> rotate_key;
+  // Registers a disclosure request, or appends an event to one, through the
+  // ledger (counted in the target's working-day calendar); the request's
+  // code and the log index of its new record.
+  std::function<Result<std::pair<std::string, int64_t>>(const ledger::NewRequest&)>
+      register_request;
+  std::function<Result<std::pair<std::string, int64_t>>(const ledger::RequestChange&)>
+      add_request_event;
   std::string tokens_file;  // [auth] tokens_file, "" = none
   // Puts the rewritten tokens file into effect; unset when nothing holds tokens.
   std::function<Status()> reload_tokens;
 };
 
+// A ledger function run with a ledger and its signing key.
+using LedgerFn = std::function<Status(ledger::Ledger&, const storage::SigningKey&)>;
+
+// Sets `target`'s register_request and add_request_event: each runs the
+// ledger's change through `with_ledger` (the archiver's thread, or the
+// CLI's own ledger), counted in `calendar`, which must outlive the target.
+void SetRequestFunctions(AdminTarget& target, std::function<Status(const LedgerFn&)> with_ledger,
+                         const disclosure::WorkCalendar* calendar);
+
 // Makes the change `request` asks for at `target`. NotFound: no such
-// document or token; Invalid: the ledger refuses it (nothing pending).
+// document, token or disclosure request; Invalid: the ledger refuses it
+// (nothing pending, an event that cannot follow).
 Result<AdminAnswer> RunAdmin(const AdminRequest& request, const AdminTarget& target);
 
 // A failure of the machinery (a file, the catalog), never an answer: NotFound

@@ -76,7 +76,8 @@ ucred PeerOf(int fd) {
 }  // namespace
 
 AdminTarget DaemonAdminTarget(const Config& config, storage::Env* env, Archiver* archiver,
-                              CatalogPool* catalogs, IndexFeeder* feeder, TokenStore* tokens) {
+                              CatalogPool* catalogs, IndexFeeder* feeder, TokenStore* tokens,
+                              const disclosure::WorkCalendar* calendar) {
   AdminTarget target;
   target.find_document =
       [catalogs](const std::string& id) -> Result<std::optional<storage::DocumentRow>> {
@@ -95,6 +96,8 @@ AdminTarget DaemonAdminTarget(const Config& config, storage::Env* env, Archiver*
     if (!key_id.ok()) return AsIoError(key_id.status());
     return key_id;
   };
+  SetRequestFunctions(
+      target, [archiver](const LedgerFn& fn) { return archiver->WithLedger(fn); }, calendar);
   target.tokens_file = config.tokens_file;
   target.reload_tokens = [tokens, file = config.tokens_file] { return tokens->Load(file); };
   return target;

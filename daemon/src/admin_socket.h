@@ -32,8 +32,10 @@ class IndexFeeder;
 // The running daemon as an AdminTarget: documents read from `catalogs`,
 // changes and key rotation on the archiver's thread, the index waited for up
 // to 30 s, the tokens file reloaded into `tokens`. All must outlive its use.
+// Disclosure requests are counted in `calendar`.
 AdminTarget DaemonAdminTarget(const Config& config, storage::Env* env, Archiver* archiver,
-                              CatalogPool* catalogs, IndexFeeder* feeder, TokenStore* tokens);
+                              CatalogPool* catalogs, IndexFeeder* feeder, TokenStore* tokens,
+                              const disclosure::WorkCalendar* calendar);
 
 // The daemon's end. Serves one request at a time, on a thread of its own,
 // so changes through it never overlap. Stop() before what the handler uses

@@ -113,10 +113,14 @@ Archiver::Archiver(const Config& config, ledger::Ledger* ledger, storage::BlobSt
       on_commit_(std::move(on_commit)) {}
 
 void Archiver::Committed(const std::vector<ledger::Change>& changes) {
+  Committed(changes.back().record.seq);
+}
+
+void Archiver::Committed(int64_t last_seq) {
   last_commit_unix_ = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  on_commit_(changes.back().record.seq);
+  on_commit_(last_seq);
 }
 
 void Archiver::SetKey(std::shared_ptr<const storage::SigningKey> key) {
@@ -585,6 +589,15 @@ Status Archiver::ApplyAdminChange(std::vector<ledger::Change>& one) {
             std::to_string(one[0].record.seq));
   Committed(one);
   return Status::OK();
+}
+
+Status Archiver::WithLedger(
+    const std::function<Status(ledger::Ledger&, const storage::SigningKey&)>& fn) {
+  return RunOnThread([&]() -> Status {
+    if (Status s = fn(*ledger_, *Key()); !s.ok()) return s;
+    if (auto next = catalog_->NextRecordSeq(); next.ok()) Committed(*next - 1);
+    return Status::OK();
+  });
 }
 
 Result<std::string> Archiver::RotateKey(storage::Env* env, const std::string& keys_dir) {

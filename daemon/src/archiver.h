@@ -73,6 +73,11 @@ class Archiver {
   // archiver does not get to it within 30 s.
   Result<ledger::Change> Submit(ledger::Change change);
 
+  // Runs `fn` with the archiver's ledger and signing key on its thread and
+  // waits for it (disclosure requests: Ledger::Register, AddRequestEvent).
+  // Thread-safe; Busy as for Submit().
+  Status WithLedger(const std::function<Status(ledger::Ledger&, const storage::SigningKey&)>& fn);
+
   // Makes a new active signing key (storage::RotateSigningKey, in `keys_dir`)
   // on the archiver's thread, between batches, and signs with it from the
   // next batch on; returns its id. Thread-safe; Busy as for Submit().
@@ -134,6 +139,7 @@ class Archiver {
                   const storage::FileState& archived, std::vector<ledger::Change>& changes);
   // After a commit: the metrics' time stamp and the on_commit callback.
   void Committed(const std::vector<ledger::Change>& changes);
+  void Committed(int64_t last_seq);
   Status ScanShare(size_t i);
   struct Move {
     size_t share;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "admin_socket.h"
@@ -17,6 +18,7 @@
 #include "gongkai/daemon/layout.h"
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/ledger/requests.h"
 #include "gongkai/log.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
@@ -25,6 +27,7 @@
 #include "index_feeder.h"
 #include "notify.h"
 #include "reload.h"
+#include "request_view.h"
 #include "settle_queue.h"
 #include "status_report.h"
 #include "watcher.h"
@@ -115,6 +118,10 @@ class Daemon final : public LiveStatus {
   bool Reload(const siginfo_t& info);
   // Each turn of the main loop: periodic scans, and the status published.
   void Tick();
+  // Recounts the disclosure requests when the log grew or a minute passed;
+  // once a day logs each overdue and due-soon one (its code and dates:
+  // nothing personal).
+  void WatchRequests(int64_t records);
   void Stop();
   Snapshot TakeSnapshot();
 
@@ -133,6 +140,11 @@ class Daemon final : public LiveStatus {
   TokenStore tokens_;
   disclosure::WorkCalendar calendar_;
   disclosure::Date calendar_checked_{};  // the day NextYearWarning last ran
+  std::mutex requests_mutex_;             // request_counts_ is read by HTTP threads
+  RequestCounts request_counts_;
+  int64_t requests_counted_records_ = -1;  // the log's size at the last count
+  Clock::time_point requests_counted_{};
+  disclosure::Date requests_logged_{};  // the day overdue requests were last logged
   std::unique_ptr<indexer::Searcher> searcher_;
   std::unique_ptr<CatalogPool> catalogs_;
   std::unique_ptr<SettleQueue> queue_;
@@ -143,6 +155,11 @@ class Daemon final : public LiveStatus {
   std::unique_ptr<InotifyWatcher> watcher_;
   HttpMetrics http_metrics_;
   std::unique_ptr<RateLimiter> search_limit_;
+  // [disclosure] forms_per_hour and lookups_per_minute, as bursts that refill.
+  RateLimiter request_form_limit_{config_.forms_per_hour / 3600.0,
+                                  static_cast<double>(config_.forms_per_hour)};
+  RateLimiter tracking_limit_{config_.lookups_per_minute / 60.0,
+                              static_cast<double>(config_.lookups_per_minute)};
   AdminTarget admin_;
   std::unique_ptr<HttpService> http_;
   std::atomic<bool> stopping_{false};
@@ -251,7 +268,8 @@ void Daemon::BuildPipeline() {
                                  });
   if (auto counts = catalog_->Counts(); counts.ok()) feeder_->NoteCommitted(counts->records - 1);
   admin_ =
-      DaemonAdminTarget(config_, env_, archiver_.get(), catalogs_.get(), feeder_.get(), &tokens_);
+      DaemonAdminTarget(config_, env_, archiver_.get(), catalogs_.get(), feeder_.get(), &tokens_,
+                        &calendar_);
   search_limit_ = std::make_unique<RateLimiter>(config_.anonymous_search_rate,
                                                 2 * config_.anonymous_search_rate);
 }
@@ -298,7 +316,9 @@ Status Daemon::Start() {
                                                    .calendar = &calendar_,
                                                    .live = this,
                                                    .metrics = &http_metrics_,
-                                                   .anonymous_search_limit = search_limit_.get()});
+                                                   .anonymous_search_limit = search_limit_.get(),
+                                                   .request_form_limit = &request_form_limit_,
+                                                   .tracking_limit = &tracking_limit_});
   if (Status s = http_->Start(); !s.ok()) return s;
   log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(http_->port()) +
             " (" + std::to_string(config_.shares.size()) + " shares, data " + config_.data_dir +
@@ -404,6 +424,7 @@ void Daemon::Tick() {
     if (std::string warning = disclosure::NextYearWarning(calendar_, today); !warning.empty())
       log::Warning(warning);
   }
+  WatchRequests(TakeSnapshot().counts.records);
   const Snapshot snap = TakeSnapshot();
   notifier_.Status(StatusLine(snap));
   std::string status = daemon::StatusJson(snap, config_, started_, ::getpid());
@@ -436,7 +457,43 @@ Snapshot Daemon::TakeSnapshot() {
   snap.failures = archiver_->failures();
   snap.storage_problem = archiver_->storage_problem();
   snap.last_commit_unix = archiver_->last_commit_unix();
+  std::lock_guard<std::mutex> lock(requests_mutex_);
+  snap.requests = request_counts_;
   return snap;
+}
+
+void Daemon::WatchRequests(int64_t records) {
+  const auto now = Clock::now();
+  const disclosure::Date today = disclosure::LocalToday();
+  const bool new_day = today != requests_logged_;
+  if (!new_day && records == requests_counted_records_ &&
+      now - requests_counted_ < std::chrono::minutes(1))
+    return;
+  requests_counted_records_ = records;
+  requests_counted_ = now;
+  auto lease = catalogs_->Borrow();
+  if (!lease.ok()) return;
+  auto all = ledger::LoadRequests(*lease->get(), calendar_);
+  if (!all.ok()) {
+    log::Error("cannot count disclosure requests: " + all.status().ToString());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(requests_mutex_);
+    request_counts_ = CountRequests(*all, calendar_, today);
+  }
+  if (!new_day) return;
+  requests_logged_ = today;
+  for (const ledger::RequestState& r : *all) {
+    const std::string due = disclosure::FormatDate(r.clock.due) +
+                            (r.clock.provisional ? " (provisional)" : "") + ", received " +
+                            r.row.received;
+    if (r.clock.Overdue(today))
+      log::Warning("request " + r.row.code + " is OVERDUE: due " + due);
+    else if (DueSoon(r.clock, calendar_, today))
+      log::Info("request " + r.row.code + " is due within " + std::to_string(kDueSoonWorkdays) +
+                " working days: due " + due);
+  }
 }
 
 }  // namespace

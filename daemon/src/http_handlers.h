@@ -38,5 +38,9 @@ void ServeFreshness(Call& call);
 
 // http_disclosure.cc
 void ServeWorkdays(Call& call);
+void ServeNewRequest(Call& call);
+void ServeRequest(Call& call);
+void ServeRequestList(Call& call);
+void ServeRequestEvent(Call& call);
 
 }  // namespace gongkai::daemon

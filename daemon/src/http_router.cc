@@ -39,6 +39,10 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
       {"GET", "/api/v1/calendar/workdays", kAll, ServeWorkdays, "workdays"},
+      {"POST", "/api/v1/requests", kAll, ServeNewRequest, "requests"},
+      {"GET", "/api/v1/requests", kInspector, ServeRequestList, "requests"},
+      {"GET", "/api/v1/requests/{code}", kAll, ServeRequest, "requests"},
+      {"POST", "/api/v1/requests/{code}/events", kAdmin, ServeRequestEvent, "requests"},
   };
   return kRoutes;
 }

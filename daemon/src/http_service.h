@@ -87,6 +87,10 @@ struct ServiceContext {
   LiveStatus* live = nullptr;
   HttpMetrics* metrics = nullptr;
   RateLimiter* anonymous_search_limit = nullptr;
+  // Anonymous disclosure requests submitted, and tracking codes looked up,
+  // per client address.
+  RateLimiter* request_form_limit = nullptr;
+  RateLimiter* tracking_limit = nullptr;
 };
 
 class HttpService {

@@ -18,6 +18,36 @@ std::string Call::Param(const std::string& name) const {
 
 CatalogPool::Lease Call::BorrowCatalog() const { return OrThrow(ctx.catalogs->Borrow()); }
 
+std::string ReadBody(Call& call) {
+  constexpr std::streamsize kLimit = std::streamsize{64} * 1024;
+  std::string body(static_cast<size_t>(kLimit) + 1, '\0');
+  call.req.stream().read(body.data(), kLimit + 1);
+  body.resize(static_cast<size_t>(call.req.stream().gcount()));
+  if (static_cast<std::streamsize>(body.size()) > kLimit)
+    throw ApiError{HTTPResponse::HTTP_REQUESTENTITYTOOLARGE, "too_large",
+                   "request body over 64 KiB"};
+  return body;
+}
+
+AdminAnswer RunAdminOrThrow(Call& call, const AdminRequest& request) {
+  auto done = RunAdmin(request, *call.ctx.admin);
+  if (done.ok()) return std::move(*done);
+  switch (done.status().code()) {
+    case Status::Code::kNotFound:
+      if (request.kind == AdminRequest::Kind::kRequestEvent)
+        throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such request"};
+      throw NotFound();
+    case Status::Code::kInvalid:  // a new request has nothing to conflict with: its input is bad
+      if (request.kind == AdminRequest::Kind::kRegisterRequest)
+        throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", done.status().message()};
+      throw ApiError{HTTPResponse::HTTP_CONFLICT, "conflict", done.status().message()};
+    case Status::Code::kBusy:
+      throw ApiError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "busy", done.status().message()};
+    default:
+      throw std::runtime_error(done.status().ToString());
+  }
+}
+
 storage::CheckpointRow LatestCheckpointOf(storage::Catalog* catalog) {
   auto cp = OrThrow(catalog->LatestCheckpoint());
   if (!cp.has_value())

@@ -55,6 +55,14 @@ storage::CheckpointRow LatestCheckpointOf(storage::Catalog* catalog);
 // Parses decimal digits only (no sign, at most 18) within [lo, hi].
 bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out);
 
+// The request body, at most 64 KiB (413 beyond).
+std::string ReadBody(Call& call);
+
+// RunAdmin() at the service's target; its failures as answers: NotFound a
+// 404, Invalid a 409 (the change cannot be made now; a 400 for a new
+// disclosure request, whose input is at fault), Busy a 503.
+AdminAnswer RunAdminOrThrow(Call& call, const AdminRequest& request);
+
 // Sends `body` with `content_type` and no-store caching.
 void SendText(Poco::Net::HTTPServerResponse& resp, Poco::Net::HTTPResponse::HTTPStatus status,
               const std::string& content_type, const std::string& body);

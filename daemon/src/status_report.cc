@@ -10,6 +10,9 @@ std::string StatusLine(const Snapshot& s) {
   return std::to_string(s.counts.documents) + " documents, " + std::to_string(s.counts.versions) +
          " versions, " + std::to_string(s.waiting + s.index_backlog) + " queued, " +
          std::to_string(s.failures.size()) + " failed" +
+         (s.requests.overdue == 0
+              ? ""
+              : ", " + std::to_string(s.requests.overdue) + " requests OVERDUE") +
          (s.storage_problem.empty() ? "" : "; INGEST PAUSED: " + s.storage_problem);
 }
 
@@ -27,6 +30,10 @@ std::string StatusJson(const Snapshot& s, const Config& config,
       .Field("storage_problem", s.storage_problem)
       .Field("started", storage::Rfc3339(started))
       .Field("pid", pid);
+  const RequestCounts& r = s.requests;
+  w.Key("requests").BeginObject().Field("open", r.open).Field("paused", r.paused);
+  w.Field("closed", r.closed).Field("overdue", r.overdue).Field("due_soon", r.due_soon);
+  w.EndObject();
   w.Key("failures").BeginArray();
   for (const FailedFile& f : s.failures)
     w.BeginObject()
@@ -63,6 +70,16 @@ std::string ArchiveGauges(const Snapshot& s) {
         static_cast<int64_t>(s.failures.size()));
   gauge("gongkai_last_commit_timestamp_seconds",
         "Unix time of the last catalog commit since start.", s.last_commit_unix);
+  MetricHeader(out, "gongkai_requests", "gauge",
+               "Disclosure requests by state: open, paused, closed; of the open ones overdue, "
+               "and due_soon (within 3 working days).");
+  for (const auto& [state, n] : {std::pair{"open", s.requests.open},
+                                 {"paused", s.requests.paused},
+                                 {"closed", s.requests.closed},
+                                 {"overdue", s.requests.overdue},
+                                 {"due_soon", s.requests.due_soon}})
+    MetricLine(out, "gongkai_requests", std::string("state=\"") + state + "\"",
+               static_cast<double>(n));
   return out;
 }
 

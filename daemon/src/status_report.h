@@ -12,6 +12,7 @@
 #include "archiver.h"
 #include "gongkai/config.h"
 #include "gongkai/storage/catalog.h"
+#include "request_view.h"
 
 namespace gongkai::daemon {
 
@@ -22,9 +23,11 @@ struct Snapshot {
   std::vector<FailedFile> failures;
   std::string storage_problem;   // why ingest is paused, "" when it is not
   int64_t last_commit_unix = 0;  // the last catalog commit since start, 0 before
+  RequestCounts requests;        // disclosure requests by state
 };
 
-// "3 documents, 4 versions, 0 queued, 0 failed" (and why ingest is paused).
+// "3 documents, 4 versions, 0 queued, 0 failed" (then overdue disclosure
+// requests, and why ingest is paused, when there are).
 std::string StatusLine(const Snapshot& s);
 
 // The status object of docs/api.md: counts, queue, failures and shares.

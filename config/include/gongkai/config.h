@@ -70,6 +70,12 @@ struct Config {
   // files that add or replace the packaged calendar's years ("" = none).
   std::string agency, agency_code;
   std::string calendar_dir;  // absolute, or empty
+  // Per client address: request forms submitted anonymously per hour (10 let
+  // a service hall's shared computer serve its visitors), and tracking codes
+  // looked up per minute (30: guessing a 120-bit code this way never ends).
+  // 0 = unlimited.
+  int forms_per_hour = 10;
+  int lookups_per_minute = 30;
   std::vector<ShareConfig> shares;
 
   bool operator==(const Config&) const = default;

@@ -39,6 +39,8 @@ class HereTarget {
       return (*key)->KeyId();
     };
     t.tokens_file = ctx_.config.tokens_file;
+    daemon::SetRequestFunctions(
+        t, [this](const daemon::LedgerFn& fn) { return WithLedger(fn); }, &calendar_);
     return t;  // no wait_indexed, no reload_tokens: nothing runs to be told
   }
 
@@ -54,18 +56,34 @@ class HereTarget {
   }
 
   Result<ledger::Change> Apply(ledger::Change change) {
+    std::vector<ledger::Change> one{std::move(change)};
+    Status s = WithLedger([&](ledger::Ledger& ledger, const storage::SigningKey& key) {
+      return ledger.Apply(one, key);
+    });
+    if (!s.ok()) return s;
+    return std::move(one[0]);
+  }
+
+  Status WithLedger(const daemon::LedgerFn& fn) {
     auto catalog = Catalog();
     if (!catalog.ok()) return catalog.status();
     auto key = storage::LoadActiveSigningKey(ctx_.layout.keys());
     if (!key.ok()) return AsIoError(key.status());
+    if (!calendar_loaded_) {
+      auto calendar = disclosure::WorkCalendar::Load(
+          disclosure::CalendarFolders(ctx_.config.calendar_dir));
+      if (!calendar.ok()) return AsIoError(calendar.status());
+      calendar_ = std::move(*calendar);
+      calendar_loaded_ = true;
+    }
     ledger::Ledger ledger(*catalog, storage::Env::Default(), ctx_.config.origin);
-    std::vector<ledger::Change> one{std::move(change)};
-    if (Status s = ledger.Apply(one, **key); !s.ok()) return s;
-    return std::move(one[0]);
+    return fn(ledger, **key);
   }
 
   const Context& ctx_;
   std::unique_ptr<storage::Catalog> catalog_;
+  disclosure::WorkCalendar calendar_;  // loaded on first use
+  bool calendar_loaded_ = false;
 };
 
 Result<ChangeMade> MakeHere(const Context& ctx, const daemon::AdminRequest& request) {

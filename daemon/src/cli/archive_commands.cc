@@ -11,12 +11,15 @@
 #include "cli/output.h"
 #include "freshness.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/disclosure/calendar.h"
+#include "gongkai/ledger/requests.h"
 #include "gongkai/ledger/visibility.h"
 #include "gongkai/log.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/env.h"
 #include "index_feeder.h"
 #include "progress.h"
+#include "request_view.h"
 
 namespace gongkai::cli {
 namespace {
@@ -103,6 +106,18 @@ int CmdStatus(Context& ctx, const Args& args) {
   const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
   const LiveCounts live = running ? ReadLiveCounts(ctx.layout) : LiveCounts{};
   const char* daemon = running ? "running" : "stopped";
+  auto calendar =
+      disclosure::WorkCalendar::Load(disclosure::CalendarFolders(ctx.config.calendar_dir));
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
+  if (!requests.ok()) return Fail(requests.status());
+  const disclosure::Date today = disclosure::LocalToday();
+  const daemon::RequestCounts n = daemon::CountRequests(*requests, *calendar, today);
+  std::string late;  // the codes an office must act on, soonest first
+  for (const ledger::RequestState& q : *requests)
+    if (q.clock.Overdue(today) || daemon::DueSoon(q.clock, *calendar, today))
+      late += "  " + q.row.code + "  due " + disclosure::FormatDate(q.clock.due) +
+              (q.clock.Overdue(today) ? "  OVERDUE\n" : "\n");
   Record r;
   r.Add("documents", counts->documents)
       .Add("active", counts->active)
@@ -111,13 +126,21 @@ int CmdStatus(Context& ctx, const Args& args) {
       .Add("queued", live.queued)
       .Add("failed", live.failed)
       .Add("daemon", daemon);
+  daemon::JsonWriter counts_json;
+  counts_json.BeginObject().Field("open", n.open).Field("paused", n.paused);
+  counts_json.Field("closed", n.closed).Field("overdue", n.overdue).Field("due_soon", n.due_soon);
+  r.AddJson("requests", counts_json.EndObject().str());
   return Print(args, r,
                "daemon:     " + std::string(daemon) + "\ndocuments:  " +
                    std::to_string(counts->documents) + " (" + std::to_string(counts->active) +
                    " active)\nversions:   " + std::to_string(counts->versions) +
                    "\nlog records: " + std::to_string(counts->records) +
                    "\nqueued:     " + std::to_string(live.queued) +
-                   "\nfailed:     " + std::to_string(live.failed) + "\n");
+                   "\nfailed:     " + std::to_string(live.failed) + "\nrequests:   " +
+                   std::to_string(n.open) + " open, " + std::to_string(n.paused) + " paused, " +
+                   std::to_string(n.closed) + " closed; " + std::to_string(n.overdue) +
+                   " overdue, " + std::to_string(n.due_soon) + " due within " +
+                   std::to_string(daemon::kDueSoonWorkdays) + " working days\n" + late);
 }
 
 int CmdSearch(Context& ctx, const Args& args) {

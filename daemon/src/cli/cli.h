@@ -94,5 +94,9 @@ int CmdTokenList(Context& ctx, const Args& args);
 int CmdTokenRevoke(Context& ctx, const Args& args);
 
 int CmdWorkdays(Context& ctx, const Args& args);
+int CmdRequestsList(Context& ctx, const Args& args);
+int CmdRequestsShow(Context& ctx, const Args& args);
+int CmdRequestsAdd(Context& ctx, const Args& args);
+int CmdRequestsEvent(Context& ctx, const Args& args);
 
 }  // namespace gongkai::cli

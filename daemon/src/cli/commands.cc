@@ -123,6 +123,27 @@ const std::vector<Command>& AllCommands() {
        "the date N working days after DATE, by China's\n"
        "holiday calendar (provisional where it has no data)",
        2, 2, {}, N::kConfig, false, CmdWorkdays},
+      {"requests list", "requests list [--status open|paused|closed] [--overdue] [--year Y] [--json]",
+       "disclosure requests, open ones first by due date",
+       0, 0, {"status", "overdue", "year"}, N::kCatalog, false, CmdRequestsList},
+      {"requests show", "requests show CODE [--json]",
+       "one request: applicant, deadline and every event",
+       1, 1, {}, N::kCatalog, false, CmdRequestsShow},
+      {"requests add", "requests add --name N --contact C --description D [--channel C]\n"
+       "    [--received YYYY-MM-DD] [--type T] [--id-number I] [--address A] [--delivery D] [--json]",
+       "register a request that came in person, by post, fax\n"
+       "or email (channel in_person unless given; received today\n"
+       "unless given); prints its tracking code and due date",
+       0, 0, {"name", "contact", "description", "channel", "received", "type", "id-number",
+              "address", "delivery"}, N::kArchive, false, CmdRequestsAdd},
+      {"requests event", "requests event CODE EVENT [--date YYYY-MM-DD] [--outcome O] [--days N]\n"
+       "    [--approved-by A] [--note T] [--reply-document ID] [--json]",
+       "record what happened to a request (supplement_requested,\n"
+       "supplemented, extended, consultation_started,\n"
+       "consultation_ended, replied, withdrawn, abandoned); today\n"
+       "unless --date; exit 1 when it cannot follow",
+       2, 2, {"date", "outcome", "days", "approved-by", "note", "reply-document"}, N::kArchive,
+       false, CmdRequestsEvent},
       {"reindex", "reindex [--json]",
        "rebuild the search index from the archive\n"
        "(stop the daemon first)",
@@ -133,8 +154,8 @@ const std::vector<Command>& AllCommands() {
 }
 
 const Command* DefaultOfGroup(const std::string& group) {
-  static const std::map<std::string, std::string> kDefaults = {{"keys", "keys list"},
-                                                               {"token", "token list"}};
+  static const std::map<std::string, std::string> kDefaults = {
+      {"keys", "keys list"}, {"token", "token list"}, {"requests", "requests list"}};
   auto it = kDefaults.find(group);
   if (it == kDefaults.end()) return nullptr;
   for (const Command& c : AllCommands())
@@ -144,8 +165,13 @@ const Command* DefaultOfGroup(const std::string& group) {
 
 const std::map<std::string, bool>& AllOptions() {
   static const std::map<std::string, bool> kOptions = {
-      {"share", true}, {"limit", true}, {"checkpoint", true}, {"out", true}, {"since", true},
-      {"role", true},  {"name", true},  {"as-of", true},      {"csv", false}};
+      {"share", true},       {"limit", true},       {"checkpoint", true},  {"out", true},
+      {"since", true},       {"role", true},        {"name", true},        {"as-of", true},
+      {"csv", false},        {"status", true},      {"overdue", false},    {"year", true},
+      {"contact", true},     {"description", true}, {"channel", true},     {"received", true},
+      {"type", true},        {"id-number", true},   {"address", true},     {"delivery", true},
+      {"date", true},        {"outcome", true},     {"days", true},        {"approved-by", true},
+      {"note", true},        {"reply-document", true}};
   return kOptions;
 }
 

@@ -1,9 +1,93 @@
-// Disclosure on application: `gongkai workdays`.
+// Disclosure on application: `gongkai workdays`, and `gongkai requests`
+// (list, show, add, event). Requests are registered and changed through the
+// running daemon, or here under the data folder's lock when it is stopped
+// (admin_client.h), by the same RunAdmin as the HTTP API; they are shown with
+// the API's JSON (request_view.h), as an inspector sees them.
+#include <algorithm>
+
+#include "cli/admin_client.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "gongkai/disclosure/calendar.h"
+#include "gongkai/ledger/requests.h"
+#include "gongkai/log.h"
+#include "gongkai/storage/env.h"
+#include "request_view.h"
 
 namespace gongkai::cli {
+namespace {
+
+Result<disclosure::WorkCalendar> LoadCalendar(const Context& ctx) {
+  return disclosure::WorkCalendar::Load(disclosure::CalendarFolders(ctx.config.calendar_dir));
+}
+
+// "2026-10-29 (provisional)", "2026-10-29 OVERDUE", ...
+std::string DueText(const ledger::RequestState& r, disclosure::Date today) {
+  return disclosure::FormatDate(r.clock.due) + (r.clock.provisional ? " (provisional)" : "") +
+         (r.clock.Overdue(today) ? " OVERDUE" : "");
+}
+
+// The request as text: what an office clerk reads at the counter.
+std::string RequestText(const ledger::RequestState& r, disclosure::Date today) {
+  const ledger::Applicant& a = r.applicant;
+  std::string out = "request " + r.row.code + " (" + r.row.channel + "), received " +
+                    r.row.received + ", due " + DueText(r, today) + ", " +
+                    disclosure::ToString(r.clock.status) +
+                    (r.clock.outcome.empty() ? "" : " (" + r.clock.outcome + ")") + "\n";
+  out += "  applicant: " + log::Printable(a.name) + " (" + a.type + ")";
+  for (const std::string* field : {&a.id_number, &a.contact, &a.address})
+    if (!field->empty()) out += ", " + log::Printable(*field);
+  out += "\n  description: " + log::Printable(r.description) + "\n";
+  if (!r.delivery.empty()) out += "  delivery: " + log::Printable(r.delivery) + "\n";
+  for (const storage::RequestEventRow& e : r.events) {
+    out += "  " + e.date + "  " + e.event;
+    if (!e.outcome.empty()) out += " " + e.outcome;
+    if (e.days > 0) out += " +" + std::to_string(e.days) + " working days";
+    if (!e.approved_by.empty()) out += ", approved by " + log::Printable(e.approved_by);
+    if (!e.reply_document.empty()) out += ", letter " + e.reply_document;
+    if (!e.note.empty()) out += ": " + log::Printable(e.note);
+    out += "  (log " + std::to_string(e.log_index) + ")\n";
+  }
+  return out;
+}
+
+// Reads the request back after a change and prints it.
+int PrintRequest(const Context& ctx, const Args& args, const std::string& code,
+                 const std::string& where) {
+  auto calendar = LoadCalendar(ctx);
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto catalog = storage::OpenCatalog(ctx.config.catalog_postgres, ctx.layout.catalog(),
+                                      storage::Env::Default());
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto state = ledger::LoadRequest(**catalog, *calendar, code);
+  if (!state.ok()) return Fail(state.status());
+  const disclosure::Date today = disclosure::LocalToday();
+  return Print(args,
+               Record::FromJson(daemon::RequestJson(*state, ledger::Role::kAdmin, today)),
+               RequestText(*state, today) + where);
+}
+
+int Change(Context& ctx, const Args& args, const daemon::AdminRequest& request) {
+  auto made = MakeChange(ctx, request);
+  if (!made.ok()) {
+    if (made.status().code() == Status::Code::kNotFound ||
+        made.status().code() == Status::Code::kInvalid)
+      return Error(made.status().message(), 1);
+    return Fail(made.status());
+  }
+  return PrintRequest(ctx, args, made->answer.request,
+                      made->daemon_pid ? "" : "(gongkaid is not running: recorded here)\n");
+}
+
+// --date, or today.
+Result<disclosure::Date> DateOption(const Args& args, const char* option) {
+  if (!args.Has(option)) return disclosure::LocalToday();
+  auto date = disclosure::ParseDate(args.Option(option));
+  if (!date) return Status::Invalid(std::string("--") + option + " must be YYYY-MM-DD");
+  return *date;
+}
+
+}  // namespace
 
 int CmdWorkdays(Context& ctx, const Args& args) {
   const auto from = disclosure::ParseDate(args.positional[0]);
@@ -14,8 +98,7 @@ int CmdWorkdays(Context& ctx, const Args& args) {
       std::stoi(n) > disclosure::kMaxWorkdays)
     return UsageError("workdays", "N must be a number of working days from 0 to " +
                                       std::to_string(disclosure::kMaxWorkdays));
-  auto calendar =
-      disclosure::WorkCalendar::Load(disclosure::CalendarFolders(ctx.config.calendar_dir));
+  auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
   const int add = std::stoi(n);
   const disclosure::CountedDate due = calendar->AddWorkdays(*from, add);
@@ -23,6 +106,104 @@ int CmdWorkdays(Context& ctx, const Args& args) {
   if (due.provisional) text += " (provisional: the count crosses a year without holiday data)";
   return Print(args, Record::FromJson(disclosure::WorkdaysJson(*calendar, *from, add)),
                text + "\n");
+}
+
+int CmdRequestsList(Context& ctx, const Args& args) {
+  const std::string status = args.Option("status");
+  if (!status.empty() && status != "open" && status != "paused" && status != "closed")
+    return UsageError("requests list", "--status must be open, paused or closed");
+  const std::string year = args.Option("year");
+  if (!year.empty() && (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos))
+    return UsageError("requests list", "--year must be a year, e.g. 2026");
+  auto calendar = LoadCalendar(ctx);
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto all = ledger::LoadRequests(*ctx.catalog, *calendar);
+  if (!all.ok()) return Fail(all.status());
+  const disclosure::Date today = disclosure::LocalToday();
+  std::erase_if(*all, [&](const ledger::RequestState& r) {
+    return (!status.empty() && status != disclosure::ToString(r.clock.status)) ||
+           (args.Has("overdue") && !r.clock.Overdue(today)) ||
+           (!year.empty() && disclosure::YearOf(r.clock.received) != std::stoi(year));
+  });
+  std::stable_sort(all->begin(), all->end(), [](const auto& a, const auto& b) {
+    const bool a_open = a.clock.status != disclosure::RequestStatus::kClosed;
+    const bool b_open = b.clock.status != disclosure::RequestStatus::kClosed;
+    if (a_open != b_open) return a_open;
+    return a.clock.due < b.clock.due;
+  });
+  daemon::JsonWriter w;
+  w.BeginObject().Field("total", static_cast<int64_t>(all->size())).Key("requests").BeginArray();
+  std::string text;
+  for (const ledger::RequestState& r : *all) {
+    daemon::WriteRequest(w, r, ledger::Role::kAdmin, today);
+    text += r.row.code + "  received " + r.row.received + "  due " + DueText(r, today) + "  " +
+            disclosure::ToString(r.clock.status) +
+            (r.clock.outcome.empty() ? "" : " " + r.clock.outcome) + "  " +
+            log::Printable(r.applicant.name) + "\n";
+  }
+  w.EndArray().EndObject();
+  if (all->empty()) text = "no requests\n";
+  return Print(args, Record::FromJson(w.str()), text);
+}
+
+int CmdRequestsShow(Context& ctx, const Args& args) {
+  auto calendar = LoadCalendar(ctx);
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto state = ledger::LoadRequest(*ctx.catalog, *calendar, args.positional[0]);
+  if (state.status().IsNotFound()) return Error("no request " + args.positional[0], 1);
+  if (!state.ok()) return Fail(state.status());
+  const disclosure::Date today = disclosure::LocalToday();
+  return Print(args, Record::FromJson(daemon::RequestJson(*state, ledger::Role::kAdmin, today)),
+               RequestText(*state, today));
+}
+
+int CmdRequestsAdd(Context& ctx, const Args& args) {
+  daemon::AdminRequest request;
+  request.kind = daemon::AdminRequest::Kind::kRegisterRequest;
+  ledger::NewRequest& r = request.new_request;
+  r.channel = args.Has("channel") ? args.Option("channel") : "in_person";
+  auto received = DateOption(args, "received");
+  if (!received.ok()) return UsageError("requests add", received.status().message());
+  r.received = *received;
+  r.applicant.type = args.Has("type") ? args.Option("type") : "person";
+  r.applicant.name = args.Option("name");
+  r.applicant.id_number = args.Option("id-number");
+  r.applicant.contact = args.Option("contact");
+  r.applicant.address = args.Option("address");
+  r.description = args.Option("description");
+  r.delivery = args.Option("delivery");
+  return Change(ctx, args, request);
+}
+
+int CmdRequestsEvent(Context& ctx, const Args& args) {
+  daemon::AdminRequest request;
+  request.kind = daemon::AdminRequest::Kind::kRequestEvent;
+  ledger::RequestChange& c = request.change;
+  c.code = args.positional[0];
+  const auto event = disclosure::ParseRequestEvent(args.positional[1]);
+  if (!event || *event == disclosure::RequestEvent::kReceived)
+    return UsageError("requests event",
+                      "EVENT must be supplement_requested, supplemented, extended, "
+                      "consultation_started, consultation_ended, replied, withdrawn or abandoned");
+  c.in.event = *event;
+  auto date = DateOption(args, "date");
+  if (!date.ok()) return UsageError("requests event", date.status().message());
+  c.in.date = *date;
+  c.in.outcome = args.Option("outcome");
+  if (*event == disclosure::RequestEvent::kReplied && !disclosure::IsOutcome(c.in.outcome))
+    return UsageError("requests event", "a reply needs --outcome, one of: disclosed, partial, "
+                                        "refused.*, unavailable.*, not_processed.*, other.* "
+                                        "(gongkai(1) lists them)");
+  if (args.Has("days")) {
+    const std::string days = args.Option("days");
+    if (days.empty() || days.size() > 2 || days.find_first_not_of("0123456789") != std::string::npos)
+      return UsageError("requests event", "--days must be 1 to 20 working days");
+    c.in.days = std::stoi(days);
+  }
+  c.in.approved_by = args.Option("approved-by");
+  c.note = args.Option("note");
+  c.reply_document = args.Option("reply-document");
+  return Change(ctx, args, request);
 }
 
 }  // namespace gongkai::cli
