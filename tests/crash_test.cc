@@ -1,16 +1,22 @@
 // Crash safety: kill -9 the real daemon at random moments while files keep
 // arriving, restart it, and check that at the end every file is archived
-// exactly once with the right hash, and `gongkai verify` passes. This is the
-// short CI version; GONGKAI_CRASH_ROUNDS raises the number of kills.
+// exactly once with the right hash, every disclosure request event that was
+// answered is there, and `gongkai verify` passes. This is the short CI
+// version; GONGKAI_CRASH_ROUNDS raises the number of kills.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <mutex>
 #include <random>
+#include <thread>
 
+#include "gongkai/disclosure/calendar.h"
 #include "gongkai/storage/crypto.h"
 #include "support/daemon_process.h"
 
 using gongkai::test::DaemonProcess;
+using gongkai::test::Slurp;
 using gongkai::test::WriteFile;
 
 TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][crash]") {
@@ -18,7 +24,37 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   const int rounds = env ? std::max(1, std::atoi(env)) : 6;
   constexpr int kFilesPerRound = 60;
   DaemonProcess d;
+  WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\nforms_per_hour = 0\n");
   std::mt19937 rng(7);
+  // Disclosure requests registered and extended while the daemon is killed:
+  // code -> events acknowledged (a 201 or 200 answer).
+  std::map<std::string, size_t> acknowledged;
+  std::mutex acknowledged_mutex;
+  std::atomic<bool> killing{false};
+  auto request = [&] {
+    for (; !killing; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+      try {
+        auto made = d.Request("POST", "/api/v1/requests", "", {},
+                              R"({"applicant":{"name":"崩溃测试","contact":"1"},"description":"x"})");
+        if (made.status != 201) continue;
+        const std::string code = made.json()->getValue<std::string>("code");
+        {
+          std::lock_guard<std::mutex> lock(acknowledged_mutex);
+          acknowledged[code] = 1;
+        }
+        auto ext = d.Request("POST", "/api/v1/requests/" + code + "/events", d.admin(), {},
+                             R"({"event":"withdrawn","date":")" +
+                                 gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday()) +
+                                 "\"}");
+        if (ext.status == 200) {
+          std::lock_guard<std::mutex> lock(acknowledged_mutex);
+          acknowledged[code] = 2;
+        }
+      } catch (const std::exception&) {  // the daemon died under the request
+        return;
+      }
+    }
+  };
   std::map<std::string, std::string> expected;  // path -> sha256
   int next = 0;
   auto drop = [&](int n) {
@@ -38,9 +74,13 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
     const auto kill_after =
         std::chrono::milliseconds(100 + rng() % 900);  // drawn here: rng is not shared
     std::thread writer([&] { drop(kFilesPerRound); });
+    killing = false;
+    std::thread requester(request);
     std::this_thread::sleep_for(kill_after);
     writer.join();
     CHECK(d.Stop(SIGKILL) == 128 + SIGKILL);
+    killing = true;
+    requester.join();
   }
   d.Start();
   auto status = d.WaitIdle(static_cast<int64_t>(expected.size()), 300);
@@ -63,6 +103,13 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
     }
   }
   CHECK(checked == expected.size());
+  CHECK_FALSE(acknowledged.empty());
+  for (const auto& [code, events] : acknowledged) {
+    INFO("request " << code);
+    auto r = d.Get("/api/v1/requests/" + code, d.admin());
+    REQUIRE(r.status == 200);
+    CHECK(r.json()->getArray("events")->size() >= events);
+  }
   CHECK(d.Stop() == 0);
   auto verify = d.Cli("verify");
   INFO(verify.out);

@@ -3,9 +3,11 @@
 //
 // Each loop ingests the same few dozen files into a fresh archive with a
 // failure injected at write-side operation 1, 2, 3, ... until a run completes
-// without reaching the injection point. After every run: no acknowledged
-// version is lost, each file is archived exactly once with its right hash,
-// every catalog row has its blob, and `verify` finds nothing wrong.
+// without reaching the injection point; then a disclosure request is
+// registered and taken through its events on the same ledger. After every
+// run: no acknowledged version or request event is lost, each file is
+// archived exactly once with its right hash, every catalog row has its blob,
+// and `verify` finds nothing wrong.
 #include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -14,8 +16,10 @@
 
 #include "archiver.h"
 #include "gongkai/daemon/layout.h"
+#include "gongkai/ledger/requests.h"
 #include "gongkai/storage/keys.h"
 #include "gongkai/storage/verify.h"
+#include "support/calendar.h"
 #include "support/fault_injection.h"
 #include "support/temp_dir.h"
 
@@ -67,6 +71,9 @@ struct Archive {
   std::unique_ptr<daemon::Archiver> archiver;
   // Versions whose commit was acknowledged: "path v1" -> sha256.
   std::map<std::string, std::string> acknowledged;
+  std::shared_ptr<const storage::SigningKey> key;
+  // Request events whose commit was acknowledged: code -> how many.
+  std::map<std::string, size_t> request_events;
 
   Archive(const std::string& root) : layout(root + "/data") {
     config.data_dir = layout.root;
@@ -88,14 +95,14 @@ struct Archive {
     auto b = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
     if (!b.ok()) return b.status();
     blobs = std::move(*b);
-    auto key = storage::LoadOrCreateSigningKey(env, layout.keys(), catalog.get());
-    if (!key.ok()) return key.status();
+    auto loaded = storage::LoadOrCreateSigningKey(env, layout.keys(), catalog.get());
+    if (!loaded.ok()) return loaded.status();
     queue = std::make_unique<daemon::SettleQueue>();
     ledger = std::make_unique<ledger::Ledger>(catalog.get(), env, config.origin);
-    archiver = std::make_unique<daemon::Archiver>(
-        config, ledger.get(), blobs.get(),
-        std::shared_ptr<const storage::SigningKey>(std::move(*key)), queue.get(),
-        [this](int64_t) { RecordAcknowledged(); });
+    key = std::shared_ptr<const storage::SigningKey>(std::move(*loaded));
+    archiver = std::make_unique<daemon::Archiver>(config, ledger.get(), blobs.get(), key,
+                                                  queue.get(),
+                                                  [this](int64_t) { RecordAcknowledged(); });
     return Status::OK();
   }
 
@@ -120,6 +127,49 @@ struct Archive {
     }
   }
 
+  // Registers a request and takes it through three events on the ledger the
+  // archiver uses (the daemon runs these on the archiver's thread, between
+  // batches). A step that fails is tried once more; `stop()` ends it.
+  void Requests(const std::function<bool()>& stop) {
+    const auto& calendar = ShippedCalendar();
+    const disclosure::Date received = disclosure::LocalToday() - std::chrono::days(10);
+    auto step = [&](const std::function<Result<ledger::RequestState>()>& make) {
+      for (int attempt = 0; attempt < 2 && !stop(); ++attempt)
+        if (auto st = make(); st.ok()) {
+          request_events[st->row.code] = st->events.size();
+          return st->row.code;
+        }
+      return std::string();
+    };
+    ledger::NewRequest r;
+    r.channel = "post";
+    r.received = received;
+    r.applicant = {"person", "故障测试", "", "13800138000", ""};
+    r.description = "请公开预算";
+    const std::string code =
+        step([&] { return ledger->Register(r, calendar, *key); });
+    if (code.empty()) return;
+    for (auto [event, days] : {std::pair{disclosure::RequestEvent::kSupplementRequested, 8},
+                               {disclosure::RequestEvent::kSupplemented, 5},
+                               {disclosure::RequestEvent::kExtended, 2}}) {
+      ledger::RequestChange c;
+      c.code = code;
+      c.in.event = event;
+      c.in.date = disclosure::LocalToday() - std::chrono::days(days);
+      c.in.days = 5;
+      c.in.approved_by = "局长";
+      const size_t before = request_events[code];
+      step([&]() -> Result<ledger::RequestState> {
+        // A retry after a commit whose answer was lost would be refused:
+        // the event is there already.
+        auto now = ledger::LoadRequest(*catalog, calendar, code);
+        if (now.ok() && now->events.size() > before) return now;
+        return ledger->AddRequestEvent(c, calendar, *key);
+      });
+      if (request_events[code] == before) return;
+    }
+  }
+
   void Close() {
     archiver.reset();
     queue.reset();
@@ -130,7 +180,7 @@ struct Archive {
 
 // Reopens `root` without faults, finishes the ingest and checks everything.
 void CheckRecovered(const std::string& root, const std::map<std::string, std::string>& acknowledged,
-                    const std::string& context) {
+                    const std::map<std::string, size_t>& requests, const std::string& context) {
   INFO(context);
   InstallFaultVfs(nullptr);
   Archive a(root);
@@ -176,6 +226,11 @@ void CheckRecovered(const std::string& root, const std::map<std::string, std::st
   REQUIRE(report.ok());
   for (const auto& p : report->problems) FAIL_CHECK(p.where << ": " << p.what);
   CHECK(report->documents == static_cast<uint64_t>(kFiles));
+  CHECK(report->requests == a.catalog->AllRequests()->size());
+  for (const auto& [code, events] : requests) {
+    INFO("acknowledged request " << code);
+    CHECK(a.catalog->RequestEvents(code)->size() >= events);
+  }
 }
 
 struct LoopStats {
@@ -196,6 +251,7 @@ LoopStats FailAtEveryOperation(FaultMode mode, int err) {
     injector.Arm(n, err, mode);
     InstallFaultVfs(&injector);
     std::map<std::string, std::string> acknowledged;
+    std::map<std::string, size_t> requests;
     std::string context;
     {
       Archive a(root);
@@ -204,6 +260,8 @@ LoopStats FailAtEveryOperation(FaultMode mode, int err) {
         ++stats.failed_starts;  // gongkaid would exit non-zero; systemd restarts it
       } else if (mode == FaultMode::kPowerCut) {
         a.Run(20, [&] { return injector.fired(); });
+        a.Requests([&] { return injector.fired(); });
+        if (!injector.fired()) CHECK(a.request_events.begin()->second == 4);  // the last run
       } else {
         a.Run(mode == FaultMode::kOnce ? 20 : 5);
         if (mode == FaultMode::kFromThenOn) {
@@ -215,8 +273,14 @@ LoopStats FailAtEveryOperation(FaultMode mode, int err) {
         INFO("after a fault at operation " << n << " (" << injector.fired_at() << ")");
         CHECK(a.queue->size() == 0);
         CHECK(a.acknowledged.size() == static_cast<size_t>(kFiles));
+        a.Requests([] { return false; });
+        if (mode == FaultMode::kOnce) {  // one failure, one retry: all four made it
+          REQUIRE(a.request_events.size() == 1);
+          CHECK(a.request_events.begin()->second == 4);
+        }
       }
       acknowledged = a.acknowledged;
+      requests = a.request_events;
       context = "fault at operation " + std::to_string(n) + ": " + injector.fired_at();
       a.Close();
     }
@@ -225,7 +289,7 @@ LoopStats FailAtEveryOperation(FaultMode mode, int err) {
     injector.Disarm();
     ++stats.runs;
     if (fired) ++stats.faults;
-    CheckRecovered(root, acknowledged, context);
+    CheckRecovered(root, acknowledged, requests, context);
     if (!fired) break;  // the whole ingest took fewer than n operations
   }
   return stats;

@@ -32,9 +32,13 @@ Status CheckText(const char* field, const std::string& value, size_t max, bool r
 }
 
 Status CheckRequest(const NewRequest& r, disclosure::Date today) {
-  if (!IsChannel(r.channel)) return Status::Invalid("unknown channel '" + r.channel + "'");
+  // The values are not echoed: an answer to the public repeats nothing it was sent.
+  if (!IsChannel(r.channel))
+    return Status::Invalid("channel must be one of online, in_person, post, registered_post, "
+                           "fax, email");
   if (!IsApplicantType(r.applicant.type))
-    return Status::Invalid("unknown applicant type '" + r.applicant.type + "'");
+    return Status::Invalid("applicant type must be one of person, business, research, "
+                           "nonprofit, legal_service, other");
   if (r.received > today)
     return Status::Invalid("received " + disclosure::FormatDate(r.received) +
                            " is after today (" + disclosure::FormatDate(today) + ")");
