@@ -493,7 +493,46 @@ TEST_CASE("e2e: personal data in requests reaches inspectors and nothing else (p
     CHECK(metrics.find(s) == std::string::npos);
     CHECK(status.find(s) == std::string::npos);
     CHECK(bag_bytes.find(s) == std::string::npos);
-    CHECK(log.find(s) == std::string::npos);
+    const size_t in_log = log.find(s);
+    CHECK(in_log == std::string::npos);
+    if (in_log != std::string::npos)  // the line, to see who wrote it
+      FAIL_CHECK(log.substr(log.rfind('\n', in_log) + 1, 400));
     CHECK(verify.out.find(s) == std::string::npos);
   }
+}
+
+TEST_CASE("e2e: a reply letter named by a reply becomes restricted and leaves public search",
+          "[e2e]") {
+  DaemonProcess d;
+  UseRequests(d);
+  WriteFile(d.FilePath("pub", "答复书.txt"), "关于张三申请的答复：予以公开\n");
+  d.Start();
+  d.WaitIdle(1);
+  const std::string doc = d.FirstId("答复书");
+  REQUIRE_FALSE(doc.empty());
+  CHECK(d.Get("/api/v1/documents/" + doc).status == 200);
+  auto made = Post(d, "/api/v1/requests", Form("张三"));
+  REQUIRE(made.status == 201);
+  const std::string code = made.json()->getValue<std::string>("code");
+  const std::string today = gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday());
+  auto replied = Post(d, "/api/v1/requests/" + code + "/events",
+                      R"({"event":"replied","date":")" + today +
+                          R"(","outcome":"disclosed","reply_document":")" + doc + "\"}",
+                      d.admin());
+  REQUIRE(replied.status == 200);
+  CHECK(replied.json()->getArray("events")->getObject(1)->getValue<std::string>(
+            "reply_document") == doc);
+  // Not to the public, in no way; inspectors still see it.
+  CHECK(d.Eventually([&] { return d.Get("/api/v1/documents/" + doc).status == 404; }));
+  CHECK(d.Eventually([&] { return d.SearchPaths("答复书").empty(); }));
+  CHECK(d.Get("/api/v1/documents/" + doc, d.inspector()).status == 200);
+  // The tracking view does not name the letter.
+  CHECK(d.Get("/api/v1/requests/" + code).body.find(doc) == std::string::npos);
+  // Made public again by mistake, it still stays out of public view.
+  auto published = Post(d, "/api/v1/documents/" + doc + "/classification",
+                         R"({"classification":"public"})", d.admin());
+  CHECK(published.status == 200);
+  CHECK(d.Get("/api/v1/documents/" + doc).status == 404);
+  CHECK(d.Eventually([&] { return !d.SearchPaths("答复书", d.inspector()).empty(); }));
+  CHECK(d.SearchPaths("答复书").empty());
 }

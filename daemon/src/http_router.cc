@@ -161,6 +161,14 @@ void SendErrorUnlessSent(HTTPServerResponse& resp, const ApiError& e) noexcept {
   }
 }
 
+// The request's target without its query, for the log: a query may hold
+// what a citizen searched for, their name say, which the log must not keep.
+std::string PathOf(const HTTPServerRequest& req) {
+  const std::string& uri = req.getURI();
+  const size_t query = uri.find('?');
+  return query == std::string::npos ? uri : uri.substr(0, query) + "?...";
+}
+
 // Answers every request; exceptions end here as error answers.
 class ApiHandler final : public Poco::Net::HTTPRequestHandler {
  public:
@@ -184,10 +192,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     } catch (const ApiError& e) {
       SendErrorUnlessSent(resp, e);
     } catch (const Poco::Exception& e) {
-      log::Error("HTTP " + req.getMethod() + " " + req.getURI() + ": " + e.displayText());
+      log::Error("HTTP " + req.getMethod() + " " + PathOf(req) + ": " + e.displayText());
       SendErrorUnlessSent(resp, internal);
     } catch (const std::exception& e) {
-      log::Error("HTTP " + req.getMethod() + " " + req.getURI() + ": " + e.what());
+      log::Error("HTTP " + req.getMethod() + " " + PathOf(req) + ": " + e.what());
       SendErrorUnlessSent(resp, internal);
     } catch (...) {
       SendErrorUnlessSent(resp, internal);
