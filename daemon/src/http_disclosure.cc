@@ -6,7 +6,6 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include <algorithm>
 
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/ledger/requests.h"
@@ -165,20 +164,11 @@ void ServeRequestList(Call& call) {
   if (!call.Param("year").empty() && !ParseInt(call.Param("year"), 1900, 9999, &year))
     throw BadRequest("year must be a year, e.g. 2026");
   auto catalog = call.BorrowCatalog();
-  auto all = OrThrow(ledger::LoadRequests(*catalog.get(), CalendarOf(call)));
   const disclosure::Date today = disclosure::LocalToday();
-  std::erase_if(all, [&](const ledger::RequestState& r) {
-    return (!status.empty() && status != disclosure::ToString(r.clock.status)) ||
-           (!overdue.empty() && (overdue == "true") != r.clock.Overdue(today)) ||
-           (year != 0 && disclosure::YearOf(r.clock.received) != year);
-  });
-  // Open ones first, soonest due first: the order an office works them in.
-  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    const bool a_open = a.clock.status != disclosure::RequestStatus::kClosed;
-    const bool b_open = b.clock.status != disclosure::RequestStatus::kClosed;
-    if (a_open != b_open) return a_open;
-    return a.clock.due < b.clock.due;
-  });
+  RequestFilter filter{status, std::nullopt, static_cast<int>(year)};
+  if (!overdue.empty()) filter.overdue = overdue == "true";
+  const auto all = SelectRequests(OrThrow(ledger::LoadRequests(*catalog.get(), CalendarOf(call))),
+                                  filter, today);
   JsonWriter w;
   w.BeginObject().Field("total", static_cast<int64_t>(all.size())).Key("requests").BeginArray();
   for (const auto& r : all) WriteRequest(w, r, call.role, today);

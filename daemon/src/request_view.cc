@@ -1,5 +1,7 @@
 #include "request_view.h"
 
+#include <algorithm>
+
 namespace gongkai::daemon {
 
 using disclosure::FormatDate;
@@ -47,6 +49,23 @@ std::string RequestJson(const ledger::RequestState& r, ledger::Role role, disclo
   JsonWriter w;
   WriteRequest(w, r, role, today);
   return w.str();
+}
+
+std::vector<ledger::RequestState> SelectRequests(std::vector<ledger::RequestState> all,
+                                                 const RequestFilter& filter,
+                                                 disclosure::Date today) {
+  std::erase_if(all, [&](const ledger::RequestState& r) {
+    return (!filter.status.empty() && filter.status != disclosure::ToString(r.clock.status)) ||
+           (filter.overdue && *filter.overdue != r.clock.Overdue(today)) ||
+           (filter.year != 0 && disclosure::YearOf(r.clock.received) != filter.year);
+  });
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    const bool a_open = a.clock.status != RequestStatus::kClosed;
+    const bool b_open = b.clock.status != RequestStatus::kClosed;
+    if (a_open != b_open) return a_open;
+    return a.clock.due < b.clock.due;
+  });
+  return all;
 }
 
 bool DueSoon(const disclosure::RequestClock& clock, const disclosure::WorkCalendar& calendar,

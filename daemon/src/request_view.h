@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,18 @@ inline constexpr int kDueSoonWorkdays = 3;
 void WriteRequest(JsonWriter& w, const ledger::RequestState& r, ledger::Role role,
                   disclosure::Date today);
 std::string RequestJson(const ledger::RequestState& r, ledger::Role role, disclosure::Date today);
+
+// Which requests a list shows: "" / nullopt / 0 for any.
+struct RequestFilter {
+  std::string status;           // open, paused or closed
+  std::optional<bool> overdue;  // on `today`
+  int year = 0;                 // of receipt
+};
+// The requests of `all` that pass `filter`, the ones not closed first, each
+// group soonest due first: the order an office works them in.
+std::vector<ledger::RequestState> SelectRequests(std::vector<ledger::RequestState> all,
+                                                 const RequestFilter& filter,
+                                                 disclosure::Date today);
 
 // Open (not paused) and due within kDueSoonWorkdays working days, not yet overdue.
 bool DueSoon(const disclosure::RequestClock& clock, const disclosure::WorkCalendar& calendar,

@@ -3,7 +3,6 @@
 // running daemon, or here under the data folder's lock when it is stopped
 // (admin_client.h), by the same RunAdmin as the HTTP API; they are shown with
 // the API's JSON (request_view.h), as an inspector sees them.
-#include <algorithm>
 
 #include "cli/admin_client.h"
 #include "cli/cli.h"
@@ -117,24 +116,16 @@ int CmdRequestsList(Context& ctx, const Args& args) {
     return UsageError("requests list", "--year must be a year, e.g. 2026");
   auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
-  auto all = ledger::LoadRequests(*ctx.catalog, *calendar);
-  if (!all.ok()) return Fail(all.status());
+  auto loaded = ledger::LoadRequests(*ctx.catalog, *calendar);
+  if (!loaded.ok()) return Fail(loaded.status());
   const disclosure::Date today = disclosure::LocalToday();
-  std::erase_if(*all, [&](const ledger::RequestState& r) {
-    return (!status.empty() && status != disclosure::ToString(r.clock.status)) ||
-           (args.Has("overdue") && !r.clock.Overdue(today)) ||
-           (!year.empty() && disclosure::YearOf(r.clock.received) != std::stoi(year));
-  });
-  std::stable_sort(all->begin(), all->end(), [](const auto& a, const auto& b) {
-    const bool a_open = a.clock.status != disclosure::RequestStatus::kClosed;
-    const bool b_open = b.clock.status != disclosure::RequestStatus::kClosed;
-    if (a_open != b_open) return a_open;
-    return a.clock.due < b.clock.due;
-  });
+  daemon::RequestFilter filter{status, std::nullopt, year.empty() ? 0 : std::stoi(year)};
+  if (args.Has("overdue")) filter.overdue = true;
+  const auto all = daemon::SelectRequests(std::move(*loaded), filter, today);
   daemon::JsonWriter w;
-  w.BeginObject().Field("total", static_cast<int64_t>(all->size())).Key("requests").BeginArray();
+  w.BeginObject().Field("total", static_cast<int64_t>(all.size())).Key("requests").BeginArray();
   std::string text;
-  for (const ledger::RequestState& r : *all) {
+  for (const ledger::RequestState& r : all) {
     daemon::WriteRequest(w, r, ledger::Role::kAdmin, today);
     text += r.row.code + "  received " + r.row.received + "  due " + DueText(r, today) + "  " +
             disclosure::ToString(r.clock.status) +
@@ -142,7 +133,7 @@ int CmdRequestsList(Context& ctx, const Args& args) {
             log::Printable(r.applicant.name) + "\n";
   }
   w.EndArray().EndObject();
-  if (all->empty()) text = "no requests\n";
+  if (all.empty()) text = "no requests\n";
   return Print(args, Record::FromJson(w.str()), text);
 }
 
