@@ -1,3 +1,7 @@
+#include <Poco/URI.h>
+
+#include <string>
+
 #include "http_handlers.h"
 #include "web_assets.h"
 
@@ -16,11 +20,19 @@ const char* AssetType(const std::string& name) {
                         : "application/octet-stream";
 }
 
+// The asset a request names: /static/{name} names it; "/" is index.html and
+// every other page route, "/apply" say, its own apply.html.
+std::string AssetName(const Call& call) {
+  if (auto name = call.path.find("name"); name != call.path.end()) return name->second;
+  std::string page = Poco::URI(call.req.getURI()).getPath();
+  std::erase(page, '/');  // a page route is one segment, or none
+  return page.empty() ? "index.html" : page + ".html";
+}
+
 }  // namespace
 
 void ServePage(Call& call) {
-  auto name = call.path.find("name");
-  auto it = WebAssets().find(name == call.path.end() ? "index.html" : name->second);
+  auto it = WebAssets().find(AssetName(call));
   if (it == WebAssets().end())
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
   auto& resp = call.resp;

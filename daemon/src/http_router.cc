@@ -22,6 +22,9 @@ const std::vector<Route>& RouteTable() {
   constexpr Role kAll = Role::kAnonymous, kInspector = Role::kInspector, kAdmin = Role::kAdmin;
   static const std::vector<Route> kRoutes = {
       {"GET", "/", kAll, ServePage, "page"},
+      {"GET", "/apply", kAll, ServePage, "page"},     // apply.html: the online request form
+      {"GET", "/track", kAll, ServePage, "page"},     // track.html: a request's progress by code
+      {"GET", "/requests", kAll, ServePage, "page"},  // requests.html: inspectors' list
       {"GET", "/static/{name}", kAll, ServePage, "page"},
       {"GET", "/healthz", kAll, ServeHealth, "healthz"},
       {"GET", "/metrics", kAll, ServeMetrics, "metrics"},

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the browser test (see search_page_test.mjs). Exits 77, which CTest
+# Runs a browser test: the script named as the argument, search_page_test.mjs
+# by default (see each script for what it checks). Exits 77, which CTest
 # reports as "skipped", when playwright-core cannot be installed from the npm
 # registry here; any failure of the test itself is a failure.
 cd "$(dirname "$0")" || exit 1
@@ -12,4 +13,4 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
   echo "SKIPPED: npm could not install playwright-core (is the npm registry reachable?)"
   exit 77
 fi
-exec node search_page_test.mjs
+exec node "${1:-search_page_test.mjs}"
