@@ -205,7 +205,7 @@ TEST_CASE("e2e: a request from the online form to its reply, over HTTP", "[e2e]"
   auto list = d.Get("/api/v1/requests?overdue=true", d.inspector());
   REQUIRE(list.status == 200);
   CHECK(list.json()->getValue<int64_t>("total") == 1);
-  CHECK(list.json()->getArray("requests")->getObject(0)->getValue<std::string>("code") == late);
+  CHECK(list.json()->getArray("results")->getObject(0)->getValue<std::string>("code") == late);
   CHECK(d.Get("/api/v1/requests?status=closed", d.inspector()).json()->getValue<int64_t>("total") ==
         1);
   CHECK(d.Get("/api/v1/requests").status == 401);
@@ -535,4 +535,28 @@ TEST_CASE("e2e: a reply letter named by a reply becomes restricted and leaves pu
   CHECK(d.Get("/api/v1/documents/" + doc).status == 404);
   CHECK(d.Eventually([&] { return !d.SearchPaths("答复书", d.inspector()).empty(); }));
   CHECK(d.SearchPaths("答复书").empty());
+}
+
+TEST_CASE("e2e: next year's holiday file is taken up by a reload", "[e2e]") {
+  DaemonProcess d;
+  // The admin's calendar folder: the shipped 2026 and, later, a 2027 file.
+  WriteFile(d.root() + "/calendar/2026.json", Slurp(gongkai::test::kShippedCalendar + "/2026.json"));
+  WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\ncalendar = calendar\n");
+  d.Start();
+  const std::string path = "/api/v1/calendar/workdays?from=2026-12-25&add=10";
+  REQUIRE(d.Get(path).json()->getValue<bool>("provisional"));
+  // 2027 with New Year's Day off (and nothing else, for the test).
+  WriteFile(d.root() + "/calendar/2027.json",
+            R"({"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]})");
+  const pid_t before = d.pid();
+  d.RestartWithHup();
+  CHECK(d.pid() == before);  // restarted in place
+  auto counted = d.Get(path).json();
+  CHECK_FALSE(counted->getValue<bool>("provisional"));
+  // Dec 28-31, then Jan 4-8 and the 11th: the 1st is off.
+  CHECK(counted->getValue<std::string>("date") == "2027-01-11");
+  CHECK(d.log().find("the holiday files changed") != std::string::npos);
+  // A reload with nothing changed restarts nothing.
+  ::kill(d.pid(), SIGHUP);
+  CHECK(d.Eventually([&] { return d.log().find("SIGHUP: reloaded") != std::string::npos; }));
 }

@@ -37,7 +37,7 @@ for code in 0 1 2; do
 done
 
 # Every key config/src/config.cc knows: the lists its sections' OnlyKeys({...}) take.
-keys=$(awk '/OnlyKeys\(\{/ { on = 1 } on { print } /\}\)/ { on = 0 }' "$src/config/src/config.cc" |
+keys=$(awk '/OnlyKeys\(/ { on = 1 } on { print } /\}\)/ { on = 0 }' "$src/config/src/config.cc" |
        grep -o '"[a-z_]*"' | tr -d '"')
 [ -n "$keys" ] || { echo "FAIL: no keys found in config.cc"; exit 1; }
 rendered=$(MANWIDTH=200 man -l "$src/docs/man/gongkaid.conf.5" 2>/dev/null)

@@ -296,11 +296,13 @@ TEST_CASE("requests: verify finds stored details, notes and events that differ f
   exec("UPDATE requests SET details = replace(details, '张三丰', '王二')");
   exec("UPDATE request_events SET approved_by = '赵六' WHERE event = 'extended'");
   exec("UPDATE request_events SET date = '2026-09-28' WHERE event = 'received'");
+  exec("UPDATE requests SET applicant_type = 'business'");
   sqlite3_close(db);
   const std::string problems = Problems(a.Verify());
   CHECK_THAT(problems, Catch::Contains("stored request details differ"));
   CHECK_THAT(problems, Catch::Contains("stored note or approver differs"));
   CHECK_THAT(problems, Catch::Contains("event received (record 0): differs from its signed record"));
+  CHECK_THAT(problems, Catch::Contains("stored channel, date of receipt or applicant type differs"));
 }
 
 TEST_CASE("requests: a reply letter is restricted at the reply and never shown to the public",

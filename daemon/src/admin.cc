@@ -110,6 +110,8 @@ Result<AdminAnswer> ChangeRequest(const AdminRequest& request, const AdminTarget
   answer.request = done->first;
   answer.log_index = done->second;
   answer.changed = true;
+  // A reply letter restricted with the reply leaves public search totals too.
+  answer.indexed = target.wait_indexed && target.wait_indexed(answer.log_index);
   return answer;
 }
 
@@ -233,7 +235,8 @@ void SetRequestFunctions(AdminTarget& target, std::function<Status(const LedgerF
       made = {state->row.code, last.log_index};
       // The code and dates only: nothing personal enters the log.
       log::Info("request " + state->row.code + ": " + last.event + " on " + last.date + ", due " +
-                disclosure::FormatDate(state->clock.due) + ", log " +
+                disclosure::FormatDate(state->clock.due) +
+                (state->clock.provisional ? " (provisional)" : "") + ", log " +
                 std::to_string(last.log_index));
       return Status::OK();
     });

@@ -19,7 +19,8 @@
 namespace gongkai::daemon {
 namespace {
 
-constexpr size_t kMaxLine = size_t{64} * 1024;
+// A request's fields at their limits, every byte escaped (\u00XX), fit.
+constexpr size_t kMaxLine = size_t{1024} * 1024;
 
 Result<sockaddr_un> AddressOf(const std::string& path) {
   sockaddr_un addr{};
@@ -50,7 +51,7 @@ Result<std::string> ReadLine(int fd) {
     if (n == 0) return Status::IOError("admin socket: the other end closed the connection");
     line.append(buf, static_cast<size_t>(n));
     if (const size_t end = line.find('\n'); end != std::string::npos) return line.substr(0, end);
-    if (line.size() > kMaxLine) return Status::Invalid("admin socket: line over 64 KiB");
+    if (line.size() > kMaxLine) return Status::Invalid("admin socket: line over 1 MiB");
   }
 }
 

@@ -383,6 +383,16 @@ bool Daemon::Reload(const siginfo_t& info) {
       log::Info("SIGHUP: " + config_.file + " changed; restarting in place to apply it");
       return true;
     }
+  } else if (auto calendar =
+                 disclosure::WorkCalendar::Load(disclosure::CalendarFolders(config_.calendar_dir));
+             !calendar.ok()) {
+    log::Error("SIGHUP: kept the running calendar: " + calendar.status().message());
+    applied = false;
+  } else if (!(*calendar == calendar_)) {
+    // Deadlines are counted on request threads: a new holiday file (next
+    // year's notice) is taken up by a restart in place, like a new config.
+    log::Info("SIGHUP: the holiday files changed; restarting in place to apply them");
+    return true;
   }
   if (Status s = tokens_.Load(config_.tokens_file); s.ok()) {
     log::Info("SIGHUP: reloaded " + std::to_string(tokens_.size()) + " tokens");

@@ -6,6 +6,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+
 
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/ledger/requests.h"
@@ -56,11 +58,12 @@ disclosure::Date DateOf(const Poco::JSON::Object& o, const char* key) {
 // Anonymous callers may submit a few forms and look up a few codes per
 // client address; a guessed code gets the same 404 as any other, and a
 // client over its budget the same 429 whether its code exists or not.
-void Throttle(Call& call, RateLimiter* limiter, const char* what) {
+// `per_hour` is the limiter's rate, which says when to try again.
+void Throttle(Call& call, RateLimiter* limiter, int per_hour, const char* what) {
   if (!call.anonymous() || !limiter ||
       limiter->Allow(call.req.clientAddress().host().toString()))
     return;
-  call.resp.set("Retry-After", "60");
+  call.resp.set("Retry-After", std::to_string((3600 + per_hour - 1) / std::max(1, per_hour)));
   throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
                  std::string("too many ") + what + " from this address; try again later"};
 }
@@ -99,6 +102,9 @@ disclosure::EventInput EventFrom(const Poco::JSON::Object& body) {
   in.outcome = Text(body, "outcome");
   if (in.event == disclosure::RequestEvent::kReplied && !disclosure::IsOutcome(in.outcome))
     throw BadRequest("outcome '" + in.outcome + "' is not one of the contract's outcomes");
+  if (in.event == disclosure::RequestEvent::kExtended && !body.has("days"))
+    throw BadRequest("an extension needs days, 1 to " +
+                     std::to_string(disclosure::kMaxExtensionWorkdays) + " working days");
   if (body.has("days")) {
     const Poco::Dynamic::Var days = body.get("days");
     if (!days.isInteger() || days.convert<int64_t>() < 1 ||
@@ -132,7 +138,7 @@ void ServeWorkdays(Call& call) {
 }
 
 void ServeNewRequest(Call& call) {
-  Throttle(call, call.ctx.request_form_limit, "requests");
+  Throttle(call, call.ctx.request_form_limit, call.ctx.config->forms_per_hour, "requests");
   const auto body = BodyObject(call);
   AdminRequest request;
   request.kind = AdminRequest::Kind::kRegisterRequest;
@@ -148,7 +154,7 @@ void ServeNewRequest(Call& call) {
 }
 
 void ServeRequest(Call& call) {
-  Throttle(call, call.ctx.tracking_limit, "lookups");
+  Throttle(call, call.ctx.tracking_limit, 60 * call.ctx.config->lookups_per_minute, "lookups");
   SendJson(call.resp, HTTPResponse::HTTP_OK,
            RequestJson(LoadOrThrow(call, call.path.at("code")), call.role,
                        disclosure::LocalToday()));
@@ -170,7 +176,7 @@ void ServeRequestList(Call& call) {
   const auto all = SelectRequests(OrThrow(ledger::LoadRequests(*catalog.get(), CalendarOf(call))),
                                   filter, today);
   JsonWriter w;
-  w.BeginObject().Field("total", static_cast<int64_t>(all.size())).Key("requests").BeginArray();
+  w.BeginObject().Field("total", static_cast<int64_t>(all.size())).Key("results").BeginArray();
   for (const auto& r : all) WriteRequest(w, r, call.role, today);
   w.EndArray().EndObject();
   SendJson(call.resp, HTTPResponse::HTTP_OK, w.str());

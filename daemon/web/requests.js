@@ -101,7 +101,7 @@ async function load() {
   }
   if (mine !== loads) return;
   listView.removeAttribute('aria-busy');
-  const requests = data.requests || [];
+  const requests = data.results || [];
   const late = requests.filter((r) => r.overdue).length;
   count.textContent = `共 ${data.total ?? requests.length} 件${late ? `，其中 ${late} 件已逾期` : ''}`;
   list.replaceChildren(...requests.map(item));

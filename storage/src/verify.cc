@@ -31,6 +31,7 @@ struct VersionEvent {  // what a `version` record says
 struct RequestRecord {  // what a request's record says
   std::string request, event, date, outcome, reply_document, details_sha256, note_sha256;
   int64_t days = 0;
+  std::string channel, applicant_type;  // request.received only
 };
 
 // Runs fn(0..n-1) on all cores; fn must be thread-safe.
@@ -234,9 +235,10 @@ class Verifier {
       if (!r.doc.empty() || str("request").empty())
         Problem(where, "request record without a request code, or with a document");
       request_records_[r.seq] =
-          RequestRecord{str("request"),        event.substr(8),       str("date"),
-                        str("outcome"),        str("reply_document"), str("details_sha256"),
-                        str("note_sha256"),    o->optValue<Poco::Int64>("days", 0)};
+          RequestRecord{str("request"),     event.substr(8),       str("date"),
+                        str("outcome"),     str("reply_document"), str("details_sha256"),
+                        str("note_sha256"), o->optValue<Poco::Int64>("days", 0),
+                        str("channel"),     str("applicant_type")};
       return;
     }
     const std::optional<EventKind> kind = ParseEventKind(event);
@@ -337,6 +339,10 @@ class Verifier {
         continue;
       }
       const RequestRow& q = *row->second;
+      if (e.event == "received" && (r.channel != q.channel || r.date != q.received ||
+                                    r.applicant_type != q.applicant_type))
+        Problem(where, "stored channel, date of receipt or applicant type differs from its "
+                       "signed record");
       if (r.details_sha256 != SaltedSha256(q.salt, q.details))
         Problem(where, "stored request details differ from what the record commits to");
       const std::string note = RequestNoteJson(e.note, e.approved_by);

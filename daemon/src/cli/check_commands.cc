@@ -81,8 +81,8 @@ std::string VerifyText(const storage::VerifyReport& r) {
   return out + (r.problems.empty() ? "verify: OK" : "verify: FAILED") + " — " +
          std::to_string(r.records) + " records, " + std::to_string(r.documents) + " documents, " +
          std::to_string(r.versions) + " versions, " + std::to_string(r.blobs) + " blobs (" +
-         std::to_string(r.blob_bytes) + " bytes), " + std::to_string(r.checkpoints) +
-         " checkpoints; " + std::to_string(r.problems.size()) + " problems, " +
+         std::to_string(r.blob_bytes) + " bytes), " + std::to_string(r.requests) + " requests, " +
+         std::to_string(r.checkpoints) + " checkpoints; " + std::to_string(r.problems.size()) + " problems, " +
          std::to_string(r.warnings.size()) + " warnings\n";
 }
 
@@ -134,6 +134,7 @@ int CmdVerify(Context& ctx, const Args& args) {
   r.Add("versions", report->versions)
       .Add("blobs", report->blobs)
       .Add("blob_bytes", report->blob_bytes);
+  r.Add("requests", report->requests);
   r.Add("checkpoints", report->checkpoints).Add("problems", ProblemRecords(report->problems));
   r.Add("warnings", ProblemRecords(report->warnings));
   return Print(args, r, VerifyText(*report), report->problems.empty() ? 0 : 1);

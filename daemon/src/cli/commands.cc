@@ -29,7 +29,8 @@ const char kTail[] =
     "    1 the command ran and the answer is no: verify, verify-bag: problems found;\n"
     "      show, history, approve, classify: no such document; approve: nothing pending;\n"
     "      token revoke: no such token; export: nothing in scope; export, backup: a\n"
-    "      damaged blob; reindex: a document could not be indexed\n"
+    "      damaged blob; reindex: a document could not be indexed; requests show,\n"
+    "      event: no such request; requests add, event: refused (the reason is printed)\n"
     "    2 usage error, a config that does not load (config check too), the daemon\n"
     "      running (reindex) or not answering (a change), or an archive, file or\n"
     "      folder that cannot be read or written\n";

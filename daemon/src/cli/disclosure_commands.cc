@@ -123,7 +123,7 @@ int CmdRequestsList(Context& ctx, const Args& args) {
   if (args.Has("overdue")) filter.overdue = true;
   const auto all = daemon::SelectRequests(std::move(*loaded), filter, today);
   daemon::JsonWriter w;
-  w.BeginObject().Field("total", static_cast<int64_t>(all.size())).Key("requests").BeginArray();
+  w.BeginObject().Field("total", static_cast<int64_t>(all.size())).Key("results").BeginArray();
   std::string text;
   for (const ledger::RequestState& r : all) {
     daemon::WriteRequest(w, r, ledger::Role::kAdmin, today);
@@ -187,7 +187,9 @@ int CmdRequestsEvent(Context& ctx, const Args& args) {
                                         "(gongkai(1) lists them)");
   if (args.Has("days")) {
     const std::string days = args.Option("days");
-    if (days.empty() || days.size() > 2 || days.find_first_not_of("0123456789") != std::string::npos)
+    if (days.empty() || days.size() > 2 ||
+        days.find_first_not_of("0123456789") != std::string::npos || std::stoi(days) < 1 ||
+        std::stoi(days) > disclosure::kMaxExtensionWorkdays)
       return UsageError("requests event", "--days must be 1 to 20 working days");
     c.in.days = std::stoi(days);
   }

@@ -64,6 +64,8 @@ class WorkCalendar {
   bool Known(int year) const { return known_.count(year) != 0; }
   // The years known, in order.
   std::vector<int> KnownYears() const { return {known_.begin(), known_.end()}; }
+  // The same files' days: the same working days everywhere.
+  bool operator==(const WorkCalendar&) const = default;
 
   // Whether `date` is a working day. `*provisional` (when given) becomes true
   // when the answer rests on Monday to Friday in an unknown year.
