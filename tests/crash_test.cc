@@ -5,8 +5,8 @@
 // version; GONGKAI_CRASH_ROUNDS raises the number of kills.
 #include <signal.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -34,18 +34,19 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   auto request = [&] {
     for (; !killing; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
       try {
-        auto made = d.Request("POST", "/api/v1/requests", "", {},
-                              R"({"applicant":{"name":"崩溃测试","contact":"1"},"description":"x"})");
+        auto made =
+            d.Request("POST", "/api/v1/requests", "", {},
+                      R"({"applicant":{"name":"崩溃测试","contact":"1"},"description":"x"})");
         if (made.status != 201) continue;
         const std::string code = made.json()->getValue<std::string>("code");
         {
           std::lock_guard<std::mutex> lock(acknowledged_mutex);
           acknowledged[code] = 1;
         }
-        auto ext = d.Request("POST", "/api/v1/requests/" + code + "/events", d.admin(), {},
-                             R"({"event":"withdrawn","date":")" +
-                                 gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday()) +
-                                 "\"}");
+        auto ext = d.Request(
+            "POST", "/api/v1/requests/" + code + "/events", d.admin(), {},
+            R"({"event":"withdrawn","date":")" +
+                gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday()) + "\"}");
         if (ext.status == 200) {
           std::lock_guard<std::mutex> lock(acknowledged_mutex);
           acknowledged[code] = 2;

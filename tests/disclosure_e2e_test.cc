@@ -82,16 +82,15 @@ using gongkai::test::HttpResult;
 
 // A daemon with the shipped calendar and the given [disclosure] limits.
 void UseRequests(DaemonProcess& d, int forms_per_hour = 0, int lookups_per_minute = 0) {
-  WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\ncalendar = " +
-                            gongkai::test::kShippedCalendar +
+  WriteFile(d.config(), Slurp(d.config()) +
+                            "[disclosure]\ncalendar = " + gongkai::test::kShippedCalendar +
                             "\nforms_per_hour = " + std::to_string(forms_per_hour) +
                             "\nlookups_per_minute = " + std::to_string(lookups_per_minute) + "\n");
 }
 
 std::string Form(const std::string& name, const std::string& extra = "") {
   return R"({"applicant":{"type":"person","name":")" + name +
-         R"(","contact":"13800138000"},"description":"请公开某某村土地征收补偿方案")" + extra +
-         "}";
+         R"(","contact":"13800138000"},"description":"请公开某某村土地征收补偿方案")" + extra + "}";
 }
 
 HttpResult Post(DaemonProcess& d, const std::string& path, const std::string& body,
@@ -125,10 +124,9 @@ TEST_CASE("e2e: a request from the online form to its reply, over HTTP", "[e2e]"
   CHECK(answer->getValue<std::string>("received") == today);
   CHECK(answer->getValue<std::string>("status") == "open");
   CHECK(answer->getValue<std::string>("due") ==
-        gongkai::disclosure::FormatDate(
-            gongkai::test::ShippedCalendar()
-                .AddWorkdays(gongkai::disclosure::LocalToday(), 20)
-                .date));
+        gongkai::disclosure::FormatDate(gongkai::test::ShippedCalendar()
+                                            .AddWorkdays(gongkai::disclosure::LocalToday(), 20)
+                                            .date));
 
   // The public tracking view: status and dates, nothing personal.
   auto tracked = d.Get("/api/v1/requests/" + code);
@@ -183,9 +181,8 @@ TEST_CASE("e2e: a request from the online form to its reply, over HTTP", "[e2e]"
   auto still = d.Get("/api/v1/requests/" + code, d.admin()).json();
   CHECK(still->getArray("events")->size() == 2);
 
-  auto replied = Post(d, events,
-                      R"({"event":"replied","date":")" + today + R"(","outcome":"partial"})",
-                      d.admin());
+  auto replied = Post(
+      d, events, R"({"event":"replied","date":")" + today + R"(","outcome":"partial"})", d.admin());
   REQUIRE(replied.status == 200);
   auto closed = d.Get("/api/v1/requests/" + code).json();
   CHECK(closed->getValue<std::string>("status") == "closed");
@@ -194,7 +191,8 @@ TEST_CASE("e2e: a request from the online form to its reply, over HTTP", "[e2e]"
   CHECK(closed->getArray("events")->size() == 3);
 
   // Another channel needs an admin, who gives the date of receipt.
-  const std::string by_post = Form("王五", R"(,"channel":"post","received":")" + DaysAgo(40) + "\"");
+  const std::string by_post =
+      Form("王五", R"(,"channel":"post","received":")" + DaysAgo(40) + "\"");
   auto anonymous_post = Post(d, "/api/v1/requests", by_post);
   CHECK(anonymous_post.status == 403);
   auto registered = Post(d, "/api/v1/requests", by_post, d.admin());
@@ -220,7 +218,8 @@ TEST_CASE("e2e: a request from the online form to its reply, over HTTP", "[e2e]"
   }));
   CHECK(d.Get("/metrics", d.inspector()).body.find("gongkai_requests{state=\"overdue\"} 1") !=
         std::string::npos);
-  CHECK(d.Eventually([&] { return d.log().find("request " + late + " is OVERDUE") != std::string::npos; }));
+  CHECK(d.Eventually(
+      [&] { return d.log().find("request " + late + " is OVERDUE") != std::string::npos; }));
   auto status = d.Cli("status");
   CHECK(status.out.find("1 overdue") != std::string::npos);
   CHECK(status.out.find(late + "  due") != std::string::npos);
@@ -230,7 +229,7 @@ TEST_CASE("e2e: hostile request bodies get a clear 4xx and leave nothing behind"
   DaemonProcess d;
   UseRequests(d);
   d.Start();
-  const std::string huge(70 * 1024, 'x');
+  const std::string huge(size_t{70} * 1024, 'x');
   const std::string long_name(600, 'a');
   const struct {
     std::string body;
@@ -303,6 +302,7 @@ TEST_CASE("e2e: concurrent events on one request: one extension, the rest refuse
   const std::string today = gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0}, conflict{0}, other{0};
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
       auto r = Post(d, "/api/v1/requests/" + code + "/events",
@@ -329,9 +329,10 @@ TEST_CASE("e2e: gongkai requests add, event, list and show, with the daemon stop
   d.Start();
   CHECK(d.Stop() == 0);  // the archive exists; now nothing runs
   const std::string received = DaysAgo(3);
-  auto added = d.Cli("requests add --name 赵六 --contact zhao@example.cn --description 预算公开 "
-                     "--channel post --received " +
-                     received + " --json");
+  auto added = d.Cli(
+      "requests add --name 赵六 --contact zhao@example.cn --description 预算公开 "
+      "--channel post --received " +
+      received + " --json");
   REQUIRE(added.exit_code == 0);
   Poco::JSON::Parser parser;
   const std::string code =
@@ -381,20 +382,19 @@ TEST_CASE("e2e: personal data in requests reaches inspectors and nothing else (p
     for (int i = 0; i < n; ++i) out += static_cast<char>('0' + rng() % 10);
     return out;
   };
-  std::vector<std::string> secrets;   // every piece of personal data sent
-  std::vector<std::string> answers;   // every answer an anonymous caller got
-  std::vector<std::string> names;     // the applicants, for the positive control
+  std::vector<std::string> secrets;  // every piece of personal data sent
+  std::vector<std::string> answers;  // every answer an anonymous caller got
+  std::vector<std::string> names;    // the applicants, for the positive control
   auto anonymous = [&](const HttpResult& r) {
     answers.push_back(r.body);
     return r;
   };
   const auto& outcomes = gongkai::disclosure::Outcomes();
-  const int kRequests = 12;
+  constexpr int kRequests = 12;
   for (int i = 0; i < kRequests; ++i) {
     const std::string name = marker("姓名"), id = digits(17) + "X", phone = "1" + digits(10),
                       address = marker("住址"), description = marker("描述"),
-                      delivery = marker("方式"), note = marker("备注"),
-                      approver = marker("审批");
+                      delivery = marker("方式"), note = marker("备注"), approver = marker("审批");
     for (const auto& s : {name, id, phone, address, description, delivery, note, approver})
       secrets.push_back(s);
     names.push_back(name);
@@ -412,15 +412,15 @@ TEST_CASE("e2e: personal data in requests reaches inspectors and nothing else (p
       REQUIRE(r.status == 201);
       code = r.json()->getValue<std::string>("code");
     } else if (way == 1) {
-      auto r = Post(d, "/api/v1/requests",
-                    applicant + R"(,"channel":"email","received":")" + DaysAgo(age) + "\"}",
-                    d.admin());
+      auto r =
+          Post(d, "/api/v1/requests",
+               applicant + R"(,"channel":"email","received":")" + DaysAgo(age) + "\"}", d.admin());
       REQUIRE(r.status == 201);
       code = r.json()->getValue<std::string>("code");
     } else {
       auto r = d.Cli("requests add --json --channel fax --received " + DaysAgo(age) + " --name " +
-                     name + " --id-number " + id + " --contact " + phone + " --address " +
-                     address + " --description " + description + " --delivery " + delivery);
+                     name + " --id-number " + id + " --contact " + phone + " --address " + address +
+                     " --description " + description + " --delivery " + delivery);
       REQUIRE(r.exit_code == 0);
       Poco::JSON::Parser parser;
       code = parser.parse(r.out).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("code");
@@ -437,20 +437,21 @@ TEST_CASE("e2e: personal data in requests reaches inspectors and nothing else (p
     int day = age;
     for (const std::string& event : script) {
       day = std::max(0, day - static_cast<int>(rng() % 8));
-      std::string body = R"({"event":")" + event + R"(","date":")" + DaysAgo(day) +
-                         R"(","note":")" + note + "\"";
-      if (event == "extended") body += R"(,"days":)" + std::to_string(1 + rng() % 20) +
-                                       R"(,"approved_by":")" + approver + "\"";
+      std::string body =
+          R"({"event":")" + event + R"(","date":")" + DaysAgo(day) + R"(","note":")" + note + "\"";
+      if (event == "extended")
+        body += R"(,"days":)" + std::to_string(1 + rng() % 20) + R"(,"approved_by":")" + approver +
+                "\"";
       if (event == "replied") body += R"(,"outcome":")" + outcomes[rng() % outcomes.size()] + "\"";
       auto r = Post(d, "/api/v1/requests/" + code + "/events", body + "}", d.admin());
       INFO(body);
       REQUIRE(r.status == 200);
     }
     // An impossible event carrying the same data is refused (and logged).
-    auto refused = Post(d, "/api/v1/requests/" + code + "/events",
-                        R"({"event":"supplemented","date":")" + DaysAgo(0) + R"(","note":")" +
-                            note + "\"}",
-                        d.admin());
+    auto refused =
+        Post(d, "/api/v1/requests/" + code + "/events",
+             R"({"event":"supplemented","date":")" + DaysAgo(0) + R"(","note":")" + note + "\"}",
+             d.admin());
     CHECK(refused.status == 409);
     // What the public can ask.
     CHECK(anonymous(d.Get("/api/v1/requests/" + code)).status == 200);
@@ -520,8 +521,8 @@ TEST_CASE("e2e: a reply letter named by a reply becomes restricted and leaves pu
                           R"(","outcome":"disclosed","reply_document":")" + doc + "\"}",
                       d.admin());
   REQUIRE(replied.status == 200);
-  CHECK(replied.json()->getArray("events")->getObject(1)->getValue<std::string>(
-            "reply_document") == doc);
+  CHECK(replied.json()->getArray("events")->getObject(1)->getValue<std::string>("reply_document") ==
+        doc);
   // Not to the public, in no way; inspectors still see it.
   CHECK(d.Eventually([&] { return d.Get("/api/v1/documents/" + doc).status == 404; }));
   CHECK(d.Eventually([&] { return d.SearchPaths("答复书").empty(); }));
@@ -530,7 +531,7 @@ TEST_CASE("e2e: a reply letter named by a reply becomes restricted and leaves pu
   CHECK(d.Get("/api/v1/requests/" + code).body.find(doc) == std::string::npos);
   // Made public again by mistake, it still stays out of public view.
   auto published = Post(d, "/api/v1/documents/" + doc + "/classification",
-                         R"({"classification":"public"})", d.admin());
+                        R"({"classification":"public"})", d.admin());
   CHECK(published.status == 200);
   CHECK(d.Get("/api/v1/documents/" + doc).status == 404);
   CHECK(d.Eventually([&] { return !d.SearchPaths("答复书", d.inspector()).empty(); }));
@@ -540,14 +541,16 @@ TEST_CASE("e2e: a reply letter named by a reply becomes restricted and leaves pu
 TEST_CASE("e2e: next year's holiday file is taken up by a reload", "[e2e]") {
   DaemonProcess d;
   // The admin's calendar folder: the shipped 2026 and, later, a 2027 file.
-  WriteFile(d.root() + "/calendar/2026.json", Slurp(gongkai::test::kShippedCalendar + "/2026.json"));
+  WriteFile(d.root() + "/calendar/2026.json",
+            Slurp(gongkai::test::kShippedCalendar + "/2026.json"));
   WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\ncalendar = calendar\n");
   d.Start();
   const std::string path = "/api/v1/calendar/workdays?from=2026-12-25&add=10";
   REQUIRE(d.Get(path).json()->getValue<bool>("provisional"));
   // 2027 with New Year's Day off (and nothing else, for the test).
-  WriteFile(d.root() + "/calendar/2027.json",
-            R"({"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]})");
+  WriteFile(
+      d.root() + "/calendar/2027.json",
+      R"({"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]})");
   const pid_t before = d.pid();
   d.RestartWithHup();
   CHECK(d.pid() == before);  // restarted in place

@@ -100,9 +100,9 @@ struct Archive {
     queue = std::make_unique<daemon::SettleQueue>();
     ledger = std::make_unique<ledger::Ledger>(catalog.get(), env, config.origin);
     key = std::shared_ptr<const storage::SigningKey>(std::move(*loaded));
-    archiver = std::make_unique<daemon::Archiver>(config, ledger.get(), blobs.get(), key,
-                                                  queue.get(),
-                                                  [this](int64_t) { RecordAcknowledged(); });
+    archiver =
+        std::make_unique<daemon::Archiver>(config, ledger.get(), blobs.get(), key, queue.get(),
+                                           [this](int64_t) { RecordAcknowledged(); });
     return Status::OK();
   }
 
@@ -146,8 +146,7 @@ struct Archive {
     r.received = received;
     r.applicant = {"person", "故障测试", "", "13800138000", ""};
     r.description = "请公开预算";
-    const std::string code =
-        step([&] { return ledger->Register(r, calendar, *key); });
+    const std::string code = step([&] { return ledger->Register(r, calendar, *key); });
     if (code.empty()) return;
     for (auto [event, days] : {std::pair{disclosure::RequestEvent::kSupplementRequested, 8},
                                {disclosure::RequestEvent::kSupplemented, 5},

@@ -186,8 +186,8 @@ TEST_CASE("requests: registered and closed as signed records that name nothing p
   CHECK(records[0].record.find("\"date\":\"2026-09-25\"") != std::string::npos);
   CHECK(records[1].record.find("\"days\":20") != std::string::npos);
   CHECK(records[1].record.find("\"note_sha256\":\"" +
-                               storage::SaltedSha256(
-                                   st.row.salt, storage::RequestNoteJson("涉及多个部门", "李四局长")) +
+                               storage::SaltedSha256(st.row.salt, storage::RequestNoteJson(
+                                                                      "涉及多个部门", "李四局长")) +
                                "\"") != std::string::npos);
   CHECK(records[2].record.find("\"outcome\":\"partial\"") != std::string::npos);
   CHECK(records[2].record.find("\"details_sha256\":\"" +
@@ -213,7 +213,7 @@ TEST_CASE("requests: an impossible event is refused and changes nothing", "[requ
   REQUIRE(a.Add(ext).ok());
   const size_t before = a.Records().size();
 
-  auto refused = [&](RequestChange c, const std::string& why) {
+  auto refused = [&](const RequestChange& c, const std::string& why) {
     auto r = a.Add(c);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Status::Code::kInvalid);
@@ -261,6 +261,7 @@ TEST_CASE("requests: concurrent events on one request: exactly one extension win
   const std::string code = a.Register(Sample()).row.code;
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       auto c = a.place.Open();  // its own connection, as another process would have
@@ -292,7 +293,9 @@ TEST_CASE("requests: verify finds stored details, notes and events that differ f
 
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((a.dir / "catalog.sqlite").c_str(), &db) == SQLITE_OK);
-  auto exec = [&](const char* sql) { REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK); };
+  auto exec = [&](const char* sql) {
+    REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  };
   exec("UPDATE requests SET details = replace(details, '张三丰', '王二')");
   exec("UPDATE request_events SET approved_by = '赵六' WHERE event = 'extended'");
   exec("UPDATE request_events SET date = '2026-09-28' WHERE event = 'received'");
@@ -301,8 +304,10 @@ TEST_CASE("requests: verify finds stored details, notes and events that differ f
   const std::string problems = Problems(a.Verify());
   CHECK_THAT(problems, Catch::Contains("stored request details differ"));
   CHECK_THAT(problems, Catch::Contains("stored note or approver differs"));
-  CHECK_THAT(problems, Catch::Contains("event received (record 0): differs from its signed record"));
-  CHECK_THAT(problems, Catch::Contains("stored channel, date of receipt or applicant type differs"));
+  CHECK_THAT(problems,
+             Catch::Contains("event received (record 0): differs from its signed record"));
+  CHECK_THAT(problems,
+             Catch::Contains("stored channel, date of receipt or applicant type differs"));
 }
 
 TEST_CASE("requests: a reply letter is restricted at the reply and never shown to the public",

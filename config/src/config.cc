@@ -288,8 +288,8 @@ Status ReadLog(const SectionReader& r, Config* cfg) {
 }
 
 Status ReadDisclosure(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys(
-      {"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute"}));
+  GONGKAI_CHECK(
+      r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute"}));
   if (const Entry* e = r.Get("agency")) cfg->agency = e->value;
   if (const Entry* e = r.Get("agency_code")) cfg->agency_code = e->value;
   r.Path("calendar", &cfg->calendar_dir);

@@ -102,9 +102,8 @@ Result<AdminAnswer> ChangeTokens(const AdminRequest& request, const AdminTarget&
 Result<AdminAnswer> ChangeRequest(const AdminRequest& request, const AdminTarget& target) {
   if (!target.register_request || !target.add_request_event)
     return Status::Invalid("disclosure requests are not kept here");
-  auto done = request.kind == Kind::kRegisterRequest
-                  ? target.register_request(request.new_request)
-                  : target.add_request_event(request.change);
+  auto done = request.kind == Kind::kRegisterRequest ? target.register_request(request.new_request)
+                                                     : target.add_request_event(request.change);
   if (!done.ok()) return done.status();
   AdminAnswer answer;
   answer.request = done->first;
@@ -221,7 +220,8 @@ Status AsIoError(const Status& status) {
   return Status::IOError(status.message());
 }
 
-void SetRequestFunctions(AdminTarget& target, std::function<Status(const LedgerFn&)> with_ledger,
+void SetRequestFunctions(AdminTarget& target,
+                         const std::function<Status(const LedgerFn&)>& with_ledger,
                          const disclosure::WorkCalendar* calendar) {
   using Made = std::pair<std::string, int64_t>;
   using Change = std::function<Result<ledger::RequestState>(

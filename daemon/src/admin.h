@@ -38,10 +38,10 @@ struct AdminRequest {
   std::string doc_id;                                       // approve, classify
   Classification classification = Classification::kPublic;  // classify
   Role role = Role::kInspector;
-  std::string name;   // token add
-  std::string match;  // token revoke: a name or a hash prefix
-  ledger::NewRequest new_request;   // register request
-  ledger::RequestChange change;     // request event
+  std::string name;                // token add
+  std::string match;               // token revoke: a name or a hash prefix
+  ledger::NewRequest new_request;  // register request
+  ledger::RequestChange change;    // request event
 };
 
 // What was done; the fields of the request's kind are set.
@@ -88,7 +88,8 @@ using LedgerFn = std::function<Status(ledger::Ledger&, const storage::SigningKey
 // Sets `target`'s register_request and add_request_event: each runs the
 // ledger's change through `with_ledger` (the archiver's thread, or the
 // CLI's own ledger), counted in `calendar`, which must outlive the target.
-void SetRequestFunctions(AdminTarget& target, std::function<Status(const LedgerFn&)> with_ledger,
+void SetRequestFunctions(AdminTarget& target,
+                         const std::function<Status(const LedgerFn&)>& with_ledger,
                          const disclosure::WorkCalendar* calendar);
 
 // Makes the change `request` asks for at `target`. NotFound: no such

@@ -140,7 +140,7 @@ class Daemon final : public LiveStatus {
   TokenStore tokens_;
   disclosure::WorkCalendar calendar_;
   disclosure::Date calendar_checked_{};  // the day NextYearWarning last ran
-  std::mutex requests_mutex_;             // request_counts_ is read by HTTP threads
+  std::mutex requests_mutex_;            // request_counts_ is read by HTTP threads
   RequestCounts request_counts_;
   int64_t requests_counted_records_ = -1;  // the log's size at the last count
   Clock::time_point requests_counted_{};
@@ -267,9 +267,8 @@ void Daemon::BuildPipeline() {
                                    feeder_->Wake();
                                  });
   if (auto counts = catalog_->Counts(); counts.ok()) feeder_->NoteCommitted(counts->records - 1);
-  admin_ =
-      DaemonAdminTarget(config_, env_, archiver_.get(), catalogs_.get(), feeder_.get(), &tokens_,
-                        &calendar_);
+  admin_ = DaemonAdminTarget(config_, env_, archiver_.get(), catalogs_.get(), feeder_.get(),
+                             &tokens_, &calendar_);
   search_limit_ = std::make_unique<RateLimiter>(config_.anonymous_search_rate,
                                                 2 * config_.anonymous_search_rate);
 }

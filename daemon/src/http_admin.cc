@@ -38,8 +38,7 @@ void Change(Call& call, const AdminRequest& request) {
   JsonWriter w;
   w.BeginObject().Field("id", done.doc_id);
   if (done.changed) {
-    if (!done.indexed)
-      log::Warning("index still behind record " + std::to_string(done.log_index));
+    if (!done.indexed) log::Warning("index still behind record " + std::to_string(done.log_index));
     w.Field("version", done.version).Field("log_index", done.log_index);
     w.Field("indexed", done.indexed);
   }

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 
-
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/ledger/requests.h"
 #include "http_handlers.h"
@@ -60,8 +59,7 @@ disclosure::Date DateOf(const Poco::JSON::Object& o, const char* key) {
 // client over its budget the same 429 whether its code exists or not.
 // `per_hour` is the limiter's rate, which says when to try again.
 void Throttle(Call& call, RateLimiter* limiter, int per_hour, const char* what) {
-  if (!call.anonymous() || !limiter ||
-      limiter->Allow(call.req.clientAddress().host().toString()))
+  if (!call.anonymous() || !limiter || limiter->Allow(call.req.clientAddress().host().toString()))
     return;
   call.resp.set("Retry-After", std::to_string((3600 + per_hour - 1) / std::max(1, per_hour)));
   throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
@@ -95,8 +93,9 @@ disclosure::EventInput EventFrom(const Poco::JSON::Object& body) {
   const std::string name = Text(body, "event");
   const auto event = disclosure::ParseRequestEvent(name);
   if (!event || *event == disclosure::RequestEvent::kReceived)
-    throw BadRequest("event must be one of supplement_requested, supplemented, extended, "
-                     "consultation_started, consultation_ended, replied, withdrawn, abandoned");
+    throw BadRequest(
+        "event must be one of supplement_requested, supplemented, extended, "
+        "consultation_started, consultation_ended, replied, withdrawn, abandoned");
   in.event = *event;
   in.date = DateOf(body, "date");
   in.outcome = Text(body, "outcome");
@@ -155,9 +154,9 @@ void ServeNewRequest(Call& call) {
 
 void ServeRequest(Call& call) {
   Throttle(call, call.ctx.tracking_limit, 60 * call.ctx.config->lookups_per_minute, "lookups");
-  SendJson(call.resp, HTTPResponse::HTTP_OK,
-           RequestJson(LoadOrThrow(call, call.path.at("code")), call.role,
-                       disclosure::LocalToday()));
+  SendJson(
+      call.resp, HTTPResponse::HTTP_OK,
+      RequestJson(LoadOrThrow(call, call.path.at("code")), call.role, disclosure::LocalToday()));
 }
 
 void ServeRequestList(Call& call) {

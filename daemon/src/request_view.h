@@ -43,7 +43,7 @@ bool DueSoon(const disclosure::RequestClock& clock, const disclosure::WorkCalend
 
 struct RequestCounts {
   int64_t open = 0, paused = 0, closed = 0;  // by status; every request is one of these
-  int64_t overdue = 0, due_soon = 0;          // of the open ones
+  int64_t overdue = 0, due_soon = 0;         // of the open ones
   bool operator==(const RequestCounts&) const = default;
 };
 RequestCounts CountRequests(const std::vector<ledger::RequestState>& requests,

@@ -34,14 +34,16 @@ Status CheckText(const char* field, const std::string& value, size_t max, bool r
 Status CheckRequest(const NewRequest& r, disclosure::Date today) {
   // The values are not echoed: an answer to the public repeats nothing it was sent.
   if (!IsChannel(r.channel))
-    return Status::Invalid("channel must be one of online, in_person, post, registered_post, "
-                           "fax, email");
+    return Status::Invalid(
+        "channel must be one of online, in_person, post, registered_post, "
+        "fax, email");
   if (!IsApplicantType(r.applicant.type))
-    return Status::Invalid("applicant type must be one of person, business, research, "
-                           "nonprofit, legal_service, other");
+    return Status::Invalid(
+        "applicant type must be one of person, business, research, "
+        "nonprofit, legal_service, other");
   if (r.received > today)
-    return Status::Invalid("received " + disclosure::FormatDate(r.received) +
-                           " is after today (" + disclosure::FormatDate(today) + ")");
+    return Status::Invalid("received " + disclosure::FormatDate(r.received) + " is after today (" +
+                           disclosure::FormatDate(today) + ")");
   for (const auto& [field, value, required] :
        {std::tuple{"applicant.name", &r.applicant.name, true},
         std::tuple{"applicant.id_number", &r.applicant.id_number, false},
@@ -73,8 +75,8 @@ Result<disclosure::RequestClock> Replay(const disclosure::WorkCalendar& calendar
                                 e.date + "' does not parse");
     auto next = disclosure::Apply(calendar, clock, InputOf(e));
     if (!next.ok())
-      return Status::Corruption("request " + e.code + ": stored events do not replay: " +
-                                next.status().message());
+      return Status::Corruption("request " + e.code +
+                                ": stored events do not replay: " + next.status().message());
     clock = *next;
   }
   if (!clock) return Status::Corruption("request has no events");
@@ -88,11 +90,10 @@ Result<RequestState> Assemble(const disclosure::WorkCalendar& calendar, storage:
     auto o = Poco::JSON::Parser().parse(row.details).extract<Poco::JSON::Object::Ptr>();
     auto a = o->getObject("applicant");
     if (!a) throw std::runtime_error("no applicant");
-    st.applicant = Applicant{a->optValue<std::string>("type", ""),
-                             a->optValue<std::string>("name", ""),
-                             a->optValue<std::string>("id_number", ""),
-                             a->optValue<std::string>("contact", ""),
-                             a->optValue<std::string>("address", "")};
+    st.applicant =
+        Applicant{a->optValue<std::string>("type", ""), a->optValue<std::string>("name", ""),
+                  a->optValue<std::string>("id_number", ""),
+                  a->optValue<std::string>("contact", ""), a->optValue<std::string>("address", "")};
     st.description = o->optValue<std::string>("description", "");
     st.delivery = o->optValue<std::string>("delivery", "");
   } catch (const std::exception&) {
@@ -109,14 +110,14 @@ Result<RequestState> Assemble(const disclosure::WorkCalendar& calendar, storage:
 }  // namespace
 
 const std::vector<std::string>& Channels() {
-  static const std::vector<std::string> kChannels = {
-      "online", "in_person", "post", "registered_post", "fax", "email"};
+  static const std::vector<std::string> kChannels = {"online",          "in_person", "post",
+                                                     "registered_post", "fax",       "email"};
   return kChannels;
 }
 
 const std::vector<std::string>& ApplicantTypes() {
-  static const std::vector<std::string> kTypes = {
-      "person", "business", "research", "nonprofit", "legal_service", "other"};
+  static const std::vector<std::string> kTypes = {"person",    "business",      "research",
+                                                  "nonprofit", "legal_service", "other"};
   return kTypes;
 }
 
@@ -213,8 +214,7 @@ Result<RequestState> Ledger::AddRequestEvent(const RequestChange& change,
                            disclosure::FormatDate(in.date) + " is after today (" +
                            disclosure::FormatDate(today) + ")");
   if (Status n = CheckText("note", change.note, kMaxDescriptionBytes, false); !n.ok()) return n;
-  if (Status n = CheckText("approved_by", in.approved_by, kMaxFieldBytes, false); !n.ok())
-    return n;
+  if (Status n = CheckText("approved_by", in.approved_by, kMaxFieldBytes, false); !n.ok()) return n;
   if (!change.reply_document.empty() && in.event != RequestEvent::kReplied)
     return Status::Invalid("reply_document belongs to a reply");
   Status s = Transaction(key, [&](int64_t& seq, const std::string& time) -> Status {
@@ -254,9 +254,9 @@ Result<RequestState> Ledger::AddRequestEvent(const RequestChange& change,
     f.key = key.KeyId();
     f.prev = row.last_leaf;
     const storage::RecordRow rec = Sign(seq, "", storage::SerializeRequestRecord(f), key);
-    if (Status i = catalog_->InsertRequestEvent(
-            {row.code, seq, disclosure::ToString(in.event), f.date, f.outcome, f.days,
-             in.approved_by, change.note, change.reply_document, time});
+    if (Status i = catalog_->InsertRequestEvent({row.code, seq, disclosure::ToString(in.event),
+                                                 f.date, f.outcome, f.days, in.approved_by,
+                                                 change.note, change.reply_document, time});
         !i.ok())
       return i;
     if (Status i = catalog_->SetRequestLeaf(row.code, rec.leaf); !i.ok()) return i;

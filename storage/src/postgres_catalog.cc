@@ -137,10 +137,9 @@ std::vector<RequestRow> RequestsOf(const Rows& rows) {
 std::vector<RequestEventRow> RequestEventsOf(const Rows& rows) {
   std::vector<RequestEventRow> out;
   for (size_t r = 0; r < rows.size(); ++r)
-    out.push_back(RequestEventRow{rows.Text(r, 0), rows.Int(r, 1), rows.Text(r, 2),
-                                  rows.Text(r, 3), rows.Text(r, 4), rows.Int(r, 5),
-                                  rows.Text(r, 6), rows.Text(r, 7), rows.Text(r, 8),
-                                  rows.Text(r, 9)});
+    out.push_back(RequestEventRow{rows.Text(r, 0), rows.Int(r, 1), rows.Text(r, 2), rows.Text(r, 3),
+                                  rows.Text(r, 4), rows.Int(r, 5), rows.Text(r, 6), rows.Text(r, 7),
+                                  rows.Text(r, 8), rows.Text(r, 9)});
   return out;
 }
 
@@ -350,8 +349,8 @@ class PostgresCatalog final : public Catalog {
 
   Result<std::vector<RequestEventRow>> AllRequestEvents() override {
     return db_->Call("request events", [&]() -> Result<std::vector<RequestEventRow>> {
-      return RequestEventsOf(db_->Query("SELECT " + kRequestEventColumns +
-                                        " FROM request_events ORDER BY log_index"));
+      return RequestEventsOf(
+          db_->Query("SELECT " + kRequestEventColumns + " FROM request_events ORDER BY log_index"));
     });
   }
 
@@ -444,11 +443,11 @@ class PostgresCatalog final : public Catalog {
   }
 
   Status InsertRequest(const RequestRow& r) override {
-    return Write("insert request",
-                 "INSERT INTO requests(" + kRequestColumns +
-                     ") VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-                 {r.code, r.channel, r.received, r.applicant_type, r.details, r.salt, r.last_leaf,
-                  r.created});
+    return Write(
+        "insert request",
+        "INSERT INTO requests(" + kRequestColumns + ") VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+        {r.code, r.channel, r.received, r.applicant_type, r.details, r.salt, r.last_leaf,
+         r.created});
   }
 
   Status InsertRequestEvent(const RequestEventRow& e) override {

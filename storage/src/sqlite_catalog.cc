@@ -214,7 +214,7 @@ RequestRow RequestFromRow(const Query& q) {
 }
 
 RequestEventRow RequestEventFromRow(const Query& q) {
-  return RequestEventRow{q.Text(0), q.Int(1), q.Text(2), q.Text(3), q.Text(4),
+  return RequestEventRow{q.Text(0), q.Int(1),  q.Text(2), q.Text(3), q.Text(4),
                          q.Int(5),  q.Text(6), q.Text(7), q.Text(8), q.Text(9)};
 }
 
@@ -482,9 +482,9 @@ class SqliteCatalog final : public Catalog {
   }
 
   Result<std::vector<RequestEventRow>> AllRequestEvents() override {
-    return QueryRequestEvents("SELECT " + std::string(kRequestEventColumns) +
-                                  " FROM request_events ORDER BY log_index",
-                              "");
+    return QueryRequestEvents(
+        "SELECT " + std::string(kRequestEventColumns) + " FROM request_events ORDER BY log_index",
+        "");
   }
 
   Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) override {
@@ -590,24 +590,24 @@ class SqliteCatalog final : public Catalog {
   }
 
   Status InsertRequest(const RequestRow& r) override {
-    return Write("insert request",
-                 "INSERT INTO requests(" + std::string(kRequestColumns) +
-                     ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                 [&](Query& q) {
-                   q.Bind(r.code).Bind(r.channel).Bind(r.received).Bind(r.applicant_type);
-                   q.Bind(r.details).Bind(r.salt).Bind(r.last_leaf).Bind(r.created);
-                 });
+    return Write(
+        "insert request",
+        "INSERT INTO requests(" + std::string(kRequestColumns) + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+        [&](Query& q) {
+          q.Bind(r.code).Bind(r.channel).Bind(r.received).Bind(r.applicant_type);
+          q.Bind(r.details).Bind(r.salt).Bind(r.last_leaf).Bind(r.created);
+        });
   }
 
   Status InsertRequestEvent(const RequestEventRow& e) override {
-    return Write("insert request event",
-                 "INSERT INTO request_events(" + std::string(kRequestEventColumns) +
-                     ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 [&](Query& q) {
-                   q.Bind(e.code).Bind(e.log_index).Bind(e.event).Bind(e.date).Bind(e.outcome);
-                   q.Bind(e.days).Bind(e.approved_by).Bind(e.note).Bind(e.reply_document).Bind(
-                       e.recorded);
-                 });
+    return Write(
+        "insert request event",
+        "INSERT INTO request_events(" + std::string(kRequestEventColumns) +
+            ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [&](Query& q) {
+          q.Bind(e.code).Bind(e.log_index).Bind(e.event).Bind(e.date).Bind(e.outcome);
+          q.Bind(e.days).Bind(e.approved_by).Bind(e.note).Bind(e.reply_document).Bind(e.recorded);
+        });
   }
 
   Status SetRequestLeaf(const std::string& code, const std::string& leaf) override {

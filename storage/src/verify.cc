@@ -229,16 +229,18 @@ class Verifier {
     const std::string event = str("event");
     const std::string chain = ChainOf(r.doc, str("request"));
     const std::string& prev = last_leaf_[chain];
-    if (str("prev") != prev) Problem(where, "prev does not chain to " + chain + "'s previous record");
+    if (str("prev") != prev)
+      Problem(where, "prev does not chain to " + chain + "'s previous record");
     last_leaf_[chain] = r.leaf;
     if (event.rfind("request.", 0) == 0) {
       if (!r.doc.empty() || str("request").empty())
         Problem(where, "request record without a request code, or with a document");
       request_records_[r.seq] =
-          RequestRecord{str("request"),     event.substr(8),       str("date"),
-                        str("outcome"),     str("reply_document"), str("details_sha256"),
-                        str("note_sha256"), o->optValue<Poco::Int64>("days", 0),
-                        str("channel"),     str("applicant_type")};
+          RequestRecord{str("request"),        event.substr(8),
+                        str("date"),           str("outcome"),
+                        str("reply_document"), str("details_sha256"),
+                        str("note_sha256"),    o->optValue<Poco::Int64>("days", 0),
+                        str("channel"),        str("applicant_type")};
       return;
     }
     const std::optional<EventKind> kind = ParseEventKind(event);
@@ -331,18 +333,19 @@ class Verifier {
       }
       matched.insert(e.log_index);
       const RequestRecord& r = rec->second;
-      if (r.request != e.code || r.event != e.event || r.date != e.date ||
-          r.outcome != e.outcome || r.days != e.days || r.reply_document != e.reply_document)
+      if (r.request != e.code || r.event != e.event || r.date != e.date || r.outcome != e.outcome ||
+          r.days != e.days || r.reply_document != e.reply_document)
         Problem(where, "differs from its signed record");
       if (row == by_code.end()) {
         Problem(where, "belongs to no stored request");
         continue;
       }
       const RequestRow& q = *row->second;
-      if (e.event == "received" && (r.channel != q.channel || r.date != q.received ||
-                                    r.applicant_type != q.applicant_type))
-        Problem(where, "stored channel, date of receipt or applicant type differs from its "
-                       "signed record");
+      if (e.event == "received" &&
+          (r.channel != q.channel || r.date != q.received || r.applicant_type != q.applicant_type))
+        Problem(where,
+                "stored channel, date of receipt or applicant type differs from its "
+                "signed record");
       if (r.details_sha256 != SaltedSha256(q.salt, q.details))
         Problem(where, "stored request details differ from what the record commits to");
       const std::string note = RequestNoteJson(e.note, e.approved_by);

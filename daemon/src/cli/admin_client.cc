@@ -70,8 +70,8 @@ class HereTarget {
     auto key = storage::LoadActiveSigningKey(ctx_.layout.keys());
     if (!key.ok()) return AsIoError(key.status());
     if (!calendar_loaded_) {
-      auto calendar = disclosure::WorkCalendar::Load(
-          disclosure::CalendarFolders(ctx_.config.calendar_dir));
+      auto calendar =
+          disclosure::WorkCalendar::Load(disclosure::CalendarFolders(ctx_.config.calendar_dir));
       if (!calendar.ok()) return AsIoError(calendar.status());
       calendar_ = std::move(*calendar);
       calendar_loaded_ = true;

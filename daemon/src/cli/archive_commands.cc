@@ -10,8 +10,8 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "freshness.h"
-#include "gongkai/indexer/index.h"
 #include "gongkai/disclosure/calendar.h"
+#include "gongkai/indexer/index.h"
 #include "gongkai/ledger/requests.h"
 #include "gongkai/ledger/visibility.h"
 #include "gongkai/log.h"
@@ -130,17 +130,16 @@ int CmdStatus(Context& ctx, const Args& args) {
   counts_json.BeginObject().Field("open", n.open).Field("paused", n.paused);
   counts_json.Field("closed", n.closed).Field("overdue", n.overdue).Field("due_soon", n.due_soon);
   r.AddJson("requests", counts_json.EndObject().str());
-  return Print(args, r,
-               "daemon:     " + std::string(daemon) + "\ndocuments:  " +
-                   std::to_string(counts->documents) + " (" + std::to_string(counts->active) +
-                   " active)\nversions:   " + std::to_string(counts->versions) +
-                   "\nlog records: " + std::to_string(counts->records) +
-                   "\nqueued:     " + std::to_string(live.queued) +
-                   "\nfailed:     " + std::to_string(live.failed) + "\nrequests:   " +
-                   std::to_string(n.open) + " open, " + std::to_string(n.paused) + " paused, " +
-                   std::to_string(n.closed) + " closed; " + std::to_string(n.overdue) +
-                   " overdue, " + std::to_string(n.due_soon) + " due within " +
-                   std::to_string(daemon::kDueSoonWorkdays) + " working days\n" + late);
+  return Print(
+      args, r,
+      "daemon:     " + std::string(daemon) + "\ndocuments:  " + std::to_string(counts->documents) +
+          " (" + std::to_string(counts->active) + " active)\nversions:   " +
+          std::to_string(counts->versions) + "\nlog records: " + std::to_string(counts->records) +
+          "\nqueued:     " + std::to_string(live.queued) + "\nfailed:     " +
+          std::to_string(live.failed) + "\nrequests:   " + std::to_string(n.open) + " open, " +
+          std::to_string(n.paused) + " paused, " + std::to_string(n.closed) + " closed; " +
+          std::to_string(n.overdue) + " overdue, " + std::to_string(n.due_soon) + " due within " +
+          std::to_string(daemon::kDueSoonWorkdays) + " working days\n" + late);
 }
 
 int CmdSearch(Context& ctx, const Args& args) {

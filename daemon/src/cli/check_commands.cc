@@ -82,8 +82,8 @@ std::string VerifyText(const storage::VerifyReport& r) {
          std::to_string(r.records) + " records, " + std::to_string(r.documents) + " documents, " +
          std::to_string(r.versions) + " versions, " + std::to_string(r.blobs) + " blobs (" +
          std::to_string(r.blob_bytes) + " bytes), " + std::to_string(r.requests) + " requests, " +
-         std::to_string(r.checkpoints) + " checkpoints; " + std::to_string(r.problems.size()) + " problems, " +
-         std::to_string(r.warnings.size()) + " warnings\n";
+         std::to_string(r.checkpoints) + " checkpoints; " + std::to_string(r.problems.size()) +
+         " problems, " + std::to_string(r.warnings.size()) + " warnings\n";
 }
 
 std::string BagText(const storage::BagCheckReport& r) {

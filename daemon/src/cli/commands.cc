@@ -166,13 +166,13 @@ const Command* DefaultOfGroup(const std::string& group) {
 
 const std::map<std::string, bool>& AllOptions() {
   static const std::map<std::string, bool> kOptions = {
-      {"share", true},       {"limit", true},       {"checkpoint", true},  {"out", true},
-      {"since", true},       {"role", true},        {"name", true},        {"as-of", true},
-      {"csv", false},        {"status", true},      {"overdue", false},    {"year", true},
-      {"contact", true},     {"description", true}, {"channel", true},     {"received", true},
-      {"type", true},        {"id-number", true},   {"address", true},     {"delivery", true},
-      {"date", true},        {"outcome", true},     {"days", true},        {"approved-by", true},
-      {"note", true},        {"reply-document", true}};
+      {"share", true},   {"limit", true},         {"checkpoint", true}, {"out", true},
+      {"since", true},   {"role", true},          {"name", true},       {"as-of", true},
+      {"csv", false},    {"status", true},        {"overdue", false},   {"year", true},
+      {"contact", true}, {"description", true},   {"channel", true},    {"received", true},
+      {"type", true},    {"id-number", true},     {"address", true},    {"delivery", true},
+      {"date", true},    {"outcome", true},       {"days", true},       {"approved-by", true},
+      {"note", true},    {"reply-document", true}};
   return kOptions;
 }
 

@@ -61,8 +61,7 @@ int PrintRequest(const Context& ctx, const Args& args, const std::string& code,
   auto state = ledger::LoadRequest(**catalog, *calendar, code);
   if (!state.ok()) return Fail(state.status());
   const disclosure::Date today = disclosure::LocalToday();
-  return Print(args,
-               Record::FromJson(daemon::RequestJson(*state, ledger::Role::kAdmin, today)),
+  return Print(args, Record::FromJson(daemon::RequestJson(*state, ledger::Role::kAdmin, today)),
                RequestText(*state, today) + where);
 }
 
@@ -112,7 +111,8 @@ int CmdRequestsList(Context& ctx, const Args& args) {
   if (!status.empty() && status != "open" && status != "paused" && status != "closed")
     return UsageError("requests list", "--status must be open, paused or closed");
   const std::string year = args.Option("year");
-  if (!year.empty() && (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos))
+  if (!year.empty() &&
+      (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos))
     return UsageError("requests list", "--year must be a year, e.g. 2026");
   auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
@@ -182,9 +182,10 @@ int CmdRequestsEvent(Context& ctx, const Args& args) {
   c.in.date = *date;
   c.in.outcome = args.Option("outcome");
   if (*event == disclosure::RequestEvent::kReplied && !disclosure::IsOutcome(c.in.outcome))
-    return UsageError("requests event", "a reply needs --outcome, one of: disclosed, partial, "
-                                        "refused.*, unavailable.*, not_processed.*, other.* "
-                                        "(gongkai(1) lists them)");
+    return UsageError("requests event",
+                      "a reply needs --outcome, one of: disclosed, partial, "
+                      "refused.*, unavailable.*, not_processed.*, other.* "
+                      "(gongkai(1) lists them)");
   if (args.Has("days")) {
     const std::string days = args.Option("days");
     if (days.empty() || days.size() > 2 ||

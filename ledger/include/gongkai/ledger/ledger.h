@@ -67,8 +67,7 @@ class Ledger {
   // a tracking code and a salt, and commits its `request.received` record
   // with its rows. Returns the request as stored, its clock counted in
   // `calendar`.
-  Result<RequestState> Register(const NewRequest& request,
-                                const disclosure::WorkCalendar& calendar,
+  Result<RequestState> Register(const NewRequest& request, const disclosure::WorkCalendar& calendar,
                                 const storage::SigningKey& key);
   // Appends an event to a request: NotFound for no such request; Invalid,
   // changing nothing, when the event cannot follow (disclosure::Apply), is

@@ -64,8 +64,7 @@ struct RequestState {
 
 // The request `code`; NotFound when there is none.
 Result<RequestState> LoadRequest(storage::Catalog& catalog,
-                                 const disclosure::WorkCalendar& calendar,
-                                 const std::string& code);
+                                 const disclosure::WorkCalendar& calendar, const std::string& code);
 // Every request, by receipt date.
 Result<std::vector<RequestState>> LoadRequests(storage::Catalog& catalog,
                                                const disclosure::WorkCalendar& calendar);

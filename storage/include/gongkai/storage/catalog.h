@@ -115,8 +115,8 @@ struct RequestRow {
   std::string channel;
   std::string received;  // YYYY-MM-DD
   std::string applicant_type;
-  std::string details;  // JSON object; personal
-  std::string salt;     // hex, random per request
+  std::string details;    // JSON object; personal
+  std::string salt;       // hex, random per request
   std::string last_leaf;  // hex leaf hash of the request's latest record
   std::string created;    // RFC 3339
 };
@@ -125,10 +125,10 @@ struct RequestRow {
 struct RequestEventRow {
   std::string code;
   int64_t log_index = 0;
-  std::string event;  // "received", "extended", ... (disclosure::RequestEvent)
-  std::string date;   // YYYY-MM-DD, as stated for the event
-  std::string outcome;  // replied
-  int64_t days = 0;     // extended
+  std::string event;           // "received", "extended", ... (disclosure::RequestEvent)
+  std::string date;            // YYYY-MM-DD, as stated for the event
+  std::string outcome;         // replied
+  int64_t days = 0;            // extended
   std::string approved_by;     // extended; personal
   std::string note;            // personal
   std::string reply_document;  // replied: an archived document's id, or ""

@@ -44,9 +44,9 @@ std::string SerializeRecord(const RecordFields& r);
 // note and approver (`note_sha256`).
 struct RequestRecordFields {
   uint64_t seq = 0;
-  std::string event;    // "request.received", "request.extended", ...
-  std::string request;  // the tracking code
-  std::string date;     // YYYY-MM-DD, the event's date
+  std::string event;           // "request.received", "request.extended", ...
+  std::string request;         // the tracking code
+  std::string date;            // YYYY-MM-DD, the event's date
   std::string channel;         // request.received only
   std::string applicant_type;  // request.received only
   std::string outcome;         // request.replied only
