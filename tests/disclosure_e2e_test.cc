@@ -563,3 +563,51 @@ TEST_CASE("e2e: next year's holiday file is taken up by a reload", "[e2e]") {
   ::kill(d.pid(), SIGHUP);
   CHECK(d.Eventually([&] { return d.log().find("SIGHUP: reloaded") != std::string::npos; }));
 }
+
+TEST_CASE("e2e: the annual report's table 三 over HTTP and the CLI", "[e2e]") {
+  DaemonProcess d;
+  UseRequests(d);
+  WriteFile(d.config(), Slurp(d.config()) + "agency = 测试乡人民政府\n");
+  d.Start();
+  const int year = gongkai::disclosure::YearOf(gongkai::disclosure::LocalToday());
+  const std::string today = gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday());
+  std::vector<std::string> codes;
+  for (const char* type : {"person", "person", "business"}) {
+    auto made = Post(d, "/api/v1/requests",
+                     R"({"applicant":{"type":")" + std::string(type) +
+                         R"(","name":"某人","contact":"1"},"description":"请公开"})");
+    REQUIRE(made.status == 201);
+    codes.push_back(made.json()->getValue<std::string>("code"));
+  }
+  REQUIRE(Post(d, "/api/v1/requests/" + codes[0] + "/events",
+               R"({"event":"replied","date":")" + today + R"(","outcome":"disclosed"})", d.admin())
+              .status == 200);
+  const std::string path = "/api/v1/reports/annual?year=" + std::to_string(year);
+  CHECK(d.Get(path).status == 401);
+  auto report = d.Get(path, d.inspector());
+  REQUIRE(report.status == 200);
+  auto table = report.json()->getObject("table3");
+  CHECK(report.json()->getValue<std::string>("agency") == "测试乡人民政府");
+  CHECK(table->getObject("new")->getValue<int64_t>("person") == 2);
+  CHECK(table->getObject("new")->getValue<int64_t>("business") == 1);
+  CHECK(table->getObject("new")->getValue<int64_t>("total") == 3);
+  CHECK(table->getObject("disclosed")->getValue<int64_t>("person") == 1);
+  CHECK(table->getObject("results_total")->getValue<int64_t>("total") == 1);
+  CHECK(table->getObject("carried_forward")->getValue<int64_t>("total") == 2);
+  auto html = d.Get(path + "&format=html", d.inspector());
+  CHECK(html.headers["content-type"] == "text/html; charset=utf-8");
+  CHECK(html.body.find("三、收到和处理政府信息公开申请情况") != std::string::npos);
+  auto csv = d.Get(path + "&format=csv", d.inspector());
+  CHECK(csv.body.find("\"一、本年新收政府信息公开申请数量\",2,1,0,0,0,0,3\n") != std::string::npos);
+  CHECK(d.Get("/api/v1/reports/annual?year=20x6", d.inspector()).status == 400);
+  CHECK(d.Get(path + "&format=pdf", d.inspector()).status == 400);
+
+  const std::string file = d.root() + "/report.html";
+  auto cli = d.Cli("report annual --year " + std::to_string(year) + " --html " +
+                   gongkai::test::Quote(file));
+  CHECK(cli.exit_code == 0);
+  CHECK(cli.out.find("一、本年新收: 3") != std::string::npos);
+  CHECK(Slurp(file) == html.body);
+  CHECK(d.Cli("report annual --year " + std::to_string(year) + " --csv").out == csv.body);
+  CHECK(d.Cli("report annual --year 26 2>&1").exit_code == 2);
+}

@@ -35,6 +35,7 @@ void ServeKeys(Call& call);
 
 // http_reports.cc
 void ServeFreshness(Call& call);
+void ServeAnnualReport(Call& call);
 
 // http_disclosure.cc
 void ServeWorkdays(Call& call);

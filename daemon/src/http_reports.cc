@@ -1,4 +1,7 @@
+#include "annual_report.h"
 #include "freshness.h"
+#include "gongkai/disclosure/calendar.h"
+#include "gongkai/ledger/requests.h"
 #include "http_handlers.h"
 
 namespace gongkai::daemon {
@@ -20,6 +23,36 @@ void ServeFreshness(Call& call) {
   call.resp.set("Content-Disposition", "attachment; filename=\"freshness-" + as_of + ".csv\"");
   call.resp.setContentLength64(csv.size());
   call.resp.send() << csv;
+}
+
+// The annual report (table 三 so far): JSON, a printable page with
+// format=html, or CSV with format=csv; 409 naming the cells when the
+// format's cross-checks fail.
+void ServeAnnualReport(Call& call) {
+  int64_t year = 0;
+  const std::string format = call.Param("format").empty() ? "json" : call.Param("format");
+  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
+  if (format != "json" && format != "html" && format != "csv")
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
+                   "format must be json, html or csv"};
+  if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
+  auto catalog = call.BorrowCatalog();
+  const Table3 table = ComputeTable3(
+      OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar)), static_cast<int>(year));
+  if (!table.problems.empty()) {
+    std::string cells;
+    for (const std::string& p : table.problems) cells += (cells.empty() ? "" : "; ") + p;
+    throw ApiError{HTTPResponse::HTTP_CONFLICT, "cross_check_failed",
+                   "the report's cross-checks fail, so it is not rendered: " + cells};
+  }
+  const std::string& agency = call.ctx.config->agency;
+  if (format == "json")
+    return SendJson(call.resp, HTTPResponse::HTTP_OK, AnnualReportJson(table, agency));
+  if (format == "html")
+    return SendText(call.resp, HTTPResponse::HTTP_OK, "text/html; charset=utf-8",
+                    AnnualReportHtml(table, agency));
+  SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8", AnnualReportCsv(table));
 }
 
 }  // namespace gongkai::daemon

@@ -41,6 +41,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/log/entries", kInspector, ServeEntries, "entries"},
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
+      {"GET", "/api/v1/reports/annual", kInspector, ServeAnnualReport, "reports"},
       {"GET", "/api/v1/calendar/workdays", kAll, ServeWorkdays, "workdays"},
       {"POST", "/api/v1/requests", kAll, ServeNewRequest, "requests"},
       {"GET", "/api/v1/requests", kInspector, ServeRequestList, "requests"},

@@ -76,6 +76,7 @@ int CmdStatus(Context& ctx, const Args& args);
 int CmdSearch(Context& ctx, const Args& args);
 int CmdShow(Context& ctx, const Args& args);
 int CmdReport(Context& ctx, const Args& args);
+int CmdReportAnnual(Context& ctx, const Args& args);
 int CmdReindex(Context& ctx, const Args& args);
 
 int CmdVerify(Context& ctx, const Args& args);

@@ -120,6 +120,10 @@ const std::vector<Command>& AllCommands() {
       {"report freshness", "report freshness [--as-of YYYY-MM-DD] [--json|--csv]",
        "last update per share and category; overdue ones",
        0, 0, {"as-of", "csv"}, N::kCatalog, false, CmdReport},
+      {"report annual", "report annual --year Y [--html FILE] [--json|--csv]",
+       "the annual report's table 三 (requests received and\n"
+       "handled) as of 31 December; exit 1 when its checks fail",
+       0, 0, {"year", "html", "csv"}, N::kCatalog, false, CmdReportAnnual},
       {"workdays", "workdays DATE N [--json]",
        "the date N working days after DATE, by China's\n"
        "holiday calendar (provisional where it has no data)",
@@ -172,7 +176,7 @@ const std::map<std::string, bool>& AllOptions() {
       {"contact", true}, {"description", true},   {"channel", true},    {"received", true},
       {"type", true},    {"id-number", true},     {"address", true},    {"delivery", true},
       {"date", true},    {"outcome", true},       {"days", true},       {"approved-by", true},
-      {"note", true},    {"reply-document", true}};
+      {"note", true},    {"reply-document", true}, {"html", true}};
   return kOptions;
 }
 

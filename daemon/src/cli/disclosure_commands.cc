@@ -4,6 +4,7 @@
 // (admin_client.h), by the same RunAdmin as the HTTP API; they are shown with
 // the API's JSON (request_view.h), as an inspector sees them.
 
+#include "annual_report.h"
 #include "cli/admin_client.h"
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -198,6 +199,40 @@ int CmdRequestsEvent(Context& ctx, const Args& args) {
   c.note = args.Option("note");
   c.reply_document = args.Option("reply-document");
   return Change(ctx, args, request);
+}
+
+int CmdReportAnnual(Context& ctx, const Args& args) {
+  const std::string year = args.Option("year");
+  if (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos)
+    return UsageError("report annual", "--year must be a year, e.g. 2026");
+  auto calendar = LoadCalendar(ctx);
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
+  if (!requests.ok()) return Fail(requests.status());
+  const daemon::Table3 table = daemon::ComputeTable3(*requests, std::stoi(year));
+  if (!table.problems.empty()) {
+    for (const std::string& p : table.problems) Error("cross-check fails: " + p, 1);
+    return Error("the " + year + " report is not rendered: its cross-checks fail", 1);
+  }
+  if (args.Has("html")) {
+    const std::string html = daemon::AnnualReportHtml(table, ctx.config.agency);
+    if (Status s = storage::WriteFileAtomically(storage::Env::Default(), args.Option("html"), html);
+        !s.ok())
+      return Fail(s);
+    Note(args, "wrote " + args.Option("html"));
+  }
+  std::string text = daemon::AnnualReportCsv(table);
+  if (!args.Has("csv")) {  // the rows that hold requests, as "label: total"
+    text = ctx.config.agency + " " + year + " 年度报告 三、收到和处理政府信息公开申请情况\n";
+    for (const auto& line : {std::pair{"new", "一、本年新收"},
+                             {"carried_over", "二、上年结转"},
+                             {"results_total", "（七）办理结果总计"},
+                             {"carried_forward", "四、结转下年度"}})
+      text += std::string("  ") + line.second + ": " +
+              std::to_string(table.cells.at(line.first).at("total")) + "\n";
+    text += "(--csv for every row and column, --html FILE for the printable table)\n";
+  }
+  return Print(args, Record::FromJson(daemon::AnnualReportJson(table, ctx.config.agency)), text);
 }
 
 }  // namespace gongkai::cli

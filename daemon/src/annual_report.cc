@@ -1,0 +1,261 @@
+#include "annual_report.h"
+
+#include <ctime>
+
+#include "gongkai/disclosure/request.h"
+#include "gongkai/storage/record.h"
+#include "json_writer.h"
+
+namespace gongkai::daemon {
+namespace {
+
+// The format's labels (DOMAIN.md). A row with a key holds numbers; one
+// without is a heading.
+struct Row {
+  const char* key;
+  const char* label;
+};
+const std::vector<Row>& Rows() {
+  static const std::vector<Row> kRows = {
+      {"new", "一、本年新收政府信息公开申请数量"},
+      {"carried_over", "二、上年结转政府信息公开申请数量"},
+      {nullptr, "三、本年度办理结果"},
+      {"disclosed", "（一）予以公开"},
+      {"partial", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"},
+      {nullptr, "（三）不予公开"},
+      {"refused.state_secret", "1.属于国家秘密"},
+      {"refused.law", "2.其他法律行政法规禁止公开"},
+      {"refused.safety_stability", "3.危及“三安全一稳定”"},
+      {"refused.third_party", "4.保护第三方合法权益"},
+      {"refused.internal_affairs", "5.属于三类内部事务信息"},
+      {"refused.process_info", "6.属于四类过程性信息"},
+      {"refused.enforcement_file", "7.属于行政执法案卷"},
+      {"refused.inquiry_matter", "8.属于行政查询事项"},
+      {nullptr, "（四）无法提供"},
+      {"unavailable.not_held", "1.本机关不掌握相关政府信息"},
+      {"unavailable.needs_creation", "2.没有现成信息需要另行制作"},
+      {"unavailable.unclear", "3.补正后申请内容仍不明确"},
+      {nullptr, "（五）不予处理"},
+      {"not_processed.petition", "1.信访举报投诉类申请"},
+      {"not_processed.repeat", "2.重复申请"},
+      {"not_processed.publication", "3.要求提供公开出版物"},
+      {"not_processed.excessive", "4.无正当理由大量反复申请"},
+      {"not_processed.confirmation", "5.要求行政机关确认或重新出具已获取信息"},
+      {nullptr, "（六）其他处理"},
+      {"other.no_supplement", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"},
+      {"other.no_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"},
+      {"other.other", "3.其他"},
+      {"results_total", "（七）总计"},
+      {"carried_forward", "四、结转下年度继续办理"},
+  };
+  return kRows;
+}
+
+// The applicant types' column labels, in ledger::ApplicantTypes() order.
+const std::map<std::string, const char*>& ColumnLabels() {
+  static const std::map<std::string, const char*> kLabels = {{"person", "自然人"},
+                                                             {"business", "商业企业"},
+                                                             {"research", "科研机构"},
+                                                             {"nonprofit", "社会公益组织"},
+                                                             {"legal_service", "法律服务机构"},
+                                                             {"other", "其他"},
+                                                             {"total", "总计"}};
+  return kLabels;
+}
+
+std::vector<std::string> Columns() {
+  std::vector<std::string> out = ledger::ApplicantTypes();
+  out.push_back("total");
+  return out;
+}
+
+// The instant 1 January of `year` begins in local time, RFC 3339 UTC: events
+// recorded before it belong to the years before.
+std::string YearStart(int year) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mday = 1;
+  tm.tm_isdst = -1;
+  return storage::Rfc3339(std::chrono::system_clock::from_time_t(std::mktime(&tm)));
+}
+
+struct Signed {  // what a request's records signed before a moment say
+  bool received = false;
+  bool closed = false;
+  std::string outcome;  // its result row, when closed
+};
+
+Signed SignedBefore(const ledger::RequestState& r, const std::string& moment) {
+  Signed s;
+  bool paused_for_supplement = false;
+  for (const storage::RequestEventRow& e : r.events) {
+    if (e.recorded >= moment) break;  // the events are in log order
+    if (e.event == "received") s.received = true;
+    if (e.event == "supplement_requested") paused_for_supplement = true;
+    if (e.event == "supplemented") paused_for_supplement = false;
+    if (e.event == "replied" || e.event == "withdrawn" || e.event == "abandoned") {
+      s.closed = true;
+      s.outcome = e.event == "replied"                              ? e.outcome
+                  : e.event == "abandoned" && paused_for_supplement ? "other.no_supplement"
+                                                                    : "other.other";
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+void CrossCheck(Table3& t) {
+  t.problems.clear();
+  auto& c = t.cells;
+  for (const std::string& col : Columns()) {
+    const std::string label = ColumnLabels().at(col);
+    int64_t results = 0;
+    for (const Row& row : Rows())
+      if (row.key && std::string(row.key).find('.') != std::string::npos)
+        results += c[row.key][col];
+    results += c["disclosed"][col] + c["partial"][col];
+    if (results != c["results_total"][col])
+      t.problems.push_back("（七）总计 / " + label + ": " +
+                           std::to_string(c["results_total"][col]) +
+                           ", but the result rows add up to " + std::to_string(results));
+    const int64_t in = c["new"][col] + c["carried_over"][col];
+    const int64_t out = c["results_total"][col] + c["carried_forward"][col];
+    if (in != out)
+      t.problems.push_back("四、结转下年度继续办理 / " + label + ": 一+二 = " + std::to_string(in) +
+                           ", but （七）+四 = " + std::to_string(out));
+  }
+  for (const Row& row : Rows()) {
+    if (!row.key) continue;
+    int64_t sum = 0;
+    for (const std::string& type : ledger::ApplicantTypes()) sum += c[row.key][type];
+    if (sum != c[row.key]["total"])
+      t.problems.push_back(std::string(row.label) +
+                           " / 总计: " + std::to_string(c[row.key]["total"]) +
+                           ", but the applicant columns add up to " + std::to_string(sum));
+  }
+  // A stored applicant type outside the format has a column of its own.
+  for (auto& [row, columns] : c)
+    for (auto& [col, n] : columns)
+      if (!ColumnLabels().count(col))
+        t.problems.push_back(row + " / " + col + ": " + std::to_string(n));
+}
+
+namespace {
+
+void Count(Table3& t, const std::string& row, const std::string& type) {
+  ++t.cells[row][ledger::IsApplicantType(type) ? type : "unknown applicant type " + type];
+  ++t.cells[row]["total"];
+}
+
+std::string Escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Table3 ComputeTable3(const std::vector<ledger::RequestState>& requests, int year) {
+  Table3 t;
+  t.year = year;
+  for (const Row& row : Rows())
+    if (row.key)
+      for (const std::string& col : Columns()) t.cells[row.key][col] = 0;
+  const std::string start = YearStart(year), end = YearStart(year + 1);
+  for (const ledger::RequestState& r : requests) {
+    const Signed before = SignedBefore(r, start), after = SignedBefore(r, end);
+    if (!after.received || before.closed) continue;  // not yet there, or done before
+    const std::string& type = r.row.applicant_type;
+    Count(t, before.received ? "carried_over" : "new", type);
+    if (!after.closed) {
+      Count(t, "carried_forward", type);
+    } else {
+      // An outcome outside the format counts in （七） only, which the checks name.
+      if (disclosure::IsOutcome(after.outcome)) Count(t, after.outcome, type);
+      Count(t, "results_total", type);
+    }
+  }
+  CrossCheck(t);
+  return t;
+}
+
+std::string AnnualReportJson(const Table3& t, const std::string& agency) {
+  JsonWriter w;
+  w.BeginObject().Field("year", t.year).Field("agency", agency).Key("table3").BeginObject();
+  for (const Row& row : Rows()) {
+    if (!row.key) continue;
+    w.Key(row.key).BeginObject();
+    for (const std::string& col : Columns()) w.Field(col, t.cells.at(row.key).at(col));
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+  return w.str();
+}
+
+std::string AnnualReportHtml(const Table3& t, const std::string& agency) {
+  const std::string title = Escape(agency) + std::to_string(t.year) + "年政府信息公开工作年度报告";
+  std::string out =
+      "<!doctype html>\n<html lang=\"zh-Hans\"><head><meta charset=\"utf-8\"><title>" + title +
+      "</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body class=\"report\">"
+      "<main>\n<h1>" +
+      title + "</h1>\n<h2>三、收到和处理政府信息公开申请情况</h2>\n<table class=\"annual\">\n";
+  out +=
+      "<thead><tr><td rowspan=\"3\" colspan=\"3\"></td>"
+      "<th colspan=\"7\" scope=\"colgroup\">申请人情况</th></tr>\n"
+      "<tr><th rowspan=\"2\" scope=\"col\">自然人</th><th colspan=\"5\" "
+      "scope=\"colgroup\">法人或其他组织</th><th rowspan=\"2\" scope=\"col\">总计</th></tr>\n<tr>";
+  for (const std::string& type : ledger::ApplicantTypes())
+    if (type != "person")
+      out += "<th scope=\"col\">" + std::string(ColumnLabels().at(type)) + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const Row& row : Rows()) {
+    out += "<tr><th scope=\"row\" colspan=\"3\">" + std::string(row.label) + "</th>";
+    if (row.key)
+      for (const std::string& col : Columns())
+        out += "<td>" + std::to_string(t.cells.at(row.key).at(col)) + "</td>";
+    else
+      out += "<td colspan=\"7\"></td>";
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n</main></body></html>\n";
+}
+
+std::string AnnualReportCsv(const Table3& t) {
+  std::string out = "项目";
+  for (const std::string& col : Columns()) out += std::string(",") + ColumnLabels().at(col);
+  out += "\n";
+  std::string group;  // the heading of numbered rows: "（三）不予公开"
+  for (const Row& row : Rows()) {
+    const std::string label = row.label;
+    if (!row.key) {
+      group = label;
+      continue;
+    }
+    const bool numbered = label.front() >= '1' && label.front() <= '9';
+    out += "\"" + (numbered ? group + " " + label : label) + "\"";
+    for (const std::string& col : Columns())
+      out += "," + std::to_string(t.cells.at(row.key).at(col));
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,218 @@
+// The annual report's table 三 from requests made through the real ledger
+// and catalog over two years, against tables counted by hand here.
+#include <catch2/catch.hpp>
+
+#include "annual_report.h"
+#include "gongkai/ledger/ledger.h"
+#include "gongkai/storage/catalog.h"
+#include "gongkai/storage/crypto.h"
+#include "support/calendar.h"
+#include "support/temp_dir.h"
+
+using gongkai::daemon::ComputeTable3;
+using gongkai::daemon::Table3;
+using gongkai::disclosure::RequestEvent;
+using gongkai::test::D;
+using gongkai::test::ShippedCalendar;
+namespace storage = gongkai::storage;
+namespace ledger = gongkai::ledger;
+
+namespace {
+
+// A clock the test moves: each event is signed on the day it happens.
+class MovingClockEnv : public storage::Env {
+ public:
+  void At(const char* day) {
+    std::tm tm{};
+    REQUIRE(strptime(day, "%Y-%m-%d", &tm) != nullptr);
+    tm.tm_hour = 12;
+    tm.tm_isdst = -1;
+    now_ = std::chrono::system_clock::from_time_t(mktime(&tm));
+  }
+  std::chrono::system_clock::time_point Now() override { return now_; }
+  gongkai::Result<std::unique_ptr<storage::WritableFile>> NewWritableFile(const std::string& p,
+                                                                          unsigned mode) override {
+    return base_->NewWritableFile(p, mode);
+  }
+  gongkai::Status Rename(const std::string& a, const std::string& b) override {
+    return base_->Rename(a, b);
+  }
+  gongkai::Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  gongkai::Status CreateDirs(const std::string& d, unsigned mode) override {
+    return base_->CreateDirs(d, mode);
+  }
+  gongkai::Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
+
+ private:
+  std::chrono::system_clock::time_point now_;
+  storage::Env* base_ = storage::Env::Default();
+};
+
+struct Office {
+  gongkai::test::TempDir dir;
+  MovingClockEnv env;
+  std::unique_ptr<storage::Catalog> catalog;
+  std::unique_ptr<storage::SigningKey> key;
+  std::unique_ptr<ledger::Ledger> ledger;
+
+  Office() {
+    auto c = storage::OpenSqliteCatalog(dir / "catalog.sqlite", &env);
+    auto k = storage::SigningKey::Generate();
+    REQUIRE((c.ok() && k.ok()));
+    catalog = std::move(*c);
+    key = std::move(*k);
+    ledger = std::make_unique<ledger::Ledger>(catalog.get(), &env, "annual.test");
+  }
+  // Registers a request received on `received`, signed on `signed_on`.
+  std::string Receive(const char* type, const char* received, const char* signed_on = nullptr) {
+    env.At(signed_on ? signed_on : received);
+    ledger::NewRequest r;
+    r.channel = "post";
+    r.received = D(received);
+    r.applicant = {type, "申请人", "", "13800138000", ""};
+    r.description = "请公开";
+    auto st = ledger->Register(r, ShippedCalendar(), *key);
+    REQUIRE(st.ok());
+    return st->row.code;
+  }
+  void Event(const std::string& code, RequestEvent e, const char* date, std::string outcome = "",
+             const char* signed_on = nullptr) {
+    env.At(signed_on ? signed_on : date);
+    ledger::RequestChange c;
+    c.code = code;
+    c.in.event = e;
+    c.in.date = D(date);
+    c.in.outcome = std::move(outcome);
+    c.in.days = 10;  // an extension's
+    c.in.approved_by = "主任";
+    auto st = ledger->AddRequestEvent(c, ShippedCalendar(), *key);
+    INFO(st.status().ToString());
+    REQUIRE(st.ok());
+  }
+  Table3 Report(int year) {
+    auto all = ledger::LoadRequests(*catalog, ShippedCalendar());
+    REQUIRE(all.ok());
+    return ComputeTable3(*all, year);
+  }
+};
+
+// The non-zero cells, "row/column" -> n, to compare with a table by hand.
+std::map<std::string, int64_t> NonZero(const Table3& t) {
+  std::map<std::string, int64_t> out;
+  for (const auto& [row, columns] : t.cells)
+    for (const auto& [column, n] : columns)
+      if (n != 0) out[row + "/" + column] = n;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("annual report: table 三 over two years, carried over and forward, as signed",
+          "[report]") {
+  Office o;
+  // 2025: one answered in the year, two carried into 2026.
+  const std::string a = o.Receive("person", "2025-06-02");
+  o.Event(a, RequestEvent::kReplied, "2025-06-20", "disclosed");
+  const std::string b = o.Receive("person", "2025-11-10");
+  const std::string c = o.Receive("business", "2025-12-22");
+  // 2026.
+  o.Event(b, RequestEvent::kReplied, "2026-01-15", "refused.third_party");
+  const std::string d = o.Receive("research", "2026-03-02");
+  o.Event(d, RequestEvent::kSupplementRequested, "2026-03-05");
+  o.Event(d, RequestEvent::kAbandoned, "2026-04-30");  // never supplemented: （六）1
+  const std::string e = o.Receive("person", "2026-05-06");
+  o.Event(e, RequestEvent::kWithdrawn, "2026-05-11");  // （六）3
+  const std::string f = o.Receive("person", "2026-07-01");
+  o.Event(f, RequestEvent::kExtended, "2026-07-20");
+  o.Event(f, RequestEvent::kReplied, "2026-08-10", "partial");
+  const std::string g = o.Receive("nonprofit", "2026-12-21");  // open at the year's end
+  o.Event(g, RequestEvent::kReplied, "2027-01-05", "unavailable.not_held");
+  // Received on 30 December, registered on 4 January: counts in 2027.
+  const std::string h = o.Receive("legal_service", "2026-12-30", "2027-01-04");
+  // Replied on 30 December, recorded on 6 January: 2026 keeps it open.
+  const std::string i = o.Receive("other", "2026-11-02");
+  o.Event(i, RequestEvent::kReplied, "2026-12-30", "not_processed.repeat", "2027-01-06");
+
+  const Table3 y2025 = o.Report(2025);
+  CHECK(y2025.problems.empty());
+  CHECK(NonZero(y2025) == std::map<std::string, int64_t>{{"new/person", 2},
+                                                         {"new/business", 1},
+                                                         {"new/total", 3},
+                                                         {"disclosed/person", 1},
+                                                         {"disclosed/total", 1},
+                                                         {"results_total/person", 1},
+                                                         {"results_total/total", 1},
+                                                         {"carried_forward/person", 1},
+                                                         {"carried_forward/business", 1},
+                                                         {"carried_forward/total", 2}});
+
+  const Table3 y2026 = o.Report(2026);
+  CHECK(y2026.problems.empty());
+  CHECK(NonZero(y2026) == std::map<std::string, int64_t>{{"carried_over/person", 1},
+                                                         {"carried_over/business", 1},
+                                                         {"carried_over/total", 2},
+                                                         {"new/research", 1},
+                                                         {"new/person", 2},
+                                                         {"new/nonprofit", 1},
+                                                         {"new/other", 1},
+                                                         {"new/total", 5},
+                                                         {"refused.third_party/person", 1},
+                                                         {"refused.third_party/total", 1},
+                                                         {"other.no_supplement/research", 1},
+                                                         {"other.no_supplement/total", 1},
+                                                         {"other.other/person", 1},
+                                                         {"other.other/total", 1},
+                                                         {"partial/person", 1},
+                                                         {"partial/total", 1},
+                                                         {"results_total/person", 3},
+                                                         {"results_total/research", 1},
+                                                         {"results_total/total", 4},
+                                                         {"carried_forward/business", 1},
+                                                         {"carried_forward/nonprofit", 1},
+                                                         {"carried_forward/other", 1},
+                                                         {"carried_forward/total", 3}});
+
+  const Table3 y2027 = o.Report(2027);
+  CHECK(y2027.problems.empty());
+  // Each year's 二 is the year before's 四.
+  for (const auto& [column, n] : y2026.cells.at("carried_forward"))
+    CHECK(y2027.cells.at("carried_over").at(column) == n);
+  CHECK(y2027.cells.at("new").at("legal_service") == 1);
+  CHECK(y2027.cells.at("unavailable.not_held").at("nonprofit") == 1);
+  CHECK(y2027.cells.at("not_processed.repeat").at("other") == 1);
+  CHECK(y2027.cells.at("carried_forward").at("total") == 2);  // c and h
+
+  // Reproducible: more history later changes no closed year.
+  const std::string before = gongkai::daemon::AnnualReportJson(y2026, "某乡");
+  o.Event(c, RequestEvent::kReplied, "2026-12-31", "disclosed", "2027-02-01");
+  CHECK(gongkai::daemon::AnnualReportJson(o.Report(2026), "某乡") == before);
+}
+
+TEST_CASE("annual report: the cross-checks name the cells, and the formats carry the labels",
+          "[report]") {
+  Office o;
+  const std::string a = o.Receive("person", "2026-03-02");
+  o.Event(a, RequestEvent::kReplied, "2026-03-20", "disclosed");
+  Table3 t = o.Report(2026);
+  REQUIRE(t.problems.empty());
+  const std::string html = gongkai::daemon::AnnualReportHtml(t, "某某乡人民政府");
+  for (const char* label :
+       {"某某乡人民政府2026年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况",
+        "申请人情况", "法人或其他组织", "一、本年新收政府信息公开申请数量",
+        "二、上年结转政府信息公开申请数量", "三、本年度办理结果", "（一）予以公开",
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "3.危及“三安全一稳定”",
+        "（七）总计", "四、结转下年度继续办理", "社会公益组织", "法律服务机构"})
+    CHECK(html.find(label) != std::string::npos);
+  const std::string csv = gongkai::daemon::AnnualReportCsv(t);
+  CHECK(csv.rfind("项目,自然人,商业企业,科研机构,社会公益组织,法律服务机构,其他,总计\n", 0) == 0);
+  CHECK(csv.find("\"（一）予以公开\",1,0,0,0,0,0,1\n") != std::string::npos);
+  CHECK(csv.find("\"（三）不予公开 1.属于国家秘密\",0,0,0,0,0,0,0\n") != std::string::npos);
+
+  // Cells that do not add up are named.
+  t.cells["carried_forward"]["person"] = 1;  // one more out than in, and 总计 not the sum
+  gongkai::daemon::CrossCheck(t);
+  REQUIRE(t.problems.size() == 2);
+  CHECK(t.problems[0] == "四、结转下年度继续办理 / 自然人: 一+二 = 1, but （七）+四 = 2");
+  CHECK(t.problems[1] == "四、结转下年度继续办理 / 总计: 0, but the applicant columns add up to 1");
+}
