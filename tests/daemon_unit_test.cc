@@ -8,6 +8,7 @@
 #include "gongkai/storage/crypto.h"
 #include "json_writer.h"
 #include "settle_queue.h"
+#include "sidecar.h"
 #include "status_report.h"
 #include "support/temp_dir.h"
 
@@ -241,4 +242,29 @@ TEST_CASE("status report: the status object, the systemd line and the archive ga
         "gongkai_failed_files 1\n", "gongkai_last_commit_timestamp_seconds 1700000000\n",
         "# TYPE gongkai_versions gauge\n"})
     CHECK_THAT(gauges, Catch::Contains(line));
+}
+
+TEST_CASE("sidecar: the catalogue's keys, normalised in a fixed order, and what is refused",
+          "[daemon]") {
+  auto m = gongkai::daemon::ParseSidecar(
+      R"({"summary": "2026年本级预算", "legal_status": "repealed", "repealed_on": "2026-06-30",
+          "category": "法定主动公开内容/行政规范性文件", "created": "2026-01-05",
+          "title": "预算办法"})");
+  REQUIRE(m.ok());
+  CHECK(m->created == "2026-01-05");
+  CHECK(
+      m->json ==
+      R"({"title":"预算办法","category":"法定主动公开内容/行政规范性文件","created":"2026-01-05",)"
+      R"("summary":"2026年本级预算","legal_status":"repealed","repealed_on":"2026-06-30"})");
+  CHECK(gongkai::daemon::ParseSidecar(R"({"category": "预算"})").ok());
+  CHECK(gongkai::daemon::ParseSidecar(R"({"legal_status": "effective"})").ok());
+  for (const char* bad :
+       {R"({"category": "a/b/c"})", R"({"category": "/b"})", R"({"category": "a/"})",
+        R"({"category": ""})", R"({"created": "2026-13-01"})", R"({"created": 20260105})",
+        R"({"legal_status": "void"})", R"({"legal_status": "repealed"})",
+        R"({"repealed_on": "2026-06-30"})",
+        R"({"legal_status": "effective", "repealed_on": "2026-06-30"})", R"({"summary": 7})"}) {
+    INFO(bad);
+    CHECK_FALSE(gongkai::daemon::ParseSidecar(bad).ok());
+  }
 }

@@ -19,6 +19,14 @@ bool IsDate(const std::string& v) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
+// "预算" or "法定主动公开内容/行政规范性文件": one name, or two joined by '/',
+// none of them empty.
+bool IsCategory(const std::string& v) {
+  const size_t slash = v.find('/');
+  if (slash == std::string::npos) return !v.empty();
+  return slash > 0 && slash + 1 < v.size() && v.find('/', slash + 1) == std::string::npos;
+}
+
 // Splits "a;b、c，d" into trimmed, non-empty keywords.
 std::vector<std::string> SplitKeywords(const std::string& s) {
   std::vector<std::string> out;
@@ -52,7 +60,11 @@ std::string Normalise(const Sidecar& m) {
                             {"doc_number", &m.doc_number},
                             {"agency", &m.agency},
                             {"category", &m.category},
-                            {"published", &m.published}})
+                            {"published", &m.published},
+                            {"created", &m.created},
+                            {"summary", &m.summary},
+                            {"legal_status", &m.legal_status},
+                            {"repealed_on", &m.repealed_on}})
     if (!value->empty()) w.Field(key, *value);
   if (!m.keywords.empty()) {
     w.Key("keywords").BeginArray();
@@ -95,12 +107,22 @@ Result<Sidecar> ParseSidecar(const std::string& text) {
       s = text_of(m.doc_number);
     else if (key == "agency")
       s = text_of(m.agency);
-    else if (key == "category")
+    else if (key == "category") {
       s = text_of(m.category);
-    else if (key == "published") {
-      s = text_of(m.published);
-      if (s.ok() && !IsDate(m.published))
-        s = Status::Invalid("'published' must be a date, YYYY-MM-DD");
+      if (s.ok() && !IsCategory(m.category))
+        s = Status::Invalid("'category' must be a name or a path of two, 一级/二级");
+    } else if (key == "published" || key == "created" || key == "repealed_on") {
+      std::string& date = key == "published" ? m.published
+                          : key == "created" ? m.created
+                                             : m.repealed_on;
+      s = text_of(date);
+      if (s.ok() && !IsDate(date)) s = Status::Invalid("'" + key + "' must be a date, YYYY-MM-DD");
+    } else if (key == "summary") {
+      s = text_of(m.summary);
+    } else if (key == "legal_status") {
+      s = text_of(m.legal_status);
+      if (s.ok() && m.legal_status != "effective" && m.legal_status != "repealed")
+        s = Status::Invalid("'legal_status' must be effective or repealed");
     } else if (key == "classification") {
       std::string value;
       s = text_of(value);
@@ -124,6 +146,8 @@ Result<Sidecar> ParseSidecar(const std::string& text) {
     }
     if (!s.ok()) return s;
   }
+  if ((m.legal_status == "repealed") != !m.repealed_on.empty())
+    return Status::Invalid("'repealed_on' goes with 'legal_status': 'repealed', and only with it");
   m.json = Normalise(m);
   return m;
 }

@@ -17,6 +17,9 @@ namespace gongkai::daemon {
 
 struct Sidecar {
   std::string title, doc_number, agency, category, published;
+  // The catalogue's (CONTRACT.md section 9): 生成日期, 内容概述, and whether a
+  // 规章 or 行政规范性文件 is in force ("effective" | "repealed", with its date).
+  std::string created, summary, legal_status, repealed_on;
   std::optional<Classification> classification;  // nullopt: the sidecar says none
   std::vector<std::string> keywords;
   std::string json;  // normalised, "{}" when empty
