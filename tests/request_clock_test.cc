@@ -143,3 +143,23 @@ TEST_CASE("request clock: names and outcomes round-trip", "[request]") {
   CHECK(IsOutcome("refused.state_secret"));
   CHECK_FALSE(IsOutcome("refused"));
 }
+
+TEST_CASE("request clock: no extension or pause once the deadline has passed", "[request]") {
+  // Received Friday 25 September 2026 (中秋): due Thursday 29 October.
+  const std::vector<EventInput> received = {Ev(RequestEvent::kReceived, "2026-09-25")};
+  CHECK(FormatDate(Run(received).due) == "2026-10-29");
+  EventInput late = Ev(RequestEvent::kExtended, "2026-10-30");
+  late.days = 5;
+  late.approved_by = "主任";
+  CHECK(Refusal(received, late).find("after the deadline (2026-10-29)") != std::string::npos);
+  for (RequestEvent pause :
+       {RequestEvent::kConsultationStarted, RequestEvent::kSupplementRequested})
+    CHECK(Refusal(received, Ev(pause, "2026-10-30")).find("overdue") != std::string::npos);
+  EventInput on_time = late;
+  on_time.date = D("2026-10-29");  // the last day is still in time
+  CHECK(Run({received[0], on_time}).extended);
+  // Closing late is always possible: the reply is owed.
+  EventInput reply = Ev(RequestEvent::kReplied, "2026-11-20");
+  reply.outcome = "disclosed";
+  CHECK(Run({received[0], reply}).status == RequestStatus::kClosed);
+}

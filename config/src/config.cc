@@ -321,6 +321,17 @@ Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* s
       "watch",
       {{"auto", WatchMode::kAuto}, {"inotify", WatchMode::kInotify}, {"poll", WatchMode::kPoll}},
       &share->watch));
+  // "20wd": working days, as 条例第二十六条 counts (20 working days).
+  if (const Entry* e = r.Get("update_every");
+      e && e->value.size() > 2 && e->value.ends_with("wd")) {
+    const std::string n = e->value.substr(0, e->value.size() - 2);
+    if (n.size() > 3 || n.find_first_not_of("0123456789") != std::string::npos || std::stoi(n) < 1)
+      return r.Error(
+          e->line, "update_every",
+          "expected a duration (90d) or working days from 1wd to 999wd, got '" + e->value + "'");
+    share->update_every_workdays = std::stoi(n);
+    return Status::OK();
+  }
   return r.Time("update_every", &share->update_every);
 }
 

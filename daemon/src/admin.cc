@@ -109,8 +109,6 @@ Result<AdminAnswer> ChangeRequest(const AdminRequest& request, const AdminTarget
   answer.request = done->first;
   answer.log_index = done->second;
   answer.changed = true;
-  // A reply letter restricted with the reply leaves public search totals too.
-  answer.indexed = target.wait_indexed && target.wait_indexed(answer.log_index);
   return answer;
 }
 
@@ -287,10 +285,13 @@ std::string Describe(const AdminRequest& r) {
       return "token revoke '" + r.match + "'";
     case Kind::kRotateKey:
       return "keys rotate";
-    case Kind::kRegisterRequest:  // nothing personal: this goes into the log
-      return "request add (" + r.new_request.channel + ")";
+    case Kind::kRegisterRequest:  // nothing personal, nothing unchecked: this goes into the log
+      return ledger::IsChannel(r.new_request.channel)
+                 ? "request add (" + r.new_request.channel + ")"
+                 : std::string("request add");
     case Kind::kRequestEvent:
-      return "request event " + r.change.code + " " + disclosure::ToString(r.change.in.event);
+      return "request event " + log::Printable(r.change.code.substr(0, 40)) + " " +
+             disclosure::ToString(r.change.in.event);
   }
   return "?";
 }

@@ -28,6 +28,7 @@ std::string TodayUtc() {
 }
 
 Result<std::vector<FreshnessLine>> Freshness(const Config& config, storage::Catalog* catalog,
+                                             const disclosure::WorkCalendar& calendar,
                                              const std::string& as_of) {
   const int64_t day_start = ParseUtc(as_of);
   if (as_of.size() != 10 || day_start < 0)
@@ -37,13 +38,21 @@ Result<std::vector<FreshnessLine>> Freshness(const Config& config, storage::Cata
   if (!latest.ok()) return latest.status();
   std::vector<FreshnessLine> out;
   for (const ShareConfig& share : config.shares) {
-    const int64_t every = share.update_every.count() > 0 ? share.update_every.count() / 86400 : 90;
+    const int64_t workdays = share.update_every_workdays;
+    const int64_t every = workdays > 0                     ? 0
+                          : share.update_every.count() > 0 ? share.update_every.count() / 86400
+                                                           : 90;
     auto line_for = [&](const std::string& category, const std::string& last) {
-      FreshnessLine l{share.name, share.office, category, last, -1, every, true};
+      FreshnessLine l{share.name, share.office, category, last, -1, every, workdays};
+      l.overdue = true;
       const int64_t t = last.empty() ? -1 : ParseUtc(last);
-      if (t >= 0) {
-        l.days_since = (when - t) / 86400;
-        l.overdue = l.days_since > every;
+      if (t < 0) return l;
+      l.days_since = (when - t) / 86400;
+      l.overdue = l.days_since > every;
+      if (workdays > 0) {  // the archive's UTC dates, like days_since
+        l.workdays_since = calendar.WorkdaysBetween(*disclosure::ParseDate(last.substr(0, 10)),
+                                                    *disclosure::ParseDate(as_of), &l.provisional);
+        l.overdue = l.workdays_since > workdays;
       }
       return l;
     };
@@ -75,7 +84,13 @@ std::string FreshnessJson(const std::string& as_of, const std::vector<FreshnessL
       w.Null();
     else
       w.Int(l.days_since);
-    w.Field("update_every_days", l.update_every_days).Field("overdue", l.overdue).EndObject();
+    w.Field("update_every_days", l.update_every_days);
+    w.Field("update_every_workdays", l.update_every_workdays).Key("workdays_since");
+    if (l.workdays_since < 0)
+      w.Null();
+    else
+      w.Int(l.workdays_since);
+    w.Field("provisional", l.provisional).Field("overdue", l.overdue).EndObject();
   }
   w.EndArray().EndObject();
   return w.str();
@@ -88,11 +103,15 @@ std::string FreshnessCsv(const std::vector<FreshnessLine>& lines) {
     for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
   };
-  std::string out = "share,office,category,last_version,days_since,update_every_days,overdue\n";
+  std::string out =
+      "share,office,category,last_version,days_since,update_every_days,update_every_workdays,"
+      "workdays_since,overdue\n";
   for (const auto& l : lines)
     out += cell(l.share) + "," + cell(l.office) + "," + cell(l.category) + "," + l.last_version +
            "," + (l.days_since < 0 ? "" : std::to_string(l.days_since)) + "," +
-           std::to_string(l.update_every_days) + "," + (l.overdue ? "yes" : "no") + "\n";
+           std::to_string(l.update_every_days) + "," + std::to_string(l.update_every_workdays) +
+           "," + (l.workdays_since < 0 ? "" : std::to_string(l.workdays_since)) + "," +
+           (l.overdue ? "yes" : "no") + "\n";
   return out;
 }
 

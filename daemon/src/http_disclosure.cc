@@ -59,8 +59,7 @@ disclosure::Date DateOf(const Poco::JSON::Object& o, const char* key) {
 // client over its budget the same 429 whether its code exists or not.
 // `per_hour` is the limiter's rate, which says when to try again.
 void Throttle(Call& call, RateLimiter* limiter, int per_hour, const char* what) {
-  if (!call.anonymous() || !limiter || limiter->Allow(call.req.clientAddress().host().toString()))
-    return;
+  if (!call.anonymous() || !limiter || limiter->Allow(call.ClientKey())) return;
   call.resp.set("Retry-After", std::to_string((3600 + per_hour - 1) / std::max(1, per_hour)));
   throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
                  std::string("too many ") + what + " from this address; try again later"};

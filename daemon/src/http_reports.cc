@@ -12,7 +12,8 @@ using Poco::Net::HTTPResponse;
 void ServeFreshness(Call& call) {
   const std::string as_of = call.Param("as_of").empty() ? TodayUtc() : call.Param("as_of");
   auto catalog = call.BorrowCatalog();
-  auto lines = Freshness(*call.ctx.config, catalog.get(), as_of);
+  if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
+  auto lines = Freshness(*call.ctx.config, catalog.get(), *call.ctx.calendar, as_of);
   if (!lines.ok())
     throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", lines.status().message()};
   if (call.Param("format") != "csv")

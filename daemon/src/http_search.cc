@@ -128,7 +128,7 @@ std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResul
 
 void ServeSearch(Call& call) {
   if (call.anonymous() && call.ctx.anonymous_search_limit &&
-      !call.ctx.anonymous_search_limit->Allow(call.req.clientAddress().host().toString())) {
+      !call.ctx.anonymous_search_limit->Allow(call.ClientKey())) {
     call.resp.set("Retry-After", "1");
     throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
                    "too many searches; try again in a second"};

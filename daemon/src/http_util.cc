@@ -1,5 +1,7 @@
 #include "http_util.h"
 
+#include <Poco/Net/IPAddress.h>
+
 #include "json_writer.h"
 
 namespace gongkai::daemon {
@@ -17,6 +19,13 @@ std::string Call::Param(const std::string& name) const {
 }
 
 CatalogPool::Lease Call::BorrowCatalog() const { return OrThrow(ctx.catalogs->Borrow()); }
+
+std::string Call::ClientKey() const {
+  Poco::Net::IPAddress host = req.clientAddress().host();
+  if (host.family() == Poco::Net::IPAddress::IPv6 && !host.isIPv4Mapped())
+    host.mask(Poco::Net::IPAddress(64, Poco::Net::IPAddress::IPv6));
+  return host.toString();
+}
 
 std::string ReadBody(Call& call) {
   constexpr std::streamsize kLimit = std::streamsize{64} * 1024;

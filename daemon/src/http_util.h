@@ -40,6 +40,10 @@ struct Call {
   std::string Param(const std::string& name) const;
   // A catalog reader for this request. Throws std::runtime_error.
   CatalogPool::Lease BorrowCatalog() const;
+  // Who the per-client limits count: the IPv4 address, or the IPv6 /64
+  // (one household or office gets a /64, and each address in it its own
+  // budget would be no limit at all).
+  std::string ClientKey() const;
 };
 
 // The value of `r`. Throws std::runtime_error (a 500) on an error.

@@ -281,6 +281,9 @@ Result<size_t> IndexFeeder::CatchUp() {
           jobs[i] = Job{};  // frees its entries now: memory stays bounded by the pool's window
           ++indexed;
           if ((i + 1) % kDocumentsPerCommit != 0 && i + 1 != jobs.size()) return true;
+          // The next job is a copy found at the round's first record: no
+          // record of the round is complete yet.
+          if (i + 1 < jobs.size() && first_record[i + 1] == 0) return true;
           // Every document of the records before job i + 1's first is stored, each
           // read after the whole round was committed to the catalog.
           const int64_t mark =

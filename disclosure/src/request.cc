@@ -41,6 +41,13 @@ Status Check(const RequestClock& c, const EventInput& in) {
   if (in.event == RequestEvent::kReceived)
     return Status::Invalid("the request was received already");
   if (Closes(in.event)) return Status::OK();
+  // 条例第三十三条: an extension is decided within the period; a pause that
+  // began after the deadline would hide that it was missed.
+  if ((in.event == RequestEvent::kExtended || in.event == RequestEvent::kConsultationStarted ||
+       in.event == RequestEvent::kSupplementRequested) &&
+      !c.paused_by && in.date > c.due)
+    return Status::Invalid(name + " on " + FormatDate(in.date) + " is after the deadline (" +
+                           FormatDate(c.due) + "): the request is overdue");
   if (c.paused_by) {
     if (in.event != EndOf(*c.paused_by))
       return Status::Invalid("the clock is paused by " + std::string(ToString(*c.paused_by)) +

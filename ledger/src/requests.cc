@@ -28,6 +28,9 @@ Status CheckText(const char* field, const std::string& value, size_t max, bool r
     return Status::Invalid(std::string(field) + " is longer than " + std::to_string(max) +
                            " bytes");
   if (!IsValidUtf8(value)) return Status::Invalid(std::string(field) + " is not valid UTF-8");
+  for (unsigned char c : value)  // NUL would cut a PostgreSQL text short; the rest is noise
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+      return Status::Invalid(std::string(field) + " holds a control character");
   return Status::OK();
 }
 
@@ -230,13 +233,13 @@ Result<RequestState> Ledger::AddRequestEvent(const RequestChange& change,
       if (!*doc)
         return Status::Invalid("reply_document " + change.reply_document +
                                " is not an archived document");
-      if ((*doc)->classification == Classification::kPublic) {
-        Change restrict;
-        restrict.kind = Change::Kind::kClassify;
-        restrict.doc_id = change.reply_document;
-        restrict.classification = Classification::kRestricted;
-        if (Status c = ApplyOne(restrict, seq++, time, key); !c.ok()) return c;
-      }
+      // Not made restricted here: naming a public document by mistake (the
+      // regulation that was handed over, say) would take it and its copies
+      // off the public site. The admin restricts the letter knowingly first.
+      if ((*doc)->classification == Classification::kPublic)
+        return Status::Invalid("document " + change.reply_document +
+                               " is public; a reply letter is addressed to one applicant: "
+                               "classify it restricted first");
     }
     const storage::RequestRow& row = current->row;
     const std::string note = storage::RequestNoteJson(change.note, in.approved_by);

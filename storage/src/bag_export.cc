@@ -252,12 +252,19 @@ class Exporter {
   }
 
   // The versions in scope, in document order, and their payload names.
+  // Reply letters to disclosure requests are left out: each is addressed to
+  // one applicant, and a bag goes to archives and libraries.
   Status Collect() {
     auto docs = catalog_->AllDocuments();
     if (!docs.ok()) return docs.status();
+    std::vector<std::string> ids;
+    for (const DocumentRow& d : *docs) ids.push_back(d.id);
+    auto letters = catalog_->ReplyLetters(ids);
+    if (!letters.ok()) return letters.status();
     std::set<std::string> names;
     for (const DocumentRow& d : *docs) {
       if (!opt_.share.empty() && d.share != opt_.share) continue;
+      if (letters->count(d.id)) continue;
       auto versions = catalog_->Versions(d.id);
       if (!versions.ok()) return versions.status();
       bool any = false;

@@ -30,6 +30,8 @@ struct ShareConfig {
   Review review = Review::kNone;
   WatchMode watch = WatchMode::kAuto;
   std::chrono::seconds update_every{0};  // 0 = not tracked by the freshness report
+  // update_every = 20wd: in working days instead (China's calendar); 0 = not so.
+  int update_every_workdays = 0;
 
   bool operator==(const ShareConfig&) const = default;
 };

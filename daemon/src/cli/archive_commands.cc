@@ -106,18 +106,25 @@ int CmdStatus(Context& ctx, const Args& args) {
   const bool running = daemon::DataDirLocked(ctx.layout.lock_file());
   const LiveCounts live = running ? ReadLiveCounts(ctx.layout) : LiveCounts{};
   const char* daemon = running ? "running" : "stopped";
+  // The requests' counts; the archive's status is shown even without them.
+  daemon::RequestCounts n;
+  std::string late;  // the codes an office must act on, soonest first
+  Result<std::vector<ledger::RequestState>> requests = Status::NotFound("");
   auto calendar =
       disclosure::WorkCalendar::Load(disclosure::CalendarFolders(ctx.config.calendar_dir));
-  if (!calendar.ok()) return Fail(calendar.status());
-  auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
-  if (!requests.ok()) return Fail(requests.status());
-  const disclosure::Date today = disclosure::LocalToday();
-  const daemon::RequestCounts n = daemon::CountRequests(*requests, *calendar, today);
-  std::string late;  // the codes an office must act on, soonest first
-  for (const ledger::RequestState& q : *requests)
-    if (q.clock.Overdue(today) || daemon::DueSoon(q.clock, *calendar, today))
-      late += "  " + q.row.code + "  due " + disclosure::FormatDate(q.clock.due) +
-              (q.clock.Overdue(today) ? "  OVERDUE\n" : "\n");
+  if (calendar.ok()) requests = ledger::LoadRequests(*ctx.catalog, *calendar);
+  if (!calendar.ok() || !requests.ok()) {
+    Error("cannot count disclosure requests: " +
+              (calendar.ok() ? requests.status() : calendar.status()).ToString(),
+          0);
+  } else {
+    const disclosure::Date today = disclosure::LocalToday();
+    n = daemon::CountRequests(*requests, *calendar, today);
+    for (const ledger::RequestState& q : *requests)
+      if (q.clock.Overdue(today) || daemon::DueSoon(q.clock, *calendar, today))
+        late += "  " + q.row.code + "  due " + disclosure::FormatDate(q.clock.due) +
+                (q.clock.Overdue(today) ? "  OVERDUE\n" : "\n");
+  }
   Record r;
   r.Add("documents", counts->documents)
       .Add("active", counts->active)
@@ -202,7 +209,10 @@ int CmdShow(Context& ctx, const Args& args) {
 
 int CmdReport(Context& ctx, const Args& args) {
   const std::string as_of = args.Has("as-of") ? args.Option("as-of") : daemon::TodayUtc();
-  auto lines = daemon::Freshness(ctx.config, ctx.catalog.get(), as_of);
+  auto calendar =
+      disclosure::WorkCalendar::Load(disclosure::CalendarFolders(ctx.config.calendar_dir));
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto lines = daemon::Freshness(ctx.config, ctx.catalog.get(), *calendar, as_of);
   if (!lines.ok()) return UsageError("report", lines.status().message());
   std::string text = "freshness as of " + as_of + "\n";
   for (const auto& l : *lines)
@@ -211,7 +221,11 @@ int CmdReport(Context& ctx, const Args& args) {
             (l.last_version.empty()
                  ? "nothing published"
                  : "last " + l.last_version + ", " + std::to_string(l.days_since) + " days ago") +
-            ", expected every " + std::to_string(l.update_every_days) + " days\n";
+            (l.update_every_workdays > 0
+                 ? ", " + std::to_string(l.workdays_since) + " working days" +
+                       (l.provisional ? " (provisional)" : "") + ", expected every " +
+                       std::to_string(l.update_every_workdays) + " working days\n"
+                 : ", expected every " + std::to_string(l.update_every_days) + " days\n");
   if (args.Has("csv")) text = daemon::FreshnessCsv(*lines);
   return Print(args, Record::FromJson(daemon::FreshnessJson(as_of, *lines)), text);
 }

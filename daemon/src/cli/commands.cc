@@ -134,13 +134,16 @@ const std::vector<Command>& AllCommands() {
       {"requests show", "requests show CODE [--json]",
        "one request: applicant, deadline and every event",
        1, 1, {}, N::kCatalog, false, CmdRequestsShow},
-      {"requests add", "requests add --name N --contact C --description D [--channel C]\n"
-       "    [--received YYYY-MM-DD] [--type T] [--id-number I] [--address A] [--delivery D] [--json]",
+      {"requests add", "requests add --from FILE|- [--channel C] [--received YYYY-MM-DD] [--json]\n"
+       "  or: requests add --name N --contact C --description D [--type T] [--id-number I]\n"
+       "    [--address A] [--delivery D] [--channel C] [--received YYYY-MM-DD] [--json]",
        "register a request that came in person, by post, fax\n"
        "or email (channel in_person unless given; received today\n"
-       "unless given); prints its tracking code and due date",
+       "unless given); prints its tracking code and due date.\n"
+       "--from reads the applicant as JSON from a file or stdin,\n"
+       "keeping personal data off the command line",
        0, 0, {"name", "contact", "description", "channel", "received", "type", "id-number",
-              "address", "delivery"}, N::kArchive, false, CmdRequestsAdd},
+              "address", "delivery", "from"}, N::kArchive, false, CmdRequestsAdd},
       {"requests event", "requests event CODE EVENT [--date YYYY-MM-DD] [--outcome O] [--days N]\n"
        "    [--approved-by A] [--note T] [--reply-document ID] [--json]",
        "record what happened to a request (supplement_requested,\n"
@@ -170,13 +173,13 @@ const Command* DefaultOfGroup(const std::string& group) {
 
 const std::map<std::string, bool>& AllOptions() {
   static const std::map<std::string, bool> kOptions = {
-      {"share", true},   {"limit", true},         {"checkpoint", true}, {"out", true},
-      {"since", true},   {"role", true},          {"name", true},       {"as-of", true},
-      {"csv", false},    {"status", true},        {"overdue", false},   {"year", true},
-      {"contact", true}, {"description", true},   {"channel", true},    {"received", true},
-      {"type", true},    {"id-number", true},     {"address", true},    {"delivery", true},
-      {"date", true},    {"outcome", true},       {"days", true},       {"approved-by", true},
-      {"note", true},    {"reply-document", true}, {"html", true}};
+      {"share", true},   {"limit", true},          {"checkpoint", true}, {"out", true},
+      {"since", true},   {"role", true},           {"name", true},       {"as-of", true},
+      {"csv", false},    {"status", true},         {"overdue", false},   {"year", true},
+      {"contact", true}, {"description", true},    {"channel", true},    {"received", true},
+      {"type", true},    {"id-number", true},      {"address", true},    {"delivery", true},
+      {"date", true},    {"outcome", true},        {"days", true},       {"approved-by", true},
+      {"note", true},    {"reply-document", true}, {"html", true},       {"from", true}};
   return kOptions;
 }
 

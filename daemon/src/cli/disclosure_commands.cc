@@ -4,7 +4,13 @@
 // (admin_client.h), by the same RunAdmin as the HTTP API; they are shown with
 // the API's JSON (request_view.h), as an inspector sees them.
 
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include "annual_report.h"
+
+#include <iostream>
+#include <iterator>
+
 #include "cli/admin_client.h"
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -76,6 +82,37 @@ int Change(Context& ctx, const Args& args, const daemon::AdminRequest& request) 
   }
   return PrintRequest(ctx, args, made->answer.request,
                       made->daemon_pid ? "" : "(gongkaid is not running: recorded here)\n");
+}
+
+// The applicant, description and delivery from `from` (a file, or "-" for
+// stdin): a JSON object like the API's body, {"applicant": {"type", "name",
+// "id_number", "contact", "address"}, "description", "delivery"}. Command
+// lines are visible to every local user (ps) and land in shell histories and
+// sudo's log; a file or a pipe is not.
+Status ReadApplicant(const std::string& from, ledger::NewRequest& r) {
+  std::string text;
+  if (from == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    auto read = storage::ReadFile(from);
+    if (!read.ok()) return read.status();
+    text = std::move(*read);
+  }
+  try {
+    auto o = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+    auto a = o ? o->getObject("applicant") : nullptr;
+    if (!a) return Status::Invalid("--from: expected {\"applicant\": {...}, \"description\", ...}");
+    r.applicant.type = a->optValue<std::string>("type", r.applicant.type);
+    r.applicant.name = a->optValue<std::string>("name", "");
+    r.applicant.id_number = a->optValue<std::string>("id_number", "");
+    r.applicant.contact = a->optValue<std::string>("contact", "");
+    r.applicant.address = a->optValue<std::string>("address", "");
+    r.description = o->optValue<std::string>("description", "");
+    r.delivery = o->optValue<std::string>("delivery", "");
+    return Status::OK();
+  } catch (const std::exception&) {
+    return Status::Invalid("--from: not a JSON object with string fields");
+  }
 }
 
 // --date, or today.
@@ -164,6 +201,9 @@ int CmdRequestsAdd(Context& ctx, const Args& args) {
   r.applicant.address = args.Option("address");
   r.description = args.Option("description");
   r.delivery = args.Option("delivery");
+  if (args.Has("from"))  // the personal part from a file or stdin, not the command line
+    if (Status s = ReadApplicant(args.Option("from"), r); !s.ok())
+      return UsageError("requests add", s.message());
   return Change(ctx, args, request);
 }
 

@@ -70,7 +70,8 @@ struct RequestClock {
 // event after one that closed; no date before the previous event's; one
 // extension of 1 to 20 days with approved_by; a known outcome on a reply; a
 // pause ends only the way it began, and nothing but a close or its end
-// happens during it.
+// happens during it; no extension or pause after the due date (an overdue
+// request stays overdue until it is closed).
 Result<RequestClock> Apply(const WorkCalendar& calendar, const std::optional<RequestClock>& clock,
                            const EventInput& in);
 

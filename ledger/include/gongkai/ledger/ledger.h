@@ -71,9 +71,8 @@ class Ledger {
                                 const storage::SigningKey& key);
   // Appends an event to a request: NotFound for no such request; Invalid,
   // changing nothing, when the event cannot follow (disclosure::Apply), is
-  // dated after today, or names a reply document that is not archived. A
-  // reply letter that is public is classified restricted in the same
-  // transaction (its own signed record).
+  // dated after today, or names a reply document that is not archived and
+  // restricted (a reply letter is never public: visibility.h).
   Result<RequestState> AddRequestEvent(const RequestChange& change,
                                        const disclosure::WorkCalendar& calendar,
                                        const storage::SigningKey& key);
