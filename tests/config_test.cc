@@ -95,6 +95,15 @@ TEST_CASE("config: every error names file, line, section and key", "[config]") {
             .find("[share.a] watch") != std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nupdate_every = 3 weeks\n")
             .find("[share.a] update_every") != std::string::npos);
+  for (const char* bad : {"0wd", "xwd", "1000wd", "-5wd"})
+    CHECK(ErrorOf("[daemon]\ndata_dir = d\n[share.a]\npath = p\nupdate_every = " +
+                  std::string(bad) + "\n")
+              .find("working days from 1wd to 999wd") != std::string::npos);
+  auto workdays = ParseConfig("[daemon]\ndata_dir = d\n[share.a]\npath = p\nupdate_every = 20wd\n",
+                              "/etc/gk/gongkaid.conf");
+  REQUIRE(workdays.ok());
+  CHECK(workdays->shares[0].update_every_workdays == 20);
+  CHECK(workdays->shares[0].update_every.count() == 0);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = localhost\n").find("[daemon] listen") !=
         std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\nlisten = 1.2.3.4:99999\n").find("[daemon] listen") !=

@@ -567,11 +567,15 @@ std::string DatePlusDays(int days) {
 }  // namespace
 
 TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
-  DaemonProcess d({{"monthly", "update_every = 30d"}, {"quarterly", ""}, {"silent", ""}});
+  DaemonProcess d({{"monthly", "update_every = 30d"},
+                   {"quarterly", ""},
+                   {"silent", ""},
+                   {"statutory", "update_every = 20wd"}});
   WriteFile(d.FilePath("monthly", "a.txt"), "月報。\n");
   WriteFile(d.FilePath("quarterly", "b.txt"), "季報。\n");
+  WriteFile(d.FilePath("statutory", "c.txt"), "法定公開。\n");
   d.Start();
-  d.WaitIdle(2);
+  d.WaitIdle(3);
   auto entries_of = [&](const std::string& as_of) {
     auto r = d.Get("/api/v1/reports/freshness?as_of=" + as_of, d.inspector());
     REQUIRE(r.status == 200);
@@ -593,6 +597,13 @@ TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
   CHECK(later["monthly"]->getValue<int64_t>("update_every_days") == 30);
   CHECK_FALSE(later["quarterly"]->getValue<bool>("overdue"));
   CHECK(later["quarterly"]->getValue<int64_t>("update_every_days") == 90);
+  // 20 working days (条例第二十六条): 40 days later is at least 26 of them.
+  CHECK(today["statutory"]->getValue<int64_t>("workdays_since") == 0);
+  CHECK_FALSE(today["statutory"]->getValue<bool>("overdue"));
+  CHECK(later["statutory"]->getValue<int64_t>("update_every_workdays") == 20);
+  CHECK(later["statutory"]->getValue<int64_t>("workdays_since") >= 26);
+  CHECK(later["statutory"]->getValue<bool>("overdue"));
+  CHECK(later["monthly"]->isNull("workdays_since"));
   auto before = entries_of(DatePlusDays(-1));  // nothing archived yet then
   CHECK(before["monthly"]->isNull("last_version"));
 
@@ -600,7 +611,8 @@ TEST_CASE("e2e: freshness report shows overdue offices", "[e2e]") {
   CHECK(d.Get("/api/v1/reports/freshness?as_of=2026-13-45", d.inspector()).status == 400);
   auto csv = d.Get("/api/v1/reports/freshness?format=csv&as_of=" + DatePlusDays(40), d.inspector());
   CHECK(csv.headers["content-type"].find("text/csv") == 0);
-  CHECK(csv.body.rfind("share,office,category,last_version,days_since,update_every_days,overdue\n",
+  CHECK(csv.body.rfind("share,office,category,last_version,days_since,update_every_days,"
+                       "update_every_workdays,workdays_since,overdue\n",
                        0) == 0);
   CHECK(csv.body.find("\nmonthly,") != std::string::npos);
   auto cli = d.Cli("report freshness --as-of " + DatePlusDays(40));
