@@ -7,6 +7,7 @@
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
 #include "support/calendar.h"
+#include "support/clock_env.h"
 #include "support/temp_dir.h"
 
 using gongkai::daemon::ComputeTable3;
@@ -19,39 +20,9 @@ namespace ledger = gongkai::ledger;
 
 namespace {
 
-// A clock the test moves: each event is signed on the day it happens.
-class MovingClockEnv : public storage::Env {
- public:
-  void At(const char* day) {
-    std::tm tm{};
-    REQUIRE(strptime(day, "%Y-%m-%d", &tm) != nullptr);
-    tm.tm_hour = 12;
-    tm.tm_isdst = -1;
-    now_ = std::chrono::system_clock::from_time_t(mktime(&tm));
-  }
-  std::chrono::system_clock::time_point Now() override { return now_; }
-  gongkai::Result<std::unique_ptr<storage::WritableFile>> NewWritableFile(const std::string& p,
-                                                                          unsigned mode) override {
-    return base_->NewWritableFile(p, mode);
-  }
-  gongkai::Status Rename(const std::string& a, const std::string& b) override {
-    return base_->Rename(a, b);
-  }
-  gongkai::Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  gongkai::Status CreateDirs(const std::string& d, unsigned mode) override {
-    return base_->CreateDirs(d, mode);
-  }
-  gongkai::Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-
- private:
-  std::chrono::system_clock::time_point now_;
-  storage::Env* base_ = storage::Env::Default();
-};
-
 struct Office {
   gongkai::test::TempDir dir;
-  MovingClockEnv env;
+  gongkai::test::ClockEnv env{"2025-01-01"};  // moved to each event's day
   std::unique_ptr<storage::Catalog> catalog;
   std::unique_ptr<storage::SigningKey> key;
   std::unique_ptr<ledger::Ledger> ledger;

@@ -18,6 +18,7 @@
 #include "gongkai/storage/record.h"
 #include "gongkai/storage/verify.h"
 #include "support/calendar.h"
+#include "support/clock_env.h"
 #include "support/postgres_server.h"
 #include "support/temp_dir.h"
 
@@ -39,37 +40,6 @@ namespace {
 
 constexpr const char* kOrigin = "requests.test";
 
-// A clock fixed at noon on a given day (local time), so "today" is known.
-class FixedClockEnv : public storage::Env {
- public:
-  explicit FixedClockEnv(const char* day) {
-    std::tm tm{};
-    REQUIRE(strptime(day, "%Y-%m-%d", &tm) != nullptr);
-    tm.tm_hour = 12;
-    tm.tm_isdst = -1;
-    now_ = std::chrono::system_clock::from_time_t(mktime(&tm));
-  }
-  std::chrono::system_clock::time_point Now() override { return now_; }
-  // The rest is the real file system.
-  gongkai::Result<std::unique_ptr<storage::WritableFile>> NewWritableFile(const std::string& path,
-                                                                          unsigned mode) override {
-    return base_->NewWritableFile(path, mode);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Status CreateDirs(const std::string& dir, unsigned mode) override {
-    return base_->CreateDirs(dir, mode);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-
- private:
-  std::chrono::system_clock::time_point now_;
-  storage::Env* base_ = storage::Env::Default();
-};
-
 NewRequest Sample(const std::string& name = "张三丰", const char* received = "2026-09-25") {
   NewRequest r;
   r.channel = "post";
@@ -90,7 +60,7 @@ RequestChange Event(const std::string& code, RequestEvent e, const char* date) {
 
 struct Archive {
   TempDir dir;
-  FixedClockEnv env{"2026-12-01"};
+  gongkai::test::ClockEnv env{"2026-12-01"};
   gongkai::test::CatalogPlace place;
   std::unique_ptr<storage::Catalog> catalog;
   std::unique_ptr<storage::SigningKey> key;
