@@ -166,5 +166,9 @@ TEST_CASE("config: durations", "[config]") {
   CHECK_FALSE(ParseDuration("").ok());
   CHECK_FALSE(ParseDuration("d").ok());
   CHECK_FALSE(ParseDuration("5w").ok());
+  CHECK(*ParseDuration("36500d") == std::chrono::hours(24 * 36500));
+  CHECK_FALSE(ParseDuration("36501d").ok());
+  CHECK_FALSE(ParseDuration("555555505590d").ok());  // found by fuzz_config: overflowed
+  CHECK_FALSE(ParseDuration("99999999999s").ok());
   CHECK_FALSE(ParseDuration("-5s").ok());
 }

@@ -37,6 +37,11 @@ Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   auto it = kMs.find(unit);
   if (it == kMs.end())
     return Status::Invalid("unknown duration unit '" + unit + "' (use ms, s, m, h or d)");
+  // At most 100 years, so that adding any configured duration to a date
+  // cannot overflow.
+  constexpr long long kMaxMs = 36'500LL * 86'400'000;
+  if (n > kMaxMs / it->second)
+    return Status::Invalid("duration '" + text + "' is longer than 100 years (36500d)");
   return std::chrono::milliseconds(n * it->second);
 }
 
