@@ -266,7 +266,7 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen",
 }
 
 // SQLite only: the PostgreSQL catalog starts at schema 4.
-TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying record in place",
+TEST_CASE("catalog: schemas 3, 4 and 6 add the file's ctime, the classifying record and 索引号",
           "[storage]") {
   TempDir dir;
   auto key = SigningKey::Generate();
@@ -290,7 +290,8 @@ TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying rec
   CHECK(sqlite3_exec(
             db,
             "ALTER TABLE documents DROP COLUMN file_ctime_ns; ALTER TABLE documents DROP COLUMN"
-            " classified_seq; PRAGMA user_version=2",
+            " classified_seq; DROP INDEX documents_index_no; ALTER TABLE documents DROP COLUMN"
+            " index_no; ALTER TABLE documents DROP COLUMN published; PRAGMA user_version=2",
             nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
 
@@ -298,6 +299,8 @@ TEST_CASE("catalog: schemas 3 and 4 add the file's ctime and the classifying rec
   REQUIRE(cat.ok());
   CHECK((*(*cat)->FindByPath("pub", "a.txt"))->classified_seq == 2);  // its classify record
   CHECK((*(*cat)->FindByPath("pub", "b.txt"))->classified_seq == 1);  // its first record
+  // Schema 6: no 索引号 yet; each gets its own at its next public approved event.
+  CHECK((*(*cat)->FindByPath("pub", "b.txt"))->index_no.empty());
   const FileState old = (*(*cat)->FindByPath("pub", "a.txt"))->file;
   CHECK(old.ctime_ns == 0);
   FileState now = old;

@@ -1,5 +1,7 @@
 #include "gongkai/domain.h"
 
+#include <cctype>
+
 #include <utility>
 
 namespace gongkai {
@@ -55,5 +57,18 @@ std::optional<ReviewState> ParseReviewState(std::string_view text) {
   return Find(kReviewStates, text);
 }
 std::optional<EventKind> ParseEventKind(std::string_view text) { return Find(kEventKinds, text); }
+
+bool IsCategory(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return !text.empty();
+  return slash > 0 && slash + 1 < text.size() && text.find('/', slash + 1) == std::string_view::npos;
+}
+
+bool IsAgencyCode(std::string_view text) {
+  if (text.empty() || text.size() > 40) return false;
+  for (char c : text)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) return false;
+  return true;
+}
 
 }  // namespace gongkai

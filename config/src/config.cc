@@ -302,17 +302,29 @@ Status ReadDisclosure(const SectionReader& r, Config* cfg) {
                          &cfg->forms_per_hour));
   GONGKAI_CHECK(r.Number("lookups_per_minute", 0, 999'999,
                          "expected lookups per minute (0 = unlimited)", &cfg->lookups_per_minute));
+
+  if (!cfg->agency_code.empty() && !IsAgencyCode(cfg->agency_code))
+    return r.Error("agency_code",
+                   "expected the agency's code (its 统一社会信用代码: letters and digits), got '" +
+                       cfg->agency_code + "'");
   return Status::OK();
 }
 
 Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* share) {
   GONGKAI_CHECK(
-      r.OnlyKeys({"path", "office", "classification", "review", "watch", "update_every"}));
+      r.OnlyKeys({"path", "office", "classification", "review", "watch", "update_every", "category"}));
   share->name = name;
   r.Path("path", &share->path);
   if (share->path.empty()) return r.Error("path", "missing (the folder to watch)");
   while (share->path.size() > 1 && share->path.back() == '/') share->path.pop_back();
   share->office = r.Get("office") ? r.Get("office")->value : name;
+  if (const Entry* e = r.Get("category")) {
+    if (!IsCategory(e->value))
+      return r.Error(e->line, "category",
+                     "expected a category, 一级 or 一级/二级 (法定主动公开内容/行政规范性文件), got '" +
+                         e->value + "'");
+    share->category = e->value;
+  }
   if (const Entry* e = r.Get("classification")) {
     auto c = ParseClassification(e->value);
     if (!c)

@@ -63,7 +63,7 @@ storage::FileState WithSidecar(storage::FileState state, int parent, const std::
 // The sidecar's metadata, or nullopt when there is none. A sidecar that
 // exists but cannot be used fails closed: the document is archived as
 // restricted until the sidecar is fixed (it might have said "restricted").
-std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& rel, int parent,
+std::optional<Sidecar> ReadSidecarFile(const ShareConfig& share, const std::string& rel, int parent,
                                    const std::string& leaf) {
   const std::string where = share.name + ":" + rel + kSidecarSuffix;
   UniqueFd fd(::openat(parent, (leaf + kSidecarSuffix).c_str(),
@@ -97,6 +97,15 @@ std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& 
              " (the document is kept restricted until it is fixed)");
   auto closed = ParseSidecar(R"({"classification":"restricted"})");
   return *closed;
+}
+
+// The metadata a version is archived with: its sidecar's, with the share's
+// default category ([share.*] category) where the sidecar names none.
+std::optional<Sidecar> ReadSidecar(const ShareConfig& share, const std::string& rel, int parent,
+                                   const std::string& leaf) {
+  std::optional<Sidecar> sidecar = ReadSidecarFile(share, rel, parent, leaf);
+  if (share.category.empty()) return sidecar;
+  return WithDefaultCategory(sidecar ? std::move(*sidecar) : Sidecar{}, share.category);
 }
 
 }  // namespace

@@ -258,7 +258,11 @@ void Daemon::BuildPipeline() {
   feeder_ = std::make_unique<IndexFeeder>(config_, feeder_catalog_.get(), std::move(index_readers_),
                                           blobs_.get(), index_writer_.get(), extractor_.get(),
                                           [this] { searcher_->Invalidate(); });
-  ledger_ = std::make_unique<ledger::Ledger>(catalog_.get(), env_, config_.origin);
+  ledger_ = std::make_unique<ledger::Ledger>(catalog_.get(), env_, config_.origin,
+                                            config_.agency_code);
+  if (config_.agency_code.empty())
+    log::Warning("[disclosure] agency_code is not set: 索引号 begin with the log's origin '" +
+                 config_.origin + "' instead of the agency's 统一社会信用代码");
   archiver_ =
       std::make_unique<Archiver>(config_, ledger_.get(), blobs_.get(),
                                  std::shared_ptr<const storage::SigningKey>(std::move(key_)),

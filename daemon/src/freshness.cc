@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "csv.h"
 #include "json_writer.h"
 
 namespace gongkai::daemon {
@@ -97,17 +98,11 @@ std::string FreshnessJson(const std::string& as_of, const std::vector<FreshnessL
 }
 
 std::string FreshnessCsv(const std::vector<FreshnessLine>& lines) {
-  auto cell = [](const std::string& v) {
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
-    std::string q = "\"";
-    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
   std::string out =
       "share,office,category,last_version,days_since,update_every_days,update_every_workdays,"
       "workdays_since,overdue\n";
   for (const auto& l : lines)
-    out += cell(l.share) + "," + cell(l.office) + "," + cell(l.category) + "," + l.last_version +
+    out += CsvCell(l.share) + "," + CsvCell(l.office) + "," + CsvCell(l.category) + "," + l.last_version +
            "," + (l.days_since < 0 ? "" : std::to_string(l.days_since)) + "," +
            std::to_string(l.update_every_days) + "," + std::to_string(l.update_every_workdays) +
            "," + (l.workdays_since < 0 ? "" : std::to_string(l.workdays_since)) + "," +

@@ -115,6 +115,7 @@ std::string DocumentJson(const Call& call, const Visible& vis) {
   JsonWriter w;
   w.BeginObject()
       .Field("id", vis.doc.id)
+      .Field("index_no", vis.doc.index_no)
       .Field("share", vis.doc.share)
       .Field("path", vis.doc.path)
       .Field("office", OfficeOf(call, vis.doc.share))

@@ -36,6 +36,8 @@ void ServeKeys(Call& call);
 // http_reports.cc
 void ServeFreshness(Call& call);
 void ServeAnnualReport(Call& call);
+void ServeTimeliness(Call& call);
+void ServeCatalogue(Call& call);
 
 // http_disclosure.cc
 void ServeWorkdays(Call& call);

@@ -1,8 +1,10 @@
 #include "annual_report.h"
+#include "catalogue.h"
 #include "freshness.h"
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/ledger/requests.h"
 #include "http_handlers.h"
+#include "timeliness.h"
 
 namespace gongkai::daemon {
 
@@ -54,6 +56,54 @@ void ServeAnnualReport(Call& call) {
     return SendText(call.resp, HTTPResponse::HTTP_OK, "text/html; charset=utf-8",
                     AnnualReportHtml(table, agency));
   SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8", AnnualReportCsv(table));
+}
+
+namespace {
+
+// ?year= as a year; `required` or 0 when absent.
+int YearParam(const Call& call, bool required) {
+  int64_t year = 0;
+  if (call.Param("year").empty() && !required) return 0;
+  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
+  return static_cast<int>(year);
+}
+
+}  // namespace
+
+// The timeliness report of ?year= (this year by default), JSON.
+void ServeTimeliness(Call& call) {
+  int year = YearParam(call, false);
+  if (year == 0) year = disclosure::YearOf(disclosure::LocalToday());
+  if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
+  auto catalog = call.BorrowCatalog();
+  const Catalogue published =
+      OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, CatalogueFilter{year, ""}));
+  const auto requests = OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar));
+  SendJson(call.resp, HTTPResponse::HTTP_OK,
+           TimelinessJson(ComputeTimeliness(published, requests, *call.ctx.calendar, year)));
+}
+
+// The 公开目录 for everyone (catalogue.h): JSON by pages, or all of it as CSV
+// with format=csv.
+void ServeCatalogue(Call& call) {
+  CatalogueFilter filter{YearParam(call, false), call.Param("category")};
+  int64_t offset = 0, limit = 50;
+  if (!call.Param("offset").empty() && !ParseInt(call.Param("offset"), 0, 10'000'000, &offset))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "offset must be 0-10000000"};
+  if (!call.Param("limit").empty() && !ParseInt(call.Param("limit"), 0, 1000, &limit))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "limit must be 0-1000"};
+  const std::string format = call.Param("format");
+  if (!format.empty() && format != "json" && format != "csv")
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "format must be json or csv"};
+  auto catalog = call.BorrowCatalog();
+  const Catalogue c = OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, filter));
+  if (format == "csv") {
+    call.resp.set("Content-Disposition", "attachment; filename=\"catalogue.csv\"");
+    return SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8",
+                    CatalogueCsv(c));
+  }
+  SendJson(call.resp, HTTPResponse::HTTP_OK, CatalogueJson(c, offset, limit));
 }
 
 }  // namespace gongkai::daemon

@@ -42,6 +42,8 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
       {"GET", "/api/v1/reports/annual", kInspector, ServeAnnualReport, "reports"},
+      {"GET", "/api/v1/reports/timeliness", kInspector, ServeTimeliness, "reports"},
+      {"GET", "/api/v1/catalogue", kAll, ServeCatalogue, "catalogue"},
       {"GET", "/api/v1/calendar/workdays", kAll, ServeWorkdays, "workdays"},
       {"POST", "/api/v1/requests", kAll, ServeNewRequest, "requests"},
       {"GET", "/api/v1/requests", kInspector, ServeRequestList, "requests"},

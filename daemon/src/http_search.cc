@@ -64,34 +64,41 @@ indexer::SearchQuery ReadQuery(const Call& call) {
   return q;
 }
 
-// The hits this caller may receive. The index filter is the first line; for
-// an anonymous caller every hit is re-checked on the catalog (one read for
-// the page) against the version ledger's rule shows.
-std::vector<const indexer::SearchHit*> VisibleHits(const Call& call,
-                                                   const std::vector<indexer::SearchHit>& hits) {
-  std::vector<const indexer::SearchHit*> out;
-  if (!call.anonymous()) {
-    for (const auto& h : hits) out.push_back(&h);
-    return out;
-  }
+// A hit as answered: with its document's 索引号 from the catalog.
+struct ShownHit {
+  const indexer::SearchHit* hit;
+  std::string index_no;
+};
+
+// The hits this caller may receive. The index filter is the first line;
+// every hit is then re-checked on the catalog (one read for the page)
+// against the rule the ledger's visibility.h states, which inspectors pass.
+std::vector<ShownHit> VisibleHits(const Call& call, const std::vector<indexer::SearchHit>& hits) {
   std::vector<std::string> ids;
   ids.reserve(hits.size());
   for (const auto& h : hits) ids.push_back(h.doc.id);
   auto catalog = call.BorrowCatalog();
   const std::map<std::string, ledger::DocumentState> states =
       OrThrow(ledger::LoadDocuments(*catalog.get(), ids));
+  std::vector<ShownHit> out;
   for (const auto& h : hits) {
     auto it = states.find(h.doc.id);
-    auto shown = it == states.end() ? std::nullopt : ledger::ShownVersion(call.role, it->second);
-    if (shown && shown->version == h.doc.version) out.push_back(&h);
+    if (it == states.end()) {
+      if (!call.anonymous()) out.push_back({&h, ""});  // archived since the index was read
+      continue;
+    }
+    auto shown = ledger::ShownVersion(call.role, it->second);
+    if (!call.anonymous() || (shown && shown->version == h.doc.version))
+      out.push_back({&h, it->second.doc.index_no});
   }
   return out;
 }
 
-void WriteHit(JsonWriter& w, const indexer::SearchHit& h) {
-  const indexer::IndexDoc& d = h.doc;
+void WriteHit(JsonWriter& w, const ShownHit& shown) {
+  const indexer::IndexDoc& d = shown.hit->doc;
   w.BeginObject()
       .Field("id", d.id)
+      .Field("index_no", shown.index_no)
       .Field("share", d.share)
       .Field("path", d.path)
       .Field("office", d.office)
@@ -103,16 +110,16 @@ void WriteHit(JsonWriter& w, const indexer::SearchHit& h) {
       .Field("modified", d.modified)
       .Field("published", d.published)
       .Field("status", d.status)
-      .Field("snippet", h.snippet)
+      .Field("snippet", shown.hit->snippet)
       .EndObject();
 }
 
 std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResult& result,
-                       const std::vector<const indexer::SearchHit*>& hits) {
+                       const std::vector<ShownHit>& hits) {
   JsonWriter w;
   w.BeginObject().Field("total", result.total).Field("offset", q.offset).Field("limit", q.limit);
   w.Key("results").BeginArray();
-  for (const indexer::SearchHit* h : hits) WriteHit(w, *h);
+  for (const ShownHit& h : hits) WriteHit(w, h);
   w.EndArray();
   w.Key("facets").BeginObject();
   for (const auto& [name, values] : result.facets) {

@@ -19,14 +19,6 @@ bool IsDate(const std::string& v) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-// "预算" or "法定主动公开内容/行政规范性文件": one name, or two joined by '/',
-// none of them empty.
-bool IsCategory(const std::string& v) {
-  const size_t slash = v.find('/');
-  if (slash == std::string::npos) return !v.empty();
-  return slash > 0 && slash + 1 < v.size() && v.find('/', slash + 1) == std::string::npos;
-}
-
 // Splits "a;b、c，d" into trimmed, non-empty keywords.
 std::vector<std::string> SplitKeywords(const std::string& s) {
   std::vector<std::string> out;
@@ -148,6 +140,13 @@ Result<Sidecar> ParseSidecar(const std::string& text) {
   }
   if ((m.legal_status == "repealed") != !m.repealed_on.empty())
     return Status::Invalid("'repealed_on' goes with 'legal_status': 'repealed', and only with it");
+  m.json = Normalise(m);
+  return m;
+}
+
+Sidecar WithDefaultCategory(Sidecar m, const std::string& category) {
+  if (!m.category.empty() || category.empty()) return m;
+  m.category = category;
   m.json = Normalise(m);
   return m;
 }

@@ -30,6 +30,9 @@ constexpr const char* kSidecarSuffix = ".meta.json";
 constexpr size_t kSidecarMaxBytes = size_t{64} * 1024;
 
 Result<Sidecar> ParseSidecar(const std::string& text);
+// `m` with `category` (a share's default, [share.*] category) when it names
+// none itself.
+Sidecar WithDefaultCategory(Sidecar m, const std::string& category);
 // Reads a stored (normalised) meta JSON back; "{}" or bad JSON give an empty Sidecar.
 Sidecar SidecarFromStored(const std::string& json);
 

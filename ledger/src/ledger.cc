@@ -1,5 +1,7 @@
 #include "gongkai/ledger/ledger.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <optional>
 
 #include "gongkai/storage/checkpoint.h"
@@ -65,8 +67,15 @@ Result<DocumentRow> Subject(storage::Catalog& catalog, const Change& c, const st
 
 }  // namespace
 
-Ledger::Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin)
-    : catalog_(catalog), env_(env), origin_(std::move(origin)) {}
+Ledger::Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin,
+               std::string agency_code)
+    : catalog_(catalog), env_(env), origin_(std::move(origin)), index_prefix_(std::move(agency_code)) {
+  if (index_prefix_.empty()) {
+    index_prefix_ = origin_.substr(0, 40);
+    for (char& ch : index_prefix_)
+      if (!IsAgencyCode(std::string_view(&ch, 1))) ch = '-';
+  }
+}
 
 Status Ledger::Apply(std::vector<Change>& changes, const storage::SigningKey& key) {
   if (changes.empty()) return Status::OK();
@@ -82,7 +91,8 @@ Status Ledger::Transaction(const storage::SigningKey& key, const TransactionBody
   Status s = [&]() -> Status {
     auto next = catalog_->NextRecordSeq();
     if (!next.ok()) return next.status();
-    const std::string time = storage::Rfc3339(env_->Now());
+    now_ = env_->Now();
+    const std::string time = storage::Rfc3339(now_);
     int64_t seq = *next;
     if (Status b = body(seq, time); !b.ok()) return b;
     if (seq == *next) return Status::Invalid("nothing to record");
@@ -165,6 +175,12 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
       doc.classified_seq = seq;
     }
   }
+  if (Status s = AssignIndexNo(doc, f.review == ReviewState::kApproved &&
+                                        (c.kind == Change::Kind::kVersion ||
+                                         c.kind == Change::Kind::kApprove),
+                               f);
+      !s.ok())
+    return s;
   c.doc_id = doc.id;
   c.share = doc.share;
   c.path = doc.path;
@@ -187,6 +203,29 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
     if (Status s = catalog_->SetReview(doc.id, c.version, ReviewState::kApproved); !s.ok())
       return s;
   return Append(rec);
+}
+
+Status Ledger::AssignIndexNo(DocumentRow& doc, bool approved, storage::RecordFields& f) {
+  if (!doc.index_no.empty() || doc.status != DocumentStatus::kActive ||
+      doc.classification != Classification::kPublic)
+    return Status::OK();
+  if (!approved) {
+    auto versions = catalog_->Versions(doc.id);
+    if (!versions.ok()) return versions.status();
+    if (std::none_of(versions->begin(), versions->end(),
+                     [](const VersionRow& v) { return v.review == ReviewState::kApproved; }))
+      return Status::OK();
+  }
+  const disclosure::Date today = disclosure::LocalDate(now_);
+  const int year = disclosure::YearOf(today);
+  auto count = catalog_->CountIndexNumbers(year);
+  if (!count.ok()) return count.status();
+  char serial[32];
+  std::snprintf(serial, sizeof serial, "%d-%05lld", year, static_cast<long long>(*count + 1));
+  doc.index_no = index_prefix_ + "/" + serial;
+  doc.published = disclosure::FormatDate(today);
+  f.index_no = doc.index_no;
+  return Status::OK();
 }
 
 Status Ledger::IssueCheckpoint(uint64_t size, const storage::SigningKey& key) {

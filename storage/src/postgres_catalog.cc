@@ -20,7 +20,7 @@ namespace {
 
 using pg::Rows;
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // Schema creation runs under this transaction-level advisory lock, so that
 // processes opening a new database at once do not race ("gongkai" in ASCII).
@@ -67,6 +67,12 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS request_events_code ON request_events(code, log_index)",
     "CREATE INDEX IF NOT EXISTS request_events_reply ON request_events(reply_document)"
     " WHERE reply_document <> ''",
+    // Schema 6: the 索引号, unique. Documents archived before get theirs at
+    // their next event that finds them public and approved.
+    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS index_no TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS published TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+    "CREATE UNIQUE INDEX IF NOT EXISTS documents_index_no ON documents(index_no)"
+    " WHERE index_no <> ''",
 };
 
 const char* const kTables[] = {"meta", "documents",   "versions", "records",       "keys",
@@ -79,7 +85,8 @@ const std::string kRequestEventColumns =
 
 const std::string kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
-    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq";
+    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq,"
+    " index_no, published";
 
 const std::string kVersionColumns =
     "doc, version, sha256, size, modified, archived, log_index, review, meta";
@@ -116,6 +123,8 @@ DocumentRow DocFromRow(const Rows& rows, size_t r) {
   d.updated = rows.Text(r, 11);
   d.file.ctime_ns = rows.Int(r, 12);
   d.classified_seq = rows.Int(r, 13);
+  d.index_no = rows.Text(r, 14);
+  d.published = rows.Text(r, 15);
   return d;
 }
 
@@ -156,11 +165,12 @@ std::vector<CheckpointRow> CheckpointsOf(const Rows& rows) {
   return out;
 }
 
-// status, classification, current_version, last_leaf and the file state.
+// status, classification, current_version, last_leaf, the file state and
+// the 索引号 with its date.
 std::vector<std::string> DocumentColumns(const DocumentRow& d) {
   return {ToString(d.status), ToString(d.classification), S(d.current_version), d.last_leaf,
           S(d.file.size),     S(d.file.mtime_ns),         S(d.file.inode),      S(d.file.ctime_ns),
-          S(d.classified_seq)};
+          S(d.classified_seq), d.index_no, d.published};
 }
 
 class PostgresCatalog final : public Catalog {
@@ -222,6 +232,23 @@ class PostgresCatalog final : public Catalog {
   Result<std::vector<DocumentRow>> AllDocuments() override {
     return db_->Call("documents", [&]() -> Result<std::vector<DocumentRow>> {
       return Documents(db_->Query("SELECT " + kDocColumns + " FROM documents ORDER BY id"));
+    });
+  }
+
+  Result<std::vector<DocumentRow>> IndexedDocuments() override {
+    return db_->Call("documents", [&]() -> Result<std::vector<DocumentRow>> {
+      return Documents(db_->Query("SELECT " + kDocColumns +
+                                  " FROM documents WHERE index_no <> ''"
+                                  " ORDER BY published DESC, index_no DESC"));
+    });
+  }
+
+  Result<int64_t> CountIndexNumbers(int year) override {
+    return db_->Call("index numbers", [&]() -> Result<int64_t> {
+      return db_
+          ->Query("SELECT COUNT(*) FROM documents WHERE index_no LIKE $1",
+                  {"%/" + S(year) + "-%"})
+          .Int(0, 0);
     });
   }
 
@@ -406,8 +433,9 @@ class PostgresCatalog final : public Catalog {
     return Write("insert document",
                  "INSERT INTO documents(id, share, path, created, updated,"
                  " status, classification, current_version,"
-                 " last_leaf, file_size, file_mtime_ns, file_inode, file_ctime_ns, classified_seq)"
-                 " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 " last_leaf, file_size, file_mtime_ns, file_inode, file_ctime_ns, classified_seq,"
+                 " index_no, published)"
+                 " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                  params);
   }
 
@@ -418,7 +446,8 @@ class PostgresCatalog final : public Catalog {
                  "UPDATE documents SET share = $2, path = $3, updated = $4,"
                  " status = $5, classification = $6, current_version = $7, last_leaf = $8,"
                  " file_size = $9, file_mtime_ns = $10, file_inode = $11,"
-                 " file_ctime_ns = $12, classified_seq = $13 WHERE id = $1",
+                 " file_ctime_ns = $12, classified_seq = $13, index_no = $14, published = $15"
+                 " WHERE id = $1",
                  params);
   }
 

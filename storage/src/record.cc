@@ -67,6 +67,7 @@ std::string SerializeRecord(const RecordFields& r) {
   out += ",\"classification\":" + JsonQuote(ToString(r.classification));
   out += ",\"review\":" + JsonQuote(ToString(r.review));
   if (!r.meta.empty()) out += ",\"meta\":" + JsonQuote(r.meta);
+  if (!r.index_no.empty()) out += ",\"index_no\":" + JsonQuote(r.index_no);
   out += ",\"time\":" + JsonQuote(r.time);
   out += ",\"key\":" + JsonQuote(r.key);
   out += ",\"prev\":" + JsonQuote(r.prev);

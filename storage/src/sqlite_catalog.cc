@@ -26,7 +26,7 @@ using Poco::Data::RecordSet;
 using Poco::Data::Session;
 using Poco::Data::Statement;
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -82,7 +82,8 @@ const char* const kVersionColumns =
 
 const char* const kDocColumns =
     "id, share, path, status, classification, current_version, last_leaf,"
-    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq";
+    " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq,"
+    " index_no, published";
 
 // One use of a prepared statement kept by its connection: binds, steps,
 // and resets it on destruction, so no half-read statement keeps a read
@@ -191,6 +192,8 @@ DocumentRow DocFromRow(const Query& q) {
   d.updated = q.Text(11);
   d.file.ctime_ns = q.Int(12);
   d.classified_seq = q.Int(13);
+  d.index_no = q.Text(14);
+  d.published = q.Text(15);
   return d;
 }
 
@@ -292,6 +295,15 @@ class SqliteCatalog final : public Catalog {
                       " (SELECT MIN(seq) FROM records r WHERE r.doc = documents.id), -1)",
               now;
         }
+        // Schema 6: the 索引号, unique. Documents archived before get theirs
+        // at their next event that finds them public and approved.
+        if (version < 6) {
+          session_ << "ALTER TABLE documents ADD COLUMN index_no TEXT NOT NULL DEFAULT ''", now;
+          session_ << "ALTER TABLE documents ADD COLUMN published TEXT NOT NULL DEFAULT ''", now;
+          session_ << "CREATE UNIQUE INDEX documents_index_no ON documents(index_no)"
+                      " WHERE index_no <> ''",
+              now;
+        }
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
       }
@@ -328,6 +340,23 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<DocumentRow>> AllDocuments() override {
     return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents ORDER BY id", "");
+  }
+
+  Result<std::vector<DocumentRow>> IndexedDocuments() override {
+    return QueryDocs("SELECT " + std::string(kDocColumns) +
+                         " FROM documents WHERE index_no <> ''"
+                         " ORDER BY published DESC, index_no DESC",
+                     "");
+  }
+
+  Result<int64_t> CountIndexNumbers(int year) override {
+    return Guard("index numbers", [&]() -> Result<int64_t> {
+      const std::string pattern = "%/" + std::to_string(year) + "-%";
+      Query q = statements_.Prepare("SELECT COUNT(*) FROM documents WHERE index_no LIKE ?");
+      q.Bind(pattern);
+      q.Next();
+      return q.Int(0);
+    });
   }
 
   Result<std::vector<VersionRow>> Versions(const std::string& doc_id) override {
@@ -536,15 +565,17 @@ class SqliteCatalog final : public Catalog {
     return Write(
         "insert document",
         "INSERT INTO documents(id, share, path, status, classification, current_version, last_leaf,"
-        " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq)"
-        " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " file_size, file_mtime_ns, file_inode, created, updated, file_ctime_ns, classified_seq,"
+        " index_no, published) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [&](Query& q) {
           q.Bind(d.id).Bind(d.share).Bind(d.path);
           BindDocumentColumns(q, d)
               .Bind(d.created)
               .Bind(d.updated)
               .Bind(d.file.ctime_ns)
-              .Bind(d.classified_seq);
+              .Bind(d.classified_seq)
+              .Bind(d.index_no)
+              .Bind(d.published);
         });
   }
 
@@ -553,11 +584,11 @@ class SqliteCatalog final : public Catalog {
         "update document",
         "UPDATE documents SET status = ?, classification = ?, current_version = ?, last_leaf = ?,"
         " file_size = ?, file_mtime_ns = ?, file_inode = ?, share = ?, path = ?, updated = ?,"
-        " file_ctime_ns = ?, classified_seq = ? WHERE id = ?",
+        " file_ctime_ns = ?, classified_seq = ?, index_no = ?, published = ? WHERE id = ?",
         [&](Query& q) {
           BindDocumentColumns(q, d).Bind(d.share).Bind(d.path).Bind(d.updated).Bind(
               d.file.ctime_ns);
-          q.Bind(d.classified_seq).Bind(d.id);
+          q.Bind(d.classified_seq).Bind(d.index_no).Bind(d.published).Bind(d.id);
         });
   }
 

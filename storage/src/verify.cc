@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -186,6 +187,11 @@ class Verifier {
     }
     records_seen_ = static_cast<uint64_t>(expected_seq);
     report_.records = records_seen_;
+    for (const auto& [year, serials] : index_serials_)
+      if (static_cast<size_t>(*serials.rbegin()) != serials.size())
+        Problem("index numbers of " + std::to_string(year),
+                std::to_string(serials.size()) + " given but the highest serial is " +
+                    std::to_string(*serials.rbegin()) + " (a gap)");
     return Status::OK();
   }
 
@@ -245,6 +251,7 @@ class Verifier {
     }
     const std::optional<EventKind> kind = ParseEventKind(event);
     if (!kind) Problem(where, "unknown event '" + event + "'");
+    CheckIndexNo(where, r.doc, *o, kind);
     if (kind == EventKind::kVersion) {
       const int64_t version = o->optValue<Poco::Int64>("version", 0);
       auto [it, fresh] = version_events_.emplace(
@@ -254,6 +261,45 @@ class Verifier {
         Problem(where,
                 "second version record for document " + r.doc + " v" + std::to_string(version));
     }
+  }
+
+  // 索引号 (CONTRACT.md section 9): only in the record of the event after
+  // which its document is first public, active and approved; one per
+  // document; never given twice; serial 1, 2, 3, ... within each year. From
+  // the first record that carries one on (older logs predate them), every
+  // document that becomes public and approved must get one.
+  void CheckIndexNo(const std::string& where, const std::string& doc, const Poco::JSON::Object& o,
+                    std::optional<EventKind> kind) {
+    IndexState& s = index_state_[doc];
+    const std::string review = o.optValue<std::string>("review", "");
+    if (kind == EventKind::kWithdraw) s.withdrawn = true;
+    if (kind == EventKind::kVersion) s.withdrawn = false;
+    if ((kind == EventKind::kVersion || kind == EventKind::kApprove) && review == "approved")
+      s.approved = true;
+    const bool now_public =
+        !s.withdrawn && s.approved && o.optValue<std::string>("classification", "") == "public";
+    const std::string index_no = o.optValue<std::string>("index_no", "");
+    if (index_no.empty()) {
+      if (now_public && s.index_no.empty() && index_numbers_seen_)
+        Problem(where, "document " + doc + " became public without an index_no");
+      return;
+    }
+    index_numbers_seen_ = true;
+    if (!s.index_no.empty())
+      Problem(where, "second index_no for document " + doc + " (it has " + s.index_no + ")");
+    else if (!now_public)
+      Problem(where, "index_no on an event that leaves document " + doc + " not public");
+    s.index_no = index_no;
+    const size_t slash = index_no.rfind('/');
+    int year = 0;
+    long long serial = 0;
+    if (slash == std::string::npos ||
+        std::sscanf(index_no.c_str() + slash + 1, "%4d-%lld", &year, &serial) != 2 || serial < 1) {
+      Problem(where, "index_no '" + index_no + "' is not CODE/YYYY-NNNNN");
+      return;
+    }
+    if (!index_serials_[year].insert(serial).second)
+      Problem(where, "index_no " + index_no + " was given before");
   }
 
   Status CheckDocuments() {
@@ -271,6 +317,9 @@ class Verifier {
                 "current version " + std::to_string(d.current_version) + " is not its latest");
       if (d.last_leaf != last_leaf_[d.id])
         Problem(doc_where, "last record link does not match the log");
+      if (d.index_no != index_state_[d.id].index_no)
+        Problem(doc_where, "index_no '" + d.index_no + "' differs from its signed record's '" +
+                               index_state_[d.id].index_no + "'");
       int64_t expect = 1;
       for (const VersionRow& v : *versions) {
         const std::string where = doc_where + " v" + std::to_string(v.version);
@@ -412,6 +461,13 @@ class Verifier {
   std::map<std::string, std::string> last_leaf_;
   std::map<std::pair<std::string, int64_t>, VersionEvent> version_events_;
   std::map<int64_t, RequestRecord> request_records_;
+  struct IndexState {  // a document as its records so far leave it
+    bool approved = false, withdrawn = false;
+    std::string index_no;
+  };
+  std::map<std::string, IndexState> index_state_;
+  std::map<int, std::set<long long>> index_serials_;  // by year
+  bool index_numbers_seen_ = false;
   std::map<uint64_t, Digest> roots_;
   std::map<std::string, std::string> referenced_;  // sha -> first version using it
   std::map<std::string, int64_t> sizes_;

@@ -31,4 +31,13 @@ std::optional<DocumentStatus> ParseDocumentStatus(std::string_view text);
 std::optional<ReviewState> ParseReviewState(std::string_view text);
 std::optional<EventKind> ParseEventKind(std::string_view text);
 
+// A catalogue category (CONTRACT.md section 9): one name ("预算") or two
+// joined by '/' ("法定主动公开内容/行政规范性文件"), none of them empty.
+bool IsCategory(std::string_view text);
+
+// An agency code, the front of every 索引号: 1 to 40 ASCII letters, digits,
+// '.' or '-' (a 统一社会信用代码 is 18 of them). No '/', which separates it
+// from the year and serial.
+bool IsAgencyCode(std::string_view text);
+
 }  // namespace gongkai

@@ -32,6 +32,9 @@ struct ShareConfig {
   std::chrono::seconds update_every{0};  // 0 = not tracked by the freshness report
   // update_every = 20wd: in working days instead (China's calendar); 0 = not so.
   int update_every_workdays = 0;
+  // The catalogue category of what is dropped here when its sidecar names
+  // none (一级 or 一级/二级, CONTRACT.md section 9); "" = none.
+  std::string category;
 
   bool operator==(const ShareConfig&) const = default;
 };

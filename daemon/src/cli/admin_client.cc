@@ -76,7 +76,8 @@ class HereTarget {
       calendar_ = std::move(*calendar);
       calendar_loaded_ = true;
     }
-    ledger::Ledger ledger(*catalog, storage::Env::Default(), ctx_.config.origin);
+    ledger::Ledger ledger(*catalog, storage::Env::Default(), ctx_.config.origin,
+                          ctx_.config.agency_code);
     return fn(ledger, **key);
   }
 

@@ -75,6 +75,8 @@ std::string DocumentText(const storage::DocumentRow& doc,
                          const std::string& text_note) {
   std::string out = doc.share + ":" + log::Printable(doc.path) + "  id " + doc.id + "  " +
                     ToString(doc.status) + ", " + ToString(doc.classification) + "\n";
+  if (!doc.index_no.empty())
+    out += "  索引号 " + doc.index_no + ", published " + doc.published + "\n";
   if (!versions.empty() && versions.back().meta != "{}" && !versions.back().meta.empty())
     out += "  metadata " + log::Printable(versions.back().meta) + "\n";
   for (const auto& v : versions)
@@ -198,7 +200,7 @@ int CmdShow(Context& ctx, const Args& args) {
   std::vector<Record> list;
   for (const auto& v : *versions) list.push_back(VersionRecord(v));
   Record r;
-  r.Add("id", doc->id).Add("share", doc->share).Add("path", doc->path).Add("status", doc->status);
+  r.Add("id", doc->id).Add("index_no", doc->index_no).Add("share", doc->share).Add("path", doc->path).Add("status", doc->status);
   r.Add("classification", doc->classification)
       .Add("created", doc->created)
       .Add("updated", doc->updated);

@@ -77,6 +77,8 @@ int CmdSearch(Context& ctx, const Args& args);
 int CmdShow(Context& ctx, const Args& args);
 int CmdReport(Context& ctx, const Args& args);
 int CmdReportAnnual(Context& ctx, const Args& args);
+int CmdReportTimeliness(Context& ctx, const Args& args);
+int CmdCatalogue(Context& ctx, const Args& args);
 int CmdReindex(Context& ctx, const Args& args);
 
 int CmdVerify(Context& ctx, const Args& args);

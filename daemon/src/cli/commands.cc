@@ -124,6 +124,14 @@ const std::vector<Command>& AllCommands() {
        "the annual report's table 三 (requests received and\n"
        "handled) as of 31 December; exit 1 when its checks fail",
        0, 0, {"year", "html", "csv"}, N::kCatalog, false, CmdReportAnnual},
+      {"report timeliness", "report timeliness [--year Y] [--json]",
+       "documents published more than 20 working days after\n"
+       "their 生成日期, and requests closed late (this year by default)",
+       0, 0, {"year"}, N::kCatalog, false, CmdReportTimeliness},
+      {"catalogue", "catalogue [--year Y] [--category C] [--json|--csv]",
+       "the 公开目录: every public, approved document with its\n"
+       "索引号, newest first (as GET /api/v1/catalogue)",
+       0, 0, {"year", "category", "csv"}, N::kCatalog, false, CmdCatalogue},
       {"workdays", "workdays DATE N [--json]",
        "the date N working days after DATE, by China's\n"
        "holiday calendar (provisional where it has no data)",
@@ -179,7 +187,8 @@ const std::map<std::string, bool>& AllOptions() {
       {"contact", true}, {"description", true},    {"channel", true},    {"received", true},
       {"type", true},    {"id-number", true},      {"address", true},    {"delivery", true},
       {"date", true},    {"outcome", true},        {"days", true},       {"approved-by", true},
-      {"note", true},    {"reply-document", true}, {"html", true},       {"from", true}};
+      {"note", true},    {"reply-document", true}, {"html", true},       {"from", true},
+      {"category", true}};
   return kOptions;
 }
 

@@ -6,11 +6,13 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include "annual_report.h"
 
 #include <iostream>
+#include <optional>
 #include <iterator>
 
+#include "annual_report.h"
+#include "catalogue.h"
 #include "cli/admin_client.h"
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -19,6 +21,7 @@
 #include "gongkai/log.h"
 #include "gongkai/storage/env.h"
 #include "request_view.h"
+#include "timeliness.h"
 
 namespace gongkai::cli {
 namespace {
@@ -241,10 +244,28 @@ int CmdRequestsEvent(Context& ctx, const Args& args) {
   return Change(ctx, args, request);
 }
 
-int CmdReportAnnual(Context& ctx, const Args& args) {
+namespace {
+
+// --year: `fallback` when absent; nullopt, after the usage error, when it
+// is not a year.
+std::optional<int> YearOption(const Args& args, const char* command, int fallback) {
+  if (!args.Has("year")) return fallback;
   const std::string year = args.Option("year");
-  if (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos)
-    return UsageError("report annual", "--year must be a year, e.g. 2026");
+  if (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos ||
+      year < "2000") {
+    UsageError(command, "--year must be a year, e.g. 2026");
+    return std::nullopt;
+  }
+  return std::stoi(year);
+}
+
+}  // namespace
+
+int CmdReportAnnual(Context& ctx, const Args& args) {
+  const std::optional<int> year_number = YearOption(args, "report annual", 0);
+  if (!year_number) return 2;
+  if (*year_number == 0) return UsageError("report annual", "--year is required, e.g. --year 2026");
+  const std::string year = std::to_string(*year_number);
   auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
   auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
@@ -273,6 +294,55 @@ int CmdReportAnnual(Context& ctx, const Args& args) {
     text += "(--csv for every row and column, --html FILE for the printable table)\n";
   }
   return Print(args, Record::FromJson(daemon::AnnualReportJson(table, ctx.config.agency)), text);
+}
+
+int CmdReportTimeliness(Context& ctx, const Args& args) {
+  const std::optional<int> year =
+      YearOption(args, "report timeliness", disclosure::YearOf(disclosure::LocalToday()));
+  if (!year) return 2;
+  auto calendar = LoadCalendar(ctx);
+  if (!calendar.ok()) return Fail(calendar.status());
+  auto published = daemon::LoadCatalogue(*ctx.catalog, ctx.config, {*year, ""});
+  if (!published.ok()) return Fail(published.status());
+  auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
+  if (!requests.ok()) return Fail(requests.status());
+  const daemon::Timeliness t = daemon::ComputeTimeliness(*published, *requests, *calendar, *year);
+  std::string text = std::to_string(t.year) + ": " + std::to_string(t.documents) +
+                     " documents published, " + std::to_string(t.late_documents.size()) +
+                     " more than 20 working days after their 生成日期 (" +
+                     std::to_string(t.documents_undated) + " without one); " +
+                     std::to_string(t.requests_closed) + " requests closed, " +
+                     std::to_string(t.late_requests.size()) + " late" +
+                     (t.provisional ? " (provisional: a year without holiday data)" : "") + "\n";
+  for (const daemon::LateDocument& d : t.late_documents)
+    text += "  LATE " + d.entry.index_no + "  " + log::Printable(d.entry.title) + ": created " +
+            d.entry.created + ", due " + d.due + ", published " + d.entry.published + " (" +
+            std::to_string(d.workdays) + " working days)\n";
+  for (const daemon::LateRequest& r : t.late_requests)
+    text += "  LATE request " + r.code + ": received " + r.received + ", due " + r.due +
+            ", closed " + r.closed + " (" + std::to_string(r.workdays_late) +
+            " working days late)\n";
+  return Print(args, Record::FromJson(daemon::TimelinessJson(t)), text);
+}
+
+int CmdCatalogue(Context& ctx, const Args& args) {
+  const std::optional<int> year = YearOption(args, "catalogue", 0);
+  if (!year) return 2;
+  auto catalogue =
+      daemon::LoadCatalogue(*ctx.catalog, ctx.config, {*year, args.Option("category")});
+  if (!catalogue.ok()) return Fail(catalogue.status());
+  std::string text;
+  if (args.Has("csv")) {
+    text = daemon::CatalogueCsv(*catalogue);
+  } else {
+    for (const daemon::CatalogueEntry& e : catalogue->entries)
+      text += e.index_no + "  " + e.published + "  " +
+              log::Printable(e.category.empty() ? "(未分类)" : e.category) + "  " +
+              log::Printable(e.title) + (e.doc_number.empty() ? "" : "  " + e.doc_number) + "\n";
+    text += std::to_string(catalogue->entries.size()) + " documents\n";
+  }
+  const auto all = static_cast<int64_t>(catalogue->entries.size());
+  return Print(args, Record::FromJson(daemon::CatalogueJson(*catalogue, 0, all)), text);
 }
 
 }  // namespace gongkai::cli

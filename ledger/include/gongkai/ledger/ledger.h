@@ -10,6 +10,7 @@
 // Thread-safety: a Ledger uses its catalog connection; one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/env.h"
+#include "gongkai/storage/record.h"
 
 namespace gongkai::ledger {
 
@@ -52,11 +54,18 @@ struct RequestState;
 class Ledger {
  public:
   // `catalog` and `env` must outlive the Ledger. `origin` names the log in
-  // the checkpoints it signs.
-  Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin);
+  // the checkpoints it signs. `agency_code` ([disclosure] agency_code) is the
+  // front of every 索引号 the ledger gives; "" uses the origin instead, with
+  // any character an agency code may not hold replaced by '-'.
+  Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin,
+         std::string agency_code = "");
 
   // Commits `changes` atomically, each signed with `key`, and fills in
-  // version and record. A change that does not apply (approve without a
+  // version and record. The change after which a document is first public,
+  // active and has an approved version gives it its 索引号,
+  // "<agency_code>/<YYYY>-<NNNNN>": YYYY the local year now, NNNNN one more
+  // than the 索引号 of that year so far. It is in that change's record, and
+  // the document keeps it for life. A change that does not apply (approve without a
   // pending version, classify to the current value, withdraw twice, an
   // unknown document) fails with Invalid or NotFound and nothing of the
   // call is committed; `changes` is then unspecified.
@@ -94,10 +103,15 @@ class Ledger {
   Status ApplyOne(Change& change, int64_t seq, const std::string& time,
                   const storage::SigningKey& key);
   Status IssueCheckpoint(uint64_t size, const storage::SigningKey& key);
+  // Gives `doc` its 索引号 if it has none and `c` leaves it public and
+  // approved (`approved`: the change itself approves a version).
+  Status AssignIndexNo(storage::DocumentRow& doc, bool approved, storage::RecordFields& f);
 
   storage::Catalog* catalog_;
   storage::Env* env_;
   std::string origin_;
+  std::string index_prefix_;  // agency code, or the origin made one
+  std::chrono::system_clock::time_point now_;  // of the running transaction
 };
 
 }  // namespace gongkai::ledger

@@ -62,6 +62,11 @@ struct DocumentRow {
   FileState file;
   std::string created;
   std::string updated;
+  // The 索引号 (CONTRACT.md section 9) the document got when it first became
+  // public and approved, and that day's local date (YYYY-MM-DD): its
+  // publication. Both "" until then.
+  std::string index_no;
+  std::string published;
 };
 
 struct VersionRow {
@@ -154,6 +159,10 @@ class Catalog {
   virtual Result<std::vector<VersionRow>> Versions(const std::string& doc_id) = 0;
   virtual Result<std::vector<DocumentRow>> DocumentsInShare(const std::string& share) = 0;
   virtual Result<std::vector<DocumentRow>> AllDocuments() = 0;
+  // The documents with an 索引号, newest publication first.
+  virtual Result<std::vector<DocumentRow>> IndexedDocuments() = 0;
+  // How many 索引号 of `year` exist (those "<code>/<year>-<serial>").
+  virtual Result<int64_t> CountIndexNumbers(int year) = 0;
   // Records with seq >= first, in order, at most `limit`.
   virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
   virtual Result<CatalogCounts> Counts() = 0;

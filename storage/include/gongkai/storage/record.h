@@ -34,6 +34,9 @@ struct RecordFields {
   ReviewState review = ReviewState::kApproved;  // extension
   std::string meta;  // extension: hex SHA-256 of the version's metadata JSON ("" for none)
   std::string from;  // extension, move records: the previous path
+  // The 索引号 this event gave the document: only in the record of the event
+  // that first made it public and approved (CONTRACT.md section 9).
+  std::string index_no;
 };
 
 std::string SerializeRecord(const RecordFields& r);

@@ -1,0 +1,131 @@
+// End-to-end: the 公开目录 and the timeliness report through the real
+// gongkaid and gongkai: 索引号 in every answer, only the public view listed,
+// and the numbers kept across a restart and a reindex.
+#include <catch2/catch.hpp>
+
+#include <Poco/JSON/Array.h>
+
+#include <set>
+
+#include "gongkai/disclosure/calendar.h"
+#include "support/calendar.h"
+#include "support/daemon_process.h"
+
+using gongkai::test::DaemonProcess;
+using gongkai::test::Slurp;
+using gongkai::test::WriteFile;
+
+namespace {
+
+constexpr const char* kCode = "11350602MB1234567X";
+
+std::string DaysAgo(int days) {
+  return gongkai::disclosure::FormatDate(gongkai::disclosure::LocalToday() -
+                                         std::chrono::days(days));
+}
+
+// The index_no of each result of a catalogue answer, by title.
+std::map<std::string, std::string> IndexNumbers(const Poco::JSON::Object::Ptr& catalogue) {
+  std::map<std::string, std::string> out;
+  auto results = catalogue->getArray("results");
+  for (size_t i = 0; i < results->size(); ++i) {
+    auto e = results->getObject(static_cast<unsigned>(i));
+    out[e->getValue<std::string>("title")] = e->getValue<std::string>("index_no");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive restart and reindex",
+          "[e2e]") {
+  DaemonProcess d({{"pub", "category = 法定主动公开内容/其他\n"},
+                   {"review", "review = required\n"},
+                   {"secret", "classification = restricted\n"}});
+  WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\nagency = 测试乡人民政府\nagency_code = " +
+                            kCode + "\ncalendar = " + gongkai::test::kShippedCalendar + "\n");
+  const std::string created = DaysAgo(60);  // published today: late by 条例第二十六条
+  WriteFile(d.SharePath("pub") + "/rule.txt", "关于加强村级财务管理的规定 全文\n");
+  WriteFile(d.SharePath("pub") + "/rule.txt.meta.json",
+            R"({"title":"村级财务管理规定","doc_number":"某政规〔2026〕1号",)"
+            R"("category":"法定主动公开内容/行政规范性文件","summary":"财务","created":")" +
+                created + R"("})");
+  WriteFile(d.SharePath("pub") + "/通知.txt", "停水通知 财务室\n");
+  WriteFile(d.SharePath("review") + "/待审.txt", "待审核的财务公开\n");
+  WriteFile(d.SharePath("secret") + "/内部.txt", "内部财务\n");
+  d.Start();
+  d.WaitIdle(4);
+
+  // Anonymous: the two public approved documents, nothing else.
+  auto r = d.Get("/api/v1/catalogue");
+  REQUIRE(r.status == 200);
+  auto c = r.json();
+  CHECK(c->getValue<int64_t>("total") == 2);
+  auto numbers = IndexNumbers(c);
+  const std::string year = std::to_string(gongkai::disclosure::YearOf(gongkai::disclosure::LocalToday()));
+  CHECK(std::set<std::string>{numbers["村级财务管理规定"], numbers["通知"]} ==
+        std::set<std::string>{kCode + ("/" + year + "-00001"), kCode + ("/" + year + "-00002")});
+  auto categories = c->getObject("categories");
+  CHECK(categories->getValue<int64_t>("法定主动公开内容/行政规范性文件") == 1);
+  CHECK(categories->getValue<int64_t>("法定主动公开内容/其他") == 1);  // the share's default
+  CHECK(d.Get("/api/v1/catalogue?category=%E6%B3%95%E5%AE%9A%E4%B8%BB%E5%8A%A8%E5%85%AC%E5%BC%80"
+              "%E5%86%85%E5%AE%B9")  // 法定主动公开内容: both, below it
+            .json()
+            ->getValue<int64_t>("total") == 2);
+  CHECK(d.Get("/api/v1/catalogue?year=2001").json()->getValue<int64_t>("total") == 0);
+  CHECK(d.Get("/api/v1/catalogue?limit=1").json()->getArray("results")->size() == 1);
+  CHECK(d.Get("/api/v1/catalogue?year=twenty").status == 400);
+  CHECK(d.Get("/api/v1/catalogue?limit=5000").status == 400);
+  auto csv = d.Get("/api/v1/catalogue?format=csv");
+  CHECK(csv.status == 200);
+  CHECK(csv.body.rfind("index_no,title,", 0) == 0);
+  CHECK(csv.body.find("内部") == std::string::npos);
+
+  // The number is in search hits and on the document.
+  const std::string rule_no = numbers["村级财务管理规定"];
+  CHECK(d.Eventually([&] {
+    auto s = d.Search("村级财务管理");
+    return s.status == 200 && s.body.find("\"index_no\":\"" + rule_no + "\"") != std::string::npos;
+  }));
+  const std::string rule_id = d.FirstId("村级财务管理");
+  CHECK(d.Get("/api/v1/documents/" + rule_id).json()->getValue<std::string>("index_no") == rule_no);
+
+  // Approval publishes the pending one: the next number.
+  const std::string pending_id = d.FirstId("待审核", d.inspector());
+  REQUIRE(!pending_id.empty());
+  CHECK(d.Get("/api/v1/documents/" + pending_id, d.inspector())
+            .json()
+            ->getValue<std::string>("index_no")
+            .empty());
+  REQUIRE(d.Request("POST", "/api/v1/documents/" + pending_id + "/approve", d.admin()).status ==
+          200);
+  r = d.Get("/api/v1/catalogue");
+  CHECK(r.json()->getValue<int64_t>("total") == 3);
+  CHECK(IndexNumbers(r.json())["待审"] == kCode + ("/" + year + "-00003"));
+
+  // Timeliness (inspectors only): the rule was published 60 days after it was made.
+  CHECK(d.Get("/api/v1/reports/timeliness").status == 401);
+  r = d.Get("/api/v1/reports/timeliness", d.inspector());
+  REQUIRE(r.status == 200);
+  auto docs = r.json()->getObject("documents");
+  CHECK(docs->getValue<int64_t>("published") == 3);
+  CHECK(docs->getValue<int64_t>("undated") == 2);
+  REQUIRE(docs->getArray("late_documents")->size() == 1);
+  CHECK(docs->getArray("late_documents")->getObject(0)->getValue<std::string>("index_no") ==
+        rule_no);
+
+  // Restart and reindex: the same numbers; verify checks them against the records.
+  const std::string before = d.Get("/api/v1/catalogue?format=csv").body;
+  CHECK(d.Stop() == 0);
+  CHECK(d.Cli("reindex").exit_code == 0);
+  CHECK(d.Cli("verify").exit_code == 0);
+  auto cli = d.Cli("catalogue --csv");
+  CHECK(cli.exit_code == 0);
+  CHECK(cli.out == before);
+  cli = d.Cli("report timeliness --json");
+  CHECK(cli.exit_code == 0);
+  CHECK(cli.out.find(rule_no) != std::string::npos);
+  d.Start();
+  CHECK(d.Get("/api/v1/catalogue?format=csv").body == before);
+  CHECK(d.log().find("agency_code is not set") == std::string::npos);
+}
