@@ -128,4 +128,14 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
   d.Start();
   CHECK(d.Get("/api/v1/catalogue?format=csv").body == before);
   CHECK(d.log().find("agency_code is not set") == std::string::npos);
+
+  // /metrics (with a token) carries the same counts, and the share's freshness.
+  const std::string late = "gongkai_timeliness{year=\"" + year + "\",count=\"documents_late\"} 1";
+  CHECK(d.Eventually([&] { return d.Get("/metrics", d.inspector()).body.find(late) != std::string::npos; }));
+  const std::string metrics = d.Get("/metrics", d.inspector()).body;
+  CHECK(metrics.find("gongkai_timeliness{year=\"" + year +
+                     "\",count=\"documents_published\"} 3") != std::string::npos);
+  CHECK(metrics.find("gongkai_freshness_overdue{share=\"pub\",category=\"\"} 0") !=
+        std::string::npos);
+  CHECK(d.Get("/metrics").body.find("gongkai_timeliness") == std::string::npos);
 }

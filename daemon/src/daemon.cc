@@ -15,6 +15,7 @@
 #include "admin_socket.h"
 #include "archiver.h"
 #include "auth.h"
+#include "catalogue.h"
 #include "gongkai/daemon/layout.h"
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/indexer/index.h"
@@ -30,6 +31,7 @@
 #include "request_view.h"
 #include "settle_queue.h"
 #include "status_report.h"
+#include "timeliness.h"
 #include "watcher.h"
 
 namespace gongkai::daemon {
@@ -122,6 +124,8 @@ class Daemon final : public LiveStatus {
   // once a day logs each overdue and due-soon one (its code and dates:
   // nothing personal).
   void WatchRequests(int64_t records);
+  // Every five minutes: the freshness and timeliness gauges of /metrics.
+  void WatchColumn();
   void Stop();
   Snapshot TakeSnapshot();
 
@@ -140,8 +144,10 @@ class Daemon final : public LiveStatus {
   TokenStore tokens_;
   disclosure::WorkCalendar calendar_;
   disclosure::Date calendar_checked_{};  // the day NextYearWarning last ran
-  std::mutex requests_mutex_;            // request_counts_ is read by HTTP threads
+  std::mutex requests_mutex_;  // request_counts_ and column_ are read by HTTP threads
   RequestCounts request_counts_;
+  ColumnGauges column_;
+  Clock::time_point column_counted_{};
   int64_t requests_counted_records_ = -1;  // the log's size at the last count
   Clock::time_point requests_counted_{};
   disclosure::Date requests_logged_{};  // the day overdue requests were last logged
@@ -438,6 +444,7 @@ void Daemon::Tick() {
       log::Warning(warning);
   }
   WatchRequests(TakeSnapshot().counts.records);
+  WatchColumn();
   const Snapshot snap = TakeSnapshot();
   notifier_.Status(StatusLine(snap));
   std::string status = daemon::StatusJson(snap, config_, started_, ::getpid());
@@ -472,6 +479,7 @@ Snapshot Daemon::TakeSnapshot() {
   snap.last_commit_unix = archiver_->last_commit_unix();
   std::lock_guard<std::mutex> lock(requests_mutex_);
   snap.requests = request_counts_;
+  snap.column = column_;
   return snap;
 }
 
@@ -507,6 +515,32 @@ void Daemon::WatchRequests(int64_t records) {
       log::Info("request " + r.row.code + " is due within " + std::to_string(kDueSoonWorkdays) +
                 " working days: due " + due);
   }
+}
+
+void Daemon::WatchColumn() {
+  const auto now = Clock::now();
+  if (column_counted_ != Clock::time_point{} && now - column_counted_ < std::chrono::minutes(5))
+    return;
+  column_counted_ = now;
+  auto lease = catalogs_->Borrow();
+  if (!lease.ok()) return;
+  storage::Catalog& catalog = *lease->get();
+  ColumnGauges g;
+  g.counted = true;
+  g.year = disclosure::YearOf(disclosure::LocalToday());
+  auto freshness = Freshness(config_, &catalog, calendar_, TodayUtc());
+  auto published = LoadCatalogue(catalog, config_, {g.year, ""});
+  auto requests = ledger::LoadRequests(catalog, calendar_);
+  for (const Status& s : {freshness.status(), published.status(), requests.status()})
+    if (!s.ok()) return log::Error("cannot count freshness and timeliness: " + s.ToString());
+  const Timeliness t = ComputeTimeliness(*published, *requests, calendar_, g.year);
+  g.freshness = std::move(*freshness);
+  g.published = t.documents;
+  g.late_documents = static_cast<int64_t>(t.late_documents.size());
+  g.closed_requests = t.requests_closed;
+  g.late_requests = static_cast<int64_t>(t.late_requests.size());
+  std::lock_guard<std::mutex> lock(requests_mutex_);
+  column_ = std::move(g);
 }
 
 }  // namespace

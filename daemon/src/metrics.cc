@@ -9,6 +9,15 @@ void MetricHeader(std::string& out, const std::string& name, const std::string& 
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
+std::string LabelValue(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+
 void MetricLine(std::string& out, const std::string& name, const std::string& labels,
                 double value) {
   char num[64];

@@ -30,6 +30,9 @@ class HttpMetrics {
   std::map<std::string, Histogram> latency_;
 };
 
+// A label value as the text format quotes it: backslash, quote and line
+// feed escaped.
+std::string LabelValue(const std::string& value);
 // Appends one sample line: name{labels} value.
 void MetricLine(std::string& out, const std::string& name, const std::string& labels, double value);
 // Appends "# HELP" and "# TYPE" lines.

@@ -80,6 +80,33 @@ std::string ArchiveGauges(const Snapshot& s) {
                                  {"due_soon", s.requests.due_soon}})
     MetricLine(out, "gongkai_requests", std::string("state=\"") + state + "\"",
                static_cast<double>(n));
+  if (!s.column.counted) return out;
+  const ColumnGauges& c = s.column;
+  MetricHeader(out, "gongkai_freshness_overdue", "gauge",
+               "1 when a share (category \"\") or one of its categories has had no new version "
+               "for longer than its update_every (the freshness report), else 0.");
+  for (const FreshnessLine& l : c.freshness)
+    MetricLine(out, "gongkai_freshness_overdue",
+               "share=\"" + LabelValue(l.share) + "\",category=\"" + LabelValue(l.category) + "\"",
+               l.overdue ? 1 : 0);
+  MetricHeader(out, "gongkai_freshness_days_since_update", "gauge",
+               "Days since the last new version of a share or category (absent: none yet).");
+  for (const FreshnessLine& l : c.freshness)
+    if (l.days_since >= 0)
+      MetricLine(out, "gongkai_freshness_days_since_update",
+                 "share=\"" + LabelValue(l.share) + "\",category=\"" + LabelValue(l.category) +
+                     "\"",
+                 static_cast<double>(l.days_since));
+  MetricHeader(out, "gongkai_timeliness", "gauge",
+               "This year's timeliness report: documents published and those published more "
+               "than 20 working days after their 生成日期; requests closed and those closed late.");
+  const std::string year = "year=\"" + std::to_string(c.year) + "\",";
+  for (const auto& [what, n] : {std::pair{"documents_published", c.published},
+                                {"documents_late", c.late_documents},
+                                {"requests_closed", c.closed_requests},
+                                {"requests_late", c.late_requests}})
+    MetricLine(out, "gongkai_timeliness", year + "count=\"" + what + "\"",
+               static_cast<double>(n));
   return out;
 }
 

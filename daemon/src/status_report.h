@@ -10,11 +10,21 @@
 #include <vector>
 
 #include "archiver.h"
+#include "freshness.h"
 #include "gongkai/config.h"
 #include "gongkai/storage/catalog.h"
 #include "request_view.h"
 
 namespace gongkai::daemon {
+
+// The disclosure column's timeliness, recounted every few minutes: the
+// freshness report as of today and this year's timeliness report.
+struct ColumnGauges {
+  bool counted = false;  // false until the first count
+  std::vector<FreshnessLine> freshness;
+  int year = 0;
+  int64_t published = 0, late_documents = 0, closed_requests = 0, late_requests = 0;
+};
 
 struct Snapshot {
   storage::CatalogCounts counts;
@@ -24,6 +34,7 @@ struct Snapshot {
   std::string storage_problem;   // why ingest is paused, "" when it is not
   int64_t last_commit_unix = 0;  // the last catalog commit since start, 0 before
   RequestCounts requests;        // disclosure requests by state
+  ColumnGauges column;
 };
 
 // "3 documents, 4 versions, 0 queued, 0 failed" (then overdue disclosure
