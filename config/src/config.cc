@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <map>
 #include <set>
+#include <utility>
 #include <sstream>
 
 namespace gongkai {
@@ -154,6 +155,16 @@ class SectionReader {
     return Status::OK();
   }
 
+  // Text shown to the public: any characters but control characters.
+  Status Text(const std::string& key, std::string* out) const {
+    if (const Entry* e = Get(key)) {
+      for (unsigned char c : e->value)
+        if (c < 0x20 || c == 0x7f) return Error(e->line, key, "control characters are not allowed");
+      *out = e->value;
+    }
+    return Status::OK();
+  }
+
   // A path, relative to the configuration file's folder.
   void Path(const std::string& key, std::string* out) const {
     if (const Entry* e = Get(key); e && !e->value.empty()) {
@@ -292,9 +303,23 @@ Status ReadLog(const SectionReader& r, Config* cfg) {
   return Status::OK();
 }
 
+// The guide's contacts (DisclosureContacts) from [disclosure].
+Status ReadContacts(const SectionReader& r, DisclosureContacts* c) {
+  const std::pair<const char*, std::string*> fields[] = {
+      {"address", &c->address}, {"postcode", &c->postcode},         {"phone", &c->phone},
+      {"fax", &c->fax},         {"email", &c->email},               {"office_hours", &c->office_hours},
+      {"website", &c->website}};
+  for (const auto& [key, out] : fields) GONGKAI_CHECK(r.Text(key, out));
+  if (!c->website.empty() && !c->website.starts_with("http://") &&
+      !c->website.starts_with("https://"))
+    return r.Error("website", "expected an http:// or https:// address");
+  return Status::OK();
+}
+
 Status ReadDisclosure(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(
-      r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute"}));
+  GONGKAI_CHECK(r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour",
+                            "lookups_per_minute", "address", "postcode", "phone", "fax", "email",
+                            "office_hours", "website"}));
   if (const Entry* e = r.Get("agency")) cfg->agency = e->value;
   if (const Entry* e = r.Get("agency_code")) cfg->agency_code = e->value;
   r.Path("calendar", &cfg->calendar_dir);
@@ -302,7 +327,7 @@ Status ReadDisclosure(const SectionReader& r, Config* cfg) {
                          &cfg->forms_per_hour));
   GONGKAI_CHECK(r.Number("lookups_per_minute", 0, 999'999,
                          "expected lookups per minute (0 = unlimited)", &cfg->lookups_per_minute));
-  return Status::OK();
+  return ReadContacts(r, &cfg->contacts);
 }
 
 Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* share) {
