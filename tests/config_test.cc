@@ -93,7 +93,8 @@ TEST_CASE("config: the guide's contacts in [disclosure]", "[config]") {
       "/etc/gk/gongkaid.conf");
   REQUIRE(c.ok());
   CHECK(c->contacts == DisclosureContacts{"某某乡人民路1号", "350000", "0591-1234", "0591-5678",
-                                          "a@b.cn", "工作日 8:30–17:30", "https://example.gov.cn/"});
+                                          "a@b.cn", "工作日 8:30–17:30",
+                                          "https://example.gov.cn/"});
   CHECK(ParseConfig("[daemon]\ndata_dir = d\n", "/etc/gk/gongkaid.conf")->contacts ==
         DisclosureContacts{});
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[disclosure]\nphone = 1\x01\x32\n")

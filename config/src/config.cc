@@ -7,8 +7,8 @@
 #include <initializer_list>
 #include <map>
 #include <set>
-#include <utility>
 #include <sstream>
+#include <utility>
 
 namespace gongkai {
 namespace fs = std::filesystem;
@@ -306,8 +306,8 @@ Status ReadLog(const SectionReader& r, Config* cfg) {
 // The guide's contacts (DisclosureContacts) from [disclosure].
 Status ReadContacts(const SectionReader& r, DisclosureContacts* c) {
   const std::pair<const char*, std::string*> fields[] = {
-      {"address", &c->address}, {"postcode", &c->postcode},         {"phone", &c->phone},
-      {"fax", &c->fax},         {"email", &c->email},               {"office_hours", &c->office_hours},
+      {"address", &c->address}, {"postcode", &c->postcode}, {"phone", &c->phone},
+      {"fax", &c->fax},         {"email", &c->email},       {"office_hours", &c->office_hours},
       {"website", &c->website}};
   for (const auto& [key, out] : fields) GONGKAI_CHECK(r.Text(key, out));
   if (!c->website.empty() && !c->website.starts_with("http://") &&
@@ -317,9 +317,9 @@ Status ReadContacts(const SectionReader& r, DisclosureContacts* c) {
 }
 
 Status ReadDisclosure(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour",
-                            "lookups_per_minute", "address", "postcode", "phone", "fax", "email",
-                            "office_hours", "website"}));
+  GONGKAI_CHECK(
+      r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute",
+                  "address", "postcode", "phone", "fax", "email", "office_hours", "website"}));
   if (const Entry* e = r.Get("agency")) cfg->agency = e->value;
   if (const Entry* e = r.Get("agency_code")) cfg->agency_code = e->value;
   r.Path("calendar", &cfg->calendar_dir);

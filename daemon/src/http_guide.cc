@@ -18,7 +18,7 @@ namespace {
 
 struct ContactField {
   std::string_view key, label;
-  std::string DisclosureContacts::* value;
+  std::string DisclosureContacts::*value;
 };
 
 // The contacts, in the order the page lists them.
@@ -66,7 +66,9 @@ void ServeGuidePage(Call& call) {
   const Config& config = *call.ctx.config;
   std::string page(WebAssets().at("guide.html"));
   Replace(page, "<!--#agency-->",
-          config.agency.empty() ? "本机关" : "<span translate=\"no\">" + EscapeHtml(config.agency) + "</span>");
+          config.agency.empty()
+              ? "本机关"
+              : "<span translate=\"no\">" + EscapeHtml(config.agency) + "</span>");
   Replace(page, "<!--#contacts-->", ContactsHtml(config));
   SendPage(call, FillChrome(page, "/guide", config));
 }

@@ -25,8 +25,9 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/apply", kAll, ServePage, "page"},     // apply.html: the online request form
       {"GET", "/track", kAll, ServePage, "page"},     // track.html: a request's progress by code
       {"GET", "/requests", kAll, ServePage, "page"},  // requests.html: inspectors' list
-      {"GET", "/guide", kAll, ServeGuidePage, "page"},  // guide.html filled from [disclosure]
-      {"GET", "/report", kAll, ServePage, "page"},      // report.html: the annual report
+      // guide.html filled from [disclosure]; report.html, the annual report
+      {"GET", "/guide", kAll, ServeGuidePage, "page"},
+      {"GET", "/report", kAll, ServePage, "page"},
       {"GET", "/static/{name}", kAll, ServePage, "page"},
       {"GET", "/healthz", kAll, ServeHealth, "healthz"},
       {"GET", "/metrics", kAll, ServeMetrics, "metrics"},
