@@ -9,15 +9,23 @@ shortest such word around the character is listed as a phrase. Re-run after
 adding UI text and paste the output into lang.js:
 
     tools/ui-s2t.py > /tmp/tables.js
+
+With --check it prints nothing and exits 1 when lang.js's tables are not
+these (exit 77, "skipped", without the opencc program): the test web_s2t.
 """
 import pathlib
 import re
+import shutil
 import subprocess
+import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 files = [p for p in sorted((root / "daemon" / "web").iterdir())
          if p.suffix in (".html", ".js") and p.name != "lang.js"]
 files += [root / "daemon" / "src" / n for n in ("page_chrome.cc", "http_guide.cc")]
+if shutil.which("opencc") is None:
+    print("SKIPPED: the opencc program is not installed (apt-get install opencc)")
+    sys.exit(77)
 han = re.compile(r"[\u3400-\u9fff]+")
 runs = sorted({r for p in files for r in han.findall(p.read_text(encoding="utf-8"))})
 
@@ -43,5 +51,10 @@ for run, converted in zip(runs, s2t(runs)):
             if s2t([word])[0][i - a] == want:
                 phrases[word] = s2t([word])[0]
                 break
-print("  const CHARS = '" + "".join(c + t for c, t in char_map.items()) + "';")
-print("  const PHRASES = {" + ", ".join(f"{k}: '{v}'" for k, v in sorted(phrases.items())) + "};")
+tables = ("  const CHARS = '" + "".join(c + t for c, t in char_map.items()) + "';\n" +
+          "  const PHRASES = {" + ", ".join(f"{k}: '{v}'" for k, v in sorted(phrases.items())) + "};\n")
+if "--check" not in sys.argv:
+    sys.stdout.write(tables)
+elif tables not in (root / "daemon" / "web" / "lang.js").read_text(encoding="utf-8"):
+    sys.exit("daemon/web/lang.js: the conversion tables are not those of today's UI text; "
+             "run tools/ui-s2t.py and paste its output into lang.js")

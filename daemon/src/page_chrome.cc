@@ -48,7 +48,7 @@ constexpr std::string_view kHeaderTop = R"(<a class="skip-link" href="#main">跳
 <header class="site-header">
   <div class="wrap">
     <div class="header-row">
-      <p class="brand"><a href="/" id="home-link"><img src="/static/logo.svg" alt="" width="36" height="36"><span>政务公开</span></a></p>
+      <p class="brand"><a href="/" id="home-link"><img src="/static/logo.svg" alt="" width="36" height="36"><span>政务公开查询</span></a></p>
       <button type="button" id="lang-switch" class="lang-switch" translate="no" hidden>繁體</button>
     </div>
 )";
