@@ -61,6 +61,7 @@ void ServePage(Call& call) {
   auto it = WebAssets().find(AssetName(call));
   if (it == WebAssets().end())
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
+  if (it->first == "guide.html") return ServeGuidePage(call);  // a template, never served raw
   if (std::string_view(AssetType(it->first)).starts_with("text/html"))
     return SendPage(call, FillChrome(it->second, RouteOf(it->first), *call.ctx.config));
   auto& resp = call.resp;

@@ -173,6 +173,7 @@ async function main() {
       check((html.match(/<nav class="site-nav"/g) || []).length === 1, `GET ${p.route} has one navigation bar`);
       check(html.includes('某某乡人民政府&lt;b&gt;测试&lt;/b&gt;') && !html.includes(AGENCY), `GET ${p.route} shows the agency escaped`);
     }
+    check(!(await (await fetch(`${daemon.base}/static/guide.html`)).text()).includes('<!--#'), 'the guide\'s template is never served unfilled');
     ok('every page is served in Simplified Chinese with one navigation bar and the agency escaped');
 
     const guide = await (await fetch(`${daemon.base}/api/v1/guide`)).json();
