@@ -2,6 +2,7 @@
 
 #include "gongkai/config.h"
 
+using gongkai::DisclosureContacts;
 using gongkai::ParseConfig;
 using gongkai::ParseDuration;
 
@@ -82,6 +83,28 @@ TEST_CASE("config: the HTTP connection limits", "[config]") {
   for (const char* bad : {"0", "50ms", "2m", "soon"})
     CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\nrequest_header_timeout = ") + bad + "\n")
               .find("[daemon] request_header_timeout: expected") != std::string::npos);
+}
+
+TEST_CASE("config: the guide's contacts in [disclosure]", "[config]") {
+  auto c = ParseConfig(
+      "[daemon]\ndata_dir = d\n[disclosure]\naddress = 某某乡人民路1号\npostcode = 350000\n"
+      "phone = 0591-1234\nfax = 0591-5678\nemail = a@b.cn\noffice_hours = 工作日 8:30–17:30\n"
+      "website = https://example.gov.cn/\n",
+      "/etc/gk/gongkaid.conf");
+  REQUIRE(c.ok());
+  CHECK(c->contacts == DisclosureContacts{"某某乡人民路1号", "350000", "0591-1234", "0591-5678",
+                                          "a@b.cn", "工作日 8:30–17:30",
+                                          "https://example.gov.cn/"});
+  CHECK(ParseConfig("[daemon]\ndata_dir = d\n", "/etc/gk/gongkaid.conf")->contacts ==
+        DisclosureContacts{});
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[disclosure]\nphone = 1\x01\x32\n")
+            .find(":4: [disclosure] phone: control characters") != std::string::npos);
+  CHECK(ErrorOf("[daemon]\ndata_dir = d\n[disclosure]\naddress = a\tb\n")
+            .find("[disclosure] address: control characters") != std::string::npos);
+  for (const char* bad : {"javascript:alert(1)", "example.gov.cn", "ftp://example.gov.cn"})
+    CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\n[disclosure]\nwebsite = ") + bad + "\n")
+              .find("[disclosure] website: expected an http:// or https:// address") !=
+          std::string::npos);
 }
 
 TEST_CASE("config: every error names file, line, section and key", "[config]") {

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace gongkai {
 namespace fs = std::filesystem;
@@ -154,6 +155,16 @@ class SectionReader {
     return Status::OK();
   }
 
+  // Text shown to the public: any characters but control characters.
+  Status Text(const std::string& key, std::string* out) const {
+    if (const Entry* e = Get(key)) {
+      for (unsigned char c : e->value)
+        if (c < 0x20 || c == 0x7f) return Error(e->line, key, "control characters are not allowed");
+      *out = e->value;
+    }
+    return Status::OK();
+  }
+
   // A path, relative to the configuration file's folder.
   void Path(const std::string& key, std::string* out) const {
     if (const Entry* e = Get(key); e && !e->value.empty()) {
@@ -292,9 +303,23 @@ Status ReadLog(const SectionReader& r, Config* cfg) {
   return Status::OK();
 }
 
+// The guide's contacts (DisclosureContacts) from [disclosure].
+Status ReadContacts(const SectionReader& r, DisclosureContacts* c) {
+  const std::pair<const char*, std::string*> fields[] = {
+      {"address", &c->address}, {"postcode", &c->postcode}, {"phone", &c->phone},
+      {"fax", &c->fax},         {"email", &c->email},       {"office_hours", &c->office_hours},
+      {"website", &c->website}};
+  for (const auto& [key, out] : fields) GONGKAI_CHECK(r.Text(key, out));
+  if (!c->website.empty() && !c->website.starts_with("http://") &&
+      !c->website.starts_with("https://"))
+    return r.Error("website", "expected an http:// or https:// address");
+  return Status::OK();
+}
+
 Status ReadDisclosure(const SectionReader& r, Config* cfg) {
   GONGKAI_CHECK(
-      r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute"}));
+      r.OnlyKeys({"agency", "agency_code", "calendar", "forms_per_hour", "lookups_per_minute",
+                  "address", "postcode", "phone", "fax", "email", "office_hours", "website"}));
   if (const Entry* e = r.Get("agency")) cfg->agency = e->value;
   if (const Entry* e = r.Get("agency_code")) cfg->agency_code = e->value;
   r.Path("calendar", &cfg->calendar_dir);
@@ -307,7 +332,7 @@ Status ReadDisclosure(const SectionReader& r, Config* cfg) {
     return r.Error("agency_code",
                    "expected the agency's code (its 统一社会信用代码: letters and digits), got '" +
                        cfg->agency_code + "'");
-  return Status::OK();
+  return ReadContacts(r, &cfg->contacts);
 }
 
 Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* share) {

@@ -7,8 +7,14 @@
 
 namespace gongkai::daemon {
 
-// http_page.cc: the search page and its static files
+// http_page.cc: the pages (daemon/web, filled by FillChrome) and their files
 void ServePage(Call& call);
+// Sends `html` as a page, with the pages' caching and security headers.
+void SendPage(Call& call, const std::string& html);
+
+// http_guide.cc: 政府信息公开指南 (条例第十二条) from [disclosure]
+void ServeGuidePage(Call& call);
+void ServeGuide(Call& call);
 
 // http_status.cc
 void ServeHealth(Call& call);

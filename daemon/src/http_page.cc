@@ -3,6 +3,7 @@
 #include <string>
 
 #include "http_handlers.h"
+#include "page_chrome.h"
 #include "web_assets.h"
 
 namespace gongkai::daemon {
@@ -29,20 +30,44 @@ std::string AssetName(const Call& call) {
   return page.empty() ? "index.html" : page + ".html";
 }
 
-}  // namespace
+// The route of a page's file: "index.html" is "/", "apply.html" "/apply".
+std::string RouteOf(const std::string& name) {
+  const std::string stem = name.substr(0, name.rfind('.'));
+  return stem == "index" ? "/" : "/" + stem;
+}
 
-void ServePage(Call& call) {
-  auto it = WebAssets().find(AssetName(call));
-  if (it == WebAssets().end())
-    throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
-  auto& resp = call.resp;
-  resp.setStatusAndReason(HTTPResponse::HTTP_OK);
-  resp.setContentType(AssetType(it->first));
+// Pages and their files: revalidated on every use; scripts and styles only
+// from this server.
+void SetPageHeaders(Poco::Net::HTTPServerResponse& resp) {
   resp.set("Cache-Control", "no-cache");
   resp.set("X-Content-Type-Options", "nosniff");
   resp.set("Content-Security-Policy",
            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
            "frame-ancestors 'none'");
+}
+
+}  // namespace
+
+void SendPage(Call& call, const std::string& html) {
+  auto& resp = call.resp;
+  resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+  resp.setContentType("text/html; charset=utf-8");
+  SetPageHeaders(resp);
+  resp.setContentLength64(html.size());
+  resp.send() << html;
+}
+
+void ServePage(Call& call) {
+  auto it = WebAssets().find(AssetName(call));
+  if (it == WebAssets().end())
+    throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
+  if (it->first == "guide.html") return ServeGuidePage(call);  // a template, never served raw
+  if (std::string_view(AssetType(it->first)).starts_with("text/html"))
+    return SendPage(call, FillChrome(it->second, RouteOf(it->first), *call.ctx.config));
+  auto& resp = call.resp;
+  resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+  resp.setContentType(AssetType(it->first));
+  SetPageHeaders(resp);
   resp.setContentLength64(it->second.size());
   resp.send().write(it->second.data(), static_cast<std::streamsize>(it->second.size()));
 }

@@ -25,6 +25,9 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/apply", kAll, ServePage, "page"},     // apply.html: the online request form
       {"GET", "/track", kAll, ServePage, "page"},     // track.html: a request's progress by code
       {"GET", "/requests", kAll, ServePage, "page"},  // requests.html: inspectors' list
+      // guide.html filled from [disclosure]; report.html, the annual report
+      {"GET", "/guide", kAll, ServeGuidePage, "page"},
+      {"GET", "/report", kAll, ServePage, "page"},
       {"GET", "/static/{name}", kAll, ServePage, "page"},
       {"GET", "/healthz", kAll, ServeHealth, "healthz"},
       {"GET", "/metrics", kAll, ServeMetrics, "metrics"},
@@ -45,6 +48,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/reports/timeliness", kInspector, ServeTimeliness, "reports"},
       {"GET", "/api/v1/catalogue", kAll, ServeCatalogue, "catalogue"},
       {"GET", "/api/v1/calendar/workdays", kAll, ServeWorkdays, "workdays"},
+      {"GET", "/api/v1/guide", kAll, ServeGuide, "guide"},
       {"POST", "/api/v1/requests", kAll, ServeNewRequest, "requests"},
       {"GET", "/api/v1/requests", kInspector, ServeRequestList, "requests"},
       {"GET", "/api/v1/requests/{code}", kAll, ServeRequest, "requests"},

@@ -3,12 +3,14 @@
 // from the server is ever put into innerHTML. The page's state lives in the
 // URL: ?q=&share=&office=&type=&sort=&offset=&limit= for a search and
 // #doc=ID for an open document, so links, reloads and the back button work.
+// What comes from a document (titles, offices, paths, snippets, metadata) is
+// marked translate="no", which lang.js leaves as written.
 'use strict';
 
 (() => {
   const PAGE_SIZE = 20;
   const FILTERS = ['share', 'office', 'type'];
-  const SITE = '政務公開查詢';
+  const SITE = '政务公开查询';
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -44,15 +46,15 @@
   }
 
   const TYPE_LABELS = {
-    pdf: 'PDF', txt: '純文字', md: 'Markdown', html: '網頁', htm: '網頁', csv: 'CSV', json: 'JSON', xml: 'XML',
+    pdf: 'PDF', txt: '纯文本', md: 'Markdown', html: '网页', htm: '网页', csv: 'CSV', json: 'JSON', xml: 'XML',
     doc: 'Word', docx: 'Word', xls: 'Excel', xlsx: 'Excel', ppt: 'PowerPoint', pptx: 'PowerPoint',
-    odt: 'ODF 文件', ods: 'ODF 試算表', ofd: 'OFD', wps: 'WPS', zip: 'ZIP', '7z': '7z', tar: 'TAR', gz: 'GZIP',
+    odt: 'ODF 文件', ods: 'ODF 电子表格', ofd: 'OFD', wps: 'WPS', zip: 'ZIP', '7z': '7z', tar: 'TAR', gz: 'GZIP',
   };
   const typeLabel = (t) => (t ? TYPE_LABELS[t] || t.toUpperCase() : '其他');
 
   const META_LABELS = {
-    title: '標題', doc_number: '文號', agency: '發文機關', category: '類別', published: '發布日期',
-    keywords: '關鍵詞', classification: '公開分類',
+    title: '标题', doc_number: '文号', agency: '发文机关', category: '类别', published: '发布日期',
+    keywords: '关键词', classification: '公开分类',
   };
 
   function formatDate(s) {
@@ -70,13 +72,13 @@
   function formatSize(n) {
     n = Number(n);
     if (!Number.isFinite(n)) return '';
-    if (n < 1024) return `${n} 位元組`;
+    if (n < 1024) return `${n} 字节`;
     const units = ['KB', 'MB', 'GB', 'TB'];
     let u = -1;
     do { n /= 1024; u++; } while (n >= 1024 && u < units.length - 1);
     return `${n.toFixed(n < 10 ? 1 : 0)} ${units[u]}`;
   }
-  const fmtInt = (n) => Number(n).toLocaleString('zh-Hant');
+  const fmtInt = (n) => Number(n).toLocaleString('zh-CN');
   const time = (iso, text) => h('time', { datetime: iso || undefined, title: iso || undefined, text });
 
   // Renders a snippet from the API safely: every character is text, except
@@ -179,20 +181,20 @@
   }
 
   function errorText(e, what) {
-    if (!(e instanceof ApiError)) return `發生未預期的錯誤：${e.message || e}`;
-    if (e.status === 429) return '查詢過於頻繁，請稍後再試。';
-    if (e.status === 0) return '無法連線到伺服器，請檢查網路後再試。';
-    if (e.status === 404) return what === 'doc' ? '找不到這份文件：它可能不存在、尚未公開或已不開放查閱。' : '找不到資料。';
-    if (e.status === 400) return `查詢無法處理：${e.message || '格式有誤'}。請修改查詢後再試。`;
-    if (e.status === 401) return '需要授權才能查看。';
-    return `伺服器暫時無法處理請求（HTTP ${e.status}），請稍後再試。`;
+    if (!(e instanceof ApiError)) return `发生意外错误：${e.message || e}`;
+    if (e.status === 429) return '查询过于频繁，请稍后再试。';
+    if (e.status === 0) return '无法连接到服务器，请检查网络后再试。';
+    if (e.status === 404) return what === 'doc' ? '找不到这份文件：它可能不存在、尚未公开或已不开放查阅。' : '找不到数据。';
+    if (e.status === 400) return `查询无法处理：${e.message || '格式有误'}。请修改查询后再试。`;
+    if (e.status === 401) return '需要授权才能查看。';
+    return `服务器暂时无法处理请求（HTTP ${e.status}），请稍后再试。`;
   }
 
   function alertBox(kind, title, text, retry) {
     return h('div', { class: `alert alert-${kind}`, role: kind === 'error' ? 'alert' : undefined },
       h('p', { class: 'alert-title', text: title }),
       text ? h('p', { text }) : null,
-      retry ? h('button', { type: 'button', class: 'btn', onclick: retry, text: '重試' }) : null);
+      retry ? h('button', { type: 'button', class: 'btn', onclick: retry, text: '重试' }) : null);
   }
 
   // ----------------------------------------------------------------- search
@@ -214,13 +216,13 @@
   }
 
   function fillFacets(s, facets) {
-    const allLabel = { share: '全部來源', office: '全部機關', type: '全部類型' };
+    const allLabel = { share: '全部来源', office: '全部机关', type: '全部类型' };
     for (const f of FILTERS) {
       const sel = els.select[f];
       const counts = Object.entries((facets && facets[f]) || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
       if (s[f] && !counts.some(([v]) => v === s[f])) counts.unshift([s[f], 0]);
       sel.replaceChildren(h('option', { value: '', text: allLabel[f] }),
-        ...counts.map(([v, n]) => h('option', { value: v, text: `${f === 'type' ? typeLabel(v) : v}（${fmtInt(n)}）` })));
+        ...counts.map(([v, n]) => h('option', { value: v, translate: f === 'type' ? undefined : 'no', text: `${f === 'type' ? typeLabel(v) : v}（${fmtInt(n)}）` })));
       sel.value = s[f];
     }
   }
@@ -230,7 +232,7 @@
     els.docView.hidden = true;
     els.resultsView.hidden = false;
     const key = searchQuery(s);
-    document.title = s.q ? `「${s.q}」的搜尋結果 – ${SITE}` : SITE;
+    document.title = s.q ? `“${s.q}”的搜索结果 – ${SITE}` : SITE;
     if (key === renderedKey) {
       window.scrollTo(0, resultsScroll);
       return;
@@ -239,8 +241,8 @@
     const controller = new AbortController();
     searchController = controller;
     els.resultsView.setAttribute('aria-busy', 'true');
-    els.resultsHeading.textContent = s.q ? '搜尋結果' : '最新公開文件';
-    els.resultsCount.textContent = '搜尋中…';
+    els.resultsHeading.textContent = s.q ? '搜索结果' : '最新公开文件';
+    els.resultsCount.textContent = '搜索中…';
     const params = new URLSearchParams(key.slice(1));
     params.set('limit', String(s.limit));
     let data;
@@ -256,9 +258,9 @@
       els.resultsCount.textContent = '';
       const text = errorText(e, 'search');
       els.resultsMessage.replaceChildren(alertBox(e.status === 429 ? 'warn' : 'error',
-        e.status === 429 ? '查詢過於頻繁，請稍後再試' : '搜尋失敗', e.status === 429 ? '為保護服務，每位使用者的查詢次數有限制；請稍候片刻再按「重試」。' : text,
+        e.status === 429 ? '查询过于频繁，请稍后再试' : '搜索失败', e.status === 429 ? '为保护服务，每位用户的查询次数有限制；请稍候片刻再按“重试”。' : text,
         () => showResults(readSearch())));
-      announce(e.status === 429 ? '查詢過於頻繁，請稍後再試' : text);
+      announce(e.status === 429 ? '查询过于频繁，请稍后再试' : text);
       return;
     }
     if (controller !== searchController) return;
@@ -277,27 +279,27 @@
     els.resultsMessage.replaceChildren();
     els.results.replaceChildren();
     if (results.length === 0) {
-      els.resultsCount.textContent = total ? `共 ${fmtInt(total)} 筆` : '';
+      els.resultsCount.textContent = total ? `共 ${fmtInt(total)} 条` : '';
       let title, text;
       if (total > 0) {
-        title = '此頁沒有結果';
-        text = '頁碼超出範圍，請回到第一頁。';
+        title = '此页没有结果';
+        text = '页码超出范围，请回到第一页。';
       } else if (s.q) {
-        title = `找不到符合「${s.q}」的文件`;
-        text = filtered ? '試試清除篩選條件，或改用較少、較一般的關鍵詞。' : '請檢查用字，或改用較少、較一般的關鍵詞；繁體、簡體皆可查詢。';
+        title = `找不到符合“${s.q}”的文件`;
+        text = filtered ? '试试清除筛选条件，或改用较少、较一般的关键词。' : '请检查用字，或改用较少、较一般的关键词；繁体、简体皆可查询。';
       } else {
-        title = '目前沒有公開文件';
-        text = filtered ? '此篩選條件下沒有文件。' : '文件公開後會出現在這裡。';
+        title = '目前没有公开文件';
+        text = filtered ? '此筛选条件下没有文件。' : '文件公开后会出现在这里。';
       }
       const box = alertBox('info', title, text);
       if (filtered) {
-        box.append(h('button', { type: 'button', class: 'btn', text: '清除篩選', onclick: () => {
+        box.append(h('button', { type: 'button', class: 'btn', text: '清除筛选', onclick: () => {
           const next = { ...s, offset: 0 };
           for (const f of FILTERS) next[f] = '';
           navigate(location.pathname + searchQuery(next));
         } }));
       } else if (total > 0) {
-        box.append(h('a', { class: 'btn', href: location.pathname + searchQuery({ ...s, offset: 0 }), 'data-nav': '', text: '回到第一頁' }));
+        box.append(h('a', { class: 'btn', href: location.pathname + searchQuery({ ...s, offset: 0 }), 'data-nav': '', text: '回到第一页' }));
       }
       els.resultsMessage.append(box);
       els.pager.hidden = true;
@@ -306,23 +308,23 @@
     }
     const first = s.offset + 1;
     const last = s.offset + results.length;
-    els.resultsCount.textContent = `共 ${fmtInt(total)} 筆，第 ${fmtInt(first)}–${fmtInt(last)} 筆`;
-    announce(s.q ? `找到 ${total} 筆符合「${s.q}」的文件` : `共 ${total} 筆文件`);
+    els.resultsCount.textContent = `共 ${fmtInt(total)} 条，第 ${fmtInt(first)}–${fmtInt(last)} 条`;
+    announce(s.q ? `找到 ${total} 条符合“${s.q}”的文件` : `共 ${total} 份文件`);
     const escaped = Boolean(s.q);
     for (const r of results) {
       const date = formatDate(r.modified);
       els.results.append(h('li', { class: 'result' },
         h('h3', { class: 'result-title' },
-          h('a', { href: docHref(r.id), 'data-doc': r.id, text: r.title || r.path })),
+          h('a', { href: docHref(r.id), 'data-doc': r.id, translate: 'no', text: r.title || r.path })),
         h('p', { class: 'result-meta' },
           h('span', { class: `badge badge-type type-${/^[a-z0-9]+$/.test(r.type || '') ? r.type : 'other'}`, text: typeLabel(r.type) }),
-          r.office ? h('span', { class: 'office', text: r.office }) : null,
-          r.published ? h('span', { class: 'date' }, '發布於 ', time(r.published, formatDate(r.published))) : null,
-          date ? h('span', { class: 'date' }, '修改於 ', time(r.modified, date)) : null),
-        h('p', { class: 'result-path', title: `${r.share}:${r.path}` },
+          r.office ? h('span', { class: 'office', translate: 'no', text: r.office }) : null,
+          r.published ? h('span', { class: 'date' }, '发布于 ', time(r.published, formatDate(r.published))) : null,
+          date ? h('span', { class: 'date' }, '修改于 ', time(r.modified, date)) : null),
+        h('p', { class: 'result-path', translate: 'no', title: `${r.share}:${r.path}` },
           h('span', { class: 'share', text: r.share }), h('span', { class: 'sep', 'aria-hidden': 'true', text: ' / ' }),
           h('span', { text: r.path })),
-        r.snippet ? h('p', { class: 'snippet' }, renderSnippet(r.snippet, escaped)) : null));
+        r.snippet ? h('p', { class: 'snippet', translate: 'no' }, renderSnippet(r.snippet, escaped)) : null));
     }
     renderPager(s, total);
   }
@@ -338,9 +340,9 @@
       ? h('a', { class: 'btn', href: location.pathname + searchQuery({ ...s, offset }), 'data-nav': '', rel, text: label })
       : h('span', { class: 'btn', 'aria-disabled': 'true', text: label }));
     els.pager.replaceChildren(
-      link('‹ 上一頁', Math.max(0, s.offset - s.limit), s.offset > 0, 'prev'),
-      h('span', { class: 'page-of', text: `第 ${fmtInt(page)} / ${fmtInt(pages)} 頁` }),
-      link('下一頁 ›', s.offset + s.limit, s.offset + s.limit < total, 'next'));
+      link('‹ 上一页', Math.max(0, s.offset - s.limit), s.offset > 0, 'prev'),
+      h('span', { class: 'page-of', text: `第 ${fmtInt(page)} / ${fmtInt(pages)} 页` }),
+      link('下一页 ›', s.offset + s.limit, s.offset + s.limit < total, 'next'));
     els.pager.hidden = false;
   }
 
@@ -362,9 +364,9 @@
     document.body.classList.add('doc-mode');
     els.docView.hidden = false;
     els.backLink.href = location.pathname + location.search;
-    els.backLink.textContent = s.q ? '‹ 返回搜尋結果' : '‹ 返回文件列表';
+    els.backLink.textContent = s.q ? '‹ 返回搜索结果' : '‹ 返回文件列表';
     els.doc.hidden = true;
-    els.docMessage.replaceChildren(h('p', { class: 'loading', text: '載入中…' }));
+    els.docMessage.replaceChildren(h('p', { class: 'loading', text: '加载中…' }));
     window.scrollTo(0, 0);
     if (docController) docController.abort();
     const controller = new AbortController();
@@ -377,7 +379,7 @@
       document.title = `找不到文件 – ${SITE}`;
       const text = errorText(e, 'doc');
       els.docMessage.replaceChildren(alertBox(e.status === 404 ? 'info' : 'error',
-        e.status === 404 ? '找不到文件' : e.status === 429 ? '查詢過於頻繁，請稍後再試' : '無法載入文件', text,
+        e.status === 404 ? '找不到文件' : e.status === 429 ? '查询过于频繁，请稍后再试' : '无法加载文件', text,
         e.status === 404 ? null : () => showDoc(id, s)));
       announce(text);
       els.backLink.focus();
@@ -396,18 +398,18 @@
     const versions = doc.versions || [];
     els.docBadges.replaceChildren(...[
       h('span', { class: 'badge badge-type', text: typeLabel(doc.type) }),
-      doc.status === 'withdrawn' ? h('span', { class: 'badge badge-warn', text: '已撤回' }) : h('span', { class: 'badge badge-ok', text: '公開中' }),
-      doc.review === 'pending' ? h('span', { class: 'badge badge-warn', text: '待審核' }) : null,
-      h('span', { class: 'badge', text: `${versions.length} 個版本` })].filter(Boolean));
+      doc.status === 'withdrawn' ? h('span', { class: 'badge badge-warn', text: '已撤回' }) : h('span', { class: 'badge badge-ok', text: '公开中' }),
+      doc.review === 'pending' ? h('span', { class: 'badge badge-warn', text: '待审核' }) : null,
+      h('span', { class: 'badge', text: `${versions.length} 个版本` })].filter(Boolean));
 
     const rows = [
-      ['機關', doc.office],
-      ['來源', doc.share],
-      ['路徑', h('span', { class: 'path', text: doc.path })],
-      ['類型', typeLabel(doc.type)],
-      ['首次存檔', doc.created ? time(doc.created, formatDateTime(doc.created)) : ''],
-      ['最後更新', doc.updated ? time(doc.updated, formatDateTime(doc.updated)) : ''],
-      ['文件識別碼', h('code', { text: doc.id })],
+      ['机关', doc.office],
+      ['来源', doc.share],
+      ['路径', h('span', { class: 'path', text: doc.path })],
+      ['类型', typeLabel(doc.type)],
+      ['首次存档', doc.created ? time(doc.created, formatDateTime(doc.created)) : ''],
+      ['最后更新', doc.updated ? time(doc.updated, formatDateTime(doc.updated)) : ''],
+      ['文件标识', h('code', { text: doc.id })],
     ];
     const meta = doc.meta && typeof doc.meta === 'object' ? doc.meta : {};
     for (const [k, v] of Object.entries(meta)) {
@@ -416,12 +418,12 @@
       rows.push([META_LABELS[k] || k, text]);
     }
     els.docMeta.replaceChildren(...rows.filter(([, v]) => v !== '' && v !== undefined && v !== null)
-      .map(([k, v]) => h('div', { class: 'meta-row' }, h('dt', { text: k }), h('dd', {}, v))));
+      .map(([k, v]) => h('div', { class: 'meta-row' }, h('dt', { text: k }), h('dd', { translate: k === '类型' ? undefined : 'no' }, v))));
 
     const latest = versions.length ? versions[versions.length - 1].version : 0;
     els.versions.replaceChildren(...versions.slice().reverse().map((v) => renderVersion(doc, v, v.version === latest)));
     els.doc.hidden = false;
-    announce(`已開啟文件：${doc.title || doc.path}`);
+    announce(`已打开文件：${doc.title || doc.path}`);
     els.docTitle.focus({ preventScroll: true });
   }
 
@@ -432,9 +434,9 @@
     const li = h('li', { class: 'version', 'data-version': v.version });
     const verifyBtn = h('button', {
       type: 'button', class: 'btn btn-verify', 'aria-expanded': 'false', 'aria-controls': panelId,
-      text: '驗證', 'aria-label': `驗證第 ${v.version} 版`,
+      text: '验证', 'aria-label': `验证第 ${v.version} 版`,
     });
-    const panel = h('div', { class: 'proof', id: panelId, hidden: true, role: 'region', 'aria-label': `第 ${v.version} 版的驗證結果` });
+    const panel = h('div', { class: 'proof', id: panelId, hidden: true, role: 'region', 'aria-label': `第 ${v.version} 版的验证结果` });
     verifyBtn.addEventListener('click', () => {
       const open = verifyBtn.getAttribute('aria-expanded') === 'true';
       if (open) {
@@ -448,7 +450,7 @@
         panel.dataset.loaded = '1';
         verifyVersion(doc, v, base, panel).catch((e) => {
           panel.dataset.loaded = '';
-          panel.replaceChildren(alertBox('error', '驗證失敗', errorText(e, 'proof')));
+          panel.replaceChildren(alertBox('error', '验证失败', errorText(e, 'proof')));
         });
       }
     });
@@ -456,16 +458,16 @@
       h('div', { class: 'version-head' },
         h('h4', { class: 'version-title' }, `第 ${v.version} 版`),
         latest ? h('span', { class: 'badge badge-ok', text: '最新' }) : null,
-        v.review === 'pending' ? h('span', { class: 'badge badge-warn', text: '待審核' }) : null),
+        v.review === 'pending' ? h('span', { class: 'badge badge-warn', text: '待审核' }) : null),
       h('dl', { class: 'version-facts' },
-        fact('修改時間', v.modified ? time(v.modified, formatDateTime(v.modified)) : '—'),
-        fact('存檔時間', v.archived ? time(v.archived, formatDateTime(v.archived)) : '—'),
+        fact('修改时间', v.modified ? time(v.modified, formatDateTime(v.modified)) : '—'),
+        fact('存档时间', v.archived ? time(v.archived, formatDateTime(v.archived)) : '—'),
         fact('大小', formatSize(v.size)),
-        fact('日誌索引', String(v.log_index)),
+        fact('日志索引', String(v.log_index)),
         fact('SHA-256', h('code', { class: 'hash', text: v.sha256 }), 'wide')),
       h('div', { class: 'version-actions' },
         h('a', { class: 'btn btn-primary btn-download', href: `${base}/content`, download: filename,
-          'aria-label': `下載第 ${v.version} 版（${formatSize(v.size)}）`, text: '下載' }),
+          'aria-label': `下载第 ${v.version} 版（${formatSize(v.size)}）`, text: '下载' }),
         verifyBtn),
       panel);
     return li;
@@ -480,7 +482,7 @@
   const enc = new TextEncoder();
   const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   function fromHex(s) {
-    if (typeof s !== 'string' || !/^([0-9a-f]{2})*$/i.test(s)) throw new Error('不是十六進位字串');
+    if (typeof s !== 'string' || !/^([0-9a-f]{2})*$/i.test(s)) throw new Error('不是十六进制字符串');
     const out = new Uint8Array(s.length / 2);
     for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(s.substr(i * 2, 2), 16);
     return out;
@@ -550,13 +552,13 @@
 
   // RFC 9162 §2.1.3.2: the root that an inclusion proof leads to.
   async function rootFromInclusion(index, size, leaf, path) {
-    if (!(index >= 0 && index < size)) throw new Error(`日誌索引 ${index} 不在樹大小 ${size} 之內`);
+    if (!(index >= 0 && index < size)) throw new Error(`日志索引 ${index} 不在树大小 ${size} 之内`);
     let fn = index;
     let sn = size - 1;
     let r = leaf;
     const node = (l, rr) => sha256(concat(Uint8Array.of(1), l, rr));
     for (const p of path) {
-      if (sn === 0) throw new Error('包含證明過長');
+      if (sn === 0) throw new Error('包含证明过长');
       if (fn % 2 === 1 || fn === sn) {
         r = await node(p, r);
         while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
@@ -566,18 +568,18 @@
       fn = Math.floor(fn / 2);
       sn = Math.floor(sn / 2);
     }
-    if (sn !== 0) throw new Error('包含證明過短');
+    if (sn !== 0) throw new Error('包含证明过短');
     return r;
   }
 
   // A C2SP signed note: the body (through its last newline) and signatures.
   function parseCheckpoint(text) {
     const cut = text.indexOf('\n\n');
-    if (cut < 0) throw new Error('檢查點格式有誤');
+    if (cut < 0) throw new Error('检查点格式有误');
     const body = text.slice(0, cut + 1);
     const lines = body.split('\n');
     const size = Number(lines[1]);
-    if (!lines[0] || !/^\d+$/.test(lines[1] || '') || !lines[2]) throw new Error('檢查點格式有誤');
+    if (!lines[0] || !/^\d+$/.test(lines[1] || '') || !lines[2]) throw new Error('检查点格式有误');
     const sigs = text.slice(cut + 2).split('\n').filter((l) => l.startsWith('\u2014 ')).map((l) => {
       const [, name, b64] = l.split(' ');
       const raw = fromBase64(b64);
@@ -608,9 +610,9 @@
   }
 
   async function verifyVersion(doc, v, base, panel) {
-    panel.replaceChildren(h('p', { class: 'loading', text: '正在取得證明…' }));
+    panel.replaceChildren(h('p', { class: 'loading', text: '正在取得证明…' }));
     const [proof, keys] = await Promise.all([api(`${base}/proof`), loadKeys()]);
-    const verdict = h('p', { class: 'verdict verdict-pending', text: '驗證中…' });
+    const verdict = h('p', { class: 'verdict verdict-pending', text: '验证中…' });
     const checks = h('ul', { class: 'checks' });
     let record = null;
     let recordText = proof.record;
@@ -622,16 +624,16 @@
       verdict,
       checks,
       h('dl', { class: 'proof-facts' },
-        fact('日誌索引', String(proof.log_index)),
-        fact('樹大小', String(proof.tree_size)),
-        fact('金鑰 ID', h('code', { class: 'hash', text: proof.key_id }), 'wide'),
-        proof.leaf_hash ? fact('葉雜湊', h('code', { class: 'hash', text: proof.leaf_hash }), 'wide') : null),
-      h('h5', { text: '簽章記錄（JSON）' }),
+        fact('日志索引', String(proof.log_index)),
+        fact('树大小', String(proof.tree_size)),
+        fact('密钥 ID', h('code', { class: 'hash', text: proof.key_id }), 'wide'),
+        proof.leaf_hash ? fact('叶哈希', h('code', { class: 'hash', text: proof.leaf_hash }), 'wide') : null),
+      h('h5', { text: '签名记录（JSON）' }),
       h('pre', { class: 'code record', tabindex: '0', text: recordText }),
-      h('h5', { text: '日誌檢查點' }),
+      h('h5', { text: '日志检查点' }),
       h('pre', { class: 'code checkpoint', tabindex: '0', text: proof.checkpoint }),
       h('details', {},
-        h('summary', { text: `包含證明（${(proof.inclusion || []).length} 個雜湊）與記錄簽章` }),
+        h('summary', { text: `包含证明（${(proof.inclusion || []).length} 个哈希）与记录签名` }),
         h('pre', { class: 'code', tabindex: '0', text: [...(proof.inclusion || []), '', `signature: ${proof.signature}`].join('\n') })));
 
     const results = [];
@@ -642,7 +644,7 @@
       let outcome;
       try {
         const r = await fn();
-        outcome = r === null ? { state: 'skip', note: '此瀏覽器不支援 Ed25519，未檢查' }
+        outcome = r === null ? { state: 'skip', note: '此浏览器不支持 Ed25519，未检查' }
           : r && typeof r === 'object' ? { state: 'skip', note: r.skip }
             : r ? { state: 'ok' } : { state: 'fail', note: '不相符' };
       } catch (e) {
@@ -659,36 +661,36 @@
     const key = (keys.keys || []).find((k) => k.key_id === proof.key_id);
     let checkpoint = null;
 
-    await check('記錄屬於此文件的此版本', async () => {
-      if (!record) throw new Error('記錄不是 JSON');
+    await check('记录属于此文件的此版本', async () => {
+      if (!record) throw new Error('记录不是 JSON');
       return record.doc === doc.id && Number(record.version) === Number(v.version) && record.sha256 === v.sha256 &&
         Number(record.seq) === Number(proof.log_index);
     });
-    await check('下載內容的 SHA-256 與記錄相符', async () => {
-      if (v.size > 256 * 1024 * 1024) return { skip: '檔案過大，請下載後以 sha256sum 檢查' };
+    await check('下载内容的 SHA-256 与记录相符', async () => {
+      if (v.size > 256 * 1024 * 1024) return { skip: '文件过大，请下载后以 sha256sum 检查' };
       const resp = await fetch(`${base}/content`);
-      if (!resp.ok) throw new Error(`下載失敗（HTTP ${resp.status}）`);
+      if (!resp.ok) throw new Error(`下载失败（HTTP ${resp.status}）`);
       const digest = hexOf(await sha256(new Uint8Array(await resp.arrayBuffer())));
       return digest === (record && record.sha256);
     });
-    await check('金鑰 ID 為公鑰的 SHA-256', async () => {
-      if (!key) throw new Error('公鑰清單中沒有此金鑰');
+    await check('密钥 ID 为公钥的 SHA-256', async () => {
+      if (!key) throw new Error('公钥清单中没有此密钥');
       const der = pemToDer(key.public_key_pem);
       return hexOf(await sha256(der.slice(der.length - 32))) === proof.key_id;
     });
-    await check('記錄的 Ed25519 簽章有效', async () => {
-      if (!key) throw new Error('公鑰清單中沒有此金鑰');
+    await check('记录的 Ed25519 签名有效', async () => {
+      if (!key) throw new Error('公钥清单中没有此密钥');
       return ed25519Verify(key.public_key_pem, fromBase64(proof.signature), recordBytes);
     });
-    await check('包含證明通往檢查點的根雜湊', async () => {
+    await check('包含证明通往检查点的根哈希', async () => {
       checkpoint = parseCheckpoint(proof.checkpoint);
-      if (checkpoint.size !== Number(proof.tree_size)) throw new Error('樹大小與檢查點不符');
+      if (checkpoint.size !== Number(proof.tree_size)) throw new Error('树大小与检查点不符');
       const leaf = await sha256(concat(Uint8Array.of(0), recordBytes));
-      if (proof.leaf_hash && hexOf(leaf) !== proof.leaf_hash) throw new Error('葉雜湊不符');
+      if (proof.leaf_hash && hexOf(leaf) !== proof.leaf_hash) throw new Error('叶哈希不符');
       const root = await rootFromInclusion(Number(proof.log_index), checkpoint.size, leaf, (proof.inclusion || []).map(fromHex));
       return equalBytes(root, checkpoint.root);
     });
-    await check('檢查點的簽章有效', async () => {
+    await check('检查点的签名有效', async () => {
       if (!checkpoint) checkpoint = parseCheckpoint(proof.checkpoint);
       for (const s of checkpoint.sigs) {
         const k = (keys.keys || []).find((kk) => {
@@ -697,19 +699,19 @@
         });
         if (k) return ed25519Verify(k.public_key_pem, s.sig, checkpoint.body);
       }
-      throw new Error('找不到簽署此檢查點的公鑰');
+      throw new Error('找不到签署此检查点的公钥');
     });
 
     if (results.includes('fail')) {
       verdict.className = 'verdict verdict-fail';
-      verdict.textContent = '✗ 驗證失敗：此版本的證明未通過檢查';
+      verdict.textContent = '✗ 验证失败：此版本的证明未通过检查';
       announce(verdict.textContent);
     } else {
       verdict.className = 'verdict verdict-ok';
-      verdict.textContent = '✓ 已驗證';
-      announce(`第 ${v.version} 版已驗證`);
-      if (results.includes('skip')) verdict.append(h('span', { class: 'verdict-note', text: '（部分簽章未能在此瀏覽器中檢查）' }));
-      else verdict.append(h('span', { class: 'verdict-note', text: `此版本是透明日誌第 ${proof.log_index} 筆記錄，日誌大小 ${proof.tree_size}` }));
+      verdict.textContent = '✓ 已验证';
+      announce(`第 ${v.version} 版已验证`);
+      if (results.includes('skip')) verdict.append(h('span', { class: 'verdict-note', text: '（部分签名未能在此浏览器中检查）' }));
+      else verdict.append(h('span', { class: 'verdict-note', text: `此版本是透明日志第 ${proof.log_index} 条记录，日志大小 ${proof.tree_size}` }));
     }
   }
 

@@ -194,7 +194,7 @@ async function main() {
       check(r.status === 200 && (r.headers.get('content-type') || '').startsWith('text/html'), `GET ${p}: ${r.status} ${r.headers.get('content-type')}`);
       const csp = r.headers.get('content-security-policy') || '';
       check(csp.includes("script-src 'self'") && csp.includes("style-src 'self'"), `GET ${p} is served with the strict CSP: ${csp}`);
-      check((await r.text()).includes('lang="zh-Hans"'), `GET ${p} is the Simplified-script page`);
+      check((await r.text()).includes('lang="zh-CN"'), `GET ${p} is the Simplified-script page`);
     }
     ok('/apply, /track and /requests are served as HTML with the strict CSP');
 
@@ -228,7 +228,7 @@ async function main() {
     page = await newPage();
     await page.goto(`${daemon.base}/`);
     check(await page.locator('.site-header nav a[href="/apply"]').count() === 1, 'the search page header links to /apply');
-    check(await page.locator('.site-header nav a[href="/track"]').count() === 1, 'the search page header links to /track');
+    check(await page.locator('.site-footer a[href="/track"]').count() === 1, 'the search page footer links to /track');
     check(await page.locator('.site-footer a[href="/requests"]').count() === 1, 'the search page footer links to /requests');
     await page.locator('.site-header nav a[href="/apply"]').click();
     await page.waitForURL(`${daemon.base}/apply`);

@@ -230,11 +230,11 @@ async function main() {
     check(snippet.includes('<b>不是標記</b>') || !snippet.includes('不是標記'), `the document's own "<b>" text is shown as text: ${snippet}`);
     check(await first.locator('.snippet *:not(mark)').count() === 0, 'the snippet holds no elements but <mark>');
     const metaText = await first.locator('.result-meta').textContent();
-    check(metaText.includes('臺北市政府環境保護局') && metaText.includes('純文字'), `the result shows office and type: ${metaText}`);
+    check(metaText.includes('臺北市政府環境保護局') && metaText.includes('纯文本'), `the result shows office and type: ${metaText}`);
     check((await first.locator('.result-path').textContent()).includes(TXT_NAME), 'the result shows its path');
     check(/\d{4}-\d{2}-\d{2}/.test(metaText), `the result shows its date: ${metaText}`);
     const typeOptions = await page.locator('#f-type option').allTextContents();
-    check(typeOptions.some((t) => t.startsWith('純文字')), `the type filter offers the result's type: ${JSON.stringify(typeOptions)}`);
+    check(typeOptions.some((t) => t.startsWith('纯文本')), `the type filter offers the result's type: ${JSON.stringify(typeOptions)}`);
     await page.screenshot({ path: shot('02-results-desktop.png'), fullPage: true });
     noProblems('search');
     ok(`searching "${QUERY}" (Simplified) finds "${title}" with the match highlighted`);
@@ -255,11 +255,11 @@ async function main() {
     // Paging: one result a page.
     await page.goto(`${daemon.base}/?limit=1`);
     await page.locator('#pager .page-of').waitFor({ timeout: 30_000 });
-    check((await page.locator('#pager .page-of').textContent()).includes('第 1 / 2 頁'), 'the pager shows page 1 of 2');
+    check((await page.locator('#pager .page-of').textContent()).includes('第 1 / 2 页'), 'the pager shows page 1 of 2');
     const page1 = await page.locator('#results .result-title a').textContent();
     await page.locator('#pager a[rel="next"]').click();
     await page.waitForURL((u) => new URL(u).searchParams.get('offset') === '1', { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelector('#pager .page-of')?.textContent.includes('第 2 / 2 頁'), null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#pager .page-of')?.textContent.includes('第 2 / 2 页'), null, { timeout: 30_000 });
     const page2 = await page.locator('#results .result-title a').textContent();
     check(page1 !== page2, `the second page shows the other document (${page1} / ${page2})`);
     check(await page.locator('#pager [rel="next"]').count() === 0 && await page.locator('#pager a[rel="prev"]').count() === 1,
@@ -318,7 +318,7 @@ async function main() {
     await verdict.waitFor({ timeout: 60_000 });
     const verdictText = (await verdict.textContent()).trim();
     const checks = await v2.locator('.proof .check').allTextContents();
-    check(verdictText.startsWith('✓ 已驗證'), `the proof verifies: "${verdictText}"; checks: ${JSON.stringify(checks)}`);
+    check(verdictText.startsWith('✓ 已验证'), `the proof verifies: "${verdictText}"; checks: ${JSON.stringify(checks)}`);
     check(await v2.locator('.proof .check-ok').count() === checks.length,
       `every check passed in the browser (Ed25519 included): ${JSON.stringify(checks)}`);
     const proof = await (await fetch(`${daemon.base}/api/v1/documents/${txt.id}/versions/2/proof`)).json();
@@ -342,7 +342,7 @@ async function main() {
     const v1 = versions.nth(1);
     await v1.locator('.btn-verify').click();
     await v1.locator('.proof .verdict:not(.verdict-pending)').waitFor({ timeout: 60_000 });
-    check((await v1.locator('.proof .verdict').textContent()).includes('驗證失敗'), 'a tampered record fails verification');
+    check((await v1.locator('.proof .verdict').textContent()).includes('验证失败'), 'a tampered record fails verification');
     await page.unroute('**/versions/1/proof');
     ok('a tampered record is reported as failing verification');
 
@@ -369,7 +369,7 @@ async function main() {
     problems.length = 0;  // the browser logs the failed fetches themselves
     await page.goto(`${daemon.base}/?q=${encodeURIComponent('公告')}`);
     await page.locator('#results-message .alert').waitFor({ timeout: 30_000 });
-    check((await page.locator('#results-message').textContent()).includes('查詢過於頻繁，請稍後再試'), 'a 429 says to slow down');
+    check((await page.locator('#results-message').textContent()).includes('查询过于频繁，请稍后再试'), 'a 429 says to slow down');
     await page.screenshot({ path: shot('06-rate-limited-desktop.png') });
     await page.unroute('**/api/v1/search*');
     await page.locator('#results-message .btn').click();  // 重試

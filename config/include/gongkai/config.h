@@ -39,6 +39,15 @@ struct ShareConfig {
   bool operator==(const ShareConfig&) const = default;
 };
 
+// [disclosure] contacts shown in the 政府信息公开指南 (/guide, 条例第十二条),
+// each optional ("" = not shown). None holds a control character; `website`
+// is empty or an http:// or https:// URL.
+struct DisclosureContacts {
+  std::string address, postcode, phone, fax, email, office_hours, website;
+
+  bool operator==(const DisclosureContacts&) const = default;
+};
+
 struct Config {
   std::string file;      // absolute path of the config file itself
   std::string data_dir;  // absolute
@@ -75,6 +84,7 @@ struct Config {
   // files that add or replace the packaged calendar's years ("" = none).
   std::string agency, agency_code;
   std::string calendar_dir;  // absolute, or empty
+  DisclosureContacts contacts;
   // Per client address: request forms submitted anonymously per hour (10 let
   // a service hall's shared computer serve its visitors), and tracking codes
   // looked up per minute (30: guessing a 120-bit code this way never ends).

@@ -1,0 +1,23 @@
+// The parts every HTML page shares, kept in one place: the common <head>
+// lines, the header with the site's one navigation bar (国办公开办函〔2019〕61号:
+// 指南, 法定主动公开内容, 依申请公开, 年度报告, plus search) and the footer.
+// Pages in daemon/web hold markers that FillChrome() replaces when served.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "gongkai/config.h"
+
+namespace gongkai::daemon {
+
+// `text` with &, <, >, " and ' replaced by entities: safe as HTML text and
+// inside a quoted attribute.
+std::string EscapeHtml(std::string_view text);
+
+// `page` with each <!--#head-->, <!--#header--> and <!--#footer--> replaced.
+// `route` is the page's own path ("/", "/apply", ...): its navigation entry
+// carries aria-current. Values from `config` are escaped.
+std::string FillChrome(std::string_view page, std::string_view route, const Config& config);
+
+}  // namespace gongkai::daemon

@@ -1,0 +1,364 @@
+// Browser test of what every page shares, against the real gongkaid through
+// Debian's chromium with playwright-core: each page (/, /guide, /apply,
+// /track, /requests, /report) is in Simplified Chinese by default, carries
+// the one navigation bar with aria-current, switches to Traditional
+// characters with the 繁體 button (and stays so on the next page), is
+// readable with JavaScript off, prints without navigation or forms, and has
+// no axe-core violation of impact "serious" or "critical". Also the guide
+// (/guide, GET /api/v1/guide) from [disclosure], and the annual report page.
+//
+//   GONGKAID=/path/to/gongkaid node portal_pages_test.mjs   (or the path as argv[2])
+//
+// Environment: ARTIFACT_DIR (screenshots and the daemon's log; default
+// <repo>/build/test-artifacts), CHROMIUM (default /usr/bin/chromium).
+// Exits non-zero, with the reason, on any failure.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SOURCE = path.resolve(here, '..', '..');
+const GONGKAID = process.argv[2] || process.env.GONGKAID;
+const ARTIFACT_DIR = path.resolve(process.env.ARTIFACT_DIR || path.join(SOURCE, 'build', 'test-artifacts'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TOTAL_TIMEOUT_MS = 8 * 60 * 1000;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// The agency's name holds markup, which must show as text; it is config, not
+// UI, so the 繁體 switch leaves it as written.
+const AGENCY = '某某乡人民政府<b>测试</b>';
+const CONTACTS = {
+  address: '某某省某某县某某乡人民路1号', postcode: '350000', phone: '0591-12345678',
+  email: 'gongkai@example.gov.cn', office_hours: '工作日 8:30–12:00，14:30–17:30', website: 'https://example.gov.cn/',
+};
+
+// Each page: its route, the navigation entry marked as the current page (or
+// as its section, aria-current="true"), and Simplified text it shows by
+// default, with the same text in Traditional characters.
+const PAGES = [
+  { route: '/', current: '/', simplified: '文件检索', traditional: '文件檢索' },
+  { route: '/guide', current: '/guide', simplified: '依申请公开', traditional: '依申請公開' },
+  { route: '/apply', current: '/apply', simplified: '申请政府信息公开', traditional: '申請政府信息公開' },
+  { route: '/track', current: '/apply', section: true, simplified: '查询办理进度', traditional: '查詢辦理進度' },
+  { route: '/requests', current: '/apply', section: true, simplified: '申请办理清单', traditional: '申請辦理清單' },
+  { route: '/report', current: '/report', simplified: '关于年度报告', traditional: '關於年度報告' },
+];
+const NAV = ['/', '/guide', '/catalogue', '/apply', '/report'];
+// Taiwanese wording and Traditional characters the default pages must not use.
+const NOT_SIMPLIFIED = /搜尋|資訊|網頁|筆|檢索|公開|申請|辦理|查詢|進度|報告/;
+
+let passed = 0;
+function ok(what) {
+  passed++;
+  console.log(`ok ${passed} - ${what}`);
+}
+class TestFailure extends Error {}
+function check(cond, what) {
+  if (!cond) throw new TestFailure(what);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+
+// ------------------------------------------------------------------ daemon
+
+class Daemon {
+  constructor(bin) {
+    this.bin = bin;
+    this.root = mkdtempSync(path.join(tmpdir(), 'gongkai-portal-'));
+    const share = path.join(this.root, 'share', 'pub');
+    mkdirSync(share, { recursive: true });
+    this.inspector = `gk_${randomBytes(24).toString('hex')}`;
+    const tokens = path.join(this.root, 'tokens');
+    writeFileSync(tokens, `inspector ${sha256(this.inspector)} browser-inspector\n`, { mode: 0o600 });
+    this.config = path.join(this.root, 'gongkaid.conf');
+    writeFileSync(this.config, [
+      '[daemon]', `data_dir = ${path.join(this.root, 'data')}`, 'listen = 127.0.0.1:0', 'settle = 300ms', '',
+      '[log]', 'origin = portal.gongkai.test', '',
+      '[auth]', `tokens_file = ${tokens}`, '',
+      '[disclosure]', `agency = ${AGENCY}`, 'agency_code = 113506027XXXXXXXXX',
+      `calendar = ${path.join(SOURCE, 'data', 'calendar')}`,
+      ...Object.entries(CONTACTS).map(([k, v]) => `${k} = ${v}`), '',
+      '[share.pub]', `path = ${share}`, 'office = 某某乡人民政府', '',
+    ].join('\n'));
+    this.logPath = path.join(ARTIFACT_DIR, 'daemon-portal.log');
+    this.logText = '';
+  }
+
+  async start() {
+    const log = createWriteStream(this.logPath);
+    this.proc = spawn(this.bin, ['--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+    let exitInfo = null;
+    this.exited.then((e) => { exitInfo = e; });
+    const onData = (d) => { this.logText += d.toString('utf8'); log.write(d); };
+    this.proc.stdout.on('data', onData);
+    this.proc.stderr.on('data', onData);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (exitInfo) throw new TestFailure(`gongkaid exited during start-up (${JSON.stringify(exitInfo)}):\n${this.logText}`);
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.logText);
+      if (m) {
+        this.base = `http://127.0.0.1:${m[1]}`;
+        try {
+          if ((await fetch(`${this.base}/healthz`)).status === 200) return;
+        } catch { /* not yet */ }
+      }
+      await sleep(100);
+    }
+    throw new TestFailure(`gongkaid did not become healthy within 60 s:\n${this.logText}`);
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+// ----------------------------------------------------------------- browser
+
+// The page's axe-core violations of impact serious or critical, as lines.
+// axe is evaluated through the DevTools protocol, which the page's CSP
+// (script-src 'self') does not govern.
+async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })));
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.join(', ')}`);
+}
+
+// The navigation bar as the page has it: [{href, current}].
+const navOf = (page) => page.evaluate(() => [...document.querySelectorAll('.site-header nav a')]
+  .map((a) => ({ href: a.getAttribute('href'), current: a.getAttribute('aria-current') })));
+
+function checkNav(nav, p) {
+  check(JSON.stringify(nav.map((a) => a.href)) === JSON.stringify(NAV), `${p.route}: the navigation bar is ${NAV}: ${JSON.stringify(nav)}`);
+  for (const a of nav) {
+    const want = a.href === p.current ? (p.section ? 'true' : 'page') : null;
+    check(a.current === want, `${p.route}: aria-current on ${a.href} is ${want}, not ${a.current}`);
+  }
+}
+
+const visibleText = (page) => page.evaluate(() => document.body.innerText);
+
+async function main() {
+  check(GONGKAID, 'set GONGKAID (or pass the gongkaid binary as the first argument)');
+  check(existsSync(GONGKAID), `gongkaid not found at ${GONGKAID}`);
+  check(existsSync(CHROMIUM), `chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`);
+  mkdirSync(ARTIFACT_DIR, { recursive: true });
+  const shot = (name) => path.join(ARTIFACT_DIR, `portal-${name}`);
+
+  const daemon = new Daemon(GONGKAID);
+  let browser = null;
+  let page = null;
+  try {
+    await daemon.start();
+    ok(`gongkaid is up at ${daemon.base}`);
+
+    // ---- as served: Simplified, one navigation bar, the config escaped
+    for (const p of PAGES) {
+      const r = await fetch(`${daemon.base}${p.route}`);
+      const html = await r.text();
+      check(r.status === 200 && (r.headers.get('content-type') || '').startsWith('text/html'), `GET ${p.route}: ${r.status}`);
+      check(html.includes('<html lang="zh-CN">'), `GET ${p.route} is lang="zh-CN"`);
+      check(!html.includes('<!--#'), `GET ${p.route} has every marker filled`);
+      check((html.match(/<nav class="site-nav"/g) || []).length === 1, `GET ${p.route} has one navigation bar`);
+      check(html.includes('某某乡人民政府&lt;b&gt;测试&lt;/b&gt;') && !html.includes(AGENCY), `GET ${p.route} shows the agency escaped`);
+    }
+    check(!(await (await fetch(`${daemon.base}/static/guide.html`)).text()).includes('<!--#'), 'the guide\'s template is never served unfilled');
+    ok('every page is served in Simplified Chinese with one navigation bar and the agency escaped');
+
+    const guide = await (await fetch(`${daemon.base}/api/v1/guide`)).json();
+    check(guide.agency === AGENCY && guide.agency_code === '113506027XXXXXXXXX', `the guide API names the agency: ${JSON.stringify(guide)}`);
+    for (const [k, v] of Object.entries(CONTACTS)) check(guide[k] === v, `the guide API answers ${k} = ${v}: ${guide[k]}`);
+    check(guide.fax === '', 'a contact not configured is ""');
+    check(JSON.stringify(guide.channels) === JSON.stringify(['online', 'in_person', 'post', 'registered_post', 'fax', 'email']), 'the guide API lists the channels');
+    check(guide.deadline.workdays === 20 && guide.deadline.extension_workdays === 20, 'the guide API gives the deadline');
+    ok('GET /api/v1/guide answers the configured facts');
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--disable-dev-shm-usage'],
+    });
+    ok(`launched ${CHROMIUM} ${browser.version()}`);
+
+    const problems = [];
+    const newContext = (options) => browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', ...options });
+    const watch = (p) => {
+      p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      p.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console error: ${m.text()}`);
+      });
+      return p;
+    };
+    const noProblems = (what) => check(problems.length === 0, `${what}: the page reported errors:\n  ${problems.join('\n  ')}`);
+
+    // ---- each page: Simplified by default, the navigation bar, axe
+    const context = await newContext();
+    page = watch(await context.newPage());
+    for (const p of PAGES) {
+      await page.goto(`${daemon.base}${p.route}`);
+      await page.locator('#lang-switch').waitFor({ state: 'visible' });
+      await sleep(300);  // the page's own script fills in what it fills in
+      check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', `${p.route}: lang is zh-CN`);
+      const text = await visibleText(page);
+      check(text.includes(p.simplified), `${p.route} shows "${p.simplified}"`);
+      const chrome = text.replace(/某某乡人民政府<b>测试<\/b>/g, '');
+      const stray = NOT_SIMPLIFIED.exec(chrome);
+      check(!stray, `${p.route} has no Traditional or Taiwanese wording by default, found "${stray}"`);
+      checkNav(await navOf(page), p);
+      const violations = await axeViolations(page);
+      check(violations.length === 0, `${p.route}: axe-core finds:\n  ${violations.join('\n  ')}`);
+      await page.screenshot({ path: shot(`${p.route.slice(1) || 'search'}-simplified.png`), fullPage: true });
+    }
+    noProblems('the pages in Simplified Chinese');
+    ok('each page is Simplified by default, marks its place in the navigation bar, and passes axe-core');
+
+    // ---- the guide: the contacts, the channels, the deadline
+    await page.goto(`${daemon.base}/guide`);
+    const guideText = await visibleText(page);
+    for (const want of [AGENCY, ...Object.values(CONTACTS), '在线申请', '信函申请', '当面申请', '传真申请', '电子邮件申请',
+      '20个工作日', '条例第三十三条', '行政复议', '行政诉讼', '不收取费用']) {
+      check(guideText.includes(want), `the guide says "${want}"`);
+    }
+    for (const href of ['/apply', '/track', '/catalogue', CONTACTS.website]) {
+      check(await page.locator(`main a[href="${href}"]`).count() >= 1, `the guide links to ${href}`);
+    }
+    ok('the guide names the agency and its contacts, the channels, the deadline, fees and remedies');
+
+    // ---- 繁體: the chrome switches, documents and the agency do not, the choice persists
+    await page.goto(`${daemon.base}/guide`);
+    await page.locator('#lang-switch').click();
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-Hant');
+    let text = await visibleText(page);
+    check(text.includes('政府信息公開指南') && text.includes('依申請公開'), 'the guide switches to Traditional characters');
+    check(text.includes(AGENCY), 'the agency is shown as written');
+    check((await page.locator('#lang-switch').textContent()) === '简体', 'the switch now offers 简体');
+    await page.screenshot({ path: shot('guide-traditional.png'), fullPage: true });
+    for (const p of PAGES) {
+      await page.goto(`${daemon.base}${p.route}`);
+      await page.waitForFunction(() => document.documentElement.lang === 'zh-Hant');
+      await sleep(300);
+      text = await visibleText(page);
+      check(text.includes(p.traditional), `${p.route} stays Traditional on the next page: wants "${p.traditional}"`);
+      check(!text.includes(p.simplified), `${p.route}: no "${p.simplified}" left in Traditional`);
+      const violations = await axeViolations(page);
+      check(violations.length === 0, `${p.route} in Traditional: axe-core finds:\n  ${violations.join('\n  ')}`);
+      await page.screenshot({ path: shot(`${p.route.slice(1) || 'search'}-traditional.png`), fullPage: true });
+    }
+    // Text a script writes later switches too: a tracking code that does not exist.
+    await page.goto(`${daemon.base}/track?code=aaaaaaaaaaaaaaaaaaaaaaaa`);
+    await page.locator('#track-message .alert').waitFor({ timeout: 30_000 });
+    const message = await page.locator('#track-message').textContent();
+    check(/[請査查詢碼]/.test(message) && !/[请码询]/.test(message), `the tracking page's message is in Traditional: ${message}`);
+    // And back: the page is Simplified again, and so is the next one.
+    await page.locator('#lang-switch').click();
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+    check((await visibleText(page)).includes('查询办理进度'), 'switching back restores Simplified');
+    await page.goto(`${daemon.base}/apply`);
+    check((await visibleText(page)).includes('申请政府信息公开'), 'Simplified is remembered too');
+    noProblems('the pages in Traditional');
+    ok('繁體 switches every page, script-written text included, leaves the agency as written, and is remembered');
+    await context.close();
+
+    // ---- without JavaScript: readable, in Simplified, no dead switch
+    const noJs = await newContext({ javaScriptEnabled: false });
+    page = await noJs.newPage();
+    for (const p of PAGES) {
+      await page.goto(`${daemon.base}${p.route}`);
+      text = await visibleText(page);
+      check(text.includes(p.simplified), `${p.route} without JavaScript shows "${p.simplified}"`);
+      check(await page.locator('.site-header nav a').count() === NAV.length, `${p.route} without JavaScript has the navigation bar`);
+      check(await page.locator('#lang-switch').isHidden(), `${p.route} without JavaScript hides the switch`);
+      await page.screenshot({ path: shot(`${p.route.slice(1) || 'search'}-no-javascript.png`), fullPage: true });
+    }
+    check((await visibleText(page)).includes('年度报告'), '/report without JavaScript explains the report');
+    await page.goto(`${daemon.base}/guide`);
+    text = await visibleText(page);
+    check(text.includes('20个工作日') && text.includes(CONTACTS.address), 'the guide is complete without JavaScript');
+    await noJs.close();
+    ok('every page is readable without JavaScript, in Simplified, with the navigation bar');
+
+    // ---- printed: no navigation, forms or backgrounds
+    const printing = await newContext();
+    page = watch(await printing.newPage());
+    await page.emulateMedia({ media: 'print' });
+    for (const p of PAGES) {
+      await page.goto(`${daemon.base}${p.route}`);
+      const shown = await page.evaluate(() => ({
+        nav: getComputedStyle(document.querySelector('.site-header')).display,
+        forms: [...document.querySelectorAll('form')].map((f) => getComputedStyle(f).display),
+        band: getComputedStyle(document.querySelector('.page-band, .search-band') || document.body).backgroundImage,
+      }));
+      check(shown.nav === 'none' && shown.forms.every((d) => d === 'none'), `${p.route} prints without navigation and forms: ${JSON.stringify(shown)}`);
+      check(shown.band === 'none', `${p.route} prints without background: ${JSON.stringify(shown)}`);
+    }
+    await page.goto(`${daemon.base}/guide`);
+    await page.screenshot({ path: shot('guide-print.png'), fullPage: true });
+    await printing.close();
+    ok('every page prints without navigation, forms or backgrounds');
+
+    // ---- the annual report: an explanation for everyone, the table for inspectors
+    const reporting = await newContext({ acceptDownloads: true });
+    page = watch(await reporting.newPage());
+    await page.goto(`${daemon.base}/report`);
+    await page.locator('#token-form').waitFor({ state: 'visible' });
+    check(await page.locator('#report-view').isHidden(), 'without a token the report is not shown');
+    await page.fill('#token', daemon.inspector);
+    await page.locator('#token-form button[type=submit]').click();
+    await page.locator('#report-output table.annual').waitFor({ timeout: 30_000 });
+    const year = new Date().getFullYear() - 1;
+    check((await page.locator('#report-output').textContent()).includes(`${year}年政府信息公开工作年度报告`), 'the report for last year is shown');
+    check(await page.locator('h1').count() === 1, 'the page keeps one <h1>');
+    await page.fill('#year', String(year + 1));
+    await page.locator('#year-form button[type=submit]').click();
+    await page.waitForFunction((y) => document.querySelector('#report-output')?.textContent.includes(`${y}年`), year + 1);
+    check(new URL(page.url()).searchParams.get('year') === String(year + 1), 'the year is kept in the URL');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-csv').click()]);
+    check(download.suggestedFilename() === `annual-report-${year + 1}.csv`, `the CSV is offered as ${download.suggestedFilename()}`);
+    const csv = readFileSync(await download.path(), 'utf8');
+    check(csv.startsWith('\ufeff项目,') && csv.includes('总计'), `the CSV has its header: ${csv.slice(0, 80)}`);
+    const violations = await axeViolations(page);
+    check(violations.length === 0, `/report with the table: axe-core finds:\n  ${violations.join('\n  ')}`);
+    await page.screenshot({ path: shot('report-inspector.png'), fullPage: true });
+    noProblems('the annual report');
+    await reporting.close();
+    ok('an inspector sees the annual report for a chosen year and downloads its CSV');
+  } catch (e) {
+    if (page && !page.isClosed()) {
+      try { await page.screenshot({ path: shot('failure.png'), fullPage: true }); } catch { /* ignore */ }
+    }
+    throw e;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await daemon.stop();
+    rmSync(daemon.root, { recursive: true, force: true });
+  }
+}
+
+const guard = setTimeout(() => {
+  console.error(`FAIL: the browser test did not finish within ${TOTAL_TIMEOUT_MS / 1000} s`);
+  process.exit(1);
+}, TOTAL_TIMEOUT_MS);
+guard.unref();
+
+main().then(() => {
+  console.log(`\nscreenshots and daemon log in ${ARTIFACT_DIR}`);
+  console.log(`${passed} passed, 0 failed`);
+}, (e) => {
+  process.exitCode = 1;
+  console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
+  console.error(`(screenshots and daemon log in ${ARTIFACT_DIR})`);
+  console.log(`${passed} passed, 1 failed`);
+});
