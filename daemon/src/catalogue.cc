@@ -1,6 +1,7 @@
 #include "catalogue.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "csv.h"
 #include "gongkai/ledger/visibility.h"
@@ -41,6 +42,7 @@ CatalogueEntry EntryOf(const Config& config, const storage::DocumentRow& doc,
                         meta.agency.empty() ? OfficeOf(config, doc.share) : meta.agency,
                         meta.doc_number,
                         doc.id,
+                        shown.version,
                         meta.legal_status,
                         meta.repealed_on};
 }
@@ -55,9 +57,11 @@ Result<Catalogue> LoadCatalogue(storage::Catalog& catalog, const Config& config,
   Catalogue out;
   for (size_t first = 0; first < docs->size(); first += kBatch) {
     std::vector<std::string> ids;
-    for (size_t i = first; i < std::min(first + kBatch, docs->size()); ++i)
-      if (year.empty() || (*docs)[i].published.compare(0, 4, year) == 0)
-        ids.push_back((*docs)[i].id);
+    for (size_t i = first; i < std::min(first + kBatch, docs->size()); ++i) {
+      const storage::DocumentRow& d = (*docs)[i];
+      if (d.published.size() >= 4) out.years.insert(std::atoi(d.published.substr(0, 4).c_str()));
+      if (year.empty() || d.published.compare(0, 4, year) == 0) ids.push_back(d.id);
+    }
     auto states = ledger::LoadDocuments(catalog, ids);
     if (!states.ok()) return states.status();
     for (const std::string& id : ids) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct CatalogueEntry {
   std::string office;      // the sidecar's agency, else the share's office
   std::string doc_number;  // 文号 (sidecar), may be ""
   std::string id;
+  int64_t version = 0;  // the version shown, which the entry describes
   std::string legal_status, repealed_on;  // for 规章 and 行政规范性文件 (sidecar)
 };
 
@@ -41,6 +43,7 @@ struct CatalogueFilter {
 struct Catalogue {
   std::vector<CatalogueEntry> entries;            // matching the filter, newest first
   std::map<std::string, int64_t> categories;      // entries per category in the year
+  std::set<int> years;  // every year with a publication, whatever the filter
 };
 
 // Reads the catalogue: one pass over the documents that have an 索引号.

@@ -56,20 +56,16 @@ std::string ContactsHtml(const Config& config) {
   return out + "    </dl>";
 }
 
-void Replace(std::string& s, std::string_view marker, const std::string& with) {
-  if (size_t at = s.find(marker); at != std::string::npos) s.replace(at, marker.size(), with);
-}
-
 }  // namespace
 
 void ServeGuidePage(Call& call) {
   const Config& config = *call.ctx.config;
   std::string page(WebAssets().at("guide.html"));
-  Replace(page, "<!--#agency-->",
+  ReplaceMarker(page, "<!--#agency-->",
           config.agency.empty()
               ? "本机关"
               : "<span translate=\"no\">" + EscapeHtml(config.agency) + "</span>");
-  Replace(page, "<!--#contacts-->", ContactsHtml(config));
+  ReplaceMarker(page, "<!--#contacts-->", ContactsHtml(config));
   SendPage(call, FillChrome(page, "/guide", config));
 }
 

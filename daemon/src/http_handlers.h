@@ -43,7 +43,10 @@ void ServeKeys(Call& call);
 void ServeFreshness(Call& call);
 void ServeAnnualReport(Call& call);
 void ServeTimeliness(Call& call);
+
+// http_catalogue.cc
 void ServeCatalogue(Call& call);
+void ServeCataloguePage(Call& call);
 
 // http_disclosure.cc
 void ServeWorkdays(Call& call);

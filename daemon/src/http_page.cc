@@ -61,7 +61,9 @@ void ServePage(Call& call) {
   auto it = WebAssets().find(AssetName(call));
   if (it == WebAssets().end())
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
-  if (it->first == "guide.html") return ServeGuidePage(call);  // a template, never served raw
+  // Templates the server fills, never served raw.
+  if (it->first == "guide.html") return ServeGuidePage(call);
+  if (it->first == "catalogue.html") return ServeCataloguePage(call);
   if (std::string_view(AssetType(it->first)).starts_with("text/html"))
     return SendPage(call, FillChrome(it->second, RouteOf(it->first), *call.ctx.config));
   auto& resp = call.resp;

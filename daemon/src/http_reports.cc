@@ -84,26 +84,4 @@ void ServeTimeliness(Call& call) {
            TimelinessJson(ComputeTimeliness(published, requests, *call.ctx.calendar, year)));
 }
 
-// The 公开目录 for everyone (catalogue.h): JSON by pages, or all of it as CSV
-// with format=csv.
-void ServeCatalogue(Call& call) {
-  CatalogueFilter filter{YearParam(call, false), call.Param("category")};
-  int64_t offset = 0, limit = 50;
-  if (!call.Param("offset").empty() && !ParseInt(call.Param("offset"), 0, 10'000'000, &offset))
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "offset must be 0-10000000"};
-  if (!call.Param("limit").empty() && !ParseInt(call.Param("limit"), 0, 1000, &limit))
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "limit must be 0-1000"};
-  const std::string format = call.Param("format");
-  if (!format.empty() && format != "json" && format != "csv")
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "format must be json or csv"};
-  auto catalog = call.BorrowCatalog();
-  const Catalogue c = OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, filter));
-  if (format == "csv") {
-    call.resp.set("Content-Disposition", "attachment; filename=\"catalogue.csv\"");
-    return SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8",
-                    CatalogueCsv(c));
-  }
-  SendJson(call.resp, HTTPResponse::HTTP_OK, CatalogueJson(c, offset, limit));
-}
-
 }  // namespace gongkai::daemon

@@ -27,6 +27,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/requests", kAll, ServePage, "page"},  // requests.html: inspectors' list
       // guide.html filled from [disclosure]; report.html, the annual report
       {"GET", "/guide", kAll, ServeGuidePage, "page"},
+      {"GET", "/catalogue", kAll, ServeCataloguePage, "page"},  // the 公开目录, from the catalog
       {"GET", "/report", kAll, ServePage, "page"},
       {"GET", "/static/{name}", kAll, ServePage, "page"},
       {"GET", "/healthz", kAll, ServeHealth, "healthz"},

@@ -104,6 +104,10 @@ std::string EscapeHtml(std::string_view text) {
   return out;
 }
 
+void ReplaceMarker(std::string& page, std::string_view marker, const std::string& html) {
+  if (size_t at = page.find(marker); at != std::string::npos) page.replace(at, marker.size(), html);
+}
+
 std::string FillChrome(std::string_view page, std::string_view route, const Config& config) {
   std::string out(page);
   ReplaceAll(out, "<!--#head-->", kHead);

@@ -15,6 +15,9 @@ namespace gongkai::daemon {
 // inside a quoted attribute.
 std::string EscapeHtml(std::string_view text);
 
+// Replaces the first `marker` in `page` with `html` (nothing when absent).
+void ReplaceMarker(std::string& page, std::string_view marker, const std::string& html);
+
 // `page` with each <!--#head-->, <!--#header--> and <!--#footer--> replaced.
 // `route` is the page's own path ("/", "/apply", ...): its navigation entry
 // carries aria-current. Values from `config` are escaped.

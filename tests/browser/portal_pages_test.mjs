@@ -1,6 +1,6 @@
 // Browser test of what every page shares, against the real gongkaid through
-// Debian's chromium with playwright-core: each page (/, /guide, /apply,
-// /track, /requests, /report) is in Simplified Chinese by default, carries
+// Debian's chromium with playwright-core: each page (/, /guide, /catalogue,
+// /apply, /track, /requests, /report) is in Simplified Chinese by default, carries
 // the one navigation bar with aria-current, switches to Traditional
 // characters with the 繁體 button (and stays so on the next page), is
 // readable with JavaScript off, prints without navigation or forms, and has
@@ -37,12 +37,15 @@ const CONTACTS = {
   email: 'gongkai@example.gov.cn', office_hours: '工作日 8:30–12:00，14:30–17:30', website: 'https://example.gov.cn/',
 };
 
+const CATALOGUE_TITLE = '关于开展春季植树活动的通知';
+
 // Each page: its route, the navigation entry marked as the current page (or
 // as its section, aria-current="true"), and Simplified text it shows by
 // default, with the same text in Traditional characters.
 const PAGES = [
   { route: '/', current: '/', simplified: '文件检索', traditional: '文件檢索' },
   { route: '/guide', current: '/guide', simplified: '依申请公开', traditional: '依申請公開' },
+  { route: '/catalogue', current: '/catalogue', simplified: '发布年份', traditional: '發佈年份' },
   { route: '/apply', current: '/apply', simplified: '申请政府信息公开', traditional: '申請政府信息公開' },
   { route: '/track', current: '/apply', section: true, simplified: '查询办理进度', traditional: '查詢辦理進度' },
   { route: '/requests', current: '/apply', section: true, simplified: '申请办理清单', traditional: '申請辦理清單' },
@@ -72,6 +75,12 @@ class Daemon {
     this.root = mkdtempSync(path.join(tmpdir(), 'gongkai-portal-'));
     const share = path.join(this.root, 'share', 'pub');
     mkdirSync(share, { recursive: true });
+    // One public document with catalogue metadata: the catalogue's one entry.
+    writeFileSync(path.join(share, 'notice.txt'), '关于开展春季植树活动的通知\n');
+    writeFileSync(path.join(share, 'notice.txt.meta.json'), JSON.stringify({
+      title: CATALOGUE_TITLE, doc_number: '某政〔2026〕5号', category: '法定主动公开内容/通知公告',
+      created: '2026-03-02', summary: '植树活动的时间和地点',
+    }));
     this.inspector = `gk_${randomBytes(24).toString('hex')}`;
     const tokens = path.join(this.root, 'tokens');
     writeFileSync(tokens, `inspector ${sha256(this.inspector)} browser-inspector\n`, { mode: 0o600 });
@@ -162,6 +171,14 @@ async function main() {
   try {
     await daemon.start();
     ok(`gongkaid is up at ${daemon.base}`);
+    let catalogue = null;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(200)) {
+      catalogue = await (await fetch(`${daemon.base}/api/v1/catalogue`)).json();
+      if (catalogue.total === 1) break;
+    }
+    check(catalogue.total === 1, `the document is archived and listed: ${JSON.stringify(catalogue)}`);
+    const indexNo = catalogue.results[0].index_no;
+    check(/^113506027XXXXXXXXX\/\d{4}-00001$/.test(indexNo), `its 索引号 is the agency's first: ${indexNo}`);
 
     // ---- as served: Simplified, one navigation bar, the config escaped
     for (const p of PAGES) {
@@ -236,6 +253,26 @@ async function main() {
       check(await page.locator(`main a[href="${href}"]`).count() >= 1, `the guide links to ${href}`);
     }
     ok('the guide names the agency and its contacts, the channels, the deadline, fees and remedies');
+
+    // ---- the catalogue: the entry with its 索引号, by category, its file one click away
+    await page.goto(`${daemon.base}/catalogue`);
+    const row = page.locator('table.catalogue-table tbody tr');
+    check(await row.count() === 1, 'the catalogue lists one entry');
+    const rowText = await row.textContent();
+    for (const want of [indexNo, CATALOGUE_TITLE, '某政〔2026〕5号', '2026-03-02', '植树活动的时间和地点']) {
+      check(rowText.includes(want), `the catalogue's entry shows "${want}": ${rowText}`);
+    }
+    await page.locator('.category-list a', { hasText: '法定主动公开内容/通知公告' }).click();
+    await page.waitForURL(/category=/);
+    check(await page.locator('.category-list a[aria-current="page"]').textContent() === '法定主动公开内容/通知公告',
+      'the category chosen is marked');
+    check(await row.count() === 1, 'the category lists its entry');
+    const href = await row.locator('a').getAttribute('href');
+    const content = await fetch(`${daemon.base}${href}`);
+    check(content.status === 200 && (await content.text()).includes('春季植树'), `the title links to the archived file: ${href}`);
+    await page.goto(`${daemon.base}/catalogue?year=2001`);
+    check((await visibleText(page)).includes('暂无符合条件的公开信息'), 'an empty year says so');
+    ok('the catalogue lists the document with its 索引号, by category, linked to its file');
 
     // ---- 繁體: the chrome switches, documents and the agency do not, the choice persists
     await page.goto(`${daemon.base}/guide`);
