@@ -10,6 +10,7 @@
 #include "support/clock_env.h"
 #include "support/temp_dir.h"
 
+using gongkai::daemon::AnnualReport;
 using gongkai::daemon::ComputeTable3;
 using gongkai::daemon::Table3;
 using gongkai::disclosure::RequestEvent;
@@ -65,6 +66,28 @@ struct Office {
     auto all = ledger::LoadRequests(*catalog, ShippedCalendar());
     REQUIRE(all.ok());
     return ComputeTable3(*all, year);
+  }
+  AnnualReport Full(int year) {
+    auto report = gongkai::daemon::LoadAnnualReport(*catalog, ShippedCalendar(), "某乡", year);
+    REQUIRE(report.ok());
+    return *report;
+  }
+  // Archives a version of `path` on `day` with sidecar metadata `meta`;
+  // returns its document's id.
+  std::string Publish(const std::string& path, const std::string& meta, const char* day,
+                      const std::string& doc = "", bool review = false) {
+    env.At(day);
+    ledger::Change c;
+    c.doc_id = doc;
+    c.share = "pub";
+    c.path = path;
+    c.sha256 = storage::Hex(storage::Sha256Of(path + meta + day));
+    c.size = 1;
+    c.meta = meta;
+    c.review_required = review;
+    std::vector<ledger::Change> one{c};
+    REQUIRE(ledger->Apply(one, *key).ok());
+    return one[0].doc_id;
   }
 };
 
@@ -155,9 +178,9 @@ TEST_CASE("annual report: table 三 over two years, carried over and forward, as
   CHECK(y2027.cells.at("carried_forward").at("total") == 2);  // c and h
 
   // Reproducible: more history later changes no closed year.
-  const std::string before = gongkai::daemon::AnnualReportJson(y2026, "某乡");
+  const std::string before = gongkai::daemon::AnnualReportJson(o.Full(2026));
   o.Event(c, RequestEvent::kReplied, "2026-12-31", "disclosed", "2027-02-01");
-  CHECK(gongkai::daemon::AnnualReportJson(o.Report(2026), "某乡") == before);
+  CHECK(gongkai::daemon::AnnualReportJson(o.Full(2026)) == before);
 }
 
 TEST_CASE("annual report: the cross-checks name the cells, and the formats carry the labels",
@@ -165,17 +188,21 @@ TEST_CASE("annual report: the cross-checks name the cells, and the formats carry
   Office o;
   const std::string a = o.Receive("person", "2026-03-02");
   o.Event(a, RequestEvent::kReplied, "2026-03-20", "disclosed");
-  Table3 t = o.Report(2026);
+  AnnualReport report = o.Full(2026);
+  report.agency = "某某乡人民政府";
+  Table3& t = report.table3;
   REQUIRE(t.problems.empty());
-  const std::string html = gongkai::daemon::AnnualReportHtml(t, "某某乡人民政府");
+  const std::string html = gongkai::daemon::AnnualReportHtml(report);
   for (const char* label :
        {"某某乡人民政府2026年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况",
         "申请人情况", "法人或其他组织", "一、本年新收政府信息公开申请数量",
         "二、上年结转政府信息公开申请数量", "三、本年度办理结果", "（一）予以公开",
         "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "3.危及“三安全一稳定”",
-        "（七）总计", "四、结转下年度继续办理", "社会公益组织", "法律服务机构"})
+        "（七）总计", "四、结转下年度继续办理", "社会公益组织", "法律服务机构",
+        "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容", "本年制发件数", "本年废止件数",
+        "现行有效件数", "规章", "行政规范性文件"})
     CHECK(html.find(label) != std::string::npos);
-  const std::string csv = gongkai::daemon::AnnualReportCsv(t);
+  const std::string csv = gongkai::daemon::AnnualReportCsv(report);
   CHECK(csv.rfind("项目,自然人,商业企业,科研机构,社会公益组织,法律服务机构,其他,总计\n", 0) == 0);
   CHECK(csv.find("\"（一）予以公开\",1,0,0,0,0,0,1\n") != std::string::npos);
   CHECK(csv.find("\"（三）不予公开 1.属于国家秘密\",0,0,0,0,0,0,0\n") != std::string::npos);
@@ -186,4 +213,41 @@ TEST_CASE("annual report: the cross-checks name the cells, and the formats carry
   REQUIRE(t.problems.size() == 2);
   CHECK(t.problems[0] == "四、结转下年度继续办理 / 自然人: 一+二 = 1, but （七）+四 = 2");
   CHECK(t.problems[1] == "四、结转下年度继续办理 / 总计: 0, but the applicant columns add up to 1");
+}
+
+TEST_CASE("annual report: table 二 counts 规章 and 行政规范性文件 from the catalogue as of 31 December",
+          "[report]") {
+  Office o;
+  const std::string rule = R"({"category":"法定主动公开内容/规章"})";
+  const std::string normative = R"({"category":"法定主动公开内容/行政规范性文件"})";
+  auto repealed = [](const char* on) {
+    return std::string(R"({"category":"法定主动公开内容/行政规范性文件","legal_status":"repealed",)") +
+           R"("repealed_on":")" + on + R"("})";
+  };
+  o.Publish("a.txt", rule, "2025-06-01");       // a 规章 in force since 2025
+  o.Publish("b.txt", normative, "2026-03-02");  // issued 2026, in force
+  const std::string c = o.Publish("c.txt", normative, "2026-05-06");
+  o.Publish("c.txt", repealed("2026-09-01"), "2026-09-01", c);  // issued and repealed in 2026
+  const std::string d = o.Publish("d.txt", normative, "2026-12-01");
+  o.Publish("budget.txt", R"({"category":"财政预决算"})", "2026-04-01");  // another category
+  o.Publish("e.txt", rule, "2026-07-01", "", true);  // pending review: not published
+  const std::string before = gongkai::daemon::AnnualReportJson(o.Full(2026));
+  o.Publish("d.txt", repealed("2027-02-01"), "2027-02-01", d);  // repealed the next year
+
+  // Counted by hand: 2026 issued b, c, d; repealed c; in force at its end a, b, d.
+  using Cells = std::map<std::string, std::map<std::string, int64_t>>;
+  CHECK(o.Full(2026).table2.cells ==
+        Cells{{"rules", {{"issued", 0}, {"repealed", 0}, {"in_force", 1}}},
+              {"normative_documents", {{"issued", 3}, {"repealed", 1}, {"in_force", 2}}}});
+  CHECK(o.Full(2027).table2.cells ==
+        Cells{{"rules", {{"issued", 0}, {"repealed", 0}, {"in_force", 1}}},
+              {"normative_documents", {{"issued", 0}, {"repealed", 1}, {"in_force", 1}}}});
+  // A closed year is reproducible: what came later changes nothing in it.
+  CHECK(gongkai::daemon::AnnualReportJson(o.Full(2026)) == before);
+  const std::string csv = gongkai::daemon::AnnualReportCsv(o.Full(2026));
+  CHECK(csv.find("\n\n信息内容,本年制发件数,本年废止件数,现行有效件数\n规章,0,0,1\n行政规范性文件,3,1,2\n") !=
+        std::string::npos);
+  CHECK(before.find(R"("table2":{"rules":{"issued":0,"repealed":0,"in_force":1},)"
+                    R"("normative_documents":{"issued":3,"repealed":1,"in_force":2}})") !=
+        std::string::npos);
 }

@@ -3,8 +3,11 @@
 #include <ctime>
 
 #include "gongkai/disclosure/request.h"
+#include "gongkai/ledger/visibility.h"
 #include "gongkai/storage/record.h"
 #include "json_writer.h"
+#include "page_chrome.h"
+#include "sidecar.h"
 
 namespace gongkai::daemon {
 namespace {
@@ -148,30 +151,66 @@ void Count(Table3& t, const std::string& row, const std::string& type) {
   ++t.cells[row]["total"];
 }
 
-std::string Escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+}  // namespace
+
+namespace {
+
+// Table 二's first block: its rows and columns with the format's labels.
+constexpr std::pair<const char*, const char*> kTable2Kinds[] = {
+    {"rules", "规章"}, {"normative_documents", "行政规范性文件"}};
+constexpr std::pair<const char*, const char*> kTable2Columns[] = {
+    {"issued", "本年制发件数"}, {"repealed", "本年废止件数"}, {"in_force", "现行有效件数"}};
+
+// "rules" or "normative_documents" when the category's last level names
+// one, else "".
+std::string KindOf(const std::string& category) {
+  const std::string last = category.substr(category.rfind('/') + 1);
+  for (const auto& [kind, label] : kTable2Kinds)
+    if (last == label) return kind;
+  return "";
 }
 
 }  // namespace
+
+Result<Table2> ComputeTable2(storage::Catalog& catalog, int year) {
+  Table2 t;
+  t.year = year;
+  for (const auto& [kind, label] : kTable2Kinds)
+    for (const auto& [column, heading] : kTable2Columns) t.cells[kind][column] = 0;
+  auto docs = catalog.IndexedDocuments();
+  if (!docs.ok()) return docs.status();
+  const std::string y = std::to_string(year), end = YearStart(year + 1);
+  const std::string last_day = y + "-12-31";
+  std::vector<std::string> ids;
+  for (const storage::DocumentRow& d : *docs)
+    if (d.published <= last_day) ids.push_back(d.id);
+  auto rows = catalog.DocumentsWithVersions(ids);
+  if (!rows.ok()) return rows.status();
+  for (const auto& [doc, versions] : *rows) {
+    const storage::VersionRow* shown = nullptr;  // as of the year's end
+    for (const storage::VersionRow& v : versions)
+      if (v.review == ReviewState::kApproved && v.archived < end) shown = &v;
+    if (!shown) continue;
+    const Sidecar meta = SidecarFromStored(shown->meta);
+    const std::string kind = KindOf(meta.category);
+    if (kind.empty()) continue;
+    const bool repealed = meta.legal_status == "repealed";
+    if (doc.published.compare(0, 4, y) == 0) ++t.cells[kind]["issued"];
+    if (repealed && meta.repealed_on.compare(0, 4, y) == 0) ++t.cells[kind]["repealed"];
+    if (!repealed || meta.repealed_on > last_day) ++t.cells[kind]["in_force"];
+  }
+  return t;
+}
+
+Result<AnnualReport> LoadAnnualReport(storage::Catalog& catalog,
+                                      const disclosure::WorkCalendar& calendar,
+                                      const std::string& agency, int year) {
+  auto table2 = ComputeTable2(catalog, year);
+  if (!table2.ok()) return table2.status();
+  auto requests = ledger::LoadRequests(catalog, calendar);
+  if (!requests.ok()) return requests.status();
+  return AnnualReport{agency, std::move(*table2), ComputeTable3(*requests, year)};
+}
 
 Table3 ComputeTable3(const std::vector<ledger::RequestState>& requests, int year) {
   Table3 t;
@@ -197,9 +236,17 @@ Table3 ComputeTable3(const std::vector<ledger::RequestState>& requests, int year
   return t;
 }
 
-std::string AnnualReportJson(const Table3& t, const std::string& agency) {
+std::string AnnualReportJson(const AnnualReport& r) {
+  const Table3& t = r.table3;
   JsonWriter w;
-  w.BeginObject().Field("year", t.year).Field("agency", agency).Key("table3").BeginObject();
+  w.BeginObject().Field("year", t.year).Field("agency", r.agency).Key("table2").BeginObject();
+  for (const auto& [kind, label] : kTable2Kinds) {
+    w.Key(kind).BeginObject();
+    for (const auto& [column, heading] : kTable2Columns)
+      w.Field(column, r.table2.cells.at(kind).at(column));
+    w.EndObject();
+  }
+  w.EndObject().Key("table3").BeginObject();
   for (const Row& row : Rows()) {
     if (!row.key) continue;
     w.Key(row.key).BeginObject();
@@ -210,13 +257,26 @@ std::string AnnualReportJson(const Table3& t, const std::string& agency) {
   return w.str();
 }
 
-std::string AnnualReportHtml(const Table3& t, const std::string& agency) {
-  const std::string title = Escape(agency) + std::to_string(t.year) + "年政府信息公开工作年度报告";
+std::string AnnualReportHtml(const AnnualReport& r) {
+  const Table3& t = r.table3;
+  const std::string title = EscapeHtml(r.agency) + std::to_string(t.year) + "年政府信息公开工作年度报告";
   std::string out =
       "<!doctype html>\n<html lang=\"zh-Hans\"><head><meta charset=\"utf-8\"><title>" + title +
       "</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body class=\"report\">"
       "<main>\n<h1>" +
-      title + "</h1>\n<h2>三、收到和处理政府信息公开申请情况</h2>\n<table class=\"annual\">\n";
+      title + "</h1>\n<h2>二、主动公开政府信息情况</h2>\n<table class=\"annual\">\n";
+  out += "<thead><tr><th colspan=\"4\" scope=\"colgroup\">第二十条第（一）项</th></tr>\n<tr>"
+         "<th scope=\"col\">信息内容</th>";
+  for (const auto& [column, heading] : kTable2Columns)
+    out += std::string("<th scope=\"col\">") + heading + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& [kind, label] : kTable2Kinds) {
+    out += std::string("<tr><th scope=\"row\">") + label + "</th>";
+    for (const auto& [column, heading] : kTable2Columns)
+      out += "<td>" + std::to_string(r.table2.cells.at(kind).at(column)) + "</td>";
+    out += "</tr>\n";
+  }
+  out += "</tbody>\n</table>\n<h2>三、收到和处理政府信息公开申请情况</h2>\n<table class=\"annual\">\n";
   out +=
       "<thead><tr><td rowspan=\"3\" colspan=\"3\"></td>"
       "<th colspan=\"7\" scope=\"colgroup\">申请人情况</th></tr>\n"
@@ -238,7 +298,8 @@ std::string AnnualReportHtml(const Table3& t, const std::string& agency) {
   return out + "</tbody>\n</table>\n</main></body></html>\n";
 }
 
-std::string AnnualReportCsv(const Table3& t) {
+std::string AnnualReportCsv(const AnnualReport& r) {
+  const Table3& t = r.table3;
   std::string out = "项目";
   for (const std::string& col : Columns()) out += std::string(",") + ColumnLabels().at(col);
   out += "\n";
@@ -253,6 +314,15 @@ std::string AnnualReportCsv(const Table3& t) {
     out += "\"" + (numbered ? group + " " + label : label) + "\"";
     for (const std::string& col : Columns())
       out += "," + std::to_string(t.cells.at(row.key).at(col));
+    out += "\n";
+  }
+  out += "\n信息内容";
+  for (const auto& [column, heading] : kTable2Columns) out += std::string(",") + heading;
+  out += "\n";
+  for (const auto& [kind, label] : kTable2Kinds) {
+    out += label;
+    for (const auto& [column, heading] : kTable2Columns)
+      out += "," + std::to_string(r.table2.cells.at(kind).at(column));
     out += "\n";
   }
   return out;

@@ -10,6 +10,19 @@ namespace gongkai::daemon {
 
 using Poco::Net::HTTPResponse;
 
+namespace {
+
+// ?year= as a year; `required` or 0 when absent.
+int YearParam(const Call& call, bool required) {
+  int64_t year = 0;
+  if (call.Param("year").empty() && !required) return 0;
+  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
+  return static_cast<int>(year);
+}
+
+}  // namespace
+
 // JSON, or CSV as a download with format=csv; as_of defaults to today (UTC).
 void ServeFreshness(Call& call) {
   const std::string as_of = call.Param("as_of").empty() ? TodayUtc() : call.Param("as_of");
@@ -32,44 +45,29 @@ void ServeFreshness(Call& call) {
 // format=html, or CSV with format=csv; 409 naming the cells when the
 // format's cross-checks fail.
 void ServeAnnualReport(Call& call) {
-  int64_t year = 0;
+  const int year = YearParam(call, true);
   const std::string format = call.Param("format").empty() ? "json" : call.Param("format");
-  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
   if (format != "json" && format != "html" && format != "csv")
     throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
                    "format must be json, html or csv"};
   if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
   auto catalog = call.BorrowCatalog();
-  const Table3 table = ComputeTable3(
-      OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar)), static_cast<int>(year));
-  if (!table.problems.empty()) {
+  const AnnualReport report = OrThrow(LoadAnnualReport(*catalog.get(), *call.ctx.calendar,
+                                                       call.ctx.config->agency, year));
+  if (!report.table3.problems.empty()) {
     std::string cells;
-    for (const std::string& p : table.problems) cells += (cells.empty() ? "" : "; ") + p;
+    for (const std::string& p : report.table3.problems) cells += (cells.empty() ? "" : "; ") + p;
     throw ApiError{HTTPResponse::HTTP_CONFLICT, "cross_check_failed",
                    "the report's cross-checks fail, so it is not rendered: " + cells};
   }
-  const std::string& agency = call.ctx.config->agency;
   if (format == "json")
-    return SendJson(call.resp, HTTPResponse::HTTP_OK, AnnualReportJson(table, agency));
+    return SendJson(call.resp, HTTPResponse::HTTP_OK, AnnualReportJson(report));
   if (format == "html")
     return SendText(call.resp, HTTPResponse::HTTP_OK, "text/html; charset=utf-8",
-                    AnnualReportHtml(table, agency));
-  SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8", AnnualReportCsv(table));
+                    AnnualReportHtml(report));
+  SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8", AnnualReportCsv(report));
 }
 
-namespace {
-
-// ?year= as a year; `required` or 0 when absent.
-int YearParam(const Call& call, bool required) {
-  int64_t year = 0;
-  if (call.Param("year").empty() && !required) return 0;
-  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
-  return static_cast<int>(year);
-}
-
-}  // namespace
 
 // The timeliness report of ?year= (this year by default), JSON.
 void ServeTimeliness(Call& call) {

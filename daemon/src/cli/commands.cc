@@ -121,8 +121,8 @@ const std::vector<Command>& AllCommands() {
        "last update per share and category; overdue ones",
        0, 0, {"as-of", "csv"}, N::kCatalog, false, CmdReport},
       {"report annual", "report annual --year Y [--html FILE] [--json|--csv]",
-       "the annual report's table 三 (requests received and\n"
-       "handled) as of 31 December; exit 1 when its checks fail",
+       "the annual report's tables 二 (规章, 行政规范性文件) and\n"
+       "三 (requests) as of 31 December; exit 1 when its checks fail",
        0, 0, {"year", "html", "csv"}, N::kCatalog, false, CmdReportAnnual},
       {"report timeliness", "report timeliness [--year Y] [--json]",
        "documents published more than 20 working days after\n"

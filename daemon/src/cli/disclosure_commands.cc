@@ -268,21 +268,21 @@ int CmdReportAnnual(Context& ctx, const Args& args) {
   const std::string year = std::to_string(*year_number);
   auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
-  auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
-  if (!requests.ok()) return Fail(requests.status());
-  const daemon::Table3 table = daemon::ComputeTable3(*requests, std::stoi(year));
+  auto report = daemon::LoadAnnualReport(*ctx.catalog, *calendar, ctx.config.agency, *year_number);
+  if (!report.ok()) return Fail(report.status());
+  const daemon::Table3& table = report->table3;
   if (!table.problems.empty()) {
     for (const std::string& p : table.problems) Error("cross-check fails: " + p, 1);
     return Error("the " + year + " report is not rendered: its cross-checks fail", 1);
   }
   if (args.Has("html")) {
-    const std::string html = daemon::AnnualReportHtml(table, ctx.config.agency);
+    const std::string html = daemon::AnnualReportHtml(*report);
     if (Status s = storage::WriteFileAtomically(storage::Env::Default(), args.Option("html"), html);
         !s.ok())
       return Fail(s);
     Note(args, "wrote " + args.Option("html"));
   }
-  std::string text = daemon::AnnualReportCsv(table);
+  std::string text = daemon::AnnualReportCsv(*report);
   if (!args.Has("csv")) {  // the rows that hold requests, as "label: total"
     text = ctx.config.agency + " " + year + " 年度报告 三、收到和处理政府信息公开申请情况\n";
     for (const auto& line : {std::pair{"new", "一、本年新收"},
@@ -293,7 +293,7 @@ int CmdReportAnnual(Context& ctx, const Args& args) {
               std::to_string(table.cells.at(line.first).at("total")) + "\n";
     text += "(--csv for every row and column, --html FILE for the printable table)\n";
   }
-  return Print(args, Record::FromJson(daemon::AnnualReportJson(table, ctx.config.agency)), text);
+  return Print(args, Record::FromJson(daemon::AnnualReportJson(*report)), text);
 }
 
 int CmdReportTimeliness(Context& ctx, const Args& args) {
