@@ -199,6 +199,26 @@ TEST_CASE("index numbers: verify finds a changed, a removed or a repeated one", 
   REQUIRE(o.catalog->BeginWrite().ok());
   CHECK_FALSE(o.catalog->UpdateDocument(row).ok());
   o.catalog->Rollback();
+
+  // Its date of publication is that of the record too.
+  row = o.Doc(b.doc_id);
+  row.published = "2026-11-02";
+  REQUIRE(o.catalog->BeginWrite().ok());
+  REQUIRE(o.catalog->UpdateDocument(row).ok());
+  REQUIRE(o.catalog->Commit().ok());
+  problems = o.Problems();
+  REQUIRE(problems.size() == 2);  // and the changed number above
+  CHECK((problems[0] + problems[1]).find("published 2026-11-02 is not the date") !=
+        std::string::npos);
+
+  // A number lost from the catalog is still never given again: the next
+  // is one more than the highest.
+  row = o.Doc(a.doc_id);
+  row.index_no = "";
+  REQUIRE(o.catalog->BeginWrite().ok());
+  REQUIRE(o.catalog->UpdateDocument(row).ok());
+  REQUIRE(o.catalog->Commit().ok());
+  CHECK(RecordIndexNo(o.NewVersion("c.txt", "{}", "2026-12-31")) == No(2026, 3));
 }
 
 TEST_CASE("index numbers: without an agency code they begin with the log's origin",
@@ -229,6 +249,9 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
                Classification::kRestricted);
   o.NewVersion("pending.txt", R"({"category":"财政预决算"})", "2026-12-02", true);
   o.NewVersion("old.txt", "{}", "2025-06-02");
+  // Published in 2024, restricted since: no year of the public catalogue.
+  const Change hidden = o.NewVersion("hidden.txt", "{}", "2024-03-01");
+  o.Event(Change::Kind::kClassify, hidden.doc_id, "2024-03-02", Classification::kRestricted);
 
   auto all = gk::LoadCatalogue(*o.catalog, config, {});
   REQUIRE(all.ok());
@@ -245,6 +268,12 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
   CHECK(first.office == "某某乡党政办");
   CHECK(all->categories == std::map<std::string, int64_t>{
                                {"", 2}, {"法定主动公开内容/行政规范性文件", 1}, {"财政预决算", 1}});
+  CHECK(all->years == std::set<int>{2025, 2026});
+  // Inspectors' view: the restricted one too.
+  auto inspectors = gk::LoadCatalogue(*o.catalog, config, {}, ledger::Role::kInspector);
+  REQUIRE(inspectors.ok());
+  CHECK(inspectors->entries.size() == 5);
+  CHECK(inspectors->years == std::set<int>{2024, 2025, 2026});
 
   auto year = gk::LoadCatalogue(*o.catalog, config, {2026, "法定主动公开内容"});
   REQUIRE(year.ok());
@@ -260,10 +289,20 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
   CHECK(csv.rfind("index_no,title,summary,created,published,category,office,doc_number,id,", 0) ==
         0);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
+  // A title a spreadsheet would run as a formula is written as text.
+  gk::Catalogue formula;
+  formula.entries.push_back(gk::CatalogueEntry{.index_no = "x", .title = "=HYPERLINK(\"http://x\")"});
+  CHECK(gk::CatalogueCsv(formula).find("\n'=HYPERLINK") == std::string::npos);
+  CHECK(gk::CatalogueCsv(formula).find(",\"'=HYPERLINK(\"\"http://x\"\")\",") != std::string::npos);
+
+  // Withdrawn since: no longer in the public catalogue, still in the report.
+  o.Event(Change::Kind::kWithdraw, late.doc_id, "2026-12-03");
+  CHECK(gk::LoadCatalogue(*o.catalog, config, {2026, ""})->entries.size() == 2);
 
   // 2026: three published, the budget one day late (Tuesday 1 December).
-  const auto t = gk::ComputeTimeliness(*gk::LoadCatalogue(*o.catalog, config, {2026, ""}),
-                                           {}, gongkai::test::ShippedCalendar(), 2026);
+  const auto t = gk::ComputeTimeliness(
+      *gk::LoadCatalogue(*o.catalog, config, {2026, ""}, ledger::Role::kInspector), {},
+      gongkai::test::ShippedCalendar(), 2026);
   CHECK(t.documents == 3);
   CHECK(t.documents_undated == 1);
   REQUIRE(t.late_documents.size() == 1);

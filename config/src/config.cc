@@ -26,6 +26,12 @@ const char* ToString(WatchMode w) {
   return "?";
 }
 
+std::string OfficeOf(const Config& config, const std::string& share) {
+  for (const ShareConfig& s : config.shares)
+    if (s.name == share) return s.office;
+  return share;
+}
+
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text) {
   size_t i = 0;
   while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;

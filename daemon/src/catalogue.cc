@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "csv.h"
 #include "gongkai/ledger/visibility.h"
@@ -17,12 +18,6 @@ bool InCategory(const std::string& category, const std::string& wanted) {
   return wanted.empty() || category == wanted ||
          (category.size() > wanted.size() && category.compare(0, wanted.size(), wanted) == 0 &&
           category[wanted.size()] == '/');
-}
-
-std::string OfficeOf(const Config& config, const std::string& share) {
-  for (const ShareConfig& s : config.shares)
-    if (s.name == share) return s.office;
-  return share;
 }
 
 CatalogueEntry EntryOf(const Config& config, const storage::DocumentRow& doc,
@@ -47,34 +42,74 @@ CatalogueEntry EntryOf(const Config& config, const storage::DocumentRow& doc,
                         meta.repealed_on};
 }
 
+// The version an entry describes, or none: no entry for `role`.
+std::optional<storage::VersionRow> Described(ledger::Role role, const ledger::DocumentState& s) {
+  if (role == ledger::Role::kAnonymous)
+    return s.doc.status == DocumentStatus::kActive ? ledger::ShownVersion(role, s) : std::nullopt;
+  for (auto v = s.versions.rbegin(); v != s.versions.rend(); ++v)
+    if (v->review == ReviewState::kApproved) return *v;
+  return std::nullopt;
+}
+
+// A spreadsheet runs a cell that starts with one of these as a formula.
+std::string CsvText(const std::string& value) {
+  const bool formula = !value.empty() && std::string("=+-@\t\r").find(value[0]) != std::string::npos;
+  return CsvCell(formula ? "'" + value : value);
+}
+
 }  // namespace
 
-Result<Catalogue> LoadCatalogue(storage::Catalog& catalog, const Config& config,
-                                const CatalogueFilter& filter) {
+Result<CatalogueEntries> LoadCatalogueEntries(storage::Catalog& catalog, const Config& config,
+                                              ledger::Role role) {
   auto docs = catalog.IndexedDocuments();
   if (!docs.ok()) return docs.status();
-  const std::string year = filter.year > 0 ? std::to_string(filter.year) : "";
-  Catalogue out;
+  CatalogueEntries out;
   for (size_t first = 0; first < docs->size(); first += kBatch) {
     std::vector<std::string> ids;
-    for (size_t i = first; i < std::min(first + kBatch, docs->size()); ++i) {
-      const storage::DocumentRow& d = (*docs)[i];
-      if (d.published.size() >= 4) out.years.insert(std::atoi(d.published.substr(0, 4).c_str()));
-      if (year.empty() || d.published.compare(0, 4, year) == 0) ids.push_back(d.id);
-    }
+    for (size_t i = first; i < std::min(first + kBatch, docs->size()); ++i)
+      ids.push_back((*docs)[i].id);
     auto states = ledger::LoadDocuments(catalog, ids);
     if (!states.ok()) return states.status();
     for (const std::string& id : ids) {
       auto it = states->find(id);
       if (it == states->end()) continue;
-      auto shown = ledger::ShownVersion(ledger::Role::kAnonymous, it->second);
-      if (!shown) continue;
-      CatalogueEntry e = EntryOf(config, it->second.doc, *shown);
-      ++out.categories[e.category];
-      if (InCategory(e.category, filter.category)) out.entries.push_back(std::move(e));
+      if (auto shown = Described(role, it->second))
+        out.push_back(EntryOf(config, it->second.doc, *shown));
     }
   }
   return out;
+}
+
+Catalogue FilterCatalogue(const CatalogueEntries& all, const CatalogueFilter& filter) {
+  const std::string year = filter.year > 0 ? std::to_string(filter.year) : "";
+  Catalogue out;
+  for (const CatalogueEntry& e : all) {
+    if (e.published.size() >= 4) out.years.insert(std::atoi(e.published.substr(0, 4).c_str()));
+    if (!year.empty() && e.published.compare(0, 4, year) != 0) continue;
+    ++out.categories[e.category];
+    if (InCategory(e.category, filter.category)) out.entries.push_back(e);
+  }
+  return out;
+}
+
+Result<Catalogue> LoadCatalogue(storage::Catalog& catalog, const Config& config,
+                                const CatalogueFilter& filter, ledger::Role role) {
+  auto all = LoadCatalogueEntries(catalog, config, role);
+  if (!all.ok()) return all.status();
+  return FilterCatalogue(*all, filter);
+}
+
+Result<std::shared_ptr<const CatalogueEntries>> CatalogueCache::Get(storage::Catalog& catalog,
+                                                                   const Config& config) {
+  auto records = catalog.NextRecordSeq();
+  if (!records.ok()) return records.status();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (entries_ && *records == records_) return entries_;
+  auto all = LoadCatalogueEntries(catalog, config, ledger::Role::kAnonymous);
+  if (!all.ok()) return all.status();
+  entries_ = std::make_shared<const CatalogueEntries>(std::move(*all));
+  records_ = *records;
+  return entries_;
 }
 
 std::string CatalogueJson(const Catalogue& c, int64_t offset, int64_t limit) {
@@ -111,8 +146,8 @@ std::string CatalogueCsv(const Catalogue& c) {
   for (const CatalogueEntry& e : c.entries) {
     for (const std::string* v : {&e.index_no, &e.title, &e.summary, &e.created, &e.published,
                                  &e.category, &e.office, &e.doc_number, &e.id, &e.legal_status})
-      out += CsvCell(*v) + ",";
-    out += CsvCell(e.repealed_on) + "\n";
+      out += CsvText(*v) + ",";
+    out += CsvText(e.repealed_on) + "\n";
   }
   return out;
 }

@@ -147,6 +147,7 @@ class Daemon final : public LiveStatus {
   std::mutex requests_mutex_;  // request_counts_ and column_ are read by HTTP threads
   RequestCounts request_counts_;
   ColumnGauges column_;
+  CatalogueCache catalogue_cache_;  // the public catalogue, for HTTP threads
   Clock::time_point column_counted_{};
   int64_t requests_counted_records_ = -1;  // the log's size at the last count
   Clock::time_point requests_counted_{};
@@ -327,7 +328,8 @@ Status Daemon::Start() {
                                                    .metrics = &http_metrics_,
                                                    .anonymous_search_limit = search_limit_.get(),
                                                    .request_form_limit = &request_form_limit_,
-                                                   .tracking_limit = &tracking_limit_});
+                                                   .tracking_limit = &tracking_limit_,
+                                                   .catalogue = &catalogue_cache_});
   if (Status s = http_->Start(); !s.ok()) return s;
   log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(http_->port()) +
             " (" + std::to_string(config_.shares.size()) + " shares, data " + config_.data_dir +
@@ -529,7 +531,7 @@ void Daemon::WatchColumn() {
   g.counted = true;
   g.year = disclosure::YearOf(disclosure::LocalToday());
   auto freshness = Freshness(config_, &catalog, calendar_, TodayUtc());
-  auto published = LoadCatalogue(catalog, config_, {g.year, ""});
+  auto published = LoadCatalogue(catalog, config_, {g.year, ""}, ledger::Role::kInspector);
   auto requests = ledger::LoadRequests(catalog, calendar_);
   for (const Status& s : {freshness.status(), published.status(), requests.status()})
     if (!s.ok()) return log::Error("cannot count freshness and timeliness: " + s.ToString());

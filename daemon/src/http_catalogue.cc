@@ -26,10 +26,7 @@ struct CatalogueQuery {
 
 CatalogueQuery ReadQuery(const Call& call) {
   CatalogueQuery q;
-  int64_t year = 0;
-  if (!call.Param("year").empty() && !ParseInt(call.Param("year"), 2000, 9999, &year))
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
-  q.filter = {static_cast<int>(year), call.Param("category")};
+  q.filter = {YearParam(call, false), call.Param("category")};
   if (!call.Param("offset").empty() && !ParseInt(call.Param("offset"), 0, 10'000'000, &q.offset))
     throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "offset must be 0-10000000"};
   if (!call.Param("limit").empty() && !ParseInt(call.Param("limit"), 0, 1000, &q.limit))
@@ -37,8 +34,18 @@ CatalogueQuery ReadQuery(const Call& call) {
   return q;
 }
 
-// "/catalogue?year=2026&category=..." with `offset` when not 0.
-std::string PageLink(const CatalogueFilter& f, int64_t offset = 0) {
+// The public catalogue of the filter: from the cache when there is one.
+Catalogue PublicCatalogue(Call& call, const CatalogueFilter& filter) {
+  auto catalog = call.BorrowCatalog();
+  if (!call.ctx.catalogue)
+    return OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, filter));
+  return FilterCatalogue(*OrThrow(call.ctx.catalogue->Get(*catalog.get(), *call.ctx.config)),
+                         filter);
+}
+
+// "/catalogue?year=2026&category=..." with `offset` when not 0 and `limit`
+// when not the page's size.
+std::string PageLink(const CatalogueFilter& f, int64_t offset = 0, int64_t limit = kPageSize) {
   std::string query;
   if (f.year > 0) query += "&year=" + std::to_string(f.year);
   if (!f.category.empty()) {
@@ -47,6 +54,7 @@ std::string PageLink(const CatalogueFilter& f, int64_t offset = 0) {
     query += "&category=" + encoded;
   }
   if (offset > 0) query += "&offset=" + std::to_string(offset);
+  if (limit != kPageSize) query += "&limit=" + std::to_string(limit);
   return "/catalogue" + (query.empty() ? "" : "?" + query.substr(1));
 }
 
@@ -112,13 +120,15 @@ std::string EntriesHtml(const Catalogue& c, const CatalogueQuery& q) {
   if (total <= q.limit) return out;
   out += "<nav class=\"pager\" aria-label=\"分页\">";
   out += q.offset > 0 ? "<a class=\"btn\" href=\"" +
-                            EscapeHtml(PageLink(q.filter, std::max<int64_t>(0, q.offset - q.limit))) +
+                            EscapeHtml(PageLink(q.filter, std::max<int64_t>(0, q.offset - q.limit),
+                                                q.limit)) +
                             "\">上一页</a>"
                       : "<span></span>";
   out += "<span>第 " + std::to_string(q.offset / std::max<int64_t>(q.limit, 1) + 1) + " / " +
          std::to_string((total + q.limit - 1) / std::max<int64_t>(q.limit, 1)) + " 页</span>";
   out += q.offset + q.limit < total
-             ? "<a class=\"btn\" href=\"" + EscapeHtml(PageLink(q.filter, q.offset + q.limit)) +
+             ? "<a class=\"btn\" href=\"" +
+                   EscapeHtml(PageLink(q.filter, q.offset + q.limit, q.limit)) +
                    "\">下一页</a>"
              : "<span></span>";
   return out + "</nav>";
@@ -132,8 +142,7 @@ void ServeCatalogue(Call& call) {
   const std::string format = call.Param("format");
   if (!format.empty() && format != "json" && format != "csv")
     throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "format must be json or csv"};
-  auto catalog = call.BorrowCatalog();
-  const Catalogue c = OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, q.filter));
+  const Catalogue c = PublicCatalogue(call, q.filter);
   if (format == "csv") {
     call.resp.set("Content-Disposition", "attachment; filename=\"catalogue.csv\"");
     return SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8", CatalogueCsv(c));
@@ -144,8 +153,7 @@ void ServeCatalogue(Call& call) {
 void ServeCataloguePage(Call& call) {
   CatalogueQuery q = ReadQuery(call);
   if (q.limit == 0) q.limit = kPageSize;
-  auto catalog = call.BorrowCatalog();
-  const Catalogue c = OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, q.filter));
+  const Catalogue c = PublicCatalogue(call, q.filter);
   std::string page(WebAssets().at("catalogue.html"));
   ReplaceMarker(page, "<!--#categories-->", CategoriesHtml(c, q.filter));
   ReplaceMarker(page, "<!--#years-->", YearsHtml(c, q.filter.year));

@@ -102,13 +102,6 @@ std::pair<std::string, std::string> IndexedFields(const Call& call, const Visibl
   return {title, text_note};
 }
 
-std::string OfficeOf(const Call& call, const std::string& share) {
-  std::string office = share;
-  for (const ShareConfig& s : call.ctx.config->shares)
-    if (s.name == share) office = s.office;
-  return office;
-}
-
 std::string DocumentJson(const Call& call, const Visible& vis) {
   const auto [title, text_note] = IndexedFields(call, vis);
   const storage::VersionRow& latest = vis.versions.back();
@@ -118,7 +111,7 @@ std::string DocumentJson(const Call& call, const Visible& vis) {
       .Field("index_no", vis.doc.index_no)
       .Field("share", vis.doc.share)
       .Field("path", vis.doc.path)
-      .Field("office", OfficeOf(call, vis.doc.share))
+      .Field("office", OfficeOf(*call.ctx.config, vis.doc.share))
       .Field("title", title)
       .Field("type", indexer::TypeFromName(vis.doc.path))
       .Field("status", vis.doc.status)

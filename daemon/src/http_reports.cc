@@ -10,18 +10,6 @@ namespace gongkai::daemon {
 
 using Poco::Net::HTTPResponse;
 
-namespace {
-
-// ?year= as a year; `required` or 0 when absent.
-int YearParam(const Call& call, bool required) {
-  int64_t year = 0;
-  if (call.Param("year").empty() && !required) return 0;
-  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
-    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
-  return static_cast<int>(year);
-}
-
-}  // namespace
 
 // JSON, or CSV as a download with format=csv; as_of defaults to today (UTC).
 void ServeFreshness(Call& call) {
@@ -75,8 +63,10 @@ void ServeTimeliness(Call& call) {
   if (year == 0) year = disclosure::YearOf(disclosure::LocalToday());
   if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
   auto catalog = call.BorrowCatalog();
-  const Catalogue published =
-      OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, CatalogueFilter{year, ""}));
+  // As inspectors see it: a document published late stays in the report
+  // whatever became of it since.
+  const Catalogue published = OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config,
+                                                    CatalogueFilter{year, ""}, ledger::Role::kInspector));
   const auto requests = OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar));
   SendJson(call.resp, HTTPResponse::HTTP_OK,
            TimelinessJson(ComputeTimeliness(published, requests, *call.ctx.calendar, year)));

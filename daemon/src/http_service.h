@@ -11,6 +11,7 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "catalogue.h"
 #include "gongkai/config.h"
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/indexer/index.h"
@@ -91,6 +92,8 @@ struct ServiceContext {
   // per client address.
   RateLimiter* request_form_limit = nullptr;
   RateLimiter* tracking_limit = nullptr;
+  // The public catalogue, kept between requests (nullptr: read every time).
+  CatalogueCache* catalogue = nullptr;
 };
 
 class HttpService {

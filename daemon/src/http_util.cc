@@ -73,6 +73,14 @@ bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out) {
   return true;
 }
 
+int YearParam(const Call& call, bool required) {
+  int64_t year = 0;
+  if (call.Param("year").empty() && !required) return 0;
+  if (!ParseInt(call.Param("year"), 2000, 9999, &year))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
+  return static_cast<int>(year);
+}
+
 void SendText(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status,
               const std::string& content_type, const std::string& body) {
   resp.setStatusAndReason(status);

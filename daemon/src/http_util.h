@@ -58,6 +58,9 @@ storage::CheckpointRow LatestCheckpointOf(storage::Catalog* catalog);
 
 // Parses decimal digits only (no sign, at most 18) within [lo, hi].
 bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out);
+// ?year= as a year (2000 to 9999); 0 when absent and not `required`; else a
+// 400 bad_request.
+int YearParam(const Call& call, bool required);
 
 // The request body, at most 64 KiB (413 beyond).
 std::string ReadBody(Call& call);

@@ -41,8 +41,10 @@ struct Timeliness {
   bool provisional = false;  // a count crossed a year without holiday data
 };
 
-// `published` is the catalogue of `year` (CatalogueFilter{year}); `requests`
-// all requests.
+// `published` is the catalogue of `year` as inspectors see it
+// (LoadCatalogue with CatalogueFilter{year} and Role::kInspector): a
+// document published late stays late whatever became of it since.
+// `requests` are all requests.
 Timeliness ComputeTimeliness(const Catalogue& published,
                              const std::vector<ledger::RequestState>& requests,
                              const disclosure::WorkCalendar& calendar, int year);

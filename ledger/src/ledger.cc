@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "gongkai/storage/checkpoint.h"
@@ -218,10 +219,15 @@ Status Ledger::AssignIndexNo(DocumentRow& doc, bool approved, storage::RecordFie
   }
   const disclosure::Date today = disclosure::LocalDate(now_);
   const int year = disclosure::YearOf(today);
-  auto count = catalog_->CountIndexNumbers(year);
-  if (!count.ok()) return count.status();
+  // One more than the highest serial of the year: never one given before,
+  // even were a number of the year lost from the catalog.
+  auto given = catalog_->IndexNumbersOf(year);
+  if (!given.ok()) return given.status();
+  long long last = 0;
+  for (const std::string& n : *given)
+    last = std::max(last, std::atoll(n.c_str() + n.rfind('-') + 1));
   char serial[32];
-  std::snprintf(serial, sizeof serial, "%d-%05lld", year, static_cast<long long>(*count + 1));
+  std::snprintf(serial, sizeof serial, "%d-%05lld", year, last + 1);
   doc.index_no = index_prefix_ + "/" + serial;
   doc.published = disclosure::FormatDate(today);
   f.index_no = doc.index_no;

@@ -243,12 +243,13 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
-  Result<int64_t> CountIndexNumbers(int year) override {
-    return db_->Call("index numbers", [&]() -> Result<int64_t> {
-      return db_
-          ->Query("SELECT COUNT(*) FROM documents WHERE index_no LIKE $1",
-                  {"%/" + S(year) + "-%"})
-          .Int(0, 0);
+  Result<std::vector<std::string>> IndexNumbersOf(int year) override {
+    return db_->Call("index numbers", [&]() -> Result<std::vector<std::string>> {
+      Rows rows = db_->Query("SELECT index_no FROM documents WHERE index_no LIKE $1",
+                             {"%/" + S(year) + "-%"});
+      std::vector<std::string> out;
+      for (size_t r = 0; r < rows.size(); ++r) out.push_back(rows.Text(r, 0));
+      return out;
     });
   }
 

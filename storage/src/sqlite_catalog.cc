@@ -349,13 +349,14 @@ class SqliteCatalog final : public Catalog {
                      "");
   }
 
-  Result<int64_t> CountIndexNumbers(int year) override {
-    return Guard("index numbers", [&]() -> Result<int64_t> {
+  Result<std::vector<std::string>> IndexNumbersOf(int year) override {
+    return Guard("index numbers", [&]() -> Result<std::vector<std::string>> {
       const std::string pattern = "%/" + std::to_string(year) + "-%";
-      Query q = statements_.Prepare("SELECT COUNT(*) FROM documents WHERE index_no LIKE ?");
+      Query q = statements_.Prepare("SELECT index_no FROM documents WHERE index_no LIKE ?");
       q.Bind(pattern);
-      q.Next();
-      return q.Int(0);
+      std::vector<std::string> out;
+      while (q.Next()) out.push_back(q.Text(0));
+      return out;
     });
   }
 

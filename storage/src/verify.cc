@@ -4,7 +4,10 @@
 #include <Poco/JSON/Parser.h>
 
 #include <atomic>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -28,6 +31,18 @@ struct VersionEvent {  // what a `version` record says
   int64_t size;
   std::string meta;  // hex SHA-256 of the metadata JSON, "" in records that predate it
 };
+
+// Whether `date` (YYYY-MM-DD, a local date) is the UTC date of `time`
+// (RFC 3339 UTC) or the day before or after: any time zone's date then.
+bool NearDate(const std::string& date, const std::string& time) {
+  const auto day = [](const std::string& s) -> int64_t {
+    std::tm tm{};
+    if (s.size() < 10 || !strptime(s.substr(0, 10).c_str(), "%Y-%m-%d", &tm)) return INT64_MIN / 2;
+    return static_cast<int64_t>(timegm(&tm)) / 86400;
+  };
+  const int64_t d = day(date) - day(time);
+  return d >= -1 && d <= 1;
+}
 
 struct RequestRecord {  // what a request's record says
   std::string request, event, date, outcome, reply_document, details_sha256, note_sha256;
@@ -290,6 +305,7 @@ class Verifier {
     else if (!now_public)
       Problem(where, "index_no on an event that leaves document " + doc + " not public");
     s.index_no = index_no;
+    s.time = o.optValue<std::string>("time", "");
     const size_t slash = index_no.rfind('/');
     int year = 0;
     long long serial = 0;
@@ -300,6 +316,13 @@ class Verifier {
     }
     if (!index_serials_[year].insert(serial).second)
       Problem(where, "index_no " + index_no + " was given before");
+    // Its year is that of the record's own time, give or take the time zone.
+    const std::string time = o.optValue<std::string>("time", "");
+    const int recorded = std::atoi(time.substr(0, 4).c_str());
+    const std::string day = time.size() >= 10 ? time.substr(5, 5) : "";
+    if (year != recorded && !(year == recorded + 1 && day == "12-31") &&
+        !(year == recorded - 1 && day == "01-01"))
+      Problem(where, "index_no " + index_no + " is of another year than its record (" + time + ")");
   }
 
   Status CheckDocuments() {
@@ -317,9 +340,15 @@ class Verifier {
                 "current version " + std::to_string(d.current_version) + " is not its latest");
       if (d.last_leaf != last_leaf_[d.id])
         Problem(doc_where, "last record link does not match the log");
-      if (d.index_no != index_state_[d.id].index_no)
+      const IndexState& index = index_state_[d.id];
+      if (d.index_no != index.index_no)
         Problem(doc_where, "index_no '" + d.index_no + "' differs from its signed record's '" +
-                               index_state_[d.id].index_no + "'");
+                               index.index_no + "'");
+      // The date of publication is that of the record that gave the number,
+      // give or take the time zone.
+      else if (!d.index_no.empty() && !NearDate(d.published, index.time))
+        Problem(doc_where, "published " + d.published + " is not the date of its index_no's record (" +
+                               index.time + ")");
       int64_t expect = 1;
       for (const VersionRow& v : *versions) {
         const std::string where = doc_where + " v" + std::to_string(v.version);
@@ -464,6 +493,7 @@ class Verifier {
   struct IndexState {  // a document as its records so far leave it
     bool approved = false, withdrawn = false;
     std::string index_no;
+    std::string time;  // of the record that gave it
   };
   std::map<std::string, IndexState> index_state_;
   std::map<int, std::set<long long>> index_serials_;  // by year

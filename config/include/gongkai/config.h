@@ -48,6 +48,11 @@ struct DisclosureContacts {
   bool operator==(const DisclosureContacts&) const = default;
 };
 
+struct Config;
+// The display name of share `share`'s office; `share` itself when no share
+// of that name is configured.
+std::string OfficeOf(const Config& config, const std::string& share);
+
 struct Config {
   std::string file;      // absolute path of the config file itself
   std::string data_dir;  // absolute

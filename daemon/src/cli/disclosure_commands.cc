@@ -302,7 +302,8 @@ int CmdReportTimeliness(Context& ctx, const Args& args) {
   if (!year) return 2;
   auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
-  auto published = daemon::LoadCatalogue(*ctx.catalog, ctx.config, {*year, ""});
+  auto published =
+      daemon::LoadCatalogue(*ctx.catalog, ctx.config, {*year, ""}, ledger::Role::kInspector);
   if (!published.ok()) return Fail(published.status());
   auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
   if (!requests.ok()) return Fail(requests.status());

@@ -161,8 +161,8 @@ class Catalog {
   virtual Result<std::vector<DocumentRow>> AllDocuments() = 0;
   // The documents with an 索引号, newest publication first.
   virtual Result<std::vector<DocumentRow>> IndexedDocuments() = 0;
-  // How many 索引号 of `year` exist (those "<code>/<year>-<serial>").
-  virtual Result<int64_t> CountIndexNumbers(int year) = 0;
+  // The 索引号 of `year` given so far (those "<code>/<year>-<serial>").
+  virtual Result<std::vector<std::string>> IndexNumbersOf(int year) = 0;
   // Records with seq >= first, in order, at most `limit`.
   virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
   virtual Result<CatalogCounts> Counts() = 0;
