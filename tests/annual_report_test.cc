@@ -5,7 +5,9 @@
 #include "annual_report.h"
 #include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/catalog.h"
+#include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/crypto.h"
+#include "gongkai/storage/verify.h"
 #include "support/calendar.h"
 #include "support/clock_env.h"
 #include "support/temp_dir.h"
@@ -248,6 +250,82 @@ TEST_CASE("annual report: table 二 counts 规章 and 行政规范性文件 from
   CHECK(csv.find("\n\n信息内容,本年制发件数,本年废止件数,现行有效件数\n规章,0,0,1\n行政规范性文件,3,1,2\n") !=
         std::string::npos);
   CHECK(before.find(R"("table2":{"rules":{"issued":0,"repealed":0,"in_force":1},)"
-                    R"("normative_documents":{"issued":3,"repealed":1,"in_force":2}})") !=
+                    R"("normative_documents":{"issued":3,"repealed":1,"in_force":2},)") !=
         std::string::npos);
+}
+
+TEST_CASE("annual report: entered figures are checked, normalised, signed and verified",
+          "[report]") {
+  using gongkai::disclosure::ParseReportFigures;
+  using gongkai::disclosure::ReportFiguresJson;
+  auto f = ParseReportFigures(
+      R"({"table2":{"licensing":12,"fees":"003.50"},)"
+      R"("table4":{"review":{"upheld":1,"corrected":1,"pending":1,"total":3}}})");
+  REQUIRE(f.ok());
+  CHECK(ReportFiguresJson(*f) ==
+        R"({"table2":{"licensing":12,"penalties":0,"coercion":0,"fees":"3.50"},"table4":{)"
+        R"("review":{"upheld":1,"corrected":1,"other":0,"pending":1,"total":3},)"
+        R"("litigation_direct":{"upheld":0,"corrected":0,"other":0,"pending":0,"total":0},)"
+        R"("litigation_after_review":{"upheld":0,"corrected":0,"other":0,"pending":0,"total":0}}})");
+  CHECK(*ParseReportFigures(ReportFiguresJson(*f)) == *f);  // the normal form reads back
+  CHECK(ParseReportFigures("{}").ok());
+  for (const char* bad :
+       {"[]", "{\"table3\":{}}", R"({"table2":{"licencing":1}})", R"({"table2":{"licensing":-1}})",
+        R"({"table2":{"licensing":1.5}})", R"({"table2":{"fees":12}})",
+        R"({"table2":{"fees":"1.23456"}})", R"({"table2":{"fees":"1e3"}})",
+        R"({"table4":{"review":{"upheld":2,"total":1}}})", R"({"table4":{"appeal":{}}})",
+        R"({"table2":{"coercion":2000000000}})", "not json"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseReportFigures(bad).ok());
+  }
+  CHECK(ParseReportFigures(R"({"table4":{"litigation_direct":{"other":2,"total":1}}})")
+            .status()
+            .message() == "table 四 行政诉讼 未经复议直接起诉 总计: 1, but its results add up to 2");
+
+  // Signed through the ledger: the latest of a year counts; verify checks them.
+  Office o;
+  o.env.At("2027-01-10");
+  REQUIRE(o.catalog->AddKey({o.key->KeyId(), o.key->PublicPem(), "2026-01-01T00:00:00Z", ""}).ok());
+  REQUIRE(o.ledger->SetReportFigures(2026, *f, *o.key).ok());
+  gongkai::disclosure::ReportFigures later = *f;
+  later.licensing = 13;
+  auto row = o.ledger->SetReportFigures(2026, later, *o.key);
+  REQUIRE(row.ok());
+  CHECK(row->log_index == 1);
+  REQUIRE(o.ledger->SetReportFigures(2025, {}, *o.key).ok());
+  CHECK_FALSE(o.ledger->SetReportFigures(2028, {}, *o.key).ok());  // a year not yet begun
+  const AnnualReport report = o.Full(2026);
+  CHECK(report.figures == later);
+  CHECK(report.figures_log_index == 1);
+  const std::string json = gongkai::daemon::AnnualReportJson(report);
+  CHECK(json.find(R"("licensing":{"decisions":13})") != std::string::npos);
+  CHECK(json.find(R"("review":{"upheld":1,"corrected":1,"other":0,"pending":1,"total":3})") !=
+        std::string::npos);
+  CHECK(json.find(R"("figures":{"entered":true,"log_index":1})") != std::string::npos);
+  const std::string html = gongkai::daemon::AnnualReportHtml(report);
+  for (const char* label : {"第二十条第（五）项", "行政许可", "行政处罚", "行政强制", "第二十条第（八）项",
+                            "本年收费金额（单位：万元）", "四、政府信息公开行政复议、行政诉讼情况",
+                            "未经复议直接起诉", "复议后起诉", "结果维持", "尚未审结"})
+    CHECK(html.find(label) != std::string::npos);
+  CHECK(gongkai::daemon::AnnualReportCsv(report).find("\n行政许可,13\n") != std::string::npos);
+  CHECK(gongkai::daemon::AnnualReportJson(o.Full(2024)).find(R"("entered":false)") !=
+        std::string::npos);
+
+  auto blobs = storage::BlobStore::Open(storage::Env::Default(), o.dir / "blobs", o.dir / "tmp");
+  REQUIRE(blobs.ok());
+  storage::VerifyOptions options;
+  options.origin = "annual.test";
+  auto verified = storage::VerifyArchive(o.catalog.get(), **blobs, o.dir / "blobs", options);
+  REQUIRE(verified.ok());
+  for (const auto& p : verified->problems) FAIL_CHECK(p.where << ": " << p.what);
+  // Figures changed in the catalog behind the ledger's back are found.
+  storage::ReportFiguresRow tampered = *row;
+  tampered.figures = ReportFiguresJson(*f);
+  REQUIRE(o.catalog->BeginWrite().ok());
+  REQUIRE(o.catalog->PutReportFigures(tampered).ok());
+  REQUIRE(o.catalog->Commit().ok());
+  verified = storage::VerifyArchive(o.catalog.get(), **blobs, o.dir / "blobs", options);
+  REQUIRE(verified.ok());
+  REQUIRE(verified->problems.size() == 1);
+  CHECK(verified->problems[0].what == "differ from their signed record");
 }

@@ -139,3 +139,61 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
         std::string::npos);
   CHECK(d.Get("/metrics").body.find("gongkai_timeliness") == std::string::npos);
 }
+
+TEST_CASE("e2e: an admin enters the annual report's figures; they are signed and in the report",
+          "[e2e]") {
+  DaemonProcess d;
+  WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\nagency = 测试乡人民政府\ncalendar = " +
+                            gongkai::test::kShippedCalendar + "\n");
+  d.Start();
+  const int year = gongkai::disclosure::YearOf(gongkai::disclosure::LocalToday()) - 1;
+  const std::string path = "/api/v1/reports/annual/" + std::to_string(year) + "/figures";
+  const std::string figures =
+      R"({"table2":{"licensing":4,"penalties":2,"fees":"1.25"},)"
+      R"("table4":{"review":{"upheld":1,"pending":1,"total":2}}})";
+
+  CHECK(d.Request("PUT", path, "", {}, figures).status == 401);
+  CHECK(d.Request("PUT", path, d.inspector(), {}, figures).status == 403);
+  auto bad = d.Request("PUT", path, d.admin(), {},
+                       R"({"table4":{"review":{"upheld":1,"total":2}}})");
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("总计: 2, but its results add up to 1") != std::string::npos);
+  CHECK(d.Request("PUT", "/api/v1/reports/annual/1999/figures", d.admin(), {}, "{}").status == 400);
+
+  auto put = d.Request("PUT", path, d.admin(), {}, figures);
+  REQUIRE(put.status == 200);
+  CHECK(put.json()->getObject("figures")->getObject("table2")->getValue<std::string>("fees") ==
+        "1.25");
+  const int64_t log_index = put.json()->getValue<int64_t>("log_index");
+
+  auto report = d.Get("/api/v1/reports/annual?year=" + std::to_string(year), d.inspector());
+  REQUIRE(report.status == 200);
+  auto json = report.json();
+  CHECK(json->getObject("table2")->getObject("licensing")->getValue<int64_t>("decisions") == 4);
+  CHECK(json->getObject("table4")->getObject("review")->getValue<int64_t>("total") == 2);
+  CHECK(json->getObject("figures")->getValue<int64_t>("log_index") == log_index);
+  // The record holds the figures; the log's entries show it to inspectors.
+  auto entries = d.Get("/api/v1/log/entries?start=" + std::to_string(log_index) +
+                           "&end=" + std::to_string(log_index + 1),
+                       d.inspector());
+  CHECK(entries.body.find("report.figures") != std::string::npos);
+
+  // The CLI enters them too (with the daemon running and stopped); verify agrees.
+  WriteFile(d.root() + "/figures.json", R"({"table2":{"coercion":3}})");
+  auto cli = d.Cli("report figures --year " + std::to_string(year) + " --from " +
+                   gongkai::test::Quote(d.root() + "/figures.json") + " --json");
+  CHECK(cli.exit_code == 0);
+  CHECK(cli.out.find("\"coercion\":3") != std::string::npos);
+  CHECK(d.Stop() == 0);
+  cli = d.Cli("report figures --year " + std::to_string(year) + " --from - < " +
+              gongkai::test::Quote(d.root() + "/figures.json"));
+  CHECK(cli.exit_code == 0);
+  WriteFile(d.root() + "/bad.json", R"({"x":1})");
+  CHECK(d.Cli("report figures --year " + std::to_string(year) + " --from " +
+              gongkai::test::Quote(d.root() + "/bad.json") + " 2>&1")
+            .exit_code == 1);
+  CHECK(d.Cli("verify").exit_code == 0);
+  cli = d.Cli("report annual --year " + std::to_string(year) + " --json");
+  CHECK(cli.out.find(R"("coercion":{"decisions":3})") != std::string::npos);
+  CHECK(cli.out.find(R"("licensing":{"decisions":0})") != std::string::npos);  // replaced whole
+}

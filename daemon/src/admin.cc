@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "gongkai/disclosure/report_figures.h"
 #include "gongkai/log.h"
 #include "json_writer.h"
 
@@ -15,14 +16,15 @@ namespace {
 
 using Kind = AdminRequest::Kind;
 
-constexpr std::array<std::pair<Kind, const char*>, 7> kKindNames = {
+constexpr std::array<std::pair<Kind, const char*>, 8> kKindNames = {
     {{Kind::kApprove, "approve"},
      {Kind::kClassify, "classify"},
      {Kind::kAddToken, "token add"},
      {Kind::kRevokeTokens, "token revoke"},
      {Kind::kRotateKey, "keys rotate"},
      {Kind::kRegisterRequest, "request add"},
-     {Kind::kRequestEvent, "request event"}}};
+     {Kind::kRequestEvent, "request event"},
+     {Kind::kReportFigures, "report figures"}}};
 
 constexpr std::array<std::pair<Status::Code, const char*>, 6> kCodeNames = {
     {{Status::Code::kNotFound, "not_found"},
@@ -249,6 +251,18 @@ void SetRequestFunctions(AdminTarget& target,
     return run([&](ledger::Ledger& l, const disclosure::WorkCalendar& c,
                    const storage::SigningKey& k) { return l.AddRequestEvent(change, c, k); });
   };
+  target.set_report_figures = [with_ledger](int year,
+                                            const disclosure::ReportFigures& figures) -> Result<int64_t> {
+    int64_t log_index = -1;
+    Status s = with_ledger([&](ledger::Ledger& ledger, const storage::SigningKey& key) -> Status {
+      auto row = ledger.SetReportFigures(year, figures, key);
+      if (!row.ok()) return row.status();
+      log_index = row->log_index;
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    return log_index;
+  };
 }
 
 Result<AdminAnswer> RunAdmin(const AdminRequest& request, const AdminTarget& target) {
@@ -269,6 +283,17 @@ Result<AdminAnswer> RunAdmin(const AdminRequest& request, const AdminTarget& tar
     case Kind::kRegisterRequest:
     case Kind::kRequestEvent:
       return ChangeRequest(request, target);
+    case Kind::kReportFigures: {
+      if (!target.set_report_figures) return Status::Invalid("report figures are not kept here");
+      auto figures = disclosure::ParseReportFigures(request.figures);
+      if (!figures.ok()) return figures.status();
+      auto log_index = target.set_report_figures(static_cast<int>(request.year), *figures);
+      if (!log_index.ok()) return log_index.status();
+      AdminAnswer answer;
+      answer.changed = true;
+      answer.log_index = *log_index;
+      return answer;
+    }
   }
   return Status::Invalid("unknown request");
 }
@@ -292,6 +317,8 @@ std::string Describe(const AdminRequest& r) {
     case Kind::kRequestEvent:
       return "request event " + log::Printable(r.change.code.substr(0, 40)) + " " +
              disclosure::ToString(r.change.in.event);
+    case Kind::kReportFigures:
+      return "report figures " + std::to_string(r.year);
   }
   return "?";
 }
@@ -315,6 +342,9 @@ std::string Describe(const AdminRequest& r, const AdminAnswer& a) {
     case Kind::kRequestEvent:
       return "request " + a.request + " " + disclosure::ToString(r.change.in.event) + " log " +
              std::to_string(a.log_index);
+    case Kind::kReportFigures:
+      return "report figures of " + std::to_string(r.year) + " log " +
+             std::to_string(a.log_index);
   }
   return "?";
 }
@@ -327,6 +357,7 @@ std::string EncodeRequest(const AdminRequest& r) {
       .Field("classification", r.classification);
   w.Field("role", ToString(r.role)).Field("name", r.name).Field("match", r.match);
   if (r.kind == Kind::kRegisterRequest || r.kind == Kind::kRequestEvent) EncodeRequestFields(w, r);
+  if (r.kind == Kind::kReportFigures) w.Field("year", r.year).Field("figures", r.figures);
   return w.EndObject().str();
 }
 
@@ -354,6 +385,10 @@ Result<AdminRequest> DecodeRequest(const std::string& line) {
   r.match = (*o)->optValue<std::string>("match", "");
   if (r.kind == Kind::kRegisterRequest || r.kind == Kind::kRequestEvent)
     if (Status s = DecodeRequestFields(**o, r); !s.ok()) return s;
+  if (r.kind == Kind::kReportFigures) {
+    r.year = (*o)->optValue<Poco::Int64>("year", 0);
+    r.figures = (*o)->optValue<std::string>("figures", "");
+  }
   return r;
 }
 

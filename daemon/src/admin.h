@@ -33,6 +33,7 @@ struct AdminRequest {
     kRotateKey,
     kRegisterRequest,  // a disclosure request (the online form's, or one an admin registers)
     kRequestEvent,     // an event on one
+    kReportFigures,    // the annual report's entered figures for a year
   };
   Kind kind = Kind::kApprove;
   std::string doc_id;                                       // approve, classify
@@ -42,6 +43,8 @@ struct AdminRequest {
   std::string match;               // token revoke: a name or a hash prefix
   ledger::NewRequest new_request;  // register request
   ledger::RequestChange change;    // request event
+  int64_t year = 0;                // report figures: the year, and the
+  std::string figures;             // figures' JSON (disclosure/report_figures.h)
 };
 
 // What was done; the fields of the request's kind are set.
@@ -77,6 +80,9 @@ struct AdminTarget {
       register_request;
   std::function<Result<std::pair<std::string, int64_t>>(const ledger::RequestChange&)>
       add_request_event;
+  // Signs a year's annual report figures through the ledger; the log index
+  // of their record.
+  std::function<Result<int64_t>(int year, const disclosure::ReportFigures&)> set_report_figures;
   std::string tokens_file;  // [auth] tokens_file, "" = none
   // Puts the rewritten tokens file into effect; unset when nothing holds tokens.
   std::function<Status()> reload_tokens;
@@ -85,9 +91,10 @@ struct AdminTarget {
 // A ledger function run with a ledger and its signing key.
 using LedgerFn = std::function<Status(ledger::Ledger&, const storage::SigningKey&)>;
 
-// Sets `target`'s register_request and add_request_event: each runs the
-// ledger's change through `with_ledger` (the archiver's thread, or the
-// CLI's own ledger), counted in `calendar`, which must outlive the target.
+// Sets `target`'s register_request, add_request_event and
+// set_report_figures: each runs the ledger's change through `with_ledger`
+// (the archiver's thread, or the CLI's own ledger), counted in `calendar`,
+// which must outlive the target.
 void SetRequestFunctions(AdminTarget& target,
                          const std::function<Status(const LedgerFn&)>& with_ledger,
                          const disclosure::WorkCalendar* calendar);

@@ -161,6 +161,29 @@ constexpr std::pair<const char*, const char*> kTable2Kinds[] = {
 constexpr std::pair<const char*, const char*> kTable2Columns[] = {
     {"issued", "本年制发件数"}, {"repealed", "本年废止件数"}, {"in_force", "现行有效件数"}};
 
+// The entered rows of table 二: key, block and label.
+struct DecisionRow {
+  const char* key;
+  const char* block;
+  const char* label;
+  int64_t disclosure::ReportFigures::*count;
+};
+constexpr DecisionRow kDecisionRows[] = {
+    {"licensing", "第二十条第（五）项", "行政许可", &disclosure::ReportFigures::licensing},
+    {"penalties", "第二十条第（六）项", "行政处罚", &disclosure::ReportFigures::penalties},
+    {"coercion", "第二十条第（六）项", "行政强制", &disclosure::ReportFigures::coercion}};
+// Table 四's columns in each group.
+struct ResultColumn {
+  const char* key;
+  const char* label;
+  int64_t disclosure::CaseResults::*count;
+};
+constexpr ResultColumn kResults[] = {{"upheld", "结果维持", &disclosure::CaseResults::upheld},
+                                     {"corrected", "结果纠正", &disclosure::CaseResults::corrected},
+                                     {"other", "其他结果", &disclosure::CaseResults::other},
+                                     {"pending", "尚未审结", &disclosure::CaseResults::pending},
+                                     {"total", "总计", &disclosure::CaseResults::total}};
+
 // "rules" or "normative_documents" when the category's last level names
 // one, else "".
 std::string KindOf(const std::string& category) {
@@ -209,7 +232,19 @@ Result<AnnualReport> LoadAnnualReport(storage::Catalog& catalog,
   if (!table2.ok()) return table2.status();
   auto requests = ledger::LoadRequests(catalog, calendar);
   if (!requests.ok()) return requests.status();
-  return AnnualReport{agency, std::move(*table2), ComputeTable3(*requests, year)};
+  AnnualReport report{agency, std::move(*table2), ComputeTable3(*requests, year), {}, -1};
+  auto figures = catalog.AllReportFigures();
+  if (!figures.ok()) return figures.status();
+  for (const storage::ReportFiguresRow& row : *figures) {
+    if (row.year != year) continue;
+    auto parsed = disclosure::ParseReportFigures(row.figures);
+    if (!parsed.ok())
+      return Status::Corruption("stored report figures of " + std::to_string(year) + ": " +
+                                parsed.status().message());
+    report.figures = *parsed;
+    report.figures_log_index = row.log_index;
+  }
+  return report;
 }
 
 Table3 ComputeTable3(const std::vector<ledger::RequestState>& requests, int year) {
@@ -246,6 +281,9 @@ std::string AnnualReportJson(const AnnualReport& r) {
       w.Field(column, r.table2.cells.at(kind).at(column));
     w.EndObject();
   }
+  for (const DecisionRow& d : kDecisionRows)
+    w.Key(d.key).BeginObject().Field("decisions", r.figures.*d.count).EndObject();
+  w.Key("fees").BeginObject().Field("amount", r.figures.fees).EndObject();
   w.EndObject().Key("table3").BeginObject();
   for (const Row& row : Rows()) {
     if (!row.key) continue;
@@ -253,6 +291,14 @@ std::string AnnualReportJson(const AnnualReport& r) {
     for (const std::string& col : Columns()) w.Field(col, t.cells.at(row.key).at(col));
     w.EndObject();
   }
+  w.EndObject().Key("table4").BeginObject();
+  for (const disclosure::CaseGroup& g : disclosure::CaseGroups()) {
+    w.Key(g.key).BeginObject();
+    for (const ResultColumn& c : kResults) w.Field(c.key, (r.figures.*g.results).*c.count);
+    w.EndObject();
+  }
+  w.EndObject().Key("figures").BeginObject();
+  w.Field("entered", r.figures_log_index >= 0).Field("log_index", r.figures_log_index);
   w.EndObject().EndObject();
   return w.str();
 }
@@ -276,6 +322,20 @@ std::string AnnualReportHtml(const AnnualReport& r) {
       out += "<td>" + std::to_string(r.table2.cells.at(kind).at(column)) + "</td>";
     out += "</tr>\n";
   }
+  const char* block = "";
+  for (const DecisionRow& d : kDecisionRows) {
+    if (std::string(block) != d.block)
+      out += std::string("<tr><th scope=\"colgroup\" colspan=\"4\">") + d.block +
+             "</th></tr>\n<tr><th scope=\"col\">信息内容</th><th scope=\"col\" colspan=\"3\">"
+             "本年处理决定数量</th></tr>\n";
+    block = d.block;
+    out += std::string("<tr><th scope=\"row\">") + d.label + "</th><td colspan=\"3\">" +
+           std::to_string(r.figures.*d.count) + "</td></tr>\n";
+  }
+  out += "<tr><th scope=\"colgroup\" colspan=\"4\">第二十条第（八）项</th></tr>\n<tr><th "
+         "scope=\"col\">信息内容</th><th scope=\"col\" colspan=\"3\">本年收费金额（单位：万元）</th>"
+         "</tr>\n<tr><th scope=\"row\">行政事业性收费</th><td colspan=\"3\">" +
+         EscapeHtml(r.figures.fees) + "</td></tr>\n";
   out += "</tbody>\n</table>\n<h2>三、收到和处理政府信息公开申请情况</h2>\n<table class=\"annual\">\n";
   out +=
       "<thead><tr><td rowspan=\"3\" colspan=\"3\"></td>"
@@ -295,7 +355,22 @@ std::string AnnualReportHtml(const AnnualReport& r) {
       out += "<td colspan=\"7\"></td>";
     out += "</tr>\n";
   }
-  return out + "</tbody>\n</table>\n</main></body></html>\n";
+  out +=
+      "</tbody>\n</table>\n<h2>四、政府信息公开行政复议、行政诉讼情况</h2>\n<table "
+      "class=\"annual\">\n<thead><tr><th colspan=\"5\" rowspan=\"2\" scope=\"colgroup\">行政复议</th>"
+      "<th colspan=\"10\" scope=\"colgroup\">行政诉讼</th></tr>\n<tr><th colspan=\"5\" "
+      "scope=\"colgroup\">未经复议直接起诉</th><th colspan=\"5\" scope=\"colgroup\">复议后起诉</th>"
+      "</tr>\n<tr>";
+  for (size_t g = 0; g < disclosure::CaseGroups().size(); ++g)
+    for (const ResultColumn& c : kResults) out += std::string("<th scope=\"col\">") + c.label + "</th>";
+  out += "</tr></thead>\n<tbody><tr>";
+  for (const disclosure::CaseGroup& g : disclosure::CaseGroups())
+    for (const ResultColumn& c : kResults)
+      out += "<td>" + std::to_string((r.figures.*g.results).*c.count) + "</td>";
+  out += "</tr></tbody>\n</table>\n";
+  if (r.figures_log_index < 0)
+    out += "<p>表二第二十条第（五）、（六）、（八）项和表四的数字尚未录入。</p>\n";
+  return out + "</main></body></html>\n";
 }
 
 std::string AnnualReportCsv(const AnnualReport& r) {
@@ -323,6 +398,19 @@ std::string AnnualReportCsv(const AnnualReport& r) {
     out += label;
     for (const auto& [column, heading] : kTable2Columns)
       out += "," + std::to_string(r.table2.cells.at(kind).at(column));
+    out += "\n";
+  }
+  out += "\n信息内容,本年处理决定数量\n";
+  for (const DecisionRow& d : kDecisionRows)
+    out += std::string(d.label) + "," + std::to_string(r.figures.*d.count) + "\n";
+  out += "\n信息内容,本年收费金额（单位：万元）\n行政事业性收费," + r.figures.fees + "\n\n";
+  out += "行政复议或行政诉讼";
+  for (const ResultColumn& c : kResults) out += std::string(",") + c.label;
+  out += "\n";
+  for (const disclosure::CaseGroup& g : disclosure::CaseGroups()) {
+    out += g.label;
+    for (const ResultColumn& c : kResults)
+      out += "," + std::to_string((r.figures.*g.results).*c.count);
     out += "\n";
   }
   return out;

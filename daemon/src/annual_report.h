@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "gongkai/disclosure/calendar.h"
+#include "gongkai/disclosure/report_figures.h"
 #include "gongkai/ledger/requests.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/catalog.h"
@@ -70,6 +71,10 @@ struct AnnualReport {
   std::string agency;
   Table2 table2;
   Table3 table3;
+  // The rest of table 二 and table 四, as an admin last entered and signed
+  // them (PUT /api/v1/reports/annual/{year}/figures); zeros until then.
+  disclosure::ReportFigures figures;
+  int64_t figures_log_index = -1;  // their record, -1 while none
 };
 
 // Both tables of `year` from the catalog (requests counted in `calendar`).
@@ -78,7 +83,9 @@ Result<AnnualReport> LoadAnnualReport(storage::Catalog& catalog,
                                       const std::string& agency, int year);
 
 // {"year", "agency", "table2": {KIND: {COLUMN: n}}, "table3": {ROW: {COLUMN:
-// n}}} (CONTRACT.md section 9).
+// n}}, "table4": {GROUP: {RESULT: n}}, "figures": {"entered", "log_index"}}
+// (CONTRACT.md section 9); table2 also holds the entered licensing,
+// penalties, coercion ({"decisions": n}) and fees ({"amount": "万元"}).
 std::string AnnualReportJson(const AnnualReport& report);
 // A printable page: the format's title, then sections 二 and 三 with their
 // titles and tables with the format's labels.

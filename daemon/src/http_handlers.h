@@ -42,6 +42,7 @@ void ServeKeys(Call& call);
 // http_reports.cc
 void ServeFreshness(Call& call);
 void ServeAnnualReport(Call& call);
+void ServeReportFigures(Call& call);
 void ServeTimeliness(Call& call);
 
 // http_catalogue.cc

@@ -3,7 +3,9 @@
 #include "freshness.h"
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/ledger/requests.h"
+#include "gongkai/disclosure/report_figures.h"
 #include "http_handlers.h"
+#include "json_writer.h"
 #include "timeliness.h"
 
 namespace gongkai::daemon {
@@ -70,6 +72,23 @@ void ServeTimeliness(Call& call) {
   const auto requests = OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar));
   SendJson(call.resp, HTTPResponse::HTTP_OK,
            TimelinessJson(ComputeTimeliness(published, requests, *call.ctx.calendar, year)));
+}
+
+// Signs the figures in the body for the year in the path (admin), through
+// the ledger like every change; answers them normalised with their record.
+void ServeReportFigures(Call& call) {
+  int64_t year = 0;
+  if (!ParseInt(call.path.at("year"), 2000, 9999, &year))
+    throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "year must be a year, e.g. 2026"};
+  AdminRequest request;
+  request.kind = AdminRequest::Kind::kReportFigures;
+  request.year = year;
+  request.figures = ReadBody(call);
+  const AdminAnswer done = RunAdminOrThrow(call, request);
+  JsonWriter w;
+  w.BeginObject().Field("year", year).Field("log_index", done.log_index).Key("figures");
+  w.Raw(disclosure::ReportFiguresJson(*disclosure::ParseReportFigures(request.figures)));
+  SendJson(call.resp, HTTPResponse::HTTP_OK, w.EndObject().str());
 }
 
 }  // namespace gongkai::daemon

@@ -46,6 +46,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
       {"GET", "/api/v1/reports/annual", kInspector, ServeAnnualReport, "reports"},
+      {"PUT", "/api/v1/reports/annual/{year}/figures", kAdmin, ServeReportFigures, "reports"},
       {"GET", "/api/v1/reports/timeliness", kInspector, ServeTimeliness, "reports"},
       {"GET", "/api/v1/catalogue", kAll, ServeCatalogue, "catalogue"},
       {"GET", "/api/v1/calendar/workdays", kAll, ServeWorkdays, "workdays"},

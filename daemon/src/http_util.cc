@@ -46,8 +46,9 @@ AdminAnswer RunAdminOrThrow(Call& call, const AdminRequest& request) {
       if (request.kind == AdminRequest::Kind::kRequestEvent)
         throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such request"};
       throw NotFound();
-    case Status::Code::kInvalid:  // a new request has nothing to conflict with: its input is bad
-      if (request.kind == AdminRequest::Kind::kRegisterRequest)
+    case Status::Code::kInvalid:  // new input conflicts with nothing: it is bad
+      if (request.kind == AdminRequest::Kind::kRegisterRequest ||
+          request.kind == AdminRequest::Kind::kReportFigures)
         throw ApiError{HTTPResponse::HTTP_BAD_REQUEST, "bad_request", done.status().message()};
       throw ApiError{HTTPResponse::HTTP_CONFLICT, "conflict", done.status().message()};
     case Status::Code::kBusy:

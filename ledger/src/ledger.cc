@@ -234,6 +234,36 @@ Status Ledger::AssignIndexNo(DocumentRow& doc, bool approved, storage::RecordFie
   return Status::OK();
 }
 
+Result<storage::ReportFiguresRow> Ledger::SetReportFigures(int year,
+                                                           const disclosure::ReportFigures& figures,
+                                                           const storage::SigningKey& key) {
+  const int this_year = disclosure::YearOf(disclosure::LocalDate(env_->Now()));
+  if (year < 2000 || year > this_year)
+    return Status::Invalid("figures are for a year from 2000 to " + std::to_string(this_year));
+  storage::ReportFiguresRow row;
+  Status s = Transaction(key, [&](int64_t& seq, const std::string& time) -> Status {
+    auto all = catalog_->AllReportFigures();
+    if (!all.ok()) return all.status();
+    const storage::ReportFiguresRow* last = nullptr;  // the chain's latest record
+    for (const storage::ReportFiguresRow& r : *all)
+      if (!last || r.log_index > last->log_index) last = &r;
+    storage::ReportFiguresRecordFields f;
+    f.seq = static_cast<uint64_t>(seq);
+    f.year = year;
+    f.figures = disclosure::ReportFiguresJson(figures);
+    f.time = time;
+    f.key = key.KeyId();
+    f.prev = last ? last->leaf : "";
+    const storage::RecordRow rec = Sign(seq, "", storage::SerializeReportFiguresRecord(f), key);
+    row = {year, f.figures, seq, rec.leaf, time};
+    if (Status p = catalog_->PutReportFigures(row); !p.ok()) return p;
+    ++seq;
+    return Append(rec);
+  });
+  if (!s.ok()) return s;
+  return row;
+}
+
 Status Ledger::IssueCheckpoint(uint64_t size, const storage::SigningKey& key) {
   auto root = storage::RootHash(size, catalog_->Nodes());
   if (!root.ok()) return root.status();

@@ -73,10 +73,13 @@ const char* const kSchema[] = {
     "ALTER TABLE documents ADD COLUMN IF NOT EXISTS published TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
     "CREATE UNIQUE INDEX IF NOT EXISTS documents_index_no ON documents(index_no)"
     " WHERE index_no <> ''",
+    "CREATE TABLE IF NOT EXISTS report_figures(year BIGINT PRIMARY KEY, figures TEXT NOT NULL,"
+    " log_index BIGINT NOT NULL, leaf TEXT NOT NULL, recorded TEXT NOT NULL)",
 };
 
 const char* const kTables[] = {"meta", "documents",   "versions", "records",       "keys",
-                               "tree", "checkpoints", "requests", "request_events"};
+                               "tree", "checkpoints", "requests", "request_events",
+                               "report_figures"};
 
 const std::string kRequestColumns =
     "code, channel, received, applicant_type, details, salt, last_leaf, created";
@@ -382,6 +385,18 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
+  Result<std::vector<ReportFiguresRow>> AllReportFigures() override {
+    return db_->Call("report figures", [&]() -> Result<std::vector<ReportFiguresRow>> {
+      Rows rows = db_->Query(
+          "SELECT year, figures, log_index, leaf, recorded FROM report_figures ORDER BY year");
+      std::vector<ReportFiguresRow> out;
+      for (size_t r = 0; r < rows.size(); ++r)
+        out.push_back({rows.Int(r, 0), rows.Text(r, 1), rows.Int(r, 2), rows.Text(r, 3),
+                       rows.Text(r, 4)});
+      return out;
+    });
+  }
+
   Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) override {
     return db_->Call("reply letters", [&]() -> Result<std::set<std::string>> {
       std::set<std::string> out;
@@ -510,6 +525,15 @@ class PostgresCatalog final : public Catalog {
         "INSERT INTO checkpoints(size, text, created) VALUES($1, $2, $3)"
         " ON CONFLICT(size) DO UPDATE SET text = EXCLUDED.text, created = EXCLUDED.created",
         {S(cp.size), cp.text, cp.created});
+  }
+
+  Status PutReportFigures(const ReportFiguresRow& r) override {
+    return Write("store report figures",
+                 "INSERT INTO report_figures(year, figures, log_index, leaf, recorded)"
+                 " VALUES($1, $2, $3, $4, $5) ON CONFLICT(year) DO UPDATE SET"
+                 " figures = EXCLUDED.figures, log_index = EXCLUDED.log_index,"
+                 " leaf = EXCLUDED.leaf, recorded = EXCLUDED.recorded",
+                 {S(r.year), r.figures, S(r.log_index), r.leaf, r.recorded});
   }
 
   Status UpdateFileState(const std::string& doc_id, const FileState& f) override {

@@ -66,6 +66,9 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS request_events_code ON request_events(code, log_index)",
     "CREATE INDEX IF NOT EXISTS request_events_reply ON request_events(reply_document)"
     " WHERE reply_document <> ''",
+    // Schema 6: the annual report's entered figures.
+    "CREATE TABLE IF NOT EXISTS report_figures(year INTEGER PRIMARY KEY, figures TEXT NOT NULL,"
+    " log_index INTEGER NOT NULL, leaf TEXT NOT NULL, recorded TEXT NOT NULL)",
 };
 
 const char* const kRequestColumns =
@@ -517,6 +520,16 @@ class SqliteCatalog final : public Catalog {
         "");
   }
 
+  Result<std::vector<ReportFiguresRow>> AllReportFigures() override {
+    return Guard("report figures", [&]() -> Result<std::vector<ReportFiguresRow>> {
+      Query q = statements_.Prepare(
+          "SELECT year, figures, log_index, leaf, recorded FROM report_figures ORDER BY year");
+      std::vector<ReportFiguresRow> out;
+      while (q.Next()) out.push_back({q.Int(0), q.Text(1), q.Int(2), q.Text(3), q.Text(4)});
+      return out;
+    });
+  }
+
   Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) override {
     return Guard("reply letters", [&]() -> Result<std::set<std::string>> {
       // Every letter, then those asked about: there are few letters, and a
@@ -665,6 +678,15 @@ class SqliteCatalog final : public Catalog {
     return Write("insert checkpoint",
                  "INSERT OR REPLACE INTO checkpoints(size, text, created) VALUES(?, ?, ?)",
                  [&](Query& q) { q.Bind(cp.size).Bind(cp.text).Bind(cp.created); });
+  }
+
+  Status PutReportFigures(const ReportFiguresRow& r) override {
+    return Write("store report figures",
+                 "INSERT OR REPLACE INTO report_figures(year, figures, log_index, leaf, recorded)"
+                 " VALUES(?, ?, ?, ?, ?)",
+                 [&](Query& q) {
+                   q.Bind(r.year).Bind(r.figures).Bind(r.log_index).Bind(r.leaf).Bind(r.recorded);
+                 });
   }
 
   Status UpdateFileState(const std::string& doc_id, const FileState& f) override {

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstdio>
@@ -131,6 +132,7 @@ class Verifier {
     if (external.ok()) CheckRoot("given checkpoint", *external);
     if (Status s = CheckDocuments(); !s.ok()) return s;
     if (Status s = CheckRequests(); !s.ok()) return s;
+    if (Status s = CheckReportFigures(); !s.ok()) return s;
     return CheckBlobs();
   }
 
@@ -264,6 +266,12 @@ class Verifier {
                         str("channel"),        str("applicant_type")};
       return;
     }
+    if (event == "report.figures") {
+      if (!r.doc.empty()) Problem(where, "report figures record with a document");
+      // Log order: the last one of a year is the one in force.
+      report_records_[o->optValue<Poco::Int64>("year", 0)] = {r.seq, str("figures"), r.leaf};
+      return;
+    }
     const std::optional<EventKind> kind = ParseEventKind(event);
     if (!kind) Problem(where, "unknown event '" + event + "'");
     CheckIndexNo(where, r.doc, *o, kind);
@@ -323,6 +331,37 @@ class Verifier {
     if (year != recorded && !(year == recorded + 1 && day == "12-31") &&
         !(year == recorded - 1 && day == "01-01"))
       Problem(where, "index_no " + index_no + " is of another year than its record (" + time + ")");
+  }
+
+  // Each year's stored figures against the latest record of that year, and
+  // the figures records' chain against the latest stored.
+  Status CheckReportFigures() {
+    auto rows = catalog_->AllReportFigures();
+    if (!rows.ok()) return rows.status();
+    std::string last_leaf;
+    int64_t last_index = -1;
+    for (const ReportFiguresRow& row : *rows) {
+      const std::string where = "report figures of " + std::to_string(row.year);
+      auto rec = report_records_.find(row.year);
+      if (rec == report_records_.end()) {
+        Problem(where, "have no signed record");
+        continue;
+      }
+      if (rec->second.seq != row.log_index || rec->second.leaf != row.leaf)
+        Problem(where, "are not those of its latest record (" + std::to_string(rec->second.seq) +
+                           ")");
+      else if (rec->second.figures != row.figures)
+        Problem(where, "differ from their signed record");
+      if (row.log_index > last_index) last_index = row.log_index, last_leaf = row.leaf;
+    }
+    for (const auto& [year, rec] : report_records_)
+      if (std::none_of(rows->begin(), rows->end(),
+                       [&](const ReportFiguresRow& r) { return r.year == year; }))
+        Problem("record " + std::to_string(rec.seq),
+                "report figures of " + std::to_string(year) + " are not in the catalog");
+    if (last_leaf != last_leaf_[""])
+      Problem("report figures", "the latest stored do not end the chain of their records");
+    return Status::OK();
   }
 
   Status CheckDocuments() {
@@ -490,6 +529,11 @@ class Verifier {
   std::map<std::string, std::string> last_leaf_;
   std::map<std::pair<std::string, int64_t>, VersionEvent> version_events_;
   std::map<int64_t, RequestRecord> request_records_;
+  struct FiguresRecord {
+    int64_t seq = 0;
+    std::string figures, leaf;
+  };
+  std::map<int64_t, FiguresRecord> report_records_;  // the latest per year
   struct IndexState {  // a document as its records so far leave it
     bool approved = false, withdrawn = false;
     std::string index_no;

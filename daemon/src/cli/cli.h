@@ -78,6 +78,7 @@ int CmdShow(Context& ctx, const Args& args);
 int CmdReport(Context& ctx, const Args& args);
 int CmdReportAnnual(Context& ctx, const Args& args);
 int CmdReportTimeliness(Context& ctx, const Args& args);
+int CmdReportFigures(Context& ctx, const Args& args);
 int CmdCatalogue(Context& ctx, const Args& args);
 int CmdReindex(Context& ctx, const Args& args);
 

@@ -124,6 +124,10 @@ const std::vector<Command>& AllCommands() {
        "the annual report's tables 二 (规章, 行政规范性文件) and\n"
        "三 (requests) as of 31 December; exit 1 when its checks fail",
        0, 0, {"year", "html", "csv"}, N::kCatalog, false, CmdReportAnnual},
+      {"report figures", "report figures --year Y --from FILE|- [--json]",
+       "sign the annual report's entered figures for year Y:\n"
+       "table 二's 行政许可, 处罚, 强制, 收费 and table 四",
+       0, 0, {"year", "from"}, N::kArchive, false, CmdReportFigures},
       {"report timeliness", "report timeliness [--year Y] [--json]",
        "documents published more than 20 working days after\n"
        "their 生成日期, and requests closed late (this year by default)",

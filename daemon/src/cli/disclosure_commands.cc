@@ -8,8 +8,8 @@
 #include <Poco/JSON/Parser.h>
 
 #include <iostream>
-#include <optional>
 #include <iterator>
+#include <optional>
 
 #include "annual_report.h"
 #include "catalogue.h"
@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "gongkai/disclosure/calendar.h"
+#include "gongkai/disclosure/report_figures.h"
 #include "gongkai/ledger/requests.h"
 #include "gongkai/log.h"
 #include "gongkai/storage/env.h"
@@ -92,15 +93,16 @@ int Change(Context& ctx, const Args& args, const daemon::AdminRequest& request) 
 // "id_number", "contact", "address"}, "description", "delivery"}. Command
 // lines are visible to every local user (ps) and land in shell histories and
 // sudo's log; a file or a pipe is not.
+// The text of `from`: a file, or "-" for stdin.
+Result<std::string> ReadFrom(const std::string& from) {
+  if (from != "-") return storage::ReadFile(from);
+  return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+}
+
 Status ReadApplicant(const std::string& from, ledger::NewRequest& r) {
-  std::string text;
-  if (from == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    auto read = storage::ReadFile(from);
-    if (!read.ok()) return read.status();
-    text = std::move(*read);
-  }
+  auto read = ReadFrom(from);
+  if (!read.ok()) return read.status();
+  const std::string text = std::move(*read);
   try {
     auto o = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
     auto a = o ? o->getObject("applicant") : nullptr;
@@ -344,6 +346,32 @@ int CmdCatalogue(Context& ctx, const Args& args) {
   }
   const auto all = static_cast<int64_t>(catalogue->entries.size());
   return Print(args, Record::FromJson(daemon::CatalogueJson(*catalogue, 0, all)), text);
+}
+
+int CmdReportFigures(Context& ctx, const Args& args) {
+  const std::optional<int> year = YearOption(args, "report figures", 0);
+  if (!year) return 2;
+  if (*year == 0 || !args.Has("from"))
+    return UsageError("report figures", "--year and --from are required");
+  auto text = ReadFrom(args.Option("from"));
+  if (!text.ok()) return UsageError("report figures", text.status().message());
+  daemon::AdminRequest request;
+  request.kind = daemon::AdminRequest::Kind::kReportFigures;
+  request.year = *year;
+  request.figures = *text;
+  auto made = MakeChange(ctx, request);
+  if (!made.ok())
+    return made.status().code() == Status::Code::kInvalid ? Error(made.status().message(), 1)
+                                                          : Fail(made.status());
+  const std::string figures =
+      disclosure::ReportFiguresJson(*disclosure::ParseReportFigures(request.figures));
+  Record r = Record::FromJson("{\"year\":" + std::to_string(*year) + ",\"log_index\":" +
+                              std::to_string(made->answer.log_index) + ",\"figures\":" + figures +
+                              "}");
+  return Print(args, r,
+               "signed the " + std::to_string(*year) + " report's figures, log " +
+                   std::to_string(made->answer.log_index) + "\n" +
+                   (made->daemon_pid ? "" : "(gongkaid is not running: recorded here)\n"));
 }
 
 }  // namespace gongkai::cli

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gongkai/disclosure/calendar.h"
+#include "gongkai/disclosure/report_figures.h"
 #include "gongkai/domain.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/catalog.h"
@@ -85,6 +86,13 @@ class Ledger {
   Result<RequestState> AddRequestEvent(const RequestChange& change,
                                        const disclosure::WorkCalendar& calendar,
                                        const storage::SigningKey& key);
+
+  // Signs and stores the annual report's entered figures for `year`
+  // (disclosure/report_figures.h), replacing any entered before; the old
+  // stay in the log. Invalid for a year before 2000 or after this one.
+  Result<storage::ReportFiguresRow> SetReportFigures(int year,
+                                                     const disclosure::ReportFigures& figures,
+                                                     const storage::SigningKey& key);
 
   // The catalog the ledger writes to, for reads on the same connection.
   storage::Catalog* catalog() const { return catalog_; }

@@ -112,6 +112,16 @@ struct KeyRow {
   std::string retired;  // "" while in use
 };
 
+// The annual report's entered figures for a year (CONTRACT.md section 9),
+// as last signed: the normalised JSON of disclosure/report_figures.h.
+struct ReportFiguresRow {
+  int64_t year = 0;
+  std::string figures;
+  int64_t log_index = 0;  // of the record that signed them
+  std::string leaf;       // that record's hex leaf hash
+  std::string recorded;   // RFC 3339
+};
+
 // A disclosure request (依申请公开, CONTRACT.md section 8) as stored. Only
 // `details` is personal: the applicant, the description and the delivery
 // wish, as one JSON object. Signed records carry only its salted SHA-256.
@@ -188,6 +198,8 @@ class Catalog {
   virtual Result<std::vector<RequestEventRow>> RequestEvents(const std::string& code) = 0;
   virtual Result<std::vector<RequestRow>> AllRequests() = 0;
   virtual Result<std::vector<RequestEventRow>> AllRequestEvents() = 0;
+  // The entered figures of every year that has them, by year.
+  virtual Result<std::vector<ReportFiguresRow>> AllReportFigures() = 0;
   // Of `doc_ids`, those a request's reply names as its reply letter.
   virtual Result<std::set<std::string>> ReplyLetters(const std::vector<std::string>& doc_ids) = 0;
 
@@ -207,6 +219,8 @@ class Catalog {
   virtual Status InsertRecord(const RecordRow& record) = 0;
   virtual Status InsertTreeNodes(const std::vector<TreeNode>& nodes) = 0;
   virtual Status PutCheckpoint(const CheckpointRow& checkpoint) = 0;
+  // Stores a year's figures, replacing those it had.
+  virtual Status PutReportFigures(const ReportFiguresRow& row) = 0;
   virtual Status InsertRequest(const RequestRow& request) = 0;
   virtual Status InsertRequestEvent(const RequestEventRow& event) = 0;
   virtual Status SetRequestLeaf(const std::string& code, const std::string& leaf) = 0;

@@ -64,6 +64,20 @@ struct RequestRecordFields {
 
 std::string SerializeRequestRecord(const RequestRecordFields& r);
 
+// The record of the annual report's figures for a year, entered by an admin
+// (CONTRACT.md section 9): they are in it as the normalised JSON text. These
+// records form one chain of their own (doc and request "").
+struct ReportFiguresRecordFields {
+  uint64_t seq = 0;
+  int64_t year = 0;
+  std::string figures;
+  std::string time;
+  std::string key;
+  std::string prev;  // hex leaf hash of the previous figures record, "" for the first
+};
+
+std::string SerializeReportFiguresRecord(const ReportFiguresRecordFields& r);
+
 // Hex SHA-256 of `salt`, a newline and `text`: the commitment a request's
 // records make to its stored details, checkable by whoever holds both
 // (`printf '%s\n%s' SALT TEXT | sha256sum`) and by nobody else.
