@@ -4,8 +4,8 @@
 
 #include "annual_report.h"
 #include "gongkai/ledger/ledger.h"
-#include "gongkai/storage/catalog.h"
 #include "gongkai/storage/blob_store.h"
+#include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/verify.h"
 #include "support/calendar.h"
@@ -195,14 +195,28 @@ TEST_CASE("annual report: the cross-checks name the cells, and the formats carry
   Table3& t = report.table3;
   REQUIRE(t.problems.empty());
   const std::string html = gongkai::daemon::AnnualReportHtml(report);
-  for (const char* label :
-       {"某某乡人民政府2026年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况",
-        "申请人情况", "法人或其他组织", "一、本年新收政府信息公开申请数量",
-        "二、上年结转政府信息公开申请数量", "三、本年度办理结果", "（一）予以公开",
-        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "3.危及“三安全一稳定”",
-        "（七）总计", "四、结转下年度继续办理", "社会公益组织", "法律服务机构",
-        "二、主动公开政府信息情况", "第二十条第（一）项", "信息内容", "本年制发件数", "本年废止件数",
-        "现行有效件数", "规章", "行政规范性文件"})
+  for (const char* label : {"某某乡人民政府2026年政府信息公开工作年度报告",
+                            "三、收到和处理政府信息公开申请情况",
+                            "申请人情况",
+                            "法人或其他组织",
+                            "一、本年新收政府信息公开申请数量",
+                            "二、上年结转政府信息公开申请数量",
+                            "三、本年度办理结果",
+                            "（一）予以公开",
+                            "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+                            "3.危及“三安全一稳定”",
+                            "（七）总计",
+                            "四、结转下年度继续办理",
+                            "社会公益组织",
+                            "法律服务机构",
+                            "二、主动公开政府信息情况",
+                            "第二十条第（一）项",
+                            "信息内容",
+                            "本年制发件数",
+                            "本年废止件数",
+                            "现行有效件数",
+                            "规章",
+                            "行政规范性文件"})
     CHECK(html.find(label) != std::string::npos);
   const std::string csv = gongkai::daemon::AnnualReportCsv(report);
   CHECK(csv.rfind("项目,自然人,商业企业,科研机构,社会公益组织,法律服务机构,其他,总计\n", 0) == 0);
@@ -217,13 +231,15 @@ TEST_CASE("annual report: the cross-checks name the cells, and the formats carry
   CHECK(t.problems[1] == "四、结转下年度继续办理 / 总计: 0, but the applicant columns add up to 1");
 }
 
-TEST_CASE("annual report: table 二 counts 规章 and 行政规范性文件 from the catalogue as of 31 December",
-          "[report]") {
+TEST_CASE(
+    "annual report: table 二 counts 规章 and 行政规范性文件 from the catalogue as of 31 December",
+    "[report]") {
   Office o;
   const std::string rule = R"({"category":"法定主动公开内容/规章"})";
   const std::string normative = R"({"category":"法定主动公开内容/行政规范性文件"})";
   auto repealed = [](const char* on) {
-    return std::string(R"({"category":"法定主动公开内容/行政规范性文件","legal_status":"repealed",)") +
+    return std::string(
+               R"({"category":"法定主动公开内容/行政规范性文件","legal_status":"repealed",)") +
            R"("repealed_on":")" + on + R"("})";
   };
   o.Publish("a.txt", rule, "2025-06-01");       // a 规章 in force since 2025
@@ -247,8 +263,8 @@ TEST_CASE("annual report: table 二 counts 规章 and 行政规范性文件 from
   // A closed year is reproducible: what came later changes nothing in it.
   CHECK(gongkai::daemon::AnnualReportJson(o.Full(2026)) == before);
   const std::string csv = gongkai::daemon::AnnualReportCsv(o.Full(2026));
-  CHECK(csv.find("\n\n信息内容,本年制发件数,本年废止件数,现行有效件数\n规章,0,0,1\n行政规范性文件,3,1,2\n") !=
-        std::string::npos);
+  CHECK(csv.find("\n\n信息内容,本年制发件数,本年废止件数,现行有效件数\n规章,0,0,1\n行政规范性文件,"
+                 "3,1,2\n") != std::string::npos);
   CHECK(before.find(R"("table2":{"rules":{"issued":0,"repealed":0,"in_force":1},)"
                     R"("normative_documents":{"issued":3,"repealed":1,"in_force":2},)") !=
         std::string::npos);
@@ -262,11 +278,12 @@ TEST_CASE("annual report: entered figures are checked, normalised, signed and ve
       R"({"table2":{"licensing":12,"fees":"003.50"},)"
       R"("table4":{"review":{"upheld":1,"corrected":1,"pending":1,"total":3}}})");
   REQUIRE(f.ok());
-  CHECK(ReportFiguresJson(*f) ==
-        R"({"table2":{"licensing":12,"penalties":0,"coercion":0,"fees":"3.50"},"table4":{)"
-        R"("review":{"upheld":1,"corrected":1,"other":0,"pending":1,"total":3},)"
-        R"("litigation_direct":{"upheld":0,"corrected":0,"other":0,"pending":0,"total":0},)"
-        R"("litigation_after_review":{"upheld":0,"corrected":0,"other":0,"pending":0,"total":0}}})");
+  CHECK(
+      ReportFiguresJson(*f) ==
+      R"({"table2":{"licensing":12,"penalties":0,"coercion":0,"fees":"3.50"},"table4":{)"
+      R"("review":{"upheld":1,"corrected":1,"other":0,"pending":1,"total":3},)"
+      R"("litigation_direct":{"upheld":0,"corrected":0,"other":0,"pending":0,"total":0},)"
+      R"("litigation_after_review":{"upheld":0,"corrected":0,"other":0,"pending":0,"total":0}}})");
   CHECK(*ParseReportFigures(ReportFiguresJson(*f)) == *f);  // the normal form reads back
   CHECK(ParseReportFigures("{}").ok());
   for (const char* bad :
@@ -280,7 +297,8 @@ TEST_CASE("annual report: entered figures are checked, normalised, signed and ve
   }
   CHECK(ParseReportFigures(R"({"table4":{"litigation_direct":{"other":2,"total":1}}})")
             .status()
-            .message() == "table 四 行政诉讼 未经复议直接起诉 总计: 1, but its results add up to 2");
+            .message() ==
+        "table 四 行政诉讼 未经复议直接起诉 总计: 1, but its results add up to 2");
 
   // Signed through the ledger: the latest of a year counts; verify checks them.
   Office o;
@@ -303,9 +321,10 @@ TEST_CASE("annual report: entered figures are checked, normalised, signed and ve
         std::string::npos);
   CHECK(json.find(R"("figures":{"entered":true,"log_index":1})") != std::string::npos);
   const std::string html = gongkai::daemon::AnnualReportHtml(report);
-  for (const char* label : {"第二十条第（五）项", "行政许可", "行政处罚", "行政强制", "第二十条第（八）项",
-                            "本年收费金额（单位：万元）", "四、政府信息公开行政复议、行政诉讼情况",
-                            "未经复议直接起诉", "复议后起诉", "结果维持", "尚未审结"})
+  for (const char* label :
+       {"第二十条第（五）项", "行政许可", "行政处罚", "行政强制", "第二十条第（八）项",
+        "本年收费金额（单位：万元）", "四、政府信息公开行政复议、行政诉讼情况", "未经复议直接起诉",
+        "复议后起诉", "结果维持", "尚未审结"})
     CHECK(html.find(label) != std::string::npos);
   CHECK(gongkai::daemon::AnnualReportCsv(report).find("\n行政许可,13\n") != std::string::npos);
   CHECK(gongkai::daemon::AnnualReportJson(o.Full(2024)).find(R"("entered":false)") !=

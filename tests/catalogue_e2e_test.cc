@@ -42,8 +42,9 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
   DaemonProcess d({{"pub", "category = 法定主动公开内容/其他\n"},
                    {"review", "review = required\n"},
                    {"secret", "classification = restricted\n"}});
-  WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\nagency = 测试乡人民政府\nagency_code = " +
-                            kCode + "\ncalendar = " + gongkai::test::kShippedCalendar + "\n");
+  WriteFile(d.config(), Slurp(d.config()) +
+                            "[disclosure]\nagency = 测试乡人民政府\nagency_code = " + kCode +
+                            "\ncalendar = " + gongkai::test::kShippedCalendar + "\n");
   const std::string created = DaysAgo(60);  // published today: late by 条例第二十六条
   WriteFile(d.SharePath("pub") + "/rule.txt", "关于加强村级财务管理的规定 全文\n");
   WriteFile(d.SharePath("pub") + "/rule.txt.meta.json",
@@ -62,7 +63,8 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
   auto c = r.json();
   CHECK(c->getValue<int64_t>("total") == 2);
   auto numbers = IndexNumbers(c);
-  const std::string year = std::to_string(gongkai::disclosure::YearOf(gongkai::disclosure::LocalToday()));
+  const std::string year =
+      std::to_string(gongkai::disclosure::YearOf(gongkai::disclosure::LocalToday()));
   CHECK(std::set<std::string>{numbers["村级财务管理规定"], numbers["通知"]} ==
         std::set<std::string>{kCode + ("/" + year + "-00001"), kCode + ("/" + year + "-00002")});
   auto categories = c->getObject("categories");
@@ -131,10 +133,11 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
 
   // /metrics (with a token) carries the same counts, and the share's freshness.
   const std::string late = "gongkai_timeliness{year=\"" + year + "\",count=\"documents_late\"} 1";
-  CHECK(d.Eventually([&] { return d.Get("/metrics", d.inspector()).body.find(late) != std::string::npos; }));
+  CHECK(d.Eventually(
+      [&] { return d.Get("/metrics", d.inspector()).body.find(late) != std::string::npos; }));
   const std::string metrics = d.Get("/metrics", d.inspector()).body;
-  CHECK(metrics.find("gongkai_timeliness{year=\"" + year +
-                     "\",count=\"documents_published\"} 3") != std::string::npos);
+  CHECK(metrics.find("gongkai_timeliness{year=\"" + year + "\",count=\"documents_published\"} 3") !=
+        std::string::npos);
   CHECK(metrics.find("gongkai_freshness_overdue{share=\"pub\",category=\"\"} 0") !=
         std::string::npos);
   CHECK(d.Get("/metrics").body.find("gongkai_timeliness") == std::string::npos);
@@ -148,14 +151,13 @@ TEST_CASE("e2e: an admin enters the annual report's figures; they are signed and
   d.Start();
   const int year = gongkai::disclosure::YearOf(gongkai::disclosure::LocalToday()) - 1;
   const std::string path = "/api/v1/reports/annual/" + std::to_string(year) + "/figures";
-  const std::string figures =
-      R"({"table2":{"licensing":4,"penalties":2,"fees":"1.25"},)"
-      R"("table4":{"review":{"upheld":1,"pending":1,"total":2}}})";
+  const std::string figures = R"({"table2":{"licensing":4,"penalties":2,"fees":"1.25"},)"
+                              R"("table4":{"review":{"upheld":1,"pending":1,"total":2}}})";
 
   CHECK(d.Request("PUT", path, "", {}, figures).status == 401);
   CHECK(d.Request("PUT", path, d.inspector(), {}, figures).status == 403);
-  auto bad = d.Request("PUT", path, d.admin(), {},
-                       R"({"table4":{"review":{"upheld":1,"total":2}}})");
+  auto bad =
+      d.Request("PUT", path, d.admin(), {}, R"({"table4":{"review":{"upheld":1,"total":2}}})");
   CHECK(bad.status == 400);
   CHECK(bad.body.find("总计: 2, but its results add up to 1") != std::string::npos);
   CHECK(d.Request("PUT", "/api/v1/reports/annual/1999/figures", d.admin(), {}, "{}").status == 400);

@@ -42,8 +42,8 @@ struct Office {
     catalog = std::move(*c);
     key = std::move(*k);
     REQUIRE(catalog->AddKey({key->KeyId(), key->PublicPem(), "2026-01-01T00:00:00Z", ""}).ok());
-    ledger = std::make_unique<ledger::Ledger>(catalog.get(), &env, "catalogue.test/log",
-                                              agency_code);
+    ledger =
+        std::make_unique<ledger::Ledger>(catalog.get(), &env, "catalogue.test/log", agency_code);
     return true;
   }
   // Applies one change on `day`; returns it as applied.
@@ -151,8 +151,8 @@ TEST_CASE("index numbers: given once, at the first public approved version, seri
   CHECK(RecordIndexNo(b).empty());
   CHECK(o.Doc(b.doc_id).index_no.empty());
   // Restricted: none, until it is classified public.
-  const Change c = o.NewVersion("c.txt", "{}", "2026-12-31", false, "",
-                                Classification::kRestricted);
+  const Change c =
+      o.NewVersion("c.txt", "{}", "2026-12-31", false, "", Classification::kRestricted);
   CHECK(RecordIndexNo(c).empty());
   const Change approved = o.Event(Change::Kind::kApprove, b.doc_id, "2026-12-31");
   CHECK(RecordIndexNo(approved) == No(2026, 2));
@@ -221,8 +221,7 @@ TEST_CASE("index numbers: verify finds a changed, a removed or a repeated one", 
   CHECK(RecordIndexNo(o.NewVersion("c.txt", "{}", "2026-12-31")) == No(2026, 3));
 }
 
-TEST_CASE("index numbers: without an agency code they begin with the log's origin",
-          "[catalogue]") {
+TEST_CASE("index numbers: without an agency code they begin with the log's origin", "[catalogue]") {
   Office o;
   REQUIRE(o.Open("sqlite", ""));
   const Change a = o.NewVersion("a.txt", "{}", "2026-12-30");
@@ -255,9 +254,9 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
 
   auto all = gk::LoadCatalogue(*o.catalog, config, {});
   REQUIRE(all.ok());
-  REQUIRE(all->entries.size() == 4);  // neither the restricted nor the pending one
+  REQUIRE(all->entries.size() == 4);            // neither the restricted nor the pending one
   CHECK(all->entries[0].id == undated.doc_id);  // newest publication first
-  CHECK(all->entries[0].title == "通知");        // the file name without its extension
+  CHECK(all->entries[0].title == "通知");       // the file name without its extension
   CHECK(all->entries[3].published == "2025-06-02");
   const gk::CatalogueEntry& first = all->entries[2];
   CHECK(first.index_no == No(2026, 1));
@@ -291,7 +290,8 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
   // A title a spreadsheet would run as a formula is written as text.
   gk::Catalogue formula;
-  formula.entries.push_back(gk::CatalogueEntry{.index_no = "x", .title = "=HYPERLINK(\"http://x\")"});
+  formula.entries.push_back(
+      gk::CatalogueEntry{.index_no = "x", .title = "=HYPERLINK(\"http://x\")"});
   CHECK(gk::CatalogueCsv(formula).find("\n'=HYPERLINK") == std::string::npos);
   CHECK(gk::CatalogueCsv(formula).find(",\"'=HYPERLINK(\"\"http://x\"\")\",") != std::string::npos);
 

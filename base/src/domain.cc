@@ -61,7 +61,8 @@ std::optional<EventKind> ParseEventKind(std::string_view text) { return Find(kEv
 bool IsCategory(std::string_view text) {
   const size_t slash = text.find('/');
   if (slash == std::string_view::npos) return !text.empty();
-  return slash > 0 && slash + 1 < text.size() && text.find('/', slash + 1) == std::string_view::npos;
+  return slash > 0 && slash + 1 < text.size() &&
+         text.find('/', slash + 1) == std::string_view::npos;
 }
 
 bool IsAgencyCode(std::string_view text) {

@@ -342,8 +342,8 @@ Status ReadDisclosure(const SectionReader& r, Config* cfg) {
 }
 
 Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* share) {
-  GONGKAI_CHECK(
-      r.OnlyKeys({"path", "office", "classification", "review", "watch", "update_every", "category"}));
+  GONGKAI_CHECK(r.OnlyKeys(
+      {"path", "office", "classification", "review", "watch", "update_every", "category"}));
   share->name = name;
   r.Path("path", &share->path);
   if (share->path.empty()) return r.Error("path", "missing (the folder to watch)");
@@ -351,9 +351,10 @@ Status ReadShare(const SectionReader& r, const std::string& name, ShareConfig* s
   share->office = r.Get("office") ? r.Get("office")->value : name;
   if (const Entry* e = r.Get("category")) {
     if (!IsCategory(e->value))
-      return r.Error(e->line, "category",
-                     "expected a category, 一级 or 一级/二级 (法定主动公开内容/行政规范性文件), got '" +
-                         e->value + "'");
+      return r.Error(
+          e->line, "category",
+          "expected a category, 一级 or 一级/二级 (法定主动公开内容/行政规范性文件), got '" +
+              e->value + "'");
     share->category = e->value;
   }
   if (const Entry* e = r.Get("classification")) {

@@ -251,8 +251,8 @@ void SetRequestFunctions(AdminTarget& target,
     return run([&](ledger::Ledger& l, const disclosure::WorkCalendar& c,
                    const storage::SigningKey& k) { return l.AddRequestEvent(change, c, k); });
   };
-  target.set_report_figures = [with_ledger](int year,
-                                            const disclosure::ReportFigures& figures) -> Result<int64_t> {
+  target.set_report_figures =
+      [with_ledger](int year, const disclosure::ReportFigures& figures) -> Result<int64_t> {
     int64_t log_index = -1;
     Status s = with_ledger([&](ledger::Ledger& ledger, const storage::SigningKey& key) -> Status {
       auto row = ledger.SetReportFigures(year, figures, key);
@@ -343,8 +343,7 @@ std::string Describe(const AdminRequest& r, const AdminAnswer& a) {
       return "request " + a.request + " " + disclosure::ToString(r.change.in.event) + " log " +
              std::to_string(a.log_index);
     case Kind::kReportFigures:
-      return "report figures of " + std::to_string(r.year) + " log " +
-             std::to_string(a.log_index);
+      return "report figures of " + std::to_string(r.year) + " log " + std::to_string(a.log_index);
   }
   return "?";
 }

@@ -305,14 +305,16 @@ std::string AnnualReportJson(const AnnualReport& r) {
 
 std::string AnnualReportHtml(const AnnualReport& r) {
   const Table3& t = r.table3;
-  const std::string title = EscapeHtml(r.agency) + std::to_string(t.year) + "年政府信息公开工作年度报告";
+  const std::string title =
+      EscapeHtml(r.agency) + std::to_string(t.year) + "年政府信息公开工作年度报告";
   std::string out =
       "<!doctype html>\n<html lang=\"zh-Hans\"><head><meta charset=\"utf-8\"><title>" + title +
       "</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body class=\"report\">"
       "<main>\n<h1>" +
       title + "</h1>\n<h2>二、主动公开政府信息情况</h2>\n<table class=\"annual\">\n";
-  out += "<thead><tr><th colspan=\"4\" scope=\"colgroup\">第二十条第（一）项</th></tr>\n<tr>"
-         "<th scope=\"col\">信息内容</th>";
+  out +=
+      "<thead><tr><th colspan=\"4\" scope=\"colgroup\">第二十条第（一）项</th></tr>\n<tr>"
+      "<th scope=\"col\">信息内容</th>";
   for (const auto& [column, heading] : kTable2Columns)
     out += std::string("<th scope=\"col\">") + heading + "</th>";
   out += "</tr></thead>\n<tbody>\n";
@@ -332,11 +334,13 @@ std::string AnnualReportHtml(const AnnualReport& r) {
     out += std::string("<tr><th scope=\"row\">") + d.label + "</th><td colspan=\"3\">" +
            std::to_string(r.figures.*d.count) + "</td></tr>\n";
   }
-  out += "<tr><th scope=\"colgroup\" colspan=\"4\">第二十条第（八）项</th></tr>\n<tr><th "
-         "scope=\"col\">信息内容</th><th scope=\"col\" colspan=\"3\">本年收费金额（单位：万元）</th>"
-         "</tr>\n<tr><th scope=\"row\">行政事业性收费</th><td colspan=\"3\">" +
-         EscapeHtml(r.figures.fees) + "</td></tr>\n";
-  out += "</tbody>\n</table>\n<h2>三、收到和处理政府信息公开申请情况</h2>\n<table class=\"annual\">\n";
+  out +=
+      "<tr><th scope=\"colgroup\" colspan=\"4\">第二十条第（八）项</th></tr>\n<tr><th "
+      "scope=\"col\">信息内容</th><th scope=\"col\" colspan=\"3\">本年收费金额（单位：万元）</th>"
+      "</tr>\n<tr><th scope=\"row\">行政事业性收费</th><td colspan=\"3\">" +
+      EscapeHtml(r.figures.fees) + "</td></tr>\n";
+  out +=
+      "</tbody>\n</table>\n<h2>三、收到和处理政府信息公开申请情况</h2>\n<table class=\"annual\">\n";
   out +=
       "<thead><tr><td rowspan=\"3\" colspan=\"3\"></td>"
       "<th colspan=\"7\" scope=\"colgroup\">申请人情况</th></tr>\n"
@@ -357,12 +361,14 @@ std::string AnnualReportHtml(const AnnualReport& r) {
   }
   out +=
       "</tbody>\n</table>\n<h2>四、政府信息公开行政复议、行政诉讼情况</h2>\n<table "
-      "class=\"annual\">\n<thead><tr><th colspan=\"5\" rowspan=\"2\" scope=\"colgroup\">行政复议</th>"
+      "class=\"annual\">\n<thead><tr><th colspan=\"5\" rowspan=\"2\" "
+      "scope=\"colgroup\">行政复议</th>"
       "<th colspan=\"10\" scope=\"colgroup\">行政诉讼</th></tr>\n<tr><th colspan=\"5\" "
       "scope=\"colgroup\">未经复议直接起诉</th><th colspan=\"5\" scope=\"colgroup\">复议后起诉</th>"
       "</tr>\n<tr>";
   for (size_t g = 0; g < disclosure::CaseGroups().size(); ++g)
-    for (const ResultColumn& c : kResults) out += std::string("<th scope=\"col\">") + c.label + "</th>";
+    for (const ResultColumn& c : kResults)
+      out += std::string("<th scope=\"col\">") + c.label + "</th>";
   out += "</tr></thead>\n<tbody><tr>";
   for (const disclosure::CaseGroup& g : disclosure::CaseGroups())
     for (const ResultColumn& c : kResults)

@@ -64,7 +64,7 @@ storage::FileState WithSidecar(storage::FileState state, int parent, const std::
 // exists but cannot be used fails closed: the document is archived as
 // restricted until the sidecar is fixed (it might have said "restricted").
 std::optional<Sidecar> ReadSidecarFile(const ShareConfig& share, const std::string& rel, int parent,
-                                   const std::string& leaf) {
+                                       const std::string& leaf) {
   const std::string where = share.name + ":" + rel + kSidecarSuffix;
   UniqueFd fd(::openat(parent, (leaf + kSidecarSuffix).c_str(),
                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));

@@ -53,7 +53,8 @@ std::optional<storage::VersionRow> Described(ledger::Role role, const ledger::Do
 
 // A spreadsheet runs a cell that starts with one of these as a formula.
 std::string CsvText(const std::string& value) {
-  const bool formula = !value.empty() && std::string("=+-@\t\r").find(value[0]) != std::string::npos;
+  const bool formula =
+      !value.empty() && std::string("=+-@\t\r").find(value[0]) != std::string::npos;
   return CsvCell(formula ? "'" + value : value);
 }
 
@@ -100,7 +101,7 @@ Result<Catalogue> LoadCatalogue(storage::Catalog& catalog, const Config& config,
 }
 
 Result<std::shared_ptr<const CatalogueEntries>> CatalogueCache::Get(storage::Catalog& catalog,
-                                                                   const Config& config) {
+                                                                    const Config& config) {
   auto records = catalog.NextRecordSeq();
   if (!records.ok()) return records.status();
   std::lock_guard<std::mutex> lock(mutex_);

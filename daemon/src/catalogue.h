@@ -36,7 +36,7 @@ struct CatalogueEntry {
   std::string office;      // the sidecar's agency, else the share's office
   std::string doc_number;  // 文号 (sidecar), may be ""
   std::string id;
-  int64_t version = 0;  // the version described
+  int64_t version = 0;                    // the version described
   std::string legal_status, repealed_on;  // for 规章 and 行政规范性文件 (sidecar)
 };
 

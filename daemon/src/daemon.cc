@@ -144,7 +144,7 @@ class Daemon final : public LiveStatus {
   TokenStore tokens_;
   disclosure::WorkCalendar calendar_;
   disclosure::Date calendar_checked_{};  // the day NextYearWarning last ran
-  std::mutex requests_mutex_;  // request_counts_ and column_ are read by HTTP threads
+  std::mutex requests_mutex_;            // request_counts_ and column_ are read by HTTP threads
   RequestCounts request_counts_;
   ColumnGauges column_;
   CatalogueCache catalogue_cache_;  // the public catalogue, for HTTP threads
@@ -265,8 +265,8 @@ void Daemon::BuildPipeline() {
   feeder_ = std::make_unique<IndexFeeder>(config_, feeder_catalog_.get(), std::move(index_readers_),
                                           blobs_.get(), index_writer_.get(), extractor_.get(),
                                           [this] { searcher_->Invalidate(); });
-  ledger_ = std::make_unique<ledger::Ledger>(catalog_.get(), env_, config_.origin,
-                                            config_.agency_code);
+  ledger_ =
+      std::make_unique<ledger::Ledger>(catalog_.get(), env_, config_.origin, config_.agency_code);
   if (config_.agency_code.empty())
     log::Warning("[disclosure] agency_code is not set: 索引号 begin with the log's origin '" +
                  config_.origin + "' instead of the agency's 统一社会信用代码");

@@ -102,8 +102,8 @@ std::string FreshnessCsv(const std::vector<FreshnessLine>& lines) {
       "share,office,category,last_version,days_since,update_every_days,update_every_workdays,"
       "workdays_since,overdue\n";
   for (const auto& l : lines)
-    out += CsvCell(l.share) + "," + CsvCell(l.office) + "," + CsvCell(l.category) + "," + l.last_version +
-           "," + (l.days_since < 0 ? "" : std::to_string(l.days_since)) + "," +
+    out += CsvCell(l.share) + "," + CsvCell(l.office) + "," + CsvCell(l.category) + "," +
+           l.last_version + "," + (l.days_since < 0 ? "" : std::to_string(l.days_since)) + "," +
            std::to_string(l.update_every_days) + "," + std::to_string(l.update_every_workdays) +
            "," + (l.workdays_since < 0 ? "" : std::to_string(l.workdays_since)) + "," +
            (l.overdue ? "yes" : "no") + "\n";

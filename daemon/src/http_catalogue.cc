@@ -37,8 +37,7 @@ CatalogueQuery ReadQuery(const Call& call) {
 // The public catalogue of the filter: from the cache when there is one.
 Catalogue PublicCatalogue(Call& call, const CatalogueFilter& filter) {
   auto catalog = call.BorrowCatalog();
-  if (!call.ctx.catalogue)
-    return OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, filter));
+  if (!call.ctx.catalogue) return OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config, filter));
   return FilterCatalogue(*OrThrow(call.ctx.catalogue->Get(*catalog.get(), *call.ctx.config)),
                          filter);
 }
@@ -80,7 +79,9 @@ std::string CategoriesHtml(const Catalogue& c, const CatalogueFilter& f) {
 }
 
 std::string YearsHtml(const Catalogue& c, int year) {
-  std::string out = "<select id=\"c-year\" name=\"year\" class=\"input\">\n<option value=\"\">全部年份</option>\n";
+  std::string out =
+      "<select id=\"c-year\" name=\"year\" class=\"input\">\n<option "
+      "value=\"\">全部年份</option>\n";
   for (auto it = c.years.rbegin(); it != c.years.rend(); ++it)
     out += "<option value=\"" + std::to_string(*it) + "\"" + (*it == year ? " selected" : "") +
            ">" + std::to_string(*it) + "</option>\n";
@@ -89,23 +90,26 @@ std::string YearsHtml(const Catalogue& c, int year) {
 
 std::string EntriesHtml(const Catalogue& c, const CatalogueQuery& q) {
   const auto total = static_cast<int64_t>(c.entries.size());
-  std::string out = "<p class=\"result-count\" role=\"status\">共 " + std::to_string(total) +
-                    " 条" + (q.filter.category.empty() ? "" : "：" + CategoryName(q.filter.category)) +
-                    "</p>\n";
+  std::string out =
+      "<p class=\"result-count\" role=\"status\">共 " + std::to_string(total) + " 条" +
+      (q.filter.category.empty() ? "" : "：" + CategoryName(q.filter.category)) + "</p>\n";
   if (total == 0) return out + "<p class=\"notice\">暂无符合条件的公开信息。</p>";
   out +=
       "<div class=\"table-scroll\"><table class=\"catalogue-table\">\n<caption "
-      "class=\"visually-hidden\">政府信息公开目录</caption>\n<thead><tr><th scope=\"col\">索引号</th>"
-      "<th scope=\"col\">名称和内容概述</th><th scope=\"col\">文号</th><th scope=\"col\">发布机构</th>"
+      "class=\"visually-hidden\">政府信息公开目录</caption>\n<thead><tr><th "
+      "scope=\"col\">索引号</th>"
+      "<th scope=\"col\">名称和内容概述</th><th scope=\"col\">文号</th><th "
+      "scope=\"col\">发布机构</th>"
       "<th scope=\"col\">生成日期</th><th scope=\"col\">发布日期</th></tr></thead>\n<tbody>\n";
   for (int64_t i = q.offset; i < total && i < q.offset + q.limit; ++i) {
     const CatalogueEntry& e = c.entries[static_cast<size_t>(i)];
-    const std::string content = "/api/v1/documents/" + e.id + "/versions/" +
-                                std::to_string(e.version) + "/content";
+    const std::string content =
+        "/api/v1/documents/" + e.id + "/versions/" + std::to_string(e.version) + "/content";
     // The agency code, then the year and serial: a line break may fall between.
     const size_t slash = e.index_no.rfind('/') + 1;
-    out += "<tr><td class=\"index-no\" translate=\"no\">" + EscapeHtml(e.index_no.substr(0, slash)) +
-           "<wbr>" + EscapeHtml(e.index_no.substr(slash)) +
+    out += "<tr><td class=\"index-no\" translate=\"no\">" +
+           EscapeHtml(e.index_no.substr(0, slash)) + "<wbr>" +
+           EscapeHtml(e.index_no.substr(slash)) +
            "</td><td class=\"title\" translate=\"no\"><a href=\"" + EscapeHtml(content) + "\">" +
            EscapeHtml(e.title) + "</a>";
     if (!e.summary.empty()) out += "<p class=\"summary\">" + EscapeHtml(e.summary) + "</p>";
@@ -119,17 +123,17 @@ std::string EntriesHtml(const Catalogue& c, const CatalogueQuery& q) {
   out += "</tbody>\n</table></div>\n";
   if (total <= q.limit) return out;
   out += "<nav class=\"pager\" aria-label=\"分页\">";
-  out += q.offset > 0 ? "<a class=\"btn\" href=\"" +
-                            EscapeHtml(PageLink(q.filter, std::max<int64_t>(0, q.offset - q.limit),
-                                                q.limit)) +
-                            "\">上一页</a>"
-                      : "<span></span>";
+  out +=
+      q.offset > 0
+          ? "<a class=\"btn\" href=\"" +
+                EscapeHtml(PageLink(q.filter, std::max<int64_t>(0, q.offset - q.limit), q.limit)) +
+                "\">上一页</a>"
+          : "<span></span>";
   out += "<span>第 " + std::to_string(q.offset / std::max<int64_t>(q.limit, 1) + 1) + " / " +
          std::to_string((total + q.limit - 1) / std::max<int64_t>(q.limit, 1)) + " 页</span>";
   out += q.offset + q.limit < total
              ? "<a class=\"btn\" href=\"" +
-                   EscapeHtml(PageLink(q.filter, q.offset + q.limit, q.limit)) +
-                   "\">下一页</a>"
+                   EscapeHtml(PageLink(q.filter, q.offset + q.limit, q.limit)) + "\">下一页</a>"
              : "<span></span>";
   return out + "</nav>";
 }
@@ -158,10 +162,9 @@ void ServeCataloguePage(Call& call) {
   ReplaceMarker(page, "<!--#categories-->", CategoriesHtml(c, q.filter));
   ReplaceMarker(page, "<!--#years-->", YearsHtml(c, q.filter.year));
   ReplaceMarker(page, "<!--#category-field-->",
-                q.filter.category.empty()
-                    ? std::string()
-                    : "<input type=\"hidden\" name=\"category\" value=\"" +
-                          EscapeHtml(q.filter.category) + "\">");
+                q.filter.category.empty() ? std::string()
+                                          : "<input type=\"hidden\" name=\"category\" value=\"" +
+                                                EscapeHtml(q.filter.category) + "\">");
   std::string csv = "/api/v1/catalogue?format=csv";
   if (const std::string link = PageLink(q.filter); link.find('?') != std::string::npos)
     csv += "&" + link.substr(link.find('?') + 1);

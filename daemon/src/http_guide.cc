@@ -62,9 +62,9 @@ void ServeGuidePage(Call& call) {
   const Config& config = *call.ctx.config;
   std::string page(WebAssets().at("guide.html"));
   ReplaceMarker(page, "<!--#agency-->",
-          config.agency.empty()
-              ? "本机关"
-              : "<span translate=\"no\">" + EscapeHtml(config.agency) + "</span>");
+                config.agency.empty()
+                    ? "本机关"
+                    : "<span translate=\"no\">" + EscapeHtml(config.agency) + "</span>");
   ReplaceMarker(page, "<!--#contacts-->", ContactsHtml(config));
   SendPage(call, FillChrome(page, "/guide", config));
 }

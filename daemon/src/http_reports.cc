@@ -2,8 +2,8 @@
 #include "catalogue.h"
 #include "freshness.h"
 #include "gongkai/disclosure/calendar.h"
-#include "gongkai/ledger/requests.h"
 #include "gongkai/disclosure/report_figures.h"
+#include "gongkai/ledger/requests.h"
 #include "http_handlers.h"
 #include "json_writer.h"
 #include "timeliness.h"
@@ -11,7 +11,6 @@
 namespace gongkai::daemon {
 
 using Poco::Net::HTTPResponse;
-
 
 // JSON, or CSV as a download with format=csv; as_of defaults to today (UTC).
 void ServeFreshness(Call& call) {
@@ -42,22 +41,20 @@ void ServeAnnualReport(Call& call) {
                    "format must be json, html or csv"};
   if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
   auto catalog = call.BorrowCatalog();
-  const AnnualReport report = OrThrow(LoadAnnualReport(*catalog.get(), *call.ctx.calendar,
-                                                       call.ctx.config->agency, year));
+  const AnnualReport report =
+      OrThrow(LoadAnnualReport(*catalog.get(), *call.ctx.calendar, call.ctx.config->agency, year));
   if (!report.table3.problems.empty()) {
     std::string cells;
     for (const std::string& p : report.table3.problems) cells += (cells.empty() ? "" : "; ") + p;
     throw ApiError{HTTPResponse::HTTP_CONFLICT, "cross_check_failed",
                    "the report's cross-checks fail, so it is not rendered: " + cells};
   }
-  if (format == "json")
-    return SendJson(call.resp, HTTPResponse::HTTP_OK, AnnualReportJson(report));
+  if (format == "json") return SendJson(call.resp, HTTPResponse::HTTP_OK, AnnualReportJson(report));
   if (format == "html")
     return SendText(call.resp, HTTPResponse::HTTP_OK, "text/html; charset=utf-8",
                     AnnualReportHtml(report));
   SendText(call.resp, HTTPResponse::HTTP_OK, "text/csv; charset=utf-8", AnnualReportCsv(report));
 }
-
 
 // The timeliness report of ?year= (this year by default), JSON.
 void ServeTimeliness(Call& call) {
@@ -67,8 +64,8 @@ void ServeTimeliness(Call& call) {
   auto catalog = call.BorrowCatalog();
   // As inspectors see it: a document published late stays in the report
   // whatever became of it since.
-  const Catalogue published = OrThrow(LoadCatalogue(*catalog.get(), *call.ctx.config,
-                                                    CatalogueFilter{year, ""}, ledger::Role::kInspector));
+  const Catalogue published = OrThrow(LoadCatalogue(
+      *catalog.get(), *call.ctx.config, CatalogueFilter{year, ""}, ledger::Role::kInspector));
   const auto requests = OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar));
   SendJson(call.resp, HTTPResponse::HTTP_OK,
            TimelinessJson(ComputeTimeliness(published, requests, *call.ctx.calendar, year)));

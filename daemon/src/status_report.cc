@@ -93,10 +93,10 @@ std::string ArchiveGauges(const Snapshot& s) {
                "Days since the last new version of a share or category (absent: none yet).");
   for (const FreshnessLine& l : c.freshness)
     if (l.days_since >= 0)
-      MetricLine(out, "gongkai_freshness_days_since_update",
-                 "share=\"" + LabelValue(l.share) + "\",category=\"" + LabelValue(l.category) +
-                     "\"",
-                 static_cast<double>(l.days_since));
+      MetricLine(
+          out, "gongkai_freshness_days_since_update",
+          "share=\"" + LabelValue(l.share) + "\",category=\"" + LabelValue(l.category) + "\"",
+          static_cast<double>(l.days_since));
   MetricHeader(out, "gongkai_timeliness", "gauge",
                "This year's timeliness report: documents published and those published more "
                "than 20 working days after their 生成日期; requests closed and those closed late.");
@@ -105,8 +105,7 @@ std::string ArchiveGauges(const Snapshot& s) {
                                 {"documents_late", c.late_documents},
                                 {"requests_closed", c.closed_requests},
                                 {"requests_late", c.late_requests}})
-    MetricLine(out, "gongkai_timeliness", year + "count=\"" + what + "\"",
-               static_cast<double>(n));
+    MetricLine(out, "gongkai_timeliness", year + "count=\"" + what + "\"", static_cast<double>(n));
   return out;
 }
 

@@ -29,8 +29,12 @@ Timeliness ComputeTimeliness(const Catalogue& published,
     if (!c.closed || disclosure::YearOf(*c.closed) != year) continue;
     ++t.requests_closed;
     if (*c.closed <= c.due) continue;
-    LateRequest late{r.row.code, r.row.received, disclosure::FormatDate(c.due),
-                     disclosure::FormatDate(*c.closed), 0, c.provisional};
+    LateRequest late{r.row.code,
+                     r.row.received,
+                     disclosure::FormatDate(c.due),
+                     disclosure::FormatDate(*c.closed),
+                     0,
+                     c.provisional};
     late.workdays_late = calendar.WorkdaysBetween(c.due, *c.closed, &late.provisional);
     t.provisional |= late.provisional;
     t.late_requests.push_back(std::move(late));

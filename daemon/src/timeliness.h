@@ -20,7 +20,7 @@ inline constexpr int kPublishWithinWorkdays = 20;
 
 struct LateDocument {
   CatalogueEntry entry;
-  std::string due;  // the last day it was on time
+  std::string due;   // the last day it was on time
   int workdays = 0;  // working days from created to published
   bool provisional = false;
 };

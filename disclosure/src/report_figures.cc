@@ -45,7 +45,8 @@ Result<std::string> Amount(const std::string& text) {
       whole.find_first_not_of("0123456789") != std::string::npos ||
       frac.find_first_not_of("0123456789") != std::string::npos)
     return Status::Invalid("table2.fees must be an amount in 万元, e.g. \"12.5\"");
-  const std::string trimmed = whole.substr(std::min(whole.find_first_not_of('0'), whole.size() - 1));
+  const std::string trimmed =
+      whole.substr(std::min(whole.find_first_not_of('0'), whole.size() - 1));
   return frac.empty() ? trimmed : trimmed + "." + frac;
 }
 
@@ -91,8 +92,9 @@ Result<ReportFigures> ParseReportFigures(const std::string& json) {
   if (!t4.ok()) return t4.status();
   for (const CaseGroup& g : CaseGroups()) {
     const std::string where = std::string("table4.") + g.key + ".";
-    auto part = *t4 ? Part(*t4, "table4.", g.key, {"upheld", "corrected", "other", "pending", "total"})
-                    : Result<Object>(Object());
+    auto part =
+        *t4 ? Part(*t4, "table4.", g.key, {"upheld", "corrected", "other", "pending", "total"})
+            : Result<Object>(Object());
     if (!part.ok()) return part.status();
     CaseResults& r = f.*g.results;
     for (auto [key, out] : {std::pair{"upheld", &r.upheld},
@@ -103,8 +105,8 @@ Result<ReportFigures> ParseReportFigures(const std::string& json) {
       if (Status s = Count(*part, where, key, out); !s.ok()) return s;
     const int64_t sum = r.upheld + r.corrected + r.other + r.pending;
     if (r.total != sum)
-      return Status::Invalid(std::string("table 四 ") + g.label + " 总计: " +
-                             std::to_string(r.total) + ", but its results add up to " +
+      return Status::Invalid(std::string("table 四 ") + g.label +
+                             " 总计: " + std::to_string(r.total) + ", but its results add up to " +
                              std::to_string(sum));
   }
   return f;
@@ -118,8 +120,9 @@ std::string ReportFiguresJson(const ReportFigures& f) {
   bool first = true;
   for (const CaseGroup& g : CaseGroups()) {
     const CaseResults& r = f.*g.results;
-    out += std::string(first ? "" : ",") + "\"" + g.key + "\":{\"upheld\":" +
-           std::to_string(r.upheld) + ",\"corrected\":" + std::to_string(r.corrected) +
+    out += std::string(first ? "" : ",") + "\"" + g.key +
+           "\":{\"upheld\":" + std::to_string(r.upheld) +
+           ",\"corrected\":" + std::to_string(r.corrected) +
            ",\"other\":" + std::to_string(r.other) + ",\"pending\":" + std::to_string(r.pending) +
            ",\"total\":" + std::to_string(r.total) + "}";
     first = false;

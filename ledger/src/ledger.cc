@@ -70,7 +70,10 @@ Result<DocumentRow> Subject(storage::Catalog& catalog, const Change& c, const st
 
 Ledger::Ledger(storage::Catalog* catalog, storage::Env* env, std::string origin,
                std::string agency_code)
-    : catalog_(catalog), env_(env), origin_(std::move(origin)), index_prefix_(std::move(agency_code)) {
+    : catalog_(catalog),
+      env_(env),
+      origin_(std::move(origin)),
+      index_prefix_(std::move(agency_code)) {
   if (index_prefix_.empty()) {
     index_prefix_ = origin_.substr(0, 40);
     for (char& ch : index_prefix_)
@@ -176,10 +179,11 @@ Status Ledger::ApplyOne(Change& c, int64_t seq, const std::string& time,
       doc.classified_seq = seq;
     }
   }
-  if (Status s = AssignIndexNo(doc, f.review == ReviewState::kApproved &&
-                                        (c.kind == Change::Kind::kVersion ||
-                                         c.kind == Change::Kind::kApprove),
-                               f);
+  if (Status s =
+          AssignIndexNo(doc,
+                        f.review == ReviewState::kApproved &&
+                            (c.kind == Change::Kind::kVersion || c.kind == Change::Kind::kApprove),
+                        f);
       !s.ok())
     return s;
   c.doc_id = doc.id;

@@ -69,17 +69,19 @@ const char* const kSchema[] = {
     " WHERE reply_document <> ''",
     // Schema 6: the 索引号, unique. Documents archived before get theirs at
     // their next event that finds them public and approved.
-    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS index_no TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
-    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS published TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS index_no TEXT COLLATE \"C\" NOT NULL DEFAULT "
+    "''",
+    "ALTER TABLE documents ADD COLUMN IF NOT EXISTS published TEXT COLLATE \"C\" NOT NULL DEFAULT "
+    "''",
     "CREATE UNIQUE INDEX IF NOT EXISTS documents_index_no ON documents(index_no)"
     " WHERE index_no <> ''",
     "CREATE TABLE IF NOT EXISTS report_figures(year BIGINT PRIMARY KEY, figures TEXT NOT NULL,"
     " log_index BIGINT NOT NULL, leaf TEXT NOT NULL, recorded TEXT NOT NULL)",
 };
 
-const char* const kTables[] = {"meta", "documents",   "versions", "records",       "keys",
-                               "tree", "checkpoints", "requests", "request_events",
-                               "report_figures"};
+const char* const kTables[] = {"meta",           "documents",     "versions",    "records",
+                               "keys",           "tree",          "checkpoints", "requests",
+                               "request_events", "report_figures"};
 
 const std::string kRequestColumns =
     "code, channel, received, applicant_type, details, salt, last_leaf, created";
@@ -171,9 +173,12 @@ std::vector<CheckpointRow> CheckpointsOf(const Rows& rows) {
 // status, classification, current_version, last_leaf, the file state and
 // the 索引号 with its date.
 std::vector<std::string> DocumentColumns(const DocumentRow& d) {
-  return {ToString(d.status), ToString(d.classification), S(d.current_version), d.last_leaf,
-          S(d.file.size),     S(d.file.mtime_ns),         S(d.file.inode),      S(d.file.ctime_ns),
-          S(d.classified_seq), d.index_no, d.published};
+  return {ToString(d.status),   ToString(d.classification),
+          S(d.current_version), d.last_leaf,
+          S(d.file.size),       S(d.file.mtime_ns),
+          S(d.file.inode),      S(d.file.ctime_ns),
+          S(d.classified_seq),  d.index_no,
+          d.published};
 }
 
 class PostgresCatalog final : public Catalog {
@@ -391,8 +396,8 @@ class PostgresCatalog final : public Catalog {
           "SELECT year, figures, log_index, leaf, recorded FROM report_figures ORDER BY year");
       std::vector<ReportFiguresRow> out;
       for (size_t r = 0; r < rows.size(); ++r)
-        out.push_back({rows.Int(r, 0), rows.Text(r, 1), rows.Int(r, 2), rows.Text(r, 3),
-                       rows.Text(r, 4)});
+        out.push_back(
+            {rows.Int(r, 0), rows.Text(r, 1), rows.Int(r, 2), rows.Text(r, 3), rows.Text(r, 4)});
       return out;
     });
   }

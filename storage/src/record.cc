@@ -95,10 +95,10 @@ std::string SerializeRequestRecord(const RequestRecordFields& r) {
 }
 
 std::string SerializeReportFiguresRecord(const ReportFiguresRecordFields& r) {
-  return "{\"seq\":" + std::to_string(r.seq) + ",\"event\":\"report.figures\",\"year\":" +
-         std::to_string(r.year) + ",\"figures\":" + JsonQuote(r.figures) +
-         ",\"time\":" + JsonQuote(r.time) + ",\"key\":" + JsonQuote(r.key) +
-         ",\"prev\":" + JsonQuote(r.prev) + "}";
+  return "{\"seq\":" + std::to_string(r.seq) +
+         ",\"event\":\"report.figures\",\"year\":" + std::to_string(r.year) +
+         ",\"figures\":" + JsonQuote(r.figures) + ",\"time\":" + JsonQuote(r.time) +
+         ",\"key\":" + JsonQuote(r.key) + ",\"prev\":" + JsonQuote(r.prev) + "}";
 }
 
 std::string SaltedSha256(const std::string& salt, const std::string& text) {

@@ -348,15 +348,16 @@ class Verifier {
         continue;
       }
       if (rec->second.seq != row.log_index || rec->second.leaf != row.leaf)
-        Problem(where, "are not those of its latest record (" + std::to_string(rec->second.seq) +
-                           ")");
+        Problem(where,
+                "are not those of its latest record (" + std::to_string(rec->second.seq) + ")");
       else if (rec->second.figures != row.figures)
         Problem(where, "differ from their signed record");
       if (row.log_index > last_index) last_index = row.log_index, last_leaf = row.leaf;
     }
+    std::set<int64_t> stored;
+    for (const ReportFiguresRow& row : *rows) stored.insert(row.year);
     for (const auto& [year, rec] : report_records_)
-      if (std::none_of(rows->begin(), rows->end(),
-                       [&](const ReportFiguresRow& r) { return r.year == year; }))
+      if (!stored.count(year))
         Problem("record " + std::to_string(rec.seq),
                 "report figures of " + std::to_string(year) + " are not in the catalog");
     if (last_leaf != last_leaf_[""])
@@ -386,8 +387,8 @@ class Verifier {
       // The date of publication is that of the record that gave the number,
       // give or take the time zone.
       else if (!d.index_no.empty() && !NearDate(d.published, index.time))
-        Problem(doc_where, "published " + d.published + " is not the date of its index_no's record (" +
-                               index.time + ")");
+        Problem(doc_where, "published " + d.published +
+                               " is not the date of its index_no's record (" + index.time + ")");
       int64_t expect = 1;
       for (const VersionRow& v : *versions) {
         const std::string where = doc_where + " v" + std::to_string(v.version);
@@ -534,7 +535,7 @@ class Verifier {
     std::string figures, leaf;
   };
   std::map<int64_t, FiguresRecord> report_records_;  // the latest per year
-  struct IndexState {  // a document as its records so far leave it
+  struct IndexState {                                // a document as its records so far leave it
     bool approved = false, withdrawn = false;
     std::string index_no;
     std::string time;  // of the record that gave it

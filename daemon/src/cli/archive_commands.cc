@@ -200,7 +200,11 @@ int CmdShow(Context& ctx, const Args& args) {
   std::vector<Record> list;
   for (const auto& v : *versions) list.push_back(VersionRecord(v));
   Record r;
-  r.Add("id", doc->id).Add("index_no", doc->index_no).Add("share", doc->share).Add("path", doc->path).Add("status", doc->status);
+  r.Add("id", doc->id)
+      .Add("index_no", doc->index_no)
+      .Add("share", doc->share)
+      .Add("path", doc->path)
+      .Add("status", doc->status);
   r.Add("classification", doc->classification)
       .Add("created", doc->created)
       .Add("updated", doc->updated);

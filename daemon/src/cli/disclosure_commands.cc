@@ -365,9 +365,9 @@ int CmdReportFigures(Context& ctx, const Args& args) {
                                                           : Fail(made.status());
   const std::string figures =
       disclosure::ReportFiguresJson(*disclosure::ParseReportFigures(request.figures));
-  Record r = Record::FromJson("{\"year\":" + std::to_string(*year) + ",\"log_index\":" +
-                              std::to_string(made->answer.log_index) + ",\"figures\":" + figures +
-                              "}");
+  Record r = Record::FromJson("{\"year\":" + std::to_string(*year) +
+                              ",\"log_index\":" + std::to_string(made->answer.log_index) +
+                              ",\"figures\":" + figures + "}");
   return Print(args, r,
                "signed the " + std::to_string(*year) + " report's figures, log " +
                    std::to_string(made->answer.log_index) + "\n" +

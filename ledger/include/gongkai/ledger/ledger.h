@@ -118,7 +118,7 @@ class Ledger {
   storage::Catalog* catalog_;
   storage::Env* env_;
   std::string origin_;
-  std::string index_prefix_;  // agency code, or the origin made one
+  std::string index_prefix_;                   // agency code, or the origin made one
   std::chrono::system_clock::time_point now_;  // of the running transaction
 };
 
