@@ -193,6 +193,24 @@ std::string KindOf(const std::string& category) {
   return "";
 }
 
+// Adds one document published by the end of `year` to table 二: its kind
+// and legal status from its latest approved version archived before then.
+void CountTable2(Table2& t, const storage::DocumentRow& doc,
+                 const std::vector<storage::VersionRow>& versions, int year) {
+  const std::string y = std::to_string(year), end = YearStart(year + 1);
+  const storage::VersionRow* shown = nullptr;
+  for (const storage::VersionRow& v : versions)
+    if (v.review == ReviewState::kApproved && v.archived < end) shown = &v;
+  if (!shown) return;
+  const Sidecar meta = SidecarFromStored(shown->meta);
+  const std::string kind = KindOf(meta.category);
+  if (kind.empty()) return;
+  const bool repealed = meta.legal_status == "repealed";
+  if (doc.published.compare(0, 4, y) == 0) ++t.cells[kind]["issued"];
+  if (repealed && meta.repealed_on.compare(0, 4, y) == 0) ++t.cells[kind]["repealed"];
+  if (!repealed || meta.repealed_on > y + "-12-31") ++t.cells[kind]["in_force"];
+}
+
 }  // namespace
 
 Result<Table2> ComputeTable2(storage::Catalog& catalog, int year) {
@@ -202,25 +220,16 @@ Result<Table2> ComputeTable2(storage::Catalog& catalog, int year) {
     for (const auto& [column, heading] : kTable2Columns) t.cells[kind][column] = 0;
   auto docs = catalog.IndexedDocuments();
   if (!docs.ok()) return docs.status();
-  const std::string y = std::to_string(year), end = YearStart(year + 1);
-  const std::string last_day = y + "-12-31";
   std::vector<std::string> ids;
   for (const storage::DocumentRow& d : *docs)
-    if (d.published <= last_day) ids.push_back(d.id);
-  auto rows = catalog.DocumentsWithVersions(ids);
-  if (!rows.ok()) return rows.status();
-  for (const auto& [doc, versions] : *rows) {
-    const storage::VersionRow* shown = nullptr;  // as of the year's end
-    for (const storage::VersionRow& v : versions)
-      if (v.review == ReviewState::kApproved && v.archived < end) shown = &v;
-    if (!shown) continue;
-    const Sidecar meta = SidecarFromStored(shown->meta);
-    const std::string kind = KindOf(meta.category);
-    if (kind.empty()) continue;
-    const bool repealed = meta.legal_status == "repealed";
-    if (doc.published.compare(0, 4, y) == 0) ++t.cells[kind]["issued"];
-    if (repealed && meta.repealed_on.compare(0, 4, y) == 0) ++t.cells[kind]["repealed"];
-    if (!repealed || meta.repealed_on > last_day) ++t.cells[kind]["in_force"];
+    if (d.published <= std::to_string(year) + "-12-31") ids.push_back(d.id);
+  constexpr size_t kBatch = 500;  // documents per catalog read
+  for (size_t first = 0; first < ids.size(); first += kBatch) {
+    auto rows = catalog.DocumentsWithVersions(
+        {ids.begin() + static_cast<std::ptrdiff_t>(first),
+         ids.begin() + static_cast<std::ptrdiff_t>(std::min(first + kBatch, ids.size()))});
+    if (!rows.ok()) return rows.status();
+    for (const auto& [doc, versions] : *rows) CountTable2(t, doc, versions, year);
   }
   return t;
 }
