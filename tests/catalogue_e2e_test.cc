@@ -90,6 +90,16 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
     return s.status == 200 && s.body.find("\"index_no\":\"" + rule_no + "\"") != std::string::npos;
   }));
   const std::string rule_id = d.FirstId("村级财务管理");
+  // The search page carries the results for browsers without JavaScript:
+  // what an anonymous caller may see, escaped, linked to the file.
+  auto page = d.Get("/?q=%E8%B4%A2%E5%8A%A1");  // 财务
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("<noscript>\n<p class=\"result-count\">共 ") != std::string::npos);
+  CHECK(page.body.find("/api/v1/documents/" + rule_id + "/versions/1/content") !=
+        std::string::npos);
+  CHECK(page.body.find(rule_no) != std::string::npos);
+  CHECK(page.body.find("内部") == std::string::npos);  // the restricted one
+  CHECK(d.Get("/").body.find("result-count") == std::string::npos);
   CHECK(d.Get("/api/v1/documents/" + rule_id).json()->getValue<std::string>("index_no") == rule_no);
 
   // Approval publishes the pending one: the next number.

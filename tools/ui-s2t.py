@@ -22,7 +22,7 @@ import sys
 root = pathlib.Path(__file__).resolve().parent.parent
 files = [p for p in sorted((root / "daemon" / "web").iterdir())
          if p.suffix in (".html", ".js") and p.name != "lang.js"]
-files += [root / "daemon" / "src" / n for n in ("page_chrome.cc", "http_guide.cc", "http_catalogue.cc")]
+files += [root / "daemon" / "src" / n for n in ("page_chrome.cc", "http_guide.cc", "http_catalogue.cc", "http_search.cc")]
 if shutil.which("opencc") is None:
     print("SKIPPED: the opencc program is not installed (apt-get install opencc)")
     sys.exit(77)

@@ -23,6 +23,7 @@ void ServeStatus(Call& call);
 
 // http_search.cc
 void ServeSearch(Call& call);
+void ServeSearchPage(Call& call);
 
 // http_documents.cc
 void ServeDocument(Call& call);

@@ -64,6 +64,7 @@ void ServePage(Call& call) {
   // Templates the server fills, never served raw.
   if (it->first == "guide.html") return ServeGuidePage(call);
   if (it->first == "catalogue.html") return ServeCataloguePage(call);
+  if (it->first == "index.html") return ServeSearchPage(call);
   if (std::string_view(AssetType(it->first)).starts_with("text/html"))
     return SendPage(call, FillChrome(it->second, RouteOf(it->first), *call.ctx.config));
   auto& resp = call.resp;

@@ -21,7 +21,7 @@ using Poco::Net::HTTPServerResponse;
 const std::vector<Route>& RouteTable() {
   constexpr Role kAll = Role::kAnonymous, kInspector = Role::kInspector, kAdmin = Role::kAdmin;
   static const std::vector<Route> kRoutes = {
-      {"GET", "/", kAll, ServePage, "page"},
+      {"GET", "/", kAll, ServeSearchPage, "page"},    // index.html, with results for ?q=
       {"GET", "/apply", kAll, ServePage, "page"},     // apply.html: the online request form
       {"GET", "/track", kAll, ServePage, "page"},     // track.html: a request's progress by code
       {"GET", "/requests", kAll, ServePage, "page"},  // requests.html: inspectors' list

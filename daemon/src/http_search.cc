@@ -1,8 +1,12 @@
+#include <Poco/URI.h>
+
 #include <algorithm>
 
 #include "gongkai/ledger/visibility.h"
 #include "http_handlers.h"
 #include "json_writer.h"
+#include "page_chrome.h"
+#include "web_assets.h"
 
 namespace gongkai::daemon {
 
@@ -131,22 +135,73 @@ std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResul
   return w.str();
 }
 
-}  // namespace
-
-void ServeSearch(Call& call) {
+// The search of the call's parameters, within the anonymous rate limit
+// (429), as the caller may see it.
+std::pair<indexer::SearchResult, std::vector<ShownHit>> RunSearch(Call& call,
+                                                                  const indexer::SearchQuery& q) {
   if (call.anonymous() && call.ctx.anonymous_search_limit &&
       !call.ctx.anonymous_search_limit->Allow(call.ClientKey())) {
     call.resp.set("Retry-After", "1");
     throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
                    "too many searches; try again in a second"};
   }
-  const indexer::SearchQuery q = ReadQuery(call);
   auto result = call.ctx.searcher->Search(q);
   if (!result.ok() && result.status().code() == Status::Code::kInvalid)
     throw BadRequest(result.status().message());
   if (!result.ok()) throw std::runtime_error(result.status().ToString());
-  SendJson(call.resp, HTTPResponse::HTTP_OK,
-           ResultJson(q, *result, VisibleHits(call, result->hits)));
+  std::vector<ShownHit> hits = VisibleHits(call, result->hits);
+  return {std::move(*result), std::move(hits)};
+}
+
+// The results as HTML for a browser without JavaScript: in <noscript>, so
+// that the page's script, which renders them itself, never shows them twice.
+std::string ResultsHtml(const indexer::SearchQuery& q, const indexer::SearchResult& result,
+                        const std::vector<ShownHit>& hits) {
+  std::string out = "<noscript>\n<p class=\"result-count\">共 " + std::to_string(result.total) +
+                    " 条结果</p>\n<ol class=\"results\">\n";
+  for (const ShownHit& shown : hits) {
+    const indexer::IndexDoc& d = shown.hit->doc;
+    const std::string content =
+        "/api/v1/documents/" + d.id + "/versions/" + std::to_string(d.version) + "/content";
+    out += "<li class=\"result\" translate=\"no\"><h3><a href=\"" + EscapeHtml(content) + "\">" +
+           EscapeHtml(d.title.empty() ? d.path : d.title) + "</a></h3>\n<p class=\"result-meta\">" +
+           EscapeHtml(d.office) + (d.published.empty() ? "" : " · " + EscapeHtml(d.published)) +
+           (shown.index_no.empty() ? "" : " · " + EscapeHtml(shown.index_no)) + "</p>\n";
+    // A query's snippet is HTML already (escaped, with <b> marks); a listing's is text.
+    out += "<p class=\"snippet\">" +
+           (q.q.empty() ? EscapeHtml(shown.hit->snippet) : shown.hit->snippet) + "</p></li>\n";
+  }
+  out += "</ol>\n";
+  if (q.offset + q.limit < result.total) {
+    std::string next = "/?q=";
+    std::string encoded;
+    Poco::URI::encode(q.q, "&=+?#/", encoded);
+    next += encoded + "&offset=" + std::to_string(q.offset + q.limit);
+    out += "<p class=\"pager\"><a class=\"btn\" href=\"" + EscapeHtml(next) + "\">下一页</a></p>\n";
+  }
+  return out + "</noscript>";
+}
+
+}  // namespace
+
+void ServeSearch(Call& call) {
+  const indexer::SearchQuery q = ReadQuery(call);
+  const auto [result, hits] = RunSearch(call, q);
+  SendJson(call.resp, HTTPResponse::HTTP_OK, ResultJson(q, result, hits));
+}
+
+// The search page; with ?q= it carries the results for reading without
+// JavaScript (ResultsHtml).
+void ServeSearchPage(Call& call) {
+  std::string page(WebAssets().at("index.html"));
+  std::string results;
+  if (!call.Param("q").empty()) {
+    const indexer::SearchQuery q = ReadQuery(call);
+    const auto [result, hits] = RunSearch(call, q);
+    results = ResultsHtml(q, result, hits);
+  }
+  ReplaceMarker(page, "<!--#results-->", results);
+  SendPage(call, FillChrome(page, "/", *call.ctx.config));
 }
 
 }  // namespace gongkai::daemon

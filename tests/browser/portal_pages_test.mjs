@@ -321,6 +321,14 @@ async function main() {
       await page.screenshot({ path: shot(`${p.route.slice(1) || 'search'}-no-javascript.png`), fullPage: true });
     }
     check((await visibleText(page)).includes('年度报告'), '/report without JavaScript explains the report');
+    // A search without JavaScript: the form submits, the server lists the results.
+    let found = false;
+    for (const deadline = Date.now() + 60_000; !found && Date.now() < deadline; await sleep(500)) {
+      await page.goto(`${daemon.base}/?q=${encodeURIComponent('植树')}`);
+      found = await page.locator('ol.results li a', { hasText: CATALOGUE_TITLE }).count() === 1;
+    }
+    check(found, 'a search without JavaScript lists the document');
+    await page.screenshot({ path: shot('search-results-no-javascript.png'), fullPage: true });
     await page.goto(`${daemon.base}/guide`);
     text = await visibleText(page);
     check(text.includes('20个工作日') && text.includes(CONTACTS.address), 'the guide is complete without JavaScript');

@@ -452,7 +452,11 @@ async function main() {
     await page.locator('#f-overdue').uncheck();
     await page.selectOption('#f-status', 'closed');
     await page.waitForURL((u) => new URL(u).searchParams.get('status') === 'closed' && !new URL(u).searchParams.has('overdue'), { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelectorAll('#request-list .request-item').length === 1, null, { timeout: 30_000 });
+    // The overdue-only list has one item too: wait for the closed one to replace it.
+    await page.waitForFunction((code) => {
+      const shown = document.querySelectorAll('#request-list .request-item');
+      return shown.length === 1 && shown[0].textContent.includes(code);
+    }, answered.code, { timeout: 30_000 });
     check((await items.first().textContent()).includes(answered.code), 'status 已办结: the answered request');
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('#request-list .request-item').length === 1, null, { timeout: 30_000 });
