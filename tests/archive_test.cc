@@ -123,7 +123,7 @@ TEST_CASE("archive: office packages stay single documents, plain text stays text
   CHECK(text.has_text);
 }
 
-TEST_CASE("archive: zip names without the UTF-8 flag are decoded as GBK; others escaped",
+TEST_CASE("archive: zip names without the UTF-8 flag are decoded as GBK – others escaped",
           "[indexer][archive]") {
   const std::string zip = RawZip({
       {kGbkDir + "/" + kGbkName + ".txt", "目录正文 GBK-named member"},
@@ -262,7 +262,7 @@ TEST_CASE(
   CHECK(Contains(plain.note, "1 skipped (larger than 1 MiB)"));
 }
 
-TEST_CASE("archive: nested archives are expanded 3 deep; 100 deep stops cleanly",
+TEST_CASE("archive: nested archives are expanded 3 deep – 100 deep stops cleanly",
           "[indexer][archive]") {
   std::string inner = WriteArchive("zip", "", {{"deep.txt", "at the bottom"}});
   for (int level = 1; level <= 100; ++level)

@@ -34,7 +34,7 @@ TEST_CASE("calendar: dates are YYYY-MM-DD and exist", "[calendar]") {
     CHECK_FALSE(ParseDate(bad).has_value());
 }
 
-TEST_CASE("calendar: the shipped notices, 2007 to 2026; 2027 not yet announced", "[calendar]") {
+TEST_CASE("calendar: the shipped notices, 2007 to 2026 – 2027 not yet announced", "[calendar]") {
   const WorkCalendar& c = gongkai::test::ShippedCalendar();
   CHECK(c.Known(2007));
   CHECK(c.Known(2026));

@@ -297,7 +297,7 @@ TEST_CASE(
   CHECK(report->records == records.size());
 }
 
-TEST_CASE("postgres catalog: a broken connection is replaced; a write it broke commits nothing",
+TEST_CASE("postgres catalog: a broken connection is replaced – a write it broke commits nothing",
           "[catalog][postgres]") {
   TempDir dir;
   const auto place = PostgresPlace(dir);

@@ -153,7 +153,7 @@ TEST_CASE("e2e: the catalogue lists the public view with 索引号 that survive 
   CHECK(d.Get("/metrics").body.find("gongkai_timeliness") == std::string::npos);
 }
 
-TEST_CASE("e2e: an admin enters the annual report's figures; they are signed and in the report",
+TEST_CASE("e2e: an admin enters the annual report's figures – signed and shown in the report",
           "[e2e]") {
   DaemonProcess d;
   WriteFile(d.config(), Slurp(d.config()) + "[disclosure]\nagency = 测试乡人民政府\ncalendar = " +

@@ -100,7 +100,7 @@ struct Archive {
 
 }  // namespace
 
-TEST_CASE("cli: with gongkaid running, the daemon makes every change; the CLI writes nothing",
+TEST_CASE("cli: with gongkaid running, the daemon makes every change – the CLI writes nothing",
           "[e2e][cli]") {
   Archive a;
   DaemonProcess& d = a.d;

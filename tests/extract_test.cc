@@ -302,7 +302,7 @@ TEST_CASE("xml reader: a DTD is refused before parsing: billion laughs, external
   CHECK_FALSE(undeclared.error().empty());
 }
 
-TEST_CASE("zip reader: member, total, count and ratio limits; member paths", "[indexer][extract]") {
+TEST_CASE("zip reader: member, total, count and ratio limits – member paths", "[indexer][extract]") {
   std::string zip = MakeZip({{"a.xml", std::string(600, 'a')},
                              {"b.xml", std::string(600, 'b')},
                              {"dir/c.xml", std::string(2000, 'c')}});
@@ -457,7 +457,7 @@ TEST_CASE("extract: docx paragraphs, runs, tables, text boxes once, no deleted t
   CHECK(e.text.find("文本框内容", box + 1) == std::string::npos);  // Fallback skipped
 }
 
-TEST_CASE("extract: docx title falls back to the first paragraph; type sniffed without a name",
+TEST_CASE("extract: docx title falls back to the first paragraph – type sniffed without a name",
           "[indexer][extract]") {
   std::string docx = MakeDocx("<w:p/>" + WordParagraph("  第一段标题  ") + WordParagraph("正文"));
   Extracted e = Extract(docx, "upload");

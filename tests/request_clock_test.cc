@@ -62,7 +62,7 @@ TEST_CASE("request clock: one extension, approved, of at most 20 working days", 
         std::string::npos);
 }
 
-TEST_CASE("request clock: 补正 stops the clock; the 20 days begin again when supplemented",
+TEST_CASE("request clock: 补正 stops the clock – the 20 days begin again when supplemented",
           "[request]") {
   const std::vector<EventInput> asked = {Ev(RequestEvent::kReceived, "2026-03-02"),
                                          Ev(RequestEvent::kSupplementRequested, "2026-03-04")};

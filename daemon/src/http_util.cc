@@ -32,9 +32,17 @@ std::string ReadBody(Call& call) {
   std::string body(static_cast<size_t>(kLimit) + 1, '\0');
   call.req.stream().read(body.data(), kLimit + 1);
   body.resize(static_cast<size_t>(call.req.stream().gcount()));
-  if (static_cast<std::streamsize>(body.size()) > kLimit)
+  if (static_cast<std::streamsize>(body.size()) > kLimit) {
+    // Read on and drop up to 1 MiB more: closing with the client's bytes
+    // unread would reset the connection, and the client, still sending,
+    // might never see the 413.
+    std::streamsize drained = 0;
+    char sink[16384];
+    while (drained < (std::streamsize{1} << 20) && call.req.stream().read(sink, sizeof sink))
+      drained += call.req.stream().gcount();
     throw ApiError{HTTPResponse::HTTP_REQUESTENTITYTOOLARGE, "too_large",
                    "request body over 64 KiB"};
+  }
   return body;
 }
 
