@@ -302,7 +302,8 @@ TEST_CASE("xml reader: a DTD is refused before parsing: billion laughs, external
   CHECK_FALSE(undeclared.error().empty());
 }
 
-TEST_CASE("zip reader: member, total, count and ratio limits – member paths", "[indexer][extract]") {
+TEST_CASE("zip reader: member, total, count and ratio limits – member paths",
+          "[indexer][extract]") {
   std::string zip = MakeZip({{"a.xml", std::string(600, 'a')},
                              {"b.xml", std::string(600, 'b')},
                              {"dir/c.xml", std::string(2000, 'c')}});
