@@ -2,39 +2,23 @@
 // with the token typed in here (the same sessionStorage entry as requests.js,
 // never a URL, cookie or localStorage). The HTML report is shown in the page;
 // the CSV is offered as a download.
-import { h, ApiError, commonErrorText, messageBox } from '/static/request-common.js';
+import { h, ApiError, commonErrorText, messageBox, inspectorSession } from '/static/request-common.js';
 
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = 'gongkai.inspector-token';
-const tokenForm = $('token-form');
-const tokenInput = $('token');
-const tokenError = $('token-error');
 const view = $('report-view');
 const yearInput = $('year');
 const output = $('report-output');
 const message = $('report-message');
 const status = $('report-status');
 
-const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
-
-function showLogin(problem) {
-  view.hidden = true;
-  tokenForm.hidden = false;
-  tokenError.replaceChildren(problem ? messageBox('error', problem.title, problem.text) : '');
-  if (problem) {
-    tokenInput.setAttribute('aria-invalid', 'true');
-    tokenInput.focus();
-  } else {
-    tokenInput.removeAttribute('aria-invalid');
-  }
-}
+const session = inspectorSession(view, () => show());
 
 // The report for `year` in `format`, as a Blob; rejects with an ApiError.
 async function fetchReport(year, format) {
   let resp;
   try {
     resp = await fetch(`/api/v1/reports/annual?year=${encodeURIComponent(year)}&format=${format}`,
-      { headers: { Authorization: `Bearer ${storedToken()}` } });
+      { headers: { Authorization: `Bearer ${session.token()}` } });
   } catch {
     throw new ApiError(0, 'network', '');
   }
@@ -51,8 +35,8 @@ async function fetchReport(year, format) {
 // Shows why a request failed; a refused token asks for another.
 function showError(e) {
   if (e.status === 401 || e.status === 403) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showLogin({ title: '令牌无效', text: e.status === 403 ? '此令牌无权查看年度报告。' : '令牌不正确或已被撤销，请重新输入。' });
+    session.forget();
+    session.ask({ title: '令牌无效', text: e.status === 403 ? '此令牌无权查看年度报告。' : '令牌不正确或已被撤销，请重新输入。' });
     return;
   }
   const text = commonErrorText(e) ||
@@ -76,11 +60,11 @@ function reportNodes(html) {
 }
 
 async function show() {
-  if (!storedToken()) {
-    showLogin(null);
+  if (!session.token()) {
+    session.ask(null);
     return;
   }
-  tokenForm.hidden = true;
+  session.hide();
   view.hidden = false;
   message.replaceChildren();
   if (!/^\d{4}$/.test(year())) {
@@ -117,28 +101,15 @@ async function downloadCsv() {
   }
 }
 
-tokenForm.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const token = tokenInput.value.trim();
-  if (!token) {
-    showLogin({ title: '请输入检查员令牌', text: '令牌由管理员用 gongkai token add --role inspector 生成。' });
-    return;
-  }
-  sessionStorage.setItem(TOKEN_KEY, token);
-  tokenInput.value = '';
-  tokenError.replaceChildren();
-  show();
-});
 $('year-form').addEventListener('submit', (e) => {
   e.preventDefault();
   show();
 });
 $('download-csv').addEventListener('click', downloadCsv);
 $('logout').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
+  session.forget();
   output.replaceChildren();
-  showLogin(null);
-  tokenInput.focus();
+  session.ask(null, true);
 });
 
 const asked = new URLSearchParams(location.search).get('year');

@@ -72,6 +72,44 @@ export function messageBox(kind, title, ...text) {
     ...text.filter(Boolean).map((t) => (t instanceof Node ? t : h('p', { text: t }))));
 }
 
+// The inspector's token on the staff pages (/requests, /report): typed into
+// #token-form and kept in this tab's sessionStorage only, never in the URL,
+// a cookie or localStorage. `view` is hidden while the form asks; `onToken`
+// runs once a token is stored. A refused token is forgotten with forget().
+export function inspectorSession(view, onToken) {
+  const KEY = 'gongkai.inspector-token';
+  const form = document.getElementById('token-form');
+  const input = document.getElementById('token');
+  const error = document.getElementById('token-error');
+  const session = {
+    token: () => sessionStorage.getItem(KEY) || '',
+    forget: () => sessionStorage.removeItem(KEY),
+    // Shows the form; `problem` ({title, text}) says why it asks again.
+    ask(problem, focus) {
+      view.hidden = true;
+      form.hidden = false;
+      error.replaceChildren(problem ? messageBox('error', problem.title, problem.text) : '');
+      if (problem) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+      if (problem || focus) input.focus();
+    },
+    hide: () => { form.hidden = true; },
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const token = input.value.trim();
+    if (!token) {
+      session.ask({ title: '请输入检查员令牌', text: '令牌由管理员用 gongkai token add --role inspector 生成。' });
+      return;
+    }
+    sessionStorage.setItem(KEY, token);
+    input.value = '';
+    error.replaceChildren();
+    onToken();
+  });
+  return session;
+}
+
 export const STATUS_LABELS = { open: '办理中', paused: '暂停计时', closed: '已办结' };
 
 export const EVENT_LABELS = {

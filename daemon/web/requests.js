@@ -3,15 +3,11 @@
 // URL, a cookie or localStorage. Filters are kept in the URL (?status=&overdue=).
 // The API lists open and paused requests first, soonest due first.
 import {
-  h, api, commonErrorText, messageBox, dateEl, dueEl, statusBadges, label,
+  h, api, commonErrorText, messageBox, inspectorSession, dateEl, dueEl, statusBadges, label,
   OUTCOME_LABELS, CHANNEL_LABELS, APPLICANT_LABELS,
 } from '/static/request-common.js';
 
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = 'gongkai.inspector-token';
-const tokenForm = $('token-form');
-const tokenInput = $('token');
-const tokenError = $('token-error');
 const listView = $('list-view');
 const filterForm = $('filter-form');
 const status = $('f-status');
@@ -20,17 +16,7 @@ const list = $('request-list');
 const count = $('list-count');
 const listMessage = $('list-message');
 
-const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
-
-// Asks for the token; `problem` ({title, text}) says why it asks again.
-function showLogin(problem, focus) {
-  listView.hidden = true;
-  tokenForm.hidden = false;
-  tokenError.replaceChildren(problem ? messageBox('error', problem.title, problem.text) : '');
-  if (problem) tokenInput.setAttribute('aria-invalid', 'true');
-  else tokenInput.removeAttribute('aria-invalid');
-  if (problem || focus) tokenInput.focus();
-}
+const session = inspectorSession(listView, () => load());
 
 function readFilters() {
   const p = new URLSearchParams(location.search);
@@ -73,12 +59,12 @@ let loads = 0;  // only the latest load's answer is shown
 
 async function load() {
   const mine = ++loads;
-  const token = storedToken();
+  const token = session.token();
   if (!token) {
-    showLogin(null);
+    session.ask(null);
     return;
   }
-  tokenForm.hidden = true;
+  session.hide();
   listView.hidden = false;
   listView.setAttribute('aria-busy', 'true');
   listMessage.replaceChildren();
@@ -91,8 +77,8 @@ async function load() {
     listView.removeAttribute('aria-busy');
     count.textContent = '';
     if (e.status === 401 || e.status === 403) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      showLogin({ title: '令牌无效', text: e.status === 403 ? '此令牌无权查看申请清单。' : '令牌不正确或已被撤销，请重新输入。' });
+      session.forget();
+      session.ask({ title: '令牌无效', text: e.status === 403 ? '此令牌无权查看申请清单。' : '令牌不正确或已被撤销，请重新输入。' });
       return;
     }
     list.replaceChildren();
@@ -107,19 +93,6 @@ async function load() {
   list.replaceChildren(...requests.map(item));
   if (!requests.length) listMessage.replaceChildren(messageBox('info', '没有符合条件的申请'));
 }
-
-tokenForm.addEventListener('submit', (e) => {
-  e.preventDefault();
-  const token = tokenInput.value.trim();
-  if (!token) {
-    showLogin({ title: '请输入检查员令牌', text: '令牌由管理员用 gongkai token add --role inspector 生成。' });
-    return;
-  }
-  sessionStorage.setItem(TOKEN_KEY, token);
-  tokenInput.value = '';
-  tokenError.replaceChildren();
-  load();
-});
 
 filterForm.addEventListener('submit', (e) => {
   e.preventDefault();
@@ -137,9 +110,9 @@ for (const el of [status, overdue]) {
 }
 
 $('logout').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
+  session.forget();
   list.replaceChildren();
-  showLogin(null, true);
+  session.ask(null, true);
 });
 
 readFilters();
