@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <random>
+
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/indexer/question.h"
 #include "gongkai/utf8.h"
 #include "support/temp_dir.h"
 
@@ -131,10 +135,13 @@ IndexDoc Doc(const std::string& id, const std::string& share, const std::string&
 
 void Put(IndexWriter& w, const IndexDoc& d) { REQUIRE(w.Replace(d).ok()); }
 
-std::vector<std::string> Ids(Searcher& s, const std::string& q, bool anonymous = false) {
+// The strict answer (SearchQuery::relax off), unless `relax`.
+std::vector<std::string> Ids(Searcher& s, const std::string& q, bool anonymous = false,
+                             bool relax = false) {
   SearchQuery sq;
   sq.q = q;
   sq.anonymous = anonymous;
+  sq.relax = relax;
   auto r = s.Search(sq);
   REQUIRE(r.ok());
   std::vector<std::string> out;
@@ -367,4 +374,156 @@ TEST_CASE("index: a type, category or office too long for a Xapian term is cut, 
         1);  // the cut is shared: a filter this long cannot tell them apart
   q.type = "pdf";
   CHECK(s.Search(q)->hits.empty());
+}
+
+TEST_CASE("question: frames and function words are told apart from the words looked for",
+          "[indexer][relax]") {
+  using Words = std::vector<std::string>;
+  auto q = SplitQuestion("请问交通部关于航空站回馈金分配的办法在哪里");
+  REQUIRE(q);
+  CHECK(q->words == Words{"交通部", "航空站回馈金分配", "办法"});
+  CHECK(q->dropped == Words{"请问", "关于", "的", "在哪里"});
+  // Traditional: matched after folding, given back as typed.
+  q = SplitQuestion("請問交通部關於航空站回饋金分配的辦法在哪裡？");
+  REQUIRE(q);
+  CHECK(q->words == Words{"交通部", "航空站回饋金分配", "辦法"});
+  CHECK(q->dropped == Words{"請問", "關於", "的", "在哪裡"});
+  // The longest frame wins, each dropped word is listed once, punctuation splits.
+  q = SplitQuestion("有没有测绘法的的文件，在哪里能查到");
+  REQUIRE(q);
+  CHECK(q->words == Words{"测绘法"});
+  CHECK(q->dropped == Words{"有没有", "的", "文件", "在哪里能查到"});
+  q = SplitQuestion("where can I find the Civil Aeronautics Act?");
+  REQUIRE(q);
+  CHECK(q->words == Words{"Civil", "Aeronautics", "Act"});
+  CHECK(q->dropped == Words{"where", "can", "I", "find", "the"});
+  q = SplitQuestion("2026年政府工作报告 浙江");
+  REQUIRE(q);
+  CHECK(q->words == Words{"2026年政府工作报告", "浙江"});
+  CHECK(q->dropped.empty());
+  q = SplitQuestion("请问在哪里");
+  REQUIRE(q);
+  CHECK(q->words.empty());
+  // Bad bytes: folded (repaired) words, valid UTF-8.
+  q = SplitQuestion("\xff请问经费\xe9");
+  REQUIRE(q);
+  for (const auto& w : q->words) CHECK(gongkai::IsValidUtf8(w));
+  // The query language keeps its exact meaning: never relaxed.
+  for (const char* exact :
+       {"\"航空站\" 回馈金", "“航空站的回馈金”", "经费 OR 方案", "经费 AND 方案", "道路 NOT 保密",
+        "道路 -保密", "+道路 经费", "title:方案", "(道路 经费)", "国办发〔2020〕12号在哪里",
+        "请问国办发(2020)12号"})
+    CHECK_FALSE(SplitQuestion(exact));
+}
+
+TEST_CASE("index: a question without a strict match is relaxed, a query that matches is not",
+          "[indexer][relax]") {
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  REQUIRE(w.ok());
+  IndexDoc fee = Doc("d1", "pub", "交通部訂定航空站回饋金分配及使用辦法，自公布日施行。");
+  fee.title = "航空站回饋金分配及使用辦法";
+  Put(**w, fee);
+  IndexDoc secret = Doc("d2", "pub", "交通部航空站回饋金分配辦法內部檢討意見。", false);
+  Put(**w, secret);
+  for (const char* id : {"d3", "d4", "d5"}) Put(**w, Doc(id, "pub", "道路養護經費公開。"));
+  Put(**w, Doc("d6", "pub", "航空器登記規則。"));  // one pair of the question's: too few
+  Put(**w, Doc("d7", "other", "航空站回饋金分配辦法說明。"));
+  REQUIRE((*w)->Commit(1).ok());
+  Searcher s(dir / "index");
+
+  SearchQuery sq;
+  sq.q = "请问交通部关于航空站回馈金分配的办法在哪里";
+  sq.share = "pub";
+  auto r = s.Search(sq);
+  REQUIRE(r.ok());
+  CHECK(r->relaxed);
+  CHECK(r->strict_total == 0);
+  CHECK(r->dropped == std::vector<std::string>{"请问", "关于", "的", "在哪里"});
+  REQUIRE(r->total == 1);  // not the restricted d2, not d6 (too few pairs), not d7 (other share)
+  CHECK(r->hits[0].doc.id == "d1");
+  CHECK(r->hits[0].snippet.find("<b>") != std::string::npos);
+  CHECK(r->facets["share"]["pub"] == 1);
+  // Inspectors see the restricted one too; the strict answer is empty.
+  sq.anonymous = false;
+  CHECK(s.Search(sq)->total == 2);
+  sq.relax = false;
+  CHECK(s.Search(sq)->total == 0);
+  CHECK_FALSE(s.Search(sq)->relaxed);
+
+  // Fewer than kRelaxBelow strict matches: those first, then the relaxed ones.
+  sq = SearchQuery();
+  sq.q = "航空站回饋金分配及使用辦法";  // strict: d1 only
+  sq.anonymous = false;
+  r = s.Search(sq);
+  REQUIRE(r->relaxed);
+  CHECK(r->strict_total == 1);
+  REQUIRE(r->total == 3);
+  CHECK(r->hits[0].doc.id == "d1");
+  CHECK(r->optional == std::vector<std::string>{"航空站回饋金分配及使用辦法"});
+  sq.offset = 1;
+  sq.limit = 1;
+  r = s.Search(sq);
+  CHECK(r->total == 3);
+  REQUIRE(r->hits.size() == 1);
+  CHECK(r->hits[0].doc.id != "d1");
+
+  // A query that matches kRelaxBelow documents is answered as without relaxation.
+  CHECK(Ids(s, "道路養護經費", false, true) == std::vector<std::string>{"d3", "d4", "d5"});
+  sq = SearchQuery();
+  sq.q = "道路養護經費";
+  r = s.Search(sq);
+  CHECK(r->strict_total == 3);
+  CHECK(r->total == 3);
+  CHECK_FALSE(r->relaxed);
+  // The query language is never relaxed.
+  CHECK(Ids(s, "\"航空站的回馈金\"", true, true).empty());
+  CHECK(Ids(s, "航空站的回馈金 -使用", true, true).empty());
+}
+
+TEST_CASE("index: relaxed answers hold only what the strict query could show (property)",
+          "[indexer][relax]") {
+  // Random documents from a few characters, in every state of visibility,
+  // and random questions over them: whatever relaxation adds, an anonymous
+  // caller only ever sees public, active entries, exactly as strictly.
+  const uint32_t seed = 20261205;
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  const std::vector<std::string> chars = {"航", "空", "站", "回", "馈",
+                                          "金", "分", "配", "办", "法"};
+  auto text = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += chars[rng() % chars.size()];
+    return s;
+  };
+  TempDir dir;
+  auto w = IndexWriter::Open(dir / "index");
+  REQUIRE(w.ok());
+  std::map<std::string, IndexDoc> docs;
+  for (int i = 0; i < 60; ++i) {
+    IndexDoc d = Doc("p" + std::to_string(i) + "0", "pub", text(12), rng() % 2 == 0);
+    d.status = rng() % 4 == 0 ? "withdrawn" : "active";
+    Put(**w, d);
+    docs[d.id] = d;
+  }
+  REQUIRE((*w)->Commit(1).ok());
+  Searcher s(dir / "index");
+  const std::vector<std::string> frames = {"请问{}在哪里", "{}的文件", "有没有{}", "{}怎么查"};
+  int relaxed = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string q = frames[rng() % frames.size()];
+    q.replace(q.find("{}"), 2, text(3) + "的" + text(3));
+    SearchQuery sq;
+    sq.q = q;
+    sq.limit = 100;
+    auto r = s.Search(sq);
+    REQUIRE(r.ok());
+    relaxed += r->relaxed;
+    INFO(q);
+    for (const auto& h : r->hits) {
+      CHECK(docs.at(h.doc.id).for_public);
+      CHECK(docs.at(h.doc.id).status == "active");
+    }
+  }
+  CHECK(relaxed > 100);  // the property was exercised
 }

@@ -63,6 +63,11 @@ indexer::SearchQuery ReadQuery(const Call& call) {
   ReadFilters(call, q);
   ReadPaging(call, q);
   q.anonymous = call.anonymous();
+  const std::string relax = call.Param("relax");
+  if (relax == "0" || relax == "false")
+    q.relax = false;
+  else if (!relax.empty() && relax != "1" && relax != "true")
+    throw BadRequest("relax is 1 or 0 (true or false)");
   if (q.q.size() > 1000) throw BadRequest("query longer than 1000 bytes");
   if (std::count(q.q.begin(), q.q.end(), '(') > 16) throw BadRequest("query nested too deeply");
   return q;
@@ -122,6 +127,12 @@ std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResul
                        const std::vector<ShownHit>& hits) {
   JsonWriter w;
   w.BeginObject().Field("total", result.total).Field("offset", q.offset).Field("limit", q.limit);
+  w.Field("relaxed", result.relaxed);
+  if (result.relaxed) {
+    w.Field("strict_total", result.strict_total);
+    w.Key("dropped").Strings(result.dropped);
+    w.Key("optional").Strings(result.optional);
+  }
   w.Key("results").BeginArray();
   for (const ShownHit& h : hits) WriteHit(w, h);
   w.EndArray();

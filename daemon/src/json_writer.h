@@ -31,6 +31,11 @@ class JsonWriter {
   JsonWriter& Int(int64_t v) { return Raw(std::to_string(v)); }
   JsonWriter& Bool(bool v) { return Raw(v ? "true" : "false"); }
   JsonWriter& Null() { return Raw("null"); }
+  JsonWriter& Strings(const std::vector<std::string>& list) {
+    BeginArray();
+    for (const std::string& s : list) String(s);
+    return EndArray();
+  }
   // Inserts already-serialised JSON (e.g. stored metadata) as a value.
   JsonWriter& Raw(std::string_view json) {
     Comma();

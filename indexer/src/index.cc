@@ -5,15 +5,20 @@
 #include <Poco/JSON/Parser.h>
 #include <xapian.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
+#include "gongkai/indexer/question.h"
 #include "gongkai/utf8.h"
 
 namespace gongkai::indexer {
@@ -599,6 +604,232 @@ Result<IndexDoc> Searcher::Get(const std::string& id, bool public_view) {
   });
 }
 
+namespace {
+
+constexpr unsigned kQueryFlags = Xapian::QueryParser::FLAG_DEFAULT |
+                                 Xapian::QueryParser::FLAG_CJK_NGRAM |
+                                 Xapian::QueryParser::FLAG_PURE_NOT;
+
+Xapian::QueryParser Parser(const Xapian::Database& db) {
+  Xapian::QueryParser qp;
+  qp.set_database(db);
+  qp.set_default_op(Xapian::Query::OP_AND);
+  qp.add_prefix("title", "S");
+  qp.set_stemmer(EnglishStemmer());
+  qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+  return qp;
+}
+
+// `query` AND_MAYBE `boost`: the matches of `query`, those also matching
+// `boost` first.
+Xapian::Query Boosted(const Xapian::Query& query, const Xapian::Query& boost) {
+  return boost.empty() ? query : Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
+}
+
+// The query as written (`folded`: FoldScript and QuoteDocumentNumbers of it).
+// Xapian ranks without proximity: unquoted 第三十五條第三項 matches every law
+// that has the characters somewhere. Documents holding the words as typed,
+// in that order, come first; the matches stay the same.
+Xapian::Query StrictQuery(Xapian::QueryParser& qp, const std::string& folded) {
+  Xapian::Query query = ParseLeniently(qp, folded, kQueryFlags);
+  if (folded.find('"') == std::string::npos && query.get_length() > 1)
+    query = Boosted(query, ParseLeniently(qp, '"' + folded + '"', kQueryFlags));
+  return query;
+}
+
+// `query` restricted to the entries the caller may see and asked for.
+Xapian::Query Filtered(const Xapian::Query& query, const SearchQuery& sq, bool listing) {
+  std::vector<Xapian::Query> filters;
+  filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
+  if (sq.status) filters.emplace_back(FilterTerm("XST", ToString(*sq.status)));
+  if (!sq.share.empty()) filters.emplace_back(FilterTerm("XS", sq.share));
+  if (!sq.office.empty()) filters.emplace_back(FilterTerm("XO", sq.office));
+  if (!sq.type.empty()) filters.emplace_back(FilterTerm("XT", sq.type));
+  if (!sq.category.empty()) filters.emplace_back(FilterTerm("XC", sq.category));
+  if (!sq.from.empty() || !sq.to.empty())
+    filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate,
+                         sq.from.empty() ? "0000-00-00" : sq.from,
+                         sq.to.empty() ? "9999-99-99" : sq.to);
+  Xapian::Query out(Xapian::Query::OP_FILTER, query,
+                    Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+  // A listing lists documents; archive members are found by what they say.
+  if (listing) out = Xapian::Query(Xapian::Query::OP_AND_NOT, out, Xapian::Query("XMEMBER"));
+  return out;
+}
+
+// Single CJK characters among a query's (folded) terms: HighlightFolded's.
+std::set<std::string> QueryChars(const Xapian::Query& query) {
+  std::set<std::string> out;
+  for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+    if (IsSingleCjk(*t)) out.insert(*t);
+  return out;
+}
+
+// The snippet of a hit of `mset` (which marks its query's terms).
+std::string Snippet(const Xapian::MSet& mset, const Xapian::Document& doc, bool listing,
+                    const std::set<std::string>& query_chars) {
+  const std::string text = doc.get_value(kSnippetText);
+  if (listing) return Utf8Prefix(text, 300);
+  // Cut from the folded text, where the (folded) query terms match in
+  // either script: on the original text of a Traditional document Xapian
+  // found none, scanned all 16 KiB for them (a phrase: half a millisecond a
+  // hit) and gave the text's start.
+  const std::string folded = FoldScript(text);
+  auto snippet = InOriginalScript(mset.snippet(folded, 200, EnglishStemmer(),
+                                               Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
+                                  folded, text);
+  if (!snippet)
+    snippet = mset.snippet(text, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>",
+                           "</b>", "…");
+  return HighlightFolded(*snippet, query_chars);
+}
+
+const std::pair<const char*, Xapian::valueno> kFacets[] = {
+    {"share", kShare}, {"type", kType}, {"office", kOffice}, {"category", kCategory}};
+
+bool IsCjkBigram(const std::string& term) {
+  return term.size() == 6 && IsSingleCjk(term.substr(0, 3)) && IsSingleCjk(term.substr(3));
+}
+
+// What the relaxed search (SearchQuery::relax) looks for: each word's
+// character pairs (CJK bigrams), or, for a word without any (one Chinese
+// character, a Latin word, a number), its own terms. Distinct, in order.
+std::vector<std::string> RelaxedTerms(Xapian::QueryParser& qp,
+                                      const std::vector<std::string>& folded_words) {
+  std::vector<std::string> out;
+  for (const std::string& word : folded_words) {
+    std::vector<std::string> all, pairs;
+    try {
+      const Xapian::Query q = qp.parse_query(word, Xapian::QueryParser::FLAG_CJK_NGRAM);
+      for (auto t = q.get_unique_terms_begin(); t != q.get_unique_terms_end(); ++t) {
+        all.push_back(*t);
+        if (IsCjkBigram(*t)) pairs.push_back(*t);
+      }
+    } catch (const Xapian::QueryParserError&) {
+      continue;
+    }
+    for (const std::string& t : pairs.empty() ? all : pairs)
+      if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+  }
+  return out;
+}
+
+// One step of a relaxed search: its own Enquire, so that its hits' snippets
+// mark its own query's terms.
+struct Step {
+  Step(const Xapian::Database& db, const Xapian::Query& q) : enquire(db), chars(QueryChars(q)) {
+    enquire.set_query(q);
+    mset = enquire.get_mset(0, kRelaxedMax);
+  }
+  Xapian::Enquire enquire;
+  Xapian::MSet mset;
+  std::set<std::string> chars;
+};
+
+// SearchQuery::relax, for a query whose strict form is `strict`.
+SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const SearchQuery& sq,
+                     const Xapian::Query& strict, const QuestionWords& question) {
+  SearchResult out;
+  out.relaxed = true;
+  out.dropped = question.dropped;
+  std::vector<std::string> words;  // folded
+  Xapian::Query phrases(std::string{});
+  std::vector<Xapian::Query> phrase_list;
+  for (const std::string& w : question.words) {
+    words.push_back(FoldScript(w));
+    if (words.back().size() > 3)
+      phrase_list.push_back(ParseLeniently(qp, '"' + words.back() + '"', kQueryFlags));
+  }
+  const Xapian::Query boost =
+      phrase_list.empty()
+          ? Xapian::Query()
+          : Xapian::Query(Xapian::Query::OP_OR, phrase_list.begin(), phrase_list.end());
+
+  std::deque<Step> steps;  // stable addresses
+  struct Found {
+    Xapian::Document doc;
+    const Step* step;
+  };
+  std::vector<Found> found;
+  std::set<Xapian::docid> seen;
+  auto take = [&](const Step& step, const std::function<bool(const Xapian::MSetIterator&)>& keep) {
+    for (auto it = step.mset.begin(); it != step.mset.end(); ++it)
+      if (static_cast<int64_t>(found.size()) < kRelaxedMax && keep(it) && seen.insert(*it).second)
+        found.push_back({it.get_document(), &step});
+  };
+  const auto all = [](const Xapian::MSetIterator&) { return true; };
+
+  // The strict matches, first and in their order.
+  out.strict_total = steps.emplace_back(db, Filtered(strict, sq, false)).mset.size();
+  take(steps.back(), all);
+  // 1. All the words, without the question and function words.
+  if (!words.empty() && !question.dropped.empty()) {
+    std::string joined;
+    for (const std::string& w : words) joined += (joined.empty() ? "" : " ") + w;
+    take(steps.emplace_back(
+             db, Filtered(Boosted(ParseLeniently(qp, joined, kQueryFlags), boost), sq, false)),
+         all);
+  }
+  // 2. At least half of the words' pairs (or words), any of them in the title
+  // counting more, ranked by how rare what matched is (BM25) and with the
+  // words as typed first.
+  if (static_cast<int64_t>(found.size()) < kRelaxBelow) {
+    const std::vector<std::string> terms = RelaxedTerms(qp, words);
+    if (!terms.empty()) {
+      std::vector<Xapian::Query> any;
+      for (const std::string& t : terms) {
+        any.emplace_back(t);
+        if (IsCjkBigram(t)) any.emplace_back("S" + t);
+      }
+      const Step& step = steps.emplace_back(
+          db, Filtered(Boosted(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()), boost),
+                       sq, false));
+      // Which terms each hit holds: from the terms' posting lists, walked
+      // once over the hits in docid order (a hit's own term list can hold
+      // tens of thousands of terms).
+      std::vector<Xapian::docid> ids;
+      for (auto it = step.mset.begin(); it != step.mset.end(); ++it) ids.push_back(*it);
+      std::sort(ids.begin(), ids.end());
+      std::map<Xapian::docid, size_t> matched;
+      for (const std::string& t : terms) {
+        std::set<Xapian::docid> holders;
+        for (const std::string& term : {t, "S" + t}) {
+          Xapian::PostingIterator p = db.postlist_begin(term);
+          for (Xapian::docid id : ids) {
+            p.skip_to(id);
+            if (p == db.postlist_end(term)) break;
+            if (*p == id) holders.insert(id);
+          }
+        }
+        for (Xapian::docid id : holders) ++matched[id];
+      }
+      take(step, [&](const Xapian::MSetIterator& it) { return 2 * matched[*it] >= terms.size(); });
+      out.optional = question.words;
+    }
+  }
+
+  const std::string sort = sq.sort.empty() ? "relevance" : sq.sort;
+  if (sort != "relevance")
+    std::stable_sort(found.begin(), found.end(), [&](const Found& a, const Found& b) {
+      const std::string x = a.doc.get_value(kModified), y = b.doc.get_value(kModified);
+      return sort == "newest" ? x > y : x < y;
+    });
+  out.total = static_cast<int64_t>(found.size());
+  for (const Found& f : found)
+    for (const auto& [name, slot] : kFacets)
+      if (std::string v = f.doc.get_value(slot); !v.empty()) ++out.facets[name][v];
+  for (int64_t i = sq.offset; i < out.total && i < int64_t{sq.offset} + sq.limit; ++i) {
+    const Found& f = found[static_cast<size_t>(i)];
+    SearchHit hit;
+    hit.doc = DecodeData(f.doc.get_data());
+    hit.snippet = Snippet(f.step->mset, f.doc, false, f.step->chars);
+    out.hits.push_back(std::move(hit));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
   return Guard("search", [&]() -> Result<SearchResult> {
     std::unique_ptr<Handle> h = Acquire();
@@ -608,101 +839,46 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       // non-atomic reference count from every request thread at once
       // (ThreadSanitizer). An empty term is the same query, owned here.
       Xapian::Query query{std::string()};
-      const bool empty = sq.q.find_first_not_of(" \t\r\n") == std::string::npos;
-      if (!empty) {
-        Xapian::QueryParser qp;
-        qp.set_database(db);
-        qp.set_default_op(Xapian::Query::OP_AND);
-        qp.add_prefix("title", "S");
-        qp.set_stemmer(EnglishStemmer());
-        qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-        const std::string folded = QuoteDocumentNumbers(FoldScript(sq.q));
-        const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT |
-                               Xapian::QueryParser::FLAG_CJK_NGRAM |
-                               Xapian::QueryParser::FLAG_PURE_NOT;
-        query = ParseLeniently(qp, folded, flags);
-        // Xapian ranks without proximity: unquoted 第三十五條第三項 matches
-        // every law that has the characters somewhere. Documents holding the
-        // words as typed, in that order, come first; the matches stay the same.
-        if (folded.find('"') == std::string::npos && query.get_length() > 1)
-          query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
-                                ParseLeniently(qp, '"' + folded + '"', flags));
-        if (query.get_length() > 4096) {
-          return Status::Invalid("query has too many terms");
-        }
+      const bool listing = sq.q.find_first_not_of(" \t\r\n") == std::string::npos;
+      Xapian::QueryParser qp = Parser(db);
+      if (!listing) {
+        query = StrictQuery(qp, QuoteDocumentNumbers(FoldScript(sq.q)));
+        if (query.get_length() > 4096) return Status::Invalid("query has too many terms");
       }
-      std::vector<Xapian::Query> filters;
-      filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
-      if (sq.status) filters.emplace_back(FilterTerm("XST", ToString(*sq.status)));
-      if (!sq.share.empty()) filters.emplace_back(FilterTerm("XS", sq.share));
-      if (!sq.office.empty()) filters.emplace_back(FilterTerm("XO", sq.office));
-      if (!sq.type.empty()) filters.emplace_back(FilterTerm("XT", sq.type));
-      if (!sq.category.empty()) filters.emplace_back(FilterTerm("XC", sq.category));
-      if (!sq.from.empty() || !sq.to.empty())
-        filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kDate,
-                             sq.from.empty() ? "0000-00-00" : sq.from,
-                             sq.to.empty() ? "9999-99-99" : sq.to);
-      if (!filters.empty())
-        query = Xapian::Query(Xapian::Query::OP_FILTER, query,
-                              Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
-      // A listing lists documents; archive members are found by what they say.
-      if (empty) query = Xapian::Query(Xapian::Query::OP_AND_NOT, query, Xapian::Query("XMEMBER"));
-
       Xapian::Enquire enquire(db);
-      enquire.set_query(query);
-      std::set<std::string> query_chars;  // single CJK characters among the (folded) query terms
-      for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
-        if (IsSingleCjk(*t)) query_chars.insert(*t);
-      const std::string sort = sq.sort.empty() ? (empty ? "newest" : "relevance") : sq.sort;
+      enquire.set_query(Filtered(query, sq, listing));
+      const std::string sort = sq.sort.empty() ? (listing ? "newest" : "relevance") : sq.sort;
       if (sort == "newest")
         enquire.set_sort_by_value_then_relevance(kModified, true);
       else if (sort == "oldest")
         enquire.set_sort_by_value_then_relevance(kModified, false);
-      Xapian::ValueCountMatchSpy share_spy(kShare), type_spy(kType), office_spy(kOffice),
-          category_spy(kCategory);
-      enquire.add_matchspy(&share_spy);
-      enquire.add_matchspy(&type_spy);
-      enquire.add_matchspy(&office_spy);
-      enquire.add_matchspy(&category_spy);
+      std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+      for (const auto& [name, slot] : kFacets) {
+        spies.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(slot));
+        enquire.add_matchspy(spies.back().get());
+      }
       Xapian::MSet mset = enquire.get_mset(static_cast<Xapian::doccount>(sq.offset),
                                            static_cast<Xapian::doccount>(sq.limit),
                                            // Exact totals and facets for listings (docs/api.md's
                                            // "empty q"); for a query, counted over the first 2,000
                                            // matches and estimated beyond.
-                                           empty ? db.get_doccount() : 2000);
+                                           listing ? db.get_doccount() : 2000);
       SearchResult out;
       out.total = mset.get_matches_estimated();
-      for (auto* spy : {&share_spy, &type_spy, &office_spy, &category_spy}) {
-        const char* name = spy == &share_spy    ? "share"
-                           : spy == &type_spy   ? "type"
-                           : spy == &office_spy ? "office"
-                                                : "category";
-        auto& facet = out.facets[name];
-        for (auto it = spy->values_begin(); it != spy->values_end(); ++it)
+      out.strict_total = out.total;
+      if (!listing && sq.relax && out.total < kRelaxBelow)
+        if (const auto question = SplitQuestion(sq.q)) return Relaxed(db, qp, sq, query, *question);
+      for (size_t i = 0; i < spies.size(); ++i) {
+        auto& facet = out.facets[kFacets[i].first];
+        for (auto it = spies[i]->values_begin(); it != spies[i]->values_end(); ++it)
           facet[*it] = it.get_termfreq();
       }
+      const std::set<std::string> query_chars = QueryChars(query);
       for (auto it = mset.begin(); it != mset.end(); ++it) {
-        Xapian::Document doc = it.get_document();
+        const Xapian::Document doc = it.get_document();
         SearchHit hit;
         hit.doc = DecodeData(doc.get_data());
-        const std::string text = doc.get_value(kSnippetText);
-        if (empty) {
-          hit.snippet = Utf8Prefix(text, 300);
-        } else {
-          // Cut from the folded text, where the (folded) query terms match
-          // in either script: on the original text of a Traditional
-          // document Xapian found none, scanned all 16 KiB for them (a
-          // phrase: half a millisecond a hit) and gave the text's start.
-          const std::string folded = FoldScript(text);
-          auto snippet =
-              InOriginalScript(mset.snippet(folded, 200, EnglishStemmer(),
-                                            Xapian::MSet::SNIPPET_CJK_NGRAM, "<b>", "</b>", "…"),
-                               folded, text);
-          if (!snippet)
-            snippet = mset.snippet(text, 200, EnglishStemmer(), Xapian::MSet::SNIPPET_CJK_NGRAM,
-                                   "<b>", "</b>", "…");
-          hit.snippet = HighlightFolded(*snippet, query_chars);
-        }
+        hit.snippet = Snippet(mset, doc, listing, query_chars);
         out.hits.push_back(std::move(hit));
       }
       return out;

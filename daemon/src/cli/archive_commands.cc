@@ -18,6 +18,7 @@
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/env.h"
 #include "index_feeder.h"
+#include "json_writer.h"
 #include "progress.h"
 #include "request_view.h"
 
@@ -100,6 +101,18 @@ Status Reindex(Context& ctx, const storage::BlobStore& blobs, indexer::IndexWrit
   return Status::OK();
 }
 
+// "dropped 请问, 的; optional 航空站, 回馈金" for a relaxed answer.
+std::string RelaxedText(const indexer::SearchResult& r) {
+  auto list = [](const std::vector<std::string>& words) {
+    std::string out;
+    for (const std::string& w : words) out += (out.empty() ? "" : ", ") + log::Printable(w);
+    return out;
+  };
+  std::string out = "dropped " + (r.dropped.empty() ? "nothing" : list(r.dropped));
+  if (!r.optional.empty()) out += "; optional " + list(r.optional);
+  return out;
+}
+
 }  // namespace
 
 int CmdStatus(Context& ctx, const Args& args) {
@@ -164,10 +177,14 @@ int CmdSearch(Context& ctx, const Args& args) {
       return UsageError("search", "--limit takes a number from 1 to 9999");
     q.limit = std::stoi(limit);
   }
+  q.relax = !args.Has("strict");
   auto found = indexer::Searcher(ctx.layout.index()).Search(q);
   if (!found.ok()) return Fail(found.status());
   std::vector<Record> results;
   std::string text = std::to_string(found->total) + " documents match\n";
+  if (found->relaxed)
+    text = std::to_string(found->strict_total) + " documents match as written; relaxed (" +
+           RelaxedText(*found) + "): " + std::to_string(found->total) + " documents\n";
   for (const auto& h : found->hits) {
     results.push_back(Record()
                           .Add("id", h.doc.id)
@@ -183,7 +200,13 @@ int CmdSearch(Context& ctx, const Args& args) {
         (ParseDocumentStatus(h.doc.status) == DocumentStatus::kWithdrawn ? "  (withdrawn)" : "") +
         "\n    " + log::Printable(h.doc.title) + "\n";
   }
-  return Print(args, Record().Add("total", found->total).Add("results", std::move(results)), text);
+  Record r;
+  r.Add("total", found->total).Add("relaxed", found->relaxed);
+  if (found->relaxed)
+    r.Add("strict_total", found->strict_total)
+        .AddJson("dropped", daemon::JsonWriter().Strings(found->dropped).str())
+        .AddJson("optional", daemon::JsonWriter().Strings(found->optional).str());
+  return Print(args, r.Add("results", std::move(results)), text);
 }
 
 int CmdShow(Context& ctx, const Args& args) {

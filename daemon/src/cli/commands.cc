@@ -69,9 +69,9 @@ const std::vector<Command>& AllCommands() {
       {"status", "status [--json]",
        "documents, versions, queue and failures",
        0, 0, {}, N::kCatalog, false, CmdStatus},
-      {"search", "search QUERY [--share S] [--limit N] [--json]",
-       "full-text search (sees everything)",
-       1, 1, {"share", "limit"}, N::kCatalog, false, CmdSearch},
+      {"search", "search QUERY [--share S] [--limit N] [--strict] [--json]",
+       "full-text search (sees everything); --strict: never relaxed",
+       1, 1, {"share", "limit", "strict"}, N::kCatalog, false, CmdSearch},
       {"show", "show PATH|SHARE:PATH|ID [--json]",
        "one document: metadata and every version",
        1, 1, {}, N::kCatalog, false, CmdShow},
@@ -185,14 +185,14 @@ const Command* DefaultOfGroup(const std::string& group) {
 
 const std::map<std::string, bool>& AllOptions() {
   static const std::map<std::string, bool> kOptions = {
-      {"share", true},   {"limit", true},          {"checkpoint", true}, {"out", true},
-      {"since", true},   {"role", true},           {"name", true},       {"as-of", true},
-      {"csv", false},    {"status", true},         {"overdue", false},   {"year", true},
-      {"contact", true}, {"description", true},    {"channel", true},    {"received", true},
-      {"type", true},    {"id-number", true},      {"address", true},    {"delivery", true},
-      {"date", true},    {"outcome", true},        {"days", true},       {"approved-by", true},
-      {"note", true},    {"reply-document", true}, {"html", true},       {"from", true},
-      {"category", true}};
+      {"share", true},    {"limit", true},          {"checkpoint", true}, {"out", true},
+      {"since", true},    {"role", true},           {"name", true},       {"as-of", true},
+      {"csv", false},     {"status", true},         {"overdue", false},   {"year", true},
+      {"contact", true},  {"description", true},    {"channel", true},    {"received", true},
+      {"type", true},     {"id-number", true},      {"address", true},    {"delivery", true},
+      {"date", true},     {"outcome", true},        {"days", true},       {"approved-by", true},
+      {"note", true},     {"reply-document", true}, {"html", true},       {"from", true},
+      {"category", true}, {"strict", false}};
   return kOptions;
 }
 

@@ -123,7 +123,21 @@ struct SearchQuery {
   int offset = 0;
   int limit = 20;
   bool anonymous = true;
+  // When the query, as written, matches fewer than kRelaxBelow documents and
+  // is not written in the query language (SplitQuestion), the answer is
+  // relaxed: those strict matches first, in their order, then documents
+  // holding the words without the question and function words (all of
+  // them), then documents holding at least half of the words' characters
+  // pairs (CJK bigrams) or words, ranked with a bonus for the words in the
+  // title and as typed (phrases). At most kRelaxedMax documents in all.
+  // A query that matches kRelaxBelow or more is answered exactly as without
+  // relaxation. false: the strict answer only.
+  bool relax = true;
 };
+
+// See SearchQuery::relax.
+constexpr int64_t kRelaxBelow = 3;
+constexpr int64_t kRelaxedMax = 100;
 
 struct SearchHit {
   IndexDoc doc;  // text left empty
@@ -132,6 +146,12 @@ struct SearchHit {
 
 struct SearchResult {
   int64_t total = 0;
+  // Set when the answer was relaxed (SearchQuery::relax): how many documents
+  // the query matched as written, the question and function words dropped,
+  // and, when the last step ran, the words made optional (as typed).
+  bool relaxed = false;
+  int64_t strict_total = 0;
+  std::vector<std::string> dropped, optional;
   std::vector<SearchHit> hits;
   std::map<std::string, std::map<std::string, int64_t>>
       facets;  // share/type/office -> value -> count
