@@ -78,6 +78,58 @@ TEST_CASE("e2e: dropped files become searchable in Chinese, by words and phrases
   CHECK(d.Stop() == 0);
 }
 
+TEST_CASE("e2e: a question is answered relaxed, saying so, and never with a restricted document",
+          "[e2e][relax]") {
+  DaemonProcess d;
+  WriteFile(d.FilePath("pub", "fee.txt"), "交通部訂定航空站回饋金分配及使用辦法，自公布日施行。\n");
+  WriteFile(d.FilePath("pub", "secret.txt"), "交通部航空站回饋金分配辦法內部檢討意見。\n");
+  WriteFile(d.FilePath("pub", "road.txt"), "道路養護經費公開。\n");
+  d.Start();
+  d.WaitIdle(3);
+  const std::string secret = d.FirstId("內部檢討意見", d.inspector());
+  REQUIRE(d.Request("POST", "/api/v1/documents/" + secret + "/classification", d.admin(), {},
+                    R"({"classification":"restricted"})")
+              .status == 200);
+  REQUIRE(DaemonProcess::Eventually([&] { return d.SearchPaths("內部檢討意見").empty(); }));
+
+  const std::string question = "请问交通部关于航空站回馈金分配的办法在哪里";
+  auto r = d.Search(question);
+  REQUIRE(r.status == 200);
+  auto answer = r.json();
+  CHECK(answer->getValue<bool>("relaxed"));
+  CHECK(answer->getValue<int64_t>("strict_total") == 0);
+  CHECK(answer->getArray("dropped")->size() == 4);
+  CHECK(answer->getArray("dropped")->getElement<std::string>(0) == "请问");
+  CHECK(d.SearchPaths(question) == std::vector<std::string>{"pub:fee.txt"});
+  CHECK(d.SearchPaths(question, d.inspector()).size() == 2);  // inspectors see the restricted one
+  // The strict answer on request, and a query that matches as written is not relaxed.
+  answer = d.Search(question, "", "&relax=0").json();
+  CHECK(answer->getValue<int64_t>("total") == 0);
+  CHECK_FALSE(answer->getValue<bool>("relaxed"));
+  CHECK(d.Search(question, "", "&relax=maybe").status == 400);
+  // One strict match: first, then whatever relaxation adds.
+  answer = d.Search("道路養護經費").json();
+  CHECK(answer->getValue<bool>("relaxed"));
+  CHECK(answer->getValue<int64_t>("strict_total") == 1);
+  CHECK(answer->getArray("results")->getObject(0)->getValue<std::string>("path") == "road.txt");
+  CHECK(d.SearchPaths("航空站的回馈金 -使用").empty());  // the query language stays exact
+
+  // The page without JavaScript says so; the CLI too, and --strict does not relax.
+  std::string enc;
+  Poco::URI::encode(question, "&=+?#/", enc);
+  const std::string page = d.Get("/?q=" + enc).body;
+  CHECK(page.find("没有完全符合") != std::string::npos);
+  CHECK(page.find("航空站回饋金分配及使用辦法") != std::string::npos);
+  CHECK(page.find("內部檢討意見") == std::string::npos);
+  auto cli = d.Cli("search --json " + gongkai::test::Quote(question));
+  REQUIRE(cli.exit_code == 0);
+  CHECK(cli.out.find("\"relaxed\":true") != std::string::npos);
+  cli = d.Cli("search --strict --json " + gongkai::test::Quote(question));
+  REQUIRE(cli.exit_code == 0);
+  CHECK(cli.out.find("\"total\":0") != std::string::npos);
+  CHECK(d.Stop() == 0);
+}
+
 TEST_CASE("e2e: versions, withdrawal, content and ETag", "[e2e]") {
   DaemonProcess d;
   const std::string path = d.FilePath("pub", "budget.txt");

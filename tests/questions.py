@@ -3,6 +3,7 @@
 gongkai daemon answers them (issue 18).
 
   questions.py generate --corpus DIR --split dev|test > questions.tsv
+  questions.py generate --bench-pages DIR --bench-source FILE.jsonl.gz --split test
   questions.py eval --url http://127.0.0.1:PORT --questions questions.tsv \
       [--param share=pub] [--param relax=0] [--label NAME] [--json OUT]
 
@@ -23,6 +24,7 @@ latency; --json writes the same figures for a test to check.
 """
 import argparse
 import glob
+import gzip
 import json
 import os
 import random
@@ -102,6 +104,19 @@ def documents(corpus):
     return [d for d in docs if d[2]]
 
 
+def bench_documents(pages, source):
+    """The gazette records bench/make_html.py made pages of (NAME_ID.html)."""
+    names = {os.path.splitext(n)[0].rsplit("_", 1)[-1]: n for n in os.listdir(pages)
+             if n.endswith(".html")}
+    docs = []
+    with gzip.open(source, "rt", encoding="utf-8") as f:
+        for line in f:
+            o = json.loads(line)
+            if o["id"] in names:
+                docs.append((names[o["id"]], "hant", o.get("title", ""), "", o.get("agency", "")))
+    return [d for d in docs if d[2]]
+
+
 def copies(corpus):
     """source rel -> the machine conversions of it (generated/)."""
     out = {}
@@ -155,17 +170,19 @@ def generate(args):
         sys.exit("questions.py: generate needs jieba (apt install python3-jieba)")
     import logging
     jieba.setLogLevel(logging.WARNING)
-    docs = documents(args.corpus)
-    conversions = copies(args.corpus)
+    if args.bench_pages:
+        docs, conversions = bench_documents(args.bench_pages, args.bench_source), {}
+    else:
+        docs, conversions = documents(args.corpus), copies(args.corpus)
     # Everything compared in Simplified: titles, subjects, agencies.
     hans = opencc("t2s.json", [t for d in docs for t in (d[2], d[3], d[4])])
     described = [(d, hans[3 * i], hans[3 * i + 1], hans[3 * i + 2]) for i, d in enumerate(docs)]
     rng = random.Random("gongkai-questions-" + args.split)
-    frames = FRAMES[args.split]
+    frames = ["{f}"] if args.plain else FRAMES[args.split]
     out = []  # (id, source, script, question in Simplified or English, convert?, expected)
     for (rel, script, title, _, _), t, subject, agency in described:
         expected = [rel] + sorted(conversions.get(rel, []))
-        source = rel.split("/")[1]
+        source = rel.split("/")[1] if "/" in rel else "bench"
         if script == "en":
             # A run of the name's words that starts and ends with a content word.
             words = re.findall(r"[A-Za-z]+", title)
@@ -177,7 +194,8 @@ def generate(args):
             f = " ".join(words[content[a]:content[b] + 1])
             if sum(f.lower() in d[0][2].lower() for d in described if d[0][1] == "en") > 5:
                 continue
-            out.append((source, "en", rng.choice(FRAMES_EN[args.split]).format(f=f), False, expected))
+            frame = "{f}" if args.plain else rng.choice(FRAMES_EN[args.split])
+            out.append((source, "en", frame.format(f=f), False, expected))
             continue
         if source == "gov-work-reports-2026":
             province = title[:-len("政府工作报告")]
@@ -223,7 +241,8 @@ def evaluate(args):
             qid, source, script, q, expected = line.rstrip("\n").split("\t")
             questions.append((qid, source, script, q, set(expected.split("|"))))
     top1 = top10 = zero = relaxed = 0
-    latencies, misses = [], []
+    # Latencies of all answers, of those with results, of those with a full page (10).
+    latencies, answered, full, misses = [], [], [], []
     for qid, source, script, q, expected in questions:
         query = dict(params, q=q, limit="10")
         url = args.url + "/api/v1/search?" + urllib.parse.urlencode(query)
@@ -231,6 +250,10 @@ def evaluate(args):
         with urllib.request.urlopen(url, timeout=30) as r:
             answer = json.load(r)
         latencies.append(time.perf_counter() - start)
+        if answer["total"] > 0:
+            answered.append(latencies[-1])
+        if len(answer["results"]) == 10:
+            full.append(latencies[-1])
         paths = [h["path"] for h in answer["results"]]
         rank = next((i + 1 for i, p in enumerate(paths) if p in expected), None)
         top1 += rank == 1
@@ -242,16 +265,21 @@ def evaluate(args):
                           f"{paths[0] if paths else '-'})")
     n = len(questions)
     latencies.sort()
+    for values in (answered, full):
+        values.sort() or values.append(0.0)
+    p99 = lambda values: 1000 * values[min(len(values) - 1, (99 * len(values)) // 100)]
     summary = {
         "label": args.label, "questions": n,
         "success_at_1": top1 / n, "success_at_10": top10 / n, "zero_results": zero / n,
         "relaxed": relaxed / n,
-        "p50_ms": 1000 * latencies[n // 2], "p99_ms": 1000 * latencies[min(n - 1, (99 * n) // 100)],
+        "p50_ms": 1000 * latencies[n // 2], "p99_ms": p99(latencies),
+        "p99_answered_ms": p99(answered), "p99_full_page_ms": p99(full), "full_pages": len(full),
     }
     print(f"{args.label:<10} {n:>5} questions  success@1 {100 * summary['success_at_1']:5.1f} %  "
           f"success@10 {100 * summary['success_at_10']:5.1f} %  zero results "
           f"{100 * summary['zero_results']:5.1f} %  relaxed {100 * summary['relaxed']:5.1f} %  "
-          f"p50 {summary['p50_ms']:.1f} ms  p99 {summary['p99_ms']:.1f} ms")
+          f"p50 {summary['p50_ms']:.1f} ms  p99 {summary['p99_ms']:.1f} ms "
+          f"(answered {summary['p99_answered_ms']:.1f} ms, full page {summary['p99_full_page_ms']:.1f} ms)")
     if args.misses:
         for m in misses:
             print("  missed: " + m)
@@ -264,8 +292,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write the questions of a split as TSV to stdout")
-    g.add_argument("--corpus", required=True, help="../shared/corpus/docs")
+    g.add_argument("--corpus", help="../shared/corpus/docs")
+    g.add_argument("--bench-pages", help="instead: the pages bench/make_html.py made (NAME_ID.html)")
+    g.add_argument("--bench-source", help="with --bench-pages: corpus/bench/gazette.jsonl.gz")
     g.add_argument("--split", choices=["dev", "test"], required=True)
+    g.add_argument("--plain", action="store_true",
+                   help="the fragments alone, without question frames: a search box's usual words")
     e = sub.add_parser("eval", help="ask a running daemon the questions")
     e.add_argument("--url", required=True)
     e.add_argument("--questions", required=True)
@@ -274,6 +306,8 @@ def main():
     e.add_argument("--json", help="write the figures here")
     e.add_argument("--misses", action="store_true", help="list the questions missed")
     args = parser.parse_args()
+    if args.command == "generate" and not (args.corpus or (args.bench_pages and args.bench_source)):
+        parser.error("generate needs --corpus, or --bench-pages and --bench-source")
     generate(args) if args.command == "generate" else evaluate(args)
 
 

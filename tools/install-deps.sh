@@ -19,6 +19,8 @@ packages=(
   libsystemd-dev
   # tests and tools
   python3 python3-cryptography curl ca-certificates openssl
+  # tests/questions.py: word boundaries (jieba) for the questions it makes
+  python3-jieba
   # the style gate (tools/style.sh)
   clang-format clang-tidy
   # the PostgreSQL catalog's tests start their own server (initdb, pg_ctl) in a

@@ -164,12 +164,32 @@ std::pair<indexer::SearchResult, std::vector<ShownHit>> RunSearch(Call& call,
   return {std::move(*result), std::move(hits)};
 }
 
+// app.js's relaxedHint, for the page without JavaScript.
+std::string RelaxedHintHtml(const std::string& query, const indexer::SearchResult& result) {
+  auto list = [](const std::vector<std::string>& words) {
+    std::string out;
+    for (const std::string& w : words) out += (out.empty() ? "" : "、") + w;
+    return out;
+  };
+  std::string title = result.strict_total > 0
+                          ? "完全符合“" + query + "”的文件只有 " +
+                                std::to_string(result.strict_total) + " 份，排在最前"
+                          : "没有完全符合“" + query + "”的文件";
+  std::string text = result.strict_total > 0 ? "其后是相近的结果" : "以下是相近的结果";
+  if (!result.dropped.empty()) text += "，已略去“" + list(result.dropped) + "”";
+  if (!result.optional.empty()) text += "，不一定包含全部词语：" + list(result.optional);
+  return "<div class=\"alert alert-info\"><p class=\"alert-title\">" + EscapeHtml(title) +
+         "</p><p>" + EscapeHtml(text + "。") + "</p></div>\n";
+}
+
 // The results as HTML for a browser without JavaScript: in <noscript>, so
 // that the page's script, which renders them itself, never shows them twice.
 std::string ResultsHtml(const indexer::SearchQuery& q, const indexer::SearchResult& result,
                         const std::vector<ShownHit>& hits) {
-  std::string out = "<noscript>\n<p class=\"result-count\">共 " + std::to_string(result.total) +
-                    " 条结果</p>\n<ol class=\"results\">\n";
+  std::string out =
+      "<noscript>\n<p class=\"result-count\">共 " + std::to_string(result.total) + " 条结果</p>\n";
+  if (result.relaxed) out += RelaxedHintHtml(q.q, result);
+  out += "<ol class=\"results\">\n";
   for (const ShownHit& shown : hits) {
     const indexer::IndexDoc& d = shown.hit->doc;
     const std::string content =

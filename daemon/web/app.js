@@ -309,7 +309,13 @@
     const first = s.offset + 1;
     const last = s.offset + results.length;
     els.resultsCount.textContent = `共 ${fmtInt(total)} 条，第 ${fmtInt(first)}–${fmtInt(last)} 条`;
-    announce(s.q ? `找到 ${total} 条符合“${s.q}”的文件` : `共 ${total} 份文件`);
+    if (data.relaxed) {
+      const hint = relaxedHint(s.q, data);
+      els.resultsMessage.append(alertBox('info', hint.title, hint.text));
+      announce(`${hint.title}。${hint.text}`);
+    } else {
+      announce(s.q ? `找到 ${total} 条符合“${s.q}”的文件` : `共 ${total} 份文件`);
+    }
     const escaped = Boolean(s.q);
     for (const r of results) {
       const date = formatDate(r.modified);
@@ -327,6 +333,21 @@
         r.snippet ? h('p', { class: 'snippet', translate: 'no' }, renderSnippet(r.snippet, escaped)) : null));
     }
     renderPager(s, total);
+  }
+
+  // The hint above a relaxed answer (docs/api.md, "relaxed"): what matched
+  // as typed, and which words were left out or made optional.
+  function relaxedHint(q, data) {
+    const strict = Number(data.strict_total) || 0;
+    const dropped = data.dropped || [];
+    const optional = data.optional || [];
+    let text = strict ? '其后是相近的结果' : '以下是相近的结果';
+    if (dropped.length) text += `，已略去“${dropped.join('、')}”`;
+    if (optional.length) text += `，不一定包含全部词语：${optional.join('、')}`;
+    return {
+      title: strict ? `完全符合“${q}”的文件只有 ${strict} 份，排在最前` : `没有完全符合“${q}”的文件`,
+      text: `${text}。`,
+    };
   }
 
   function renderPager(s, total) {

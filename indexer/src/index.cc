@@ -623,7 +623,7 @@ Xapian::QueryParser Parser(const Xapian::Database& db) {
 // `query` AND_MAYBE `boost`: the matches of `query`, those also matching
 // `boost` first.
 Xapian::Query Boosted(const Xapian::Query& query, const Xapian::Query& boost) {
-  return boost.empty() ? query : Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
 }
 
 // The query as written (`folded`: FoldScript and QuoteDocumentNumbers of it).
@@ -733,17 +733,7 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   out.relaxed = true;
   out.dropped = question.dropped;
   std::vector<std::string> words;  // folded
-  Xapian::Query phrases(std::string{});
-  std::vector<Xapian::Query> phrase_list;
-  for (const std::string& w : question.words) {
-    words.push_back(FoldScript(w));
-    if (words.back().size() > 3)
-      phrase_list.push_back(ParseLeniently(qp, '"' + words.back() + '"', kQueryFlags));
-  }
-  const Xapian::Query boost =
-      phrase_list.empty()
-          ? Xapian::Query()
-          : Xapian::Query(Xapian::Query::OP_OR, phrase_list.begin(), phrase_list.end());
+  for (const std::string& w : question.words) words.push_back(FoldScript(w));
 
   std::deque<Step> steps;  // stable addresses
   struct Found {
@@ -762,28 +752,31 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   // The strict matches, first and in their order.
   out.strict_total = steps.emplace_back(db, Filtered(strict, sq, false)).mset.size();
   take(steps.back(), all);
-  // 1. All the words, without the question and function words.
+  // 1. All the words, without the question and function words; documents
+  // holding a word of two characters or more as typed (a phrase) first.
   if (!words.empty() && !question.dropped.empty()) {
     std::string joined;
-    for (const std::string& w : words) joined += (joined.empty() ? "" : " ") + w;
-    take(steps.emplace_back(
-             db, Filtered(Boosted(ParseLeniently(qp, joined, kQueryFlags), boost), sq, false)),
-         all);
+    std::vector<Xapian::Query> phrases;
+    for (const std::string& w : words) {
+      joined += (joined.empty() ? "" : " ") + w;
+      if (w.size() > 3) phrases.push_back(ParseLeniently(qp, '"' + w + '"', kQueryFlags));
+    }
+    Xapian::Query query = ParseLeniently(qp, joined, kQueryFlags);
+    if (!phrases.empty())
+      query = Boosted(query, Xapian::Query(Xapian::Query::OP_OR, phrases.begin(), phrases.end()));
+    take(steps.emplace_back(db, Filtered(query, sq, false)), all);
   }
-  // 2. At least half of the words' pairs (or words), any of them in the title
-  // counting more, ranked by how rare what matched is (BM25) and with the
-  // words as typed first.
+  // 2. At least half of the words' pairs (or words), ranked by how rare what
+  // matched is and how often (BM25; titles are indexed with extra weight). A
+  // phrase bonus here, as in step 1, read positions for every candidate and
+  // tripled the step's time for no measured gain (bench/README.md).
   if (static_cast<int64_t>(found.size()) < kRelaxBelow) {
     const std::vector<std::string> terms = RelaxedTerms(qp, words);
     if (!terms.empty()) {
       std::vector<Xapian::Query> any;
-      for (const std::string& t : terms) {
-        any.emplace_back(t);
-        if (IsCjkBigram(t)) any.emplace_back("S" + t);
-      }
+      for (const std::string& t : terms) any.emplace_back(t);
       const Step& step = steps.emplace_back(
-          db, Filtered(Boosted(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()), boost),
-                       sq, false));
+          db, Filtered(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()), sq, false));
       // Which terms each hit holds: from the terms' posting lists, walked
       // once over the hits in docid order (a hit's own term list can hold
       // tens of thousands of terms).
@@ -793,13 +786,11 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
       std::map<Xapian::docid, size_t> matched;
       for (const std::string& t : terms) {
         std::set<Xapian::docid> holders;
-        for (const std::string& term : {t, "S" + t}) {
-          Xapian::PostingIterator p = db.postlist_begin(term);
-          for (Xapian::docid id : ids) {
-            p.skip_to(id);
-            if (p == db.postlist_end(term)) break;
-            if (*p == id) holders.insert(id);
-          }
+        Xapian::PostingIterator p = db.postlist_begin(t);
+        for (Xapian::docid id : ids) {
+          p.skip_to(id);
+          if (p == db.postlist_end(t)) break;
+          if (*p == id) holders.insert(id);
         }
         for (Xapian::docid id : holders) ++matched[id];
       }

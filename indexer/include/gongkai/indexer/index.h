@@ -126,10 +126,11 @@ struct SearchQuery {
   // When the query, as written, matches fewer than kRelaxBelow documents and
   // is not written in the query language (SplitQuestion), the answer is
   // relaxed: those strict matches first, in their order, then documents
-  // holding the words without the question and function words (all of
-  // them), then documents holding at least half of the words' characters
-  // pairs (CJK bigrams) or words, ranked with a bonus for the words in the
-  // title and as typed (phrases). At most kRelaxedMax documents in all.
+  // holding all the words without the question and function words (those
+  // holding a word as typed first), then, while fewer than kRelaxBelow,
+  // documents holding at least half of the words' character pairs (CJK
+  // bigrams) or words, by relevance. At most kRelaxedMax documents in all;
+  // totals and facets count them.
   // A query that matches kRelaxBelow or more is answered exactly as without
   // relaxation. false: the strict answer only.
   bool relax = true;
@@ -137,7 +138,7 @@ struct SearchQuery {
 
 // See SearchQuery::relax.
 constexpr int64_t kRelaxBelow = 3;
-constexpr int64_t kRelaxedMax = 100;
+constexpr int64_t kRelaxedMax = 50;
 
 struct SearchHit {
   IndexDoc doc;  // text left empty
