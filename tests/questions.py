@@ -266,7 +266,9 @@ def evaluate(args):
     n = len(questions)
     latencies.sort()
     for values in (answered, full):
-        values.sort() or values.append(0.0)
+        values.sort()
+        if not values:
+            values.append(0.0)
     p99 = lambda values: 1000 * values[min(len(values) - 1, (99 * len(values)) // 100)]
     summary = {
         "label": args.label, "questions": n,
