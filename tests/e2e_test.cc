@@ -108,11 +108,14 @@ TEST_CASE("e2e: a question is answered relaxed, saying so, and never with a rest
   CHECK_FALSE(answer->getValue<bool>("relaxed"));
   CHECK(d.Search(question, "", "&relax=maybe").status == 400);
   // One strict match: first, then whatever relaxation adds.
-  answer = d.Search("道路養護經費").json();
+  answer = d.Search("道路養護 經費").json();
   CHECK(answer->getValue<bool>("relaxed"));
   CHECK(answer->getValue<int64_t>("strict_total") == 1);
   CHECK(answer->getArray("results")->getObject(0)->getValue<std::string>("path") == "road.txt");
   CHECK(d.SearchPaths("航空站的回馈金 -使用").empty());  // the query language stays exact
+  CHECK(d.SearchPaths("內部檢討意見啊").empty());  // relaxed, still without the restricted one
+  CHECK(d.Search("航空站回馈金分配办法").json()->getValue<int64_t>("total") ==
+        0);  // one word: exact
 
   // The page without JavaScript says so; the CLI too, and --strict does not relax.
   std::string enc;

@@ -404,6 +404,9 @@ TEST_CASE("question: frames and function words are told apart from the words loo
   q = SplitQuestion("请问在哪里");
   REQUIRE(q);
   CHECK(q->words.empty());
+  // One word and nothing around it: a name or an unquoted phrase, kept exact.
+  CHECK_FALSE(SplitQuestion("唯一標記戊2號己"));
+  CHECK_FALSE(SplitQuestion("  航空站回馈金分配办法？"));
   // Bad bytes: folded (repaired) words, valid UTF-8.
   q = SplitQuestion("\xff请问经费\xe9");
   REQUIRE(q);
@@ -453,14 +456,14 @@ TEST_CASE("index: a question without a strict match is relaxed, a query that mat
 
   // Fewer than kRelaxBelow strict matches: those first, then the relaxed ones.
   sq = SearchQuery();
-  sq.q = "航空站回饋金分配及使用辦法";  // strict: d1 only
+  sq.q = "航空站回饋金 分配及使用辦法";  // strict: d1 only
   sq.anonymous = false;
   r = s.Search(sq);
   REQUIRE(r->relaxed);
   CHECK(r->strict_total == 1);
   REQUIRE(r->total == 3);
   CHECK(r->hits[0].doc.id == "d1");
-  CHECK(r->optional == std::vector<std::string>{"航空站回饋金分配及使用辦法"});
+  CHECK(r->optional == std::vector<std::string>{"航空站回饋金", "分配及使用辦法"});
   sq.offset = 1;
   sq.limit = 1;
   r = s.Search(sq);
@@ -476,7 +479,13 @@ TEST_CASE("index: a question without a strict match is relaxed, a query that mat
   CHECK(r->strict_total == 3);
   CHECK(r->total == 3);
   CHECK_FALSE(r->relaxed);
-  // The query language is never relaxed.
+  // Nor is one word alone, or the query language.
+  sq = SearchQuery();
+  sq.q = "航空站回饋金分配辦法";  // d2 and d7 hold it: not even one public match in pub
+  sq.share = "pub";
+  r = s.Search(sq);
+  CHECK_FALSE(r->relaxed);
+  CHECK(r->total == 0);
   CHECK(Ids(s, "\"航空站的回馈金\"", true, true).empty());
   CHECK(Ids(s, "航空站的回馈金 -使用", true, true).empty());
 }

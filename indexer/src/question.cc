@@ -164,6 +164,7 @@ std::optional<QuestionWords> SplitQuestion(std::string_view query) {
     out.words.push_back(text(i, j));
     i = j;
   }
+  if (out.words.size() == 1 && out.dropped.empty()) return std::nullopt;
   return out;
 }
 

@@ -124,7 +124,8 @@ struct SearchQuery {
   int limit = 20;
   bool anonymous = true;
   // When the query, as written, matches fewer than kRelaxBelow documents and
-  // is not written in the query language (SplitQuestion), the answer is
+  // SplitQuestion finds something to relax (not the query language, not a
+  // single word alone), the answer is
   // relaxed: those strict matches first, in their order, then documents
   // holding all the words without the question and function words (those
   // holding a word as typed first), then, while fewer than kRelaxBelow,

@@ -23,10 +23,13 @@ struct QuestionWords {
 };
 
 // Splits a query typed in either script (the lists are Simplified and are
-// matched on FoldScript of the query, character for character). nullopt for a
-// query written in the query language, whose meaning stays exact: a quote,
-// AND/OR/NOT, a +word or -word, a field (title:...), a parenthesis or a
-// document number (文号, QuoteDocumentNumbers). Thread-safe.
+// matched on FoldScript of the query, character for character). nullopt
+// when there is nothing to relax: a query written in the query language,
+// whose meaning stays exact (a quote, AND/OR/NOT, a +word or -word, a field
+// such as title:, a parenthesis, a document number: QuoteDocumentNumbers),
+// or a single word with no question word around it (a name, a title or a
+// phrase typed without quotes: relaxing it to some of its characters finds
+// only what merely resembles it). Thread-safe.
 std::optional<QuestionWords> SplitQuestion(std::string_view query);
 
 }  // namespace gongkai::indexer
