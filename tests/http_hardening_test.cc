@@ -117,7 +117,7 @@ TEST_CASE("http: a request's line and headers must arrive within request_header_
 }
 
 TEST_CASE(
-    "http: max_connections_per_client = 0 lifts the cap; idle connections still do not starve "
+    "http: max_connections_per_client = 0 lifts the cap – idle connections still do not starve "
     "searches",
     "[e2e][http]") {
   DaemonProcess d({{"pub", ""}}, "anonymous_search_rate = 0\nmax_connections_per_client = 0\n");

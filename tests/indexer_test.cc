@@ -404,6 +404,16 @@ TEST_CASE("question: frames and function words are told apart from the words loo
   q = SplitQuestion("请问在哪里");
   REQUIRE(q);
   CHECK(q->words.empty());
+  // The nouns of asking only at a word's edges: not inside a name.
+  q = SplitQuestion("请提供申请表的文件");
+  REQUIRE(q);
+  CHECK(q->words == Words{"申请表"});
+  CHECK(q->dropped == Words{"请提供", "的", "文件"});
+  q = SplitQuestion("查询政府信息查询系统的规定");
+  REQUIRE(q);
+  CHECK(q->words == Words{"政府信息查询系统"});
+  CHECK(q->dropped == Words{"查询", "的", "规定"});
+  CHECK_FALSE(SplitQuestion("目錄文件乙"));
   // One word and nothing around it: a name or an unquoted phrase, kept exact.
   CHECK_FALSE(SplitQuestion("唯一標記戊2號己"));
   CHECK_FALSE(SplitQuestion("  航空站回馈金分配办法？"));

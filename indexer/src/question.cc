@@ -14,13 +14,14 @@ namespace {
 // folding). Longer entries win over their parts (在哪里能查到 over 在哪里
 // over 哪里). These are the words of asking, not of what is asked about: a
 // document's own words (办法, 条例, 通知) are never here, so dropping one
-// costs a constraint, never the topic.
-constexpr const char* kChineseFillers[] = {
+// costs a constraint, never the topic. kFillers are dropped wherever they
+// are; kEdgeFillers only at the start or end of a word, since they also
+// occur inside names (申请, 目录文件, 信息查询).
+constexpr const char* kFillers[] = {
     // asking and wanting
-    "请问一下", "请问", "请教", "请提供", "麻烦", "帮我找一下", "帮我找", "帮我查一下", "帮我查",
-    "帮忙找", "帮忙查", "我想查一下", "我想查", "我想了解", "我想知道", "我想找", "我想看",
-    "我要查", "我要找", "想了解", "想知道", "想查", "想找", "查一下", "找一下", "看一下", "查询",
-    "查找", "搜索", "告诉我", "给我", "请",
+    "请问一下", "请问", "请教", "请提供", "帮我找一下", "帮我找", "帮我查一下", "帮我查", "帮忙找",
+    "帮忙查", "我想查一下", "我想查", "我想了解", "我想知道", "我想找", "我想看", "我要查",
+    "我要找", "想了解", "想知道", "想查", "想找", "查一下", "找一下", "看一下", "告诉我", "给我",
     // where
     "在哪里能查到", "在哪里可以查到", "在哪里能找到", "在哪里可以找到", "在哪里可以看到",
     "在哪里能看到", "哪里可以看到", "哪里能看到", "哪里可以找到", "哪里能找到", "哪里可以查到",
@@ -30,9 +31,12 @@ constexpr const char* kChineseFillers[] = {
     "什么时候", "是什么", "什么", "是哪个", "是哪些", "哪个", "哪些", "有哪些", "有没有", "有无",
     "是否", "能不能", "能否", "可不可以", "可以", "谁", "多少",
     // particles and linking words
-    "的", "了", "吗", "呢", "吧", "啊", "呀", "么", "关于", "有关", "相关", "方面", "一下",
-    // what is asked for, said of any document
-    "具体内容", "内容", "最新的", "最新", "规定", "文件", "发布过", "发布"};
+    "的", "了", "吗", "呢", "吧", "啊", "呀", "么", "关于", "有关", "相关", "方面", "一下"};
+
+constexpr const char* kEdgeFillers[] = {"请", "麻烦", "查询", "查找", "搜索",
+                                        // what is asked for, said of any document
+                                        "具体内容", "内容", "最新的", "最新", "规定", "文件",
+                                        "发布过", "发布"};
 
 constexpr const char* kEnglishFillers[] = {
     "a",    "about",   "an",   "any",  "are",   "at",    "be",    "can",    "could", "did",
@@ -60,6 +64,22 @@ std::vector<Char> Chars(std::string_view s) {
     i += len;
   }
   return out;
+}
+
+// The number of characters of the longest of `list` at chars[at] (ending
+// before chars[end] when `backwards`, at chars[end - n]), 0 if none.
+template <size_t N>
+size_t LongestFiller(const char* const (&list)[N], const std::string& folded,
+                     const std::vector<Char>& chars, size_t at, size_t end, bool backwards) {
+  size_t longest = 0;
+  for (const char* f : list) {
+    const std::string_view filler(f);
+    const size_t n = Chars(filler).size();
+    if (n > end - at || n <= longest) continue;
+    const size_t start = backwards ? end - n : at;
+    if (folded.compare(chars[start].at, filler.size(), filler) == 0) longest = n;
+  }
+  return longest;
 }
 
 bool IsAsciiAlnum(char32_t c) { return c < 0x80 && std::isalnum(static_cast<int>(c)); }
@@ -112,12 +132,8 @@ std::optional<QuestionWords> SplitQuestion(std::string_view query) {
         source.substr(typed[from].at, typed[to - 1].at + typed[to - 1].len - typed[from].at));
   };
 
-  QuestionWords out;
-  std::set<std::string> seen_dropped;
-  auto drop = [&](size_t from, size_t to) {
-    std::string word = text(from, to);
-    if (seen_dropped.insert(word).second) out.dropped.push_back(std::move(word));
-  };
+  std::vector<std::pair<size_t, size_t>> dropped;  // character spans
+  auto drop = [&](size_t from, size_t to) { dropped.emplace_back(from, to); };
   std::vector<bool> in_word(chars.size(), false);
   for (size_t i = 0; i < chars.size();) {
     const char32_t c = chars[i].cp;
@@ -140,13 +156,7 @@ std::optional<QuestionWords> SplitQuestion(std::string_view query) {
       i = j;
       continue;
     }
-    size_t matched = 0;  // characters of the longest filler starting here
-    for (const char* f : kChineseFillers) {
-      const std::string_view filler(f);
-      if (folded.compare(chars[i].at, filler.size(), filler) != 0) continue;
-      const size_t n = Chars(filler).size();
-      if (i + n <= chars.size() && n > matched) matched = n;
-    }
+    const size_t matched = LongestFiller(kFillers, folded, chars, i, chars.size(), false);
     if (matched > 0) {
       drop(i, i + matched);
       i += matched;
@@ -154,6 +164,7 @@ std::optional<QuestionWords> SplitQuestion(std::string_view query) {
       in_word[i++] = true;
     }
   }
+  QuestionWords out;
   for (size_t i = 0; i < chars.size();) {
     if (!in_word[i]) {
       ++i;
@@ -161,9 +172,23 @@ std::optional<QuestionWords> SplitQuestion(std::string_view query) {
     }
     size_t j = i;
     while (j < chars.size() && in_word[j]) ++j;
-    out.words.push_back(text(i, j));
-    i = j;
+    const size_t run_end = j;
+    while (size_t n = LongestFiller(kEdgeFillers, folded, chars, i, j, false)) {
+      drop(i, i + n);
+      i += n;
+    }
+    while (size_t n = LongestFiller(kEdgeFillers, folded, chars, i, j, true)) {
+      drop(j - n, j);
+      j -= n;
+    }
+    if (i < j) out.words.push_back(text(i, j));
+    i = run_end;
   }
+  std::sort(dropped.begin(), dropped.end());
+  std::set<std::string> seen;
+  for (const auto& [from, to] : dropped)
+    if (std::string word = text(from, to); seen.insert(word).second)
+      out.dropped.push_back(std::move(word));
   if (out.words.size() == 1 && out.dropped.empty()) return std::nullopt;
   return out;
 }
