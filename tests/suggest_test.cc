@@ -52,6 +52,7 @@ std::vector<Suggestion> Suggest(Searcher& s, const std::string& prefix, bool ano
 
 std::vector<std::string> Texts(const std::vector<Suggestion>& found) {
   std::vector<std::string> out;
+  out.reserve(found.size());
   for (const auto& s : found) out.push_back(s.text);
   return out;
 }
@@ -146,11 +147,12 @@ TEST_CASE("suggest: titles and 文号 by prefix, either script, any brackets, ne
         std::vector<std::string>{"国办发[2021]3号", "國辦發〔2020〕12號"});
   CHECK(Suggest(s, "国办发(2020)13").empty());
 
-  // Longer than the 16 indexed characters: compared whole.
-  REQUIRE(long_a.substr(0, 16 * 3) == long_b.substr(0, 16 * 3));
-  CHECK(Texts(Suggest(s, long_a.substr(0, 16 * 3))) == std::vector<std::string>{long_b, long_a});
-  CHECK(Texts(Suggest(s, long_a.substr(0, 20 * 3))) == std::vector<std::string>{long_a});
-  CHECK(Texts(Suggest(s, long_b.substr(0, 20 * 3))) == std::vector<std::string>{long_b});
+  // Longer than the 16 indexed characters (3 bytes each): compared whole.
+  const size_t chars16 = size_t{16} * 3, chars20 = size_t{20} * 3;
+  REQUIRE(long_a.substr(0, chars16) == long_b.substr(0, chars16));
+  CHECK(Texts(Suggest(s, long_a.substr(0, chars16))) == std::vector<std::string>{long_b, long_a});
+  CHECK(Texts(Suggest(s, long_a.substr(0, chars20))) == std::vector<std::string>{long_a});
+  CHECK(Texts(Suggest(s, long_b.substr(0, chars20))) == std::vector<std::string>{long_b});
   CHECK(Texts(Suggest(s, long_a)) == std::vector<std::string>{long_a});
   CHECK(Suggest(s, long_a + "附件").empty());
 
