@@ -25,6 +25,9 @@ void ServeStatus(Call& call);
 void ServeSearch(Call& call);
 void ServeSearchPage(Call& call);
 
+// http_suggest.cc: titles and 文号 starting with what has been typed
+void ServeSuggest(Call& call);
+
 // http_documents.cc
 void ServeDocument(Call& call);
 void ServeContent(Call& call);

@@ -33,6 +33,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/healthz", kAll, ServeHealth, "healthz"},
       {"GET", "/metrics", kAll, ServeMetrics, "metrics"},
       {"GET", "/api/v1/search", kAll, ServeSearch, "search"},
+      {"GET", "/api/v1/suggest", kAll, ServeSuggest, "suggest"},
       {"GET", "/api/v1/status", kInspector, ServeStatus, "status"},
       {"GET", "/api/v1/documents/{id}", kAll, ServeDocument, "documents"},
       {"POST", "/api/v1/documents/{id}/approve", kAdmin, ServeApprove, "approve"},

@@ -41,6 +41,7 @@ indexer::IndexDoc ViewOf(const Config& config, const storage::DocumentRow& doc,
   d.title = meta.title;  // AddText keeps it over the extracted title
   d.category = meta.category;
   d.published = meta.published;
+  d.doc_number = meta.doc_number;
   d.metadata_text = meta.doc_number + "\n" + meta.agency;
   for (const auto& k : meta.keywords) d.metadata_text += "\n" + k;
   return d;

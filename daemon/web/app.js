@@ -736,6 +736,116 @@
     }
   }
 
+  // ------------------------------------------------------------ suggestions
+
+  // Titles and 文号 that start with what is being typed, in a list under the
+  // box: the ARIA combobox with a listbox (WAI-ARIA APG, list autocomplete).
+  // Focus stays in the box; Down and Up move through the list
+  // (aria-activedescendant), Enter searches for the marked one, Escape closes
+  // the list. Not <datalist>: Chromium shows only the options that contain
+  // the typed text, so Traditional input would hide Simplified titles and
+  // "(" would hide a 文号 written with 〔〕. Asked for after a pause in typing
+  // (never in the middle of an IME composition); a failure (a 429, say)
+  // just offers nothing.
+  const SUGGEST_DELAY_MS = 150;
+  const SUGGEST_MAX_BYTES = 200;
+  const SUGGEST_LIMIT = 8;
+  const suggestList = $('q-suggestions');
+  let suggestTimer = 0;
+  let suggestController = null;
+  let activeSuggestion = -1;
+
+  // Set here, not in the page: without JavaScript the box is a plain search box.
+  els.q.setAttribute('role', 'combobox');
+  els.q.setAttribute('aria-autocomplete', 'list');
+  els.q.setAttribute('aria-controls', suggestList.id);
+  els.q.setAttribute('aria-expanded', 'false');
+
+  function closeSuggestions() {
+    clearTimeout(suggestTimer);
+    if (suggestController) suggestController.abort();
+    suggestController = null;
+    suggestList.hidden = true;
+    suggestList.replaceChildren();
+    activeSuggestion = -1;
+    els.q.setAttribute('aria-expanded', 'false');
+    els.q.removeAttribute('aria-activedescendant');
+  }
+
+  function markSuggestion(i) {
+    [...suggestList.children].forEach((li, k) => li.setAttribute('aria-selected', String(k === i)));
+    activeSuggestion = i;
+    const li = suggestList.children[i];
+    els.q.setAttribute('aria-activedescendant', li.id);
+    li.scrollIntoView({ block: 'nearest' });
+  }
+
+  function chooseSuggestion(i) {
+    const li = suggestList.children[i];
+    if (!li) return;
+    els.q.value = li.textContent;
+    closeSuggestions();
+    submitSearch();
+  }
+
+  function showSuggestions(texts) {
+    suggestList.replaceChildren(...texts.map((text, i) => h('li', {
+      id: `q-suggestion-${i}`, role: 'option', class: 'suggestion', 'aria-selected': 'false', translate: 'no', text,
+      onmousedown: (e) => e.preventDefault(),  // focus stays in the box
+      onclick: () => chooseSuggestion(i),
+    })));
+    activeSuggestion = -1;
+    els.q.removeAttribute('aria-activedescendant');
+    suggestList.hidden = texts.length === 0;
+    els.q.setAttribute('aria-expanded', String(texts.length > 0));
+  }
+
+  async function fetchSuggestions() {
+    const q = els.q.value.trim();
+    if (suggestController) suggestController.abort();
+    suggestController = null;
+    if (!q || new TextEncoder().encode(q).length > SUGGEST_MAX_BYTES) {
+      closeSuggestions();
+      return;
+    }
+    const controller = new AbortController();
+    suggestController = controller;
+    let data;
+    try {
+      data = await api(`/api/v1/suggest?${new URLSearchParams({ q, limit: String(SUGGEST_LIMIT) })}`, controller.signal);
+    } catch {
+      return;
+    }
+    if (controller !== suggestController || document.activeElement !== els.q) return;
+    suggestController = null;
+    showSuggestions([...new Set((data.suggestions || []).map((s) => String(s.text)))]);
+  }
+
+  function scheduleSuggestions() {
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(fetchSuggestions, SUGGEST_DELAY_MS);
+  }
+
+  els.q.addEventListener('input', (e) => { if (!e.isComposing) scheduleSuggestions(); });
+  els.q.addEventListener('compositionend', scheduleSuggestions);
+  els.q.addEventListener('blur', closeSuggestions);
+  els.q.addEventListener('keydown', (e) => {
+    if (e.isComposing) return;
+    const n = suggestList.hidden ? 0 : suggestList.children.length;
+    if (!n) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      markSuggestion(activeSuggestion < 0 ? (step > 0 ? 0 : n - 1) : (activeSuggestion + step + n) % n);
+    } else if (e.key === 'Enter' && activeSuggestion >= 0) {
+      e.preventDefault();
+      chooseSuggestion(activeSuggestion);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();  // closes the list only; a second Escape clears the box as usual
+      closeSuggestions();
+    }
+  });
+
   // ----------------------------------------------------------------- router
 
   let routedHref = null;
@@ -764,6 +874,7 @@
   els.form.addEventListener('submit', (e) => {
     e.preventDefault();
     clearTimeout(changeTimer);
+    closeSuggestions();
     submitSearch();
   });
   // A filter applies as soon as it is chosen; a short pause lets keyboard

@@ -170,6 +170,11 @@ bool IsClosing(char32_t c) {
   return c == U'〕' || c == ']' || c == ')' || c == U'）' || c == U'】' || c == U'］' || c == U'〗';
 }
 
+bool IsSpace(char32_t c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 || c == 0x3000 ||
+         (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF;
+}
+
 }  // namespace
 
 std::string QuoteDocumentNumbers(std::string_view query) {
@@ -211,6 +216,28 @@ std::string QuoteDocumentNumbers(std::string_view query) {
     i = j;
   }
   out.append(query.substr(copied));
+  return out;
+}
+
+std::string NormalizeForSuggest(std::string_view utf8) {
+  const std::string folded = FoldScript(utf8);
+  const auto cps = CodePoints(folded);
+  std::string out;
+  out.reserve(folded.size());
+  for (size_t i = 0; i + 1 < cps.size(); ++i) {
+    char32_t c = cps[i].first;
+    if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0;  // full-width ASCII
+    if (IsSpace(c)) continue;
+    if (IsOpening(c)) {
+      out += "〔";
+    } else if (IsClosing(c)) {
+      out += "〕";
+    } else if (c < 0x80) {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    } else {
+      out.append(folded, cps[i].second, cps[i + 1].second - cps[i].second);
+    }
+  }
   return out;
 }
 

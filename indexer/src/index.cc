@@ -39,7 +39,7 @@ const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "7";
+const char* const kSchema = "8";
 
 // Xapian 1.4's parser refuses some input outright: unbalanced quotes and
 // the like, and, with FLAG_CJK_NGRAM, some mixes of numbers, Latin words and
@@ -128,6 +128,7 @@ std::string EncodeData(const IndexDoc& d) {
   if (!d.text_note.empty()) o.set("text_note", d.text_note);
   o.set("for_public", d.for_public);
   if (!d.member.empty()) o.set("member", d.member);
+  if (!d.doc_number.empty()) o.set("doc_number", d.doc_number);
   std::ostringstream out;
   o.stringify(out);
   return out.str();
@@ -155,6 +156,7 @@ IndexDoc DecodeData(const std::string& data) {
   d.text_note = o->optValue<std::string>("text_note", "");
   d.for_public = o->optValue<bool>("for_public", false);
   d.member = o->optValue<std::string>("member", "");
+  d.doc_number = o->optValue<std::string>("doc_number", "");
   return d;
 }
 
@@ -331,7 +333,31 @@ std::optional<std::string> InOriginalScript(const std::string& cut, const std::s
   return out;
 }
 
+// The bytes of the first `chars` code points of `s`.
+size_t PrefixBytes(const std::string& s, size_t chars) {
+  size_t end = 0;
+  for (; chars > 0 && end < s.size(); --chars) end += Utf8Len(static_cast<unsigned char>(s[end]));
+  return std::min(end, s.size());
+}
+
+// Suggestion terms (index.h): `prefix` + each prefix of 1 to
+// kSuggestPrefixChars code points of `normalized`, at most 3 + 16 * 4 bytes.
+void AddSuggestTerms(Xapian::Document& doc, const char* prefix, const std::string& normalized) {
+  for (size_t chars = 1, end = 0; chars <= kSuggestPrefixChars && end < normalized.size();
+       ++chars) {
+    end = PrefixBytes(normalized, chars);
+    doc.add_boolean_term(prefix + normalized.substr(0, end));
+  }
+}
+
+// Entries Suggest() looks at for one prefix, newest first.
+constexpr Xapian::doccount kSuggestExamined = 256;
+
 }  // namespace
+
+const char* ToString(SuggestionKind kind) {
+  return kind == SuggestionKind::kDocNumber ? "doc_number" : "title";
+}
 
 // ------------------------------------------------------------------ writer
 
@@ -413,6 +439,9 @@ Result<PreparedDoc> Prepare(const IndexDoc& d) {
       doc.add_boolean_term("XMEMBER");
       if (d.for_inspectors) doc.add_boolean_term("XMINSP");
       if (d.for_public) doc.add_boolean_term("XMANON");
+    } else {
+      AddSuggestTerms(doc, "XPT", NormalizeForSuggest(d.title));
+      AddSuggestTerms(doc, "XPN", NormalizeForSuggest(d.doc_number));
     }
     doc.add_value(kModified, d.modified);
     doc.add_value(kSnippetText, Utf8Prefix(d.text, kSnippetTextMax));
@@ -876,6 +905,54 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
     });
     Release(std::move(h));
     return result;
+  });
+}
+
+Result<std::vector<Suggestion>> Searcher::Suggest(const SuggestQuery& sq) {
+  const std::string typed = NormalizeForSuggest(sq.prefix);
+  if (typed.empty()) return std::vector<Suggestion>{};
+  const size_t limit = static_cast<size_t>(std::clamp(sq.limit, 1, kMaxSuggestions));
+  return Guard("suggest", [&]() -> Result<std::vector<Suggestion>> {
+    std::unique_ptr<Handle> h = Acquire();
+    Xapian::Database& db = h->db;
+    std::vector<Suggestion> found = Reading(db, [&] {
+      const std::string indexed = typed.substr(0, PrefixBytes(typed, kSuggestPrefixChars));
+      Xapian::Query match(Xapian::Query::OP_OR, Xapian::Query("XPT" + indexed),
+                          Xapian::Query("XPN" + indexed));
+      std::vector<Xapian::Query> filters;
+      filters.emplace_back(sq.anonymous ? "XANON" : "XINSP");
+      filters.emplace_back(FilterTerm("XST", ToString(DocumentStatus::kActive)));
+      if (!sq.share.empty()) filters.emplace_back(FilterTerm("XS", sq.share));
+      Xapian::Query query(Xapian::Query::OP_FILTER, match,
+                          Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+      // Members carry no suggestion terms; this keeps it so should one ever.
+      query = Xapian::Query(Xapian::Query::OP_AND_NOT, query, Xapian::Query("XMEMBER"));
+      Xapian::MultiValueKeyMaker newest;  // outlives `enquire`, which points to it
+      newest.add_value(kDate, true);
+      newest.add_value(kModified, true);
+      Xapian::Enquire enquire(db);
+      enquire.set_query(query);
+      enquire.set_weighting_scheme(Xapian::BoolWeight());
+      enquire.set_sort_by_key(&newest, false);
+      const Xapian::MSet mset = enquire.get_mset(0, kSuggestExamined);
+      std::vector<Suggestion> out;
+      std::set<std::pair<SuggestionKind, std::string>> seen;
+      for (auto it = mset.begin(); it != mset.end() && out.size() < limit; ++it) {
+        const IndexDoc d = DecodeData(it.get_document().get_data());
+        for (const auto& [kind, text] : {std::pair{SuggestionKind::kTitle, &d.title},
+                                         std::pair{SuggestionKind::kDocNumber, &d.doc_number}}) {
+          // The term holds the first kSuggestPrefixChars; a longer prefix is compared whole.
+          if (text->empty() || out.size() >= limit ||
+              NormalizeForSuggest(*text).compare(0, typed.size(), typed) != 0 ||
+              !seen.emplace(kind, *text).second)
+            continue;
+          out.push_back({*text, kind, d.id, d.version});
+        }
+      }
+      return out;
+    });
+    Release(std::move(h));
+    return found;
   });
 }
 

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ const GONGKAID = process.argv[2] || process.env.GONGKAID;
 const ARTIFACT_DIR = path.resolve(process.env.ARTIFACT_DIR || path.join(here, '..', '..', 'build', 'test-artifacts'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOTAL_TIMEOUT_MS = 8 * 60 * 1000;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 // The two documents: one in Traditional script, found with a Simplified query,
 // and one in Simplified script. The text document holds markup-like text that
@@ -150,6 +152,16 @@ async function smallTouchTargets(page) {
   });
 }
 
+// The page's axe-core violations of impact serious or critical, as lines
+// (evaluated through the DevTools protocol, which the page's CSP does not govern).
+async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })));
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.join(', ')}`);
+}
+
 async function main() {
   check(GONGKAID, 'set GONGKAID (or pass the gongkaid binary as the first argument)');
   check(existsSync(GONGKAID), `gongkaid not found at ${GONGKAID}`);
@@ -238,6 +250,41 @@ async function main() {
     await page.screenshot({ path: shot('02-results-desktop.png'), fullPage: true });
     noProblems('search');
     ok(`searching "${QUERY}" (Simplified) finds "${title}" with the match highlighted`);
+
+    // Suggestions while typing: a Traditional prefix offers the Simplified
+    // title; a 文号 typed with "(" offers it as written, with 〔〕; Down and
+    // Enter search for it; Escape closes the list.
+    await page.goto(`${daemon.base}/`);
+    await page.locator('#results .result').first().waitFor({ timeout: 30_000 });
+    await page.locator('#q').pressSequentially('關於做好', { delay: 40 });
+    const titleOption = page.locator('#q-suggestions [role="option"]', { hasText: '关于做好2025年政务公开工作的通知' });
+    await titleOption.waitFor({ timeout: 10_000 });
+    check(await page.getAttribute('#q', 'role') === 'combobox' && await page.getAttribute('#q', 'aria-expanded') === 'true',
+      'the search box is an expanded combobox while it offers suggestions');
+    check(await page.locator('#q-suggestions [role="option"]').count() === 1, 'only the title that starts with the prefix is offered');
+    await page.screenshot({ path: shot('02b-suggestions-desktop.png') });
+    const suggestViolations = await axeViolations(page);
+    check(suggestViolations.length === 0, `axe-core finds, with suggestions open:\n  ${suggestViolations.join('\n  ')}`);
+    await page.keyboard.press('ArrowDown');
+    check(await page.getAttribute('#q', 'aria-activedescendant') === await titleOption.getAttribute('id') &&
+      await titleOption.getAttribute('aria-selected') === 'true', 'Down marks the suggestion (aria-activedescendant)');
+    check(await page.evaluate(() => document.activeElement.id) === 'q', 'focus stays in the search box');
+    await page.keyboard.press('Escape');
+    check(await page.locator('#q-suggestions').isHidden() && await page.getAttribute('#q', 'aria-expanded') === 'false',
+      'Escape closes the suggestions');
+    check(await page.inputValue('#q') === '關於做好', 'Escape keeps what was typed');
+    await page.fill('#q', '');
+    await page.locator('#q').pressSequentially('府办发(2025', { delay: 40 });
+    const numberOption = page.locator('#q-suggestions [role="option"]', { hasText: '府办发〔2025〕12号' });
+    await numberOption.waitFor({ timeout: 10_000 });
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => new URL(u).searchParams.get('q') === '府办发〔2025〕12号', { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('#results .result-title a')?.textContent.includes('2025年政务公开'),
+      null, { timeout: 30_000 });
+    check(await page.locator('#q-suggestions').isHidden(), 'the list closes when a suggestion is chosen');
+    noProblems('suggestions');
+    ok('typing offers public titles and 文号 in either script and bracket style; the keyboard chooses one and searches for it');
 
     // A filter narrows the search and lands in the URL.
     await page.fill('#q', '');

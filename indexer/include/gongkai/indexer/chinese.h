@@ -25,4 +25,11 @@ std::string FoldScript(std::string_view utf8);
 // 京 + 政办发...). A query that already has a quote is returned unchanged.
 std::string QuoteDocumentNumbers(std::string_view query);
 
+// The form in which suggestions (Searcher::Suggest) compare what was typed
+// with titles and document numbers, the same for both: FoldScript, full-width
+// ASCII (Ａ, １, （) as ASCII, ASCII letters in lower case, whitespace removed,
+// and every bracket QuoteDocumentNumbers knows as 〔 or 〕, so that
+// `國辦發(2020` is a prefix of the form of `国办发〔2020〕12号`. Thread-safe.
+std::string NormalizeForSuggest(std::string_view utf8);
+
 }  // namespace gongkai::indexer

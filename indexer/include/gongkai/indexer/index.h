@@ -24,7 +24,9 @@
 //
 // Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
 // folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>,
-// XC<category>.
+// XC<category>. A document's entries (not its members) also carry, for
+// suggestions, XPT<p> for each prefix p of 1 to kSuggestPrefixChars code
+// points of NormalizeForSuggest(title), and XPN<p> the same of doc_number.
 #pragma once
 
 #include <atomic>
@@ -57,6 +59,7 @@ struct IndexDoc {
   bool for_public = false;  // anonymous users' view: term XANON (entry P<id> if not for_inspectors)
   std::string text;         // extracted UTF-8 text
   std::string metadata_text;  // doc_number, agency, keywords: indexed with extra weight
+  std::string doc_number;     // 文号 from the sidecar, "" if none: for suggestions
   std::string text_note;      // why the text is missing or incomplete (Extracted::note)
   // Set on an archive member's entry: its path inside the archive (`path` is
   // then "ARCHIVE_PATH!member"); "" on a document's own entry.
@@ -159,6 +162,30 @@ struct SearchResult {
       facets;  // share/type/office -> value -> count
 };
 
+// Suggestions index prefixes of up to this many code points; a longer typed
+// prefix is looked up by its first kSuggestPrefixChars and then compared whole.
+constexpr size_t kSuggestPrefixChars = 16;
+constexpr int kMaxSuggestions = 20;
+
+struct SuggestQuery {
+  std::string prefix;  // as typed; compared in NormalizeForSuggest form
+  std::string share;   // "" = every share
+  int limit = 10;      // clamped to 1..kMaxSuggestions
+  bool anonymous = true;
+};
+
+enum class SuggestionKind { kTitle, kDocNumber };
+const char* ToString(SuggestionKind kind);  // "title", "doc_number"
+
+// A title or document number that starts with the typed prefix, and the
+// entry it was found in.
+struct Suggestion {
+  std::string text;  // as the document has it (its own script and brackets)
+  SuggestionKind kind = SuggestionKind::kTitle;
+  std::string id;
+  int64_t version = 0;
+};
+
 // Thread-safe searcher: keeps a pool of read handles and reopens them when
 // Invalidate() says the writer committed.
 class Searcher {
@@ -166,6 +193,13 @@ class Searcher {
   explicit Searcher(std::string dir);
   ~Searcher();
   Result<SearchResult> Search(const SearchQuery& query);
+  // Titles and document numbers of active documents (never archive members)
+  // that start with query.prefix: for anonymous callers of XANON entries,
+  // else of XINSP entries. Distinct by (kind, text); newest first, by the
+  // published date (else the file's) and then the file's time. Looks at the
+  // first 256 entries holding the prefix term only, so a long prefix shared
+  // by more entries than that may find fewer than `limit`.
+  Result<std::vector<Suggestion>> Suggest(const SuggestQuery& query);
   // The entry inspectors (or, with public_view, anonymous users) search for
   // one document, if there is one.
   Result<IndexDoc> Get(const std::string& id, bool public_view = false);
