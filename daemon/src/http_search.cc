@@ -150,12 +150,7 @@ std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResul
 // (429), as the caller may see it.
 std::pair<indexer::SearchResult, std::vector<ShownHit>> RunSearch(Call& call,
                                                                   const indexer::SearchQuery& q) {
-  if (call.anonymous() && call.ctx.anonymous_search_limit &&
-      !call.ctx.anonymous_search_limit->Allow(call.ClientKey())) {
-    call.resp.set("Retry-After", "1");
-    throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                   "too many searches; try again in a second"};
-  }
+  call.CountAnonymousSearch();
   auto result = call.ctx.searcher->Search(q);
   if (!result.ok() && result.status().code() == Status::Code::kInvalid)
     throw BadRequest(result.status().message());

@@ -36,17 +36,6 @@ indexer::SuggestQuery ReadSuggestQuery(const Call& call) {
   return q;
 }
 
-// Suggestions are searches to the anonymous rate limit (as in RunSearch):
-// typing sends one every few hundred milliseconds at most. Throws the 429.
-void CountAsSearch(Call& call) {
-  if (call.anonymous() && call.ctx.anonymous_search_limit &&
-      !call.ctx.anonymous_search_limit->Allow(call.ClientKey())) {
-    call.resp.set("Retry-After", "1");
-    throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                   "too many searches; try again in a second"};
-  }
-}
-
 // The suggestions this caller may receive. The index filter is the first
 // line; for an anonymous caller each document is then re-checked on the
 // catalog (one read), as search hits are: the suggested version must be the
@@ -88,7 +77,9 @@ std::string SuggestJson(const std::string& q, const std::vector<indexer::Suggest
 
 void ServeSuggest(Call& call) {
   const indexer::SuggestQuery q = ReadSuggestQuery(call);
-  CountAsSearch(call);
+  // A search to the anonymous rate limit: typing sends one every few
+  // hundred milliseconds at most.
+  call.CountAnonymousSearch();
   auto found = call.ctx.searcher->Suggest(q);
   if (!found.ok()) throw std::runtime_error(found.status().ToString());
   // no-store (SendJson): what is suggested depends on the caller's token.

@@ -27,6 +27,15 @@ std::string Call::ClientKey() const {
   return host.toString();
 }
 
+void Call::CountAnonymousSearch() {
+  if (anonymous() && ctx.anonymous_search_limit &&
+      !ctx.anonymous_search_limit->Allow(ClientKey())) {
+    resp.set("Retry-After", "1");
+    throw ApiError{HTTPResponse::HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                   "too many searches; try again in a second"};
+  }
+}
+
 std::string ReadBody(Call& call) {
   constexpr std::streamsize kLimit = std::streamsize{64} * 1024;
   std::string body(static_cast<size_t>(kLimit) + 1, '\0');

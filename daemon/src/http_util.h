@@ -44,6 +44,10 @@ struct Call {
   // (one household or office gets a /64, and each address in it its own
   // budget would be no limit at all).
   std::string ClientKey() const;
+  // Counts an anonymous search (a query or a suggestion) against the
+  // per-client limit, [daemon] anonymous_search_rate. Throws the 429
+  // (rate_limited, Retry-After: 1) beyond it; tokens are not limited.
+  void CountAnonymousSearch();
 };
 
 // The value of `r`. Throws std::runtime_error (a 500) on an error.

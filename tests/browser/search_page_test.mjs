@@ -400,6 +400,19 @@ async function main() {
     check(await page.locator('#results .result').count() >= 1, 'the results are shown again');
     ok('the back button returns to the results');
 
+    // A question without an exact match: relaxed results under a hint that says so.
+    await page.fill('#q', '请问环境保护局的空气品质公告在哪里');
+    await page.press('#q', 'Enter');
+    await page.locator('#results-message .alert').waitFor({ timeout: 30_000 });
+    const hint = await page.locator('#results-message').textContent();
+    check(hint.includes('没有完全符合') && hint.includes('已略去“请问、的、在哪里”'), `the relaxed answer says so: ${hint}`);
+    check((await page.locator('#results .result-title').first().textContent()).includes('環境保護局'),
+      'the relaxed answer finds the notice');
+    const relaxedViolations = await axeViolations(page);
+    check(relaxedViolations.length === 0, `axe on the relaxed answer: ${JSON.stringify(relaxedViolations)}`);
+    await page.screenshot({ path: shot('05-relaxed-desktop.png') });
+    ok('a question without an exact match shows relaxed results under a hint');
+
     // No results, a missing document and rate limiting have clear messages.
     await page.fill('#q', '量子纠缠超导体');
     await page.press('#q', 'Enter');
