@@ -802,10 +802,8 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   if (static_cast<int64_t>(found.size()) < kRelaxBelow) {
     const std::vector<std::string> terms = RelaxedTerms(qp, words);
     if (!terms.empty()) {
-      std::vector<Xapian::Query> any;
-      for (const std::string& t : terms) any.emplace_back(t);
       const Step& step = steps.emplace_back(
-          db, Filtered(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()), sq, false));
+          db, Filtered(Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()), sq, false));
       // Which terms each hit holds: from the terms' posting lists, walked
       // once over the hits in docid order (a hit's own term list can hold
       // tens of thousands of terms).

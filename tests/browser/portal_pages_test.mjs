@@ -15,11 +15,11 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.resolve(here, '..', '..');
@@ -27,7 +27,6 @@ const GONGKAID = process.argv[2] || process.env.GONGKAID;
 const ARTIFACT_DIR = path.resolve(process.env.ARTIFACT_DIR || path.join(SOURCE, 'build', 'test-artifacts'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOTAL_TIMEOUT_MS = 8 * 60 * 1000;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 // The agency's name holds markup, which must show as text; it is config, not
 // UI, so the 繁體 switch leaves it as written.
@@ -132,17 +131,6 @@ class Daemon {
 }
 
 // ----------------------------------------------------------------- browser
-
-// The page's axe-core violations of impact serious or critical, as lines.
-// axe is evaluated through the DevTools protocol, which the page's CSP
-// (script-src 'self') does not govern.
-async function axeViolations(page) {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })));
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.join(', ')}`);
-}
 
 // The navigation bar as the page has it: [{href, current}].
 const navOf = (page) => page.evaluate(() => [...document.querySelectorAll('.site-header nav a')]
