@@ -96,10 +96,15 @@ uint64_t TileWidthAt(int level, uint64_t index, uint64_t tree_size) {
   return std::min<uint64_t>(nodes - first, kTileWidth);
 }
 
+bool InTree(const TileId& tile, uint64_t tree_size) {
+  const uint64_t width = TileWidthAt(tile.level, tile.index, tree_size);
+  return width != 0 && width == tile.width;
+}
+
 Result<std::string> HashTile(const TileId& tile, uint64_t tree_size, const NodeReader& read) {
   if (tile.entries) return Status::Invalid("an entry bundle is not a hash tile");
-  const uint64_t width = TileWidthAt(tile.level, tile.index, tree_size);
-  if (width == 0 || (tile.width == kTileWidth ? width != kTileWidth : width != tile.width))
+  const uint64_t width = tile.width;
+  if (!InTree(tile, tree_size))
     return Status::NotFound("tile " + TilePath(tile) + " is not in the tree of size " +
                             std::to_string(tree_size));
   std::string out;

@@ -42,11 +42,14 @@ std::string TilePath(const TileId& tile);
 // holds no hash of it.
 uint64_t TileWidthAt(int level, uint64_t index, uint64_t tree_size);
 
-// The tile's bytes (width × 32), from the stored nodes. NotFound unless a
-// tree of `tree_size` leaves holds exactly that tile: a full tile once it is
-// complete, a partial one only at the width the tree has now (the spec's
-// partial tiles of earlier checkpoints are not kept: a client falls back to
-// the full tile, as the spec requires it to be able to).
+// Whether a tree of `tree_size` leaves holds exactly `tile`: a full tile
+// once it is complete, a partial one only at the width the tree has now (the
+// spec's partial tiles of earlier checkpoints are not kept: a client falls
+// back to the full tile, as the spec requires it to be able to).
+bool InTree(const TileId& tile, uint64_t tree_size);
+
+// The tile's bytes (width × 32), from the stored nodes; NotFound unless
+// InTree.
 Result<std::string> HashTile(const TileId& tile, uint64_t tree_size, const NodeReader& read);
 
 }  // namespace gongkai::storage
