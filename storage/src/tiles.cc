@@ -61,10 +61,11 @@ std::optional<TileId> ParseTilePath(std::string_view path) {
       group.remove_prefix(1);
     }
     if (group.size() != 3) return std::nullopt;
-    for (char c : group)
+    uint64_t v = 0;
+    for (char c : group) {
       if (c < '0' || c > '9') return std::nullopt;
-    const uint64_t v =
-        static_cast<uint64_t>((group[0] - '0') * 100 + (group[1] - '0') * 10 + (group[2] - '0'));
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
     if (index > (UINT64_MAX - v) / 1000) return std::nullopt;
     index = index * 1000 + v;
   }
