@@ -39,6 +39,7 @@ void ServeClassification(Call& call);
 
 // http_log.cc
 void ServeCheckpoint(Call& call);
+void ServeTile(Call& call);
 void ServeConsistency(Call& call);
 void ServeEntries(Call& call);
 void ServeKeys(Call& call);

@@ -3,6 +3,7 @@
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/merkle.h"
+#include "gongkai/storage/tiles.h"
 #include "http_handlers.h"
 #include "json_writer.h"
 
@@ -56,6 +57,47 @@ void ServeEntries(Call& call) {
         .EndObject();
   w.EndArray().EndObject();
   SendJson(call.resp, HTTPResponse::HTTP_OK, w.str());
+}
+
+// GET /tlog/tile/<L>/<N>[.p/<W>] and /tlog/tile/entries/<N>[.p/<W>]: the
+// tiles of the latest checkpoint's tree (storage/tiles.h). Hash tiles are
+// public; entry bundles hold records, which name restricted documents, so
+// they need an inspector's token. A full tile never changes, a partial one
+// until the tree grows past it.
+void ServeTile(Call& call) {
+  const auto tile = storage::ParseTilePath(call.path.at("tile"));
+  if (!tile) throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such tile"};
+  if (tile->entries && call.anonymous())
+    throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized",
+                   "entry bundles need an inspector token"};
+  auto catalog = call.BorrowCatalog();
+  const auto size = static_cast<uint64_t>(LatestCheckpointOf(catalog.get()).size);
+  if (!storage::InTree(*tile, size))
+    throw ApiError{
+        HTTPResponse::HTTP_NOT_FOUND, "not_found",
+        "tile " + storage::TilePath(*tile) + " is not in the tree of size " + std::to_string(size)};
+  std::string body;
+  if (tile->entries) {
+    const auto first = static_cast<int64_t>(tile->index * storage::kTileWidth);
+    for (const auto& r : OrThrow(catalog->Records(first, static_cast<int64_t>(tile->width)))) {
+      if (r.record.size() > 0xFFFF)
+        throw std::runtime_error("record " + std::to_string(r.seq) +
+                                 " is longer than an entry bundle can hold (64 KiB)");
+      body += static_cast<char>(r.record.size() >> 8);
+      body += static_cast<char>(r.record.size() & 0xFF);
+      body += r.record;
+    }
+  } else {
+    body = OrThrow(storage::HashTile(*tile, size, catalog->Nodes()));
+  }
+  call.resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+  call.resp.setContentType("application/octet-stream");
+  call.resp.set("Cache-Control", tile->width == storage::kTileWidth && !tile->entries
+                                     ? "public, max-age=31536000, immutable"
+                                 : tile->entries ? "private, no-store"
+                                                 : "no-cache");
+  call.resp.setContentLength64(static_cast<Poco::UInt64>(body.size()));
+  call.resp.send() << body;
 }
 
 void ServeKeys(Call& call) {

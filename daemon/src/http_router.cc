@@ -45,6 +45,10 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/api/v1/log/consistency", kAll, ServeConsistency, "consistency"},
       {"GET", "/api/v1/log/entries", kInspector, ServeEntries, "entries"},
       {"GET", "/api/v1/keys", kAll, ServeKeys, "keys"},
+      // C2SP tlog-tiles (CONTRACT §10): hash tiles for all, entry bundles
+      // for inspectors (ServeTile checks).
+      {"GET", "/tlog/checkpoint", kAll, ServeCheckpoint, "tlog"},
+      {"GET", "/tlog/tile/{tile...}", kAll, ServeTile, "tlog"},
       {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
       {"GET", "/api/v1/reports/annual", kInspector, ServeAnnualReport, "reports"},
       {"PUT", "/api/v1/reports/annual/{year}/figures", kAdmin, ServeReportFigures, "reports"},
@@ -79,9 +83,17 @@ std::vector<std::string> Split(std::string_view path) {
 bool Matches(const Route& route, const std::vector<std::string>& segments,
              std::map<std::string, std::string>* args) {
   const std::vector<std::string> parts = Split(route.path);
-  if (parts.size() != segments.size()) return false;
+  // A last placeholder "{name...}" takes the rest of the path, one segment
+  // or more, joined by "/" (a tile's path: 0/x001/234.p/17).
+  const bool rest = !parts.empty() && parts.back().size() > 5 &&
+                    parts.back().compare(parts.back().size() - 4, 4, "...}") == 0;
+  if (rest ? segments.size() < parts.size() : parts.size() != segments.size()) return false;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].front() == '{')
+    if (rest && i + 1 == parts.size()) {
+      std::string joined = segments[i];
+      for (size_t k = i + 1; k < segments.size(); ++k) joined += "/" + segments[k];
+      (*args)[parts[i].substr(1, parts[i].size() - 5)] = joined;
+    } else if (parts[i].front() == '{')
       (*args)[parts[i].substr(1, parts[i].size() - 2)] = segments[i];
     else if (parts[i] != segments[i])
       return false;
