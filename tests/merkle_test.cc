@@ -7,6 +7,7 @@
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
+#include "support/merkle_store.h"
 
 using namespace gongkai::storage;
 
@@ -54,24 +55,7 @@ Leaves RefSubproof(size_t m, const Leaves& d, size_t b, size_t e, bool complete)
   return out;
 }
 
-// An in-memory node store filled only through NodesForAppend, as the catalog is.
-struct Store {
-  std::map<std::pair<int, uint64_t>, Digest> nodes;
-  uint64_t size = 0;
-  NodeReader reader() {
-    return [this](int level, uint64_t index) -> gongkai::Result<Digest> {
-      auto it = nodes.find({level, index});
-      if (it == nodes.end()) return gongkai::Status::Corruption("missing node");
-      return it->second;
-    };
-  }
-  void Append(const Digest& leaf) {
-    auto added = NodesForAppend(size++, leaf, reader());
-    REQUIRE(added.ok());
-    REQUIRE(added->size() <= 8);  // O(log n) writes
-    for (const TreeNode& n : *added) nodes[{n.level, n.index}] = n.hash;
-  }
-};
+using Store = gongkai::test::MerkleStore;
 
 }  // namespace
 

@@ -9,28 +9,13 @@
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
 #include "gongkai/storage/tiles.h"
+#include "support/merkle_store.h"
 
 using namespace gongkai::storage;
 
 namespace {
 
-// Stored nodes, filled only through NodesForAppend as the catalog is.
-struct Store {
-  std::map<std::pair<int, uint64_t>, Digest> nodes;
-  uint64_t size = 0;
-  NodeReader reader() {
-    return [this](int level, uint64_t index) -> gongkai::Result<Digest> {
-      auto it = nodes.find({level, index});
-      if (it == nodes.end()) return gongkai::Status::Corruption("missing node");
-      return it->second;
-    };
-  }
-  void Append(const Digest& leaf) {
-    auto added = NodesForAppend(size++, leaf, reader());
-    REQUIRE(added.ok());
-    for (const TreeNode& n : *added) nodes[{n.level, n.index}] = n.hash;
-  }
-};
+using Store = gongkai::test::MerkleStore;
 
 // A tiles client: fetches each tile the tree of `size` has (HashTile, the
 // width TileWidthAt names) and rebuilds any complete node from them.
