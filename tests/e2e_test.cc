@@ -424,6 +424,8 @@ TEST_CASE("e2e: the log as C2SP tiles rebuilds the signed checkpoint's root", "[
   auto tile = d.Get("/tlog/tile/0/000.p/" + width);
   REQUIRE(tile.status == 200);
   REQUIRE(tile.body.size() == cp->size * 32);
+  CHECK(tile.headers["content-type"] == "application/octet-stream");
+  CHECK(tile.headers["cache-control"] == "no-cache");  // partial: changes as the tree grows
   gongkai::storage::StreamingTree tree;
   std::vector<gongkai::storage::Digest> leaves;
   for (uint64_t i = 0; i < cp->size; ++i) {
@@ -443,6 +445,7 @@ TEST_CASE("e2e: the log as C2SP tiles rebuilds the signed checkpoint's root", "[
   CHECK(d.Get("/tlog/tile/entries/000.p/" + width).status == 401);
   auto bundle = d.Get("/tlog/tile/entries/000.p/" + width, d.inspector());
   REQUIRE(bundle.status == 200);
+  CHECK(bundle.headers["cache-control"] == "private, no-store");
   size_t at = 0;
   for (uint64_t i = 0; i < cp->size; ++i) {
     REQUIRE(at + 2 <= bundle.body.size());

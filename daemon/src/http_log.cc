@@ -92,10 +92,14 @@ void ServeTile(Call& call) {
   }
   call.resp.setStatusAndReason(HTTPResponse::HTTP_OK);
   call.resp.setContentType("application/octet-stream");
-  call.resp.set("Cache-Control", tile->width == storage::kTileWidth && !tile->entries
-                                     ? "public, max-age=31536000, immutable"
-                                 : tile->entries ? "private, no-store"
-                                                 : "no-cache");
+  // Records are for token holders only; a full hash tile never changes, a
+  // partial one does once the tree grows past it.
+  const char* cache = "no-cache";
+  if (tile->entries)
+    cache = "private, no-store";
+  else if (tile->width == storage::kTileWidth)
+    cache = "public, max-age=31536000, immutable";
+  call.resp.set("Cache-Control", cache);
   call.resp.setContentLength64(static_cast<Poco::UInt64>(body.size()));
   call.resp.send() << body;
 }
