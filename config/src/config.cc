@@ -1,5 +1,6 @@
 #include "gongkai/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <filesystem>
@@ -237,7 +238,7 @@ class SectionReader {
   } while (false)
 
 // "host:port" or "[v6]:port".
-Status ReadListen(const SectionReader& r, Config* cfg) {
+Status ReadListen(const SectionReader& r, std::string* listen_host, uint16_t* listen_port) {
   const Entry* e = r.Get("listen");
   if (!e) return Status::OK();
   auto colon = e->value.rfind(':');
@@ -250,8 +251,8 @@ Status ReadListen(const SectionReader& r, Config* cfg) {
   if (host.empty() || !digits || std::stoi(port) > 65535)
     return r.Error(e->line, "listen",
                    "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
-  cfg->listen_host = host;
-  cfg->listen_port = static_cast<uint16_t>(std::stoi(port));
+  *listen_host = host;
+  *listen_port = static_cast<uint16_t>(std::stoi(port));
   return Status::OK();
 }
 
@@ -263,7 +264,7 @@ Status ReadDaemon(const SectionReader& r, Config* cfg) {
   if (const Entry* e = r.Get("data_dir"); e && e->value.empty())
     return r.Error(e->line, "data_dir", "must not be empty");
   r.Path("data_dir", &cfg->data_dir);
-  GONGKAI_CHECK(ReadListen(r, cfg));
+  GONGKAI_CHECK(ReadListen(r, &cfg->listen_host, &cfg->listen_port));
   GONGKAI_CHECK(r.Time("settle", &cfg->settle));
   GONGKAI_CHECK(r.Time("poll_interval", &cfg->poll_interval));
   GONGKAI_CHECK(r.Time("rescan_interval", &cfg->rescan_interval));
@@ -298,13 +299,41 @@ Status ReadAuth(const SectionReader& r, Config* cfg) {
   return Status::OK();
 }
 
-Status ReadLog(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"origin"}));
-  if (const Entry* e = r.Get("origin")) {
-    // A C2SP note key name: non-empty, no spaces or '+'.
+// A C2SP note key name: non-empty, no spaces or '+'.
+Status KeyName(const SectionReader& r, const std::string& key, std::string* out) {
+  if (const Entry* e = r.Get(key)) {
     if (e->value.empty() || e->value.find_first_of(" \t+") != std::string::npos)
-      return r.Error(e->line, "origin", "must be non-empty without spaces or '+'");
-    cfg->origin = e->value;
+      return r.Error(e->line, key, "must be non-empty without spaces or '+'");
+    *out = e->value;
+  }
+  return Status::OK();
+}
+
+// An http:// or https:// URL with a host, without a query or fragment; a
+// trailing '/' is dropped.
+bool HttpUrl(std::string* url) {
+  const size_t scheme = url->rfind("https://", 0) == 0 ? 8 : url->rfind("http://", 0) == 0 ? 7 : 0;
+  if (scheme == 0 || url->size() == scheme || (*url)[scheme] == '/' ||
+      url->find_first_of("?# \t", scheme) != std::string::npos)
+    return false;
+  while (url->size() > scheme + 1 && url->back() == '/') url->pop_back();
+  return true;
+}
+
+Status ReadLog(const SectionReader& r, Config* cfg) {
+  GONGKAI_CHECK(r.OnlyKeys({"origin", "witnesses"}));
+  GONGKAI_CHECK(KeyName(r, "origin", &cfg->origin));
+  if (const Entry* e = r.Get("witnesses")) {
+    std::istringstream words(e->value);
+    for (std::string url; words >> url;) {
+      if (!HttpUrl(&url) || url.rfind("http://", 0) != 0)
+        return r.Error(e->line, "witnesses",
+                       "expected space-separated http:// URL prefixes, e.g. "
+                       "http://hub.county.example:8091/witness, got '" +
+                           url +
+                           "' (https:// is not supported yet: reach the hub through a TLS tunnel)");
+      cfg->witnesses.push_back(url);
+    }
   }
   return Status::OK();
 }
@@ -449,14 +478,95 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
   return cfg;
 }
 
+namespace {
+
+Status ReadHub(const SectionReader& r, HubConfig* cfg) {
+  GONGKAI_CHECK(r.OnlyKeys({"data_dir", "listen", "postgres", "name", "http_threads"}));
+  r.Path("data_dir", &cfg->data_dir);
+  GONGKAI_CHECK(ReadListen(r, &cfg->listen_host, &cfg->listen_port));
+  if (const Entry* e = r.Get("postgres")) {
+    auto postgres = ParseCatalog(e->value);
+    if (!postgres.ok() || postgres->empty())
+      return r.Error(e->line, "postgres",
+                     "expected a libpq connection string (postgresql://... or key=value)");
+    cfg->postgres = *postgres;
+  }
+  GONGKAI_CHECK(KeyName(r, "name", &cfg->witness_name));
+  return r.Number("http_threads", 1, 256, "expected a number from 1 to 256", &cfg->http_threads);
+}
+
+Status ReadHubNode(const SectionReader& r, HubNodeConfig* node) {
+  GONGKAI_CHECK(r.OnlyKeys({"url", "note_key", "token_file"}));
+  const Entry* url = r.Get("url");
+  if (!url)
+    return r.Error("url", "missing (the node's base URL, e.g. http://township.example:8080)");
+  node->url = url->value;
+  if (!HttpUrl(&node->url))
+    return r.Error(url->line, "url",
+                   "expected an http:// or https:// URL, got '" + url->value + "'");
+  const Entry* key = r.Get("note_key");
+  // <name>+<8 hex>+<base64>; the hub checks the key itself when it starts.
+  if (!key || std::count(key->value.begin(), key->value.end(), '+') < 2 || key->value[0] == '+')
+    return r.Error(
+        "note_key",
+        "expected the node's log key as /api/v1/log/keys shows it: <origin>+<key hash>+<key>");
+  node->note_key = key->value;
+  r.Path("token_file", &node->token_file);
+  return Status::OK();
+}
+
+}  // namespace
+
 #undef GONGKAI_CHECK
 
-Result<Config> LoadConfig(const std::string& file) {
+Result<HubConfig> ParseHubConfig(const std::string& text, const std::string& file) {
+  HubConfig cfg;
+  cfg.file = fs::absolute(file).lexically_normal().string();
+  auto sections = ReadSections(text, cfg.file);
+  if (!sections.ok()) return sections.status();
+  for (const RawSection& section : *sections) {
+    const SectionReader r(section, cfg.file);
+    if (section.name == "hub") {
+      if (Status s = ReadHub(r, &cfg); !s.ok()) return s;
+    } else if (section.name.rfind("node.", 0) == 0) {
+      HubNodeConfig& node = cfg.nodes.emplace_back();
+      node.name = section.name.substr(5);
+      if (!ValidShareName(node.name))
+        return r.Error(section.line, "", "node name must be 1-64 letters, digits, '-', '_' or '.'");
+      if (Status s = ReadHubNode(r, &node); !s.ok()) return s;
+    } else {
+      return r.Error(section.line, "", "unknown section");
+    }
+  }
+  if (cfg.data_dir.empty())
+    return Status::Invalid(
+        cfg.file + ": [hub] data_dir: missing (where the witness key and mirrors are kept)");
+  if (cfg.postgres.empty())
+    return Status::Invalid(cfg.file +
+                           ": [hub] postgres: missing (the hub's catalog is PostgreSQL)");
+  return cfg;
+}
+
+namespace {
+Result<std::string> ReadConfigFile(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::FromErrno(errno, "cannot read config " + file);
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseConfig(text.str(), file);
+  return text.str();
+}
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& file) {
+  auto text = ReadConfigFile(file);
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, file);
+}
+
+Result<HubConfig> LoadHubConfig(const std::string& file) {
+  auto text = ReadConfigFile(file);
+  if (!text.ok()) return text.status();
+  return ParseHubConfig(*text, file);
 }
 
 }  // namespace gongkai

@@ -33,6 +33,7 @@
 #include "status_report.h"
 #include "timeliness.h"
 #include "watcher.h"
+#include "witness_client.h"
 
 namespace gongkai::daemon {
 namespace {
@@ -168,6 +169,7 @@ class Daemon final : public LiveStatus {
   RateLimiter tracking_limit_{config_.lookups_per_minute / 60.0,
                               static_cast<double>(config_.lookups_per_minute)};
   AdminTarget admin_;
+  std::unique_ptr<WitnessClient> witnesses_;  // before http_, which uses it
   std::unique_ptr<HttpService> http_;
   std::atomic<bool> stopping_{false};
   std::thread archiver_thread_, feeder_thread_;
@@ -316,6 +318,7 @@ Status Daemon::Start() {
       config_.shares, [this](size_t share, const std::string& rel, WatchEvent ev,
                              const std::string& from) { OnWatchEvent(share, rel, ev, from); });
   if (Status s = watcher_->Start(); !s.ok()) return s;
+  witnesses_ = std::make_unique<WitnessClient>(config_.witnesses, catalogs_.get());
   http_ =
       std::make_unique<HttpService>(ServiceContext{.config = &config_,
                                                    .tokens = &tokens_,
@@ -329,8 +332,10 @@ Status Daemon::Start() {
                                                    .anonymous_search_limit = search_limit_.get(),
                                                    .request_form_limit = &request_form_limit_,
                                                    .tracking_limit = &tracking_limit_,
-                                                   .catalogue = &catalogue_cache_});
+                                                   .catalogue = &catalogue_cache_,
+                                                   .witnesses = witnesses_.get()});
   if (Status s = http_->Start(); !s.ok()) return s;
+  witnesses_->Start();
   log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(http_->port()) +
             " (" + std::to_string(config_.shares.size()) + " shares, data " + config_.data_dir +
             ", " + std::to_string(tokens_.size()) + " tokens)");
@@ -461,6 +466,7 @@ void Daemon::Tick() {
 void Daemon::Stop() {
   admin_socket_->Stop();
   http_->Stop();
+  witnesses_->Stop();
   watcher_->Stop();
   stopping_ = true;
   queue_->Stop();
@@ -482,6 +488,7 @@ Snapshot Daemon::TakeSnapshot() {
   std::lock_guard<std::mutex> lock(requests_mutex_);
   snap.requests = request_counts_;
   snap.column = column_;
+  if (witnesses_) snap.witnesses = witnesses_->States();
   return snap;
 }
 

@@ -254,7 +254,7 @@ void ServeProof(Call& call) {
       .Field("tree_size", cp.size);
   w.Key("inclusion").BeginArray();
   for (const auto& h : path) w.String(storage::Hex(h));
-  w.EndArray().Field("checkpoint", cp.text).EndObject();
+  w.EndArray().Field("checkpoint", ServedCheckpoint(call, cp)).EndObject();
   SendJson(call.resp, HTTPResponse::HTTP_OK, w.str());
 }
 

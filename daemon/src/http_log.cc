@@ -14,7 +14,7 @@ using Poco::Net::HTTPResponse;
 void ServeCheckpoint(Call& call) {
   auto catalog = call.BorrowCatalog();
   SendText(call.resp, HTTPResponse::HTTP_OK, "text/plain; charset=utf-8",
-           LatestCheckpointOf(catalog.get()).text);
+           ServedCheckpoint(call, LatestCheckpointOf(catalog.get())));
 }
 
 void ServeConsistency(Call& call) {

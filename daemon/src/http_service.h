@@ -29,6 +29,8 @@ namespace gongkai::daemon {
 class GuardedHttpServer;
 
 // Lends catalog read handles to request threads (one Catalog per thread at a time).
+class WitnessClient;
+
 class CatalogPool {
  public:
   // The catalog storage::OpenCatalog(postgres, path, env) opens.
@@ -94,6 +96,8 @@ struct ServiceContext {
   RateLimiter* tracking_limit = nullptr;
   // The public catalogue, kept between requests (nullptr: read every time).
   CatalogueCache* catalogue = nullptr;
+  // The witnesses' cosignatures, added to the checkpoints served (nullptr: none).
+  const WitnessClient* witnesses = nullptr;
 };
 
 class HttpService {

@@ -3,6 +3,7 @@
 #include <Poco/Net/IPAddress.h>
 
 #include "json_writer.h"
+#include "witness_client.h"
 
 namespace gongkai::daemon {
 
@@ -80,6 +81,10 @@ storage::CheckpointRow LatestCheckpointOf(storage::Catalog* catalog) {
   if (!cp.has_value())
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "empty_log", "the log has no records yet"};
   return std::move(*cp);
+}
+
+std::string ServedCheckpoint(const Call& call, const storage::CheckpointRow& cp) {
+  return call.ctx.witnesses ? call.ctx.witnesses->Cosigned(cp.text) : cp.text;
 }
 
 bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out) {

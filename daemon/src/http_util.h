@@ -59,6 +59,8 @@ T OrThrow(Result<T> r) {
 
 // The latest checkpoint. Throws ApiError (404 empty_log) before the first record.
 storage::CheckpointRow LatestCheckpointOf(storage::Catalog* catalog);
+// A checkpoint as served: its note with the witnesses' cosignatures for it.
+std::string ServedCheckpoint(const Call& call, const storage::CheckpointRow& cp);
 
 // Parses decimal digits only (no sign, at most 18) within [lo, hi].
 bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out);

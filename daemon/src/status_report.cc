@@ -42,6 +42,14 @@ std::string StatusJson(const Snapshot& s, const Config& config,
         .Field("error", f.error)
         .EndObject();
   w.EndArray();
+  w.Key("witnesses").BeginArray();
+  for (const WitnessClient::WitnessState& ws : s.witnesses)
+    w.BeginObject()
+        .Field("url", ws.url)
+        .Field("cosigned_size", ws.cosigned_size)
+        .Field("problem", ws.problem)
+        .EndObject();
+  w.EndArray();
   w.Key("shares").BeginArray();
   for (const ShareConfig& share : config.shares)
     w.BeginObject()
@@ -106,6 +114,16 @@ std::string ArchiveGauges(const Snapshot& s) {
                                 {"requests_closed", c.closed_requests},
                                 {"requests_late", c.late_requests}})
     MetricLine(out, "gongkai_timeliness", year + "count=\"" + what + "\"", static_cast<double>(n));
+  MetricHeader(out, "gongkai_witness_cosigned_tree_size", "gauge",
+               "The tree size each witness ([log] witnesses) last cosigned or said it holds.");
+  for (const WitnessClient::WitnessState& ws : s.witnesses)
+    MetricLine(out, "gongkai_witness_cosigned_tree_size", "witness=\"" + LabelValue(ws.url) + "\"",
+               static_cast<double>(ws.cosigned_size));
+  MetricHeader(out, "gongkai_witness_failing", "gauge",
+               "1 while a witness's last answer was a failure or a refusal (the log says why).");
+  for (const WitnessClient::WitnessState& ws : s.witnesses)
+    MetricLine(out, "gongkai_witness_failing", "witness=\"" + LabelValue(ws.url) + "\"",
+               ws.problem.empty() ? 0 : 1);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "gongkai/config.h"
 #include "gongkai/storage/catalog.h"
 #include "request_view.h"
+#include "witness_client.h"
 
 namespace gongkai::daemon {
 
@@ -35,6 +36,7 @@ struct Snapshot {
   int64_t last_commit_unix = 0;  // the last catalog commit since start, 0 before
   RequestCounts requests;        // disclosure requests by state
   ColumnGauges column;
+  std::vector<WitnessClient::WitnessState> witnesses;  // [log] witnesses, in order
 };
 
 // "3 documents, 4 versions, 0 queued, 0 failed" (then overdue disclosure

@@ -89,10 +89,18 @@ Witness::Witness(std::string name, const SigningKey* key, std::vector<WitnessedL
 std::string Witness::VerifierKey() const { return CosignerVerifierKey(name_, key_->RawPublic()); }
 
 Witness::Answer Witness::AddCheckpoint(std::string_view body) {
+  std::string origin;
+  Answer a = Check(body, &origin);
+  a.origin = std::move(origin);
+  return a;
+}
+
+Witness::Answer Witness::Check(std::string_view body, std::string* origin) {
   auto req = ParseAddCheckpoint(body);
   if (!req.ok()) return Refuse(400, req.status().message());
   auto cp = ParseCheckpointBody(req->checkpoint);
   if (!cp.ok()) return Refuse(400, cp.status().message());
+  *origin = cp->origin;
   const WitnessedLog* log = nullptr;
   for (const WitnessedLog& l : logs_)
     if (l.origin == cp->origin) log = &l;

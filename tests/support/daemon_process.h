@@ -52,6 +52,55 @@ struct CommandResult {
   std::string out;
 };
 
+// One HTTP/1.1 request to 127.0.0.1:`port` (a JSON body unless `headers`
+// set Content-Type), 30 s timeouts.
+inline HttpResult HttpCall(uint16_t port, const std::string& method, const std::string& path,
+                           const std::string& token = "",
+                           const std::map<std::string, std::string>& headers = {},
+                           const std::string& body = "") {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(30, 0));
+  Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  if (!token.empty()) req.set("Authorization", "Bearer " + token);
+  if (!body.empty() || method == "POST") {
+    req.setContentType("application/json");
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+  }
+  for (const auto& [k, v] : headers) req.set(k, v);
+  session.sendRequest(req) << body;
+  Poco::Net::HTTPResponse resp;
+  std::istream& in = session.receiveResponse(resp);
+  HttpResult r;
+  r.status = resp.getStatus();
+  for (const auto& [k, v] : resp) {
+    std::string lower = k;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[lower] = v;
+  }
+  Poco::StreamCopier::copyToString(in, r.body);
+  return r;
+}
+
+// Sends `sig` to *pid and waits up to 30 s (then SIGKILL); returns the exit
+// status (128 + signal when killed by one, -1 when it had to be killed) and
+// sets *pid to -1. Nothing to do when *pid <= 0.
+inline int StopProcess(pid_t* pid, int sig = SIGTERM) {
+  if (*pid <= 0) return 0;
+  ::kill(*pid, sig);
+  int st = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (::waitpid(*pid, &st, WNOHANG) == *pid) {
+      *pid = -1;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(*pid, SIGKILL);
+  ::waitpid(*pid, &st, 0);
+  *pid = -1;
+  return -1;
+}
+
 // Runs a shell command, capturing stdout (stderr goes to the test log).
 inline CommandResult RunCommand(const std::string& cmd) {
   CommandResult r;
@@ -206,22 +255,7 @@ class DaemonProcess {
   }
 
   // SIGTERM and wait; returns the exit status (or -1 if it had to be killed).
-  int Stop(int sig = SIGTERM) {
-    if (pid_ <= 0) return 0;
-    ::kill(pid_, sig);
-    int st = 0;
-    for (int i = 0; i < 300; ++i) {
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return -1;
-  }
+  int Stop(int sig = SIGTERM) { return StopProcess(&pid_, sig); }
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
 
@@ -229,27 +263,7 @@ class DaemonProcess {
                      const std::string& token = "",
                      const std::map<std::string, std::string>& headers = {},
                      const std::string& body = "") {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port_);
-    session.setTimeout(Poco::Timespan(30, 0));
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!token.empty()) req.set("Authorization", "Bearer " + token);
-    for (const auto& [k, v] : headers) req.set(k, v);
-    if (!body.empty() || method == "POST") {
-      req.setContentType("application/json");
-      req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    HttpResult r;
-    r.status = resp.getStatus();
-    for (const auto& [k, v] : resp) {
-      std::string lower = k;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers[lower] = v;
-    }
-    Poco::StreamCopier::copyToString(in, r.body);
-    return r;
+    return HttpCall(port_, method, path, token, headers, body);
   }
   HttpResult Get(const std::string& path, const std::string& token = "",
                  const std::map<std::string, std::string>& headers = {}) {

@@ -60,6 +60,9 @@ struct Config {
   uint16_t listen_port = 8080;
   std::string tokens_file;  // absolute, or empty: no tokens, only anonymous access
   std::string origin = "gongkai.localhost";
+  // [log] witnesses: C2SP tlog-witness URL prefixes (http:// or https://,
+  // without the trailing "/add-checkpoint") each new checkpoint is pushed to.
+  std::vector<std::string> witnesses;
   // [daemon] catalog: "" for the SQLite file in data_dir (`catalog = sqlite`,
   // the default), else the libpq connection string (a postgresql:// URI or
   // key=value pairs) of the PostgreSQL database that holds the catalog.
@@ -101,8 +104,32 @@ struct Config {
   bool operator==(const Config&) const = default;
 };
 
+// gongkai-hub's configuration (CONTRACT.md section 10, docs/man/gongkai-hub.8).
+struct HubNodeConfig {
+  std::string name;        // from the section name [node.NAME]
+  std::string url;         // the node's base URL, http(s)://host[:port]
+  std::string note_key;    // its log's verifier key, <origin>+<key hash>+<key>
+  std::string token_file;  // absolute, or empty: the file holding the hub's token at the node
+  bool operator==(const HubNodeConfig&) const = default;
+};
+
+struct HubConfig {
+  std::string file;      // absolute path of the config file itself
+  std::string data_dir;  // absolute: the witness key and the mirrors
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8091;
+  std::string postgres;  // libpq connection string of the hub's catalog (required)
+  // The witness's key name in its cosignatures: a schema-less URL naming the hub.
+  std::string witness_name = "gongkai-hub.localhost";
+  int http_threads = 16;
+  std::vector<HubNodeConfig> nodes;
+  bool operator==(const HubConfig&) const = default;
+};
+
 // Parses FILE. Never throws.
 Result<Config> LoadConfig(const std::string& file);
+Result<HubConfig> LoadHubConfig(const std::string& file);
+Result<HubConfig> ParseHubConfig(const std::string& text, const std::string& file);
 // Parses INI text as if it were read from `file` (used for relative paths).
 Result<Config> ParseConfig(const std::string& text, const std::string& file);
 

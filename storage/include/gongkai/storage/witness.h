@@ -86,6 +86,7 @@ class Witness {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::string origin;                   // the checkpoint's, once it parsed
     std::optional<SplitView> split_view;  // set when this request proved one
   };
 
@@ -109,6 +110,8 @@ class Witness {
   std::string VerifierKey() const;  // the cosigner's vkey (type 0x04)
 
  private:
+  Answer Check(std::string_view body, std::string* origin);
+
   std::string name_;
   const SigningKey* key_;
   std::vector<WitnessedLog> logs_;
