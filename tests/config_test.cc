@@ -195,3 +195,70 @@ TEST_CASE("config: durations", "[config]") {
   CHECK_FALSE(ParseDuration("99999999999s").ok());
   CHECK_FALSE(ParseDuration("-5s").ok());
 }
+
+TEST_CASE("config: [log] witnesses are http:// URL prefixes", "[config]") {
+  const std::string head = "[daemon]\ndata_dir = /var/lib/gongkai\n[log]\n";
+  auto c =
+      ParseConfig(head + "witnesses = http://hub.county.example:8091/witness/  http://10.0.0.2/w\n",
+                  "/etc/gk/gongkaid.conf");
+  REQUIRE(c.ok());
+  CHECK(c->witnesses ==
+        std::vector<std::string>{"http://hub.county.example:8091/witness", "http://10.0.0.2/w"});
+  CHECK(ParseConfig(head, "/etc/gk/gongkaid.conf")->witnesses.empty());
+  for (const char* bad : {"hub.example/witness", "ftp://hub/w", "http://", "http:///w",
+                          "http://hub/w?x=1", "https://hub.example/witness"}) {
+    INFO(bad);
+    const std::string error = ErrorOf(head + "witnesses = " + bad + "\n");
+    CHECK(error.find("gongkaid.conf:4: [log] witnesses:") != std::string::npos);
+  }
+  CHECK(ErrorOf(head + "witnesses = https://hub/w\n").find("https:// is not supported yet") !=
+        std::string::npos);
+}
+
+TEST_CASE("config: gongkai-hub's file names its database, witness and nodes", "[config]") {
+  auto c = gongkai::ParseHubConfig(R"(
+[hub]
+data_dir = hub-data
+listen = 0.0.0.0:8091
+postgres = postgresql:///gongkai_hub?host=/run/postgresql
+name = hub.county.example/witness
+
+[node.town-a]
+url = http://town-a.example:8080/
+note_key = town-a.example+0123abcd+AQID
+token_file = town-a.token
+)",
+                                   "/etc/gongkai/gongkai-hub.conf");
+  REQUIRE(c.ok());
+  CHECK(c->data_dir == "/etc/gongkai/hub-data");
+  CHECK(c->listen_host == "0.0.0.0");
+  CHECK(c->listen_port == 8091);
+  CHECK(c->postgres == "postgresql:///gongkai_hub?host=/run/postgresql");
+  CHECK(c->witness_name == "hub.county.example/witness");
+  CHECK(c->http_threads == 16);
+  REQUIRE(c->nodes.size() == 1);
+  CHECK(c->nodes[0].name == "town-a");
+  CHECK(c->nodes[0].url == "http://town-a.example:8080");
+  CHECK(c->nodes[0].note_key == "town-a.example+0123abcd+AQID");
+  CHECK(c->nodes[0].token_file == "/etc/gongkai/town-a.token");
+
+  auto error = [](const std::string& text) {
+    auto r = gongkai::ParseHubConfig(text, "/etc/gongkai/gongkai-hub.conf");
+    REQUIRE_FALSE(r.ok());
+    return r.status().message();
+  };
+  const std::string hub = "[hub]\ndata_dir = /d\npostgres = dbname=hub\n";
+  CHECK(error("[hub]\npostgres = dbname=hub\n").find("[hub] data_dir: missing") !=
+        std::string::npos);
+  CHECK(error("[hub]\ndata_dir = /d\n").find("[hub] postgres: missing") != std::string::npos);
+  CHECK(error(hub + "name = two words\n").find(":4: [hub] name:") != std::string::npos);
+  CHECK(error(hub + "[node.a]\nnote_key = a+00+AA\n").find("[node.a] url: missing") !=
+        std::string::npos);
+  CHECK(error(hub + "[node.a]\nurl = http://a\n").find("[node.a] note_key:") != std::string::npos);
+  CHECK(error(hub + "[node.a]\nurl = a.example\nnote_key = a+00+AA\n").find(":5: [node.a] url:") !=
+        std::string::npos);
+  CHECK(error(hub + "[node.a b]\nurl = http://a\n").find("node name") != std::string::npos);
+  CHECK(error(hub + "[node.a]\nurl = http://a\nnote_key = a+00+AA\ncolour = red\n")
+            .find("unknown key") != std::string::npos);
+  CHECK(error(hub + "[share.x]\n").find("unknown section") != std::string::npos);
+}

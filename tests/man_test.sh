@@ -36,13 +36,21 @@ for code in 0 1 2; do
   printf '%s\n' "$rendered" | grep -q "^       $code  " || { echo "FAIL: gongkai(1) lacks exit status $code"; fail=1; }
 done
 
-# Every key config/src/config.cc knows: the lists its sections' OnlyKeys({...}) take.
-keys=$(awk '/OnlyKeys\(/ { on = 1 } on { print } /\}\)/ { on = 0 }' "$src/config/src/config.cc" |
-       grep -o '"[a-z_]*"' | tr -d '"')
-[ -n "$keys" ] || { echo "FAIL: no keys found in config.cc"; exit 1; }
-rendered=$(MANWIDTH=200 man -l "$src/docs/man/gongkaid.conf.5" 2>/dev/null)
-for key in $keys; do
-  printf '%s\n' "$rendered" | grep -q "^       $key = " || { echo "FAIL: gongkaid.conf(5) lacks key '$key'"; fail=1; }
+# Every key config/src/config.cc knows: the lists its sections' OnlyKeys({...})
+# take, gongkai-hub's (in ReadHub*) in gongkai-hub(8), the others in gongkaid.conf(5).
+keys_of() {  # keys_of hub|daemon
+  awk -v want="$1" '/^Status Read[A-Za-z]*\(/ { hub = ($0 ~ /^Status ReadHub/) }
+                    /OnlyKeys\(/ { on = 1 } on && (hub == (want == "hub")) { print } /\}\)/ { on = 0 }' \
+    "$src/config/src/config.cc" | grep -o '"[a-z_]*"' | tr -d '"'
+}
+for pair in daemon:gongkaid.conf.5 hub:gongkai-hub.8; do
+  keys=$(keys_of "${pair%%:*}")
+  page=${pair#*:}
+  [ -n "$keys" ] || { echo "FAIL: no ${pair%%:*} keys found in config.cc"; exit 1; }
+  rendered=$(MANWIDTH=200 man -l "$src/docs/man/$page" 2>/dev/null)
+  for key in $keys; do
+    printf '%s\n' "$rendered" | grep -q "^       $key = " || { echo "FAIL: $page lacks key '$key'"; fail=1; }
+  done
 done
 [ $fail -eq 0 ] && echo "ok: every command, exit status and config key is documented"
 exit $fail

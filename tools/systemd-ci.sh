@@ -24,8 +24,11 @@
 #   5. systemctl restart: the same documents, versions and log size;
 #   6. the watchdog: kill -STOP the main process, and systemd kills and
 #      restarts it after WatchdogSec= (the unit's value; the wait is bounded);
-#   7. systemd-analyze security: exposure <= 1.5;
-#   8. apt purge: program, configuration, tokens and enablement gone, the
+#   7. gongkai-hub: PostgreSQL installed, the hub started as a unit, the node
+#      names it as its witness and serves its cosignature; restarted, the hub
+#      still holds the witnessed size;
+#   8. systemd-analyze security: exposure <= 1.5 for both units;
+#   9. apt purge: program, configuration, tokens and enablement gone, the
 #      archive (catalog, blobs, keys) and the gongkai user kept (see
 #      systemd/debian/postrm); installed again, the package finds the archive
 #      intact: the same documents, and gongkai verify passes.
@@ -289,11 +292,52 @@ check "NRestarts went up" test "$(systemctl show -P NRestarts gongkaid)" -gt "$r
 check "answers again" wait_for 30 healthy
 check "the document is still found" wait_for 30 found
 
+step "gongkai-hub: the county's witness, on PostgreSQL, cosigns the node's checkpoints"
+apt-get install -y -qq --no-install-recommends postgresql >/dev/null || die "apt install postgresql"
+check "PostgreSQL is up" wait_for 60 quiet runuser -u postgres -- psql -Atqc 'SELECT 1'
+quiet runuser -u postgres -- createuser gongkai || bad "createuser gongkai"
+quiet runuser -u postgres -- createdb -O gongkai gongkai_hub || bad "createdb gongkai_hub"
+get /api/v1/keys
+[[ $body =~ \"note_key\":\"([^\"]+)\" ]] || die "no note_key in /api/v1/keys: $body"
+cat >/etc/gongkai/gongkai-hub.conf <<CONF
+[hub]
+data_dir = /var/lib/gongkai-hub
+listen = 127.0.0.1:8091
+postgres = postgresql:///gongkai_hub?host=/run/postgresql
+name = hub.ci.test/witness
+
+[node.ci]
+url = http://127.0.0.1:$port
+note_key = ${BASH_REMATCH[1]}
+CONF
+check "not started by the installation" sh -c '! systemctl is-active --quiet gongkai-hub'
+systemctl start gongkai-hub || { journalctl -u gongkai-hub --no-pager -o cat | tail -20; die "systemctl start gongkai-hub"; }
+check "gongkai-hub active (it told systemd it is ready)" systemctl is-active --quiet gongkai-hub
+check "its witness key, mode 0600, owned by gongkai" \
+  test "$(stat -c '%a %U' /var/lib/gongkai-hub/witness.pem)" = "600 gongkai"
+sed -i 's|^;witnesses = .*|witnesses = http://127.0.0.1:8091/witness|' "$conf"
+check "systemctl reload gongkaid with the hub as its witness" systemctl reload gongkaid
+cosigned() { get /tlog/checkpoint && [ "$status" = 200 ] && body_has $'\n\xe2\x80\x94 hub.ci.test/witness '; }
+check "the node's checkpoint comes back cosigned by the hub" wait_for 30 cosigned
+node_size=$(printf '%s\n' "$body" | sed -n 2p)
+hub_port() { port=8091; get "$@"; port=8080; }
+hub_port /metrics
+has_line() { grep -qxF -- "$1" <<<"$body"; }
+check "the hub's metrics: size $node_size witnessed" has_line "gongkai_hub_witnessed_tree_size{node=\"ci\"} $node_size"
+check "the hub's metrics: no split view" has_line 'gongkai_hub_split_views{node="ci"} 0'
+pid=$(systemctl show -P MainPID gongkai-hub)
+systemctl restart gongkai-hub || die "systemctl restart gongkai-hub"
+check "gongkai-hub restarted (new main process)" test "$(systemctl show -P MainPID gongkai-hub)" != "$pid"
+hub_port /api/v1/status
+check "after the restart it still holds size $node_size (PostgreSQL)" body_has "\"witnessed_size\":$node_size"
+
 step "systemd-analyze security"
-report=$(systemd-analyze security --no-pager gongkaid 2>&1) || true
-exposure=$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for gongkaid.service: \([0-9.]*\).*/\1/p')
-echo "exposure level: ${exposure:-?}"
-check "exposure ${exposure:-?} <= 1.5" awk -v s="${exposure:-99}" 'BEGIN { exit !(s <= 1.5) }'
+for unit in gongkaid gongkai-hub; do
+  report=$(systemd-analyze security --no-pager $unit 2>&1) || true
+  exposure=$(printf '%s\n' "$report" | sed -n "s/.*Overall exposure level for $unit.service: \([0-9.]*\).*/\1/p")
+  echo "$unit exposure level: ${exposure:-?}"
+  check "$unit exposure ${exposure:-?} <= 1.5" awk -v s="${exposure:-99}" 'BEGIN { exit !(s <= 1.5) }'
+done
 
 step "apt purge: configuration gone, archive kept"
 get /api/v1/status "$token"
@@ -303,6 +347,8 @@ printf '%s\n' "$purged" | grep -v '^(Reading database' || true
 check "purge says it kept the archive" contains "$purged" "kept the archive in /var/lib/gongkai"
 check "the package is gone (not even its configuration files)" sh -c '! dpkg -s gongkai >/dev/null 2>&1'
 check "the daemon is gone" sh -c '! systemctl is-active --quiet gongkaid && test ! -e /usr/sbin/gongkaid'
+check "the hub is gone" sh -c '! systemctl is-active --quiet gongkai-hub && test ! -e /usr/sbin/gongkai-hub'
+check "the witness key kept" test -s /var/lib/gongkai-hub/witness.pem
 check "/etc/gongkai removed" test ! -e /etc/gongkai
 check "no enablement symlink left" test ! -e /etc/systemd/system/multi-user.target.wants/gongkaid.service
 check "not masked" test ! -L /etc/systemd/system/gongkaid.service

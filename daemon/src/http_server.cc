@@ -3,6 +3,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/StreamSocketImpl.h>
 #include <Poco/Net/TCPServerConnection.h>
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "connection_limiter.h"
@@ -247,6 +249,42 @@ void GuardedHttpServer::Start() { server_->start(); }
 void GuardedHttpServer::Stop() {
   server_->stop();
   handlers_->StopConnections(true);
+}
+
+Status HttpListener::Start(const std::string& host, uint16_t port, int threads,
+                           Poco::Net::HTTPRequestHandlerFactory::Ptr handlers,
+                           GuardedHttpServer::Limits limits, const std::string& server_name,
+                           const std::string& what) {
+  try {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, port), 128);
+    port_ = socket.address().port();
+    pool_ = std::make_unique<Poco::ThreadPool>(std::min(threads, 4), threads, 60);
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(threads);
+    params->setMaxQueued(512);
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    params->setMaxKeepAliveRequests(100);
+    params->setTimeout(Poco::Timespan(10, 0));
+    params->setServerName(server_name);
+    server_ = std::make_unique<GuardedHttpServer>(handlers, *pool_, socket, params, limits);
+    server_->Start();
+    return Status::OK();
+  } catch (const Poco::Exception& e) {
+    return Status::IOError(what + ": cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                           e.displayText());
+  }
+}
+
+void HttpListener::Stop() {
+  if (server_) {
+    server_->Stop();
+    server_.reset();
+  }
+  if (pool_) {
+    pool_->joinAll();
+    pool_.reset();
+  }
 }
 
 }  // namespace gongkai::daemon

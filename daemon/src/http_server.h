@@ -13,6 +13,9 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+
+#include "gongkai/status.h"
 
 namespace gongkai::daemon {
 
@@ -46,6 +49,33 @@ class GuardedHttpServer {
   std::shared_ptr<ConnectionLimiter> limiter_;
   Poco::SharedPtr<DeadlineHandlerFactory> handlers_;
   std::unique_ptr<Poco::Net::TCPServer> server_;
+};
+
+// A GuardedHttpServer on a thread pool of its own, with the settings every
+// gongkai service uses: one thread serves one connection (at most `threads`
+// at once, more wait in a queue of 512), 5 s idle between kept-alive requests
+// and at most 100 of them per connection, 10 s per read of a body.
+class HttpListener {
+ public:
+  HttpListener() = default;
+  ~HttpListener() { Stop(); }
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // Binds host:port (port 0 picks a free one: port() tells which) and serves
+  // `handlers`. IOError, prefixed with `what` (the config key), when it
+  // cannot listen.
+  Status Start(const std::string& host, uint16_t port, int threads,
+               Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, GuardedHttpServer::Limits limits,
+               const std::string& server_name, const std::string& what);
+  // Stops accepting, ends the open connections and joins the threads.
+  void Stop();
+  uint16_t port() const { return port_; }
+
+ private:
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<GuardedHttpServer> server_;
+  uint16_t port_ = 0;
 };
 
 }  // namespace gongkai::daemon

@@ -17,20 +17,15 @@
 #include "gongkai/indexer/index.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
+#include "http_server.h"
 #include "metrics.h"
 #include "rate_limiter.h"
 
-namespace Poco {
-class ThreadPool;
-}  // namespace Poco
-
 namespace gongkai::daemon {
 
-class GuardedHttpServer;
-
-// Lends catalog read handles to request threads (one Catalog per thread at a time).
 class WitnessClient;
 
+// Lends catalog read handles to request threads (one Catalog per thread at a time).
 class CatalogPool {
  public:
   // The catalog storage::OpenCatalog(postgres, path, env) opens.
@@ -107,13 +102,11 @@ class HttpService {
   // Binds config.listen and starts serving. The bound port is port().
   Status Start();
   void Stop();
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
 
  private:
   ServiceContext ctx_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<GuardedHttpServer> server_;
-  uint16_t port_ = 0;
+  HttpListener listener_;
 };
 
 }  // namespace gongkai::daemon

@@ -26,6 +26,7 @@ using Poco::Net::HTTPServerResponse;
 // An add-checkpoint body is a checkpoint, its signatures and at most 63
 // proof lines: a few KiB. Anything longer is refused before it is read.
 constexpr std::streamsize kMaxWitnessBody = 64 * 1024;
+constexpr std::streamsize kMaxDrained = 1024 * 1024;
 
 void Send(HTTPServerResponse& resp, int status, const std::string& type, const std::string& body) {
   resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
@@ -104,15 +105,17 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
   // C2SP tlog-witness: the answer is the witness's, status and body as the
   // spec has them (plain text).
   void AddCheckpoint(HTTPServerRequest& req, HTTPServerResponse& resp) {
-    if (req.getContentLength() > kMaxWitnessBody)
-      return Send(resp, 413, "text/plain; charset=utf-8",
-                  "an add-checkpoint body is at most 64 KiB\n");
+    // The body is read up to the limit; a longer one is read on (up to 1 MiB,
+    // a bounded cost) so that its sender gets the 413 rather than a reset.
     std::string body(static_cast<size_t>(kMaxWitnessBody) + 1, '\0');
     req.stream().read(body.data(), kMaxWitnessBody + 1);
     body.resize(static_cast<size_t>(req.stream().gcount()));
-    if (static_cast<std::streamsize>(body.size()) > kMaxWitnessBody)
+    if (static_cast<std::streamsize>(body.size()) > kMaxWitnessBody) {
+      req.stream().ignore(kMaxDrained);
+      resp.setKeepAlive(false);
       return Send(resp, 413, "text/plain; charset=utf-8",
                   "an add-checkpoint body is at most 64 KiB\n");
+    }
     const storage::Witness::Answer a = hub_->witness().AddCheckpoint(body);
     const std::string node = hub_->NodeOf(a.origin);
     hub_->CountWitnessAnswer(node, a.status);

@@ -1,10 +1,5 @@
 #include "hub.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
-
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -14,6 +9,7 @@
 #include "gongkai/storage/env.h"
 #include "http_hub.h"
 #include "http_server.h"
+#include "notify.h"
 
 namespace gongkai::hub {
 namespace {
@@ -84,50 +80,36 @@ Status Hub::Open() {
 }
 
 Status Hub::Start() {
-  try {
-    Poco::Net::ServerSocket socket(
-        Poco::Net::SocketAddress(config_.listen_host, config_.listen_port), 128);
-    port_ = socket.address().port();
-    const int threads = config_.http_threads;
-    pool_ = std::make_unique<Poco::ThreadPool>(std::min(threads, 4), threads, 60);
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(threads);
-    params->setMaxQueued(256);
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-    params->setTimeout(Poco::Timespan(10, 0));
-    params->setServerName("gongkai-hub");
-    server_ = std::make_unique<daemon::GuardedHttpServer>(
-        NewHubHandlerFactory(this), *pool_, socket, params, daemon::GuardedHttpServer::Limits{});
-    server_->Start();
-  } catch (const Poco::Exception& e) {
-    return Status::IOError("[hub] listen: cannot listen on " + config_.listen_host + ":" +
-                           std::to_string(config_.listen_port) + ": " + e.displayText());
-  }
-  log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(port_));
-  return Status::OK();
+  Status s = listener_.Start(config_.listen_host, config_.listen_port, config_.http_threads,
+                             NewHubHandlerFactory(this), daemon::GuardedHttpServer::Limits{},
+                             "gongkai-hub", "[hub] listen");
+  if (s.ok())
+    log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(port()));
+  return s;
 }
 
 int Hub::Run(const sigset_t& signals) {
+  daemon::ServiceNotifier notifier;
+  notifier.Ready("witness for " + std::to_string(config_.nodes.size()) + " node(s) on port " +
+                 std::to_string(port()));
   int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig != SIGTERM && sig != SIGINT) {
+  while (sig != SIGTERM && sig != SIGINT) {
+    const auto wait =
+        notifier.MaxWait(daemon::ServiceNotifier::Clock::now(), std::chrono::seconds(1));
+    const struct timespec tick {
+      static_cast<time_t>(wait.count() / 1000), static_cast<long>(wait.count() % 1000) * 1000000
+    };
+    sig = sigtimedwait(&signals, nullptr, &tick);
+    notifier.KeepAlive(daemon::ServiceNotifier::Clock::now());
   }
+  notifier.Stopping();
   log::Info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
   Stop();
   log::Info("stopped");
   return 0;
 }
 
-void Hub::Stop() {
-  if (server_) {
-    server_->Stop();
-    server_.reset();
-  }
-  if (pool_) {
-    pool_->joinAll();
-    pool_.reset();
-  }
-}
+void Hub::Stop() { listener_.Stop(); }
 
 std::string Hub::NodeOf(const std::string& origin) const {
   auto it = node_of_origin_.find(origin);

@@ -19,14 +19,7 @@
 #include "gongkai/status.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/witness.h"
-
-namespace Poco {
-class ThreadPool;
-}
-
-namespace gongkai::daemon {
-class GuardedHttpServer;
-}
+#include "http_server.h"
 
 namespace gongkai::hub {
 
@@ -42,10 +35,11 @@ class Hub {
   Status Open();
   // Listens; `port()` is the bound port afterwards.
   Status Start();
-  // Takes signals until SIGTERM or SIGINT, then stops.
+  // Tells systemd it is ready (and pings its watchdog), takes signals until
+  // SIGTERM or SIGINT, then stops.
   int Run(const sigset_t& signals);
   void Stop();
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
 
   // What the HTTP handlers use.
   const HubConfig& config() const { return config_; }
@@ -65,9 +59,7 @@ class Hub {
   std::map<std::string, std::string> node_of_origin_;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> answers_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<daemon::GuardedHttpServer> server_;
-  uint16_t port_ = 0;
+  daemon::HttpListener listener_;
 };
 
 }  // namespace gongkai::hub
