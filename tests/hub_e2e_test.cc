@@ -123,7 +123,7 @@ TEST_CASE(
 
   // The hub refuses what its spec says it must, over HTTP too.
   CHECK(hub.Post("/witness/add-checkpoint", "old 0\n\nnot a checkpoint\n").status == 400);
-  CHECK(hub.Post("/witness/add-checkpoint", std::string(70 * 1024, 'x')).status == 413);
+  CHECK(hub.Post("/witness/add-checkpoint", std::string(size_t{70} * 1024, 'x')).status == 413);
   auto conflict =
       hub.Post("/witness/add-checkpoint", "old 0\n\n" + node.Get("/api/v1/log/checkpoint").body);
   CHECK(conflict.status == 409);

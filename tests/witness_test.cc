@@ -292,6 +292,7 @@ TEST_CASE("concurrent add-checkpoint calls move the held size forward once, neve
   Log log;
   log.Grow(40);
   std::vector<std::unique_ptr<Witness>> witnesses;
+  witnesses.reserve(stores.size());
   for (auto& store : stores)
     witnesses.push_back(std::make_unique<Witness>(
         "w", witness_key.get(), std::vector<WitnessedLog>{{log.origin, log.key->RawPublic()}},

@@ -252,7 +252,7 @@ void GuardedHttpServer::Stop() {
 }
 
 Status HttpListener::Start(const std::string& host, uint16_t port, int threads,
-                           Poco::Net::HTTPRequestHandlerFactory::Ptr handlers,
+                           const Poco::Net::HTTPRequestHandlerFactory::Ptr& handlers,
                            GuardedHttpServer::Limits limits, const std::string& server_name,
                            const std::string& what) {
   try {
@@ -273,6 +273,13 @@ Status HttpListener::Start(const std::string& host, uint16_t port, int threads,
   } catch (const Poco::Exception& e) {
     return Status::IOError(what + ": cannot listen on " + host + ":" + std::to_string(port) + ": " +
                            e.displayText());
+  }
+}
+
+HttpListener::~HttpListener() {
+  try {
+    Stop();
+  } catch (...) {  // a destructor must not throw; nothing is left to stop
   }
 }
 

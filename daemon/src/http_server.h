@@ -58,7 +58,7 @@ class GuardedHttpServer {
 class HttpListener {
  public:
   HttpListener() = default;
-  ~HttpListener() { Stop(); }
+  ~HttpListener();
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 
@@ -66,8 +66,9 @@ class HttpListener {
   // `handlers`. IOError, prefixed with `what` (the config key), when it
   // cannot listen.
   Status Start(const std::string& host, uint16_t port, int threads,
-               Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, GuardedHttpServer::Limits limits,
-               const std::string& server_name, const std::string& what);
+               const Poco::Net::HTTPRequestHandlerFactory::Ptr& handlers,
+               GuardedHttpServer::Limits limits, const std::string& server_name,
+               const std::string& what);
   // Stops accepting, ends the open connections and joins the threads.
   void Stop();
   uint16_t port() const { return port_; }

@@ -21,7 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::streamsize kMaxAnswer = 16 * 1024;
+constexpr std::streamsize kMaxAnswer = std::streamsize{16} * 1024;
 constexpr size_t kMaxLines = 16;
 constexpr size_t kMaxLine = 1024;
 

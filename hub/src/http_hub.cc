@@ -25,8 +25,8 @@ using Poco::Net::HTTPServerResponse;
 
 // An add-checkpoint body is a checkpoint, its signatures and at most 63
 // proof lines: a few KiB. Anything longer is refused before it is read.
-constexpr std::streamsize kMaxWitnessBody = 64 * 1024;
-constexpr std::streamsize kMaxDrained = 1024 * 1024;
+constexpr std::streamsize kMaxWitnessBody = std::streamsize{64} * 1024;
+constexpr std::streamsize kMaxDrained = std::streamsize{1024} * 1024;
 
 void Send(HTTPServerResponse& resp, int status, const std::string& type, const std::string& body) {
   resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
