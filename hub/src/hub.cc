@@ -1,8 +1,6 @@
 #include "hub.h"
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "gongkai/log.h"
 #include "gongkai/storage/checkpoint.h"
@@ -14,28 +12,22 @@
 namespace gongkai::hub {
 namespace {
 
-// Reads DATA/witness.pem, or makes it: a new Ed25519 key written to a
-// temporary file (0600), synced, and renamed into place.
+// Reads DATA/witness.pem, or makes it (a new Ed25519 key, mode 0600,
+// written atomically).
 Result<std::unique_ptr<storage::SigningKey>> LoadOrCreateWitnessKey(const std::string& data_dir) {
   storage::Env* env = storage::Env::Default();
   const std::string path = data_dir + "/witness.pem";
   if (env->FileExists(path)) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream pem;
-    pem << in.rdbuf();
-    if (!in) return Status::IOError("cannot read the witness key " + path);
-    auto key = storage::SigningKey::FromPem(pem.str());
+    auto pem = storage::ReadFile(path);
+    if (!pem.ok()) return pem.status();
+    auto key = storage::SigningKey::FromPem(*pem);
     if (!key.ok()) return Status::Corruption("witness key " + path + ": " + key.status().message());
     return key;
   }
   auto key = storage::SigningKey::Generate();
   if (!key.ok()) return key;
-  const std::string pem = (*key)->PrivatePem();
-  auto file = env->NewWritableFile(path + ".tmp", 0600);
-  if (!file.ok()) return file.status();
-  for (Status s : {(*file)->Append(pem.data(), pem.size()), (*file)->Sync(), (*file)->Close(),
-                   env->Rename(path + ".tmp", path), env->SyncDir(data_dir)})
-    if (!s.ok()) return s;
+  if (Status s = storage::WriteFileAtomically(env, path, (*key)->PrivatePem(), 0600); !s.ok())
+    return s;
   log::Info("made a new witness key " + path);
   return key;
 }
