@@ -1,6 +1,8 @@
 // The county tier end to end: real gongkaid nodes push their checkpoints to
 // a real gongkai-hub (C2SP tlog-witness) on loopback; its state is in a real
 // PostgreSQL server (support/postgres_server.h).
+#include <Poco/Net/ServerSocket.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -173,5 +175,51 @@ TEST_CASE(
             ->getObject("nodes")
             ->getObject("town")
             ->getValue<uint64_t>("witnessed_size") == size);
+  // The hub keeps its key and its state over a restart.
   CHECK(hub.Stop() == 0);
+  hub.Start();
+  status = hub.Get("/api/v1/status").json();
+  CHECK(status->getObject("witness")->getValue<std::string>("key") == witness_vkey);
+  CHECK(status->getObject("nodes")->getObject("town")->getValue<uint64_t>("witnessed_size") ==
+        size);
+  CHECK(status->getArray("split_views")->size() == 1);
+  CHECK(hub.Stop() == 0);
+}
+
+TEST_CASE("e2e hub: a witness that refuses connections or never answers holds nothing up",
+          "[e2e][hub]") {
+  // A socket that is listened on but never accepted: connections complete
+  // (the backlog) and then nothing is ever said.
+  Poco::Net::ServerSocket silent(Poco::Net::SocketAddress("127.0.0.1", 0), 16);
+  Poco::Net::ServerSocket closed_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const uint16_t closed = closed_socket.address().port();
+  closed_socket.close();  // nothing listens there any more: refused
+  DaemonProcess node;
+  const std::string silent_url =
+      "http://127.0.0.1:" + std::to_string(silent.address().port()) + "/w";
+  const std::string closed_url = "http://127.0.0.1:" + std::to_string(closed) + "/w";
+  AddWitness(node, silent_url + " " + closed_url);
+  WriteFile(node.FilePath("pub", "a.txt"), "鄉公所公告第一號。\n");
+  node.Start();
+  node.WaitIdle(1);
+  WriteFile(node.FilePath("pub", "b.txt"), "鄉公所公告第二號。\n");
+  node.WaitIdle(2);  // archiving went on while a push waited
+  CHECK(node.Search("公告第二號").json()->getValue<int>("total") == 1);
+  // Both are reported, each once, and neither cosigned anything.
+  CHECK(DaemonProcess::Eventually(
+      [&] {
+        auto w = node.Get("/api/v1/status", node.inspector()).json()->getArray("witnesses");
+        return w->size() == 2 && !w->getObject(0)->getValue<std::string>("problem").empty() &&
+               !w->getObject(1)->getValue<std::string>("problem").empty();
+      },
+      60));
+  const std::string log = node.log();
+  CHECK(log.find("witness " + closed_url + ": ") != std::string::npos);
+  CHECK(log.find("witness " + silent_url + ": ") != std::string::npos);
+  CHECK(log.find("an inspector must look") ==
+        std::string::npos);  // unreachable is not a split view
+  const std::string cp = node.Get("/tlog/checkpoint").body;
+  CHECK(cp.substr(cp.find("\n\n") + 2).find("\xE2\x80\x94", 1) ==
+        std::string::npos);  // one signature
+  CHECK(node.Stop() == 0);
 }
