@@ -213,6 +213,13 @@ TEST_CASE("config: [log] witnesses are http:// URL prefixes", "[config]") {
   }
   CHECK(ErrorOf(head + "witnesses = https://hub/w\n").find("https:// is not supported yet") !=
         std::string::npos);
+  auto keys = ParseConfig(head + "witness_keys = w.example/1+0123abcd+BAEC  w2+00ff00ff+BA==\n",
+                          "/etc/gk/gongkaid.conf");
+  REQUIRE(keys.ok());
+  CHECK(keys->witness_keys ==
+        std::vector<std::string>{"w.example/1+0123abcd+BAEC", "w2+00ff00ff+BA=="});
+  CHECK(ErrorOf(head + "witness_keys = not-a-key\n").find("gongkaid.conf:4: [log] witness_keys:") !=
+        std::string::npos);
 }
 
 TEST_CASE("config: gongkai-hub's file names its database, witness and nodes", "[config]") {

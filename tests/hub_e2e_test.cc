@@ -21,12 +21,19 @@ namespace {
 
 const char kWitness[] = "county.e2e.test/witness";
 
-// The node's config with `[log] witnesses = URL`.
-void AddWitness(DaemonProcess& node, const std::string& url) {
+// The node's config with `[log] witnesses = URL` (and `extra` lines).
+void AddWitness(DaemonProcess& node, const std::string& url, const std::string& extra = "") {
   std::string conf = test::Slurp(node.config());
   const std::string origin = "origin = e2e.gongkai.test\n";
   REQUIRE(conf.find(origin) != std::string::npos);
-  conf.replace(conf.find(origin), origin.size(), origin + "witnesses = " + url + "\n");
+  conf.replace(conf.find(origin), origin.size(), origin + "witnesses = " + url + "\n" + extra);
+  WriteFile(node.config(), conf);
+}
+
+void ReplaceInConfig(DaemonProcess& node, const std::string& from, const std::string& to) {
+  std::string conf = test::Slurp(node.config());
+  REQUIRE(conf.find(from) != std::string::npos);
+  conf.replace(conf.find(from), from.size(), to);
   WriteFile(node.config(), conf);
 }
 
@@ -73,8 +80,24 @@ TEST_CASE(
   CHECK(witness->name == kWitness);
   CHECK(status->getObject("nodes")->getObject("town")->getValue<int64_t>("witnessed_size") == 0);
 
-  // The node names the hub as its witness; its checkpoint comes back cosigned.
-  AddWitness(node, "http://127.0.0.1:" + std::to_string(hub.port()) + "/witness");
+  // The node names the hub as its witness, but trusts another key for it:
+  // the hub's cosignature is not kept, and the node says so.
+  const std::string stranger =
+      storage::CosignerVerifierKey(kWitness, storage::SigningKey::Generate().value()->RawPublic());
+  AddWitness(node, "http://127.0.0.1:" + std::to_string(hub.port()) + "/witness",
+             "witness_keys = " + stranger + "\n");
+  node.RestartWithHup();
+  CHECK(DaemonProcess::Eventually([&] {
+    auto w = node.Get("/api/v1/status", node.inspector()).json()->getArray("witnesses");
+    return w->getObject(0)->getValue<std::string>("problem") ==
+           "its answer holds no cosignature by a key in [log] witness_keys";
+  }));
+  CHECK(storage::VerifyCosignature(node.Get("/tlog/checkpoint").body, witness->name,
+                                   witness->raw_public)
+            .status()
+            .IsNotFound());
+  // With the hub's own key, its checkpoint comes back cosigned.
+  ReplaceInConfig(node, stranger, witness_vkey);
   node.RestartWithHup();
   auto cosigned = [&](uint64_t size) {
     return DaemonProcess::Eventually([&] {

@@ -321,7 +321,7 @@ bool HttpUrl(std::string* url) {
 }
 
 Status ReadLog(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"origin", "witnesses"}));
+  GONGKAI_CHECK(r.OnlyKeys({"origin", "witnesses", "witness_keys"}));
   GONGKAI_CHECK(KeyName(r, "origin", &cfg->origin));
   if (const Entry* e = r.Get("witnesses")) {
     std::istringstream words(e->value);
@@ -333,6 +333,18 @@ Status ReadLog(const SectionReader& r, Config* cfg) {
                            url +
                            "' (https:// is not supported yet: reach the hub through a TLS tunnel)");
       cfg->witnesses.push_back(url);
+    }
+  }
+  if (const Entry* e = r.Get("witness_keys")) {
+    std::istringstream words(e->value);
+    for (std::string key; words >> key;) {
+      // <name>+<8 hex>+<base64>; gongkaid checks the key itself when it starts.
+      if (std::count(key.begin(), key.end(), '+') < 2 || key[0] == '+')
+        return r.Error(e->line, "witness_keys",
+                       "expected the witnesses' keys as gongkai-hub's /api/v1/status shows them "
+                       "(<name>+<key hash>+<key>), got '" +
+                           key + "'");
+      cfg->witness_keys.push_back(key);
     }
   }
   return Status::OK();

@@ -23,6 +23,7 @@
 #include "gongkai/log.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
+#include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/keys.h"
 #include "http_service.h"
 #include "index_feeder.h"
@@ -318,7 +319,17 @@ Status Daemon::Start() {
       config_.shares, [this](size_t share, const std::string& rel, WatchEvent ev,
                              const std::string& from) { OnWatchEvent(share, rel, ev, from); });
   if (Status s = watcher_->Start(); !s.ok()) return s;
-  witnesses_ = std::make_unique<WitnessClient>(config_.witnesses, catalogs_.get());
+  std::vector<storage::VerifierKey> witness_keys;
+  for (const std::string& k : config_.witness_keys) {
+    auto key = storage::ParseVerifierKey(k);
+    if (!key.ok() || key->type != storage::kCosignatureV1)
+      return Status::Invalid(config_.file + ": [log] witness_keys: " +
+                             (key.ok() ? "'" + k + "' is a log key, not a witness's (type 0x04)"
+                                       : key.status().message()));
+    witness_keys.push_back(*key);
+  }
+  witnesses_ =
+      std::make_unique<WitnessClient>(config_.witnesses, std::move(witness_keys), catalogs_.get());
   http_ =
       std::make_unique<HttpService>(ServiceContext{.config = &config_,
                                                    .tokens = &tokens_,

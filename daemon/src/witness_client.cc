@@ -78,8 +78,9 @@ std::string FirstLine(const std::string& s) {
 
 }  // namespace
 
-WitnessClient::WitnessClient(std::vector<std::string> urls, CatalogPool* catalogs)
-    : catalogs_(catalogs) {
+WitnessClient::WitnessClient(std::vector<std::string> urls, std::vector<storage::VerifierKey> keys,
+                             CatalogPool* catalogs)
+    : keys_(std::move(keys)), catalogs_(catalogs) {
   for (std::string& url : urls) targets_.push_back(Target{.url = std::move(url)});
 }
 
@@ -162,17 +163,37 @@ void WitnessClient::Push(Target& t, const storage::CheckpointRow& cp, storage::C
       return Failed(t,
                     "answered " + std::to_string(answer->status) + ": " + FirstLine(answer->body),
                     answer->status == 422);
+    const std::string lines = TrustedLines(SignatureLines(answer->body), cp.text);
+    if (lines.empty())
+      return Failed(t,
+                    keys_.empty()
+                        ? "its answer holds no signature line"
+                        : "its answer holds no cosignature by a key in [log] witness_keys",
+                    false);
     std::lock_guard lock(mu_);
     if (!t.problem.empty())
       log::Info("witness " + t.url + " cosigns again (tree size " + std::to_string(size) + ")");
     t.held = size;
     t.body = storage::NoteBody(cp.text);
-    t.lines = SignatureLines(answer->body);
+    t.lines = lines;
     t.problem.clear();
     t.pause = std::chrono::seconds(0);
     return;
   }
   Failed(t, "answered 409 twice", false);
+}
+
+std::string WitnessClient::TrustedLines(const std::string& lines, const std::string& note) const {
+  if (keys_.empty()) return lines;
+  std::istringstream in(lines);
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    for (const storage::VerifierKey& k : keys_)
+      if (storage::VerifyCosignature(note + line + "\n", k.name, k.raw_public).ok()) {
+        out += line + "\n";
+        break;
+      }
+  return out;
 }
 
 void WitnessClient::Failed(Target& t, const std::string& problem, bool alarm) {

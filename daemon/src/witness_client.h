@@ -8,7 +8,8 @@
 //   with a growing pause (5 s up to 10 min) and logged when its state changes,
 //   not at every attempt.
 // - Only note signature lines ("— name base64") are kept from an answer, at
-//   most 16 of at most 1 KiB each, and only for the checkpoint they answered.
+//   most 16 of at most 1 KiB each, and only for the checkpoint they answered;
+//   with [log] witness_keys, only those that verify under one of the keys.
 // - A witness that holds a larger tree than the log, or refuses a checkpoint
 //   as inconsistent (422), is logged as an error: the log was rolled back or
 //   forked, and an inspector must look.
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "gongkai/storage/catalog.h"
+#include "gongkai/storage/checkpoint.h"
 
 namespace gongkai::daemon {
 
@@ -29,8 +31,11 @@ class CatalogPool;
 class WitnessClient {
  public:
   // `urls` are tlog-witness submission prefixes (http://host[:port]/path).
-  // `catalogs` must outlive the client.
-  WitnessClient(std::vector<std::string> urls, CatalogPool* catalogs);
+  // With `keys`, only cosignatures that verify under one of them are kept
+  // (an answer without one is a failure); without, every signature line a
+  // witness answers with is. `catalogs` must outlive the client.
+  WitnessClient(std::vector<std::string> urls, std::vector<storage::VerifierKey> keys,
+                CatalogPool* catalogs);
   ~WitnessClient();
   WitnessClient(const WitnessClient&) = delete;
   WitnessClient& operator=(const WitnessClient&) = delete;
@@ -65,7 +70,11 @@ class WitnessClient {
   // One push of `cp` to `t`: the caller holds no lock; `t` is this thread's.
   void Push(Target& t, const storage::CheckpointRow& cp, storage::Catalog* catalog);
   void Failed(Target& t, const std::string& problem, bool alarm);
+  // Those of `lines` (each ending in a newline) that cosign `note` by one of
+  // keys_; all of them when keys_ is empty.
+  std::string TrustedLines(const std::string& lines, const std::string& note) const;
 
+  const std::vector<storage::VerifierKey> keys_;
   CatalogPool* catalogs_;
   mutable std::mutex mu_;  // guards targets_' body/lines/held/problem against readers
   std::condition_variable wake_;

@@ -63,6 +63,9 @@ struct Config {
   // [log] witnesses: C2SP tlog-witness URL prefixes (http:// or https://,
   // without the trailing "/add-checkpoint") each new checkpoint is pushed to.
   std::vector<std::string> witnesses;
+  // [log] witness_keys: the witnesses' verifier keys (cosignature/v1, type
+  // 0x04). When set, only cosignatures by these keys are kept and served.
+  std::vector<std::string> witness_keys;
   // [daemon] catalog: "" for the SQLite file in data_dir (`catalog = sqlite`,
   // the default), else the libpq connection string (a postgresql:// URI or
   // key=value pairs) of the PostgreSQL database that holds the catalog.
