@@ -198,6 +198,25 @@ TEST_CASE(
             ->getObject("nodes")
             ->getObject("town")
             ->getValue<uint64_t>("witnessed_size") == size);
+  CHECK(forged.Stop() == 0);
+
+  // An archive put back from an old backup (the same key, a shorter log):
+  // the hub's 409 names a larger tree than the node has, and the node says so.
+  DaemonProcess restored;
+  std::filesystem::create_directories(restored.root() + "/data");
+  std::filesystem::copy(node.root() + "/data/keys", restored.root() + "/data/keys",
+                        std::filesystem::copy_options::recursive);
+  WriteFile(restored.FilePath("pub", "a.txt"), "鄉公所公告第一號。\n");
+  AddWitness(restored, "http://127.0.0.1:" + std::to_string(hub.port()) + "/witness");
+  restored.Start();
+  restored.WaitIdle(1);
+  CHECK(DaemonProcess::Eventually([&] {
+    return restored.log().find("the witness says it holds a tree of " + std::to_string(size) +
+                               " records, larger than this log's") != std::string::npos;
+  }));
+  CHECK(restored.log().find("an inspector must look") != std::string::npos);
+  CHECK(restored.Stop() == 0);
+
   // The hub keeps its key and its state over a restart.
   CHECK(hub.Stop() == 0);
   hub.Start();

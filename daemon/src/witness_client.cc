@@ -139,7 +139,7 @@ void WitnessClient::Push(Target& t, const storage::CheckpointRow& cp, storage::C
   for (int attempt = 0; attempt < 2; ++attempt) {  // a 409 teaches the held size: once more
     if (t.held > size)
       return Failed(t,
-                    "the witness holds a tree of " + std::to_string(t.held) +
+                    "the witness says it holds a tree of " + std::to_string(t.held) +
                         " records, larger than this log's " + std::to_string(size) +
                         ": the log was rolled back or replaced",
                     true);
