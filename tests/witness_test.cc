@@ -250,6 +250,22 @@ TEST_CASE(
   REQUIRE(witness.AddCheckpoint(log.Request(9, 9)).status == 200);
   CHECK((*store->Latest(log.origin))->size == 9);
   CHECK(!store->SplitViews()->size());
+  // A log first witnessed empty: a proof after "old 0" is a malformed
+  // request (422), not evidence against the log; without it, it moves on.
+  {
+    Log young;
+    young.origin = "young.example/log";
+    young.Grow(5);
+    Witness w("county.example.gov/witness", witness_key.get(),
+              {{young.origin, young.key->RawPublic()}}, store, [&] { return clock; });
+    REQUIRE(w.AddCheckpoint(young.Request(0, 0)).status == 200);
+    AddCheckpointRequest r = *ParseAddCheckpoint(young.Request(0, 5));
+    r.proof = {Sha256Of("p")};
+    const Witness::Answer a0 = w.AddCheckpoint(FormatAddCheckpoint(r));
+    CHECK(a0.status == 422);
+    CHECK(!a0.split_view.has_value());
+    CHECK(w.AddCheckpoint(young.Request(0, 5)).status == 200);
+  }
 
   // A proof that does not verify (a wrong hash in it) is refused with 422.
   {

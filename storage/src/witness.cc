@@ -122,7 +122,7 @@ Witness::Answer Witness::Check(std::string_view body, std::string* origin) {
     Answer a =
         Refuse(422, req->old_size == 0 ? "the proof from size 0 must be empty"
                                        : "the checkpoint is not consistent with the one held");
-    if (*held) {  // a log that signed two trees that cannot both be true
+    if (*held && req->old_size > 0) {  // the log signed two trees that cannot both be true
       a.split_view = SplitView{log->origin, a.body.substr(0, a.body.size() - 1), (*held)->note,
                                req->checkpoint, now_()};
       if (Status s = store_->RecordSplitView(*a.split_view); !s.ok())
