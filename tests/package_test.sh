@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the .deb with CPack from the build folder, unpacks it into a scratch
 # root (dpkg -x: nothing is installed on the host) and checks that
-#   - every file is where systemd/gongkaid.service and the scripts expect it,
-#   - the control data has the maintainer scripts, the conffile, and Depends
+#   - every file is where systemd/gongkaid.service, gongkai-hub.service and
+#     the scripts expect it,
+#   - the control data has the maintainer scripts, the conffiles, and Depends
 #     from dpkg-shlibdeps (Xapian, Poco, libarchive, OpenSSL, libsystemd, ...),
 #   - the unpacked binaries run (they link only system libraries; no RPATH),
 #   - the Debian metadata: a real Maintainer, an extended description, a
@@ -46,16 +47,21 @@ dpkg-deb -e "$deb" "$scratch/control"
 for script in postinst prerm postrm; do
   check "$script is an executable script" test -x "$scratch/control/$script"
 done
-check "conffile /etc/gongkai/gongkaid.conf" grep -qx /etc/gongkai/gongkaid.conf "$scratch/control/conffiles"
+for conf in gongkaid gongkai-hub; do
+  check "conffile /etc/gongkai/$conf.conf" grep -qx /etc/gongkai/$conf.conf "$scratch/control/conffiles"
+done
 
 root=$scratch/root
 dpkg-deb -x "$deb" "$root"
-unit=$root/usr/lib/systemd/system/gongkaid.service
-check "unit installed" test -f "$unit"
-# The files the unit's ExecStart= names: the daemon and its configuration.
-set -- $(sed -n 's/^ExecStart=//p' "$unit")
-check "ExecStart binary $1 is in the package" test -x "$root$1"
-check "configuration $3 is in the package" test -f "$root$3"
+# The files each unit's ExecStart= names: the program and its configuration.
+# gongkaid's come last: $unit and $1 stay its unit and binary below.
+for name in gongkai-hub gongkaid; do
+  unit=$root/usr/lib/systemd/system/$name.service
+  check "unit $name.service installed" test -f "$unit"
+  set -- $(sed -n 's/^ExecStart=//p' "$unit")
+  check "ExecStart binary $1 is in the package" test -x "$root$1"
+  check "configuration $3 is in the package" test -f "$root$3"
+done
 # systemctl reload needs no program a minimal Debian lacks (procps' kill).
 reload=$(sed -n 's/^ExecReload=//p' "$unit" | cut -d' ' -f1)
 check "ExecReload binary $reload is in the package" test -x "$root$reload"
@@ -65,7 +71,7 @@ check "gongkai CLI" test -x "$root/usr/bin/gongkai"
 # Where gongkaid and gongkai look for their extraction worker once installed.
 check "extraction worker /usr/libexec/gongkai/gongkai-extract" test -x "$root/usr/libexec/gongkai/gongkai-extract"
 check "Recommends names catdoc (legacy Office files)" sh -c "printf '%s\n' '$info' | grep -q '^ Recommends:.*catdoc'"
-for page in man1/gongkai.1 man5/gongkaid.conf.5 man8/gongkaid.8; do
+for page in man1/gongkai.1 man5/gongkaid.conf.5 man8/gongkaid.8 man8/gongkai-hub.8; do
   check "man page $page" test -f "$root/usr/share/man/$page.gz"
 done
 check "README" test -f "$root/usr/share/doc/gongkai/README.md"
@@ -99,4 +105,6 @@ version=$("$root/usr/bin/gongkai" --version) || true
 check "gongkai --version runs ($version)" test -n "$version"
 version=$("$root/usr/libexec/gongkai/gongkai-extract" --version) || true
 check "gongkai-extract --version runs ($version)" test -n "$version"
+version=$("$root/usr/sbin/gongkai-hub" --version) || true
+check "gongkai-hub --version runs ($version)" test -n "$version"
 exit $fail

@@ -1,16 +1,18 @@
 #!/bin/sh
-# Checks systemd/gongkaid.service and its companions with systemd's own tools:
+# Checks systemd/gongkaid.service, gongkai-hub.service and their companions
+# with systemd's own tools:
 #   - `systemd-analyze verify` reports nothing (unknown keys, bad values and a
 #     missing ExecStart binary all print a line),
 #   - `systemd-analyze security --offline=true` rates the exposure <= 2.0,
 #   - systemd-sysusers and systemd-tmpfiles accept their snippets.
-# Everything runs against a scratch root holding the built gongkaid at the
-# unit's ExecStart path, so nothing is installed on the host.
-# usage: systemd_unit_test.sh SOURCE_DIR GONGKAID_BINARY. Exit 77 = skipped.
+# Everything runs against a scratch root holding the built programs at the
+# units' ExecStart paths, so nothing is installed on the host.
+# usage: systemd_unit_test.sh SOURCE_DIR GONGKAID_BINARY GONGKAI_HUB_BINARY.
+# Exit 77 = skipped.
 set -eu
 src=$1
 gongkaid=$2
-unit=$src/systemd/gongkaid.service
+hub=$3
 
 if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze not found (apt-get install systemd)"
@@ -20,40 +22,44 @@ fi
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/usr/lib/systemd/system" "$root/etc"
-# The units gongkaid.service depends on (targets, slices) come from the host.
+# The units ours depend on (targets, slices) come from the host.
 cp /usr/lib/systemd/system/*.target /usr/lib/systemd/system/*.slice "$root/usr/lib/systemd/system/"
-cp "$unit" "$root/usr/lib/systemd/system/gongkaid.service"
-for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\([^ ]*\).*/\1/p' "$unit"); do
-  mkdir -p "$root$(dirname "$cmd")"
-  case "$cmd" in
-    */gongkaid) cp "$gongkaid" "$root$cmd" ;;
-    *) cp "$cmd" "$root$cmd" ;;
-  esac
+for name in gongkaid gongkai-hub; do
+  unit=$src/systemd/$name.service
+  cp "$unit" "$root/usr/lib/systemd/system/$name.service"
+  for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\([^ ]*\).*/\1/p' "$unit"); do
+    mkdir -p "$root$(dirname "$cmd")"
+    case "$cmd" in
+      */gongkaid) cp "$gongkaid" "$root$cmd" ;;
+      */gongkai-hub) cp "$hub" "$root$cmd" ;;
+      *) cp "$cmd" "$root$cmd" ;;
+    esac
+  done
+
+  status=0
+  out=$(systemd-analyze verify --man=no --root="$root" "$root/usr/lib/systemd/system/$name.service" 2>&1) || status=1
+  if [ -n "$out" ] || [ $status -ne 0 ]; then
+    echo "FAIL: systemd-analyze verify $name.service:"
+    echo "$out"
+    exit 1
+  fi
+  echo "ok: systemd-analyze verify $name.service is clean"
+
+  report=$(systemd-analyze security --offline=true "$unit" 2>&1) || true
+  score=$(printf '%s\n' "$report" | sed -n "s/.*Overall exposure level for $name.service: \([0-9.]*\).*/\1/p")
+  if [ -z "$score" ]; then
+    echo "FAIL: no exposure level for $name.service in:"
+    echo "$report"
+    exit 1
+  fi
+  echo "$name.service exposure level: $score"
+  printf '%s\n' "$report" | grep '✗' || true
+  if ! awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+    echo "FAIL: $name.service exposure level $score > 2.0"
+    exit 1
+  fi
+  echo "ok: $name.service exposure level $score <= 2.0"
 done
-
-status=0
-out=$(systemd-analyze verify --man=no --root="$root" "$root/usr/lib/systemd/system/gongkaid.service" 2>&1) || status=1
-if [ -n "$out" ] || [ $status -ne 0 ]; then
-  echo "FAIL: systemd-analyze verify:"
-  echo "$out"
-  exit 1
-fi
-echo "ok: systemd-analyze verify is clean"
-
-report=$(systemd-analyze security --offline=true "$unit" 2>&1) || true
-score=$(printf '%s\n' "$report" | sed -n 's/.*Overall exposure level for gongkaid.service: \([0-9.]*\).*/\1/p')
-if [ -z "$score" ]; then
-  echo "FAIL: no exposure level in:"
-  echo "$report"
-  exit 1
-fi
-echo "exposure level: $score"
-printf '%s\n' "$report" | grep '✗' || true
-if ! awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
-  echo "FAIL: exposure level $score > 2.0"
-  exit 1
-fi
-echo "ok: exposure level $score <= 2.0"
 
 # The snippets the package installs: the user exists and owns the archive.
 systemd-sysusers --root="$root" "$src/systemd/gongkai.sysusers"
