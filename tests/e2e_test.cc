@@ -425,7 +425,8 @@ TEST_CASE("e2e: the log as C2SP tiles rebuilds the signed checkpoint's root", "[
   REQUIRE(tile.status == 200);
   REQUIRE(tile.body.size() == cp->size * 32);
   CHECK(tile.headers["content-type"] == "application/octet-stream");
-  CHECK(tile.headers["cache-control"] == "no-cache");  // partial: changes as the tree grows
+  // A partial tile is a prefix of the tile, the same bytes forever.
+  CHECK(tile.headers["cache-control"] == "public, max-age=31536000, immutable");
   gongkai::storage::StreamingTree tree;
   std::vector<gongkai::storage::Digest> leaves;
   for (uint64_t i = 0; i < cp->size; ++i) {
@@ -435,7 +436,9 @@ TEST_CASE("e2e: the log as C2SP tiles rebuilds the signed checkpoint's root", "[
     tree.Append(leaf);
   }
   CHECK(tree.Root() == cp->root);
-  // Not at another width, not the full tile yet, not a path the spec does not allow.
+  // An earlier checkpoint's partial tile is the same prefix.
+  CHECK(d.Get("/tlog/tile/0/000.p/1").body == tile.body.substr(0, 32));
+  // Not wider than the tree, not the full tile yet, not a path the spec does not allow.
   CHECK(d.Get("/tlog/tile/0/000").status == 404);
   CHECK(d.Get("/tlog/tile/0/000.p/" + std::to_string(cp->size + 1)).status == 404);
   CHECK(d.Get("/tlog/tile/0/0").status == 404);
@@ -446,6 +449,9 @@ TEST_CASE("e2e: the log as C2SP tiles rebuilds the signed checkpoint's root", "[
   auto bundle = d.Get("/tlog/tile/entries/000.p/" + width, d.inspector());
   REQUIRE(bundle.status == 200);
   CHECK(bundle.headers["cache-control"] == "private, no-store");
+  const std::string first = d.Get("/tlog/tile/entries/000.p/1", d.inspector()).body;
+  CHECK(first.size() > 2);
+  CHECK(bundle.body.rfind(first, 0) == 0);  // an earlier checkpoint's bundle is a prefix too
   size_t at = 0;
   for (uint64_t i = 0; i < cp->size; ++i) {
     REQUIRE(at + 2 <= bundle.body.size());

@@ -18,10 +18,12 @@ namespace {
 using Store = gongkai::test::MerkleStore;
 
 // A tiles client: fetches each tile the tree of `size` has (HashTile, the
-// width TileWidthAt names) and rebuilds any complete node from them.
+// width TileWidthAt names) and rebuilds any complete node from them. The
+// server's tree may have grown to `served_size` since.
 class TileClient {
  public:
-  TileClient(uint64_t size, const NodeReader& server) : size_(size), server_(server) {}
+  TileClient(uint64_t size, const NodeReader& server, uint64_t served_size = 0)
+      : size_(size), served_size_(served_size ? served_size : size), server_(server) {}
   NodeReader reader() {
     return
         [this](int level, uint64_t index) -> gongkai::Result<Digest> { return Node(level, index); };
@@ -56,14 +58,14 @@ class TileClient {
       id.index = index;
       id.width = TileWidthAt(level, index, size_);
       REQUIRE(id.width > 0);
-      auto bytes = HashTile(id, size_, server_);
+      auto bytes = HashTile(id, served_size_, server_);
       REQUIRE(bytes.ok());
       REQUIRE(bytes->size() == id.width * 32);
       it->second = *bytes;
     }
     return it->second;
   }
-  uint64_t size_;
+  uint64_t size_, served_size_;
   NodeReader server_;
   std::map<std::pair<int, uint64_t>, std::string> tiles_;
 };
@@ -144,6 +146,7 @@ TEST_CASE("tiles: widths of a tree's tiles follow the spec's example", "[storage
 TEST_CASE("tiles: a client rebuilds the stored tree from the tiles alone, partial tiles included",
           "[storage][tiles]") {
   Store store;
+  uint64_t earlier = 0;
   for (uint64_t size : {uint64_t{1}, uint64_t{2}, uint64_t{3}, uint64_t{255}, uint64_t{256},
                         uint64_t{257}, uint64_t{511}, uint64_t{512}, uint64_t{1000},
                         uint64_t{65535}, uint64_t{65536}, uint64_t{65537}, uint64_t{70000}}) {
@@ -161,15 +164,30 @@ TEST_CASE("tiles: a client rebuilds the stored tree from the tiles alone, partia
       CHECK(*ConsistencyProof(from, size, client.reader()) ==
             *ConsistencyProof(from, size, store.reader()));
     }
-    // Only the tile the tree has: a full one once complete, a partial one at its width.
+    // A client of the earlier checkpoint, served by today's tree: the same root.
+    if (earlier > 0) {
+      TileClient old(earlier, store.reader(), size);
+      CHECK(*RootHash(earlier, old.reader()) == *RootHash(earlier, store.reader()));
+      CHECK(*InclusionProof(earlier / 2, earlier, old.reader()) ==
+            *InclusionProof(earlier / 2, earlier, store.reader()));
+    }
+    earlier = size;
+    // The tile the tree has, and any narrower prefix of it; nothing wider.
     TileId last{false, 0, (size - 1) / kTileWidth,
                 size % kTileWidth ? size % kTileWidth : kTileWidth};
-    CHECK(HashTile(last, size, store.reader()).ok());
-    TileId other = last;
-    other.width = last.width == kTileWidth ? 1 : kTileWidth;
-    CHECK(HashTile(other, size, store.reader()).status().IsNotFound());
-    other.index = last.index + 1;
-    other.width = kTileWidth;
-    CHECK(HashTile(other, size, store.reader()).status().IsNotFound());
+    const auto whole = HashTile(last, size, store.reader());
+    REQUIRE(whole.ok());
+    TileId prefix = last;
+    prefix.width = 1;
+    CHECK(*HashTile(prefix, size, store.reader()) == whole->substr(0, 32));
+    if (last.width < kTileWidth) {
+      TileId wider = last;
+      wider.width = last.width + 1;
+      CHECK(HashTile(wider, size, store.reader()).status().IsNotFound());
+    }
+    TileId next = last;
+    next.index = last.index + 1;
+    next.width = 1;
+    CHECK(HashTile(next, size, store.reader()).status().IsNotFound());
   }
 }

@@ -60,10 +60,10 @@ void ServeEntries(Call& call) {
 }
 
 // GET /tlog/tile/<L>/<N>[.p/<W>] and /tlog/tile/entries/<N>[.p/<W>]: the
-// tiles of the latest checkpoint's tree (storage/tiles.h). Hash tiles are
-// public; entry bundles hold records, which name restricted documents, so
-// they need an inspector's token. A full tile never changes, a partial one
-// until the tree grows past it.
+// tiles of the latest checkpoint's tree and of every earlier one
+// (storage/tiles.h). Hash tiles are public; entry bundles hold records,
+// which name restricted documents, so they need an inspector's token. What a
+// tile path names never changes.
 void ServeTile(Call& call) {
   const auto tile = storage::ParseTilePath(call.path.at("tile"));
   if (!tile) throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such tile"};
@@ -92,14 +92,9 @@ void ServeTile(Call& call) {
   }
   call.resp.setStatusAndReason(HTTPResponse::HTTP_OK);
   call.resp.setContentType("application/octet-stream");
-  // Records are for token holders only; a full hash tile never changes, a
-  // partial one does once the tree grows past it.
-  const char* cache = "no-cache";
-  if (tile->entries)
-    cache = "private, no-store";
-  else if (tile->width == storage::kTileWidth)
-    cache = "public, max-age=31536000, immutable";
-  call.resp.set("Cache-Control", cache);
+  // Records are for token holders only; a hash tile never changes.
+  call.resp.set("Cache-Control",
+                tile->entries ? "private, no-store" : "public, max-age=31536000, immutable");
   call.resp.setContentLength64(static_cast<Poco::UInt64>(body.size()));
   call.resp.send() << body;
 }

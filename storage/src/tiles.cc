@@ -98,8 +98,7 @@ uint64_t TileWidthAt(int level, uint64_t index, uint64_t tree_size) {
 }
 
 bool InTree(const TileId& tile, uint64_t tree_size) {
-  const uint64_t width = TileWidthAt(tile.level, tile.index, tree_size);
-  return width != 0 && width == tile.width;
+  return tile.width <= TileWidthAt(tile.level, tile.index, tree_size);
 }
 
 Result<std::string> HashTile(const TileId& tile, uint64_t tree_size, const NodeReader& read) {

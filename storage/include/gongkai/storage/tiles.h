@@ -42,10 +42,11 @@ std::string TilePath(const TileId& tile);
 // holds no hash of it.
 uint64_t TileWidthAt(int level, uint64_t index, uint64_t tree_size);
 
-// Whether a tree of `tree_size` leaves holds exactly `tile`: a full tile
-// once it is complete, a partial one only at the width the tree has now (the
-// spec's partial tiles of earlier checkpoints are not kept: a client falls
-// back to the full tile, as the spec requires it to be able to).
+// Whether a tree of `tree_size` leaves holds `tile`: a full tile once it is
+// complete, a partial one of any width up to the one the tree has now. The
+// hashes of a tile never change once there, so the partial tile of an
+// earlier checkpoint is the same prefix of today's tile, and every tile
+// served is immutable.
 bool InTree(const TileId& tile, uint64_t tree_size);
 
 // The tile's bytes (width × 32), from the stored nodes; NotFound unless
