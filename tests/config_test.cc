@@ -243,6 +243,8 @@ token_file = town-a.token
   CHECK(c->postgres == "postgresql:///gongkai_hub?host=/run/postgresql");
   CHECK(c->witness_name == "hub.county.example/witness");
   CHECK(c->http_threads == 16);
+  CHECK(c->sync_interval == std::chrono::seconds(60));
+  CHECK(c->sync_timeout == std::chrono::minutes(10));
   REQUIRE(c->nodes.size() == 1);
   CHECK(c->nodes[0].name == "town-a");
   CHECK(c->nodes[0].url == "http://town-a.example:8080");
@@ -268,4 +270,12 @@ token_file = town-a.token
   CHECK(error(hub + "[node.a]\nurl = http://a\nnote_key = a+00+AA\ncolour = red\n")
             .find("unknown key") != std::string::npos);
   CHECK(error(hub + "[share.x]\n").find("unknown section") != std::string::npos);
+  CHECK(error(hub + "sync_interval = 10ms\n").find("[hub] sync_interval: expected a duration") !=
+        std::string::npos);
+  CHECK(error(hub + "sync_timeout = 2d\n").find("[hub] sync_timeout: expected a duration") !=
+        std::string::npos);
+  auto timed = gongkai::ParseHubConfig(hub + "sync_interval = 5m\nsync_timeout = 30s\n", "/h.conf");
+  REQUIRE(timed.ok());
+  CHECK(timed->sync_interval == std::chrono::minutes(5));
+  CHECK(timed->sync_timeout == std::chrono::seconds(30));
 }

@@ -3,8 +3,10 @@
 // PostgreSQL server (support/postgres_server.h).
 #include <Poco/Net/ServerSocket.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <vector>
 
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/witness.h"
@@ -264,4 +266,171 @@ TEST_CASE("e2e hub: a witness that refuses connections or never answers holds no
   CHECK(cp.substr(cp.find("\n\n") + 2).find("\xE2\x80\x94", 1) ==
         std::string::npos);  // one signature
   CHECK(node.Stop() == 0);
+}
+
+namespace {
+
+// The nodes of a search answer's results, sorted.
+std::vector<std::string> NodesOf(const test::HttpResult& r) {
+  std::vector<std::string> out;
+  auto results = r.json()->getArray("results");
+  for (unsigned i = 0; i < results->size(); ++i)
+    out.push_back(results->getObject(i)->getValue<std::string>("node"));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+int64_t Total(const test::HttpResult& r) { return r.json()->getValue<int64_t>("total"); }
+
+Poco::JSON::Object::Ptr MirrorOf(HubProcess& hub, const std::string& node) {
+  return hub.Get("/api/v1/status").json()->getObject("nodes")->getObject(node);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "e2e hub: the mirror holds every township's public documents, verified, searched as one, and "
+    "a node that is down or serves a wrong byte never fails a search or poisons the mirror",
+    "[e2e][hub]") {
+  std::string why;
+  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
+  if (!pg) {
+    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
+    return;
+  }
+  // East pushes its checkpoints to the hub; West does not, so the mirror
+  // verifies West's own checkpoint under its key.
+  DaemonProcess east({{"pub", ""}, {"sec", "classification = restricted"}});
+  DaemonProcess west;
+  WriteFile(east.FilePath("pub", "flood.txt"), "东山乡防汛工作通知，请各村做好准备。\n");
+  WriteFile(east.FilePath("pub", "roads.txt"), "东山乡道路维修公告。\n");
+  WriteFile(east.FilePath("sec", "inside.txt"), "东山乡内部名单 QZXSECRETMARK 不得公开。\n");
+  WriteFile(west.FilePath("pub", "flood.txt"), "西河镇防汛工作通知。\n");
+  ReplaceInConfig(west, "origin = e2e.gongkai.test\n", "origin = west.gongkai.test\n");
+  {  // East keeps its port when it reloads its config to add the witness.
+    Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
+    ReplaceInConfig(east, "listen = 127.0.0.1:0\n",
+                    "listen = 127.0.0.1:" + std::to_string(probe.address().port()) + "\n");
+  }
+  east.Start();
+  west.Start();
+  east.WaitIdle(3);
+  west.WaitIdle(1);
+  WriteFile(east.root() + "/hub-token", east.inspector() + "\n");
+  WriteFile(west.root() + "/hub-token", west.inspector() + "\n");
+  auto section = [](const std::string& name, DaemonProcess& node) {
+    return "[node." + name + "]\nurl = http://127.0.0.1:" + std::to_string(node.port()) +
+           "\nnote_key = " + NoteKey(node) + "\ntoken_file = " + node.root() + "/hub-token\n\n";
+  };
+  HubProcess hub(pg->CreateDatabase(), section("east", east) + section("west", west),
+                 "sync_interval = 200ms\ntokens = tokens\n");
+  const std::string county_token = "county-inspector-token";
+  WriteFile(hub.FilePath("tokens"),
+            "inspector " + storage::Hex(storage::Sha256Of(county_token)) + " county\n");
+  // One request for disclosure at East, in its annual table 三 and the county's.
+  REQUIRE(east.Request("POST", "/api/v1/requests", "", {},
+                       R"({"applicant":{"name":"县级测试","contact":"1"},"description":"x"})")
+              .status == 201);
+  hub.Start();
+  AddWitness(east, "http://127.0.0.1:" + std::to_string(hub.port()) + "/witness");
+  east.RestartWithHup();
+
+  // Both townships' notices, one search, each with its node.
+  const bool synced =
+      DaemonProcess::Eventually([&] { return Total(hub.Search("防汛工作通知")) == 2; }, 60);
+  INFO(hub.log());
+  REQUIRE(synced);
+  const test::HttpResult both = hub.Search("防汛工作通知");
+  CHECK(NodesOf(both) == std::vector<std::string>{"east", "west"});
+  auto first = both.json()->getArray("results")->getObject(0);
+  CHECK(first->getValue<std::string>("share") == "pub");
+  CHECK(first->getValue<int64_t>("version") == 1);
+  CHECK(first->getValue<std::string>("snippet").find("<b>") != std::string::npos);
+  auto nodes = both.json()->getObject("nodes");
+  CHECK(nodes->getObject("east")->getValue<uint64_t>("tree_size") == TreeSize(east));
+  CHECK(nodes->getObject("west")->getValue<uint64_t>("tree_size") == TreeSize(west));
+  CHECK(!nodes->getObject("west")->getValue<bool>("stale"));
+  CHECK(!nodes->getObject("west")->getValue<std::string>("synced").empty());
+  CHECK(Total(hub.Search("")) == 3);  // the listing: every public document
+  // Traditional finds Simplified at the hub as at the node.
+  CHECK(Total(hub.Search("道路維修")) == 1);
+  // The restricted share's document is in the log the hub read, never in its index.
+  CHECK(Total(hub.Search("QZXSECRETMARK")) == 0);
+  CHECK(Total(hub.Search("内部名单")) == 0);
+  CHECK(hub.Get("/api/v1/search?limit=1000").status == 400);
+
+  // The county inspector's view: counts and dates per township, and table 三
+  // as the sum of theirs. Only for a token of the hub's own.
+  CHECK(hub.Get("/api/v1/county").status == 401);
+  CHECK(hub.Request("GET", "/api/v1/county", east.inspector()).status == 401);
+  // The node counts its requests once a second: the hub sees the new one
+  // at a sync after that.
+  REQUIRE(DaemonProcess::Eventually([&] {
+    auto c = hub.Request("GET", "/api/v1/county", county_token).json();
+    return c->getObject("totals")->getValue<int64_t>("not_inspected") == 0 &&
+           c->getObject("totals")->getValue<int64_t>("requests_open") == 1;
+  }));
+  auto county = hub.Request("GET", "/api/v1/county", county_token).json();
+  auto east_view = county->getObject("nodes")->getObject("east");
+  CHECK(east_view->getObject("requests")->getValue<int64_t>("open") == 1);
+  CHECK(county->getObject("totals")->getValue<int64_t>("requests_open") == 1);
+  auto offices = east_view->getArray("offices");
+  REQUIRE(offices->size() == 2);  // pub and sec
+  CHECK(!offices->getObject(0)->getValue<std::string>("last_version").empty());
+  CHECK(!offices->getObject(0)->getValue<bool>("overdue"));
+  CHECK(county->getObject("table3")->getObject("new")->getValue<int64_t>("total") == 1);
+  CHECK(county->getValue<int>("year") >= 2026);
+  const std::string county_text = hub.Request("GET", "/api/v1/county", county_token).body;
+  CHECK(county_text.find("县级测试") == std::string::npos);  // no personal data leaves the node
+
+  // A document made restricted at the node leaves the hub within a sync.
+  const std::string roads = east.FirstId("道路维修");
+  REQUIRE(east.Request("POST", "/api/v1/documents/" + roads + "/classification", east.admin(), {},
+                       R"({"classification":"restricted"})")
+              .status == 200);
+  CHECK(DaemonProcess::Eventually([&] { return Total(hub.Search("道路维修")) == 0; }, 60));
+
+  // West goes down: its notice stays searchable, marked stale; East's is fresh.
+  CHECK(west.Stop() == 0);
+  CHECK(DaemonProcess::Eventually([&] { return MirrorOf(hub, "west")->getValue<bool>("stale"); },
+                                  60));
+  const test::HttpResult stale = hub.Search("防汛工作通知");
+  CHECK(NodesOf(stale) == std::vector<std::string>{"east", "west"});
+  CHECK(stale.json()->getObject("nodes")->getObject("west")->getValue<bool>("stale"));
+  CHECK(!stale.json()->getObject("nodes")->getObject("east")->getValue<bool>("stale"));
+  CHECK(hub.log().find("mirror west: cannot sync") != std::string::npos);
+
+  // East serves a wrong byte for a new document: the sync is refused and
+  // alarmed, nothing of it is kept, and searches go on.
+  CHECK(hub.Stop() == 0);
+  WriteFile(east.FilePath("pub", "budget.txt"), "东山乡预算公开说明。\n");
+  east.WaitIdle(4);
+  const std::string budget = east.FirstId("预算公开说明");
+  const std::string sha = east.Get("/api/v1/documents/" + budget)
+                              .json()
+                              ->getArray("versions")
+                              ->getObject(0)
+                              ->getValue<std::string>("sha256");
+  const std::string blob =
+      east.root() + "/data/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha;
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  WriteFile(blob, "东山乡预算公开说明！\n");  // same length, one character changed
+  hub.Start();
+  CHECK(DaemonProcess::Eventually(
+      [&] {
+        return hub.Get("/metrics")
+                   .body.find("gongkai_hub_mirror_refused_total{node=\"east\"} 0\n") ==
+               std::string::npos;
+      },
+      60));
+  CHECK(hub.log().find("mirror east: REFUSED") != std::string::npos);
+  auto east_state = MirrorOf(hub, "east");
+  CHECK(east_state->getValue<bool>("stale"));
+  CHECK(Total(hub.Search("预算公开说明")) == 0);
+  CHECK(NodesOf(hub.Search("防汛工作通知")) == std::vector<std::string>{"east", "west"});
+  const std::string status = hub.Get("/api/v1/status").body;
+  CHECK(status.find("the bytes served do not match its record") != std::string::npos);
+  CHECK(hub.Stop() == 0);
+  CHECK(east.Stop() == 0);
 }

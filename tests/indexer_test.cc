@@ -546,3 +546,43 @@ TEST_CASE("index: relaxed answers hold only what the strict query could show (pr
   }
   CHECK(relaxed > 100);  // the property was exercised
 }
+
+TEST_CASE("index: several databases searched as one say which holds each hit, with metadata kept",
+          "[indexer]") {
+  TempDir dir;
+  const std::vector<std::string> dirs = {dir / "a", dir / "b", dir / "c"};
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    auto w = IndexWriter::Open(dirs[i]);
+    REQUIRE(w.ok());
+    // Shard i holds i + 1 documents, each "shard i" in its text.
+    for (size_t k = 0; k <= i; ++k)
+      Put(**w, Doc("s" + std::to_string(i) + "d" + std::to_string(k + 1), "pub",
+                   "鄉鎮公告 shard" + std::to_string(i)));
+    REQUIRE((*w)->SetMetadata("hub.tree", std::string("\0\1bytes", 7)).ok());
+    CHECK_FALSE((*w)->SetMetadata("gongkai.watermark", "9").ok());  // the index's own
+    REQUIRE((*w)->Commit(7).ok());
+  }
+  auto reopened = IndexWriter::Open(dirs[1]);
+  REQUIRE(reopened.ok());
+  CHECK(*(*reopened)->Metadata("hub.tree") == std::string("\0\1bytes", 7));
+  CHECK(*(*reopened)->Metadata("none") == "");
+  reopened->reset();
+
+  Searcher s(dirs);
+  SearchQuery q;
+  q.q = "鄉鎮公告";
+  q.limit = 100;
+  auto r = s.Search(q);
+  REQUIRE(r.ok());
+  CHECK(r->total == 6);
+  REQUIRE(r->hits.size() == 6);
+  for (const SearchHit& h : r->hits)  // "s<i>d<k>" is in shard i
+    CHECK(h.shard == static_cast<size_t>(h.doc.id[1] - '0'));
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    q.q = "shard" + std::to_string(i);
+    r = s.Search(q);
+    REQUIRE(r.ok());
+    CHECK(r->total == static_cast<int64_t>(i + 1));
+    for (const SearchHit& h : r->hits) CHECK(h.shard == i);
+  }
+}

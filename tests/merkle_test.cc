@@ -59,6 +59,29 @@ using Store = gongkai::test::MerkleStore;
 
 }  // namespace
 
+TEST_CASE("merkle: a streaming tree restored from its state goes on where it stopped",
+          "[storage][merkle]") {
+  Leaves leaves;
+  for (int i = 0; i < 300; ++i) leaves.push_back(LeafHash("record " + std::to_string(i)));
+  for (size_t cut : {0, 1, 2, 3, 7, 8, 64, 255, 256, 257}) {
+    StreamingTree first;
+    for (size_t i = 0; i < cut; ++i) first.Append(leaves[i]);
+    auto restored = StreamingTree::FromState(first.State());
+    REQUIRE(restored.ok());
+    CHECK(restored->size() == cut);
+    CHECK(restored->Root() == first.Root());
+    for (size_t i = cut; i < leaves.size(); ++i) restored->Append(leaves[i]);
+    CHECK(restored->Root() == RefMth(leaves, 0, leaves.size()));
+  }
+  StreamingTree five;
+  for (int i = 0; i < 5; ++i) five.Append(leaves[static_cast<size_t>(i)]);
+  const std::string state = five.State();
+  CHECK(state.size() == 8 + 2 * 32);  // 5 = 4 + 1: two subtrees
+  CHECK(StreamingTree::FromState(state.substr(0, 40)).status().code() ==
+        gongkai::Status::Code::kCorruption);
+  CHECK_FALSE(StreamingTree::FromState("").ok());
+}
+
 TEST_CASE("merkle: roots, inclusion and consistency proofs match RFC 9162 up to 64 leaves",
           "[storage][merkle]") {
   Leaves leaves;

@@ -25,7 +25,8 @@
 #   6. the watchdog: kill -STOP the main process, and systemd kills and
 #      restarts it after WatchdogSec= (the unit's value; the wait is bounded);
 #   7. gongkai-hub: PostgreSQL installed, the hub started as a unit, the node
-#      names it as its witness and serves its cosignature; restarted, the hub
+#      names it as its witness and serves its cosignature; the hub mirrors the
+#      node's document and finds it; restarted, the hub
 #      still holds the witnessed size;
 #   8. systemd-analyze security: exposure <= 1.5 for both units;
 #   9. apt purge: program, configuration, tokens and enablement gone, the
@@ -299,16 +300,21 @@ quiet runuser -u postgres -- createuser gongkai || bad "createuser gongkai"
 quiet runuser -u postgres -- createdb -O gongkai gongkai_hub || bad "createdb gongkai_hub"
 get /api/v1/keys
 [[ $body =~ \"note_key\":\"([^\"]+)\" ]] || die "no note_key in /api/v1/keys: $body"
+# The node's inspector token (step 4), for the mirror's entry bundles.
+install -m 0640 -g gongkai /dev/null /etc/gongkai/hub-ci.token
+printf '%s\n' "$token" >/etc/gongkai/hub-ci.token
 cat >/etc/gongkai/gongkai-hub.conf <<CONF
 [hub]
 data_dir = /var/lib/gongkai-hub
 listen = 127.0.0.1:8091
 postgres = postgresql:///gongkai_hub?host=/run/postgresql
 name = hub.ci.test/witness
+sync_interval = 1s
 
 [node.ci]
 url = http://127.0.0.1:$port
 note_key = ${BASH_REMATCH[1]}
+token_file = /etc/gongkai/hub-ci.token
 CONF
 check "not started by the installation" sh -c '! systemctl is-active --quiet gongkai-hub'
 systemctl start gongkai-hub || { journalctl -u gongkai-hub --no-pager -o cat | tail -20; die "systemctl start gongkai-hub"; }
@@ -325,6 +331,10 @@ hub_port /metrics
 has_line() { grep -qxF -- "$1" <<<"$body"; }
 check "the hub's metrics: size $node_size witnessed" has_line "gongkai_hub_witnessed_tree_size{node=\"ci\"} $node_size"
 check "the hub's metrics: no split view" has_line 'gongkai_hub_split_views{node="ci"} 0'
+mirrored() { hub_port "/api/v1/search?q=$(urlencode "$word")" && [ "$status" = 200 ] && body_has '"node":"ci"'; }
+check "the hub mirrors the node's document: found at the hub (extraction workers run in the unit)" wait_for 60 mirrored
+hub_port /metrics
+check "the hub's metrics: the mirror is not stale" has_line 'gongkai_hub_mirror_stale{node="ci"} 0'
 pid=$(systemctl show -P MainPID gongkai-hub)
 systemctl restart gongkai-hub || die "systemctl restart gongkai-hub"
 check "gongkai-hub restarted (new main process)" test "$(systemctl show -P MainPID gongkai-hub)" != "$pid"

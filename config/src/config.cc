@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 namespace gongkai {
@@ -493,7 +494,19 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
 namespace {
 
 Status ReadHub(const SectionReader& r, HubConfig* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"data_dir", "listen", "postgres", "name", "http_threads"}));
+  GONGKAI_CHECK(r.OnlyKeys({"data_dir", "listen", "postgres", "name", "http_threads",
+                            "sync_interval", "sync_timeout", "tokens"}));
+  r.Path("tokens", &cfg->tokens_file);
+  for (auto [key, out, lo, range] : {std::tuple{"sync_interval", &cfg->sync_interval,
+                                                std::chrono::milliseconds(100), "100ms to 1d"},
+                                     std::tuple{"sync_timeout", &cfg->sync_timeout,
+                                                std::chrono::milliseconds(1000), "1s to 1d"}})
+    if (const Entry* e = r.Get(key)) {
+      auto d = ParseDuration(e->value);
+      if (!d.ok() || *d < lo || *d > std::chrono::hours(24))
+        return r.Error(e->line, key, std::string("expected a duration from ") + range);
+      *out = *d;
+    }
   r.Path("data_dir", &cfg->data_dir);
   GONGKAI_CHECK(ReadListen(r, &cfg->listen_host, &cfg->listen_port));
   if (const Entry* e = r.Get("postgres")) {

@@ -1,11 +1,10 @@
 #include <Poco/URI.h>
 
-#include <algorithm>
-
 #include "gongkai/ledger/visibility.h"
 #include "http_handlers.h"
 #include "json_writer.h"
 #include "page_chrome.h"
+#include "search_api.h"
 #include "web_assets.h"
 
 namespace gongkai::daemon {
@@ -18,59 +17,11 @@ ApiError BadRequest(const std::string& message) {
   return {HTTPResponse::HTTP_BAD_REQUEST, "bad_request", message};
 }
 
-bool IsDate(const std::string& v) {
-  return v.size() == 10 && v[4] == '-' && v[7] == '-' &&
-         v.find_first_not_of("0123456789-") == std::string::npos;
-}
-
-void ReadFilters(const Call& call, indexer::SearchQuery& q) {
-  q.q = call.Param("q");
-  q.share = call.Param("share");
-  q.office = call.Param("office");
-  q.type = call.Param("type");
-  q.category = call.Param("category");
-  q.from = call.Param("from");
-  q.to = call.Param("to");
-  if ((!q.from.empty() && !IsDate(q.from)) || (!q.to.empty() && !IsDate(q.to)))
-    throw BadRequest("from and to are dates, YYYY-MM-DD");
-  q.sort = call.Param("sort");
-  if (!q.sort.empty() && q.sort != "relevance" && q.sort != "newest" && q.sort != "oldest")
-    throw BadRequest("sort is relevance, newest or oldest");
-}
-
-void ReadPaging(const Call& call, indexer::SearchQuery& q) {
-  int64_t v = 0;
-  if (!call.Param("limit").empty()) {
-    if (!ParseInt(call.Param("limit"), 0, 100, &v)) throw BadRequest("limit must be 0-100");
-    q.limit = static_cast<int>(v);
-  }
-  if (!call.Param("offset").empty()) {
-    if (!ParseInt(call.Param("offset"), 0, 1'000'000, &v))
-      throw BadRequest("offset must be 0-1000000");
-    q.offset = static_cast<int>(v);
-  }
-  const std::string status = call.Param("status");
-  if (status == "all") {
-    q.status = std::nullopt;
-  } else if (!status.empty()) {
-    q.status = ParseDocumentStatus(status);
-    if (!q.status) throw BadRequest("status must be active, withdrawn or all");
-  }
-}
-
 indexer::SearchQuery ReadQuery(const Call& call) {
-  indexer::SearchQuery q;
-  ReadFilters(call, q);
-  ReadPaging(call, q);
-  q.anonymous = call.anonymous();
-  const std::string relax = call.Param("relax");
-  if (relax == "0" || relax == "false")
-    q.relax = false;
-  else if (!relax.empty() && relax != "1" && relax != "true")
-    throw BadRequest("relax is 1 or 0 (true or false)");
-  if (q.q.size() > 1000) throw BadRequest("query longer than 1000 bytes");
-  if (std::count(q.q.begin(), q.q.end(), '(') > 16) throw BadRequest("query nested too deeply");
-  return q;
+  auto q = ReadSearchQuery([&call](const std::string& name) { return call.Param(name); });
+  if (!q.ok()) throw BadRequest(q.status().message());
+  q->anonymous = call.anonymous();
+  return *q;
 }
 
 // A hit as answered: with its document's 索引号 from the catalog.
@@ -103,47 +54,13 @@ std::vector<ShownHit> VisibleHits(const Call& call, const std::vector<indexer::S
   return out;
 }
 
-void WriteHit(JsonWriter& w, const ShownHit& shown) {
-  const indexer::IndexDoc& d = shown.hit->doc;
-  w.BeginObject()
-      .Field("id", d.id)
-      .Field("index_no", shown.index_no)
-      .Field("share", d.share)
-      .Field("path", d.path)
-      .Field("office", d.office)
-      .Field("title", d.title)
-      .Field("type", d.type)
-      .Field("version", d.version)
-      .Field("sha256", d.sha256)
-      .Field("size", d.size)
-      .Field("modified", d.modified)
-      .Field("published", d.published)
-      .Field("status", d.status)
-      .Field("snippet", shown.hit->snippet)
-      .EndObject();
-}
-
 std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResult& result,
                        const std::vector<ShownHit>& hits) {
-  JsonWriter w;
-  w.BeginObject().Field("total", result.total).Field("offset", q.offset).Field("limit", q.limit);
-  w.Field("relaxed", result.relaxed);
-  if (result.relaxed) {
-    w.Field("strict_total", result.strict_total);
-    w.Key("dropped").Strings(result.dropped);
-    w.Key("optional").Strings(result.optional);
-  }
-  w.Key("results").BeginArray();
-  for (const ShownHit& h : hits) WriteHit(w, h);
-  w.EndArray();
-  w.Key("facets").BeginObject();
-  for (const auto& [name, values] : result.facets) {
-    w.Key(name).BeginObject();
-    for (const auto& [value, count] : values) w.Field(value, count);
-    w.EndObject();
-  }
-  w.EndObject().EndObject();
-  return w.str();
+  std::vector<const indexer::SearchHit*> shown;
+  for (const ShownHit& h : hits) shown.push_back(h.hit);
+  return SearchAnswerJson(q, result, shown, [&hits](JsonWriter& w, size_t i) {
+    w.Field("index_no", hits[i].index_no);
+  });
 }
 
 // The search of the call's parameters, within the anonymous rate limit

@@ -1,11 +1,5 @@
 #include "witness_client.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/URI.h>
-
 #include <algorithm>
 #include <istream>
 #include <sstream>
@@ -14,6 +8,7 @@
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/witness.h"
+#include "http_client.h"
 #include "http_service.h"
 
 namespace gongkai::daemon {
@@ -21,42 +16,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::streamsize kMaxAnswer = std::streamsize{16} * 1024;
 constexpr size_t kMaxLines = 16;
 constexpr size_t kMaxLine = 1024;
-
-struct Answer {
-  int status = 0;
-  std::string body;
-};
-
-// POSTs `body` to `url`; IOError when the witness cannot be reached or
-// answers too slowly or too much.
-Result<Answer> Post(const std::string& url, const std::string& body) {
-  try {
-    Poco::URI uri(url);
-    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-    const Poco::Timespan ten(10, 0);
-    session.setTimeout(ten, ten, ten);
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(),
-                               Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setContentType("text/plain; charset=utf-8");
-    req.setContentLength(static_cast<std::streamsize>(body.size()));
-    session.sendRequest(req) << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    Answer a;
-    a.status = static_cast<int>(resp.getStatus());
-    a.body.resize(static_cast<size_t>(kMaxAnswer) + 1);
-    in.read(a.body.data(), kMaxAnswer + 1);
-    a.body.resize(static_cast<size_t>(in.gcount()));
-    if (static_cast<std::streamsize>(a.body.size()) > kMaxAnswer)
-      return Status::IOError("answer longer than 16 KiB");
-    return a;
-  } catch (const Poco::Exception& e) {
-    return Status::IOError(e.displayText());
-  }
-}
 
 // The note signature lines of a 200 answer, each with its newline.
 std::string SignatureLines(const std::string& body) {
@@ -149,7 +110,10 @@ void WitnessClient::Push(Target& t, const storage::CheckpointRow& cp, storage::C
       if (!proof.ok()) return Failed(t, "consistency proof: " + proof.status().message(), false);
       req.proof = std::move(*proof);
     }
-    auto answer = Post(t.url + "/add-checkpoint", storage::FormatAddCheckpoint(req));
+    auto answer = Fetch({.method = "POST",
+                         .url = t.url + "/add-checkpoint",
+                         .body = storage::FormatAddCheckpoint(req),
+                         .content_type = "text/plain; charset=utf-8"});
     if (!answer.ok()) return Failed(t, answer.status().message(), false);
     if (answer->status == 409) {
       uint64_t held = 0;

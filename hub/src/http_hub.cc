@@ -9,6 +9,8 @@
 #include <exception>
 #include <istream>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gongkai/log.h"
 #include "gongkai/storage/checkpoint.h"
@@ -16,6 +18,7 @@
 #include "hub.h"
 #include "json_writer.h"
 #include "metrics.h"
+#include "search_api.h"
 
 namespace gongkai::hub {
 namespace {
@@ -90,6 +93,14 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
       if (!get) return NotAllowed(resp, "GET, HEAD");
       return StatusJson(resp);
     }
+    if (path == "/api/v1/search") {
+      if (!get) return NotAllowed(resp, "GET, HEAD");
+      return Search(req, resp);
+    }
+    if (path == "/api/v1/county") {
+      if (!get) return NotAllowed(resp, "GET, HEAD");
+      return County(req, resp);
+    }
     if (path == "/metrics") {
       if (!get) return NotAllowed(resp, "GET, HEAD");
       return Metrics(resp);
@@ -152,8 +163,8 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
     Witnessed w;
     if (!*held) return w;
     w.size = (*held)->size;
-    auto vkey = storage::ParseVerifierKey(hub_->witness().VerifierKey());
-    auto at = storage::VerifyCosignature((*held)->note, vkey->name, vkey->raw_public);
+    const storage::VerifierKey& key = hub_->witness_key();
+    auto at = storage::VerifyCosignature((*held)->note, key.name, key.raw_public);
     w.at = at.ok() ? static_cast<int64_t>(*at) : 0;
     return w;
   }
@@ -168,9 +179,11 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
         .Field("name", hub_->witness().name())
         .Field("key", hub_->witness().VerifierKey());
     w.EndObject();
+    const std::vector<MirrorStatus> mirrors = hub_->mirror().Statuses();
     w.Key("nodes").BeginObject();
-    for (const HubNodeConfig& node : hub_->config().nodes) {
-      const std::string origin = storage::ParseVerifierKey(node.note_key)->name;
+    for (size_t i = 0; i < hub_->config().nodes.size(); ++i) {
+      const HubNodeConfig& node = hub_->config().nodes[i];
+      const std::string& origin = hub_->OriginOf(i);
       auto witnessed = WitnessedOf(origin);
       if (!witnessed.ok()) return SendError(resp, 503, "unavailable", witnessed.status().message());
       int split_views = 0;
@@ -182,7 +195,12 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
         w.String(When(witnessed->at));
       else
         w.Null();
-      w.Field("split_views", split_views).EndObject();
+      w.Field("split_views", split_views);
+      WriteMirror(w, mirrors[i]);
+      w.Field("documents", mirrors[i].documents)
+          .Field("refused", mirrors[i].refused)
+          .Field("problem", mirrors[i].problem)
+          .EndObject();
     }
     w.EndObject();
     w.Key("split_views").BeginArray();
@@ -206,18 +224,18 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
     daemon::MetricHeader(
         out, "gongkai_hub_split_views", "gauge",
         "Split views a node's log was caught in (inconsistent checkpoints it signed), ever.");
-    for (const HubNodeConfig& node : hub_->config().nodes) {
-      const std::string origin = storage::ParseVerifierKey(node.note_key)->name;
+    const std::vector<HubNodeConfig>& nodes = hub_->config().nodes;
+    for (size_t i = 0; i < nodes.size(); ++i) {
       int n = 0;
-      for (const storage::SplitView& a : *alarms) n += a.origin == origin;
-      daemon::MetricLine(out, "gongkai_hub_split_views", NodeLabel(node.name), n);
+      for (const storage::SplitView& a : *alarms) n += a.origin == hub_->OriginOf(i);
+      daemon::MetricLine(out, "gongkai_hub_split_views", NodeLabel(nodes[i].name), n);
     }
     daemon::MetricHeader(out, "gongkai_hub_witnessed_tree_size", "gauge",
                          "The tree size of the latest checkpoint the witness cosigned per node.");
-    for (const HubNodeConfig& node : hub_->config().nodes) {
-      auto witnessed = WitnessedOf(storage::ParseVerifierKey(node.note_key)->name);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      auto witnessed = WitnessedOf(hub_->OriginOf(i));
       if (!witnessed.ok()) return SendError(resp, 503, "unavailable", witnessed.status().message());
-      daemon::MetricLine(out, "gongkai_hub_witnessed_tree_size", NodeLabel(node.name),
+      daemon::MetricLine(out, "gongkai_hub_witnessed_tree_size", NodeLabel(nodes[i].name),
                          static_cast<double>(witnessed->size));
     }
     daemon::MetricHeader(out, "gongkai_hub_add_checkpoint_total", "counter",
@@ -226,7 +244,158 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
       daemon::MetricLine(out, "gongkai_hub_add_checkpoint_total",
                          NodeLabel(key.first) + ",code=\"" + std::to_string(key.second) + "\"",
                          static_cast<double>(count));
+    const std::vector<MirrorStatus> mirrors = hub_->mirror().Statuses();
+    for (auto [name, type, help, value] :
+         {std::tuple{"gongkai_hub_mirror_tree_size", "gauge",
+                     "Records of each node's log the mirror verified and applied.",
+                     +[](const MirrorStatus& m) { return static_cast<double>(m.tree_size); }},
+          std::tuple{"gongkai_hub_mirror_documents", "gauge",
+                     "Index entries in each node's mirror shard (public documents).",
+                     +[](const MirrorStatus& m) { return static_cast<double>(m.documents); }},
+          std::tuple{"gongkai_hub_mirror_stale", "gauge",
+                     "1 while a node's last sync failed (its documents are as of the one before).",
+                     +[](const MirrorStatus& m) { return m.stale ? 1.0 : 0.0; }},
+          std::tuple{"gongkai_hub_mirror_refused_total", "counter",
+                     "Syncs refused because a checkpoint, record or document did not verify.",
+                     +[](const MirrorStatus& m) { return static_cast<double>(m.refused); }}}) {
+      daemon::MetricHeader(out, name, type, help);
+      for (const MirrorStatus& m : mirrors)
+        daemon::MetricLine(out, name, NodeLabel(m.name), value(m));
+    }
     Send(resp, 200, "text/plain; version=0.0.4; charset=utf-8", out);
+  }
+
+  // GET /api/v1/county: the inspector's view across townships, for a token
+  // in [hub] tokens.
+  void County(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    const auto role = hub_->tokens().Authenticate(req.get("Authorization", ""));
+    if (!role || *role == ledger::Role::kAnonymous) {
+      resp.set("WWW-Authenticate", "Bearer");
+      return SendError(resp, 401, "unauthorized",
+                       hub_->config().tokens_file.empty()
+                           ? "the county view needs a token, and this hub has no [hub] tokens file"
+                           : "the county view needs an inspector's token from [hub] tokens");
+    }
+    auto alarms = hub_->store().SplitViews();
+    if (!alarms.ok()) return SendError(resp, 503, "unavailable", alarms.status().message());
+    const std::vector<MirrorStatus> mirrors = hub_->mirror().Statuses();
+    std::map<std::string, std::map<std::string, int64_t>> table3;
+    std::map<std::string, int64_t> totals = {{"requests_open", 0},     {"requests_overdue", 0},
+                                             {"requests_due_soon", 0}, {"overdue_offices", 0},
+                                             {"stale_nodes", 0},       {"split_views", 0},
+                                             {"not_inspected", 0}};
+    daemon::JsonWriter w;
+    w.BeginObject().Field("generated", When(PosixNow()));
+    int year = 0;
+    w.Key("nodes").BeginObject();
+    for (size_t i = 0; i < mirrors.size(); ++i) {
+      const MirrorStatus& m = mirrors[i];
+      const Inspection& in = m.inspection;
+      int split_views = 0;
+      for (const storage::SplitView& a : *alarms) split_views += a.origin == hub_->OriginOf(i);
+      auto witnessed = WitnessedOf(hub_->OriginOf(i));
+      if (!witnessed.ok()) return SendError(resp, 503, "unavailable", witnessed.status().message());
+      w.Key(m.name).BeginObject();
+      WriteMirror(w, m);
+      w.Field("witnessed_size", witnessed->size).Field("split_views", split_views);
+      w.Key("inspected");
+      if (in.fetched)
+        w.String(When(in.fetched));
+      else
+        w.Null();
+      w.Field("problem", in.problem).Key("requests").BeginObject();
+      for (const auto& [k, v] : in.requests) w.Field(k, v);
+      w.EndObject();
+      int64_t overdue_offices = 0;
+      w.Key("offices").BeginArray();
+      for (const Inspection::Office& o : in.offices) {
+        overdue_offices += o.overdue;
+        w.BeginObject().Field("share", o.share).Field("office", o.office).Key("last_version");
+        if (o.last_version.empty())
+          w.Null();
+        else
+          w.String(o.last_version);
+        w.Key("days_since");
+        if (o.days_since < 0)
+          w.Null();
+        else
+          w.Int(o.days_since);
+        w.Field("overdue", o.overdue).EndObject();
+      }
+      w.EndArray().Field("overdue_offices", overdue_offices).EndObject();
+      if (in.fetched) {
+        year = in.year;
+        for (const auto& [row, cells] : in.table3)
+          for (const auto& [col, n] : cells) table3[row][col] += n;
+        auto count = [&in](const char* k) {
+          auto it = in.requests.find(k);
+          return it == in.requests.end() ? int64_t{0} : it->second;
+        };
+        totals["requests_open"] += count("open");
+        totals["requests_overdue"] += count("overdue");
+        totals["requests_due_soon"] += count("due_soon");
+        totals["overdue_offices"] += overdue_offices;
+      } else {
+        ++totals["not_inspected"];
+      }
+      totals["stale_nodes"] += m.stale;
+      totals["split_views"] += split_views;
+    }
+    w.EndObject();
+    w.Field("year", year).Key("table3").BeginObject();
+    for (const auto& [row, cells] : table3) {
+      w.Key(row).BeginObject();
+      for (const auto& [col, n] : cells) w.Field(col, n);
+      w.EndObject();
+    }
+    w.EndObject().Key("totals").BeginObject();
+    for (const auto& [k, v] : totals) w.Field(k, v);
+    w.EndObject().EndObject();
+    Send(resp, 200, "application/json; charset=utf-8", w.str());
+  }
+
+  static void WriteMirror(daemon::JsonWriter& w, const MirrorStatus& m) {
+    w.Field("tree_size", m.tree_size).Key("synced");
+    if (m.synced)
+      w.String(When(m.synced));
+    else
+      w.Null();
+    w.Field("stale", m.stale);
+  }
+
+  // GET /api/v1/search: the node's search over every node's mirror shard,
+  // each result with its node, and the state of every node's mirror.
+  void Search(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    const Poco::URI uri(req.getURI());
+    const Poco::URI::QueryParameters params = uri.getQueryParameters();
+    auto q = daemon::ReadSearchQuery([&params](const std::string& name) {
+      for (const auto& [k, v] : params)
+        if (k == name) return v;
+      return std::string();
+    });
+    if (!q.ok()) return SendError(resp, 400, "bad_request", q.status().message());
+    auto result = hub_->mirror().Search(*q);
+    if (!result.ok() && result.status().code() == Status::Code::kInvalid)
+      return SendError(resp, 400, "bad_request", result.status().message());
+    if (!result.ok()) return SendError(resp, 503, "unavailable", result.status().message());
+    std::vector<const indexer::SearchHit*> hits;
+    for (const indexer::SearchHit& h : result->hits) hits.push_back(&h);
+    const std::vector<MirrorStatus> mirrors = hub_->mirror().Statuses();
+    Send(resp, 200, "application/json; charset=utf-8",
+         daemon::SearchAnswerJson(
+             *q, *result, hits,
+             [&](daemon::JsonWriter& w, size_t i) {
+               w.Field("node", hub_->mirror().NodeOfShard(hits[i]->shard));
+             },
+             [&](daemon::JsonWriter& w) {
+               w.Key("nodes").BeginObject();
+               for (const MirrorStatus& m : mirrors) {
+                 w.Key(m.name).BeginObject();
+                 WriteMirror(w, m);
+                 w.EndObject();
+               }
+               w.EndObject();
+             }));
   }
 
   Hub* hub_;

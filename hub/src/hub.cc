@@ -32,13 +32,13 @@ Result<std::unique_ptr<storage::SigningKey>> LoadOrCreateWitnessKey(const std::s
   return key;
 }
 
+}  // namespace
+
 int64_t PosixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 Hub::Hub(HubConfig config) : config_(std::move(config)) {}
 Hub::~Hub() { Stop(); }
@@ -48,7 +48,6 @@ Status Hub::Open() {
   auto key = LoadOrCreateWitnessKey(config_.data_dir);
   if (!key.ok()) return key.status();
   key_ = std::move(*key);
-  std::vector<storage::WitnessedLog> logs;
   for (const HubNodeConfig& node : config_.nodes) {
     auto vkey = storage::ParseVerifierKey(node.note_key);
     if (!vkey.ok() || vkey->type != storage::kNoteKeyEd25519)
@@ -59,13 +58,22 @@ Status Hub::Open() {
       return Status::Invalid(config_.file + ": [node." + node.name + "] note_key: origin '" +
                              vkey->name + "' is node " + node_of_origin_[vkey->name] + "'s too");
     node_of_origin_[vkey->name] = node.name;
-    logs.push_back({vkey->name, vkey->raw_public});
+    logs_.push_back({vkey->name, vkey->raw_public});
   }
   auto store = storage::OpenPostgresWitnessStore(config_.postgres);
   if (!store.ok()) return Status::IOError("[hub] postgres: " + store.status().message());
   store_ = std::move(*store);
-  witness_ = std::make_unique<storage::Witness>(config_.witness_name, key_.get(), std::move(logs),
+  witness_ = std::make_unique<storage::Witness>(config_.witness_name, key_.get(), logs_,
                                                 store_.get(), PosixNow);
+  auto witness_key = storage::ParseVerifierKey(witness_->VerifierKey());
+  if (!witness_key.ok()) return witness_key.status();
+  witness_key_ = std::move(*witness_key);
+  indexer::ExtractWorkerOptions extract = indexer::DefaultExtractWorkerOptions();
+  extract.max_workers = 1;  // the mirror syncs one document at a time
+  workers_ = std::make_unique<indexer::ExtractWorkers>(extract);
+  if (Status s = tokens_.Load(config_.tokens_file); !s.ok()) return s;
+  mirror_ = std::make_unique<Mirror>(config_, logs_, store_.get(), workers_.get());
+  if (Status s = mirror_->Open(); !s.ok()) return s;
   log::Info("witness " + witness_->VerifierKey() + " for " + std::to_string(config_.nodes.size()) +
             " node(s)");
   return Status::OK();
@@ -75,8 +83,9 @@ Status Hub::Start() {
   Status s = listener_.Start(config_.listen_host, config_.listen_port, config_.http_threads,
                              NewHubHandlerFactory(this), daemon::GuardedHttpServer::Limits{},
                              "gongkai-hub", "[hub] listen");
-  if (s.ok())
-    log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(port()));
+  if (!s.ok()) return s;
+  log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(port()));
+  mirror_->Start();
   return s;
 }
 
@@ -101,7 +110,10 @@ int Hub::Run(const sigset_t& signals) {
   return 0;
 }
 
-void Hub::Stop() { listener_.Stop(); }
+void Hub::Stop() {
+  listener_.Stop();
+  if (mirror_) mirror_->Stop();
+}
 
 std::string Hub::NodeOf(const std::string& origin) const {
   auto it = node_of_origin_.find(origin);

@@ -1,11 +1,13 @@
 // gongkai-hub: the county's service above its townships' gongkai nodes
-// (CONTRACT.md section 10). This part is the witness: it cosigns each node's
+// (CONTRACT.md section 10). It is their witness: it cosigns each node's
 // checkpoints when they are consistent with the last one it cosigned
-// (C2SP tlog-witness), and raises a split-view alarm when they are not.
+// (C2SP tlog-witness), and raises a split-view alarm when they are not. And
+// it is their mirror (mirror.h): a verified copy of their public documents,
+// searched as one.
 //
 // Thread-safety: Open() and Start() run on the main thread; the HTTP threads
-// then call the const-only views and the Witness, which is thread-safe
-// through its store.
+// then call the const-only views, the Witness, which is thread-safe through
+// its store, and the Mirror's searches and statuses.
 #pragma once
 
 #include <signal.h>
@@ -14,14 +16,22 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "auth.h"
 #include "gongkai/config.h"
+#include "gongkai/indexer/extract_worker.h"
 #include "gongkai/status.h"
+#include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/witness.h"
 #include "http_server.h"
+#include "mirror.h"
 
 namespace gongkai::hub {
+
+// Seconds since the epoch, now: the witness's clock and the hub's times.
+int64_t PosixNow();
 
 class Hub {
  public:
@@ -45,6 +55,11 @@ class Hub {
   const HubConfig& config() const { return config_; }
   storage::Witness& witness() { return *witness_; }
   storage::WitnessStore& store() { return *store_; }
+  Mirror& mirror() { return *mirror_; }
+  const daemon::TokenStore& tokens() const { return tokens_; }
+  // config().nodes[i]'s log origin, and the witness's own verifier key.
+  const std::string& OriginOf(size_t i) const { return logs_[i].origin; }
+  const storage::VerifierKey& witness_key() const { return witness_key_; }
   // The node whose log has `origin` ("" if none).
   std::string NodeOf(const std::string& origin) const;
   // Counts add-checkpoint answers per node and status, for /metrics.
@@ -56,7 +71,12 @@ class Hub {
   std::unique_ptr<storage::SigningKey> key_;
   std::unique_ptr<storage::WitnessStore> store_;
   std::unique_ptr<storage::Witness> witness_;
+  storage::VerifierKey witness_key_;
+  std::vector<storage::WitnessedLog> logs_;  // config_.nodes[i]'s
   std::map<std::string, std::string> node_of_origin_;
+  std::unique_ptr<indexer::ExtractWorkers> workers_;
+  std::unique_ptr<Mirror> mirror_;
+  daemon::TokenStore tokens_;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> answers_;
   daemon::HttpListener listener_;

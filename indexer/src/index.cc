@@ -500,6 +500,19 @@ Status IndexWriter::Commit(int64_t watermark) {
   });
 }
 
+Status IndexWriter::SetMetadata(const std::string& key, const std::string& value) {
+  if (key.rfind("gongkai.", 0) == 0)
+    return Status::Invalid("index metadata key " + key + " is reserved");
+  return Guard("metadata", [&]() -> Status {
+    db_->set_metadata(key, value);
+    return Status::OK();
+  });
+}
+
+Result<std::string> IndexWriter::Metadata(const std::string& key) const {
+  return Guard("metadata", [&]() -> Result<std::string> { return db_->get_metadata(key); });
+}
+
 Status IndexWriter::Clear() {
   return Guard("clear", [&]() -> Status {
     // Every document carries exactly one XST<status> term.
@@ -522,7 +535,8 @@ struct Searcher::Handle {
   bool opened = false;
 };
 
-Searcher::Searcher(std::string dir) : dir_(std::move(dir)) {}
+Searcher::Searcher(std::string dir) : dirs_{std::move(dir)} {}
+Searcher::Searcher(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
 Searcher::~Searcher() = default;
 
 std::unique_ptr<Searcher::Handle> Searcher::Acquire() {
@@ -537,7 +551,8 @@ std::unique_ptr<Searcher::Handle> Searcher::Acquire() {
   if (!h) h = std::make_unique<Handle>();
   const uint64_t gen = generation_.load();
   if (!h->opened) {
-    h->db = Xapian::Database(dir_);
+    h->db = Xapian::Database(dirs_.front());
+    for (size_t i = 1; i < dirs_.size(); ++i) h->db.add_database(Xapian::Database(dirs_[i]));
     h->opened = true;
     h->generation = gen;
   } else if (h->generation != gen) {
@@ -756,6 +771,10 @@ struct Step {
 };
 
 // SearchQuery::relax, for a query whose strict form is `strict`.
+// Which of a sharded database's shards holds `did`: Xapian interleaves
+// their document ids.
+size_t ShardOf(const Xapian::Database& db, Xapian::docid did) { return (did - 1) % db.size(); }
+
 SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const SearchQuery& sq,
                      const Xapian::Query& strict, const QuestionWords& question) {
   SearchResult out;
@@ -767,6 +786,7 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   std::deque<Step> steps;  // stable addresses
   struct Found {
     Xapian::Document doc;
+    Xapian::docid did;
     const Step* step;
   };
   std::vector<Found> found;
@@ -774,7 +794,7 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   auto take = [&](const Step& step, const std::function<bool(const Xapian::MSetIterator&)>& keep) {
     for (auto it = step.mset.begin(); it != step.mset.end(); ++it)
       if (static_cast<int64_t>(found.size()) < kRelaxedMax && keep(it) && seen.insert(*it).second)
-        found.push_back({it.get_document(), &step});
+        found.push_back({it.get_document(), *it, &step});
   };
   const auto all = [](const Xapian::MSetIterator&) { return true; };
 
@@ -841,6 +861,7 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
     SearchHit hit;
     hit.doc = DecodeData(f.doc.get_data());
     hit.snippet = Snippet(f.step->mset, f.doc, false, f.step->chars);
+    hit.shard = ShardOf(db, f.did);
     out.hits.push_back(std::move(hit));
   }
   return out;
@@ -897,6 +918,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         SearchHit hit;
         hit.doc = DecodeData(doc.get_data());
         hit.snippet = Snippet(mset, doc, listing, query_chars);
+        hit.shard = ShardOf(db, *it);
         out.hits.push_back(std::move(hit));
       }
       return out;

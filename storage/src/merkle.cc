@@ -1,5 +1,7 @@
 #include "gongkai/storage/merkle.h"
 
+#include <algorithm>
+
 #include "gongkai/storage/record.h"
 
 namespace gongkai::storage {
@@ -198,6 +200,33 @@ Digest StreamingTree::Root() const {
   Digest r = stack_.back().hash;
   for (size_t i = stack_.size() - 1; i-- > 0;) r = NodeHash(stack_[i].hash, r);
   return r;
+}
+
+std::string StreamingTree::State() const {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((size_ >> shift) & 0xFF);
+  for (const TreeNode& n : stack_) out.append(reinterpret_cast<const char*>(n.hash.data()), 32);
+  return out;
+}
+
+Result<StreamingTree> StreamingTree::FromState(std::string_view state) {
+  if (state.size() < 8) return Status::Corruption("tree state shorter than its size");
+  StreamingTree t;
+  for (size_t i = 0; i < 8; ++i) t.size_ = (t.size_ << 8) | static_cast<uint8_t>(state[i]);
+  if (state.size() != 8 + 32 * static_cast<size_t>(__builtin_popcountll(t.size_)))
+    return Status::Corruption("tree state of size " + std::to_string(t.size_) + " has " +
+                              std::to_string(state.size()) + " bytes");
+  size_t at = 8;
+  uint64_t start = 0;  // first leaf of the next subtree
+  for (int level = 63; level >= 0; --level) {
+    if (!((t.size_ >> level) & 1)) continue;
+    TreeNode n{level, start >> level, {}};
+    std::copy_n(reinterpret_cast<const uint8_t*>(state.data()) + at, 32, n.hash.begin());
+    at += 32;
+    start += uint64_t{1} << level;
+    t.stack_.push_back(n);
+  }
+  return t;
 }
 
 }  // namespace gongkai::storage

@@ -22,14 +22,16 @@ namespace gongkai::test {
 
 class HubProcess {
  public:
-  // `nodes`: the [node.NAME] sections, as INI text.
-  HubProcess(const std::string& postgres, const std::string& nodes) {
+  // `nodes`: the [node.NAME] sections, as INI text; `hub_extra`: more [hub] lines.
+  HubProcess(const std::string& postgres, const std::string& nodes,
+             const std::string& hub_extra = "") {
     WriteFile(config(), "[hub]\ndata_dir = data\nlisten = 127.0.0.1:0\npostgres = " + postgres +
-                            "\nname = county.e2e.test/witness\n\n" + nodes);
+                            "\nname = county.e2e.test/witness\n" + hub_extra + "\n" + nodes);
   }
   ~HubProcess() { Stop(); }
 
   std::string config() const { return dir_ / "gongkai-hub.conf"; }
+  std::string FilePath(const std::string& name) const { return dir_ / name; }
   std::string log() const { return Slurp(dir_ / "hub.log"); }
   uint16_t port() const { return port_; }
 
@@ -67,6 +69,14 @@ class HubProcess {
   int Stop() { return StopProcess(&pid_); }
 
   HttpResult Get(const std::string& path) { return HttpCall(port_, "GET", path); }
+  HttpResult Request(const std::string& method, const std::string& path, const std::string& token) {
+    return HttpCall(port_, method, path, token);
+  }
+  HttpResult Search(const std::string& q, const std::string& extra = "") {
+    std::string enc;
+    Poco::URI::encode(q, "&=+?#/\"", enc);
+    return Get("/api/v1/search?q=" + enc + "&limit=100" + extra);
+  }
   HttpResult Post(const std::string& path, const std::string& body) {
     return HttpCall(port_, "POST", path, "", {{"Content-Type", "text/plain"}}, body);
   }

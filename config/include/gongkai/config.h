@@ -125,6 +125,13 @@ struct HubConfig {
   // The witness's key name in its cosignatures: a schema-less URL naming the hub.
   std::string witness_name = "gongkai-hub.localhost";
   int http_threads = 16;
+  // The hub's own tokens file (the node's format: ROLE SHA256 NAME), for the
+  // inspector's view across townships; "" = that view is refused to all.
+  std::string tokens_file;
+  // How often each node's log and public documents are pulled (the mirror),
+  // and how long one node's sync may take before it is cut off.
+  std::chrono::milliseconds sync_interval{std::chrono::seconds(60)};
+  std::chrono::milliseconds sync_timeout{std::chrono::minutes(10)};
   std::vector<HubNodeConfig> nodes;
   bool operator==(const HubConfig&) const = default;
 };

@@ -106,6 +106,10 @@ class IndexWriter {
   Status RemoveSecondaryEntries(const std::string& id);
   // Makes everything since the last commit durable, with `watermark`.
   Status Commit(int64_t watermark);
+  // User metadata stored with the next Commit (keys must not start with
+  // "gongkai."), and read back as last set or committed ("" if none).
+  Status SetMetadata(const std::string& key, const std::string& value);
+  Result<std::string> Metadata(const std::string& key) const;
   int64_t watermark() const { return watermark_; }
   // Removes every document and resets the watermark to -1 (uncommitted).
   Status Clear();
@@ -147,6 +151,7 @@ constexpr int64_t kRelaxedMax = 50;
 struct SearchHit {
   IndexDoc doc;  // text left empty
   std::string snippet;
+  size_t shard = 0;  // which of the Searcher's databases holds it (0 with one)
 };
 
 struct SearchResult {
@@ -187,10 +192,13 @@ struct Suggestion {
 };
 
 // Thread-safe searcher: keeps a pool of read handles and reopens them when
-// Invalidate() says the writer committed.
+// Invalidate() says the writer committed. Over several databases it searches
+// them as one (Xapian's sharded database: global ranking statistics), and
+// each hit says which it came from; Watermark() is the first one's.
 class Searcher {
  public:
   explicit Searcher(std::string dir);
+  explicit Searcher(std::vector<std::string> dirs);
   ~Searcher();
   Result<SearchResult> Search(const SearchQuery& query);
   // Titles and document numbers of active documents (never archive members)
@@ -218,7 +226,7 @@ class Searcher {
   struct Handle;
   std::unique_ptr<Handle> Acquire();
   void Release(std::unique_ptr<Handle> h);
-  std::string dir_;
+  std::vector<std::string> dirs_;
   std::atomic<uint64_t> generation_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Handle>> pool_;

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "gongkai/status.h"
@@ -53,6 +55,13 @@ class StreamingTree {
   std::vector<TreeNode> Append(const Digest& leaf);
   Digest Root() const;
   uint64_t size() const { return size_; }
+
+  // The tree as bytes: its size (8, big-endian) and the hash of each of its
+  // perfect subtrees (32 each, one per 1 bit of the size, largest first).
+  // FromState() restores a tree that goes on appending where this one stopped;
+  // a state of the wrong length is a Corruption error.
+  std::string State() const;
+  static Result<StreamingTree> FromState(std::string_view state);
 
  private:
   std::vector<TreeNode> stack_;  // perfect subtrees, largest first
