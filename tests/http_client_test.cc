@@ -68,7 +68,7 @@ TEST_CASE("http client: an answer is whole, or too big, or too slow: never cut s
     CHECK(a->body == "hello");
   }
   {  // A declared length above the limit is refused before the body is read.
-    OneShotServer server(Head(2 * 1024 * 1024), "", 1, milliseconds(0));
+    OneShotServer server(Head(size_t{2} * 1024 * 1024), "", 1, milliseconds(0));
     auto a = Fetch({.url = server.url(), .max_body = 1024});
     REQUIRE_FALSE(a.ok());
     CHECK(a.status().message().find("more than the 1024 expected") != std::string::npos);

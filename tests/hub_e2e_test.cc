@@ -6,6 +6,11 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
 #include <vector>
 
 #include "gongkai/storage/checkpoint.h"
@@ -433,4 +438,120 @@ TEST_CASE(
   CHECK(status.find("the bytes served do not match its record") != std::string::npos);
   CHECK(hub.Stop() == 0);
   CHECK(east.Stop() == 0);
+}
+
+namespace {
+
+// The (node, id) of every document an anonymous listing shows, all pages.
+std::set<std::string> Listed(const std::function<test::HttpResult(const std::string&)>& get,
+                             const std::string& node) {
+  std::set<std::string> out;
+  for (int offset = 0;; offset += 100) {
+    auto r = get("/api/v1/search?q=&limit=100&offset=" + std::to_string(offset));
+    REQUIRE(r.status == 200);
+    auto results = r.json()->getArray("results");
+    for (unsigned i = 0; i < results->size(); ++i) {
+      auto o = results->getObject(i);
+      out.insert((node.empty() ? o->getValue<std::string>("node") : node) + "/" +
+                 o->getValue<std::string>("id"));
+    }
+    if (results->size() < 100) return out;
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "e2e hub property: across random townships and reclassifications, the hub shows exactly what "
+    "the nodes show anonymously, and no restricted marker is ever found there",
+    "[e2e][hub]") {
+  std::string why;
+  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
+  if (!pg) {
+    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
+    return;
+  }
+  std::mt19937 rng(16016);
+  constexpr int kNodes = 3, kDocs = 12;
+  std::vector<std::unique_ptr<DaemonProcess>> nodes;
+  std::map<std::string, std::string> marker_of;  // "node/path" -> its unique word
+  std::string sections;
+  for (int n = 0; n < kNodes; ++n) {
+    auto& node = nodes.emplace_back(std::make_unique<DaemonProcess>(
+        std::vector<DaemonProcess::Share>{{"pub", ""}, {"sec", "classification = restricted"}}));
+    const std::string name = "town" + std::to_string(n);
+    ReplaceInConfig(*node, "origin = e2e.gongkai.test\n", "origin = " + name + ".gongkai.test\n");
+    for (int d = 0; d < kDocs; ++d) {
+      const std::string share = rng() % 3 == 0 ? "sec" : "pub";
+      const std::string marker = "QZM" + std::to_string(n) + "X" + std::to_string(d) + "QZM";
+      WriteFile(node->FilePath(share, "doc" + std::to_string(d) + ".txt"),
+                "乡镇文件 " + marker + " 第" + std::to_string(d) + "号。\n");
+      marker_of[name + "/" + share + "/doc" + std::to_string(d) + ".txt"] = marker;
+    }
+    node->Start();
+    node->WaitIdle(kDocs);
+    WriteFile(node->root() + "/hub-token", node->inspector() + "\n");
+    sections += "[node." + name + "]\nurl = http://127.0.0.1:" + std::to_string(node->port()) +
+                "\nnote_key = " + NoteKey(*node) + "\ntoken_file = " + node->root() +
+                "/hub-token\n\n";
+  }
+  HubProcess hub(pg->CreateDatabase(), sections, "sync_interval = 200ms\n");
+  hub.Start();
+
+  // Compares the hub with the nodes once it has synced their whole logs.
+  auto check = [&](const std::string& round) {
+    INFO(round);
+    REQUIRE(DaemonProcess::Eventually([&] {
+      auto status = hub.Get("/api/v1/status").json()->getObject("nodes");
+      for (int n = 0; n < kNodes; ++n)
+        if (status->getObject("town" + std::to_string(n))->getValue<uint64_t>("tree_size") !=
+            TreeSize(*nodes[static_cast<size_t>(n)]))
+          return false;
+      return true;
+    }));
+    std::set<std::string> expected;
+    for (int n = 0; n < kNodes; ++n) {
+      auto& node = *nodes[static_cast<size_t>(n)];
+      auto shown =
+          Listed([&](const std::string& p) { return node.Get(p); }, "town" + std::to_string(n));
+      expected.insert(shown.begin(), shown.end());
+    }
+    CHECK(Listed([&](const std::string& p) { return hub.Get(p); }, "") == expected);
+    // Every marker: found at the hub exactly when its node finds it anonymously.
+    for (const auto& [where, marker] : marker_of) {
+      const size_t n = static_cast<size_t>(where[4] - '0');
+      const int64_t at_node = Total(nodes[n]->Search(marker));
+      INFO(where << " " << marker);
+      CHECK(Total(hub.Search(marker)) == at_node);
+    }
+  };
+  check("after the first sync");
+
+  // Random reclassifications, both ways, and a withdrawal, then again.
+  for (int round = 0; round < 2; ++round) {
+    for (int n = 0; n < kNodes; ++n) {
+      auto& node = *nodes[static_cast<size_t>(n)];
+      for (int k = 0; k < 4; ++k) {
+        const int d = static_cast<int>(rng() % kDocs);
+        const std::string id = node.FirstId("第" + std::to_string(d) + "号", node.inspector());
+        const bool restrict = rng() % 2 == 0;
+        const auto r = node.Request(
+            "POST", "/api/v1/documents/" + id + "/classification", node.admin(), {},
+            std::string(R"({"classification":")") + (restrict ? "restricted" : "public") + "\"}");
+        CHECK((r.status == 200 || r.status == 409));  // 409: it already was
+      }
+      // A file deleted from its share: the document is withdrawn.
+      const std::string gone = "doc" + std::to_string(rng() % kDocs) + ".txt";
+      for (const std::string share : {"pub", "sec"})
+        if (std::filesystem::remove(node.FilePath(share, gone))) {
+          const std::string marker =
+              marker_of["town" + std::to_string(n) + "/" + share + "/" + gone];
+          CHECK(DaemonProcess::Eventually(
+              [&] { return Total(node.Search(marker, node.inspector())) == 0; }));
+        }
+    }
+    check("after round " + std::to_string(round + 1));
+  }
+  CHECK(hub.Stop() == 0);
+  for (auto& node : nodes) CHECK(node->Stop() == 0);
 }

@@ -22,7 +22,7 @@ struct HttpRequest {
   std::string body;          // sent with POST
   std::string content_type;  // of the body
   std::string bearer;        // "Authorization: Bearer ..." when not empty
-  size_t max_body = 16 * 1024;
+  size_t max_body = size_t{16} * 1024;
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
 };
 

@@ -57,6 +57,7 @@ std::vector<ShownHit> VisibleHits(const Call& call, const std::vector<indexer::S
 std::string ResultJson(const indexer::SearchQuery& q, const indexer::SearchResult& result,
                        const std::vector<ShownHit>& hits) {
   std::vector<const indexer::SearchHit*> shown;
+  shown.reserve(hits.size());
   for (const ShownHit& h : hits) shown.push_back(h.hit);
   return SearchAnswerJson(q, result, shown, [&hits](JsonWriter& w, size_t i) {
     w.Field("index_no", hits[i].index_no);

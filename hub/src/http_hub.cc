@@ -379,6 +379,7 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
       return SendError(resp, 400, "bad_request", result.status().message());
     if (!result.ok()) return SendError(resp, 503, "unavailable", result.status().message());
     std::vector<const indexer::SearchHit*> hits;
+    hits.reserve(result->hits.size());
     for (const indexer::SearchHit& h : result->hits) hits.push_back(&h);
     const std::vector<MirrorStatus> mirrors = hub_->mirror().Statuses();
     Send(resp, 200, "application/json; charset=utf-8",

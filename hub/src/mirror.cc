@@ -27,7 +27,7 @@ using JsonObject = Poco::JSON::Object::Ptr;
 // The shard's metadata key for the mirrored tree's state (StreamingTree::State).
 constexpr const char* kTreeKey = "hub.tree";
 // A checkpoint or a document's JSON: a few KiB; allow for long metadata.
-constexpr size_t kMaxSmallAnswer = 1024 * 1024;
+constexpr size_t kMaxSmallAnswer = size_t{1024} * 1024;
 // A record is at most 64 KiB (the bundle's 16-bit length).
 constexpr size_t kMaxBundle = storage::kTileWidth * (2 + 0xFFFF);
 // Documents larger than this are not mirrored (the node's own extraction cap).
