@@ -1,10 +1,19 @@
 // The county tier end to end: real gongkaid nodes push their checkpoints to
 // a real gongkai-hub (C2SP tlog-witness) on loopback; its state is in a real
 // PostgreSQL server (support/postgres_server.h).
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -14,6 +23,9 @@
 #include <vector>
 
 #include "gongkai/storage/checkpoint.h"
+#include "gongkai/storage/crypto.h"
+#include "gongkai/storage/merkle.h"
+#include "gongkai/storage/record.h"
 #include "gongkai/storage/witness.h"
 #include "support/daemon_process.h"
 #include "support/hub_process.h"
@@ -554,4 +566,175 @@ TEST_CASE(
   }
   CHECK(hub.Stop() == 0);
   for (auto& node : nodes) CHECK(node->Stop() == 0);
+}
+
+namespace {
+
+// A township that lies: an HTTP server on loopback that signs its own small
+// log with its own key and serves it as a node would, or, by `mode`, wrongly.
+// Its handlers assert nothing (Catch2 is not thread-safe).
+class HostileNode {
+ public:
+  enum Mode { kHonest, kOtherKey, kWrongSeq, kTruncated, kGiantTile, kTrickle, kWrongBytes };
+
+  HostileNode()
+      : key_(std::move(*storage::SigningKey::Generate())),
+        other_(std::move(*storage::SigningKey::Generate())) {
+    content_ = "敌意节点的公告 QZHOSTILE 正文。\n";
+    storage::RecordFields r;
+    r.seq = 0;
+    r.doc = "hostiledoc1";
+    r.share = "pub";
+    r.path = "notice.txt";
+    r.version = 1;
+    r.sha256 = storage::Hex(storage::Sha256Of(content_));
+    r.size = content_.size();
+    r.time = r.modified = "2026-12-01T00:00:00Z";
+    r.key = key_->KeyId();
+    records_.push_back(storage::SerializeRecord(r));
+    r.seq = 1;
+    r.doc = "hostiledoc2";
+    r.path = "second.txt";
+    records_.push_back(storage::SerializeRecord(r));
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(4);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket_, params);
+    server_->start();
+  }
+  ~HostileNode() { server_->stopAll(true); }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.address().port()); }
+  std::string note_key() const { return storage::NoteVerifierKey(kOrigin, key_->RawPublic()); }
+  void set(Mode m) { mode_ = m; }
+
+ private:
+  static constexpr const char* kOrigin = "hostile.gongkai.test";
+  struct Factory : Poco::Net::HTTPRequestHandlerFactory {
+    explicit Factory(HostileNode* n) : node(n) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(node);
+    }
+    HostileNode* node;
+  };
+  struct Handler : Poco::Net::HTTPRequestHandler {
+    explicit Handler(HostileNode* n) : node(n) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& resp) override {
+      node->Serve(Poco::URI(req.getURI()).getPath(), resp);
+    }
+    HostileNode* node;
+  };
+
+  std::string Checkpoint() const {
+    storage::StreamingTree tree;
+    for (const std::string& r : records_) tree.Append(storage::LeafHash(r));
+    return storage::SignCheckpoint({kOrigin, tree.size(), tree.Root()},
+                                   mode_ == kOtherKey ? *other_ : *key_);
+  }
+
+  void Serve(const std::string& path, Poco::Net::HTTPServerResponse& resp) {
+    std::string body;
+    const Mode mode = mode_;
+    if (path == "/tlog/checkpoint") {
+      body = Checkpoint();
+    } else if (path.rfind("/tlog/tile/entries/", 0) == 0) {
+      for (size_t i = 0; i < records_.size(); ++i) {
+        std::string r = records_[i];
+        if (mode == kWrongSeq && i == 1) r.replace(r.find("\"seq\":1"), 7, "\"seq\":0");
+        body += static_cast<char>(r.size() >> 8);
+        body += static_cast<char>(r.size() & 0xFF);
+        body += r;
+      }
+      if (mode == kTruncated) body.resize(body.size() - 5);
+      if (mode == kGiantTile) {  // claims a tile far larger than any bundle
+        resp.setContentLength64(Poco::UInt64{1} << 32);
+        resp.send() << body;
+        return;
+      }
+      if (mode == kTrickle) {
+        resp.setContentLength(static_cast<std::streamsize>(body.size()));
+        std::ostream& out = resp.send();
+        for (char c : body) {
+          out << c << std::flush;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          if (!out) return;
+        }
+        return;
+      }
+    } else if (path.rfind("/api/v1/documents/", 0) == 0 &&
+               path.find("/content") != std::string::npos) {
+      body = content_;
+      if (mode == kWrongBytes) body[3] = 'X';
+    } else if (path.rfind("/api/v1/documents/", 0) == 0) {
+      body =
+          R"({"id":"x","office":"敌意乡","meta":{"title":"公告"},"versions":[{"version":1,"sha256":")" +
+          storage::Hex(storage::Sha256Of(content_)) + "\"}]}";
+    } else {
+      resp.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+    }
+    resp.setContentLength(static_cast<std::streamsize>(body.size()));
+    resp.send() << body;
+  }
+
+  std::unique_ptr<storage::SigningKey> key_, other_;
+  std::string content_;
+  std::vector<std::string> records_;
+  std::atomic<Mode> mode_{kHonest};
+  Poco::Net::ServerSocket socket_{Poco::Net::SocketAddress("127.0.0.1", 0)};
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "e2e hub: a hostile node (another key, wrong seq, short bundle, giant or trickled tile, wrong "
+    "bytes) is refused at a bounded cost, and the hub keeps answering",
+    "[e2e][hub]") {
+  std::string why;
+  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
+  if (!pg) {
+    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
+    return;
+  }
+  HostileNode evil;
+  evil.set(HostileNode::kOtherKey);
+  HubProcess hub(pg->CreateDatabase(),
+                 "[node.evil]\nurl = " + evil.url() + "\nnote_key = " + evil.note_key() + "\n",
+                 "sync_interval = 200ms\nsync_timeout = 2s\n");
+  hub.Start();
+  // Waits until the node's last sync failed with `problem` in its message.
+  auto refused = [&](const std::string& problem) {
+    const bool seen = DaemonProcess::Eventually([&] {
+      auto m = MirrorOf(hub, "evil");
+      return m->getValue<bool>("stale") &&
+             m->getValue<std::string>("problem").find(problem) != std::string::npos;
+    });
+    INFO(MirrorOf(hub, "evil")->getValue<std::string>("problem"));
+    CHECK(seen);
+    CHECK(Total(hub.Search("QZHOSTILE")) == 0);  // nothing of it in the index
+    CHECK(MirrorOf(hub, "evil")->getValue<uint64_t>("tree_size") == 0);
+  };
+  refused("does not verify under its note_key");
+  evil.set(HostileNode::kWrongSeq);
+  refused("says it is record 0");
+  evil.set(HostileNode::kTruncated);
+  refused("the bundle ends early");
+  evil.set(HostileNode::kGiantTile);
+  refused("more than the");
+  evil.set(HostileNode::kWrongBytes);
+  refused("the bytes served do not match its record");
+  evil.set(HostileNode::kTrickle);
+  const auto start = std::chrono::steady_clock::now();
+  refused("within");  // cut off by sync_timeout (2 s), not left hanging
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+  const std::string metrics = hub.Get("/metrics").body;
+  CHECK(metrics.find("gongkai_hub_mirror_refused_total{node=\"evil\"} 0\n") == std::string::npos);
+  CHECK(metrics.find("gongkai_hub_mirror_stale{node=\"evil\"} 1\n") != std::string::npos);
+  // Honest again: its documents arrive.
+  evil.set(HostileNode::kHonest);
+  CHECK(DaemonProcess::Eventually([&] { return Total(hub.Search("QZHOSTILE")) == 2; }));
+  CHECK(!MirrorOf(hub, "evil")->getValue<bool>("stale"));
+  CHECK(MirrorOf(hub, "evil")->getValue<uint64_t>("tree_size") == 2);
+  CHECK(hub.Stop() == 0);
 }
