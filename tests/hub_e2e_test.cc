@@ -399,6 +399,19 @@ TEST_CASE(
   CHECK(county->getValue<int>("year") >= 2026);
   const std::string county_text = hub.Request("GET", "/api/v1/county", county_token).body;
   CHECK(county_text.find("县级测试") == std::string::npos);  // no personal data leaves the node
+  // Its page, in the portal's style, filled by county.js from that JSON.
+  const test::HttpResult page = hub.Get("/county");
+  CHECK(page.status == 200);
+  CHECK(page.body.find("各乡镇政务公开检查汇总") != std::string::npos);
+  CHECK(page.body.find("<script type=\"module\" src=\"/static/county.js\">") != std::string::npos);
+  CHECK(page.body.find("<!--#") == std::string::npos);  // every marker filled
+  CHECK(page.headers.at("content-security-policy").find("script-src 'self'") != std::string::npos);
+  const test::HttpResult script = hub.Get("/static/county.js");
+  CHECK(script.status == 200);
+  CHECK(script.body.find("/api/v1/county") != std::string::npos);
+  CHECK(hub.Get("/static/request-common.js").status == 200);
+  CHECK(hub.Get("/static/index.html").status == 404);    // the townships' pages are theirs
+  CHECK(east.Get("/static/county.html").status == 404);  // and the county's is the hub's
 
   // A document made restricted at the node leaves the hub within a sync.
   const std::string roads = east.FirstId("道路维修");

@@ -12,15 +12,6 @@ using Poco::Net::HTTPResponse;
 
 namespace {
 
-const char* AssetType(const std::string& name) {
-  const std::string ext = name.substr(name.rfind('.') + 1);
-  return ext == "html"  ? "text/html; charset=utf-8"
-         : ext == "js"  ? "text/javascript; charset=utf-8"
-         : ext == "css" ? "text/css; charset=utf-8"
-         : ext == "svg" ? "image/svg+xml"
-                        : "application/octet-stream";
-}
-
 // The asset a request names: /static/{name} names it; "/" is index.html and
 // every other page route, "/apply" say, its own apply.html.
 std::string AssetName(const Call& call) {
@@ -36,16 +27,6 @@ std::string RouteOf(const std::string& name) {
   return stem == "index" ? "/" : "/" + stem;
 }
 
-// Pages and their files: revalidated on every use; scripts and styles only
-// from this server.
-void SetPageHeaders(Poco::Net::HTTPServerResponse& resp) {
-  resp.set("Cache-Control", "no-cache");
-  resp.set("X-Content-Type-Options", "nosniff");
-  resp.set("Content-Security-Policy",
-           "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-           "frame-ancestors 'none'");
-}
-
 }  // namespace
 
 void SendPage(Call& call, const std::string& html) {
@@ -59,7 +40,7 @@ void SendPage(Call& call, const std::string& html) {
 
 void ServePage(Call& call) {
   auto it = WebAssets().find(AssetName(call));
-  if (it == WebAssets().end())
+  if (it == WebAssets().end() || it->first == "county.html")  // county.html: gongkai-hub's
     throw ApiError{HTTPResponse::HTTP_NOT_FOUND, "not_found", "no such file"};
   // Templates the server fills, never served raw.
   if (it->first == "guide.html") return ServeGuidePage(call);

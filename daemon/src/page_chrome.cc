@@ -1,5 +1,7 @@
 #include "page_chrome.h"
 
+#include <Poco/Net/HTTPServerResponse.h>
+
 #include <array>
 
 namespace gongkai::daemon {
@@ -52,6 +54,22 @@ constexpr std::string_view kHeaderTop = R"(<a class="skip-link" href="#main">跳
       <button type="button" id="lang-switch" class="lang-switch" translate="no" hidden>繁體</button>
     </div>
 )";
+
+constexpr std::string_view kHubHeader = R"(<a class="skip-link" href="#main">跳到主要内容</a>
+<header class="site-header">
+  <div class="wrap">
+    <div class="header-row">
+      <p class="brand"><a href="/county" id="home-link"><img src="/static/logo.svg" alt="" width="36" height="36"><span>县级政务公开汇总</span></a></p>
+      <button type="button" id="lang-switch" class="lang-switch" translate="no" hidden>繁體</button>
+    </div>
+  </div>
+</header>)";
+
+constexpr std::string_view kHubFooter = R"(<footer class="site-footer">
+  <div class="wrap">
+    <p>汇总来自各乡镇节点经签名日志验证的镜像；依申请公开只汇总件数，申请人信息留在乡镇。</p>
+  </div>
+</footer>)";
 
 std::string Header(std::string_view route, const Config& config) {
   std::string out(kHeaderTop);
@@ -114,6 +132,31 @@ std::string FillChrome(std::string_view page, std::string_view route, const Conf
   ReplaceAll(out, "<!--#header-->", Header(route, config));
   ReplaceAll(out, "<!--#footer-->", kFooter);
   return out;
+}
+
+std::string FillHubChrome(std::string_view page) {
+  std::string out(page);
+  ReplaceAll(out, "<!--#head-->", kHead);
+  ReplaceAll(out, "<!--#header-->", kHubHeader);
+  ReplaceAll(out, "<!--#footer-->", kHubFooter);
+  return out;
+}
+
+const char* AssetType(const std::string& name) {
+  const std::string ext = name.substr(name.rfind('.') + 1);
+  return ext == "html"  ? "text/html; charset=utf-8"
+         : ext == "js"  ? "text/javascript; charset=utf-8"
+         : ext == "css" ? "text/css; charset=utf-8"
+         : ext == "svg" ? "image/svg+xml"
+                        : "application/octet-stream";
+}
+
+void SetPageHeaders(Poco::Net::HTTPServerResponse& resp) {
+  resp.set("Cache-Control", "no-cache");
+  resp.set("X-Content-Type-Options", "nosniff");
+  resp.set("Content-Security-Policy",
+           "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+           "frame-ancestors 'none'");
 }
 
 }  // namespace gongkai::daemon

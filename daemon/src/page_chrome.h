@@ -9,6 +9,10 @@
 
 #include "gongkai/config.h"
 
+namespace Poco::Net {
+class HTTPServerResponse;
+}
+
 namespace gongkai::daemon {
 
 // `text` with &, <, >, " and ' replaced by entities: safe as HTML text and
@@ -22,5 +26,14 @@ void ReplaceMarker(std::string& page, std::string_view marker, const std::string
 // `route` is the page's own path ("/", "/apply", ...): its navigation entry
 // carries aria-current. Values from `config` are escaped.
 std::string FillChrome(std::string_view page, std::string_view route, const Config& config);
+// The same for gongkai-hub's pages: its own header (no township's
+// navigation) and footer.
+std::string FillHubChrome(std::string_view page);
+
+// The Content-Type of a web asset, by its name's extension.
+const char* AssetType(const std::string& name);
+// Pages and their files: revalidated on every use; scripts and styles only
+// from this server.
+void SetPageHeaders(Poco::Net::HTTPServerResponse& resp);
 
 }  // namespace gongkai::daemon

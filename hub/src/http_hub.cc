@@ -18,7 +18,9 @@
 #include "hub.h"
 #include "json_writer.h"
 #include "metrics.h"
+#include "page_chrome.h"
 #include "search_api.h"
+#include "web_assets.h"
 
 namespace gongkai::hub {
 namespace {
@@ -100,6 +102,10 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
     if (path == "/api/v1/county") {
       if (!get) return NotAllowed(resp, "GET, HEAD");
       return County(req, resp);
+    }
+    if (path == "/county" || path.rfind("/static/", 0) == 0) {
+      if (!get) return NotAllowed(resp, "GET, HEAD");
+      return Page(path, resp);
     }
     if (path == "/metrics") {
       if (!get) return NotAllowed(resp, "GET, HEAD");
@@ -352,6 +358,22 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
     for (const auto& [k, v] : totals) w.Field(k, v);
     w.EndObject().EndObject();
     Send(resp, 200, "application/json; charset=utf-8", w.str());
+  }
+
+  // GET /county (the county view's page, filled by county.js) and the
+  // portal's files under /static/.
+  void Page(const std::string& path, HTTPServerResponse& resp) {
+    const std::string name = path == "/county" ? "county.html" : path.substr(8);
+    auto it = daemon::WebAssets().find(name);
+    const bool page = std::string_view(daemon::AssetType(name)).starts_with("text/html");
+    if (it == daemon::WebAssets().end() || (page && name != "county.html"))
+      return SendError(resp, 404, "not_found", "no such page: " + path);
+    const std::string body = page ? daemon::FillHubChrome(it->second) : std::string(it->second);
+    resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+    resp.setContentType(daemon::AssetType(name));
+    daemon::SetPageHeaders(resp);
+    resp.setContentLength(static_cast<std::streamsize>(body.size()));
+    resp.send() << body;
   }
 
   static void WriteMirror(daemon::JsonWriter& w, const MirrorStatus& m) {
