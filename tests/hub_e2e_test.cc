@@ -64,6 +64,15 @@ std::string NoteKey(DaemonProcess& node) {
       ->getValue<std::string>("note_key");
 }
 
+// The shared PostgreSQL server for the hub, or nullptr after saying why the
+// test is skipped.
+test::PostgresServer* Postgres() {
+  std::string why;
+  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
+  if (!pg) WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
+  return pg;
+}
+
 uint64_t TreeSize(DaemonProcess& node) {
   auto cp = storage::ParseCheckpointBody(node.Get("/tlog/checkpoint").body);
   REQUIRE(cp.ok());
@@ -76,12 +85,8 @@ TEST_CASE(
     "e2e hub: a node's checkpoints are cosigned by the hub's witness, and a node whose history is "
     "rewritten raises a split view",
     "[e2e][hub]") {
-  std::string why;
-  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
-  if (!pg) {
-    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
-    return;
-  }
+  test::PostgresServer* pg = Postgres();
+  if (!pg) return;
   DaemonProcess node;
   WriteFile(node.FilePath("pub", "a.txt"), "鄉公所公告第一號。\n");
   node.Start();
@@ -309,12 +314,8 @@ TEST_CASE(
     "e2e hub: the mirror holds every township's public documents, verified, searched as one, and "
     "a node that is down or serves a wrong byte never fails a search or poisons the mirror",
     "[e2e][hub]") {
-  std::string why;
-  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
-  if (!pg) {
-    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
-    return;
-  }
+  test::PostgresServer* pg = Postgres();
+  if (!pg) return;
   // East pushes its checkpoints to the hub; West does not, so the mirror
   // verifies West's own checkpoint under its key.
   DaemonProcess east({{"pub", ""}, {"sec", "classification = restricted"}});
@@ -490,12 +491,8 @@ TEST_CASE(
     "e2e hub property: across random townships and reclassifications, the hub shows exactly what "
     "the nodes show anonymously, and no restricted marker is ever found there",
     "[e2e][hub]") {
-  std::string why;
-  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
-  if (!pg) {
-    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
-    return;
-  }
+  test::PostgresServer* pg = Postgres();
+  if (!pg) return;
   std::mt19937 rng(16016);
   constexpr int kNodes = 3, kDocs = 12;
   std::vector<std::unique_ptr<DaemonProcess>> nodes;
@@ -704,12 +701,8 @@ TEST_CASE(
     "e2e hub: a hostile node (another key, wrong seq, short bundle, giant or trickled tile, wrong "
     "bytes) is refused at a bounded cost, and the hub keeps answering",
     "[e2e][hub]") {
-  std::string why;
-  test::PostgresServer* pg = test::PostgresServer::Shared(&why);
-  if (!pg) {
-    WARN("SKIPPED: needs PostgreSQL for the hub: " << why);
-    return;
-  }
+  test::PostgresServer* pg = Postgres();
+  if (!pg) return;
   HostileNode evil;
   evil.set(HostileNode::kOtherKey);
   HubProcess hub(pg->CreateDatabase(),

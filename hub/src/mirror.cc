@@ -249,7 +249,7 @@ void Mirror::Loop() {
       (void)Sync(*n);  // the outcome is in the node's status and the log
       lock.lock();
     }
-    wake_.wait_until(lock, next, [this] { return stopping_; });
+    wake_.wait_until(lock, next, [this] { return stopping_.load(); });
   }
 }
 
@@ -295,6 +295,7 @@ Status Mirror::SyncLocked(Node& n) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return Status::IOError("the sync took longer than [hub] sync_timeout");
+    if (stopping_) return Status::IOError("the hub is stopping");
     return daemon::Fetch({.url = base + path,
                           .bearer = bearer,
                           .max_body = max_body,

@@ -124,7 +124,7 @@ class Mirror {
   mutable std::mutex state_mu_;  // the nodes' MirrorStatus
   std::mutex wake_mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // set under wake_mu_; read by syncs between requests
   std::thread thread_;
 };
 
