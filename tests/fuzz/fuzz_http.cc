@@ -22,6 +22,8 @@
 // that is not HTTP; a 500; or, for a request without the inspector token,
 // any byte of the hidden documents (their text, names or titles) in the
 // answer.
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -261,8 +263,17 @@ std::string Exchange(const std::string& request) {
 // search hit, listing entry or proof always carries the document's id or its
 // version's hash, which the anonymous requester does not know.
 bool Reveals(const std::string& answer, const std::string& request) {
+  // The caller's own words come back (a relaxed search lists the query's
+  // words), so what the request says percent-decoded counts as said too.
+  std::string decoded;
+  try {
+    Poco::URI::decode(request, decoded);
+  } catch (const Poco::Exception&) {  // a malformed escape: the raw request only
+    decoded = request;
+  }
   for (const std::string& marker : g->hidden_markers)
-    if (answer.find(marker) != std::string::npos && request.find(marker) == std::string::npos)
+    if (answer.find(marker) != std::string::npos && request.find(marker) == std::string::npos &&
+        decoded.find(marker) == std::string::npos)
       return true;
   return false;
 }
