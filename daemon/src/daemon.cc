@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "admin_socket.h"
@@ -153,7 +154,8 @@ class Daemon final : public LiveStatus {
   Clock::time_point column_counted_{};
   int64_t requests_counted_records_ = -1;  // the log's size at the last count
   Clock::time_point requests_counted_{};
-  disclosure::Date requests_logged_{};  // the day overdue requests were last logged
+  disclosure::Date requests_logged_{};     // the day requests_warned_ holds
+  std::set<std::string> requests_warned_;  // requests logged as overdue or due soon that day
   std::unique_ptr<indexer::Searcher> searcher_;
   std::unique_ptr<CatalogPool> catalogs_;
   std::unique_ptr<SettleQueue> queue_;
@@ -523,15 +525,21 @@ void Daemon::WatchRequests(int64_t records) {
     std::lock_guard<std::mutex> lock(requests_mutex_);
     request_counts_ = CountRequests(*all, calendar_, today);
   }
-  if (!new_day) return;
+  // Each overdue or due-soon request is logged once a day: at the day's first count, or at
+  // the first count that sees it (a request registered late is logged as it arrives).
+  if (new_day) requests_warned_.clear();
   requests_logged_ = today;
   for (const ledger::RequestState& r : *all) {
+    if (requests_warned_.count(r.row.code)) continue;
+    const bool overdue = r.clock.Overdue(today);
+    if (!overdue && !DueSoon(r.clock, calendar_, today)) continue;
+    requests_warned_.insert(r.row.code);
     const std::string due = disclosure::FormatDate(r.clock.due) +
                             (r.clock.provisional ? " (provisional)" : "") + ", received " +
                             r.row.received;
-    if (r.clock.Overdue(today))
+    if (overdue)
       log::Warning("request " + r.row.code + " is OVERDUE: due " + due);
-    else if (DueSoon(r.clock, calendar_, today))
+    else
       log::Info("request " + r.row.code + " is due within " + std::to_string(kDueSoonWorkdays) +
                 " working days: due " + due);
   }
