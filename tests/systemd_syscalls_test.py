@@ -82,7 +82,8 @@ def make_share(share, source):
                    '</w:body></w:document>')
     with zipfile.ZipFile(os.path.join(share, "附件.zip"), "w") as z:
         z.writestr("說明.txt", "壓縮檔成員\n")
-    return sum(len(files) for _, _, files in os.walk(share))
+    # The documents: every file but the metadata sidecars (NAME.meta.json).
+    return sum(1 for _, _, files in os.walk(share) for f in files if not f.endswith(".meta.json"))
 
 
 def main():
@@ -150,6 +151,9 @@ def main():
                 if len(results) >= files:
                     break
                 time.sleep(0.3)
+            if len(results) < files:
+                print(f"FAIL: {len(results)} of {files} documents listed after 120 s:\n" + open(log).read())
+                return 1
             urllib.request.urlopen(base + "/api/v1/search?q=%E7%B3%BB%E7%B5%B1").read()  # 系統
             urllib.request.urlopen(base + "/").read()
             if results:
