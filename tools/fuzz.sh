@@ -2,7 +2,7 @@
 # Runs one libFuzzer target (or all) for SECONDS each under ASan + UBSan.
 #
 #   tools/fuzz.sh NAME SECONDS    e.g. tools/fuzz.sh fuzz_extract_pdf 600
-#   tools/fuzz.sh all SECONDS
+#   tools/fuzz.sh all SECONDS     FUZZ_JOBS at a time (default: the number of cores)
 #   tools/fuzz.sh list
 #
 # Targets are in tests/fuzz; the build is ./build-address (tools/sanitize.sh
@@ -18,19 +18,29 @@ seconds=${2:-60}
 targets=(fuzz_extract_txt fuzz_extract_html fuzz_extract_pdf fuzz_extract_docx fuzz_extract_xlsx fuzz_extract_archive
          fuzz_extract_odt fuzz_extract_ofd fuzz_sidecar fuzz_config fuzz_checkpoint fuzz_query fuzz_http)
 if [ "$name" = list ] || [ -z "$name" ]; then printf '%s\n' "${targets[@]}"; [ -n "$name" ]; exit; fi
+build_targets() {  # the targets named, and the whole ASan build when there is none yet
+  if [ ! -f "$build/CMakeCache.txt" ]; then
+    CC=clang CXX=clang++ BUILD_DIR=$build "$root/tools/build.sh" -DGONGKAI_TESTS=ON -DGONGKAI_SANITIZE=address -DGONGKAI_FUZZ=ON
+  else
+    cmake --build "$build" -j "$(nproc)" --target "$@" >/dev/null
+  fi
+}
 if [ "$name" = all ]; then
-  failed=()
-  for t in "${targets[@]}"; do "$0" "$t" "$seconds" || failed+=("$t"); done
-  [ ${#failed[@]} -eq 0 ] || { echo "fuzz.sh: FAILED: ${failed[*]}" >&2; exit 1; }
+  # FUZZ_JOBS targets at a time (default: one per core; each fuzzes on one),
+  # each one's output printed whole when it ends. The build comes first, once.
+  build_targets "${targets[@]}"
+  out=$(mktemp -d /tmp/gongkai-fuzz-XXXXXX)
+  printf '%s\n' "${targets[@]}" |
+    FUZZ_BUILT=1 xargs -P "${FUZZ_JOBS:-$(nproc)}" -I{} sh -c \
+      '"$0" {} "$1" >"$2/{}.out" 2>&1 || echo {} >>"$2/failed"; cat "$2/{}.out"' "$0" "$seconds" "$out"
+  failed=$(cat "$out/failed" 2>/dev/null | tr '\n' ' ')
+  rm -rf "$out"
+  [ -z "$failed" ] || { echo "fuzz.sh: FAILED: $failed" >&2; exit 1; }
   exit 0
 fi
 [[ " ${targets[*]} " == *" $name "* ]] || { echo "fuzz.sh: no target $name (tools/fuzz.sh list)" >&2; exit 2; }
 
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ BUILD_DIR=$build "$root/tools/build.sh" -DGONGKAI_TESTS=ON -DGONGKAI_SANITIZE=address -DGONGKAI_FUZZ=ON
-else
-  cmake --build "$build" -j "$(nproc)" --target "$name" >/dev/null
-fi
+[ -n "${FUZZ_BUILT:-}" ] || build_targets "$name"  # else built by the "all" run that started this one
 
 work=$build/fuzz/$name
 mkdir -p "$work/corpus" "$work/artifacts"
