@@ -245,6 +245,7 @@ token_file = town-a.token
   CHECK(c->http_threads == 16);
   CHECK(c->sync_interval == std::chrono::seconds(60));
   CHECK(c->sync_timeout == std::chrono::minutes(10));
+  CHECK(c->sync_workers == 0);
   REQUIRE(c->nodes.size() == 1);
   CHECK(c->nodes[0].name == "town-a");
   CHECK(c->nodes[0].url == "http://town-a.example:8080");
@@ -274,8 +275,13 @@ token_file = town-a.token
         std::string::npos);
   CHECK(error(hub + "sync_timeout = 2d\n").find("[hub] sync_timeout: expected a duration") !=
         std::string::npos);
-  auto timed = gongkai::ParseHubConfig(hub + "sync_interval = 5m\nsync_timeout = 30s\n", "/h.conf");
+  for (const char* bad : {"-1", "65", "two", ""})
+    CHECK(error(hub + "sync_workers = " + bad + "\n").find("[hub] sync_workers: expected a number") !=
+          std::string::npos);
+  auto timed = gongkai::ParseHubConfig(
+      hub + "sync_interval = 5m\nsync_timeout = 30s\nsync_workers = 8\n", "/h.conf");
   REQUIRE(timed.ok());
   CHECK(timed->sync_interval == std::chrono::minutes(5));
   CHECK(timed->sync_timeout == std::chrono::seconds(30));
+  CHECK(timed->sync_workers == 8);
 }

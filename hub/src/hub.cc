@@ -69,10 +69,8 @@ Status Hub::Open() {
   if (!witness_key.ok()) return witness_key.status();
   witness_key_ = std::move(*witness_key);
   indexer::ExtractWorkerOptions extract = indexer::DefaultExtractWorkerOptions();
-  extract.max_workers = 1;  // the mirror syncs one document at a time
-  workers_ = std::make_unique<indexer::ExtractWorkers>(extract);
   if (Status s = tokens_.Load(config_.tokens_file); !s.ok()) return s;
-  mirror_ = std::make_unique<Mirror>(config_, logs_, store_.get(), workers_.get());
+  mirror_ = std::make_unique<Mirror>(config_, logs_, store_.get());
   if (Status s = mirror_->Open(); !s.ok()) return s;
   log::Info("witness " + witness_->VerifierKey() + " for " + std::to_string(config_.nodes.size()) +
             " node(s)");

@@ -74,7 +74,6 @@ class Hub {
   storage::VerifierKey witness_key_;
   std::vector<storage::WitnessedLog> logs_;  // config_.nodes[i]'s
   std::map<std::string, std::string> node_of_origin_;
-  std::unique_ptr<indexer::ExtractWorkers> workers_;
   std::unique_ptr<Mirror> mirror_;
   daemon::TokenStore tokens_;
   mutable std::mutex mu_;

@@ -168,6 +168,19 @@ Result<bool> MirrorDocument(const DocRecord& r, const std::string& node, const s
   return true;
 }
 
+// [hub] sync_workers, 0 meaning one per core (before the node count caps it).
+size_t SyncWorkersFor(const HubConfig& config) {
+  return config.sync_workers > 0 ? static_cast<size_t>(config.sync_workers)
+                                 : std::max(1U, std::thread::hardware_concurrency());
+}
+
+// One extraction worker per sync thread: each sync extracts one document at a time.
+indexer::ExtractWorkerOptions MirrorWorkers(size_t sync_workers) {
+  indexer::ExtractWorkerOptions o = indexer::DefaultExtractWorkerOptions();
+  o.max_workers = std::max<size_t>(1, sync_workers);
+  return o;
+}
+
 }  // namespace
 
 struct Mirror::Node {
@@ -179,11 +192,14 @@ struct Mirror::Node {
   std::unique_ptr<indexer::IndexWriter> writer;
   storage::StreamingTree tree;  // as committed in the shard
   MirrorStatus status;          // under state_mu_
+  std::mutex sync_mu;           // one sync of this node at a time
 };
 
 Mirror::Mirror(const HubConfig& config, std::vector<storage::WitnessedLog> logs,
-               storage::WitnessStore* store, indexer::ExtractWorkers* workers)
-    : config_(config), store_(store), workers_(workers) {
+               storage::WitnessStore* store)
+    : config_(config),
+      store_(store),
+      workers_(MirrorWorkers(std::min(SyncWorkersFor(config), config.nodes.size()))) {
   for (size_t i = 0; i < config.nodes.size(); ++i) {
     auto n = std::make_unique<Node>();
     n->config = &config.nodes[i];
@@ -225,9 +241,15 @@ Status Mirror::Open() {
   return Status::OK();
 }
 
+size_t Mirror::SyncWorkers() const { return std::min(SyncWorkersFor(config_), nodes_.size()); }
+
 void Mirror::Start() {
-  if (nodes_.empty()) return;
-  thread_ = std::thread([this] { Loop(); });
+  const size_t workers = SyncWorkers();
+  if (workers > 0)
+    log::Info("mirror: " + std::to_string(nodes_.size()) + " node(s), " + std::to_string(workers) +
+              " synced at a time");
+  for (size_t i = 0; i < workers; ++i)
+    threads_.emplace_back([this, i, workers] { Loop(i, workers); });
 }
 
 void Mirror::Stop() {
@@ -236,17 +258,18 @@ void Mirror::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.join();
 }
 
-void Mirror::Loop() {
+void Mirror::Loop(size_t first, size_t stride) {
   std::unique_lock lock(wake_mu_);
   while (!stopping_) {
     const auto next = Clock::now() + config_.sync_interval;
-    for (auto& n : nodes_) {
+    for (size_t i = first; i < nodes_.size(); i += stride) {
       if (stopping_) return;
       lock.unlock();
-      (void)Sync(*n);  // the outcome is in the node's status and the log
+      (void)Sync(*nodes_[i]);  // the outcome is in the node's status and the log
       lock.lock();
     }
     wake_.wait_until(lock, next, [this] { return stopping_.load(); });
@@ -256,7 +279,7 @@ void Mirror::Loop() {
 Status Mirror::SyncNow(size_t i) { return Sync(*nodes_.at(i)); }
 
 Status Mirror::Sync(Node& n) {
-  std::lock_guard lock(sync_mu_);
+  std::lock_guard lock(n.sync_mu);
   Status s = SyncLocked(n);
   if (s.code() != Status::Code::kIOError) Inspect(n);  // a node that cannot be read: kept as it was
   std::lock_guard state(state_mu_);
@@ -393,7 +416,7 @@ Status Mirror::SyncLocked(Node& n) {
   }
   const int64_t old_size = static_cast<int64_t>(n.tree.size());
   for (size_t i = 0; i < wanted.size(); ++i) {
-    auto done = MirrorDocument(*wanted[i], n.name, base, fetch, *workers_, *n.writer);
+    auto done = MirrorDocument(*wanted[i], n.name, base, fetch, workers_, *n.writer);
     if (!done.ok()) return done.status();
     ++(*done ? indexed : removed);
     if ((i + 1) % kBatch == 0)

@@ -31,9 +31,10 @@
 // - Every fetch is bounded in size and time (http_client.h); a sync as a
 //   whole stops at [hub] sync_timeout.
 //
-// Thread-safety: Open() first; then Start() runs the syncs on one thread of
-// their own (SyncNow() from any other thread serialises with it), while the
-// HTTP threads call Search() and Statuses().
+// Thread-safety: Open() first; then Start() runs the syncs on SyncWorkers()
+// threads of their own, node i always on thread i % SyncWorkers(), so a node
+// is synced by one thread at a time (SyncNow() from any other thread
+// serialises with it), while the HTTP threads call Search() and Statuses().
 #pragma once
 
 #include <atomic>
@@ -87,18 +88,20 @@ struct MirrorStatus {
 
 class Mirror {
  public:
-  // `config`, `store` and `workers` must outlive the mirror. `logs[i]` is
+  // `config` and `store` must outlive the mirror. `logs[i]` is
   // config.nodes[i]'s log: its origin and note key.
   Mirror(const HubConfig& config, std::vector<storage::WitnessedLog> logs,
-         storage::WitnessStore* store, indexer::ExtractWorkers* workers);
+         storage::WitnessStore* store);
   ~Mirror();
   Mirror(const Mirror&) = delete;
   Mirror& operator=(const Mirror&) = delete;
 
   // Opens or creates every node's shard and reads where each stopped.
   Status Open();
-  // Syncs every node in turn, every [hub] sync_interval.
+  // Syncs every node, every [hub] sync_interval, [hub] sync_workers at once.
   void Start();
+  // Threads that sync: [hub] sync_workers, or one per core, at most one per node.
+  size_t SyncWorkers() const;
   void Stop();
   // Syncs node `i` now (the background thread waits meanwhile).
   Status SyncNow(size_t i);
@@ -113,19 +116,18 @@ class Mirror {
   Status Sync(Node& node);
   Status SyncLocked(Node& node);
   void Inspect(Node& node);
-  void Loop();
+  void Loop(size_t first, size_t stride);  // syncs nodes first, first + stride, ...
 
   const HubConfig& config_;
   storage::WitnessStore* store_;
-  indexer::ExtractWorkers* workers_;
+  indexer::ExtractWorkers workers_;  // sandboxed extraction, one worker per sync thread
   std::vector<std::unique_ptr<Node>> nodes_;
   std::unique_ptr<indexer::Searcher> searcher_;
-  std::mutex sync_mu_;           // one sync at a time
   mutable std::mutex state_mu_;  // the nodes' MirrorStatus
   std::mutex wake_mu_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false};  // set under wake_mu_; read by syncs between requests
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace gongkai::hub

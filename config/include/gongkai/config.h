@@ -132,6 +132,9 @@ struct HubConfig {
   // and how long one node's sync may take before it is cut off.
   std::chrono::milliseconds sync_interval{std::chrono::seconds(60)};
   std::chrono::milliseconds sync_timeout{std::chrono::minutes(10)};
+  // How many nodes are synced at once (each on its own thread, with its own
+  // extraction worker); 0 = one per core.
+  int sync_workers = 0;
   std::vector<HubNodeConfig> nodes;
   bool operator==(const HubConfig&) const = default;
 };
