@@ -2,7 +2,7 @@
 // raw Xapian: what the index alone costs, without HTTP, JSON, the catalog
 // re-check of every hit, snippets or facets.
 //
-//   xapian_search_bench --db DATA/index --queries FILE [--seconds S] [--threads N]
+//   xapian_search_bench --db DATA/index [--db DIR...] --queries FILE [--seconds S] [--threads N]
 //                       [--check-all] [--json FILE]
 //
 // FILE has one query a line: "QUERY<TAB>TYPE<TAB>SORT" (TYPE and SORT may be
@@ -14,7 +14,8 @@
 // (XANON) and any type filter, sort by the modified value for "newest", and
 // get_mset(0, 20) — or, with --check-all, get_mset(0, 20, doccount) as
 // gongkai does to get exact totals. Prints queries/s and p50/p99 latency.
-// See bench/README.md.
+// Several --db are searched as one sharded database, as the hub searches its
+// mirror's shards (bench/hub.sh). See bench/README.md.
 #include <opencc/opencc.h>
 #include <unistd.h>
 #include <xapian.h>
@@ -74,7 +75,8 @@ double Percentile(std::vector<double>& v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string db_path, queries_path, json_path;
+  std::vector<std::string> db_paths;
+  std::string queries_path, json_path;
   double seconds = 10;
   int threads = 1;
   bool check_all = false;
@@ -88,7 +90,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--db")
-      db_path = next();
+      db_paths.push_back(next());
     else if (a == "--queries")
       queries_path = next();
     else if (a == "--seconds")
@@ -100,12 +102,13 @@ int main(int argc, char** argv) {
     else if (a == "--json")
       json_path = next();
     else {
-      std::cerr << "usage: xapian_search_bench --db DIR --queries FILE [--seconds S] [--threads N] "
+      std::cerr << "usage: xapian_search_bench --db DIR [--db DIR...] --queries FILE [--seconds S] "
+                   "[--threads N] "
                    "[--check-all] [--json FILE]\n";
       return 2;
     }
   }
-  if (db_path.empty() || queries_path.empty()) {
+  if (db_paths.empty() || queries_path.empty()) {
     std::cerr << "--db and --queries are required\n";
     return 2;
   }
@@ -136,7 +139,8 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       try {
-        Xapian::Database db(db_path);
+        Xapian::Database db;
+        for (const std::string& path : db_paths) db.add_database(Xapian::Database(path));
         const Xapian::doccount all = db.get_doccount();
         auto& mine = lat[static_cast<size_t>(t)];
         mine.reserve(1 << 20);

@@ -447,6 +447,11 @@ int ThisYear() {
 }  // namespace
 
 void Mirror::Inspect(Node& n) {
+  if (n.token.empty()) {  // the node's reports need its token: nothing to read
+    std::lock_guard lock(state_mu_);
+    n.status.inspection.problem = "no [node." + n.name + "] token_file";
+    return;
+  }
   Inspection got;
   got.year = ThisYear();
   auto read = [&](const std::string& path) -> Result<JsonObject> {
