@@ -68,7 +68,6 @@ Status Hub::Open() {
   auto witness_key = storage::ParseVerifierKey(witness_->VerifierKey());
   if (!witness_key.ok()) return witness_key.status();
   witness_key_ = std::move(*witness_key);
-  indexer::ExtractWorkerOptions extract = indexer::DefaultExtractWorkerOptions();
   if (Status s = tokens_.Load(config_.tokens_file); !s.ok()) return s;
   mirror_ = std::make_unique<Mirror>(config_, logs_, store_.get());
   if (Status s = mirror_->Open(); !s.ok()) return s;

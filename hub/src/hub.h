@@ -20,7 +20,6 @@
 
 #include "auth.h"
 #include "gongkai/config.h"
-#include "gongkai/indexer/extract_worker.h"
 #include "gongkai/status.h"
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
