@@ -276,8 +276,9 @@ token_file = town-a.token
   CHECK(error(hub + "sync_timeout = 2d\n").find("[hub] sync_timeout: expected a duration") !=
         std::string::npos);
   for (const char* bad : {"-1", "65", "two", ""})
-    CHECK(error(hub + "sync_workers = " + bad + "\n").find("[hub] sync_workers: expected a number") !=
-          std::string::npos);
+    CHECK(
+        error(hub + "sync_workers = " + bad + "\n").find("[hub] sync_workers: expected a number") !=
+        std::string::npos);
   auto timed = gongkai::ParseHubConfig(
       hub + "sync_interval = 5m\nsync_timeout = 30s\nsync_workers = 8\n", "/h.conf");
   REQUIRE(timed.ok());
