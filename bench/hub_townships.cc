@@ -156,23 +156,31 @@ class Townships {
   }
   size_t IndexOf(const Node& n) const { return static_cast<size_t>(std::stoul(n.name.substr(1))); }
 
-  void AppendPage(Node& n, size_t file, const std::string& extra) {
-    Page p{file, extra, "", 0};
-    const std::string bytes = files_[file] + extra;
-    p.sha256 = st::Hex(st::Sha256Of(bytes));
-    p.size = bytes.size();
+  // Page j's record is record j: a public, approved first version.
+  static std::string Record(const Node& n, size_t j) {
     st::RecordFields r;
-    r.seq = n.records.size();
-    r.doc = n.name + "p" + std::to_string(n.pages.size());
+    r.seq = j;
+    r.doc = n.name + "p" + std::to_string(j);
     r.share = "pub";
     r.path = r.doc + ".html";
     r.version = 1;
-    r.sha256 = p.sha256;
-    r.size = p.size;
+    r.sha256 = n.pages[j].sha256;
+    r.size = n.pages[j].size;
     r.time = r.modified = "2026-12-01T00:00:00Z";
     r.key = n.key->KeyId();
-    n.records.push_back(st::SerializeRecord(r));
-    n.pages.push_back(std::move(p));
+    return st::SerializeRecord(r);
+  }
+
+  void Hash(Page& p) const {
+    const std::string bytes = files_[p.file] + p.extra;
+    p.sha256 = st::Hex(st::Sha256Of(bytes));
+    p.size = bytes.size();
+  }
+
+  void AppendPage(Node& n, size_t file, const std::string& extra) {
+    n.pages.push_back({file, extra, "", 0});
+    Hash(n.pages.back());
+    n.records.push_back(Record(n, n.pages.size() - 1));
   }
 
   static void Sign(Node& n) {
@@ -201,22 +209,10 @@ class Townships {
                        " 新公告</p></body></html>\n");
       AppendPage(*n, files_.size() - 1, "");
     } else if (what == "fork") {
-      Page& first = n->pages.at(0);
+      Page& first = n->pages.at(0);  // record 0 again, now naming other bytes
       first.extra += "<!-- rewritten -->\n";
-      const std::string bytes = files_[first.file] + first.extra;
-      first.sha256 = st::Hex(st::Sha256Of(bytes));
-      first.size = bytes.size();
-      st::RecordFields r;  // record 0 again, now naming other bytes
-      r.seq = 0;
-      r.doc = n->name + "p0";
-      r.share = "pub";
-      r.path = r.doc + ".html";
-      r.version = 1;
-      r.sha256 = first.sha256;
-      r.size = first.size;
-      r.time = r.modified = "2026-12-01T00:00:00Z";
-      r.key = n->key->KeyId();
-      n->records[0] = st::SerializeRecord(r);
+      Hash(first);
+      n->records[0] = Record(*n, 0);
       AppendPage(*n, n->pages[1 % n->pages.size()].file, "<!-- after the fork -->\n");
     } else {
       return 404;
