@@ -23,6 +23,8 @@
 // any byte of the hidden documents (their text, names or titles) in the
 // answer.
 #include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,6 +39,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -262,7 +265,28 @@ std::string Exchange(const std::string& request) {
 // not itself contain (error messages may echo what was asked). A leaked
 // search hit, listing entry or proof always carries the document's id or its
 // version's hash, which the anonymous requester does not know.
-bool Reveals(const std::string& answer, const std::string& request) {
+// `answer` without what a search answer echoes of the caller's own query:
+// "q", and a relaxed search's "optional" and "dropped" words. The server
+// decodes a malformed escape its own way, so those may hold words the
+// request spells differently (the fuzzer found "%E5%AF%8\xff6" read as 密).
+std::string WithoutEcho(const std::string& answer) {
+  const size_t body = answer.find("\r\n\r\n");
+  if (body == std::string::npos) return answer;
+  try {
+    Poco::JSON::Parser parser;
+    auto object = parser.parse(answer.substr(body + 4)).extract<Poco::JSON::Object::Ptr>();
+    if (!object) return answer;
+    for (const char* echo : {"q", "optional", "dropped"}) object->remove(echo);
+    std::ostringstream rest;
+    object->stringify(rest);
+    return answer.substr(0, body + 4) + rest.str();
+  } catch (const Poco::Exception&) {  // not a JSON object: all of it counts
+    return answer;
+  }
+}
+
+bool Reveals(const std::string& full_answer, const std::string& request) {
+  const std::string answer = WithoutEcho(full_answer);
   // The caller's own words come back (a relaxed search lists the query's
   // words), so what the request says percent-decoded counts as said too.
   std::string decoded;
