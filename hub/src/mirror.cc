@@ -280,6 +280,7 @@ Status Mirror::SyncNow(size_t i) { return Sync(*nodes_.at(i)); }
 
 Status Mirror::Sync(Node& n) {
   std::lock_guard lock(n.sync_mu);
+  const uint64_t before = n.tree.size();
   Status s = SyncLocked(n);
   if (s.code() != Status::Code::kIOError) Inspect(n);  // a node that cannot be read: kept as it was
   std::lock_guard state(state_mu_);
@@ -293,6 +294,9 @@ Status Mirror::Sync(Node& n) {
     st.synced = PosixNow();
     st.tree_size = n.tree.size();
     st.documents = n.writer->doc_count();
+    // Searches see the new documents only now, never before the status that
+    // goes with them (a search answer's `nodes`).
+    if (n.tree.size() != before) searcher_->Invalidate();
     return s;
   }
   // Corruption: something did not verify. IOError: the node could not be
@@ -427,7 +431,6 @@ Status Mirror::SyncLocked(Node& n) {
   if (Status s = n.writer->SetMetadata(kTreeKey, tree.State()); !s.ok()) return s;
   if (Status s = n.writer->Commit(static_cast<int64_t>(target.size)); !s.ok()) return s;
   n.tree = tree;
-  searcher_->Invalidate();
   log::Info("mirror " + n.name + ": verified records " + std::to_string(old_size) + "-" +
             std::to_string(target.size - 1) + "; " + std::to_string(indexed) +
             " document(s) fetched, " + std::to_string(removed) + " removed");
