@@ -81,12 +81,11 @@ if [ "$(id -u)" -eq 0 ]; then chown nobody "$pg"; as_owner=(runuser -u nobody --
 "${as_owner[@]}" "$pg_bin/initdb" -D "$pg/data" -U gongkai --auth=trust --no-sync --no-locale -E UTF8 > "$run/pg-init.log" 2>&1
 "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
   -o "-c listen_addresses='' -c unix_socket_directories='$pg'" start > /dev/null
-towns_pid=; hub_pid=
+towns_pid=
 cleanup() {
-  [ -z "$hub_pid" ] || { kill -TERM "$hub_pid" 2>/dev/null || true; wait "$hub_pid" 2>/dev/null || true; }
+  stop_daemon  # the hub (started by gk_start, as the node was)
   [ -z "$towns_pid" ] || { kill -TERM "$towns_pid" 2>/dev/null || true; wait "$towns_pid" 2>/dev/null || true; }
   "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$pg/data" -m immediate -w stop > /dev/null 2>&1 || true
-  stop_daemon
 }
 trap cleanup EXIT
 
@@ -122,16 +121,8 @@ print(sum(int(n.get(sys.argv[1]) or 0) for n in nodes.values()))' "$1"; }
 
 echo "$bench: 2. the hub's first sync of $total pages ($interval between syncs, sync_workers=$sync_workers)"
 t_start=$(now)
-"$bin/daemon/gongkai-hub" --config "$run/hub/gongkai-hub.conf" 2> "$run/hub/hub.log" &
-hub_pid=$!
-hub=
-for _ in $(seq 1 300); do
-  hub=$(sed -n 's|.*listening on \(http://127\.0\.0\.1:[0-9][0-9]*\).*|\1|p' "$run/hub/hub.log" | head -1)
-  [ -n "$hub" ] && break
-  kill -0 "$hub_pid" 2>/dev/null || break
-  sleep 0.2
-done
-[ -n "$hub" ] || { echo "$bench: the hub did not start:" >&2; cat "$run/hub/hub.log" >&2; exit 1; }
+gk_start "$bin/daemon/gongkai-hub" "$run/hub/gongkai-hub.conf" "$run/hub/hub.log"  # same CLI and log line
+hub_pid=$daemon_pid hub=$base
 hub_cpu() {  # the hub's and its extraction workers' CPU ticks
   local total=0 pid fields
   for pid in "$hub_pid" $(pgrep -P "$hub_pid" 2>/dev/null); do
@@ -215,18 +206,27 @@ done
 
 # --- 4. a new document --------------------------------------------------------------
 # The townships of scenarios 4 and 5: neither among those down in 6 (the first ones).
+# await WHAT START CONDITION...: polls CONDITION until it holds (at most 600 s
+# after START, a now() time); sets waited to the seconds since START.
+await() {
+  local what=$1 start=$2 w
+  shift 2
+  until "$@"; do
+    w=$(elapsed "$start" "$(now)")
+    [ "${w%.*}" -lt 600 ] || { echo "$bench: $what: not within 600 s" >&2; exit 1; }
+    sleep 0.2
+  done
+  waited=$(elapsed "$start" "$(now)")
+}
 add_node=$((nodes / 2)) fork_node=$((nodes - 1))
 fork_name=$(printf 't%03d' "$fork_node")
 echo "$bench: 4. a new document at $(printf 't%03d' "$add_node")"
 marker=QZHUBNEW$RANDOM
 t_add=$(now)
 control "add?node=$add_node&marker=$marker" > /dev/null
-until [ "$(json_num total "$(curl -s "$hub/api/v1/search?q=$marker")")" = 1 ]; do
-  w=$(elapsed "$t_add" "$(now)"); w=${w%.*}
-  [ "$w" -lt 600 ] || { echo "$bench: the new document was not found within 600 s" >&2; exit 1; }
-  sleep 0.2
-done
-new_s=$(elapsed "$t_add" "$(now)")
+found_new() { [ "$(json_num total "$(curl -s "$hub/api/v1/search?q=$marker")")" = 1 ]; }
+await "the new document found at the hub" "$t_add" found_new
+new_s=$waited
 echo "$bench:   searchable at the hub after $new_s s (sync interval $interval)"
 
 # --- 5. a split view ----------------------------------------------------------------
@@ -234,12 +234,9 @@ echo "$bench: 5. $fork_name rewrites its history"
 refused0=$(mirror_sum refused)
 t_fork=$(now)
 control "fork?node=$fork_node" > /dev/null
-until [ "$(mirror_sum refused)" -gt "$refused0" ]; do
-  w=$(elapsed "$t_fork" "$(now)"); w=${w%.*}
-  [ "$w" -lt 600 ] || { echo "$bench: the rewritten history was not refused within 600 s" >&2; exit 1; }
-  sleep 0.2
-done
-fork_s=$(elapsed "$t_fork" "$(now)")
+refused_more() { [ "$(mirror_sum refused)" -gt "$refused0" ]; }
+await "the rewritten history refused" "$t_fork" refused_more
+fork_s=$waited
 grep -m1 "mirror $fork_name: REFUSED" "$run/hub/hub.log" | cut -c1-200 | sed "s/^/$bench:   /"
 echo "$bench:   refused after $fork_s s"
 
@@ -249,12 +246,9 @@ echo "$bench: 6. $down townships down"
 stale0=$(mirror_sum stale)  # the township refused in 5 stays stale
 t_down=$(now)
 control "down?count=$down" > /dev/null
-until [ "$(mirror_sum stale)" -ge $((stale0 + down - 1)) ]; do
-  w=$(elapsed "$t_down" "$(now)"); w=${w%.*}
-  [ "$w" -lt 600 ] || { echo "$bench: the down townships were not all stale within 600 s" >&2; exit 1; }
-  sleep 0.5
-done
-down_s=$(elapsed "$t_down" "$(now)")
+all_down_stale() { [ "$(mirror_sum stale)" -ge $((stale0 + down)) ]; }
+await "the down townships all stale" "$t_down" all_down_stale
+down_s=$waited
 echo "$bench:   all $down marked stale after $down_s s"
 run_wrk down "1"
 run_wrk down "16"
