@@ -123,14 +123,6 @@ echo "$bench: 2. the hub's first sync of $total pages ($interval between syncs, 
 t_start=$(now)
 gk_start "$bin/daemon/gongkai-hub" "$run/hub/gongkai-hub.conf" "$run/hub/hub.log"  # same CLI and log line
 hub_pid=$daemon_pid hub=$base
-hub_cpu() {  # the hub's and its extraction workers' CPU ticks
-  local total=0 pid fields
-  for pid in "$hub_pid" $(pgrep -P "$hub_pid" 2>/dev/null); do
-    fields=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    fields=${fields##*) }; set -- $fields; total=$((total + ${12} + ${13} + ${14} + ${15}))
-  done
-  echo "$total"
-}
 hub_rss_kb() {  # peak of the hub, current of its workers
   local kb=0 pid
   kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$hub_pid/status")
@@ -151,7 +143,7 @@ while :; do
   sleep 1
 done
 t_synced=$(now)
-sync_cpu=$(hub_cpu)
+sync_cpu=$(gk_proc_cpu)  # the hub's and its workers' (daemon_pid is the hub)
 sync_s=$(elapsed "$t_start" "$t_synced")
 sync_rate=$(python3 -c "print(round($total / $sync_s, 1))")
 sync_rate_cpu=$(python3 -c "print(round($total / ($sync_cpu / $ticks), 1))")
