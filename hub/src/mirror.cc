@@ -168,10 +168,11 @@ Result<bool> MirrorDocument(const DocRecord& r, const std::string& node, const s
   return true;
 }
 
-// [hub] sync_workers, 0 meaning one per core (before the node count caps it).
+// [hub] sync_workers, 0 meaning one per core, at most one per node.
 size_t SyncWorkersFor(const HubConfig& config) {
-  return config.sync_workers > 0 ? static_cast<size_t>(config.sync_workers)
-                                 : std::max(1U, std::thread::hardware_concurrency());
+  const size_t wanted = config.sync_workers > 0 ? static_cast<size_t>(config.sync_workers)
+                                                : std::max(1U, std::thread::hardware_concurrency());
+  return std::min(wanted, config.nodes.size());
 }
 
 // One extraction worker per sync thread: each sync extracts one document at a time.
@@ -197,9 +198,7 @@ struct Mirror::Node {
 
 Mirror::Mirror(const HubConfig& config, std::vector<storage::WitnessedLog> logs,
                storage::WitnessStore* store)
-    : config_(config),
-      store_(store),
-      workers_(MirrorWorkers(std::min(SyncWorkersFor(config), config.nodes.size()))) {
+    : config_(config), store_(store), workers_(MirrorWorkers(SyncWorkersFor(config))) {
   for (size_t i = 0; i < config.nodes.size(); ++i) {
     auto n = std::make_unique<Node>();
     n->config = &config.nodes[i];
@@ -241,7 +240,7 @@ Status Mirror::Open() {
   return Status::OK();
 }
 
-size_t Mirror::SyncWorkers() const { return std::min(SyncWorkersFor(config_), nodes_.size()); }
+size_t Mirror::SyncWorkers() const { return SyncWorkersFor(config_); }
 
 void Mirror::Start() {
   const size_t workers = SyncWorkers();
