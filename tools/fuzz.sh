@@ -33,7 +33,10 @@ if [ "$name" = all ]; then
   printf '%s\n' "${targets[@]}" |
     FUZZ_BUILT=1 xargs -P "${FUZZ_JOBS:-$(nproc)}" -I{} sh -c \
       '"$0" {} "$1" >"$2/{}.out" 2>&1 || echo {} >>"$2/failed"; cat "$2/{}.out"' "$0" "$seconds" "$out"
-  failed=$(cat "$out/failed" 2>/dev/null | tr '\n' ' ')
+  # No "failed" file means every target passed (a bare cat of it would fail
+  # the script under pipefail).
+  failed=
+  [ ! -f "$out/failed" ] || failed=$(tr '\n' ' ' <"$out/failed")
   rm -rf "$out"
   [ -z "$failed" ] || { echo "fuzz.sh: FAILED: $failed" >&2; exit 1; }
   exit 0
