@@ -15,7 +15,7 @@
 #
 #   bench/hub.sh                                200 townships x 1,000 pages
 #   HUB_NODES=20 HUB_PAGES=100 bench/hub.sh     a quick run
-#   HUB_SYNC_INTERVAL=10s HUB_SYNC_WORKERS=0 NODE_PAGES=2000 SEARCH_SECONDS=15 bench/hub.sh
+#   HUB_SYNC_INTERVAL=10s HUB_SYNC_WORKERS=0 HUB_SHARDS=8 NODE_PAGES=2000 SEARCH_SECONDS=15 bench/hub.sh
 #   HUB_BUILD=build bench/hub.sh                a build of yours (-DGONGKAI_BENCH=ON)
 set -euo pipefail
 bench=hub
@@ -26,6 +26,7 @@ nodes=${HUB_NODES:-200}
 per_node=${HUB_PAGES:-1000}
 interval=${HUB_SYNC_INTERVAL:-10s}
 sync_workers=${HUB_SYNC_WORKERS:-0}
+shards=${HUB_SHARDS:-8}
 node_pages=${NODE_PAGES:-2000}
 secs=${SEARCH_SECONDS:-15}
 total=$((nodes * per_node))
@@ -107,6 +108,7 @@ postgres = host=$pg user=gongkai dbname=postgres
 name = hub.bench.gongkai.test
 sync_interval = $interval
 sync_workers = $sync_workers
+shards = $shards
 http_threads = 32
 
 $(cat "$run/nodes.conf")
@@ -119,7 +121,7 @@ try: nodes = json.load(sys.stdin).get("nodes", {})
 except ValueError: nodes = {}
 print(sum(int(n.get(sys.argv[1]) or 0) for n in nodes.values()))' "$1"; }
 
-echo "$bench: 2. the hub's first sync of $total pages ($interval between syncs, sync_workers=$sync_workers)"
+echo "$bench: 2. the hub's first sync of $total pages ($interval between syncs, sync_workers=$sync_workers, shards=$shards)"
 t_start=$(now)
 gk_start "$bin/daemon/gongkai-hub" "$run/hub/gongkai-hub.conf" "$run/hub/hub.log"  # same CLI and log line
 hub_pid=$daemon_pid hub=$base
@@ -255,7 +257,7 @@ wrk = [json.loads(l) for l in open(run + "/results.jsonl")]
 xap = {t: json.load(open(f"{run}/xapian-{t}.json")) for t in (1, 2)}
 result = {
     "nodes": $nodes, "pages_per_node": $per_node, "documents": $total, "distinct_pages": $f,
-    "sync_interval": "$interval", "sync_workers": "$sync_workers",
+    "sync_interval": "$interval", "sync_workers": "$sync_workers", "shards": "$shards",
     "node_ingest": {"pages": $n1, "seconds": $node_s, "docs_per_s": $node_rate,
                     "docs_per_cpu_s": $node_rate_cpu},
     "hub_sync": {"seconds": $sync_s, "docs_per_s": $sync_rate, "docs_per_cpu_s": $sync_rate_cpu,

@@ -246,6 +246,7 @@ token_file = town-a.token
   CHECK(c->sync_interval == std::chrono::seconds(60));
   CHECK(c->sync_timeout == std::chrono::minutes(10));
   CHECK(c->sync_workers == 0);
+  CHECK(c->mirror_shards == 8);
   REQUIRE(c->nodes.size() == 1);
   CHECK(c->nodes[0].name == "town-a");
   CHECK(c->nodes[0].url == "http://town-a.example:8080");
@@ -279,9 +280,13 @@ token_file = town-a.token
     CHECK(
         error(hub + "sync_workers = " + bad + "\n").find("[hub] sync_workers: expected a number") !=
         std::string::npos);
+  for (const char* bad : {"0", "257", "many"})
+    CHECK(error(hub + "shards = " + bad + "\n").find("[hub] shards: expected a number") !=
+          std::string::npos);
   auto timed = gongkai::ParseHubConfig(
-      hub + "sync_interval = 5m\nsync_timeout = 30s\nsync_workers = 8\n", "/h.conf");
+      hub + "sync_interval = 5m\nsync_timeout = 30s\nsync_workers = 8\nshards = 3\n", "/h.conf");
   REQUIRE(timed.ok());
+  CHECK(timed->mirror_shards == 3);
   CHECK(timed->sync_interval == std::chrono::minutes(5));
   CHECK(timed->sync_timeout == std::chrono::seconds(30));
   CHECK(timed->sync_workers == 8);

@@ -27,6 +27,7 @@
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
 #include "gongkai/storage/witness.h"
+#include "mirror.h"
 #include "support/daemon_process.h"
 #include "support/hub_process.h"
 #include "support/postgres_server.h"
@@ -340,8 +341,10 @@ TEST_CASE(
     return "[node." + name + "]\nurl = http://127.0.0.1:" + std::to_string(node.port()) +
            "\nnote_key = " + NoteKey(node) + "\ntoken_file = " + node.root() + "/hub-token\n\n";
   };
+  // One shard: East's and West's documents are in one database, where
+  // neither may touch the other's.
   HubProcess hub(pg->CreateDatabase(), section("east", east) + section("west", west),
-                 "sync_interval = 200ms\ntokens = tokens\n");
+                 "sync_interval = 200ms\ntokens = tokens\nshards = 1\n");
   const std::string county_token = "county-inspector-token";
   WriteFile(hub.FilePath("tokens"),
             "inspector " + storage::Hex(storage::Sha256Of(county_token)) + " county\n");
@@ -548,6 +551,20 @@ TEST_CASE(
     }
   };
   check("after the first sync");
+  // The shards in use are those the townships' names hash to.
+  auto shard_dirs = [&] {
+    std::set<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(hub.FilePath("data/mirror")))
+      out.insert(e.path().filename().string());
+    return out;
+  };
+  std::set<std::string> hashed;
+  for (int n = 0; n < kNodes; ++n)
+    hashed.insert(std::to_string(hub::ShardOf("town" + std::to_string(n), 8)));
+  CHECK(shard_dirs() == hashed);
+  // The first 8 bytes of SHA-256(name), modulo 8: a hash that changed would
+  // move every township of every hub.
+  CHECK(hashed == std::set<std::string>{"0", "3", "5"});
 
   // Random reclassifications, both ways, and a withdrawal, then again.
   for (int round = 0; round < 2; ++round) {
@@ -574,6 +591,19 @@ TEST_CASE(
     }
     check("after round " + std::to_string(round + 1));
   }
+
+  // One shard instead of 8: the townships that move are mirrored again from
+  // their first record, the shards left empty are removed, and the hub
+  // shows the same as before.
+  CHECK(hub.Stop() == 0);
+  std::string config = test::Slurp(hub.config());
+  config.replace(config.find("sync_interval"), 0, "shards = 1\n");
+  WriteFile(hub.config(), config);
+  hub.Start();
+  check("after [hub] shards changed from 8 to 1");
+  CHECK(shard_dirs() == std::set<std::string>{"0"});
+  CHECK(hub.log().find("mirror: removing shard") != std::string::npos);
+  CHECK(hub.log().find("is no longer in shard") == std::string::npos);  // town1 stays in 0
   CHECK(hub.Stop() == 0);
   for (auto& node : nodes) CHECK(node->Stop() == 0);
 }

@@ -547,17 +547,21 @@ TEST_CASE("index: relaxed answers hold only what the strict query could show (pr
   CHECK(relaxed > 100);  // the property was exercised
 }
 
-TEST_CASE("index: several databases searched as one say which holds each hit, with metadata kept",
+TEST_CASE("index: several databases searched as one, each hit with its origin, with metadata kept",
           "[indexer]") {
   TempDir dir;
   const std::vector<std::string> dirs = {dir / "a", dir / "b", dir / "c"};
   for (size_t i = 0; i < dirs.size(); ++i) {
     auto w = IndexWriter::Open(dirs[i]);
     REQUIRE(w.ok());
-    // Shard i holds i + 1 documents, each "shard i" in its text.
-    for (size_t k = 0; k <= i; ++k)
-      Put(**w, Doc("s" + std::to_string(i) + "d" + std::to_string(k + 1), "pub",
-                   "鄉鎮公告 shard" + std::to_string(i)));
+    // Shard i holds i + 1 documents, each "shard i" in its text, from origins
+    // "o<i>" and (in shard 2) "x".
+    for (size_t k = 0; k <= i; ++k) {
+      IndexDoc d = Doc("s" + std::to_string(i) + "d" + std::to_string(k + 1), "pub",
+                       "鄉鎮公告 shard" + std::to_string(i));
+      d.origin = i == 2 && k == 0 ? "x" : "o" + std::to_string(i);
+      Put(**w, d);
+    }
     REQUIRE((*w)->SetMetadata("hub.tree", std::string("\0\1bytes", 7)).ok());
     CHECK_FALSE((*w)->SetMetadata("gongkai.watermark", "9").ok());  // the index's own
     REQUIRE((*w)->Commit(7).ok());
@@ -576,13 +580,29 @@ TEST_CASE("index: several databases searched as one say which holds each hit, wi
   REQUIRE(r.ok());
   CHECK(r->total == 6);
   REQUIRE(r->hits.size() == 6);
-  for (const SearchHit& h : r->hits)  // "s<i>d<k>" is in shard i
-    CHECK(h.shard == static_cast<size_t>(h.doc.id[1] - '0'));
+  for (const SearchHit& h : r->hits)  // "s<i>d<k>" is in shard i, of origin o<i> but s2d1
+    CHECK(h.doc.origin == (h.doc.id == "s2d1" ? "x" : "o" + h.doc.id.substr(1, 1)));
   for (size_t i = 0; i < dirs.size(); ++i) {
     q.q = "shard" + std::to_string(i);
     r = s.Search(q);
     REQUIRE(r.ok());
     CHECK(r->total == static_cast<int64_t>(i + 1));
-    for (const SearchHit& h : r->hits) CHECK(h.shard == i);
   }
+
+  // One origin's entries are counted and removed alone.
+  auto w = IndexWriter::Open(dirs[2]);
+  REQUIRE(w.ok());
+  CHECK((*w)->OriginCount("o2") == 2);
+  CHECK((*w)->OriginCount("x") == 1);
+  CHECK((*w)->OriginCount("o1") == 0);
+  REQUIRE((*w)->RemoveOrigin("o2").ok());
+  REQUIRE((*w)->Commit(0).ok());
+  CHECK((*w)->OriginCount("o2") == 0);
+  CHECK((*w)->doc_count() == 1);
+  s.Invalidate();
+  q.q = "shard2";
+  r = s.Search(q);
+  REQUIRE(r.ok());
+  REQUIRE(r->hits.size() == 1);
+  CHECK(r->hits[0].doc.id == "s2d1");
 }

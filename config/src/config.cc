@@ -495,7 +495,7 @@ namespace {
 
 Status ReadHub(const SectionReader& r, HubConfig* cfg) {
   GONGKAI_CHECK(r.OnlyKeys({"data_dir", "listen", "postgres", "name", "http_threads",
-                            "sync_interval", "sync_timeout", "sync_workers", "tokens"}));
+                            "sync_interval", "sync_timeout", "sync_workers", "shards", "tokens"}));
   r.Path("tokens", &cfg->tokens_file);
   for (auto [key, out, lo, range] : {std::tuple{"sync_interval", &cfg->sync_interval,
                                                 std::chrono::milliseconds(100), "100ms to 1d"},
@@ -519,6 +519,7 @@ Status ReadHub(const SectionReader& r, HubConfig* cfg) {
   GONGKAI_CHECK(KeyName(r, "name", &cfg->witness_name));
   GONGKAI_CHECK(r.Number("sync_workers", 0, 64, "expected a number from 0 (one per core) to 64",
                          &cfg->sync_workers));
+  GONGKAI_CHECK(r.Number("shards", 1, 256, "expected a number from 1 to 256", &cfg->mirror_shards));
   return r.Number("http_threads", 1, 256, "expected a number from 1 to 256", &cfg->http_threads);
 }
 

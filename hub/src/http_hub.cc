@@ -407,9 +407,7 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
     Send(resp, 200, "application/json; charset=utf-8",
          daemon::SearchAnswerJson(
              *q, *result, hits,
-             [&](daemon::JsonWriter& w, size_t i) {
-               w.Field("node", hub_->mirror().NodeOfShard(hits[i]->shard));
-             },
+             [&](daemon::JsonWriter& w, size_t i) { w.Field("node", hits[i]->doc.origin); },
              [&](daemon::JsonWriter& w) {
                w.Key("nodes").BeginObject();
                for (const MirrorStatus& m : mirrors) {

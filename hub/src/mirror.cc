@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <functional>
 #include <optional>
 
@@ -24,8 +25,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using JsonObject = Poco::JSON::Object::Ptr;
 
-// The shard's metadata key for the mirrored tree's state (StreamingTree::State).
-constexpr const char* kTreeKey = "hub.tree";
+// A shard's metadata: "hub.tree.NAME", node NAME's mirrored tree
+// (StreamingTree::State); "hub.nodes", the names of the nodes it holds, one
+// per line.
+constexpr const char* kTreeKeyPrefix = "hub.tree.";
+constexpr const char* kNodesKey = "hub.nodes";
 // A checkpoint or a document's JSON: a few KiB; allow for long metadata.
 constexpr size_t kMaxSmallAnswer = size_t{1024} * 1024;
 // A record is at most 64 KiB (the bundle's 16-bit length).
@@ -94,6 +98,9 @@ Result<std::optional<DocRecord>> ParseDocRecord(const std::string& text, uint64_
   return std::optional<DocRecord>(std::move(r));
 }
 
+// A document's id in the mirror: node names have no '/'.
+std::string EntryId(const std::string& node, const std::string& doc) { return node + "/" + doc; }
+
 using FetchFn = std::function<Result<daemon::HttpAnswer>(const std::string& path, size_t max_body,
                                                          const std::string& bearer)>;
 
@@ -104,11 +111,12 @@ Result<bool> MirrorDocument(const DocRecord& r, const std::string& node, const s
                             const FetchFn& fetch, indexer::ExtractWorkers& workers,
                             indexer::IndexWriter& writer) {
   const std::string& id = r.doc;
+  const std::string entry = EntryId(node, id);
   const std::string doc_path = "/api/v1/documents/" + id;
   auto doc = fetch(doc_path, kMaxSmallAnswer, "");
   if (!doc.ok()) return Status::IOError(base + doc_path + ": " + doc.status().message());
   auto gone = [&]() -> Result<bool> {
-    if (Status s = writer.Remove(id); !s.ok()) return s;
+    if (Status s = writer.Remove(entry); !s.ok()) return s;
     return false;
   };
   // Not public at the node any more: a later record says why.
@@ -142,7 +150,8 @@ Result<bool> MirrorDocument(const DocRecord& r, const std::string& node, const s
   indexer::Extracted e = workers.Extract(bytes->body, name);
   const JsonObject m = (*meta)->getObject("meta");
   indexer::IndexDoc d;
-  d.id = id;
+  d.id = entry;
+  d.origin = node;
   d.share = r.share;
   d.path = r.path;
   d.office = Str(*meta, "office");
@@ -163,16 +172,36 @@ Result<bool> MirrorDocument(const DocRecord& r, const std::string& node, const s
   d.for_public = true;
   d.text = std::move(e.text);
   d.text_note = std::move(e.note);
-  if (Status s = writer.RemoveSecondaryEntries(id); !s.ok()) return s;
+  if (Status s = writer.RemoveSecondaryEntries(entry); !s.ok()) return s;
   if (Status s = writer.Replace(d); !s.ok()) return s;
   return true;
 }
 
-// [hub] sync_workers, 0 meaning one per core, at most one per node.
+// The shards that hold at least one node, in order.
+std::vector<size_t> ShardsInUse(const HubConfig& config) {
+  std::vector<size_t> used;
+  for (const HubNodeConfig& n : config.nodes)
+    used.push_back(ShardOf(n.name, static_cast<size_t>(config.mirror_shards)));
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  return used;
+}
+
+// [hub] sync_workers, 0 meaning one per core, at most one per shard in use.
 size_t SyncWorkersFor(const HubConfig& config) {
   const size_t wanted = config.sync_workers > 0 ? static_cast<size_t>(config.sync_workers)
                                                 : std::max(1U, std::thread::hardware_concurrency());
-  return std::min(wanted, config.nodes.size());
+  return std::min(wanted, ShardsInUse(config).size());
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    if (end > pos) out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
 }
 
 // One extraction worker per sync thread: each sync extracts one document at a time.
@@ -184,27 +213,49 @@ indexer::ExtractWorkerOptions MirrorWorkers(size_t sync_workers) {
 
 }  // namespace
 
+size_t ShardOf(const std::string& name, size_t count) {
+  const storage::Digest d = storage::Sha256Of(name);
+  uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | d[i];
+  return static_cast<size_t>(h % std::max<size_t>(1, count));
+}
+
+struct Mirror::Shard {
+  size_t index = 0;
+  std::string dir;  // DATA/mirror/INDEX
+  std::unique_ptr<indexer::IndexWriter> writer;
+  std::vector<Node*> nodes;  // in the order of the config
+  std::mutex mu;             // one sync at a time: the writer and its commits
+};
+
 struct Mirror::Node {
   const HubNodeConfig* config = nullptr;
   std::string name;
   storage::WitnessedLog log;
   std::string token;  // the hub's token at the node, "" for none
-  std::string dir;
-  std::unique_ptr<indexer::IndexWriter> writer;
+  Shard* shard = nullptr;
   storage::StreamingTree tree;  // as committed in the shard
   MirrorStatus status;          // under state_mu_
-  std::mutex sync_mu;           // one sync of this node at a time
 };
 
 Mirror::Mirror(const HubConfig& config, std::vector<storage::WitnessedLog> logs,
                storage::WitnessStore* store)
     : config_(config), store_(store), workers_(MirrorWorkers(SyncWorkersFor(config))) {
+  std::map<size_t, Shard*> by_index;
+  for (size_t k : ShardsInUse(config)) {
+    auto s = std::make_unique<Shard>();
+    s->index = k;
+    s->dir = config.data_dir + "/mirror/" + std::to_string(k);
+    by_index[k] = s.get();
+    shards_.push_back(std::move(s));
+  }
   for (size_t i = 0; i < config.nodes.size(); ++i) {
     auto n = std::make_unique<Node>();
     n->config = &config.nodes[i];
     n->name = config.nodes[i].name;
     n->log = logs[i];
-    n->dir = config.data_dir + "/mirror/" + n->name;
+    n->shard = by_index.at(ShardOf(n->name, static_cast<size_t>(config.mirror_shards)));
+    n->shard->nodes.push_back(n.get());
     n->status.name = n->name;
     nodes_.push_back(std::move(n));
   }
@@ -213,28 +264,67 @@ Mirror::Mirror(const HubConfig& config, std::vector<storage::WitnessedLog> logs,
 Mirror::~Mirror() { Stop(); }
 
 Status Mirror::Open() {
-  std::vector<std::string> dirs;
   for (auto& n : nodes_) {
-    if (!n->config->token_file.empty()) {
-      auto token = storage::ReadFile(n->config->token_file);
-      if (!token.ok())
-        return Status::IOError("[node." + n->name + "] token_file: " + token.status().message());
-      n->token = Trimmed(*token);
-    }
-    if (Status s = storage::Env::Default()->CreateDirs(n->dir, 0700); !s.ok()) return s;
-    auto writer = indexer::IndexWriter::Open(n->dir);
+    if (n->config->token_file.empty()) continue;
+    auto token = storage::ReadFile(n->config->token_file);
+    if (!token.ok())
+      return Status::IOError("[node." + n->name + "] token_file: " + token.status().message());
+    n->token = Trimmed(*token);
+  }
+  // Shards that hold no node now (fewer [hub] shards, or nodes gone) are removed.
+  const std::string root = config_.data_dir + "/mirror";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::any_of(shards_.begin(), shards_.end(),
+                    [&](const auto& s) { return std::to_string(s->index) == name; }))
+      continue;
+    log::Warning("mirror: removing shard " + entry.path().string() +
+                 ": none of the nodes is in it now ([hub] shards = " +
+                 std::to_string(config_.mirror_shards) + ")");
+    std::filesystem::remove_all(entry.path(), ec);
+    if (ec) return Status::IOError(entry.path().string() + ": " + ec.message());
+  }
+  std::vector<std::string> dirs;
+  for (auto& shard : shards_) {
+    if (Status s = storage::Env::Default()->CreateDirs(shard->dir, 0700); !s.ok()) return s;
+    auto writer = indexer::IndexWriter::Open(shard->dir);
     if (!writer.ok()) return writer.status();
-    n->writer = std::move(*writer);
-    auto state = n->writer->Metadata(kTreeKey);
-    if (!state.ok()) return state.status();
-    if (!state->empty()) {
-      auto tree = storage::StreamingTree::FromState(*state);
-      if (!tree.ok()) return Status::Corruption(n->dir + ": " + tree.status().message());
-      n->tree = std::move(*tree);
+    shard->writer = std::move(*writer);
+    indexer::IndexWriter& w = *shard->writer;
+    // The nodes it held that it does not hold now: their entries and trees go.
+    auto held = w.Metadata(kNodesKey);
+    if (!held.ok()) return held.status();
+    std::string now;
+    for (const Node* n : shard->nodes) now += n->name + "\n";
+    if (*held != now) {
+      for (const std::string& name : Lines(*held)) {
+        if (std::any_of(shard->nodes.begin(), shard->nodes.end(),
+                        [&](const Node* n) { return n->name == name; }))
+          continue;
+        log::Warning("mirror: node " + name + " is no longer in shard " + shard->dir +
+                     "; its documents there are removed");
+        if (Status s = w.RemoveOrigin(name); !s.ok()) return s;
+        if (Status s = w.SetMetadata(kTreeKeyPrefix + name, ""); !s.ok()) return s;
+      }
+      if (Status s = w.SetMetadata(kNodesKey, now); !s.ok()) return s;
+      if (Status s = w.Commit(0); !s.ok()) return s;
     }
-    n->status.tree_size = n->tree.size();
-    n->status.documents = n->writer->doc_count();
-    dirs.push_back(n->dir);
+    for (Node* n : shard->nodes) {
+      auto state = w.Metadata(kTreeKeyPrefix + n->name);
+      if (!state.ok()) return state.status();
+      if (!state->empty()) {
+        auto tree = storage::StreamingTree::FromState(*state);
+        if (!tree.ok())
+          return Status::Corruption(shard->dir + ", node " + n->name + ": " +
+                                    tree.status().message());
+        n->tree = std::move(*tree);
+      }
+      n->status.tree_size = n->tree.size();
+      n->status.documents = w.OriginCount(n->name);
+    }
+    dirs.push_back(shard->dir);
   }
   if (!dirs.empty()) searcher_ = std::make_unique<indexer::Searcher>(std::move(dirs));
   return Status::OK();
@@ -245,7 +335,8 @@ size_t Mirror::SyncWorkers() const { return SyncWorkersFor(config_); }
 void Mirror::Start() {
   const size_t workers = SyncWorkers();
   if (workers > 0)
-    log::Info("mirror: " + std::to_string(nodes_.size()) + " node(s), " + std::to_string(workers) +
+    log::Info("mirror: " + std::to_string(nodes_.size()) + " node(s) in " +
+              std::to_string(shards_.size()) + " shard(s), " + std::to_string(workers) +
               " synced at a time");
   for (size_t i = 0; i < workers; ++i)
     threads_.emplace_back([this, i, workers] { Loop(i, workers); });
@@ -265,12 +356,13 @@ void Mirror::Loop(size_t first, size_t stride) {
   std::unique_lock lock(wake_mu_);
   while (!stopping_) {
     const auto next = Clock::now() + config_.sync_interval;
-    for (size_t i = first; i < nodes_.size(); i += stride) {
-      if (stopping_) return;
-      lock.unlock();
-      (void)Sync(*nodes_[i]);  // the outcome is in the node's status and the log
-      lock.lock();
-    }
+    for (size_t k = first; k < shards_.size(); k += stride)
+      for (Node* n : shards_[k]->nodes) {
+        if (stopping_) return;
+        lock.unlock();
+        (void)Sync(*n);  // the outcome is in the node's status and the log
+        lock.lock();
+      }
     wake_.wait_until(lock, next, [this] { return stopping_.load(); });
   }
 }
@@ -278,7 +370,7 @@ void Mirror::Loop(size_t first, size_t stride) {
 Status Mirror::SyncNow(size_t i) { return Sync(*nodes_.at(i)); }
 
 Status Mirror::Sync(Node& n) {
-  std::lock_guard lock(n.sync_mu);
+  std::lock_guard lock(n.shard->mu);
   const uint64_t before = n.tree.size();
   Status s = SyncLocked(n);
   if (s.code() != Status::Code::kIOError) Inspect(n);  // a node that cannot be read: kept as it was
@@ -292,7 +384,7 @@ Status Mirror::Sync(Node& n) {
     st.problem.clear();
     st.synced = PosixNow();
     st.tree_size = n.tree.size();
-    st.documents = n.writer->doc_count();
+    st.documents = n.shard->writer->OriginCount(n.name);
     // Searches see the new documents only now, never before the status that
     // goes with them (a search answer's `nodes`).
     if (n.tree.size() != before) searcher_->Invalidate();
@@ -406,12 +498,14 @@ Status Mirror::SyncLocked(Node& n) {
   // 3. The documents they touch: every removal first, then the documents
   // to fetch. Everything written is verified, so the writer may commit on
   // the way (every kBatch documents) with the old tree state: a sync cut off
-  // midway leaves verified changes, and the next sync does them again.
+  // midway leaves verified changes, and the next sync does them again. (The
+  // shard's watermark is not used: each node's tree is its own metadata.)
+  indexer::IndexWriter& writer = *n.shard->writer;
   std::vector<const DocRecord*> wanted;
   uint64_t indexed = 0, removed = 0;
   for (const auto& [id, r] : latest) {
     if (r.event == EventKind::kWithdraw || !r.public_) {
-      if (Status s = n.writer->Remove(id); !s.ok()) return s;
+      if (Status s = writer.Remove(EntryId(n.name, id)); !s.ok()) return s;
       ++removed;
     } else if (r.approved) {
       wanted.push_back(&r);
@@ -419,16 +513,16 @@ Status Mirror::SyncLocked(Node& n) {
   }
   const int64_t old_size = static_cast<int64_t>(n.tree.size());
   for (size_t i = 0; i < wanted.size(); ++i) {
-    auto done = MirrorDocument(*wanted[i], n.name, base, fetch, workers_, *n.writer);
+    auto done = MirrorDocument(*wanted[i], n.name, base, fetch, workers_, writer);
     if (!done.ok()) return done.status();
     ++(*done ? indexed : removed);
     if ((i + 1) % kBatch == 0)
-      if (Status s = n.writer->Commit(old_size); !s.ok()) return s;
+      if (Status s = writer.Commit(0); !s.ok()) return s;
   }
 
   // 4. The tree, with the last documents, in one commit.
-  if (Status s = n.writer->SetMetadata(kTreeKey, tree.State()); !s.ok()) return s;
-  if (Status s = n.writer->Commit(static_cast<int64_t>(target.size)); !s.ok()) return s;
+  if (Status s = writer.SetMetadata(kTreeKeyPrefix + n.name, tree.State()); !s.ok()) return s;
+  if (Status s = writer.Commit(0); !s.ok()) return s;
   n.tree = tree;
   log::Info("mirror " + n.name + ": verified records " + std::to_string(old_size) + "-" +
             std::to_string(target.size - 1) + "; " + std::to_string(indexed) +
@@ -505,10 +599,12 @@ void Mirror::Inspect(Node& n) {
 
 Result<indexer::SearchResult> Mirror::Search(const indexer::SearchQuery& query) {
   if (!searcher_) return indexer::SearchResult{};
-  return searcher_->Search(query);
+  auto result = searcher_->Search(query);
+  if (result.ok())
+    for (indexer::SearchHit& h : result->hits)  // "NAME/DOC": the node's own id
+      h.doc.id.erase(0, std::min(h.doc.id.size(), h.doc.origin.size() + 1));
+  return result;
 }
-
-const std::string& Mirror::NodeOfShard(size_t shard) const { return nodes_.at(shard)->name; }
 
 std::vector<MirrorStatus> Mirror::Statuses() const {
   std::lock_guard lock(state_mu_);

@@ -1,5 +1,12 @@
 // The hub's verified copy of its nodes' public documents (CONTRACT.md
-// section 10), one Xapian shard per node (DATA/mirror/NAME), searched as one.
+// section 10), in [hub] shards Xapian databases (DATA/mirror/K), searched as
+// one. A node's documents are in shard ShardOf(name): a stable hash of its
+// name, so a shard holds many townships and a search opens a few databases,
+// not one per township. Each entry carries its node (IndexDoc::origin, term
+// XN<name>) and an id of "NAME/DOC" (so a node cannot touch another's
+// entries); each node's verified tree is the shard's metadata
+// "hub.tree.NAME", and "hub.nodes" lists the nodes a shard holds, so that
+// Open() empties the entries of a node that moved or left.
 //
 // A sync of one node:
 //  1. Its target is the node's /tlog/checkpoint, verified under its
@@ -17,8 +24,8 @@
 //     its text extracted by the sandboxed workers, and indexed. A public
 //     document whose latest version is pending keeps the entry it has (the
 //     node still shows the approved one).
-//  4. The shard commits the documents with the tree state: all of a sync or
-//     nothing of it.
+//  4. The shard commits the documents with the node's tree state: all of a
+//     sync or nothing of it.
 //
 // Guarantees:
 // - Only public documents enter a shard, each with bytes that match a record
@@ -32,9 +39,10 @@
 //   whole stops at [hub] sync_timeout.
 //
 // Thread-safety: Open() first; then Start() runs the syncs on SyncWorkers()
-// threads of their own, node i always on thread i % SyncWorkers(), so a node
-// is synced by one thread at a time (SyncNow() from any other thread
-// serialises with it), while the HTTP threads call Search() and Statuses().
+// threads of their own, the nodes of the k-th shard in use always on thread
+// k % SyncWorkers(), so a shard is written by one sync at a time (SyncNow()
+// from any other thread serialises with it), while the HTTP threads call
+// Search() and Statuses().
 #pragma once
 
 #include <atomic>
@@ -55,6 +63,9 @@
 #include "gongkai/storage/witness.h"
 
 namespace gongkai::hub {
+
+// The shard, of `count`, that holds node `name`'s documents.
+size_t ShardOf(const std::string& name, size_t count);
 
 // What the county inspector sees of a township, read at each sync with the
 // hub's token: counts and dates only, never a request's personal details.
@@ -82,7 +93,7 @@ struct MirrorStatus {
   bool stale = true;       // the last sync failed, or none has succeeded yet
   std::string problem;     // why the last sync failed, "" if it did not
   uint64_t refused = 0;    // syncs refused because something did not verify
-  uint64_t documents = 0;  // public documents in its shard
+  uint64_t documents = 0;  // its public documents in the mirror
   Inspection inspection;
 };
 
@@ -96,32 +107,36 @@ class Mirror {
   Mirror(const Mirror&) = delete;
   Mirror& operator=(const Mirror&) = delete;
 
-  // Opens or creates every node's shard and reads where each stopped.
+  // Opens or creates the shards and reads where each node stopped. Empties
+  // the entries of nodes a shard no longer holds, and removes the shards
+  // that hold none (logged).
   Status Open();
   // Syncs every node, every [hub] sync_interval, [hub] sync_workers at once.
   void Start();
-  // Threads that sync: [hub] sync_workers, or one per core, at most one per node.
+  // Threads that sync: [hub] sync_workers, or one per core, at most one per
+  // shard in use.
   size_t SyncWorkers() const;
   void Stop();
   // Syncs node `i` now (the background thread waits meanwhile).
   Status SyncNow(size_t i);
 
+  // Each hit's doc.origin is its node, doc.id the node's id of the document.
   Result<indexer::SearchResult> Search(const indexer::SearchQuery& query);
-  // The node of a hit's shard.
-  const std::string& NodeOfShard(size_t shard) const;
   std::vector<MirrorStatus> Statuses() const;
 
  private:
   struct Node;
+  struct Shard;
   Status Sync(Node& node);
   Status SyncLocked(Node& node);
   void Inspect(Node& node);
-  void Loop(size_t first, size_t stride);  // syncs nodes first, first + stride, ...
+  void Loop(size_t first, size_t stride);  // syncs shards first, first + stride, ...
 
   const HubConfig& config_;
   storage::WitnessStore* store_;
   indexer::ExtractWorkers workers_;  // sandboxed extraction, one worker per sync thread
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // those in use, by index
   std::unique_ptr<indexer::Searcher> searcher_;
   mutable std::mutex state_mu_;  // the nodes' MirrorStatus
   std::mutex wake_mu_;

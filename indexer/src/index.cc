@@ -108,6 +108,9 @@ std::string FilterTerm(const char* prefix, const std::string& value) {
   return p + Utf8Prefix(value, kMaxTermBytes - p.size());
 }
 
+// A hub mirror's node: names are 1-64 letters, digits, '-', '_' or '.'.
+std::string OriginTerm(const std::string& origin) { return "XN" + origin; }
+
 std::string EncodeData(const IndexDoc& d) {
   Poco::JSON::Object o;
   o.set("id", d.id);
@@ -129,6 +132,7 @@ std::string EncodeData(const IndexDoc& d) {
   o.set("for_public", d.for_public);
   if (!d.member.empty()) o.set("member", d.member);
   if (!d.doc_number.empty()) o.set("doc_number", d.doc_number);
+  if (!d.origin.empty()) o.set("origin", d.origin);
   std::ostringstream out;
   o.stringify(out);
   return out.str();
@@ -157,6 +161,7 @@ IndexDoc DecodeData(const std::string& data) {
   d.for_public = o->optValue<bool>("for_public", false);
   d.member = o->optValue<std::string>("member", "");
   d.doc_number = o->optValue<std::string>("doc_number", "");
+  d.origin = o->optValue<std::string>("origin", "");
   return d;
 }
 
@@ -431,6 +436,7 @@ Result<PreparedDoc> Prepare(const IndexDoc& d) {
       doc.add_value(kCategory, d.category);
     }
     doc.add_value(kDate, (d.published.empty() ? d.modified : d.published).substr(0, 10));
+    if (!d.origin.empty()) doc.add_boolean_term(OriginTerm(d.origin));
     if (d.for_inspectors) doc.add_boolean_term("XINSP");
     if (d.for_public) doc.add_boolean_term("XANON");
     if (!d.member.empty()) {  // an archive member: see index.h
@@ -489,6 +495,17 @@ Status IndexWriter::RemoveSecondaryEntries(const std::string& id) {
     db_->delete_document("XG" + id);
     return Status::OK();
   });
+}
+
+Status IndexWriter::RemoveOrigin(const std::string& origin) {
+  return Guard("remove", [&]() -> Status {
+    db_->delete_document(OriginTerm(origin));
+    return Status::OK();
+  });
+}
+
+uint64_t IndexWriter::OriginCount(const std::string& origin) const {
+  return db_->get_termfreq(OriginTerm(origin));
 }
 
 Status IndexWriter::Commit(int64_t watermark) {
@@ -771,10 +788,6 @@ struct Step {
 };
 
 // SearchQuery::relax, for a query whose strict form is `strict`.
-// Which of a sharded database's shards holds `did`: Xapian interleaves
-// their document ids.
-size_t ShardOf(const Xapian::Database& db, Xapian::docid did) { return (did - 1) % db.size(); }
-
 SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const SearchQuery& sq,
                      const Xapian::Query& strict, const QuestionWords& question) {
   SearchResult out;
@@ -786,7 +799,6 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   std::deque<Step> steps;  // stable addresses
   struct Found {
     Xapian::Document doc;
-    Xapian::docid did;
     const Step* step;
   };
   std::vector<Found> found;
@@ -794,7 +806,7 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
   auto take = [&](const Step& step, const std::function<bool(const Xapian::MSetIterator&)>& keep) {
     for (auto it = step.mset.begin(); it != step.mset.end(); ++it)
       if (static_cast<int64_t>(found.size()) < kRelaxedMax && keep(it) && seen.insert(*it).second)
-        found.push_back({it.get_document(), *it, &step});
+        found.push_back({it.get_document(), &step});
   };
   const auto all = [](const Xapian::MSetIterator&) { return true; };
 
@@ -861,7 +873,6 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
     SearchHit hit;
     hit.doc = DecodeData(f.doc.get_data());
     hit.snippet = Snippet(f.step->mset, f.doc, false, f.step->chars);
-    hit.shard = ShardOf(db, f.did);
     out.hits.push_back(std::move(hit));
   }
   return out;
@@ -918,7 +929,6 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         SearchHit hit;
         hit.doc = DecodeData(doc.get_data());
         hit.snippet = Snippet(mset, doc, listing, query_chars);
-        hit.shard = ShardOf(db, *it);
         out.hits.push_back(std::move(hit));
       }
       return out;

@@ -135,6 +135,9 @@ struct HubConfig {
   // How many nodes are synced at once (each on its own thread, with its own
   // extraction worker); 0 = one per core.
   int sync_workers = 0;
+  // How many Xapian databases hold the mirror ([hub] shards). A node's
+  // documents are in the one its name hashes to; see hub/src/mirror.h.
+  int mirror_shards = 8;
   std::vector<HubNodeConfig> nodes;
   bool operator==(const HubConfig&) const = default;
 };

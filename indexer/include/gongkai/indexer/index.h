@@ -24,7 +24,7 @@
 //
 // Terms: Chinese is indexed with FLAG_CJK_NGRAM after Traditional->Simplified
 // folding; boolean filter terms: XS<share>, XO<office>, XT<type>, XST<status>,
-// XC<category>. A document's entries (not its members) also carry, for
+// XC<category>, XN<origin> (a hub's mirror). A document's entries (not its members) also carry, for
 // suggestions, XPT<p> for each prefix p of 1 to kSuggestPrefixChars code
 // points of NormalizeForSuggest(title), and XPN<p> the same of doc_number.
 #pragma once
@@ -64,6 +64,9 @@ struct IndexDoc {
   // Set on an archive member's entry: its path inside the archive (`path` is
   // then "ARCHIVE_PATH!member"); "" on a document's own entry.
   std::string member;
+  // In a hub's mirror, the node the entry came from (term XN<origin>, see
+  // IndexWriter::RemoveOrigin); "" in a node's own index.
+  std::string origin;
 };
 
 // One index entry with its terms generated, ready for IndexWriter::Replace().
@@ -104,6 +107,9 @@ class IndexWriter {
   // the document: before its current entries are stored again, so that none
   // it no longer has stays behind.
   Status RemoveSecondaryEntries(const std::string& id);
+  // Removes every entry of `origin` (IndexDoc::origin), and counts them.
+  Status RemoveOrigin(const std::string& origin);
+  uint64_t OriginCount(const std::string& origin) const;
   // Makes everything since the last commit durable, with `watermark`.
   Status Commit(int64_t watermark);
   // User metadata stored with the next Commit (keys must not start with
@@ -151,7 +157,6 @@ constexpr int64_t kRelaxedMax = 50;
 struct SearchHit {
   IndexDoc doc;  // text left empty
   std::string snippet;
-  size_t shard = 0;  // which of the Searcher's databases holds it (0 with one)
 };
 
 struct SearchResult {
@@ -193,8 +198,8 @@ struct Suggestion {
 
 // Thread-safe searcher: keeps a pool of read handles and reopens them when
 // Invalidate() says the writer committed. Over several databases it searches
-// them as one (Xapian's sharded database: global ranking statistics), and
-// each hit says which it came from; Watermark() is the first one's.
+// them as one (Xapian's sharded database: global ranking statistics);
+// Watermark() is the first one's.
 class Searcher {
  public:
   explicit Searcher(std::string dir);
