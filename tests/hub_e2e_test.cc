@@ -617,8 +617,10 @@ class HostileNode {
  public:
   enum Mode { kHonest, kOtherKey, kWrongSeq, kTruncated, kGiantTile, kTrickle, kWrongBytes };
 
-  HostileNode()
-      : key_(std::move(*storage::SigningKey::Generate())),
+  // Every HostileNode's records name the same documents (hostiledoc1 and 2).
+  explicit HostileNode(std::string origin = "hostile.gongkai.test")
+      : origin_(std::move(origin)),
+        key_(std::move(*storage::SigningKey::Generate())),
         other_(std::move(*storage::SigningKey::Generate())) {
     content_ = "敌意节点的公告 QZHOSTILE 正文。\n";
     storage::RecordFields r;
@@ -644,11 +646,10 @@ class HostileNode {
   ~HostileNode() { server_->stopAll(true); }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.address().port()); }
-  std::string note_key() const { return storage::NoteVerifierKey(kOrigin, key_->RawPublic()); }
+  std::string note_key() const { return storage::NoteVerifierKey(origin_, key_->RawPublic()); }
   void set(Mode m) { mode_ = m; }
 
  private:
-  static constexpr const char* kOrigin = "hostile.gongkai.test";
   struct Factory : Poco::Net::HTTPRequestHandlerFactory {
     explicit Factory(HostileNode* n) : node(n) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(
@@ -669,7 +670,7 @@ class HostileNode {
   std::string Checkpoint() const {
     storage::StreamingTree tree;
     for (const std::string& r : records_) tree.Append(storage::LeafHash(r));
-    return storage::SignCheckpoint({kOrigin, tree.size(), tree.Root()},
+    return storage::SignCheckpoint({origin_, tree.size(), tree.Root()},
                                    mode_ == kOtherKey ? *other_ : *key_);
   }
 
@@ -717,6 +718,7 @@ class HostileNode {
     resp.send() << body;
   }
 
+  std::string origin_;
   std::unique_ptr<storage::SigningKey> key_, other_;
   std::string content_;
   std::vector<std::string> records_;
@@ -735,10 +737,18 @@ TEST_CASE(
   if (!pg) return;
   HostileNode evil;
   evil.set(HostileNode::kOtherKey);
+  // An honest twin whose documents have the same ids as evil's, in the same
+  // shard: whatever evil serves never touches them.
+  HostileNode twin("twin.gongkai.test");
   HubProcess hub(pg->CreateDatabase(),
-                 "[node.evil]\nurl = " + evil.url() + "\nnote_key = " + evil.note_key() + "\n",
-                 "sync_interval = 200ms\nsync_timeout = 2s\n");
+                 "[node.evil]\nurl = " + evil.url() + "\nnote_key = " + evil.note_key() +
+                     "\n[node.twin]\nurl = " + twin.url() + "\nnote_key = " + twin.note_key() +
+                     "\n",
+                 "sync_interval = 200ms\nsync_timeout = 2s\nshards = 1\n");
   hub.Start();
+  const std::vector<std::string> twins_only = {"twin", "twin"};
+  REQUIRE(
+      DaemonProcess::Eventually([&] { return NodesOf(hub.Search("QZHOSTILE")) == twins_only; }));
   // Waits until the node's last sync failed with `problem` in its message.
   auto refused = [&](const std::string& problem) {
     const bool seen = DaemonProcess::Eventually([&] {
@@ -748,7 +758,7 @@ TEST_CASE(
     });
     INFO(MirrorOf(hub, "evil")->getValue<std::string>("problem"));
     CHECK(seen);
-    CHECK(Total(hub.Search("QZHOSTILE")) == 0);  // nothing of it in the index
+    CHECK(NodesOf(hub.Search("QZHOSTILE")) == twins_only);  // nothing of evil in the index
     CHECK(MirrorOf(hub, "evil")->getValue<uint64_t>("tree_size") == 0);
   };
   refused("does not verify under its note_key");
@@ -769,7 +779,9 @@ TEST_CASE(
   CHECK(metrics.find("gongkai_hub_mirror_stale{node=\"evil\"} 1\n") != std::string::npos);
   // Honest again: its documents arrive.
   evil.set(HostileNode::kHonest);
-  CHECK(DaemonProcess::Eventually([&] { return Total(hub.Search("QZHOSTILE")) == 2; }));
+  CHECK(DaemonProcess::Eventually([&] { return Total(hub.Search("QZHOSTILE")) == 4; }));
+  CHECK(NodesOf(hub.Search("QZHOSTILE")) ==
+        std::vector<std::string>{"evil", "evil", "twin", "twin"});
   CHECK(!MirrorOf(hub, "evil")->getValue<bool>("stale"));
   CHECK(MirrorOf(hub, "evil")->getValue<uint64_t>("tree_size") == 2);
   CHECK(hub.Stop() == 0);
