@@ -188,12 +188,12 @@ w = json.loads(sys.argv[1])
 print("%.0f req/s, p50 %.1f ms, p99 %.1f ms, non-2xx %d" % (w["requests"] * 1e6 / w["duration_us"],
       w["p50_us"] / 1000, w["p99_us"] / 1000, w["non2xx"]))' "$line")"
 }
-echo "$bench: 3. search over $nodes shards"
+dbs=()
+for d in "$run/hub/data/mirror"/*/; do dbs+=(--db "$d"); done
+echo "$bench: 3. search over $nodes townships in $((${#dbs[@]} / 2)) shards"
 for c in 1 16; do run_wrk all-up "$c"; done
-shards=()
-for d in "$run/hub/data/mirror"/*/; do shards+=(--db "$d"); done
 for t in 1 2; do
-  "$bin/bench/xapian_search_bench" "${shards[@]}" --queries "$run/queries.tsv" --seconds "$secs" --threads "$t" \
+  "$bin/bench/xapian_search_bench" "${dbs[@]}" --queries "$run/queries.tsv" --seconds "$secs" --threads "$t" \
     --check-all --json "$run/xapian-$t.json" > "$run/xapian-$t.log" 2>&1
   echo "$bench:   raw Xapian, $t thread(s): $(tail -1 "$run/xapian-$t.log")"
 done
