@@ -595,6 +595,16 @@ TEST_CASE("index: several databases searched as one, each hit with its origin, w
   CHECK((*w)->OriginCount("o2") == 2);
   CHECK((*w)->OriginCount("x") == 1);
   CHECK((*w)->OriginCount("o1") == 0);
+  // Changes held apart by Begin() are dropped by Cancel(), not committed later.
+  REQUIRE((*w)->Begin().ok());
+  IndexDoc held = Doc("s2d9", "pub", "鄉鎮公告 shard2");
+  held.origin = "o2";
+  Put(**w, held);
+  REQUIRE((*w)->RemoveOrigin("x").ok());
+  REQUIRE((*w)->Cancel().ok());
+  REQUIRE((*w)->Commit(0).ok());
+  CHECK((*w)->OriginCount("o2") == 2);
+  CHECK((*w)->OriginCount("x") == 1);
   REQUIRE((*w)->RemoveOrigin("o2").ok());
   REQUIRE((*w)->Commit(0).ok());
   CHECK((*w)->OriginCount("o2") == 0);

@@ -508,9 +508,27 @@ uint64_t IndexWriter::OriginCount(const std::string& origin) const {
   return db_->get_termfreq(OriginTerm(origin));
 }
 
+Status IndexWriter::Begin() {
+  return Guard("begin", [&]() -> Status {
+    if (!begun_) db_->begin_transaction(false);  // committed by Commit()
+    begun_ = true;
+    return Status::OK();
+  });
+}
+
+Status IndexWriter::Cancel() {
+  return Guard("cancel", [&]() -> Status {
+    if (begun_) db_->cancel_transaction();
+    begun_ = false;
+    return Status::OK();
+  });
+}
+
 Status IndexWriter::Commit(int64_t watermark) {
   return Guard("commit", [&]() -> Status {
     db_->set_metadata(kWatermarkKey, std::to_string(watermark));
+    if (begun_) db_->commit_transaction();
+    begun_ = false;
     db_->commit();
     watermark_ = watermark;
     return Status::OK();

@@ -110,6 +110,11 @@ class IndexWriter {
   // Removes every entry of `origin` (IndexDoc::origin), and counts them.
   Status RemoveOrigin(const std::string& origin);
   uint64_t OriginCount(const std::string& origin) const;
+  // Starts holding the changes from here on apart: Cancel() drops them, and
+  // Commit() makes them durable (and ends the holding). Without Begin(),
+  // changes since the last commit cannot be dropped.
+  Status Begin();
+  Status Cancel();
   // Makes everything since the last commit durable, with `watermark`.
   Status Commit(int64_t watermark);
   // User metadata stored with the next Commit (keys must not start with
@@ -125,6 +130,7 @@ class IndexWriter {
   IndexWriter() = default;
   std::unique_ptr<Xapian::WritableDatabase> db_;
   int64_t watermark_ = -1;
+  bool begun_ = false;
 };
 
 struct SearchQuery {
