@@ -374,6 +374,7 @@ Status Mirror::Sync(Node& n) {
   const uint64_t before = n.tree.size();
   Status s = SyncLocked(n);
   if (s.code() != Status::Code::kIOError) Inspect(n);  // a node that cannot be read: kept as it was
+  const uint64_t documents = n.shard->writer->OriginCount(n.name);  // not under state_mu_
   std::lock_guard state(state_mu_);
   MirrorStatus& st = n.status;
   if (s.ok()) {
@@ -384,7 +385,7 @@ Status Mirror::Sync(Node& n) {
     st.problem.clear();
     st.synced = PosixNow();
     st.tree_size = n.tree.size();
-    st.documents = n.shard->writer->OriginCount(n.name);
+    st.documents = documents;
     // Searches see the new documents only now, never before the status that
     // goes with them (a search answer's `nodes`).
     if (n.tree.size() != before) searcher_->Invalidate();
@@ -498,36 +499,45 @@ Status Mirror::SyncLocked(Node& n) {
   // 3. The documents they touch: every removal first, then the documents
   // to fetch. Everything written is verified, so the writer may commit on
   // the way (every kBatch documents) with the old tree state: a sync cut off
-  // midway leaves verified changes, and the next sync does them again. (The
-  // shard's watermark is not used: each node's tree is its own metadata.)
+  // midway leaves verified changes, and the next sync does them again. What
+  // a failed sync wrote since its last commit is dropped, so that the next
+  // sync of another node in the shard does not commit it. (The shard's
+  // watermark is not used: each node's tree is its own metadata.)
   indexer::IndexWriter& writer = *n.shard->writer;
-  std::vector<const DocRecord*> wanted;
-  uint64_t indexed = 0, removed = 0;
-  for (const auto& [id, r] : latest) {
-    if (r.event == EventKind::kWithdraw || !r.public_) {
-      if (Status s = writer.Remove(EntryId(n.name, id)); !s.ok()) return s;
-      ++removed;
-    } else if (r.approved) {
-      wanted.push_back(&r);
-    }  // else a pending version: the node shows the approved one, which the shard has
-  }
-  const int64_t old_size = static_cast<int64_t>(n.tree.size());
-  for (size_t i = 0; i < wanted.size(); ++i) {
-    auto done = MirrorDocument(*wanted[i], n.name, base, fetch, workers_, writer);
-    if (!done.ok()) return done.status();
-    ++(*done ? indexed : removed);
-    if ((i + 1) % kBatch == 0)
-      if (Status s = writer.Commit(0); !s.ok()) return s;
-  }
+  if (Status s = writer.Begin(); !s.ok()) return s;
+  Status applied = [&]() -> Status {
+    std::vector<const DocRecord*> wanted;
+    uint64_t indexed = 0, removed = 0;
+    for (const auto& [id, r] : latest) {
+      if (r.event == EventKind::kWithdraw || !r.public_) {
+        if (Status s = writer.Remove(EntryId(n.name, id)); !s.ok()) return s;
+        ++removed;
+      } else if (r.approved) {
+        wanted.push_back(&r);
+      }  // else a pending version: the node shows the approved one, which the shard has
+    }
+    const int64_t old_size = static_cast<int64_t>(n.tree.size());
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      auto done = MirrorDocument(*wanted[i], n.name, base, fetch, workers_, writer);
+      if (!done.ok()) return done.status();
+      ++(*done ? indexed : removed);
+      if ((i + 1) % kBatch == 0) {
+        if (Status s = writer.Commit(0); !s.ok()) return s;
+        if (Status s = writer.Begin(); !s.ok()) return s;
+      }
+    }
 
-  // 4. The tree, with the last documents, in one commit.
-  if (Status s = writer.SetMetadata(kTreeKeyPrefix + n.name, tree.State()); !s.ok()) return s;
-  if (Status s = writer.Commit(0); !s.ok()) return s;
-  n.tree = tree;
-  log::Info("mirror " + n.name + ": verified records " + std::to_string(old_size) + "-" +
-            std::to_string(target.size - 1) + "; " + std::to_string(indexed) +
-            " document(s) fetched, " + std::to_string(removed) + " removed");
-  return Status::OK();
+    // 4. The tree, with the last documents, in one commit.
+    if (Status s = writer.SetMetadata(kTreeKeyPrefix + n.name, tree.State()); !s.ok()) return s;
+    if (Status s = writer.Commit(0); !s.ok()) return s;
+    n.tree = tree;
+    log::Info("mirror " + n.name + ": verified records " + std::to_string(old_size) + "-" +
+              std::to_string(tree.size() - 1) + "; " + std::to_string(indexed) +
+              " document(s) fetched, " + std::to_string(removed) + " removed");
+    return Status::OK();
+  }();
+  if (!applied.ok()) (void)writer.Cancel();  // a writer that cannot cancel has failed already
+  return applied;
 }
 
 namespace {
