@@ -570,8 +570,25 @@ struct Searcher::Handle {
   bool opened = false;
 };
 
+namespace {
+
+Xapian::Database OpenRemote(const RemoteDatabase& r) {
+  return Xapian::Remote::open(r.host, r.port, static_cast<useconds_t>(r.timeout.count()),
+                              static_cast<useconds_t>(r.connect_timeout.count()));
+}
+
+}  // namespace
+
+Result<uint64_t> ProbeRemote(const RemoteDatabase& remote) {
+  return Guard("probe", [&]() -> Result<uint64_t> {
+    Xapian::Database db = OpenRemote(remote);
+    return uint64_t{db.get_doccount()};
+  });
+}
+
 Searcher::Searcher(std::string dir) : dirs_{std::move(dir)} {}
-Searcher::Searcher(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
+Searcher::Searcher(std::vector<std::string> dirs, std::vector<RemoteDatabase> remotes)
+    : dirs_(std::move(dirs)), remotes_(std::move(remotes)) {}
 Searcher::~Searcher() = default;
 
 std::unique_ptr<Searcher::Handle> Searcher::Acquire() {
@@ -586,8 +603,8 @@ std::unique_ptr<Searcher::Handle> Searcher::Acquire() {
   if (!h) h = std::make_unique<Handle>();
   const uint64_t gen = generation_.load();
   if (!h->opened) {
-    h->db = Xapian::Database(dirs_.front());
-    for (size_t i = 1; i < dirs_.size(); ++i) h->db.add_database(Xapian::Database(dirs_[i]));
+    for (const std::string& dir : dirs_) h->db.add_database(Xapian::Database(dir));
+    for (const RemoteDatabase& r : remotes_) h->db.add_database(OpenRemote(r));
     h->opened = true;
     h->generation = gen;
   } else if (h->generation != gen) {
@@ -598,6 +615,7 @@ std::unique_ptr<Searcher::Handle> Searcher::Acquire() {
 }
 
 void Searcher::Release(std::unique_ptr<Handle> h) {
+  if (!remotes_.empty()) return;  // see the class comment
   std::lock_guard<std::mutex> lock(mutex_);
   if (pool_.size() < 64) pool_.push_back(std::move(h));
 }

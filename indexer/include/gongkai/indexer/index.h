@@ -30,6 +30,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -202,14 +203,32 @@ struct Suggestion {
   int64_t version = 0;
 };
 
+// Databases another machine serves with xapian-tcpsrv (Xapian's remote
+// backend), as one.
+struct RemoteDatabase {
+  std::string host;
+  uint16_t port = 0;
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds timeout{5000};  // each exchange once connected
+};
+
+// Connects to `remote` and reads its document count: whether it answers, and
+// in time. Never throws.
+Result<uint64_t> ProbeRemote(const RemoteDatabase& remote);
+
 // Thread-safe searcher: keeps a pool of read handles and reopens them when
 // Invalidate() says the writer committed. Over several databases it searches
 // them as one (Xapian's sharded database: global ranking statistics);
 // Watermark() is the first one's.
+//
+// With remote databases, each search connects afresh (a remote database
+// changes without Invalidate(), and xapian-tcpsrv drops idle connections),
+// and fails with IOError when any of them is down or slower than its timeout:
+// the caller decides what to leave out (hub/src/machines.h).
 class Searcher {
  public:
   explicit Searcher(std::string dir);
-  explicit Searcher(std::vector<std::string> dirs);
+  explicit Searcher(std::vector<std::string> dirs, std::vector<RemoteDatabase> remotes = {});
   ~Searcher();
   Result<SearchResult> Search(const SearchQuery& query);
   // Titles and document numbers of active documents (never archive members)
@@ -238,6 +257,7 @@ class Searcher {
   std::unique_ptr<Handle> Acquire();
   void Release(std::unique_ptr<Handle> h);
   std::vector<std::string> dirs_;
+  std::vector<RemoteDatabase> remotes_;
   std::atomic<uint64_t> generation_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Handle>> pool_;
