@@ -234,6 +234,12 @@ name = hub.county.example/witness
 url = http://town-a.example:8080/
 note_key = town-a.example+0123abcd+AQID
 token_file = town-a.token
+
+[machine.hub-2]
+shards = 10.0.0.2:33333
+replica = [fd00::3]:33333
+url = http://10.0.0.2:8091/
+timeout = 2s
 )",
                                    "/etc/gongkai/gongkai-hub.conf");
   REQUIRE(c.ok());
@@ -252,6 +258,14 @@ token_file = town-a.token
   CHECK(c->nodes[0].url == "http://town-a.example:8080");
   CHECK(c->nodes[0].note_key == "town-a.example+0123abcd+AQID");
   CHECK(c->nodes[0].token_file == "/etc/gongkai/town-a.token");
+  REQUIRE(c->machines.size() == 1);
+  const gongkai::HubMachineConfig& m = c->machines[0];
+  CHECK(m.name == "hub-2");
+  CHECK((m.shards_host == "10.0.0.2" && m.shards_port == 33333));
+  CHECK((m.replica_host == "fd00::3" && m.replica_port == 33333));
+  CHECK(m.url == "http://10.0.0.2:8091");
+  CHECK(m.timeout == std::chrono::seconds(2));
+  CHECK(m.connect_timeout == std::chrono::seconds(1));
 
   auto error = [](const std::string& text) {
     auto r = gongkai::ParseHubConfig(text, "/etc/gongkai/gongkai-hub.conf");
@@ -272,6 +286,19 @@ token_file = town-a.token
   CHECK(error(hub + "[node.a]\nurl = http://a\nnote_key = a+00+AA\ncolour = red\n")
             .find("unknown key") != std::string::npos);
   CHECK(error(hub + "[share.x]\n").find("unknown section") != std::string::npos);
+  const std::string machine = "[machine.m]\nurl = http://m:8091\n";
+  CHECK(error(hub + machine).find("[machine.m] shards: missing") != std::string::npos);
+  CHECK(error(hub + machine + "shards = m\n").find("[machine.m] shards: expected host:port") !=
+        std::string::npos);
+  CHECK(error(hub + "[machine.m]\nshards = m:1\n").find("[machine.m] url: missing") !=
+        std::string::npos);
+  CHECK(error(hub + "[machine.m]\nshards = m:1\nurl = https://m\n").find("[machine.m] url:") !=
+        std::string::npos);
+  CHECK(error(hub + machine + "shards = m:1\nreplica = r\n").find("[machine.m] replica:") !=
+        std::string::npos);
+  CHECK(error(hub + machine + "shards = m:1\ntimeout = 1h\n").find("[machine.m] timeout:") !=
+        std::string::npos);
+  CHECK(error(hub + "[machine.a b]\n").find("machine name") != std::string::npos);
   CHECK(error(hub + "sync_interval = 10ms\n").find("[hub] sync_interval: expected a duration") !=
         std::string::npos);
   CHECK(error(hub + "sync_timeout = 2d\n").find("[hub] sync_timeout: expected a duration") !=

@@ -239,8 +239,10 @@ class SectionReader {
   } while (false)
 
 // "host:port" or "[v6]:port".
-Status ReadListen(const SectionReader& r, std::string* listen_host, uint16_t* listen_port) {
-  const Entry* e = r.Get("listen");
+// `key` = HOST:PORT (an IPv6 address in brackets), when present.
+Status ReadHostPort(const SectionReader& r, const std::string& key, std::string* out_host,
+                    uint16_t* out_port) {
+  const Entry* e = r.Get(key);
   if (!e) return Status::OK();
   auto colon = e->value.rfind(':');
   std::string host = colon == std::string::npos ? "" : e->value.substr(0, colon);
@@ -250,11 +252,14 @@ Status ReadListen(const SectionReader& r, std::string* listen_host, uint16_t* li
   bool digits = !port.empty() && port.size() <= 5 &&
                 port.find_first_not_of("0123456789") == std::string::npos;
   if (host.empty() || !digits || std::stoi(port) > 65535)
-    return r.Error(e->line, "listen",
-                   "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
-  *listen_host = host;
-  *listen_port = static_cast<uint16_t>(std::stoi(port));
+    return r.Error(e->line, key, "expected host:port, e.g. 127.0.0.1:8080, got '" + e->value + "'");
+  *out_host = host;
+  *out_port = static_cast<uint16_t>(std::stoi(port));
   return Status::OK();
+}
+
+Status ReadListen(const SectionReader& r, std::string* listen_host, uint16_t* listen_port) {
+  return ReadHostPort(r, "listen", listen_host, listen_port);
 }
 
 Status ReadDaemon(const SectionReader& r, Config* cfg) {
@@ -543,6 +548,28 @@ Status ReadHubNode(const SectionReader& r, HubNodeConfig* node) {
   return Status::OK();
 }
 
+Status ReadHubMachine(const SectionReader& r, HubMachineConfig* m) {
+  GONGKAI_CHECK(r.OnlyKeys({"shards", "replica", "url", "connect_timeout", "timeout"}));
+  if (!r.Get("shards"))
+    return r.Error("shards", "missing (the machine's xapian-tcpsrv, HOST:PORT)");
+  GONGKAI_CHECK(ReadHostPort(r, "shards", &m->shards_host, &m->shards_port));
+  GONGKAI_CHECK(ReadHostPort(r, "replica", &m->replica_host, &m->replica_port));
+  const Entry* url = r.Get("url");
+  if (!url) return r.Error("url", "missing (the machine's gongkai-hub, e.g. http://10.0.0.2:8091)");
+  m->url = url->value;
+  if (!HttpUrl(&m->url) || m->url.rfind("http://", 0) != 0)
+    return r.Error(url->line, "url", "expected an http:// URL, got '" + url->value + "'");
+  for (auto [key, out] :
+       {std::pair{"connect_timeout", &m->connect_timeout}, std::pair{"timeout", &m->timeout}})
+    if (const Entry* e = r.Get(key)) {
+      auto d = ParseDuration(e->value);
+      if (!d.ok() || *d < std::chrono::milliseconds(100) || *d > std::chrono::minutes(10))
+        return r.Error(e->line, key, "expected a duration from 100ms to 10m");
+      *out = *d;
+    }
+  return Status::OK();
+}
+
 }  // namespace
 
 #undef GONGKAI_CHECK
@@ -562,6 +589,13 @@ Result<HubConfig> ParseHubConfig(const std::string& text, const std::string& fil
       if (!ValidShareName(node.name))
         return r.Error(section.line, "", "node name must be 1-64 letters, digits, '-', '_' or '.'");
       if (Status s = ReadHubNode(r, &node); !s.ok()) return s;
+    } else if (section.name.rfind("machine.", 0) == 0) {
+      HubMachineConfig& machine = cfg.machines.emplace_back();
+      machine.name = section.name.substr(8);
+      if (!ValidShareName(machine.name))
+        return r.Error(section.line, "",
+                       "machine name must be 1-64 letters, digits, '-', '_' or '.'");
+      if (Status s = ReadHubMachine(r, &machine); !s.ok()) return s;
     } else {
       return r.Error(section.line, "", "unknown section");
     }

@@ -116,6 +116,22 @@ struct HubNodeConfig {
   bool operator==(const HubNodeConfig&) const = default;
 };
 
+// Another hub machine a front hub searches besides its own mirror
+// ([machine.NAME]; hub/src/machines.h): it serves its mirror shards with
+// xapian-tcpsrv, over its DATA/mirror/shards.stub.
+struct HubMachineConfig {
+  std::string name;         // from the section name [machine.NAME]
+  std::string shards_host;  // shards = HOST:PORT, its xapian-tcpsrv
+  uint16_t shards_port = 0;
+  std::string replica_host;  // replica = HOST:PORT, "" when none: a copy (xapian-replicate)
+  uint16_t replica_port = 0;
+  std::string url;  // its gongkai-hub, http://host[:port]: which townships it holds, their state
+  // Connecting to xapian-tcpsrv, and each exchange after that.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(1)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(5)};
+  bool operator==(const HubMachineConfig&) const = default;
+};
+
 struct HubConfig {
   std::string file;      // absolute path of the config file itself
   std::string data_dir;  // absolute: the witness key and the mirrors
@@ -139,6 +155,7 @@ struct HubConfig {
   // documents are in the one its name hashes to; see hub/src/mirror.h.
   int mirror_shards = 8;
   std::vector<HubNodeConfig> nodes;
+  std::vector<HubMachineConfig> machines;
   bool operator==(const HubConfig&) const = default;
 };
 
