@@ -8,7 +8,10 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
+
+#include <fcntl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +23,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "gongkai/storage/checkpoint.h"
@@ -552,10 +556,14 @@ TEST_CASE(
   };
   check("after the first sync");
   // The shards in use are those the townships' names hash to.
+  // The shards' folders, and the stub for xapian-tcpsrv naming them.
   auto shard_dirs = [&] {
-    std::set<std::string> out;
+    std::set<std::string> out, stub;
     for (const auto& e : std::filesystem::directory_iterator(hub.FilePath("data/mirror")))
-      out.insert(e.path().filename().string());
+      if (e.is_directory()) out.insert(e.path().filename().string());
+    std::istringstream lines(test::Slurp(hub.FilePath("data/mirror/shards.stub")));
+    for (std::string type, dir; lines >> type >> dir;) stub.insert(dir);
+    CHECK(stub == out);
     return out;
   };
   std::set<std::string> hashed;
@@ -785,4 +793,198 @@ TEST_CASE(
   CHECK(!MirrorOf(hub, "evil")->getValue<bool>("stale"));
   CHECK(MirrorOf(hub, "evil")->getValue<uint64_t>("tree_size") == 2);
   CHECK(hub.Stop() == 0);
+}
+
+namespace {
+
+// A program the test runs, its output appended to `log`; stopped with it.
+// In a process group of its own: xapian-tcpsrv ends its group on SIGTERM.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::string& log) {
+    std::vector<char*> args;  // before fork(): the child of a threaded process must not allocate
+    args.reserve(argv.size() + 1);
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Child() { Stop(); }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  int Stop() { return test::StopProcess(&pid_); }
+  void Signal(int sig) { ::kill(pid_, sig); }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+uint16_t FreePort() {
+  Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
+  return probe.address().port();
+}
+
+bool Listening(uint16_t port) {
+  return DaemonProcess::Eventually(
+      [&] {
+        try {
+          Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port));
+          return true;
+        } catch (const Poco::Exception&) {
+          return false;
+        }
+      },
+      30);
+}
+
+// xapian-tcpsrv on 127.0.0.1:`port`, serving the databases `stub` names.
+std::unique_ptr<Child> ServeShards(uint16_t port, const std::string& stub, const std::string& log) {
+  auto child = std::make_unique<Child>(
+      std::vector<std::string>{"xapian-tcpsrv", "--quiet", "--interface", "127.0.0.1", "--port",
+                               std::to_string(port), stub},
+      log);
+  REQUIRE(Listening(port));
+  return child;
+}
+
+std::vector<std::string> Missing(const test::HttpResult& r) {
+  std::vector<std::string> out;
+  auto missing = r.json()->getArray("missing");
+  for (unsigned i = 0; i < missing->size(); ++i) out.push_back(missing->getElement<std::string>(i));
+  return out;
+}
+
+std::string Serving(const test::HttpResult& r, const std::string& machine) {
+  auto m = r.json()->getObject("machines")->getObject(machine);
+  return m->isNull("serving") ? "" : m->getValue<std::string>("serving");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "e2e hub: a front hub searches two hub machines' shards through xapian-tcpsrv, a machine "
+    "that is down or slow leaves out only its townships, and a replica stands in for it",
+    "[e2e][hub]") {
+  test::PostgresServer* pg = Postgres();
+  if (!pg) return;
+  if (test::RunCommand("command -v xapian-tcpsrv xapian-replicate xapian-replicate-server")
+          .out.empty()) {
+    WARN("SKIPPED: needs xapian-tools (xapian-tcpsrv, xapian-replicate)");
+    return;
+  }
+  HostileNode east("east.gongkai.test"), west("west.gongkai.test");  // honest townships
+  auto node = [](const std::string& name, const HostileNode& n) {
+    return "[node." + name + "]\nurl = " + n.url() + "\nnote_key = " + n.note_key() + "\n";
+  };
+  // Machine b mirrors East, machine c West.
+  HubProcess b(pg->CreateDatabase(), node("east", east), "sync_interval = 200ms\n");
+  HubProcess c(pg->CreateDatabase(), node("west", west), "sync_interval = 200ms\n");
+  b.Start();
+  c.Start();
+  REQUIRE(DaemonProcess::Eventually(
+      [&] { return Total(b.Search("QZHOSTILE")) == 2 && Total(c.Search("QZHOSTILE")) == 2; }));
+  const uint16_t b_port = FreePort(), c_port = FreePort(), replica_port = FreePort();
+  const std::string logs = b.FilePath("servers.log");
+  auto b_shards = ServeShards(b_port, b.FilePath("data/mirror/shards.stub"), logs);
+  auto c_shards = ServeShards(c_port, c.FilePath("data/mirror/shards.stub"), logs);
+  auto machine = [](const std::string& name, uint16_t shards, HubProcess& hub,
+                    const std::string& extra) {
+    return "[machine." + name + "]\nshards = 127.0.0.1:" + std::to_string(shards) +
+           "\nurl = http://127.0.0.1:" + std::to_string(hub.port()) + "\ntimeout = 1s\n" + extra;
+  };
+  // The front holds no township itself.
+  HubProcess front(pg->CreateDatabase(),
+                   machine("b", b_port, b, "replica = 127.0.0.1:" + std::to_string(replica_port)) +
+                       "\n" + machine("c", c_port, c, ""),
+                   "sync_interval = 200ms\n");
+  front.Start();
+
+  // Both machines' townships, in one search ranked as one database.
+  const std::vector<std::string> all = {"east", "east", "west", "west"};
+  const bool found =
+      DaemonProcess::Eventually([&] { return NodesOf(front.Search("QZHOSTILE")) == all; });
+  INFO(front.log());
+  REQUIRE(found);
+  test::HttpResult r = front.Search("QZHOSTILE");
+  CHECK(Missing(r).empty());
+  CHECK(Serving(r, "b") == "shards");
+  CHECK(Serving(r, "c") == "shards");
+  auto results = r.json()->getArray("results");
+  for (unsigned i = 0; i < results->size(); ++i) {  // the node's own ids and snippets
+    const std::string id = results->getObject(i)->getValue<std::string>("id");
+    CHECK((id == "hostiledoc1" || id == "hostiledoc2"));
+    CHECK(results->getObject(i)->getValue<std::string>("snippet").find("<b>") != std::string::npos);
+  }
+  auto east_state = r.json()->getObject("nodes")->getObject("east");
+  CHECK(east_state->getValue<std::string>("machine") == "b");
+  CHECK(east_state->getValue<uint64_t>("tree_size") == 2);
+  CHECK(!east_state->getValue<bool>("missing"));
+  CHECK(Total(front.Search("")) == 4);
+
+  // Machine c's xapian-tcpsrv stops: the very next search answers without
+  // West, and says so.
+  REQUIRE(c_shards->Stop() == 0);
+  r = front.Search("QZHOSTILE");
+  REQUIRE(r.status == 200);
+  CHECK(NodesOf(r) == std::vector<std::string>{"east", "east"});
+  CHECK(Missing(r) == std::vector<std::string>{"west"});
+  CHECK(Serving(r, "c").empty());
+  CHECK(r.json()->getObject("nodes")->getObject("west")->getValue<bool>("missing"));
+  CHECK(r.json()
+            ->getObject("machines")
+            ->getObject("c")
+            ->getValue<std::string>("problem")
+            .find(std::to_string(c_port)) != std::string::npos);
+  CHECK(front.log().find("machine c: its townships are left out of searches") != std::string::npos);
+
+  // A replica of machine b: xapian-replicate copies each of b's shards (the
+  // stub names them) from xapian-replicate-server, and a xapian-tcpsrv of
+  // its own serves the copy.
+  const uint16_t replication_port = FreePort();
+  Child replication({"xapian-replicate-server", "-I", "127.0.0.1", "-p",
+                     std::to_string(replication_port), b.FilePath("data/mirror")},
+                    logs);
+  REQUIRE(Listening(replication_port));
+  const std::string replica = b.FilePath("replica");
+  std::filesystem::create_directories(replica);
+  const std::string stub = test::Slurp(b.FilePath("data/mirror/shards.stub"));
+  std::istringstream lines(stub);
+  for (std::string type, shard; lines >> type >> shard;)
+    REQUIRE(test::RunCommand("xapian-replicate -q -o -h 127.0.0.1 -p " +
+                             std::to_string(replication_port) + " -m " + shard + " " + replica +
+                             "/" + shard)
+                .exit_code == 0);
+  WriteFile(replica + "/shards.stub", stub);
+  auto b_replica = ServeShards(replica_port, replica + "/shards.stub", logs);
+  REQUIRE(b_shards->Stop() == 0);
+  r = front.Search("QZHOSTILE");
+  REQUIRE(r.status == 200);
+  CHECK(NodesOf(r) == std::vector<std::string>{"east", "east"});
+  CHECK(Serving(r, "b") == "replica");
+  CHECK(Missing(r) == std::vector<std::string>{"west"});
+
+  // Machine c back: West returns at a probe.
+  c_shards = ServeShards(c_port, c.FilePath("data/mirror/shards.stub"), logs);
+  CHECK(DaemonProcess::Eventually([&] { return NodesOf(front.Search("QZHOSTILE")) == all; }));
+  CHECK(Missing(front.Search("QZHOSTILE")).empty());
+
+  // Machine c hangs (stopped, so its kernel still accepts connections): the
+  // search waits for c's timeout (1 s), not for ever, and leaves West out.
+  c_shards->Signal(SIGSTOP);
+  const auto start = std::chrono::steady_clock::now();
+  r = front.Search("QZHOSTILE");
+  const auto took = std::chrono::steady_clock::now() - start;
+  c_shards->Signal(SIGCONT);
+  REQUIRE(r.status == 200);
+  CHECK(NodesOf(r) == std::vector<std::string>{"east", "east"});
+  CHECK(Missing(r) == std::vector<std::string>{"west"});
+  CHECK(took < std::chrono::seconds(20));
+  CHECK(front.Stop() == 0);
 }

@@ -396,7 +396,19 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
       return std::string();
     });
     if (!q.ok()) return SendError(resp, 400, "bad_request", q.status().message());
-    auto result = hub_->mirror().Search(*q);
+    Result<indexer::SearchResult> result = indexer::SearchResult{};
+    std::vector<MachineStatus> machines;
+    if (Machines* across = hub_->machines()) {
+      auto answer = across->Search(*q);
+      if (answer.ok()) {
+        result = std::move(answer->result);
+        machines = std::move(answer->machines);
+      } else {
+        result = answer.status();
+      }
+    } else {
+      result = hub_->mirror().Search(*q);
+    }
     if (!result.ok() && result.status().code() == Status::Code::kInvalid)
       return SendError(resp, 400, "bad_request", result.status().message());
     if (!result.ok()) return SendError(resp, 503, "unavailable", result.status().message());
@@ -415,7 +427,34 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
                  WriteMirror(w, m);
                  w.EndObject();
                }
+               for (const MachineStatus& m : machines)
+                 for (const RemoteNode& n : m.nodes) {
+                   w.Key(n.name).BeginObject().Field("tree_size", n.tree_size).Key("synced");
+                   if (n.synced.empty())
+                     w.Null();
+                   else
+                     w.String(n.synced);
+                   w.Field("stale", n.stale)
+                       .Field("machine", m.name)
+                       .Field("missing", m.serving.empty())
+                       .EndObject();
+                 }
                w.EndObject();
+               if (!hub_->machines()) return;
+               w.Key("machines").BeginObject();
+               for (const MachineStatus& m : machines) {
+                 w.Key(m.name).BeginObject().Key("serving");
+                 if (m.serving.empty())
+                   w.Null();
+                 else
+                   w.String(m.serving);
+                 w.Field("problem", m.problem).EndObject();
+               }
+               w.EndObject().Key("missing").BeginArray();
+               for (const MachineStatus& m : machines)
+                 if (m.serving.empty())
+                   for (const RemoteNode& n : m.nodes) w.String(n.name);
+               w.EndArray();
              }));
   }
 

@@ -71,6 +71,8 @@ Status Hub::Open() {
   if (Status s = tokens_.Load(config_.tokens_file); !s.ok()) return s;
   mirror_ = std::make_unique<Mirror>(config_, logs_, store_.get());
   if (Status s = mirror_->Open(); !s.ok()) return s;
+  if (!config_.machines.empty())
+    machines_ = std::make_unique<Machines>(config_, mirror_->ShardDirs());
   log::Info("witness " + witness_->VerifierKey() + " for " + std::to_string(config_.nodes.size()) +
             " node(s)");
   return Status::OK();
@@ -83,6 +85,7 @@ Status Hub::Start() {
   if (!s.ok()) return s;
   log::Info("listening on http://" + config_.listen_host + ":" + std::to_string(port()));
   mirror_->Start();
+  if (machines_) machines_->Start();
   return s;
 }
 
@@ -109,6 +112,7 @@ int Hub::Run(const sigset_t& signals) {
 
 void Hub::Stop() {
   listener_.Stop();
+  if (machines_) machines_->Stop();
   if (mirror_) mirror_->Stop();
 }
 

@@ -25,6 +25,7 @@
 #include "gongkai/storage/crypto.h"
 #include "gongkai/storage/witness.h"
 #include "http_server.h"
+#include "machines.h"
 #include "mirror.h"
 
 namespace gongkai::hub {
@@ -55,6 +56,8 @@ class Hub {
   storage::Witness& witness() { return *witness_; }
   storage::WitnessStore& store() { return *store_; }
   Mirror& mirror() { return *mirror_; }
+  // The other hub machines this one searches with its mirror; null if none.
+  Machines* machines() { return machines_.get(); }
   const daemon::TokenStore& tokens() const { return tokens_; }
   // config().nodes[i]'s log origin, and the witness's own verifier key.
   const std::string& OriginOf(size_t i) const { return logs_[i].origin; }
@@ -74,6 +77,7 @@ class Hub {
   std::vector<storage::WitnessedLog> logs_;  // config_.nodes[i]'s
   std::map<std::string, std::string> node_of_origin_;
   std::unique_ptr<Mirror> mirror_;
+  std::unique_ptr<Machines> machines_;
   daemon::TokenStore tokens_;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> answers_;

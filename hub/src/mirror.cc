@@ -326,6 +326,14 @@ Status Mirror::Open() {
     }
     dirs.push_back(shard->dir);
   }
+  // For xapian-tcpsrv, when other hubs search this one's shards (machines.h).
+  if (Status s = storage::Env::Default()->CreateDirs(root, 0700); !s.ok()) return s;
+  std::string stub;
+  for (const auto& shard : shards_) stub += "auto " + std::to_string(shard->index) + "\n";
+  if (Status s = storage::WriteFileAtomically(storage::Env::Default(), root + "/shards.stub", stub);
+      !s.ok())
+    return s;
+  dirs_ = dirs;
   if (!dirs.empty()) searcher_ = std::make_unique<indexer::Searcher>(std::move(dirs));
   return Status::OK();
 }
@@ -610,10 +618,13 @@ void Mirror::Inspect(Node& n) {
 Result<indexer::SearchResult> Mirror::Search(const indexer::SearchQuery& query) {
   if (!searcher_) return indexer::SearchResult{};
   auto result = searcher_->Search(query);
-  if (result.ok())
-    for (indexer::SearchHit& h : result->hits)  // "NAME/DOC": the node's own id
-      h.doc.id.erase(0, std::min(h.doc.id.size(), h.doc.origin.size() + 1));
+  if (result.ok()) UseNodeIds(&*result);
   return result;
+}
+
+void UseNodeIds(indexer::SearchResult* result) {
+  for (indexer::SearchHit& h : result->hits)  // "NAME/DOC": the node's own id
+    h.doc.id.erase(0, std::min(h.doc.id.size(), h.doc.origin.size() + 1));
 }
 
 std::vector<MirrorStatus> Mirror::Statuses() const {

@@ -67,6 +67,10 @@ namespace gongkai::hub {
 // The shard, of `count`, that holds node `name`'s documents.
 size_t ShardOf(const std::string& name, size_t count);
 
+// Gives each hit of a search over mirror shards its node's own document id
+// (the shards' ids are "NAME/DOC").
+void UseNodeIds(indexer::SearchResult* result);
+
 // What the county inspector sees of a township, read at each sync with the
 // hub's token: counts and dates only, never a request's personal details.
 struct Inspection {
@@ -109,7 +113,8 @@ class Mirror {
 
   // Opens or creates the shards and reads where each node stopped. Empties
   // the entries of nodes a shard no longer holds, and removes the shards
-  // that hold none (logged).
+  // that hold none (logged). Writes DATA/mirror/shards.stub, a Xapian stub
+  // naming the shards in use, for xapian-tcpsrv (machines.h).
   Status Open();
   // Syncs every node, every [hub] sync_interval, [hub] sync_workers at once.
   void Start();
@@ -122,6 +127,8 @@ class Mirror {
 
   // Each hit's doc.origin is its node, doc.id the node's id of the document.
   Result<indexer::SearchResult> Search(const indexer::SearchQuery& query);
+  // The shards in use, after Open().
+  const std::vector<std::string>& ShardDirs() const { return dirs_; }
   std::vector<MirrorStatus> Statuses() const;
 
  private:
@@ -137,6 +144,7 @@ class Mirror {
   indexer::ExtractWorkers workers_;  // sandboxed extraction, one worker per sync thread
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Shard>> shards_;  // those in use, by index
+  std::vector<std::string> dirs_;               // the shards in use
   std::unique_ptr<indexer::Searcher> searcher_;
   mutable std::mutex state_mu_;  // the nodes' MirrorStatus
   std::mutex wake_mu_;
