@@ -70,6 +70,8 @@ check "tmpfiles snippet" grep -q '/var/lib/gongkai/tokens' "$root/usr/lib/tmpfil
 check "gongkai CLI" test -x "$root/usr/bin/gongkai"
 # Where gongkaid and gongkai look for their extraction worker once installed.
 check "extraction worker /usr/libexec/gongkai/gongkai-extract" test -x "$root/usr/libexec/gongkai/gongkai-extract"
+check "unit gongkai-hub-shards.service installed" test -f "$root/usr/lib/systemd/system/gongkai-hub-shards.service"
+check "Suggests names xapian-tools (xapian-tcpsrv)" sh -c "printf '%s\n' '$info' | grep -q '^ Suggests:.*xapian-tools'"
 check "Recommends names catdoc (legacy Office files)" sh -c "printf '%s\n' '$info' | grep -q '^ Recommends:.*catdoc'"
 for page in man1/gongkai.1 man5/gongkaid.conf.5 man8/gongkaid.8 man8/gongkai-hub.8; do
   check "man page $page" test -f "$root/usr/share/man/$page.gz"

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Checks systemd/gongkaid.service, gongkai-hub.service and their companions
+# Checks systemd/gongkaid.service, gongkai-hub.service, gongkai-hub-shards.service
+# and their companions
 # with systemd's own tools:
 #   - `systemd-analyze verify` reports nothing (unknown keys, bad values and a
 #     missing ExecStart binary all print a line),
@@ -24,11 +25,15 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/usr/lib/systemd/system" "$root/etc"
 # The units ours depend on (targets, slices) come from the host.
 cp /usr/lib/systemd/system/*.target /usr/lib/systemd/system/*.slice "$root/usr/lib/systemd/system/"
-for name in gongkaid gongkai-hub; do
+for name in gongkaid gongkai-hub gongkai-hub-shards; do
   unit=$src/systemd/$name.service
   cp "$unit" "$root/usr/lib/systemd/system/$name.service"
   for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\([^ ]*\).*/\1/p' "$unit"); do
     mkdir -p "$root$(dirname "$cmd")"
+    if [ "$name" = gongkai-hub-shards ] && ! command -v "$cmd" >/dev/null; then
+      echo "SKIP: $cmd not found (apt-get install xapian-tools)"
+      exit 77
+    fi
     case "$cmd" in
       */gongkaid) cp "$gongkaid" "$root$cmd" ;;
       */gongkai-hub) cp "$hub" "$root$cmd" ;;

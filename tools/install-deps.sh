@@ -17,6 +17,9 @@ packages=(
   catdoc
   # sd_notify (Type=notify readiness, status, watchdog) for the systemd unit
   libsystemd-dev
+  # xapian-tcpsrv and xapian-replicate, for the hub's several-machines test
+  # and gongkai-hub-shards.service
+  xapian-tools
   # tests and tools
   python3 python3-cryptography curl ca-certificates openssl
   # tests/questions.py: word boundaries (jieba) for the questions it makes

@@ -27,8 +27,9 @@
 #   7. gongkai-hub: PostgreSQL installed, the hub started as a unit, the node
 #      names it as its witness and serves its cosignature; the hub mirrors the
 #      node's document and finds it; restarted, the hub
-#      still holds the witnessed size;
-#   8. systemd-analyze security: exposure <= 1.5 for both units;
+#      still holds the witnessed size; gongkai-hub-shards (xapian-tcpsrv)
+#      serves its shards;
+#   8. systemd-analyze security: exposure <= 1.5 for the three units;
 #   9. apt purge: program, configuration, tokens and enablement gone, the
 #      archive (catalog, blobs, keys) and the gongkai user kept (see
 #      systemd/debian/postrm); installed again, the package finds the archive
@@ -340,9 +341,14 @@ systemctl restart gongkai-hub || die "systemctl restart gongkai-hub"
 check "gongkai-hub restarted (new main process)" test "$(systemctl show -P MainPID gongkai-hub)" != "$pid"
 hub_port /api/v1/status
 check "after the restart it still holds size $node_size (PostgreSQL)" body_has "\"witnessed_size\":$node_size"
+# Its shards for a front hub (several hub machines): xapian-tcpsrv as a unit.
+apt-get install -y -qq --no-install-recommends xapian-tools >/dev/null || bad "apt-get install xapian-tools"
+systemctl start gongkai-hub-shards || bad "systemctl start gongkai-hub-shards"
+greeting() { [ "$(timeout 5 bash -c 'head -c 1 </dev/tcp/127.0.0.1/33333' | wc -c)" = 1 ]; }
+check "gongkai-hub-shards serves the mirror's shards on 33333 (a Xapian greeting)" wait_for 30 greeting
 
 step "systemd-analyze security"
-for unit in gongkaid gongkai-hub; do
+for unit in gongkaid gongkai-hub gongkai-hub-shards; do
   report=$(systemd-analyze security --no-pager $unit 2>&1) || true
   exposure=$(printf '%s\n' "$report" | sed -n "s/.*Overall exposure level for $unit.service: \([0-9.]*\).*/\1/p")
   echo "$unit exposure level: ${exposure:-?}"
@@ -361,6 +367,7 @@ check "purge says it kept the archive" contains "$purged" "kept the archive in /
 check "the package is gone (not even its configuration files)" sh -c '! dpkg -s gongkai >/dev/null 2>&1'
 check "the daemon is gone" sh -c '! systemctl is-active --quiet gongkaid && test ! -e /usr/sbin/gongkaid'
 check "the hub is gone" sh -c '! systemctl is-active --quiet gongkai-hub && test ! -e /usr/sbin/gongkai-hub'
+check "its shards' server is stopped" sh -c '! systemctl is-active --quiet gongkai-hub-shards'
 check "the witness key kept" test -s /var/lib/gongkai-hub/witness.pem
 check "/etc/gongkai removed" test ! -e /etc/gongkai
 check "no enablement symlink left" test ! -e /etc/systemd/system/multi-user.target.wants/gongkaid.service
