@@ -108,14 +108,20 @@ TEST_CASE("tokens: roles, bad tokens, malformed files", "[daemon]") {
   using gongkai::storage::Hex;
   using gongkai::storage::Sha256Of;
   const std::string text = "# comment\n\ninspector " + Hex(Sha256Of("s3cret")) +
-                           " 王檢查員\nadmin " + Hex(Sha256Of("boss")) + " admin one\n";
+                           " 王檢查員\nadmin " + Hex(Sha256Of("boss")) + " admin one\nhub " +
+                           Hex(Sha256Of("county")) + " county hub\n";
   auto parsed = ParseTokens(text, "tokens");
   REQUIRE(parsed.ok());
-  REQUIRE(parsed->size() == 2);
+  REQUIRE(parsed->size() == 3);
   CHECK((*parsed)[0].name == "王檢查員");
   CHECK((*parsed)[1].role == Role::kAdmin);
-  CHECK(ParseTokens("root abc x\n", "t").status().message() ==
-        "t:1: role must be inspector or admin");
+  CHECK((*parsed)[2].role == Role::kHub);
+  for (const char* bad : {"root", "anonymous"})
+    CHECK(ParseTokens(std::string(bad) + " abc x\n", "t").status().message() ==
+          "t:1: role must be inspector, admin or hub");
+  // A hub token is below anonymous: no `role >= X` check grants it anything
+  // (the router alone maps it, tests/hub_e2e_test.cc).
+  CHECK(Role::kHub < Role::kAnonymous);
   CHECK_FALSE(ParseTokens("admin ABCDEF x\n", "t").ok());
 
   TokenStore store;

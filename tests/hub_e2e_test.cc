@@ -335,12 +335,34 @@ TEST_CASE(
     ReplaceInConfig(east, "listen = 127.0.0.1:0\n",
                     "listen = 127.0.0.1:" + std::to_string(probe.address().port()) + "\n");
   }
+  // East gives the hub a hub token (entries, status and reports only); West
+  // an inspector's, as before hub tokens were.
+  const std::string hub_token = "east-hub-token";
+  WriteFile(east.root() + "/tokens", test::Slurp(east.root() + "/tokens") + "hub " +
+                                         storage::Hex(storage::Sha256Of(hub_token)) +
+                                         " county-hub\n");
   east.Start();
   west.Start();
   east.WaitIdle(3);
   west.WaitIdle(1);
-  WriteFile(east.root() + "/hub-token", east.inspector() + "\n");
+  WriteFile(east.root() + "/hub-token", hub_token + "\n");
   WriteFile(west.root() + "/hub-token", west.inspector() + "\n");
+  // What a hub token may do at the node: read the entries, the status and
+  // the reports as an inspector; anything else as anonymous at most.
+  CHECK(east.Get("/tlog/tile/entries/000.p/1", hub_token).status == 200);
+  CHECK(east.Get("/tlog/tile/entries/000.p/1").status == 401);
+  CHECK(east.Get("/api/v1/status", hub_token).status == 200);
+  CHECK(east.Get("/api/v1/reports/freshness", hub_token).status == 200);
+  CHECK(east.Get("/api/v1/reports/annual?year=2026", hub_token).status == 200);
+  for (const char* path : {"/api/v1/requests", "/api/v1/log/entries", "/api/v1/reports/timeliness"})
+    CHECK(east.Get(path, hub_token).status == 403);
+  CHECK(east.Request("POST", "/api/v1/documents/x/approve", hub_token).status == 403);
+  // The restricted document: an inspector finds it, a hub token does not.
+  CHECK(east.Get("/api/v1/search?q=QZXSECRETMARK", east.inspector())
+            .json()
+            ->getValue<int64_t>("total") == 1);
+  CHECK(east.Get("/api/v1/search?q=QZXSECRETMARK", hub_token).json()->getValue<int64_t>("total") ==
+        0);
   auto section = [](const std::string& name, DaemonProcess& node) {
     return "[node." + name + "]\nurl = http://127.0.0.1:" + std::to_string(node.port()) +
            "\nnote_key = " + NoteKey(node) + "\ntoken_file = " + node.root() + "/hub-token\n\n";

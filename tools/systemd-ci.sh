@@ -301,9 +301,15 @@ quiet runuser -u postgres -- createuser gongkai || bad "createuser gongkai"
 quiet runuser -u postgres -- createdb -O gongkai gongkai_hub || bad "createdb gongkai_hub"
 get /api/v1/keys
 [[ $body =~ \"note_key\":\"([^\"]+)\" ]] || die "no note_key in /api/v1/keys: $body"
-# The node's inspector token (step 4), for the mirror's entry bundles.
+# A hub token for the mirror, made by the CLI through the running daemon.
+hub_token=$(runuser -u gongkai -- gongkai --config /etc/gongkai/gongkaid.conf token add --role hub --name county-hub 2>/dev/null) ||
+  die "gongkai token add --role hub"
+get /api/v1/status "$hub_token"
+check "a hub token reads the status ($status)" test "$status" = 200
+get /api/v1/requests "$hub_token"
+check "a hub token may not list the requests ($status)" test "$status" = 403
 install -m 0640 -g gongkai /dev/null /etc/gongkai/hub-ci.token
-printf '%s\n' "$token" >/etc/gongkai/hub-ci.token
+printf '%s\n' "$hub_token" >/etc/gongkai/hub-ci.token
 cat >/etc/gongkai/gongkai-hub.conf <<CONF
 [hub]
 data_dir = /var/lib/gongkai-hub

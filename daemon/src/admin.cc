@@ -196,7 +196,7 @@ AdminAnswer DecodeFields(const Poco::JSON::Object& o) {
   a.request = o.optValue<std::string>("request", "");
   if (o.has("token")) {
     const Role role =
-        o.optValue<std::string>("role", "") == "admin" ? Role::kAdmin : Role::kInspector;
+        ledger::ParseTokenRole(o.optValue<std::string>("role", "")).value_or(Role::kInspector);
     a.token = NewToken{o.getValue<std::string>("token"),
                        {role, o.getValue<std::string>("sha256"), o.getValue<std::string>("name")}};
   }
@@ -377,9 +377,7 @@ Result<AdminRequest> DecodeRequest(const std::string& line) {
     r.classification = *classification;
   }
   const std::string role = (*o)->optValue<std::string>("role", "");
-  r.role = role == "admin"       ? Role::kAdmin
-           : role == "inspector" ? Role::kInspector
-                                 : Role::kAnonymous;
+  r.role = ledger::ParseTokenRole(role).value_or(Role::kAnonymous);
   r.name = (*o)->optValue<std::string>("name", "");
   r.match = (*o)->optValue<std::string>("match", "");
   if (r.kind == Kind::kRegisterRequest || r.kind == Kind::kRequestEvent)

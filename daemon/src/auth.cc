@@ -25,12 +25,11 @@ Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::
                       ? name.size()
                       : name.find_first_not_of(" \t"));
     TokenEntry e;
-    if (role == "inspector")
-      e.role = Role::kInspector;
-    else if (role == "admin")
-      e.role = Role::kAdmin;
-    else
-      return Status::Invalid(file + ":" + std::to_string(n) + ": role must be inspector or admin");
+    const auto parsed = ledger::ParseTokenRole(role);
+    if (!parsed)
+      return Status::Invalid(file + ":" + std::to_string(n) +
+                             ": role must be inspector, admin or hub");
+    e.role = *parsed;
     if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos)
       return Status::Invalid(file + ":" + std::to_string(n) +
                              ": expected the token's lowercase hex SHA-256");
@@ -42,8 +41,7 @@ Result<std::vector<TokenEntry>> ParseTokens(const std::string& text, const std::
 }
 
 Result<NewToken> AddToken(const std::string& file, Role role, const std::string& name) {
-  if (role != Role::kInspector && role != Role::kAdmin)
-    return Status::Invalid("a token's role is inspector or admin");
+  if (role == Role::kAnonymous) return Status::Invalid("a token's role is inspector, admin or hub");
   if (name.empty() || name.find_first_of("\n\r") != std::string::npos)
     return Status::Invalid("a token's name is one line, not empty");
   std::string text;

@@ -34,7 +34,7 @@ struct NewToken {
   TokenEntry entry;
 };
 
-// Makes a random token of `role` (inspector or admin) named `name` and
+// Makes a random token of `role` (inspector, admin or hub) named `name` and
 // appends its line to `file` (created, mode 0600, when missing), replacing
 // the file atomically. Invalid for another role or a name with a line break;
 // Corruption when the file does not parse.

@@ -20,6 +20,10 @@ using Poco::Net::HTTPServerResponse;
 
 const std::vector<Route>& RouteTable() {
   constexpr Role kAll = Role::kAnonymous, kInspector = Role::kInspector, kAdmin = Role::kAdmin;
+  // What a county hub reads at each sync (CONTRACT.md section 10): the entry
+  // bundles, the request counts and the reports; never a document as more
+  // than anonymous, a request's details or an admin's action.
+  constexpr bool kHub = true;
   static const std::vector<Route> kRoutes = {
       {"GET", "/", kAll, ServeSearchPage, "page"},    // index.html, with results for ?q=
       {"GET", "/apply", kAll, ServePage, "page"},     // apply.html: the online request form
@@ -34,7 +38,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/metrics", kAll, ServeMetrics, "metrics"},
       {"GET", "/api/v1/search", kAll, ServeSearch, "search"},
       {"GET", "/api/v1/suggest", kAll, ServeSuggest, "suggest"},
-      {"GET", "/api/v1/status", kInspector, ServeStatus, "status"},
+      {"GET", "/api/v1/status", kInspector, ServeStatus, "status", kHub},
       {"GET", "/api/v1/documents/{id}", kAll, ServeDocument, "documents"},
       {"POST", "/api/v1/documents/{id}/approve", kAdmin, ServeApprove, "approve"},
       {"POST", "/api/v1/documents/{id}/classification", kAdmin, ServeClassification,
@@ -48,9 +52,9 @@ const std::vector<Route>& RouteTable() {
       // C2SP tlog-tiles (CONTRACT §10): hash tiles for all, entry bundles
       // for inspectors (ServeTile checks).
       {"GET", "/tlog/checkpoint", kAll, ServeCheckpoint, "tlog"},
-      {"GET", "/tlog/tile/{tile...}", kAll, ServeTile, "tlog"},
-      {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports"},
-      {"GET", "/api/v1/reports/annual", kInspector, ServeAnnualReport, "reports"},
+      {"GET", "/tlog/tile/{tile...}", kAll, ServeTile, "tlog", kHub},
+      {"GET", "/api/v1/reports/freshness", kInspector, ServeFreshness, "reports", kHub},
+      {"GET", "/api/v1/reports/annual", kInspector, ServeAnnualReport, "reports", kHub},
       {"PUT", "/api/v1/reports/annual/{year}/figures", kAdmin, ServeReportFigures, "reports"},
       {"GET", "/api/v1/reports/timeliness", kInspector, ServeTimeliness, "reports"},
       {"GET", "/api/v1/catalogue", kAll, ServeCatalogue, "catalogue"},
@@ -174,6 +178,12 @@ void Answer(Call& call, const char** metric) {
   if (!role) throw ApiError{HTTPResponse::HTTP_UNAUTHORIZED, "unauthorized", "invalid token"};
   call.role = *role;
   const Route& route = Find(call, segments, metric);
+  if (call.role == Role::kHub) {
+    if (!route.hub && route.role != Role::kAnonymous)
+      throw ApiError{HTTPResponse::HTTP_FORBIDDEN, "forbidden",
+                     "a hub token reads the log's entries, the status and the reports only"};
+    call.role = route.hub ? Role::kInspector : Role::kAnonymous;
+  }
   RequireRole(route, call.role);
   route.handler(call);
 }

@@ -18,6 +18,9 @@ struct Route {
   Role role;           // the least role that may call it
   void (*handler)(Call&);
   const char* metric;  // the route label in /metrics
+  // A hub token (Role::kHub) calls it as an inspector; it calls any other
+  // route as anonymous, and is refused (403) where that is not enough.
+  bool hub = false;
 };
 
 // Every route the service answers: the single source of routing, role checks

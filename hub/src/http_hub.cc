@@ -275,7 +275,7 @@ class HubHandler final : public Poco::Net::HTTPRequestHandler {
   // in [hub] tokens.
   void County(HTTPServerRequest& req, HTTPServerResponse& resp) {
     const auto role = hub_->tokens().Authenticate(req.get("Authorization", ""));
-    if (!role || *role == ledger::Role::kAnonymous) {
+    if (!role || (*role != ledger::Role::kInspector && *role != ledger::Role::kAdmin)) {
       resp.set("WWW-Authenticate", "Bearer");
       return SendError(resp, 401, "unauthorized",
                        hub_->config().tokens_file.empty()

@@ -43,8 +43,16 @@ const char* ToString(Role role) {
       return "inspector";
     case Role::kAdmin:
       return "admin";
+    case Role::kHub:
+      return "hub";
   }
   return "anonymous";
+}
+
+std::optional<Role> ParseTokenRole(const std::string& name) {
+  for (Role r : {Role::kInspector, Role::kAdmin, Role::kHub})
+    if (name == ToString(r)) return r;
+  return std::nullopt;
 }
 
 const storage::VersionRow* DocumentState::Find(int64_t version) const {

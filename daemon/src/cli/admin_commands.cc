@@ -115,14 +115,14 @@ int CmdKeysRotate(Context& ctx, const Args& args) {
 
 int CmdTokenAdd(Context& ctx, const Args& args) {
   const std::string role = args.Option("role"), name = args.Option("name");
-  if (role != "inspector" && role != "admin")
-    return UsageError("token add", "token add needs --role inspector|admin");
+  const auto parsed = ledger::ParseTokenRole(role);
+  if (!parsed) return UsageError("token add", "token add needs --role inspector|admin|hub");
   if (name.empty() || name.find_first_of("\n\r") != std::string::npos)
     return UsageError("token add", "token add needs --name NAME");
   if (!HasTokensFile(ctx)) return 2;
   AdminRequest request;
   request.kind = AdminRequest::Kind::kAddToken;
-  request.role = role == "admin" ? daemon::Role::kAdmin : daemon::Role::kInspector;
+  request.role = *parsed;
   request.name = name;
   auto made = MakeChange(ctx, request);
   if (!made.ok()) return Fail(made.status());

@@ -23,8 +23,15 @@
 
 namespace gongkai::ledger {
 
-enum class Role { kAnonymous = 0, kInspector = 1, kAdmin = 2 };
-const char* ToString(Role role);
+// kHub is a county hub's token at a node (CONTRACT.md section 10): the
+// router lets it read the log's entries, the status and the reports as an
+// inspector, and everything else only as anonymous (daemon/src/http_router.h).
+// It is below kAnonymous so that no `role >= ...` check grants it anything.
+enum class Role { kHub = -1, kAnonymous = 0, kInspector = 1, kAdmin = 2 };
+const char* ToString(Role role);  // "hub", "anonymous", "inspector", "admin"
+// A token's role as the tokens file and `gongkai token add` name it
+// (inspector, admin or hub); nullopt for anything else.
+std::optional<Role> ParseTokenRole(const std::string& name);
 
 // What the rule needs to know of one document.
 struct DocumentState {
