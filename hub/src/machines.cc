@@ -159,6 +159,9 @@ Result<Machines::Answer> Machines::Search(const indexer::SearchQuery& query) {
   Status failed;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto [searcher, statuses] = Current();
+    // The local shards as of now: the mirror's commits do not reach this
+    // searcher (with remotes it opens afresh anyway).
+    searcher->Invalidate();
     auto result = searcher->Search(query);
     if (result.ok()) {
       UseNodeIds(&*result);
