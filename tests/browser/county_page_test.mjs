@@ -15,13 +15,13 @@
 // GONGKAI_PG_BINDIR (initdb and pg_ctl; default the newest
 // /usr/lib/postgresql/*/bin). Exits 77 (skipped) without PostgreSQL's server
 // programs; non-zero, with the reason, on any failure.
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Program, TestFailure, check, launchChromium, ok, runMain, sha256, sleep } from './harness.mjs';
 import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,17 +33,6 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOTAL_TIMEOUT_MS = 8 * 60 * 1000;
 const APPLICANT = '县级页面测试申请人';
 
-let passed = 0;
-function ok(what) {
-  passed++;
-  console.log(`ok ${passed} - ${what}`);
-}
-class TestFailure extends Error {}
-function check(cond, what) {
-  if (!cond) throw new TestFailure(what);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 const newToken = () => `gk_${randomBytes(24).toString('hex')}`;
 
 async function eventually(what, fn, ms = 60_000) {
@@ -106,39 +95,12 @@ function postgresBindir() {
 
 // ------------------------------------------------------------------ programs
 
-// gongkaid or gongkai-hub: started with `--config`, ready once it logs its
-// port and `ready` answers 200.
-class Program {
+// A program of ours with the configuration and log it is given.
+class Configured extends Program {
   constructor(bin, config, name, ready) {
-    Object.assign(this, { bin, config, name, ready });
+    super(bin, name, ready);
+    this.config = config;
     this.logPath = path.join(ARTIFACT_DIR, `county-${name}.log`);
-    this.logText = '';
-  }
-
-  async start() {
-    const log = createWriteStream(this.logPath);
-    this.proc = spawn(this.bin, ['--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    let exitInfo = null;
-    this.exited.then((e) => { exitInfo = e; });
-    const onData = (d) => { this.logText += d.toString('utf8'); log.write(d); };
-    this.proc.stdout.on('data', onData);
-    this.proc.stderr.on('data', onData);
-    await eventually(`${this.name} starts`, async () => {
-      if (exitInfo) throw new TestFailure(`${this.name} exited (${JSON.stringify(exitInfo)}):\n${this.logText}`);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.logText);
-      if (!m) return false;
-      this.base = `http://127.0.0.1:${m[1]}`;
-      return (await fetch(`${this.base}${this.ready}`)).status === 200;
-    });
-  }
-
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 }
 
@@ -176,7 +138,7 @@ async function main() {
       '[disclosure]', `calendar = ${path.join(SOURCE, 'data', 'calendar')}`, '',
       '[share.pub]', `path = ${share}`, 'office = 东山乡党政办', '',
     ].join('\n'));
-    const node = new Program(GONGKAID, path.join(root, 'node', 'gongkaid.conf'), 'gongkaid', '/healthz');
+    const node = new Configured(GONGKAID, path.join(root, 'node', 'gongkaid.conf'), 'gongkaid', '/healthz');
     await node.start();
     stops.push(() => node.stop());
     const request = await fetch(`${node.base}/api/v1/requests`, {
@@ -198,7 +160,7 @@ async function main() {
       'name = county.browser.test/witness', 'sync_interval = 300ms', `tokens = ${path.join(hubDir, 'tokens')}`, '',
       '[node.dongshan]', `url = ${node.base}`, `note_key = ${noteKey}`, `token_file = ${path.join(hubDir, 'hub-token')}`, '',
     ].join('\n'));
-    const hub = new Program(GONGKAI_HUB, path.join(hubDir, 'gongkai-hub.conf'), 'gongkai-hub', '/api/v1/status');
+    const hub = new Configured(GONGKAI_HUB, path.join(hubDir, 'gongkai-hub.conf'), 'gongkai-hub', '/api/v1/status');
     await hub.start();
     stops.push(() => hub.stop());
     const county = await eventually('the hub reads the township\'s reports and its request', async () => {
@@ -208,13 +170,7 @@ async function main() {
     });
     ok(`the hub mirrors the township (tree size ${county.nodes.dongshan.tree_size}) and reads its reports`);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium(CHROMIUM);
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     const problems = [];
@@ -283,18 +239,4 @@ async function main() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error(`FAIL: the browser test did not finish within ${TOTAL_TIMEOUT_MS / 1000} s`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-guard.unref();
-
-main().then(() => {
-  console.log(`\nscreenshots and logs in ${ARTIFACT_DIR}`);
-  console.log(`${passed} passed, 0 failed`);
-}, (e) => {
-  process.exitCode = 1;
-  console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
-  console.error(`(screenshots and logs in ${ARTIFACT_DIR})`);
-  console.log(`${passed} passed, 1 failed`);
-});
+runMain(main, { artifactDir: ARTIFACT_DIR, timeoutMs: TOTAL_TIMEOUT_MS });

@@ -12,13 +12,12 @@
 // Environment: ARTIFACT_DIR (screenshots and the daemon's log; default
 // <repo>/build/test-artifacts), CHROMIUM (default /usr/bin/chromium).
 // Exits non-zero, with the reason, on any failure.
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Program, check, launchChromium, ok, runMain, sha256, sleep } from './harness.mjs';
 import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,23 +53,11 @@ const NAV = ['/', '/guide', '/catalogue', '/apply', '/report'];
 // Taiwanese wording and Traditional characters the default pages must not use.
 const NOT_SIMPLIFIED = /搜尋|資訊|網頁|筆|檢索|公開|申請|辦理|查詢|進度|報告/;
 
-let passed = 0;
-function ok(what) {
-  passed++;
-  console.log(`ok ${passed} - ${what}`);
-}
-class TestFailure extends Error {}
-function check(cond, what) {
-  if (!cond) throw new TestFailure(what);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
-
 // ------------------------------------------------------------------ daemon
 
-class Daemon {
+class Daemon extends Program {
   constructor(bin) {
-    this.bin = bin;
+    super(bin);
     this.root = mkdtempSync(path.join(tmpdir(), 'gongkai-portal-'));
     const share = path.join(this.root, 'share', 'pub');
     mkdirSync(share, { recursive: true });
@@ -94,39 +81,6 @@ class Daemon {
       '[share.pub]', `path = ${share}`, 'office = 某某乡人民政府', '',
     ].join('\n'));
     this.logPath = path.join(ARTIFACT_DIR, 'daemon-portal.log');
-    this.logText = '';
-  }
-
-  async start() {
-    const log = createWriteStream(this.logPath);
-    this.proc = spawn(this.bin, ['--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    let exitInfo = null;
-    this.exited.then((e) => { exitInfo = e; });
-    const onData = (d) => { this.logText += d.toString('utf8'); log.write(d); };
-    this.proc.stdout.on('data', onData);
-    this.proc.stderr.on('data', onData);
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (exitInfo) throw new TestFailure(`gongkaid exited during start-up (${JSON.stringify(exitInfo)}):\n${this.logText}`);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.logText);
-      if (m) {
-        this.base = `http://127.0.0.1:${m[1]}`;
-        try {
-          if ((await fetch(`${this.base}/healthz`)).status === 200) return;
-        } catch { /* not yet */ }
-      }
-      await sleep(100);
-    }
-    throw new TestFailure(`gongkaid did not become healthy within 60 s:\n${this.logText}`);
-  }
-
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 }
 
@@ -189,13 +143,7 @@ async function main() {
     check(guide.deadline.workdays === 20 && guide.deadline.extension_workdays === 20, 'the guide API gives the deadline');
     ok('GET /api/v1/guide answers the configured facts');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium(CHROMIUM);
     ok(`launched ${CHROMIUM} ${browser.version()}`);
 
     const problems = [];
@@ -380,18 +328,4 @@ async function main() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error(`FAIL: the browser test did not finish within ${TOTAL_TIMEOUT_MS / 1000} s`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-guard.unref();
-
-main().then(() => {
-  console.log(`\nscreenshots and daemon log in ${ARTIFACT_DIR}`);
-  console.log(`${passed} passed, 0 failed`);
-}, (e) => {
-  process.exitCode = 1;
-  console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
-  console.error(`(screenshots and daemon log in ${ARTIFACT_DIR})`);
-  console.log(`${passed} passed, 1 failed`);
-});
+runMain(main, { artifactDir: ARTIFACT_DIR, timeoutMs: TOTAL_TIMEOUT_MS });

@@ -8,13 +8,12 @@
 // Environment: ARTIFACT_DIR (screenshots and the daemon's log; default
 // <repo>/build/test-artifacts), CHROMIUM (default /usr/bin/chromium).
 // Exits non-zero, with the reason, on any failure.
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Program, check, launchChromium, ok, runMain, sha256 } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.resolve(here, '..', '..');
@@ -34,18 +33,6 @@ const DESCRIPTION = '2026年度本乡农村低保资金发放明细（乡政发�
 const CODE_RE = /^[a-z2-7]{24}$/;
 const DATE_RE = /\d{4}-\d{2}-\d{2}/;
 
-let passed = 0;
-function ok(what) {
-  passed++;
-  console.log(`ok ${passed} - ${what}`);
-}
-class TestFailure extends Error {}
-function check(cond, what) {
-  if (!cond) throw new TestFailure(what);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
-
 // The local date `days` from today, YYYY-MM-DD (the daemon counts in local time too).
 function localDate(days) {
   const d = new Date();
@@ -56,9 +43,9 @@ function localDate(days) {
 
 // ------------------------------------------------------------------ daemon
 
-class Daemon {
+class Daemon extends Program {
   constructor(bin) {
-    this.bin = bin;
+    super(bin);
     this.root = mkdtempSync(path.join(tmpdir(), 'gongkai-requests-'));
     const share = path.join(this.root, 'share', 'pub');
     mkdirSync(share, { recursive: true });
@@ -77,39 +64,6 @@ class Daemon {
       '[share.pub]', `path = ${share}`, 'office = 某某乡人民政府', '',
     ].join('\n'));
     this.logPath = path.join(ARTIFACT_DIR, 'daemon-requests.log');
-    this.logText = '';
-  }
-
-  async start() {
-    const log = createWriteStream(this.logPath);
-    this.proc = spawn(this.bin, ['--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    let exitInfo = null;
-    this.exited.then((e) => { exitInfo = e; });
-    const onData = (d) => { this.logText += d.toString('utf8'); log.write(d); };
-    this.proc.stdout.on('data', onData);
-    this.proc.stderr.on('data', onData);
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (exitInfo) throw new TestFailure(`gongkaid exited during start-up (${JSON.stringify(exitInfo)}):\n${this.logText}`);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.logText);
-      if (m) {
-        this.base = `http://127.0.0.1:${m[1]}`;
-        try {
-          if ((await fetch(`${this.base}/healthz`)).status === 200) return;
-        } catch { /* not yet */ }
-      }
-      await sleep(100);
-    }
-    throw new TestFailure(`gongkaid did not become healthy within 60 s:\n${this.logText}`);
-  }
-
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 
   // The API's JSON answer; fails the test unless it has status `want`.
@@ -198,13 +152,7 @@ async function main() {
     }
     ok('/apply, /track and /requests are served as HTML with the strict CSP');
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium(CHROMIUM);
     ok(`launched ${CHROMIUM} ${browser.version()}`);
 
     // A script error or a CSP violation fails the test. Chromium also logs
@@ -501,18 +449,4 @@ async function main() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error(`FAIL: the browser test did not finish within ${TOTAL_TIMEOUT_MS / 1000} s`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-guard.unref();
-
-main().then(() => {
-  console.log(`\nscreenshots and daemon log in ${ARTIFACT_DIR}`);
-  console.log(`${passed} passed, 0 failed`);
-}, (e) => {
-  process.exitCode = 1;
-  console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
-  console.error(`(screenshots and daemon log in ${ARTIFACT_DIR})`);
-  console.log(`${passed} passed, 1 failed`);
-});
+runMain(main, { artifactDir: ARTIFACT_DIR, timeoutMs: TOTAL_TIMEOUT_MS });

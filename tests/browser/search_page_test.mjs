@@ -6,13 +6,11 @@
 // Environment: ARTIFACT_DIR (screenshots and the daemon's log; default
 // <repo>/build/test-artifacts), CHROMIUM (default /usr/bin/chromium).
 // Exits non-zero, with the reason, on any failure.
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Program, TestFailure, check, launchChromium, ok, runMain, sha256, sleep } from './harness.mjs';
 import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,25 +37,11 @@ const HTML_META = JSON.stringify({
 const QUERY = '环境保护局';          // Simplified; the .txt says 環境保護局
 const MATCH_TRADITIONAL = '環境保護局';
 
-let passed = 0;
-const steps = [];
-function ok(what) {
-  passed++;
-  steps.push(what);
-  console.log(`ok ${passed} - ${what}`);
-}
-class TestFailure extends Error {}
-function check(cond, what) {
-  if (!cond) throw new TestFailure(what);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sha256 = (b) => createHash('sha256').update(b).digest('hex');
-
 // ------------------------------------------------------------------ daemon
 
-class Daemon {
+class Daemon extends Program {
   constructor(bin) {
-    this.bin = bin;
+    super(bin);
     this.root = mkdtempSync(path.join(tmpdir(), 'gongkai-browser-'));
     this.share = path.join(this.root, 'share', 'pub');
     mkdirSync(this.share, { recursive: true });
@@ -69,40 +53,6 @@ class Daemon {
       '[share.pub]', `path = ${this.share}`, 'office = 臺北市政府環境保護局', '',
     ].join('\n'));
     this.logPath = path.join(ARTIFACT_DIR, 'daemon.log');
-    this.logText = '';
-  }
-
-  async start() {
-    const log = createWriteStream(this.logPath);
-    this.proc = spawn(this.bin, ['--config', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    let exitInfo = null;
-    this.exited.then((e) => { exitInfo = e; });
-    const onData = (d) => { this.logText += d.toString('utf8'); log.write(d); };
-    this.proc.stdout.on('data', onData);
-    this.proc.stderr.on('data', onData);
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (exitInfo) throw new TestFailure(`gongkaid exited during start-up (${JSON.stringify(exitInfo)}):\n${this.logText}`);
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.logText);
-      if (m) {
-        this.base = `http://127.0.0.1:${m[1]}`;
-        try {
-          const r = await fetch(`${this.base}/healthz`);
-          if (r.status === 200) return;
-        } catch { /* not yet */ }
-      }
-      await sleep(100);
-    }
-    throw new TestFailure(`gongkaid did not become healthy within 60 s:\n${this.logText}`);
-  }
-
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 
   async search(q) {
@@ -177,13 +127,7 @@ async function main() {
     const txt = found.find((r) => r.path === TXT_NAME);
     ok(`both documents are archived and indexed (text document ${txt.id}, version ${txt.version})`);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium(CHROMIUM);
     ok(`launched ${CHROMIUM} ${browser.version()}`);
 
     // Anything the page logs as an error (a CSP violation, an exception) fails the test.
@@ -466,18 +410,4 @@ async function main() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error(`FAIL: the browser test did not finish within ${TOTAL_TIMEOUT_MS / 1000} s`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-guard.unref();
-
-main().then(() => {
-  console.log(`\nscreenshots and daemon log in ${ARTIFACT_DIR}`);
-  console.log(`${passed} passed, 0 failed`);
-}, (e) => {
-  process.exitCode = 1;
-  console.error(`\nFAIL: ${e instanceof TestFailure ? e.message : e.stack || e}`);
-  console.error(`(screenshots and daemon log in ${ARTIFACT_DIR})`);
-  console.log(`${passed} passed, 1 failed`);
-});
+runMain(main, { artifactDir: ARTIFACT_DIR, timeoutMs: TOTAL_TIMEOUT_MS });
