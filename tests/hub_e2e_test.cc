@@ -298,7 +298,9 @@ TEST_CASE("e2e hub: a witness that refuses connections or never answers holds no
 namespace {
 
 // The nodes of a search answer's results, sorted.
+// The node of each result; an answer that is not a 200 gives its status.
 std::vector<std::string> NodesOf(const test::HttpResult& r) {
+  if (r.status != 200) return {"HTTP " + std::to_string(r.status)};
   std::vector<std::string> out;
   auto results = r.json()->getArray("results");
   for (unsigned i = 0; i < results->size(); ++i)
@@ -382,9 +384,17 @@ TEST_CASE(
   AddWitness(east, "http://127.0.0.1:" + std::to_string(hub.port()) + "/witness");
   east.RestartWithHup();
 
-  // Both townships' notices, one search, each with its node.
-  const bool synced =
-      DaemonProcess::Eventually([&] { return Total(hub.Search("防汛工作通知")) == 2; }, 60);
+  // Both townships' notices, one search, each with its node; the answer's
+  // `nodes` may lag the documents by a moment (Mirror::SyncLocked).
+  const bool synced = DaemonProcess::Eventually(
+      [&] {
+        const test::HttpResult r = hub.Search("防汛工作通知");
+        auto n = r.json()->getObject("nodes");
+        return Total(r) == 2 &&
+               n->getObject("east")->getValue<uint64_t>("tree_size") == TreeSize(east) &&
+               n->getObject("west")->getValue<uint64_t>("tree_size") == TreeSize(west);
+      },
+      60);
   INFO(hub.log());
   REQUIRE(synced);
   const test::HttpResult both = hub.Search("防汛工作通知");
@@ -877,6 +887,7 @@ std::unique_ptr<Child> ServeShards(uint16_t port, const std::string& stub, const
 }
 
 std::vector<std::string> Missing(const test::HttpResult& r) {
+  if (r.status != 200) return {"HTTP " + std::to_string(r.status)};
   std::vector<std::string> out;
   auto missing = r.json()->getArray("missing");
   for (unsigned i = 0; i < missing->size(); ++i) out.push_back(missing->getElement<std::string>(i));
@@ -919,7 +930,7 @@ TEST_CASE(
   auto machine = [](const std::string& name, uint16_t shards, HubProcess& hub,
                     const std::string& extra) {
     return "[machine." + name + "]\nshards = 127.0.0.1:" + std::to_string(shards) +
-           "\nurl = http://127.0.0.1:" + std::to_string(hub.port()) + "\ntimeout = 1s\n" + extra;
+           "\nurl = http://127.0.0.1:" + std::to_string(hub.port()) + "\ntimeout = 2s\n" + extra;
   };
   // The front holds no township itself.
   HubProcess front(pg->CreateDatabase(),
@@ -935,6 +946,7 @@ TEST_CASE(
   INFO(front.log());
   REQUIRE(found);
   test::HttpResult r = front.Search("QZHOSTILE");
+  REQUIRE(r.status == 200);
   CHECK(Missing(r).empty());
   CHECK(Serving(r, "b") == "shards");
   CHECK(Serving(r, "c") == "shards");
@@ -998,7 +1010,7 @@ TEST_CASE(
   CHECK(Missing(front.Search("QZHOSTILE")).empty());
 
   // Machine c hangs (stopped, so its kernel still accepts connections): the
-  // search waits for c's timeout (1 s), not for ever, and leaves West out.
+  // search waits for c's timeout (2 s), not for ever, and leaves West out.
   c_shards->Signal(SIGSTOP);
   const auto start = std::chrono::steady_clock::now();
   r = front.Search("QZHOSTILE");

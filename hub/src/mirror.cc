@@ -394,8 +394,10 @@ Status Mirror::Sync(Node& n) {
     st.synced = PosixNow();
     st.tree_size = n.tree.size();
     st.documents = documents;
-    // Searches see the new documents only now, never before the status that
-    // goes with them (a search answer's `nodes`).
+    // Pooled search handles see the new documents from now on. A handle
+    // opened or reopened since the commit (a new one, or one a commit
+    // overtook) may see them a moment before this status: the documents are
+    // verified either way; only an answer's `nodes` lags.
     if (n.tree.size() != before) searcher_->Invalidate();
     return s;
   }
