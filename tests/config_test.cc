@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include "gongkai/config.h"
+#include "support/temp_dir.h"
 
 using gongkai::DisclosureContacts;
 using gongkai::ParseConfig;
 using gongkai::ParseDuration;
+using gongkai::test::WriteFile;
 
 namespace {
 std::string ErrorOf(const std::string& text) {
@@ -196,23 +198,32 @@ TEST_CASE("config: durations", "[config]") {
   CHECK_FALSE(ParseDuration("-5s").ok());
 }
 
-TEST_CASE("config: [log] witnesses are http:// URL prefixes", "[config]") {
+TEST_CASE("config: [log] witnesses are http:// or https:// URL prefixes", "[config]") {
   const std::string head = "[daemon]\ndata_dir = /var/lib/gongkai\n[log]\n";
-  auto c =
-      ParseConfig(head + "witnesses = http://hub.county.example:8091/witness/  http://10.0.0.2/w\n",
-                  "/etc/gk/gongkaid.conf");
+  auto c = ParseConfig(
+      head + "witnesses = http://hub.county.example:8091/witness/  https://10.0.0.2/w\n",
+      "/etc/gk/gongkaid.conf");
   REQUIRE(c.ok());
   CHECK(c->witnesses ==
-        std::vector<std::string>{"http://hub.county.example:8091/witness", "http://10.0.0.2/w"});
+        std::vector<std::string>{"http://hub.county.example:8091/witness", "https://10.0.0.2/w"});
+  CHECK(c->ca_file.empty());  // the system's CAs
   CHECK(ParseConfig(head, "/etc/gk/gongkaid.conf")->witnesses.empty());
-  for (const char* bad : {"hub.example/witness", "ftp://hub/w", "http://", "http:///w",
-                          "http://hub/w?x=1", "https://hub.example/witness"}) {
+  for (const char* bad :
+       {"hub.example/witness", "ftp://hub/w", "http://", "http:///w", "http://hub/w?x=1"}) {
     INFO(bad);
     const std::string error = ErrorOf(head + "witnesses = " + bad + "\n");
     CHECK(error.find("gongkaid.conf:4: [log] witnesses:") != std::string::npos);
   }
-  CHECK(ErrorOf(head + "witnesses = https://hub/w\n").find("https:// is not supported yet") !=
-        std::string::npos);
+  // ca_file: relative to the config's folder, and it must be readable.
+  gongkai::test::TempDir dir;
+  WriteFile(dir / "county-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  auto trusted = ParseConfig(head + "ca_file = county-ca.pem\n", dir / "gongkaid.conf");
+  REQUIRE(trusted.ok());
+  CHECK(trusted->ca_file == dir / "county-ca.pem");
+  CHECK(ParseConfig(head + "ca_file = missing.pem\n", dir / "gongkaid.conf")
+            .status()
+            .message()
+            .find("[log] ca_file: cannot read '" + dir / "missing.pem") != std::string::npos);
   auto keys = ParseConfig(head + "witness_keys = w.example/1+0123abcd+BAEC  w2+00ff00ff+BA==\n",
                           "/etc/gk/gongkaid.conf");
   REQUIRE(keys.ok());
@@ -231,7 +242,7 @@ postgres = postgresql:///gongkai_hub?host=/run/postgresql
 name = hub.county.example/witness
 
 [node.town-a]
-url = http://town-a.example:8080/
+url = https://town-a.example:8443/
 note_key = town-a.example+0123abcd+AQID
 token_file = town-a.token
 
@@ -255,7 +266,8 @@ timeout = 2s
   CHECK(c->mirror_shards == 8);
   REQUIRE(c->nodes.size() == 1);
   CHECK(c->nodes[0].name == "town-a");
-  CHECK(c->nodes[0].url == "http://town-a.example:8080");
+  CHECK(c->nodes[0].url == "https://town-a.example:8443");
+  CHECK(c->ca_file.empty());  // the system's CAs
   CHECK(c->nodes[0].note_key == "town-a.example+0123abcd+AQID");
   CHECK(c->nodes[0].token_file == "/etc/gongkai/town-a.token");
   REQUIRE(c->machines.size() == 1);
@@ -283,6 +295,8 @@ timeout = 2s
   CHECK(error(hub + "[node.a]\nurl = a.example\nnote_key = a+00+AA\n").find(":5: [node.a] url:") !=
         std::string::npos);
   CHECK(error(hub + "[node.a b]\nurl = http://a\n").find("node name") != std::string::npos);
+  CHECK(error(hub + "ca_file = /nonexistent/ca.pem\n").find("[hub] ca_file: cannot read") !=
+        std::string::npos);
   CHECK(error(hub + "[node.a]\nurl = http://a\nnote_key = a+00+AA\ncolour = red\n")
             .find("unknown key") != std::string::npos);
   CHECK(error(hub + "[share.x]\n").find("unknown section") != std::string::npos);
@@ -292,7 +306,7 @@ timeout = 2s
         std::string::npos);
   CHECK(error(hub + "[machine.m]\nshards = m:1\n").find("[machine.m] url: missing") !=
         std::string::npos);
-  CHECK(error(hub + "[machine.m]\nshards = m:1\nurl = https://m\n").find("[machine.m] url:") !=
+  CHECK(error(hub + "[machine.m]\nshards = m:1\nurl = ftp://m\n").find("[machine.m] url:") !=
         std::string::npos);
   CHECK(error(hub + machine + "shards = m:1\nreplica = r\n").find("[machine.m] replica:") !=
         std::string::npos);

@@ -1,9 +1,12 @@
 // End-to-end: the real gongkaid binary, a real share on disk, real inotify,
 // real HTTP over loopback.
+#include <Poco/InflatingStream.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <iterator>
 #include <set>
+#include <sstream>
 
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/crypto.h"
@@ -462,6 +465,21 @@ TEST_CASE("e2e: the log as C2SP tiles rebuilds the signed checkpoint's root", "[
     at += 2 + n;
   }
   CHECK(at == bundle.body.size());
+  // For a client that accepts gzip, the same bytes packed; not for one that refuses it.
+  REQUIRE(bundle.body.size() >= 1024);  // long enough to be packed
+  auto packed =
+      d.Get("/tlog/tile/entries/000.p/" + width, d.inspector(), {{"Accept-Encoding", "br, gzip"}});
+  REQUIRE(packed.status == 200);
+  CHECK(packed.headers["content-encoding"] == "gzip");
+  CHECK(packed.headers["vary"] == "Accept-Encoding");
+  CHECK(packed.body.size() < bundle.body.size());
+  std::istringstream packed_in(packed.body);
+  Poco::InflatingInputStream unpack(packed_in, Poco::InflatingStreamBuf::STREAM_GZIP);
+  CHECK(std::string(std::istreambuf_iterator<char>(unpack), {}) == bundle.body);
+  auto refused =
+      d.Get("/tlog/tile/entries/000.p/" + width, d.inspector(), {{"Accept-Encoding", "gzip;q=0"}});
+  CHECK(refused.headers.count("content-encoding") == 0);
+  CHECK(refused.body == bundle.body);
   CHECK(d.Stop() == 0);
 }
 

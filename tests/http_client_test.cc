@@ -1,13 +1,20 @@
 // daemon/src/http_client.h against small loopback servers that misbehave.
 #include "http_client.h"
 
+#include <Poco/DeflatingStream.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <sstream>
 #include <string>
 #include <thread>
+
+#include "support/temp_dir.h"
 
 using gongkai::daemon::Fetch;
 
@@ -18,8 +25,10 @@ namespace {
 // Catch2 is not thread-safe.
 class OneShotServer {
  public:
-  OneShotServer(std::string head, std::string body, size_t piece, std::chrono::milliseconds pause)
-      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
+  OneShotServer(std::string head, std::string body, size_t piece, std::chrono::milliseconds pause,
+                const Poco::Net::ServerSocket& socket =
+                    Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)))
+      : socket_(socket) {
     thread_ = std::thread([this, head = std::move(head), body = std::move(body), piece, pause] {
       try {
         Poco::Net::StreamSocket s = socket_.acceptConnection();
@@ -41,8 +50,8 @@ class OneShotServer {
     });
   }
   ~OneShotServer() { thread_.join(); }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/x";
+  std::string url(const std::string& scheme = "http", const std::string& host = "127.0.0.1") const {
+    return scheme + "://" + host + ":" + std::to_string(socket_.address().port()) + "/x";
   }
 
  private:
@@ -50,9 +59,39 @@ class OneShotServer {
   std::thread thread_;
 };
 
-std::string Head(size_t length) {
-  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(length) +
-         "\r\nConnection: close\r\n\r\n";
+std::string Head(size_t length, const std::string& extra = "") {
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(length) + "\r\n" + extra +
+         "Connection: close\r\n\r\n";
+}
+
+std::string Gzip(const std::string& plain) {
+  std::ostringstream out;
+  Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_GZIP);
+  deflate << plain;
+  deflate.close();
+  return out.str();
+}
+
+// A self-signed certificate and its key, made by the openssl program, in
+// `dir`/NAME.pem and `dir`/NAME.key: for the host `cn` (its common name and
+// subjectAltName).
+bool MakeCertificate(const gongkai::test::TempDir& dir, const std::string& name,
+                     const std::string& cn, const std::string& san) {
+  const std::string command =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=" +
+      cn + " -addext subjectAltName=" + san + " -keyout " + dir / (name + ".key") + " -out " +
+      dir / (name + ".pem") + " 2>/dev/null";
+  return std::system(command.c_str()) == 0;
+}
+
+// A TLS server socket on 127.0.0.1 showing the certificate `name`.
+Poco::Net::SecureServerSocket TlsSocket(const gongkai::test::TempDir& dir,
+                                        const std::string& name) {
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, dir / (name + ".key"),
+                             dir / (name + ".pem"), "", Poco::Net::Context::VERIFY_NONE);
+  return Poco::Net::SecureServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
 }
 
 }  // namespace
@@ -90,6 +129,71 @@ TEST_CASE("http client: an answer is whole, or too big, or too slow: never cut s
     CHECK(a.status().message() == "no complete answer within 600 ms");
     CHECK(took < std::chrono::seconds(5));  // generous: 0.6 s plus one read
   }
-  CHECK(Fetch({.url = "https://127.0.0.1:1/"}).status().code() == gongkai::Status::Code::kInvalid);
+  CHECK(Fetch({.url = "ftp://127.0.0.1:1/"}).status().code() == gongkai::Status::Code::kInvalid);
   CHECK(Fetch({.url = "http://127.0.0.1:1/"}).status().code() == gongkai::Status::Code::kIOError);
+}
+
+TEST_CASE("http client: gzip is undone, and bounded after unpacking", "[daemon][http]") {
+  using std::chrono::milliseconds;
+  const std::string plain(100000, 'z');
+  const std::string packed = Gzip(plain);
+  REQUIRE(packed.size() < 1000);
+  {
+    OneShotServer server(Head(packed.size(), "Content-Encoding: gzip\r\n"), packed, packed.size(),
+                         milliseconds(0));
+    auto a = Fetch({.url = server.url(), .max_body = plain.size()});
+    REQUIRE(a.ok());
+    CHECK(a->body == plain);
+  }
+  {  // A bomb: small on the wire, too big unpacked.
+    OneShotServer server(Head(packed.size(), "Content-Encoding: gzip\r\n"), packed, packed.size(),
+                         milliseconds(0));
+    auto a = Fetch({.url = server.url(), .max_body = 4096});
+    REQUIRE_FALSE(a.ok());
+    CHECK(a.status().message() == "answer unpacks to more than 4096 bytes");
+  }
+  // Damaged or cut short: an error, never the part that unpacked.
+  std::string bad_header = packed;
+  bad_header[0] = 'X';
+  for (const std::string& broken : {bad_header, packed.substr(0, packed.size() / 2)}) {
+    OneShotServer server(Head(broken.size(), "Content-Encoding: gzip\r\n"), broken, broken.size(),
+                         milliseconds(0));
+    auto a = Fetch({.url = server.url(), .max_body = plain.size()});
+    REQUIRE_FALSE(a.ok());
+    INFO(a.status().message());
+    CHECK(a.status().message().find("gzip is damaged") != std::string::npos);
+  }
+}
+
+TEST_CASE("http client: https needs a trusted certificate for the host", "[daemon][http]") {
+  using std::chrono::milliseconds;
+  gongkai::test::TempDir dir;
+  if (!MakeCertificate(dir, "good", "localhost", "DNS:localhost") ||
+      !MakeCertificate(dir, "other", "127.0.0.2", "IP:127.0.0.2")) {
+    WARN("skipped: the openssl program cannot make test certificates");
+    return;
+  }
+  {  // Trusted through ca_file, for the host asked for.
+    OneShotServer server(Head(5), "hello", 5, milliseconds(0), TlsSocket(dir, "good"));
+    auto a = Fetch({.url = server.url("https", "localhost"), .ca_file = dir / "good.pem"});
+    INFO((a.ok() ? "" : a.status().message()));
+    REQUIRE(a.ok());
+    CHECK(a->status == 200);
+    CHECK(a->body == "hello");
+  }
+  {  // Not chained to the system's CAs.
+    OneShotServer server(Head(5), "hello", 5, milliseconds(0), TlsSocket(dir, "good"));
+    auto a = Fetch({.url = server.url("https", "localhost")});
+    REQUIRE_FALSE(a.ok());
+    INFO(a.status().message());
+    CHECK(a.status().code() == gongkai::Status::Code::kIOError);
+    CHECK(a.status().message().find("certificate verify failed") != std::string::npos);
+  }
+  {  // Trusted, but for another host.
+    OneShotServer server(Head(5), "hello", 5, milliseconds(0), TlsSocket(dir, "other"));
+    auto a = Fetch({.url = server.url("https", "127.0.0.1"), .ca_file = dir / "other.pem"});
+    REQUIRE_FALSE(a.ok());
+    INFO(a.status().message());
+    CHECK(a.status().message().find("Unacceptable certificate") != std::string::npos);
+  }
 }

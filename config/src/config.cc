@@ -326,21 +326,30 @@ bool HttpUrl(std::string* url) {
   return true;
 }
 
+// ca_file: a readable file of PEM certificates, trusted for https:// peers.
+Status ReadCaFile(const SectionReader& r, std::string* out) {
+  r.Path("ca_file", out);
+  if (!out->empty() && !std::ifstream(*out))
+    return r.Error(r.Get("ca_file")->line, "ca_file",
+                   "cannot read '" + *out + "' (a file of PEM certificates)");
+  return Status::OK();
+}
+
 Status ReadLog(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"origin", "witnesses", "witness_keys"}));
+  GONGKAI_CHECK(r.OnlyKeys({"origin", "witnesses", "witness_keys", "ca_file"}));
   GONGKAI_CHECK(KeyName(r, "origin", &cfg->origin));
   if (const Entry* e = r.Get("witnesses")) {
     std::istringstream words(e->value);
     for (std::string url; words >> url;) {
-      if (!HttpUrl(&url) || url.rfind("http://", 0) != 0)
+      if (!HttpUrl(&url))
         return r.Error(e->line, "witnesses",
-                       "expected space-separated http:// URL prefixes, e.g. "
-                       "http://hub.county.example:8091/witness, got '" +
-                           url +
-                           "' (https:// is not supported yet: reach the hub through a TLS tunnel)");
+                       "expected space-separated http:// or https:// URL prefixes, e.g. "
+                       "https://hub.county.example/witness, got '" +
+                           url + "'");
       cfg->witnesses.push_back(url);
     }
   }
+  GONGKAI_CHECK(ReadCaFile(r, &cfg->ca_file));
   if (const Entry* e = r.Get("witness_keys")) {
     std::istringstream words(e->value);
     for (std::string key; words >> key;) {
@@ -499,9 +508,11 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
 namespace {
 
 Status ReadHub(const SectionReader& r, HubConfig* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"data_dir", "listen", "postgres", "name", "http_threads",
-                            "sync_interval", "sync_timeout", "sync_workers", "shards", "tokens"}));
+  GONGKAI_CHECK(
+      r.OnlyKeys({"data_dir", "listen", "postgres", "name", "http_threads", "sync_interval",
+                  "sync_timeout", "sync_workers", "shards", "tokens", "ca_file"}));
   r.Path("tokens", &cfg->tokens_file);
+  GONGKAI_CHECK(ReadCaFile(r, &cfg->ca_file));
   for (auto [key, out, lo, range] : {std::tuple{"sync_interval", &cfg->sync_interval,
                                                 std::chrono::milliseconds(100), "100ms to 1d"},
                                      std::tuple{"sync_timeout", &cfg->sync_timeout,
@@ -557,8 +568,9 @@ Status ReadHubMachine(const SectionReader& r, HubMachineConfig* m) {
   const Entry* url = r.Get("url");
   if (!url) return r.Error("url", "missing (the machine's gongkai-hub, e.g. http://10.0.0.2:8091)");
   m->url = url->value;
-  if (!HttpUrl(&m->url) || m->url.rfind("http://", 0) != 0)
-    return r.Error(url->line, "url", "expected an http:// URL, got '" + url->value + "'");
+  if (!HttpUrl(&m->url))
+    return r.Error(url->line, "url",
+                   "expected an http:// or https:// URL, got '" + url->value + "'");
   for (auto [key, out] :
        {std::pair{"connect_timeout", &m->connect_timeout}, std::pair{"timeout", &m->timeout}})
     if (const Entry* e = r.Get(key)) {

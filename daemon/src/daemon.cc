@@ -330,8 +330,8 @@ Status Daemon::Start() {
                                        : key.status().message()));
     witness_keys.push_back(*key);
   }
-  witnesses_ =
-      std::make_unique<WitnessClient>(config_.witnesses, std::move(witness_keys), catalogs_.get());
+  witnesses_ = std::make_unique<WitnessClient>(config_.witnesses, std::move(witness_keys),
+                                               catalogs_.get(), config_.ca_file);
   http_ =
       std::make_unique<HttpService>(ServiceContext{.config = &config_,
                                                    .tokens = &tokens_,

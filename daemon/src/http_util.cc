@@ -1,6 +1,11 @@
 #include "http_util.h"
 
+#include <Poco/DeflatingStream.h>
 #include <Poco/Net/IPAddress.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+
+#include <sstream>
 
 #include "json_writer.h"
 #include "witness_client.h"
@@ -120,6 +125,44 @@ void SendJson(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const s
   resp.set("X-Content-Type-Options", "nosniff");
   resp.setContentLength64(static_cast<Poco::UInt64>(body.size()));
   resp.send() << body;
+}
+
+namespace {
+
+// Whether Accept-Encoding names gzip without refusing it (q=0).
+bool AcceptsGzip(const Poco::Net::HTTPServerRequest& req) {
+  Poco::StringTokenizer codings(req.get("Accept-Encoding", ""), ",",
+                                Poco::StringTokenizer::TOK_TRIM);
+  for (const std::string& coding : codings) {
+    Poco::StringTokenizer parts(coding, ";", Poco::StringTokenizer::TOK_TRIM);
+    if (parts.count() > 0 && Poco::icompare(parts[0], "gzip") == 0)
+      return parts.count() < 2 || (parts[1] != "q=0" && parts[1] != "q=0.0");
+  }
+  return false;
+}
+
+}  // namespace
+
+void SendPacked(Call& call, const std::string& content_type, const std::string& body) {
+  constexpr size_t kWorthPacking = 1024;
+  call.resp.setStatusAndReason(HTTPResponse::HTTP_OK);
+  call.resp.setContentType(content_type);
+  call.resp.set("Vary", "Accept-Encoding");
+  if (body.size() < kWorthPacking || !AcceptsGzip(call.req)) {
+    call.resp.setContentLength64(static_cast<Poco::UInt64>(body.size()));
+    call.resp.send() << body;
+    return;
+  }
+  std::ostringstream packed;
+  {
+    Poco::DeflatingOutputStream deflate(packed, Poco::DeflatingStreamBuf::STREAM_GZIP);
+    deflate << body;
+    deflate.close();
+  }
+  const std::string out = packed.str();
+  call.resp.set("Content-Encoding", "gzip");
+  call.resp.setContentLength64(static_cast<Poco::UInt64>(out.size()));
+  call.resp.send() << out;
 }
 
 void SendError(HTTPServerResponse& resp, const ApiError& e) {

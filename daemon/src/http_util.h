@@ -82,5 +82,9 @@ void SendText(Poco::Net::HTTPServerResponse& resp, Poco::Net::HTTPResponse::HTTP
 void SendJson(Poco::Net::HTTPServerResponse& resp, Poco::Net::HTTPResponse::HTTPStatus status,
               const std::string& body);
 void SendError(Poco::Net::HTTPServerResponse& resp, const ApiError& e);
+// Sends `body` with 200 and `content_type`, gzip-compressed when the client
+// accepts gzip and the body is long enough to gain from it. Headers set
+// before (Cache-Control) are kept; Vary names Accept-Encoding.
+void SendPacked(Call& call, const std::string& content_type, const std::string& body);
 
 }  // namespace gongkai::daemon

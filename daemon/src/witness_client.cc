@@ -40,8 +40,8 @@ std::string FirstLine(const std::string& s) {
 }  // namespace
 
 WitnessClient::WitnessClient(std::vector<std::string> urls, std::vector<storage::VerifierKey> keys,
-                             CatalogPool* catalogs)
-    : keys_(std::move(keys)), catalogs_(catalogs) {
+                             CatalogPool* catalogs, std::string ca_file)
+    : keys_(std::move(keys)), ca_file_(std::move(ca_file)), catalogs_(catalogs) {
   for (std::string& url : urls) targets_.push_back(Target{.url = std::move(url)});
 }
 
@@ -113,7 +113,8 @@ void WitnessClient::Push(Target& t, const storage::CheckpointRow& cp, storage::C
     auto answer = Fetch({.method = "POST",
                          .url = t.url + "/add-checkpoint",
                          .body = storage::FormatAddCheckpoint(req),
-                         .content_type = "text/plain; charset=utf-8"});
+                         .content_type = "text/plain; charset=utf-8",
+                         .ca_file = ca_file_});
     if (!answer.ok()) return Failed(t, answer.status().message(), false);
     if (answer->status == 409) {
       uint64_t held = 0;

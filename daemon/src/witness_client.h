@@ -30,12 +30,14 @@ class CatalogPool;
 
 class WitnessClient {
  public:
-  // `urls` are tlog-witness submission prefixes (http://host[:port]/path).
-  // With `keys`, only cosignatures that verify under one of them are kept
-  // (an answer without one is a failure); without, every signature line a
-  // witness answers with is. `catalogs` must outlive the client.
+  // `urls` are tlog-witness submission prefixes (http[s]://host[:port]/path);
+  // an https:// witness must show a certificate chained to `ca_file` (the
+  // system's CAs when empty). With `keys`, only cosignatures that verify
+  // under one of them are kept (an answer without one is a failure);
+  // without, every signature line a witness answers with is. `catalogs`
+  // must outlive the client.
   WitnessClient(std::vector<std::string> urls, std::vector<storage::VerifierKey> keys,
-                CatalogPool* catalogs);
+                CatalogPool* catalogs, std::string ca_file = "");
   ~WitnessClient();
   WitnessClient(const WitnessClient&) = delete;
   WitnessClient& operator=(const WitnessClient&) = delete;
@@ -75,6 +77,7 @@ class WitnessClient {
   std::string TrustedLines(const std::string& lines, const std::string& note) const;
 
   const std::vector<storage::VerifierKey> keys_;
+  const std::string ca_file_;
   CatalogPool* catalogs_;
   mutable std::mutex mu_;  // guards targets_' body/lines/held/problem against readers
   std::condition_variable wake_;

@@ -112,6 +112,7 @@ void Machines::Probe(bool statuses) {
       request.url = c.url + "/api/v1/status";
       request.max_body = kMaxStatusAnswer;
       request.timeout = c.timeout;
+      request.ca_file = config_.ca_file;
       auto answer = daemon::Fetch(request);
       nodes = !answer.ok()            ? Result<std::vector<RemoteNode>>(answer.status())
               : answer->status != 200 ? Status::IOError("HTTP " + std::to_string(answer->status))

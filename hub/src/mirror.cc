@@ -428,7 +428,8 @@ Status Mirror::SyncLocked(Node& n) {
     return daemon::Fetch({.url = base + path,
                           .bearer = bearer,
                           .max_body = max_body,
-                          .timeout = std::min(left, std::chrono::milliseconds(60000))});
+                          .timeout = std::min(left, std::chrono::milliseconds(60000)),
+                          .ca_file = config_.ca_file});
   };
 
   // 1. The target: the node's latest checkpoint, or the witnessed one if
@@ -574,7 +575,8 @@ void Mirror::Inspect(Node& n) {
     auto a = daemon::Fetch({.url = n.config->url + path,
                             .bearer = n.token,
                             .max_body = kMaxSmallAnswer * 16,
-                            .timeout = std::chrono::seconds(60)});
+                            .timeout = std::chrono::seconds(60),
+                            .ca_file = config_.ca_file});
     if (!a.ok()) return Status::IOError(path + ": " + a.status().message());
     if (a->status != 200) return Status::IOError(path + " answered " + std::to_string(a->status));
     auto o = ParseObject(a->body);

@@ -66,6 +66,9 @@ struct Config {
   // [log] witness_keys: the witnesses' verifier keys (cosignature/v1, type
   // 0x04). When set, only cosignatures by these keys are kept and served.
   std::vector<std::string> witness_keys;
+  // [log] ca_file: the PEM certificates trusted for https:// witnesses; ""
+  // = the system's CAs.
+  std::string ca_file;
   // [daemon] catalog: "" for the SQLite file in data_dir (`catalog = sqlite`,
   // the default), else the libpq connection string (a postgresql:// URI or
   // key=value pairs) of the PostgreSQL database that holds the catalog.
@@ -154,6 +157,9 @@ struct HubConfig {
   // How many Xapian databases hold the mirror ([hub] shards). A node's
   // documents are in the one its name hashes to; see hub/src/mirror.h.
   int mirror_shards = 8;
+  // [hub] ca_file: the PEM certificates trusted for https:// nodes and
+  // machines; "" = the system's CAs.
+  std::string ca_file;
   std::vector<HubNodeConfig> nodes;
   std::vector<HubMachineConfig> machines;
   bool operator==(const HubConfig&) const = default;
