@@ -2,21 +2,21 @@
 #include "http_client.h"
 
 #include <Poco/DeflatingStream.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "support/temp_dir.h"
+#include "support/tls.h"
 
 using gongkai::daemon::Fetch;
+using gongkai::test::MakeCertificate;
+using gongkai::test::TlsSocket;
 
 namespace {
 
@@ -70,28 +70,6 @@ std::string Gzip(const std::string& plain) {
   deflate << plain;
   deflate.close();
   return out.str();
-}
-
-// A self-signed certificate and its key, made by the openssl program, in
-// `dir`/NAME.pem and `dir`/NAME.key: for the host `cn` (its common name and
-// subjectAltName).
-bool MakeCertificate(const gongkai::test::TempDir& dir, const std::string& name,
-                     const std::string& cn, const std::string& san) {
-  const std::string command =
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-      "-subj /CN=" +
-      cn + " -addext subjectAltName=" + san + " -keyout " + dir / (name + ".key") + " -out " +
-      dir / (name + ".pem") + " 2>/dev/null";
-  return std::system(command.c_str()) == 0;
-}
-
-// A TLS server socket on 127.0.0.1 showing the certificate `name`.
-Poco::Net::SecureServerSocket TlsSocket(const gongkai::test::TempDir& dir,
-                                        const std::string& name) {
-  Poco::Net::Context::Ptr context =
-      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, dir / (name + ".key"),
-                             dir / (name + ".pem"), "", Poco::Net::Context::VERIFY_NONE);
-  return Poco::Net::SecureServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@
 #include "support/daemon_process.h"
 #include "support/hub_process.h"
 #include "support/postgres_server.h"
+#include "support/tls.h"
 
 using namespace gongkai;
 using gongkai::test::DaemonProcess;
@@ -658,8 +659,15 @@ class HostileNode {
   enum Mode { kHonest, kOtherKey, kWrongSeq, kTruncated, kGiantTile, kTrickle, kWrongBytes };
 
   // Every HostileNode's records name the same documents (hostiledoc1 and 2).
-  explicit HostileNode(std::string origin = "hostile.gongkai.test")
+  // It answers on `socket`, https:// when that is a SecureServerSocket.
+  explicit HostileNode(std::string origin = "hostile.gongkai.test",
+                       const Poco::Net::ServerSocket& socket =
+                           Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)),
+                       std::string scheme = "http", std::string host = "127.0.0.1")
       : origin_(std::move(origin)),
+        scheme_(std::move(scheme)),
+        host_(std::move(host)),
+        socket_(socket),
         key_(std::move(*storage::SigningKey::Generate())),
         other_(std::move(*storage::SigningKey::Generate())) {
     content_ = "敌意节点的公告 QZHOSTILE 正文。\n";
@@ -685,7 +693,9 @@ class HostileNode {
   }
   ~HostileNode() { server_->stopAll(true); }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.address().port()); }
+  std::string url() const {
+    return scheme_ + "://" + host_ + ":" + std::to_string(socket_.address().port());
+  }
   std::string note_key() const { return storage::NoteVerifierKey(origin_, key_->RawPublic()); }
   void set(Mode m) { mode_ = m; }
 
@@ -758,12 +768,12 @@ class HostileNode {
     resp.send() << body;
   }
 
-  std::string origin_;
+  std::string origin_, scheme_, host_;
+  Poco::Net::ServerSocket socket_;
   std::unique_ptr<storage::SigningKey> key_, other_;
   std::string content_;
   std::vector<std::string> records_;
   std::atomic<Mode> mode_{kHonest};
-  Poco::Net::ServerSocket socket_{Poco::Net::SocketAddress("127.0.0.1", 0)};
   std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 
@@ -824,6 +834,42 @@ TEST_CASE(
         std::vector<std::string>{"evil", "evil", "twin", "twin"});
   CHECK(!MirrorOf(hub, "evil")->getValue<bool>("stale"));
   CHECK(MirrorOf(hub, "evil")->getValue<uint64_t>("tree_size") == 2);
+  CHECK(hub.Stop() == 0);
+}
+
+TEST_CASE(
+    "e2e hub: an https:// node is mirrored when its certificate chains to [hub] ca_file, and "
+    "refused when not",
+    "[e2e][hub]") {
+  test::PostgresServer* pg = Postgres();
+  if (!pg) return;
+  test::TempDir certs;
+  if (!test::MakeCertificate(certs, "county", "localhost", "DNS:localhost") ||
+      !test::MakeCertificate(certs, "rogue", "localhost", "DNS:localhost")) {
+    WARN("skipped: the openssl program cannot make test certificates");
+    return;
+  }
+  // Both answer for "localhost"; only the county's certificate is trusted.
+  HostileNode trusted("trusted.gongkai.test", test::TlsSocket(certs, "county"), "https",
+                      "localhost");
+  HostileNode rogue("rogue.gongkai.test", test::TlsSocket(certs, "rogue"), "https", "localhost");
+  HubProcess hub(pg->CreateDatabase(),
+                 "[node.trusted]\nurl = " + trusted.url() + "\nnote_key = " + trusted.note_key() +
+                     "\n[node.rogue]\nurl = " + rogue.url() + "\nnote_key = " + rogue.note_key() +
+                     "\n",
+                 "sync_interval = 200ms\nca_file = " + certs / "county.pem" + "\n");
+  hub.Start();
+  REQUIRE(DaemonProcess::Eventually([&] {
+    return NodesOf(hub.Search("QZHOSTILE")) == std::vector<std::string>{"trusted", "trusted"};
+  }));
+  CHECK(MirrorOf(hub, "trusted")->getValue<uint64_t>("tree_size") == 2);
+  CHECK(!MirrorOf(hub, "trusted")->getValue<bool>("stale"));
+  auto rogue_state = MirrorOf(hub, "rogue");
+  INFO(rogue_state->getValue<std::string>("problem"));
+  CHECK(rogue_state->getValue<bool>("stale"));
+  CHECK(rogue_state->getValue<std::string>("problem").find("certificate verify failed") !=
+        std::string::npos);
+  CHECK(rogue_state->getValue<uint64_t>("tree_size") == 0);
   CHECK(hub.Stop() == 0);
 }
 
