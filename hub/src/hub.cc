@@ -71,8 +71,10 @@ Status Hub::Open() {
   if (Status s = tokens_.Load(config_.tokens_file); !s.ok()) return s;
   mirror_ = std::make_unique<Mirror>(config_, logs_, store_.get());
   if (Status s = mirror_->Open(); !s.ok()) return s;
-  if (!config_.machines.empty())
+  if (!config_.machines.empty()) {
     machines_ = std::make_unique<Machines>(config_, mirror_->ShardDirs());
+    mirror_->OnCommit([machines = machines_.get()] { machines->Invalidate(); });
+  }
   log::Info("witness " + witness_->VerifierKey() + " for " + std::to_string(config_.nodes.size()) +
             " node(s)");
   return Status::OK();

@@ -76,8 +76,10 @@ class Hub {
   storage::VerifierKey witness_key_;
   std::vector<storage::WitnessedLog> logs_;  // config_.nodes[i]'s
   std::map<std::string, std::string> node_of_origin_;
-  std::unique_ptr<Mirror> mirror_;
+  // machines_ before mirror_: the mirror's sync threads, which end with it,
+  // call machines_->Invalidate().
   std::unique_ptr<Machines> machines_;
+  std::unique_ptr<Mirror> mirror_;
   daemon::TokenStore tokens_;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> answers_;

@@ -87,51 +87,59 @@ void Machines::Loop() {
 }
 
 void Machines::Probe(bool statuses) {
-  std::lock_guard probing(probe_mu_);
+  {
+    std::lock_guard probing(probe_mu_);
+    for (auto& m : machines_) {
+      const HubMachineConfig& c = *m->config;
+      std::string serving, problem;
+      auto shards = indexer::ProbeRemote(Remote(c.shards_host, c.shards_port, c));
+      if (shards.ok()) {
+        serving = "shards";
+      } else {
+        problem = "shards " + c.shards_host + ":" + std::to_string(c.shards_port) + ": " +
+                  shards.status().message();
+        if (!c.replica_host.empty()) {
+          auto replica = indexer::ProbeRemote(Remote(c.replica_host, c.replica_port, c));
+          if (replica.ok())
+            serving = "replica";
+          else
+            problem += "; replica " + c.replica_host + ":" + std::to_string(c.replica_port) + ": " +
+                       replica.status().message();
+        }
+      }
+      std::lock_guard lock(mu_);
+      MachineStatus& s = m->status;
+      if (serving != s.serving) {
+        if (serving.empty())
+          log::Warning("machine " + s.name +
+                       ": its townships are left out of searches: " + problem);
+        else
+          log::Info("machine " + s.name + ": searching its " + serving +
+                    (problem.empty() ? "" : " (" + problem + ")"));
+      }
+      s.serving = serving;
+      s.problem = problem;
+    }
+  }
+  // The hubs' statuses outside probe_mu_: a search that probes after a
+  // failure does not wait for them.
+  if (!statuses) return;
   for (auto& m : machines_) {
     const HubMachineConfig& c = *m->config;
-    std::string serving, problem;
-    auto shards = indexer::ProbeRemote(Remote(c.shards_host, c.shards_port, c));
-    if (shards.ok()) {
-      serving = "shards";
-    } else {
-      problem = "shards " + c.shards_host + ":" + std::to_string(c.shards_port) + ": " +
-                shards.status().message();
-      if (!c.replica_host.empty()) {
-        auto replica = indexer::ProbeRemote(Remote(c.replica_host, c.replica_port, c));
-        if (replica.ok())
-          serving = "replica";
-        else
-          problem += "; replica " + c.replica_host + ":" + std::to_string(c.replica_port) + ": " +
-                     replica.status().message();
-      }
-    }
-    Result<std::vector<RemoteNode>> nodes = Status::NotFound("not asked");
-    if (statuses) {
-      daemon::HttpRequest request;
-      request.url = c.url + "/api/v1/status";
-      request.max_body = kMaxStatusAnswer;
-      request.timeout = c.timeout;
-      request.ca_file = config_.ca_file;
-      auto answer = daemon::Fetch(request);
-      nodes = !answer.ok()            ? Result<std::vector<RemoteNode>>(answer.status())
-              : answer->status != 200 ? Status::IOError("HTTP " + std::to_string(answer->status))
-                                      : ParseNodes(answer->body);
-    }
+    daemon::HttpRequest request;
+    request.url = c.url + "/api/v1/status";
+    request.max_body = kMaxStatusAnswer;
+    request.timeout = c.timeout;
+    request.ca_file = config_.ca_file;
+    auto answer = daemon::Fetch(request);
+    auto nodes = !answer.ok()            ? Result<std::vector<RemoteNode>>(answer.status())
+                 : answer->status != 200 ? Status::IOError("HTTP " + std::to_string(answer->status))
+                                         : ParseNodes(answer->body);
     std::lock_guard lock(mu_);
     MachineStatus& s = m->status;
-    if (serving != s.serving) {
-      if (serving.empty())
-        log::Warning("machine " + s.name + ": its townships are left out of searches: " + problem);
-      else
-        log::Info("machine " + s.name + ": searching its " + serving +
-                  (problem.empty() ? "" : " (" + problem + ")"));
-    }
-    s.serving = serving;
-    s.problem = problem;
     if (nodes.ok())
       s.nodes = std::move(*nodes);
-    else if (statuses && s.problem.empty())
+    else if (s.problem.empty())
       s.problem = "hub " + c.url + ": " + nodes.status().message();
   }
 }
@@ -160,9 +168,6 @@ Result<Machines::Answer> Machines::Search(const indexer::SearchQuery& query) {
   Status failed;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto [searcher, statuses] = Current();
-    // The local shards as of now: the mirror's commits do not reach this
-    // searcher (with remotes it opens afresh anyway).
-    searcher->Invalidate();
     auto result = searcher->Search(query);
     if (result.ok()) {
       UseNodeIds(&*result);
@@ -177,6 +182,11 @@ Result<Machines::Answer> Machines::Search(const indexer::SearchQuery& query) {
     Probe(/*statuses=*/false);
   }
   return failed;
+}
+
+void Machines::Invalidate() {
+  std::lock_guard lock(mu_);
+  if (searcher_) searcher_->Invalidate();
 }
 
 std::vector<MachineStatus> Machines::Statuses() const {

@@ -77,6 +77,8 @@ class Machines {
   };
   Result<Answer> Search(const indexer::SearchQuery& query);
   std::vector<MachineStatus> Statuses() const;
+  // The local shards changed (Mirror::OnCommit): searches from now on see it.
+  void Invalidate();
 
  private:
   struct Machine;
@@ -87,7 +89,7 @@ class Machines {
   const HubConfig& config_;
   const std::vector<std::string> local_dirs_;
   std::vector<std::unique_ptr<Machine>> machines_;
-  std::mutex probe_mu_;    // one probe at a time
+  std::mutex probe_mu_;    // one probe of the Xapian servers at a time
   mutable std::mutex mu_;  // the machines' state and the searcher
   std::string searcher_key_;
   std::shared_ptr<indexer::Searcher> searcher_;

@@ -398,7 +398,10 @@ Status Mirror::Sync(Node& n) {
     // opened or reopened since the commit (a new one, or one a commit
     // overtook) may see them a moment before this status: the documents are
     // verified either way; only an answer's `nodes` lags.
-    if (n.tree.size() != before) searcher_->Invalidate();
+    if (n.tree.size() != before) {
+      searcher_->Invalidate();
+      if (on_commit_) on_commit_();
+    }
     return s;
   }
   // Corruption: something did not verify. IOError: the node could not be

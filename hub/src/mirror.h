@@ -48,6 +48,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -125,6 +126,11 @@ class Mirror {
   // Syncs node `i` now (the background thread waits meanwhile).
   Status SyncNow(size_t i);
 
+  // Calls `listener`, from a sync thread, after each commit that changed a
+  // node's mirror: other searchers over the shards (machines.h) reopen.
+  // Set before Start().
+  void OnCommit(std::function<void()> listener) { on_commit_ = std::move(listener); }
+
   // Each hit's doc.origin is its node, doc.id the node's id of the document.
   Result<indexer::SearchResult> Search(const indexer::SearchQuery& query);
   // The shards in use, after Open().
@@ -146,6 +152,7 @@ class Mirror {
   std::vector<std::unique_ptr<Shard>> shards_;  // those in use, by index
   std::vector<std::string> dirs_;               // the shards in use
   std::unique_ptr<indexer::Searcher> searcher_;
+  std::function<void()> on_commit_;
   mutable std::mutex state_mu_;  // the nodes' MirrorStatus
   std::mutex wake_mu_;
   std::condition_variable wake_;
