@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
   std::string queries_path, json_path;
   double seconds = 10;
   int threads = 1;
-  bool check_all = false;
+  bool check_all = false, spies = false, boost = false;
+  Xapian::doccount check = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -99,12 +101,18 @@ int main(int argc, char** argv) {
       threads = std::max(1, std::stoi(next()));
     else if (a == "--check-all")
       check_all = true;
+    else if (a == "--check")
+      check = static_cast<Xapian::doccount>(std::stoul(next()));
+    else if (a == "--spies")
+      spies = true;
+    else if (a == "--boost")
+      boost = true;
     else if (a == "--json")
       json_path = next();
     else {
       std::cerr << "usage: xapian_search_bench --db DIR [--db DIR...] --queries FILE [--seconds S] "
                    "[--threads N] "
-                   "[--check-all] [--json FILE]\n";
+                   "[--check-all | --check N] [--spies] [--boost] [--json FILE]\n";
       return 2;
     }
   }
@@ -152,9 +160,13 @@ int main(int argc, char** argv) {
           qp.set_database(db);
           qp.set_default_op(Xapian::Query::OP_AND);
           qp.add_prefix("title", "S");
-          Xapian::Query query = qp.parse_query(q.folded, Xapian::QueryParser::FLAG_DEFAULT |
-                                                             Xapian::QueryParser::FLAG_CJK_NGRAM |
-                                                             Xapian::QueryParser::FLAG_PURE_NOT);
+          constexpr unsigned kFlags = Xapian::QueryParser::FLAG_DEFAULT |
+                                       Xapian::QueryParser::FLAG_CJK_NGRAM |
+                                       Xapian::QueryParser::FLAG_PURE_NOT;
+          Xapian::Query query = qp.parse_query(q.folded, kFlags);
+          if (boost && q.folded.find('"') == std::string::npos && query.get_length() > 1)
+            query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                                  qp.parse_query('"' + q.folded + '"', kFlags));
           std::vector<Xapian::Query> filters{Xapian::Query("XANON")};
           if (!q.type.empty()) filters.emplace_back("XT" + q.type);
           query =
@@ -163,7 +175,14 @@ int main(int argc, char** argv) {
           Xapian::Enquire enquire(db);
           enquire.set_query(query);
           if (q.sort == "newest") enquire.set_sort_by_value_then_relevance(0, true);
-          Xapian::MSet mset = check_all ? enquire.get_mset(0, 20, all) : enquire.get_mset(0, 20);
+          std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spy_list;
+          if (spies)
+            for (Xapian::valueno slot : {2, 3, 4, 6}) {  // gongkai's facets
+              spy_list.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(slot));
+              enquire.add_matchspy(spy_list.back().get());
+            }
+          Xapian::MSet mset = enquire.get_mset(0, 20, check_all ? all : check);
+          for (auto& spy : spy_list) (void)spy->get_total();
           // Touch each hit's data, as any search that shows results must.
           size_t bytes = 0;
           for (auto it = mset.begin(); it != mset.end(); ++it)
