@@ -47,13 +47,20 @@ function render(c) {
       o.days_since === null ? '—' : String(o.days_since), o.overdue ? '逾期' : '否',
     ])));
   const columns = Object.keys(APPLICANT_LABELS).concat('total');
+  const rows = Object.keys(ROW_LABELS).filter((r) => c.table3[r]);
+  const firstOutcome = rows.find((r) => r in OUTCOME_LABELS || r === 'results_total');
   $('table3-heading').textContent = `收到和处理政府信息公开申请情况（${c.year || ''}年，各乡镇合计）`;
   $('table3').replaceChildren(
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: '' }),
       ...columns.map((k) => h('th', { scope: 'col', text: APPLICANT_LABELS[k] || '总计' })))),
-    h('tbody', {}, ...Object.keys(ROW_LABELS).filter((r) => c.table3[r]).map((r) =>
+    h('tbody', {}, ...rows.flatMap((r) => [
+      // The national format's heading over the outcomes (（一） to （七）).
+      r === firstOutcome && h('tr', {}, h('th', {
+        scope: 'rowgroup', colspan: columns.length + 1, text: '三、本年度办理结果',
+      })),
       h('tr', {}, h('th', { scope: 'row', text: ROW_LABELS[r] }),
-        ...columns.map((k) => h('td', { text: String(c.table3[r][k] ?? 0) }))))));
+        ...columns.map((k) => h('td', { text: String(c.table3[r][k] ?? 0) }))),
+    ])));
 }
 
 async function load() {

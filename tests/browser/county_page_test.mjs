@@ -207,6 +207,10 @@ async function main() {
     check(summary.startsWith('1 个乡镇'), `the summary counts one township: ${summary}`);
     const newRow = await page.locator('#table3 tbody tr').filter({ hasText: '一、本年新收政府信息公开申请数量' }).allInnerTexts();
     check(newRow.length === 1 && /\t1$/.test(newRow[0]), `table 三 counts the new request in its total: ${JSON.stringify(newRow)}`);
+    const rows = (await page.locator('#table3 tbody tr').allInnerTexts()).map((t) => t.split('\t')[0].trim());
+    const heading = rows.indexOf('三、本年度办理结果');
+    check(heading > 0 && rows[heading + 1] === '予以公开' && rows.at(-1) === '四、结转下年度继续办理',
+      `table 三 has the national format's heading over the outcomes: ${JSON.stringify(rows)}`);
     const text = await page.evaluate(() => document.body.innerText);
     check(!text.includes(APPLICANT) && !text.includes('13800000000'), 'no applicant\'s details reach the county page');
     check(!text.includes(hubToken) && !text.includes(inspector), 'no token is shown');
