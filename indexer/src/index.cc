@@ -723,6 +723,27 @@ Xapian::Query Boosted(const Xapian::Query& query, const Xapian::Query& boost) {
   return Xapian::Query(Xapian::Query::OP_AND_MAYBE, query, boost);
 }
 
+// `phrase` as AND when `query` is an AND that holds, as one of its own terms,
+// the two terms of `phrase` joined: a two-character CJK word, whose bigram is
+// indexed only where its characters stand side by side. Then the phrase
+// matches every document the query does, and AND weighs it the same without
+// reading positions, the dearest part of a search (docs/performance.md).
+Xapian::Query WithoutNeedlessPositions(const Xapian::Query& phrase, const Xapian::Query& query) {
+  if (phrase.get_type() != Xapian::Query::OP_PHRASE || phrase.get_num_subqueries() != 2 ||
+      query.get_type() != Xapian::Query::OP_AND)
+    return phrase;
+  const Xapian::Query a = phrase.get_subquery(0), b = phrase.get_subquery(1);
+  if (a.get_type() != Xapian::Query::LEAF_TERM || b.get_type() != Xapian::Query::LEAF_TERM)
+    return phrase;
+  const std::string joined = *a.get_terms_begin() + *b.get_terms_begin();
+  for (size_t i = 0; i < query.get_num_subqueries(); ++i) {
+    const Xapian::Query term = query.get_subquery(i);
+    if (term.get_type() == Xapian::Query::LEAF_TERM && *term.get_terms_begin() == joined)
+      return Xapian::Query(Xapian::Query::OP_AND, a, b);
+  }
+  return phrase;
+}
+
 // The query as written (`folded`: FoldScript and QuoteDocumentNumbers of it).
 // Xapian ranks without proximity: unquoted 第三十五條第三項 matches every law
 // that has the characters somewhere. Documents holding the words as typed,
@@ -730,7 +751,8 @@ Xapian::Query Boosted(const Xapian::Query& query, const Xapian::Query& boost) {
 Xapian::Query StrictQuery(Xapian::QueryParser& qp, const std::string& folded) {
   Xapian::Query query = ParseLeniently(qp, folded, kQueryFlags);
   if (folded.find('"') == std::string::npos && query.get_length() > 1)
-    query = Boosted(query, ParseLeniently(qp, '"' + folded + '"', kQueryFlags));
+    query = Boosted(query, WithoutNeedlessPositions(
+                               ParseLeniently(qp, '"' + folded + '"', kQueryFlags), query));
   return query;
 }
 
