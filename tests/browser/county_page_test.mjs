@@ -21,7 +21,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Program, TestFailure, check, launchChromium, ok, runMain, sha256, sleep } from './harness.mjs';
+import { Program, TestFailure, check, launchChromium, ok, runMain, sha256, sleep, shootFailure } from './harness.mjs';
 import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -232,9 +232,7 @@ async function main() {
     check(await page.evaluate(() => sessionStorage.length) === 0, 'logging out forgets the token');
     ok('the token lives in this tab only, and 退出 forgets it');
   } catch (e) {
-    if (page && !page.isClosed()) {
-      try { await page.screenshot({ path: shot('failure.png'), fullPage: true }); } catch { /* ignore */ }
-    }
+    await shootFailure(page, shot('failure.png'));
     throw e;
   } finally {
     if (browser) await browser.close().catch(() => {});

@@ -58,6 +58,13 @@ export class Program {
 }
 
 // Debian's chromium, headless, without anything that reaches out.
+// A full-page screenshot of `page` as it was when a step failed, if it is
+// still open; a failure to take it is not the test's failure.
+export async function shootFailure(page, path) {
+  if (!page || page.isClosed()) return;
+  try { await page.screenshot({ path, fullPage: true }); } catch { /* ignore */ }
+}
+
 export function launchChromium(executablePath, extraArgs = []) {
   return chromium.launch({
     executablePath,

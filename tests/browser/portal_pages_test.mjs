@@ -17,7 +17,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Program, check, launchChromium, ok, runMain, sha256, sleep } from './harness.mjs';
+import { Program, check, launchChromium, ok, runMain, sha256, sleep, shootFailure } from './harness.mjs';
 import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -317,9 +317,7 @@ async function main() {
     await reporting.close();
     ok('an inspector sees the annual report for a chosen year and downloads its CSV');
   } catch (e) {
-    if (page && !page.isClosed()) {
-      try { await page.screenshot({ path: shot('failure.png'), fullPage: true }); } catch { /* ignore */ }
-    }
+    await shootFailure(page, shot('failure.png'));
     throw e;
   } finally {
     if (browser) await browser.close().catch(() => {});

@@ -13,7 +13,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Program, check, launchChromium, ok, runMain, sha256 } from './harness.mjs';
+import { Program, check, launchChromium, ok, runMain, sha256, shootFailure } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = path.resolve(here, '..', '..');
@@ -438,9 +438,7 @@ async function main() {
     noProblems('phone');
     ok('on a 375×667 phone the pages fit without horizontal scrolling, touch targets ≥ 44 px');
   } catch (e) {
-    if (page && !page.isClosed()) {
-      try { await page.screenshot({ path: shot('failure.png'), fullPage: true }); } catch { /* ignore */ }
-    }
+    await shootFailure(page, shot('failure.png'));
     throw e;
   } finally {
     if (browser) await browser.close().catch(() => {});

@@ -10,7 +10,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Program, TestFailure, check, launchChromium, ok, runMain, sha256, sleep } from './harness.mjs';
+import { Program, TestFailure, check, launchChromium, ok, runMain, sha256, sleep, shootFailure } from './harness.mjs';
 import { axeViolations } from './axe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -399,9 +399,7 @@ async function main() {
     ok('a 375×667 phone viewport renders results and document without horizontal scrolling, touch targets ≥ 44 px');
     await phone.close();
   } catch (e) {
-    if (page && !page.isClosed()) {
-      try { await page.screenshot({ path: shot('failure.png'), fullPage: true }); } catch { /* ignore */ }
-    }
+    await shootFailure(page, shot('failure.png'));
     throw e;
   } finally {
     if (browser) await browser.close().catch(() => {});
