@@ -31,6 +31,7 @@
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/record.h"
 #include "gongkai/storage/witness.h"
+#include "machines.h"
 #include "mirror.h"
 #include "support/daemon_process.h"
 #include "support/hub_process.h"
@@ -1067,4 +1068,49 @@ TEST_CASE(
   CHECK(Missing(r) == std::vector<std::string>{"west"});
   CHECK(took < std::chrono::seconds(20));
   CHECK(front.Stop() == 0);
+}
+
+TEST_CASE(
+    "hub machines: a township held by this hub and by a machine is reported, not searched "
+    "twice silently",
+    "[hub]") {
+  // The machine's hub, as its /api/v1/status answers: East and North.
+  struct Status : Poco::Net::HTTPRequestHandler {
+    void handleRequest(Poco::Net::HTTPServerRequest&,
+                       Poco::Net::HTTPServerResponse& resp) override {
+      const std::string body = R"({"nodes":{"east":{"tree_size":2,"synced":null,"stale":false},)"
+                               R"("north":{"tree_size":1,"synced":null,"stale":false}}})";
+      resp.setContentLength(static_cast<std::streamsize>(body.size()));
+      resp.send() << body;
+    }
+  };
+  struct Factory : Poco::Net::HTTPRequestHandlerFactory {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Status;
+    }
+  };
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  Poco::Net::HTTPServer server(new Factory, socket, new Poco::Net::HTTPServerParams);
+  server.start();
+  HubConfig config;
+  config.nodes.push_back(HubNodeConfig{.name = "east"});  // this hub holds East too
+  HubMachineConfig machine;
+  machine.name = "b";
+  machine.shards_host = "127.0.0.1";
+  machine.shards_port = FreePort();  // nothing listens: its townships are left out
+  machine.url = "http://127.0.0.1:" + std::to_string(socket.address().port());
+  config.machines.push_back(machine);
+  hub::Machines machines(config, {});
+  machines.Probe();
+  const auto statuses = machines.Statuses();
+  REQUIRE(statuses.size() == 1);
+  CHECK(statuses[0].nodes.size() == 2);
+  INFO(statuses[0].problem);
+  CHECK(statuses[0].problem.find("shards 127.0.0.1:") == 0);  // why its shards are left out
+  CHECK(statuses[0].problem.find(
+            "holds townships held elsewhere, found twice in searches: east (also on this hub)") !=
+        std::string::npos);
+  CHECK(statuses[0].problem.find("north") == std::string::npos);
+  server.stop();
 }

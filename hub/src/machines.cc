@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "gongkai/log.h"
 #include "http_client.h"
@@ -47,6 +48,7 @@ Result<std::vector<RemoteNode>> ParseNodes(const std::string& body) {
 struct Machines::Machine {
   const HubMachineConfig* config;
   MachineStatus status;  // under mu_
+  std::string twice;     // the townships it holds that others hold too (probe thread)
 };
 
 Machines::Machines(const HubConfig& config, std::vector<std::string> local_dirs)
@@ -124,6 +126,9 @@ void Machines::Probe(bool statuses) {
   // The hubs' statuses outside probe_mu_: a search that probes after a
   // failure does not wait for them.
   if (!statuses) return;
+  // Who holds each township: one held twice would be searched twice.
+  std::map<std::string, std::string> holder;
+  for (const HubNodeConfig& n : config_.nodes) holder.emplace(n.name, "this hub");
   for (auto& m : machines_) {
     const HubMachineConfig& c = *m->config;
     daemon::HttpRequest request;
@@ -135,12 +140,26 @@ void Machines::Probe(bool statuses) {
     auto nodes = !answer.ok()            ? Result<std::vector<RemoteNode>>(answer.status())
                  : answer->status != 200 ? Status::IOError("HTTP " + std::to_string(answer->status))
                                          : ParseNodes(answer->body);
+    std::string twice;
+    if (nodes.ok())
+      for (const RemoteNode& n : *nodes)
+        if (auto [it, fresh] = holder.emplace(n.name, "machine " + c.name); !fresh)
+          twice += (twice.empty() ? "" : ", ") + n.name + " (also on " + it->second + ")";
     std::lock_guard lock(mu_);
     MachineStatus& s = m->status;
     if (nodes.ok())
       s.nodes = std::move(*nodes);
     else if (s.problem.empty())
       s.problem = "hub " + c.url + ": " + nodes.status().message();
+    if (!twice.empty()) {
+      const std::string problem =
+          "holds townships held elsewhere, found twice in searches: " + twice;
+      s.problem += (s.problem.empty() ? "" : "; ") + problem;
+      if (m->twice != twice)
+        log::Warning("machine " + s.name + " " + problem + "; each township belongs in one " +
+                     "[node.NAME] section across the county's hubs");
+    }
+    m->twice = twice;
   }
 }
 

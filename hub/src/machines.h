@@ -18,6 +18,9 @@
 // - Connections to a machine are bounded by connect_timeout and each exchange
 //   by timeout; its hub's status by http_client.h's bounds.
 // - The machines serve only their mirrors, which hold public documents only.
+// - A township that this hub or an earlier [machine.NAME] holds too (its
+//   documents would be found twice) is named in that machine's problem and
+//   logged as a warning, once until it changes.
 //
 // Thread-safety: Start() and Stop() on the main thread; Search() and
 // Statuses() from any thread.
