@@ -11,7 +11,8 @@
 # the daemon started on a share that already holds them.
 #
 # Environment: GONGKAID (daemon binary, default build/daemon/gongkaid),
-# GAZETTE (corpus file), BENCH_TIMEOUT (seconds to wait for gongkai).
+# GAZETTE (corpus file), BENCH_TIMEOUT (seconds to wait for gongkai),
+# INDEX_SHARDS (the daemon's [index] shards, default auto).
 # Output: a table on stdout and bench/out/ingest.json (plus ingest-N.json).
 set -euo pipefail
 

@@ -120,6 +120,9 @@ data_dir = $g/data
 listen   = 127.0.0.1:0
 settle   = 200ms
 
+[index]
+shards = ${INDEX_SHARDS:-auto}
+
 [auth]
 tokens_file = $g/tokens
 

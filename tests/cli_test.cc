@@ -286,7 +286,7 @@ TEST_CASE("cli: long jobs report progress on stderr and end with a summary line"
   summary(verify, "verify records: 3 records in ");
   summary(verify, "verify blobs: 0.0 MB in ");
   REQUIRE(d.Stop() == 0);
-  summary(Run(d, "reindex"), "reindex: 3 documents in ");
+  summary(Run(d, "reindex"), "reindex: 3 records in ");
   // --json: the result only, no progress.
   CHECK(Run(d, "reindex --json").err.empty());
   CHECK(Run(d, "verify --json").err.empty());
@@ -299,7 +299,7 @@ TEST_CASE("cli: long jobs report progress on stderr and end with a summary line"
         " /dev/null");
     INFO(tty.out);
     CHECK(tty.exit_code == 0);
-    CHECK(tty.out.find("\rreindex: 3 documents in ") != std::string::npos);
+    CHECK(tty.out.find("\rreindex: 3 records in ") != std::string::npos);
     CHECK(tty.out.find("\x1b[K") != std::string::npos);
   }
 }

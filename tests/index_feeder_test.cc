@@ -9,6 +9,7 @@
 
 #include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/indexer/sharded_index.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/crypto.h"
@@ -58,6 +59,8 @@ std::vector<std::string> Paths(indexer::Searcher& searcher, const std::string& q
 TEST_CASE(
     "index feeder: in parallel, each document's last state wins, a worker crash costs one text",
     "[daemon][index]") {
+  const size_t shards = GENERATE(1, 3);
+  INFO(shards << " shards");
   ::setenv("GONGKAI_EXTRACT_TEST_HOOKS", "1", 1);  // inherited by the workers started below
   TempDir dir;
   Config config;
@@ -65,7 +68,7 @@ TEST_CASE(
   auto key = storage::SigningKey::Generate();
   auto catalog = storage::OpenSqliteCatalog(dir / "catalog.sqlite", storage::Env::Default());
   auto blobs = storage::BlobStore::Open(storage::Env::Default(), dir / "blobs", dir / "tmp");
-  auto writer = indexer::IndexWriter::Open(dir / "index");
+  auto writer = indexer::ShardedWriter::Open(dir / "index", shards);
   REQUIRE((key.ok() && catalog.ok() && blobs.ok() && writer.ok()));
 
   // 150 documents, then a second version of each in a later batch, with a
@@ -120,6 +123,9 @@ TEST_CASE(
   CHECK(crashed->path == "crash.pdf");
   CHECK(crashed->text_note.rfind("extraction crashed (signal 6", 0) == 0);
   CHECK(*searcher.DocCount() == kDocs + 1);
+  CHECK((*writer)->doc_count() == kDocs + 1);
+  CHECK(indexer::ShardDirs(dir / "index").size() == shards);
+  CHECK(feeder.errors() == 0);
 
   // Nothing new: nothing indexed, no commit.
   auto again = feeder.CatchUp();

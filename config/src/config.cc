@@ -299,6 +299,16 @@ Status ReadDaemon(const SectionReader& r, Config* cfg) {
   return Status::OK();
 }
 
+// [index] shards: "auto" (0) or 1 to 64.
+Status ReadIndex(const SectionReader& r, Config* cfg) {
+  GONGKAI_CHECK(r.OnlyKeys({"shards"}));
+  if (const Entry* e = r.Get("shards"); e && e->value == "auto") {
+    cfg->index_shards = 0;
+    return Status::OK();
+  }
+  return r.Number("shards", 1, 64, "expected auto or a number from 1 to 64", &cfg->index_shards);
+}
+
 Status ReadAuth(const SectionReader& r, Config* cfg) {
   GONGKAI_CHECK(r.OnlyKeys({"tokens_file"}));
   r.Path("tokens_file", &cfg->tokens_file);
@@ -485,6 +495,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& file) {
       GONGKAI_CHECK(ReadDaemon(r, &cfg));
     } else if (section.name == "auth") {
       GONGKAI_CHECK(ReadAuth(r, &cfg));
+    } else if (section.name == "index") {
+      GONGKAI_CHECK(ReadIndex(r, &cfg));
     } else if (section.name == "log") {
       GONGKAI_CHECK(ReadLog(r, &cfg));
     } else if (section.name == "disclosure") {

@@ -20,6 +20,7 @@
 #include "gongkai/daemon/layout.h"
 #include "gongkai/disclosure/calendar.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/indexer/sharded_index.h"
 #include "gongkai/ledger/requests.h"
 #include "gongkai/log.h"
 #include "gongkai/storage/blob_store.h"
@@ -143,7 +144,7 @@ class Daemon final : public LiveStatus {
   std::vector<std::unique_ptr<storage::Catalog>> index_readers_;
   std::unique_ptr<storage::BlobStore> blobs_;
   std::unique_ptr<storage::SigningKey> key_;
-  std::unique_ptr<indexer::IndexWriter> index_writer_;
+  std::unique_ptr<indexer::ShardedWriter> index_writer_;
   TokenStore tokens_;
   disclosure::WorkCalendar calendar_;
   disclosure::Date calendar_checked_{};  // the day NextYearWarning last ran
@@ -223,9 +224,16 @@ Status Daemon::OpenStores() {
   if (!key.ok()) return key.status();
   key_ = std::move(*key);
   log::Info("signing with key " + key_->KeyId() + ", log origin " + config_.origin);
-  auto index_writer = indexer::IndexWriter::Open(layout_.index());
+  const size_t shards = indexer::ResolveShards(layout_.index(), config_.index_shards);
+  auto index_writer = indexer::ShardedWriter::Open(layout_.index(), shards);
   if (!index_writer.ok()) return index_writer.status();
   index_writer_ = std::move(*index_writer);
+  if (!index_writer_->rebuilt().empty())
+    log::Warning("index: " + index_writer_->rebuilt() +
+                 ": rebuilding it from the catalog (searches find fewer documents until it has "
+                 "caught up; GET /api/v1/status shows the backlog)");
+  log::Info("index: " + std::to_string(shards) + " shard" + (shards == 1 ? "" : "s") + " in " +
+            layout_.index() + ", watermark " + std::to_string(index_writer_->watermark()));
   if (Status s = open_catalog(&feeder_catalog_); !s.ok()) return s;
   // Documents are extracted and prepared for the index on every core, each
   // worker with a catalog reader of its own.

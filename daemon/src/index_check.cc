@@ -1,6 +1,7 @@
 #include "index_check.h"
 
 #include "gongkai/indexer/index.h"
+#include "gongkai/indexer/sharded_index.h"
 #include "gongkai/ledger/visibility.h"
 #include "index_feeder.h"
 
@@ -71,6 +72,13 @@ void CheckTotals(indexer::Searcher& searcher, size_t documents, size_t public_vi
 
 void VerifyIndex(const Config& config, storage::Catalog* catalog, const storage::BlobStore& blobs,
                  const std::string& index_dir, storage::VerifyReport& report) {
+  const size_t shards = indexer::ShardDirs(index_dir).size();
+  if (const size_t wanted = indexer::ResolveShards(index_dir, config.index_shards);
+      shards != wanted)
+    report.warnings.push_back({"index", (shards == 0 ? std::string("not a sharded index")
+                                                     : std::to_string(shards) + " shards") +
+                                            ", [index] shards is " + std::to_string(wanted) +
+                                            ": the daemon rebuilds it at its next start"});
   indexer::Searcher searcher(index_dir);
   auto watermark = searcher.Watermark();
   auto counts = catalog->Counts();

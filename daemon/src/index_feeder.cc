@@ -17,6 +17,12 @@ constexpr size_t kInFlightPerThread = 4;
 // batch (bench/index_bench: 128 cost about a fifth less than 512), and
 // smaller commits make documents searchable sooner.
 constexpr size_t kDocumentsPerCommit = 128;
+// ...or text bytes, whichever comes first: the shards hold every prepared
+// entry until the commit (Xapian buffers a transaction in memory), and 128
+// documents of up to 16 MiB of indexed text each would be 2 GiB. With
+// commits this frequent, Xapian's own flush threshold (XAPIAN_FLUSH_THRESHOLD,
+// 10,000 documents) is never reached, and is left alone.
+constexpr size_t kTextBytesPerCommit = size_t{64} * 1024 * 1024;
 }  // namespace
 
 namespace {
@@ -138,11 +144,12 @@ struct IndexFeeder::Job {
   Status status;
   bool gone = false;  // deleted from the catalog: remove its entries
   std::vector<indexer::PreparedDoc> entries;
+  size_t text_bytes = 0;  // of its entries
 };
 
 IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
                          std::vector<std::unique_ptr<storage::Catalog>> readers,
-                         const storage::BlobStore* blobs, indexer::IndexWriter* writer,
+                         const storage::BlobStore* blobs, indexer::ShardedWriter* writer,
                          indexer::ExtractWorkers* extractor, std::function<void()> on_commit)
     : config_(config),
       catalog_(catalog),
@@ -185,6 +192,7 @@ void IndexFeeder::Build(storage::Catalog* catalog, Job& job) const {
     return;
   }
   for (const indexer::IndexDoc& d : *views) {
+    job.text_bytes += d.text.size();
     auto prepared = indexer::Prepare(d);
     if (!prepared.ok()) {
       job.status = prepared.status();
@@ -212,6 +220,7 @@ Status IndexFeeder::Commit(int64_t mark) {
   }
   NoteCommitted(mark);
   on_commit_();
+  if (on_progress_) on_progress_(mark);
   applied_cv_.notify_all();
   return Status::OK();
 }
@@ -260,6 +269,7 @@ Result<size_t> IndexFeeder::CatchUp() {
       continue;
     }
     Status failed;
+    size_t documents = 0, text_bytes = 0;  // since the last commit
     const bool complete = pool_->Run(
         jobs.size(), [&](size_t thread, size_t i) { Build(readers_[thread].get(), jobs[i]); },
         [&](size_t i) {
@@ -268,9 +278,11 @@ Result<size_t> IndexFeeder::CatchUp() {
           // Fail closed: entries that may no longer match the catalog (of a
           // document restricted since, say) must not stay searchable, so the
           // document's entries go until it is indexed again (its next change,
-          // or `gongkai reindex`). If even that fails, the writer itself is
-          // failing: stop, and the round is replayed.
+          // or `gongkai reindex`). A change the index itself fails to apply
+          // fails the next commit instead (sharded_index.h): every shard
+          // drops what it has not committed, and the round is replayed.
           if (Status s = Store(jobs[i]); !s.ok()) {
+            ++errors_;
             const Status removed = writer_->Remove(jobs[i].doc_id);
             log::Error("cannot index document " + jobs[i].doc_id + ": " + s.ToString() +
                        (removed.ok() ? "; its entries are removed until it is indexed again" : ""));
@@ -279,9 +291,12 @@ Result<size_t> IndexFeeder::CatchUp() {
               return false;
             }
           }
-          jobs[i] = Job{};  // frees its entries now: memory stays bounded by the pool's window
+          text_bytes += jobs[i].text_bytes;
+          jobs[i] = Job{};  // frees what the shards do not hold
           ++indexed;
-          if ((i + 1) % kDocumentsPerCommit != 0 && i + 1 != jobs.size()) return true;
+          if (++documents < kDocumentsPerCommit && text_bytes < kTextBytesPerCommit &&
+              i + 1 != jobs.size())
+            return true;
           // The next job is a copy found at the round's first record: no
           // record of the round is complete yet.
           if (i + 1 < jobs.size() && first_record[i + 1] == 0) return true;
@@ -290,6 +305,7 @@ Result<size_t> IndexFeeder::CatchUp() {
           const int64_t mark =
               i + 1 < jobs.size() ? (*records)[first_record[i + 1] - 1].seq : records->back().seq;
           failed = Commit(mark);
+          documents = text_bytes = 0;
           return failed.ok();
         });
     if (!failed.ok()) return failed;

@@ -9,8 +9,9 @@
 // The pipeline: the records are read in rounds; each document of a round is
 // read from the catalog, extracted (in the extraction worker processes) and
 // prepared (terms generated) on a pool of threads, one catalog connection
-// each, a bounded number at a time; the feeder's own thread, the index's only
-// writer, stores the prepared entries in record order. As a round's documents
+// each, a bounded number at a time; the feeder's own thread hands the
+// prepared entries in record order to the index's shards, whose writer
+// threads store them in parallel (sharded_index.h). As a round's documents
 // are distinct and every document is read after its record committed, each
 // entry reflects the catalog at or after the watermark committed with it.
 // The index commits every kDocumentsPerCommit documents and at the end of a
@@ -30,6 +31,7 @@
 #include "gongkai/config.h"
 #include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/indexer/sharded_index.h"
 #include "gongkai/ledger/visibility.h"
 #include "gongkai/storage/blob_store.h"
 #include "gongkai/storage/catalog.h"
@@ -45,7 +47,7 @@ class IndexFeeder {
   // least one; `catalog` is the feeder thread's own.
   IndexFeeder(const Config& config, storage::Catalog* catalog,
               std::vector<std::unique_ptr<storage::Catalog>> readers,
-              const storage::BlobStore* blobs, indexer::IndexWriter* writer,
+              const storage::BlobStore* blobs, indexer::ShardedWriter* writer,
               indexer::ExtractWorkers* extractor, std::function<void()> on_commit);
   ~IndexFeeder();
 
@@ -62,6 +64,10 @@ class IndexFeeder {
     while (cur < seq && !latest_seq_.compare_exchange_weak(cur, seq)) {
     }
   }
+  // Documents that could not be indexed (logged; their entries removed).
+  size_t errors() const { return errors_.load(); }
+  // Calls `f` with the applied record after each commit (before CatchUp()).
+  void OnProgress(std::function<void(int64_t applied)> f) { on_progress_ = std::move(f); }
   // Waits until the index has applied record `seq` (true) or `timeout` passed.
   bool WaitApplied(int64_t seq, std::chrono::milliseconds timeout);
 
@@ -81,7 +87,9 @@ class IndexFeeder {
   std::vector<std::unique_ptr<storage::Catalog>> readers_;
   std::unique_ptr<OrderedPool> pool_;
   const storage::BlobStore* blobs_;
-  indexer::IndexWriter* writer_;
+  indexer::ShardedWriter* writer_;
+  std::function<void(int64_t)> on_progress_;
+  std::atomic<size_t> errors_{0};
   indexer::ExtractWorkers* extractor_;
   std::function<void()> on_commit_;
   std::atomic<int64_t> latest_seq_{-1};

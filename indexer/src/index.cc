@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,6 +20,7 @@
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/question.h"
+#include "gongkai/indexer/sharded_index.h"
 #include "gongkai/utf8.h"
 
 namespace gongkai::indexer {
@@ -369,7 +371,7 @@ const char* ToString(SuggestionKind kind) {
 IndexWriter::~IndexWriter() {
   if (db_) {
     try {
-      db_->close();  // uncommitted changes are dropped; the watermark replays them
+      db_->close();  // commits what is pending outside a transaction, with the old watermark
     } catch (const Xapian::Error&) {
     }
   }
@@ -455,6 +457,7 @@ Result<PreparedDoc> Prepare(const IndexDoc& d) {
     doc.add_value(kType, d.type);
     doc.add_value(kOffice, d.office);
     doc.set_data(EncodeData(d));
+    prepared.doc_id_ = d.id;
     prepared.id_term_ = id_term;
     return prepared;
   });
@@ -642,10 +645,15 @@ Result<uint64_t> Searcher::PublicCount() {
 
 Result<int64_t> Searcher::Watermark() {
   return Guard("watermark", [&]() -> Result<int64_t> {
-    auto h = Acquire();
-    std::string mark = Reading(h->db, [&] { return h->db.get_metadata(kWatermarkKey); });
-    Release(std::move(h));
-    return mark.empty() ? int64_t{-1} : std::stoll(mark);
+    // A sharded index's is the least of its shards' (sharded_index.h).
+    std::vector<std::string> shards = ShardDirs(dirs_.front());
+    if (shards.empty()) shards.push_back(dirs_.front());
+    int64_t least = std::numeric_limits<int64_t>::max();
+    for (const std::string& dir : shards) {
+      const std::string mark = Xapian::Database(dir).get_metadata(kWatermarkKey);
+      least = std::min<int64_t>(least, mark.empty() ? -1 : std::stoll(mark));
+    }
+    return least;
   });
 }
 
@@ -987,6 +995,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
         SearchHit hit;
         hit.doc = DecodeData(doc.get_data());
         hit.snippet = Snippet(mset, doc, listing, query_chars);
+        hit.weight = it.get_weight();
         out.hits.push_back(std::move(hit));
       }
       return out;

@@ -84,6 +84,9 @@ struct Config {
   std::chrono::milliseconds poll_interval{30000};
   std::chrono::milliseconds rescan_interval{3600000};
   int http_threads = 32;
+  // [index] shards: how many Xapian databases the index is split into, each
+  // written by a thread of its own (indexer/sharded_index.h); 0 = auto.
+  size_t index_shards = 0;
   // Files waiting to settle, at most; beyond it a share is rescanned later
   // instead (bounded memory in bursts).
   size_t queue_capacity = 50000;

@@ -6,12 +6,15 @@
 
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "freshness.h"
 #include "gongkai/disclosure/calendar.h"
+#include "gongkai/indexer/extract_worker.h"
 #include "gongkai/indexer/index.h"
+#include "gongkai/indexer/sharded_index.h"
 #include "gongkai/ledger/requests.h"
 #include "gongkai/ledger/visibility.h"
 #include "gongkai/log.h"
@@ -86,19 +89,6 @@ std::string DocumentText(const storage::DocumentRow& doc,
            (v.review == ReviewState::kPending ? "  (pending review)" : "") + "\n";
   if (!text_note.empty()) out += "  text: " + log::Printable(text_note) + "\n";
   return out;
-}
-
-// One document rebuilt into `writer`; an error names the document.
-Status Reindex(Context& ctx, const storage::BlobStore& blobs, indexer::IndexWriter& writer,
-               const storage::DocumentRow& doc) {
-  auto state = ledger::LoadDocument(*ctx.catalog, doc.id);
-  if (!state.ok()) return state.status();
-  if (!state->has_value()) return Status::NotFound("document " + doc.id + " disappeared");
-  auto views = daemon::BuildIndexDocs(ctx.config, blobs, **state);
-  if (!views.ok()) return views.status();
-  for (const auto& v : *views)
-    if (Status s = writer.Replace(v); !s.ok()) return s;
-  return Status::OK();
 }
 
 // "dropped 请问, 的; optional 航空站, 回馈金" for a relaxed answer.
@@ -263,37 +253,48 @@ int CmdReindex(Context& ctx, const Args& args) {
   auto blobs =
       storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status());
-  auto writer = indexer::IndexWriter::Open(ctx.layout.index());
+  const size_t shards = indexer::ResolveShards(ctx.layout.index(), ctx.config.index_shards);
+  auto writer = indexer::ShardedWriter::Open(ctx.layout.index(), shards);
   if (!writer.ok()) return Fail(writer.status());
   auto counts = ctx.catalog->Counts();
   if (!counts.ok()) return Fail(counts.status());
-  auto docs = ctx.catalog->AllDocuments();
-  if (!docs.ok()) return Fail(docs.status());
   if (Status s = (*writer)->Clear(); !s.ok()) return Fail(s);
-  auto progress = ProgressFor(args, "reindex", "documents");
-  size_t done = 0, errors = 0;
-  for (const auto& doc : *docs) {
-    if (Status s = Reindex(ctx, **blobs, **writer, doc); !s.ok()) {
-      ++errors;
-      const std::string what =
-          "gongkai: document " + doc.id + " (" + doc.share + ":" + doc.path + "): " + s.ToString();
-      if (progress)
-        progress->Message(what);
-      else
-        std::cerr << what << "\n";
-    }
-    if (progress)
-      progress->Update(++done, docs->size());
-    else
-      ++done;
+  // The daemon's own pipeline (index_feeder.h) replays every record: text
+  // extracted and prepared on every core, the shards written in parallel.
+  // Interrupted, it leaves a watermark the daemon goes on from.
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<storage::Catalog>> readers;
+  for (unsigned i = 0; i < cores; ++i) {
+    auto reader = storage::OpenCatalog(ctx.config.catalog_postgres, ctx.layout.catalog(),
+                                       storage::Env::Default());
+    if (!reader.ok()) return Fail(reader.status());
+    readers.push_back(std::move(*reader));
   }
-  const int64_t watermark = counts->records - 1;
-  if (Status s = (*writer)->Commit(watermark); !s.ok()) return Fail(s);
+  indexer::ExtractWorkerOptions extract_options = indexer::DefaultExtractWorkerOptions();
+  extract_options.max_workers = cores;
+  indexer::ExtractWorkers extractor(extract_options);
+  daemon::IndexFeeder feeder(ctx.config, ctx.catalog.get(), std::move(readers), blobs->get(),
+                             writer->get(), &extractor, [] {});
+  auto progress = ProgressFor(args, "reindex", "records");
+  if (progress)
+    feeder.OnProgress([&](int64_t applied) {
+      progress->Update(static_cast<uint64_t>(applied + 1), static_cast<uint64_t>(counts->records));
+    });
+  auto indexed = feeder.CatchUp();
+  if (!indexed.ok()) return Fail(indexed.status());
   if (progress) progress->Finish();
+  const int64_t watermark = (*writer)->watermark();
+  const uint64_t documents = (*writer)->doc_count();
+  const size_t errors = feeder.errors();
   return Print(args,
-               Record().Add("documents", done).Add("errors", errors).Add("watermark", watermark),
-               "reindexed " + std::to_string(done) + " documents (" + std::to_string(errors) +
-                   " errors), watermark " + std::to_string(watermark) + "\n",
+               Record()
+                   .Add("documents", documents)
+                   .Add("errors", errors)
+                   .Add("watermark", watermark)
+                   .Add("shards", shards),
+               "reindexed " + std::to_string(documents) + " documents (" + std::to_string(errors) +
+                   " errors) into " + std::to_string(shards) + " shard" + (shards == 1 ? "" : "s") +
+                   ", watermark " + std::to_string(watermark) + "\n",
                errors ? 1 : 0);
 }
 

@@ -83,8 +83,10 @@ class PreparedDoc {
 
  private:
   friend class IndexWriter;
+  friend class ShardedWriter;
   friend Result<PreparedDoc> Prepare(const IndexDoc& doc);
   PreparedDoc();
+  std::string doc_id_;   // IndexDoc::id
   std::string id_term_;  // Q<id> or P<id>
   std::unique_ptr<Xapian::Document> doc_;
 };
@@ -164,6 +166,7 @@ constexpr int64_t kRelaxedMax = 50;
 struct SearchHit {
   IndexDoc doc;  // text left empty
   std::string snippet;
+  double weight = 0;  // the match's relevance weight (0 in a relaxed answer)
 };
 
 struct SearchResult {
@@ -242,7 +245,8 @@ class Searcher {
   // one document, if there is one.
   Result<IndexDoc> Get(const std::string& id, bool public_view = false);
   // Number of indexed documents (inspector views) and of public views, and
-  // the catalog seq the index has applied.
+  // the catalog seq the index has applied (the first database's; of a
+  // sharded index, the least of its shards').
   Result<uint64_t> PublicCount();
   Result<uint64_t> DocCount();
   Result<int64_t> Watermark();
