@@ -12,7 +12,7 @@
 #
 # Environment: GONGKAID (daemon binary, default build/daemon/gongkaid),
 # GAZETTE (corpus file), BENCH_TIMEOUT (seconds to wait for gongkai),
-# INDEX_SHARDS (the daemon's [index] shards, default auto).
+# INDEX_SHARDS (the daemon's [index] shards; unset: the section is left out).
 # Output: a table on stdout and bench/out/ingest.json (plus ingest-N.json).
 set -euo pipefail
 

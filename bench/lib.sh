@@ -120,9 +120,6 @@ data_dir = $g/data
 listen   = 127.0.0.1:0
 settle   = 200ms
 
-[index]
-shards = ${INDEX_SHARDS:-auto}
-
 [auth]
 tokens_file = $g/tokens
 
@@ -130,6 +127,8 @@ tokens_file = $g/tokens
 path   = $g/share
 office = bench
 EOF
+  # Only when asked: a daemon from before [index] would refuse the section.
+  if [ -n "${INDEX_SHARDS:-}" ]; then printf '[index]\nshards = %s\n' "$INDEX_SHARDS" >> "$g/gongkai.conf"; fi
 }
 
 daemon_pid=
