@@ -32,12 +32,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -261,43 +263,79 @@ std::string Exchange(const std::string& request) {
   return answer;
 }
 
+// `body` without what a search or suggest answer echoes of the caller's own
+// query: the service decodes a malformed escape its own way, so those may
+// hold words the request spells differently (the fuzzer found
+// "%E5%AF%8\xff6" read as 密).
+std::string WithoutEchoInBody(const std::string& body) {
+  try {
+    Poco::JSON::Parser parser;
+    auto object = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+    if (!object) return body;
+    for (const char* echo : {"q", "optional", "dropped"}) object->remove(echo);
+    std::ostringstream rest;
+    object->stringify(rest);
+    return rest.str();
+  } catch (const Poco::Exception&) {  // not a JSON object: all of it counts
+    return body;
+  }
+}
+
+// `answer` without the echoes, answer by answer: a request whose body holds
+// another request gets two answers on the connection (the fuzzer found a
+// suggest answer followed by a 400), each body as long as its Content-Length.
+std::string WithoutEcho(const std::string& answer) {
+  std::string out;
+  for (size_t at = 0; at < answer.size();) {
+    const size_t head_end = answer.find("\r\n\r\n", at);
+    if (head_end == std::string::npos) return out + answer.substr(at);
+    const std::string head = answer.substr(at, head_end + 4 - at);
+    const size_t body = head_end + 4;
+    size_t length = answer.size() - body;
+    if (const size_t cl = head.find("\r\nContent-Length: "); cl != std::string::npos)
+      length = std::min<size_t>(length, std::strtoull(head.c_str() + cl + 18, nullptr, 10));
+    out += head + WithoutEchoInBody(answer.substr(body, length));
+    at = body + length;
+  }
+  return out;
+}
+
 // Whether `answer` shows something of a hidden document that `request` did
 // not itself contain (error messages may echo what was asked). A leaked
 // search hit, listing entry or proof always carries the document's id or its
 // version's hash, which the anonymous requester does not know.
-// `answer` without what a search answer echoes of the caller's own query:
-// "q", and a relaxed search's "optional" and "dropped" words. The server
-// decodes a malformed escape its own way, so those may hold words the
-// request spells differently (the fuzzer found "%E5%AF%8\xff6" read as 密).
-std::string WithoutEcho(const std::string& answer) {
-  const size_t body = answer.find("\r\n\r\n");
-  if (body == std::string::npos) return answer;
-  try {
-    Poco::JSON::Parser parser;
-    auto object = parser.parse(answer.substr(body + 4)).extract<Poco::JSON::Object::Ptr>();
-    if (!object) return answer;
-    for (const char* echo : {"q", "optional", "dropped"}) object->remove(echo);
-    std::ostringstream rest;
-    object->stringify(rest);
-    return answer.substr(0, body + 4) + rest.str();
-  } catch (const Poco::Exception&) {  // not a JSON object: all of it counts
-    return answer;
+// The request target's query parameters as the service reads them: Poco's
+// URI parsing, which has its ways with malformed escapes and stray bytes (the
+// fuzzer found "%E5%AF%8\xff6" read as 密). "" when it refuses them.
+std::string ParametersAsRead(const std::string& request) {
+  const size_t start = request.find(' '), end = request.find(" HTTP/");
+  if (start == std::string::npos || end == std::string::npos || end <= start) return "";
+  const std::string target = request.substr(start + 1, end - start - 1);
+  // As read, the target has lost the bytes no UTF-8 text holds (C0, C1, F5-FF).
+  std::string read;
+  for (char c : target)
+    if (const auto b = static_cast<unsigned char>(c); b != 0xC0 && b != 0xC1 && b < 0xF5) read += c;
+  std::string out;
+  for (const std::string& t : {target, read}) {
+    try {
+      for (const auto& [name, value] : Poco::URI(t).getQueryParameters())
+        out += name + "=" + value + "\n";
+    } catch (const Poco::Exception&) {  // refused: nothing to add
+    }
   }
+  return out;
 }
 
 bool Reveals(const std::string& full_answer, const std::string& request) {
   const std::string answer = WithoutEcho(full_answer);
   // The caller's own words come back (a relaxed search lists the query's
-  // words), so what the request says percent-decoded counts as said too.
-  std::string decoded;
-  try {
-    Poco::URI::decode(request, decoded);
-  } catch (const Poco::Exception&) {  // a malformed escape: the raw request only
-    decoded = request;
-  }
+  // words, the home page fills its search box), so what the request says,
+  // as written and as the service decodes it, counts as said too.
+  const std::string said[] = {request, ParametersAsRead(request)};
   for (const std::string& marker : g->hidden_markers)
-    if (answer.find(marker) != std::string::npos && request.find(marker) == std::string::npos &&
-        decoded.find(marker) == std::string::npos)
+    if (answer.find(marker) != std::string::npos &&
+        std::none_of(std::begin(said), std::end(said),
+                     [&](const std::string& s) { return s.find(marker) != std::string::npos; }))
       return true;
   return false;
 }
