@@ -305,7 +305,8 @@ TEST_CASE("sharded index: a document's entries share one shard, spread over all"
 }
 
 TEST_CASE(
-    "sharded index: the watermark is the least of the shards', and a failed commit moves none",
+    "sharded index: the watermark is the least of the shards', and a failed change is not "
+    "committed",
     "[indexer][shards]") {
   TempDir dir;
   const std::vector<IndexDoc> docs = GeneratedDocs(30);
@@ -343,6 +344,27 @@ TEST_CASE(
   }
   CHECK(*Searcher(dir / "index").Watermark() == 60);
   CHECK(*Searcher(dir / "index").DocCount() == 29);
+  // A change a shard cannot apply (an id past Xapian's term length) fails the
+  // commit: that shard commits nothing and stays at 60, the others commit.
+  const std::string too_long(300, 'x');
+  {
+    auto w = ShardedWriter::Open(dir / "index", 3);
+    REQUIRE(w.ok());
+    IndexDoc bad = docs[3];
+    bad.id = too_long;
+    auto prepared = Prepare(bad);
+    REQUIRE(prepared.ok());
+    REQUIRE((*w)->Remove("doc3").ok());
+    REQUIRE((*w)->Replace(std::move(*prepared)).ok());  // queued: fails on its shard
+    CHECK_FALSE((*w)->Commit(70).ok());
+    CHECK((*w)->watermark() == 60);
+    REQUIRE((*w)->Commit(71).ok());  // the shards go on after the failure
+  }
+  CHECK(*Searcher(dir / "index").Watermark() == 71);
+  // doc3's removal went with the failed change when they share a shard.
+  const bool same_shard = ShardOf("doc3", 3) == ShardOf(too_long, 3);
+  CHECK(*Searcher(dir / "index").DocCount() == (same_shard ? 29U : 28U));
+  CHECK_FALSE(Searcher(dir / "index").Get(too_long).ok());
 }
 
 TEST_CASE("sharded index: another shard count, or the single database of before, is rebuilt",

@@ -224,14 +224,14 @@ Status Daemon::OpenStores() {
   if (!key.ok()) return key.status();
   key_ = std::move(*key);
   log::Info("signing with key " + key_->KeyId() + ", log origin " + config_.origin);
-  const size_t shards = indexer::ResolveShards(layout_.index(), config_.index_shards);
-  auto index_writer = indexer::ShardedWriter::Open(layout_.index(), shards);
+  auto index_writer = indexer::ShardedWriter::Open(layout_.index(), config_.index_shards);
   if (!index_writer.ok()) return index_writer.status();
   index_writer_ = std::move(*index_writer);
   if (!index_writer_->rebuilt().empty())
     log::Warning("index: " + index_writer_->rebuilt() +
                  ": rebuilding it from the catalog (searches find fewer documents until it has "
                  "caught up; GET /api/v1/status shows the backlog)");
+  const size_t shards = index_writer_->shards();
   log::Info("index: " + std::to_string(shards) + " shard" + (shards == 1 ? "" : "s") + " in " +
             layout_.index() + ", watermark " + std::to_string(index_writer_->watermark()));
   if (Status s = open_catalog(&feeder_catalog_); !s.ok()) return s;

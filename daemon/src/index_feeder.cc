@@ -220,7 +220,6 @@ Status IndexFeeder::Commit(int64_t mark) {
   }
   NoteCommitted(mark);
   on_commit_();
-  if (on_progress_) on_progress_(mark);
   applied_cv_.notify_all();
   return Status::OK();
 }

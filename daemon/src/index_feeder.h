@@ -66,8 +66,6 @@ class IndexFeeder {
   }
   // Documents that could not be indexed (logged; their entries removed).
   size_t errors() const { return errors_.load(); }
-  // Calls `f` with the applied record after each commit (before CatchUp()).
-  void OnProgress(std::function<void(int64_t applied)> f) { on_progress_ = std::move(f); }
   // Waits until the index has applied record `seq` (true) or `timeout` passed.
   bool WaitApplied(int64_t seq, std::chrono::milliseconds timeout);
 
@@ -88,7 +86,6 @@ class IndexFeeder {
   std::unique_ptr<OrderedPool> pool_;
   const storage::BlobStore* blobs_;
   indexer::ShardedWriter* writer_;
-  std::function<void(int64_t)> on_progress_;
   std::atomic<size_t> errors_{0};
   indexer::ExtractWorkers* extractor_;
   std::function<void()> on_commit_;

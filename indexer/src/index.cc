@@ -551,16 +551,6 @@ Result<std::string> IndexWriter::Metadata(const std::string& key) const {
   return Guard("metadata", [&]() -> Result<std::string> { return db_->get_metadata(key); });
 }
 
-Status IndexWriter::Clear() {
-  return Guard("clear", [&]() -> Status {
-    // Every document carries exactly one XST<status> term.
-    for (const char* st : {"XSTactive", "XSTwithdrawn"}) db_->delete_document(st);
-    db_->set_metadata(kWatermarkKey, "");
-    watermark_ = -1;
-    return Status::OK();
-  });
-}
-
 uint64_t IndexWriter::doc_count() const {
   return db_->get_termfreq("XINSP") - db_->get_termfreq("XMINSP");
 }

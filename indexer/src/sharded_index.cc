@@ -1,6 +1,7 @@
 #include "gongkai/indexer/sharded_index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -139,8 +140,9 @@ class ShardedWriter::Shard {
   std::thread thread_;  // last: starts once the rest is built
 };
 
-Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(const std::string& dir, size_t count) {
-  count = std::max<size_t>(1, count);
+Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(const std::string& dir,
+                                                           size_t configured) {
+  const size_t count = ResolveShards(dir, configured);
   std::unique_ptr<ShardedWriter> w(new ShardedWriter);
   w->dir_ = dir;
   std::vector<std::string> dirs = ShardDirs(dir);
@@ -215,12 +217,10 @@ Status ShardedWriter::Discard() {
 }
 
 Status ShardedWriter::Commit(int64_t watermark) {
-  Status s = OnAll([](Shard&) { return Status::OK(); });  // every change applied?
-  if (s.ok())
-    s = OnAll([watermark](Shard& shard) {
-      Status c = shard.writer->Commit(watermark);
-      return c.ok() ? shard.writer->Begin() : c;
-    });
+  Status s = OnAll([watermark](Shard& shard) {
+    Status c = shard.writer->Commit(watermark);
+    return c.ok() ? shard.writer->Begin() : c;
+  });
   if (!s.ok()) {
     (void)Discard();  // replayed from the watermark, which stays where it was
     return s;
@@ -248,20 +248,13 @@ Status ShardedWriter::Clear() {
 }
 
 uint64_t ShardedWriter::doc_count() {
-  std::vector<std::future<Status>> pending;
-  std::vector<uint64_t> counts(shards_.size());
-  for (size_t k = 0; k < shards_.size(); ++k)
-    pending.push_back(shards_[k]->Call(
-        [&counts, k](Shard& s) {
-          counts[k] = s.writer->doc_count();
-          return Status::OK();
-        },
-        true));
-  uint64_t total = 0;
-  for (size_t k = 0; k < shards_.size(); ++k) {
-    pending[k].get();
-    total += counts[k];
-  }
+  std::atomic<uint64_t> total{0};
+  (void)OnAll(
+      [&total](Shard& s) {
+        total += s.writer->doc_count();
+        return Status::OK();
+      },
+      true);
   return total;
 }
 

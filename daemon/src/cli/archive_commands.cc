@@ -253,8 +253,7 @@ int CmdReindex(Context& ctx, const Args& args) {
   auto blobs =
       storage::BlobStore::Open(storage::Env::Default(), ctx.layout.blobs(), ctx.layout.tmp());
   if (!blobs.ok()) return Fail(blobs.status());
-  const size_t shards = indexer::ResolveShards(ctx.layout.index(), ctx.config.index_shards);
-  auto writer = indexer::ShardedWriter::Open(ctx.layout.index(), shards);
+  auto writer = indexer::ShardedWriter::Open(ctx.layout.index(), ctx.config.index_shards);
   if (!writer.ok()) return Fail(writer.status());
   auto counts = ctx.catalog->Counts();
   if (!counts.ok()) return Fail(counts.status());
@@ -273,19 +272,20 @@ int CmdReindex(Context& ctx, const Args& args) {
   indexer::ExtractWorkerOptions extract_options = indexer::DefaultExtractWorkerOptions();
   extract_options.max_workers = cores;
   indexer::ExtractWorkers extractor(extract_options);
-  daemon::IndexFeeder feeder(ctx.config, ctx.catalog.get(), std::move(readers), blobs->get(),
-                             writer->get(), &extractor, [] {});
   auto progress = ProgressFor(args, "reindex", "records");
-  if (progress)
-    feeder.OnProgress([&](int64_t applied) {
-      progress->Update(static_cast<uint64_t>(applied + 1), static_cast<uint64_t>(counts->records));
-    });
+  daemon::IndexFeeder feeder(ctx.config, ctx.catalog.get(), std::move(readers), blobs->get(),
+                             writer->get(), &extractor, [&] {
+                               if (progress)
+                                 progress->Update(static_cast<uint64_t>((*writer)->watermark() + 1),
+                                                  static_cast<uint64_t>(counts->records));
+                             });
   auto indexed = feeder.CatchUp();
   if (!indexed.ok()) return Fail(indexed.status());
   if (progress) progress->Finish();
   const int64_t watermark = (*writer)->watermark();
   const uint64_t documents = (*writer)->doc_count();
   const size_t errors = feeder.errors();
+  const size_t shards = (*writer)->shards();
   return Print(args,
                Record()
                    .Add("documents", documents)

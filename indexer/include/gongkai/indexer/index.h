@@ -125,8 +125,6 @@ class IndexWriter {
   Status SetMetadata(const std::string& key, const std::string& value);
   Result<std::string> Metadata(const std::string& key) const;
   int64_t watermark() const { return watermark_; }
-  // Removes every document and resets the watermark to -1 (uncommitted).
-  Status Clear();
   uint64_t doc_count() const;
 
  private:

@@ -38,19 +38,19 @@ size_t ShardOf(const std::string& id, size_t shards);
 std::vector<std::string> ShardDirs(const std::string& dir);
 
 // [index] shards = auto: one shard per core, at most kMaxAutoShards, for a
-// new index; an existing index keeps its count (ResolveShards).
+// new index; an existing index keeps its count.
 constexpr size_t kMaxAutoShards = 8;
-// `configured` 0 (auto): the existing index's count, else the cores' (see
-// above); else `configured`.
+// The shard count of the index at `dir` for [index] shards = `configured`
+// (0: auto, as above).
 size_t ResolveShards(const std::string& dir, size_t configured);
 
 class ShardedWriter {
  public:
-  // Opens the index at `dir` with `shards` (>= 1) shards. An index with
-  // another count, of the layout before shards, or missing is created anew,
-  // empty, with watermark -1 (the caller replays the catalog into it);
-  // rebuilt() then says why, for the log.
-  static Result<std::unique_ptr<ShardedWriter>> Open(const std::string& dir, size_t shards);
+  // Opens the index at `dir` with ResolveShards(dir, configured) shards. An
+  // index with another count, of the layout before shards, or missing is
+  // created anew, empty, with watermark -1 (the caller replays the catalog
+  // into it); rebuilt() then says why, for the log.
+  static Result<std::unique_ptr<ShardedWriter>> Open(const std::string& dir, size_t configured);
   ~ShardedWriter();  // uncommitted changes are dropped (the watermark replays them)
 
   // Queue a change on the document's shard and return at once; the shard's
@@ -58,10 +58,10 @@ class ShardedWriter {
   Status Replace(PreparedDoc doc);
   Status Remove(const std::string& id);
   Status RemoveSecondaryEntries(const std::string& id);
-  // Waits for every queued change, then commits all shards with `watermark`
-  // in parallel. On any failure nothing more is applied: every shard drops
-  // what it has not committed (it is replayed from watermark()), and the
-  // error is returned.
+  // Commits all shards with `watermark` in parallel, each after its queued
+  // changes. A shard whose change failed does not commit; on any failure
+  // every shard drops what it has not committed (it is replayed from
+  // watermark(), the least of the shards'), and the error is returned.
   Status Commit(int64_t watermark);
   // Empties the index (the shards are created anew): watermark -1.
   Status Clear();
