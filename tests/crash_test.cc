@@ -104,6 +104,7 @@ TEST_CASE("crash: kill -9 during ingest loses and duplicates nothing", "[e2e][cr
   CHECK(status->getValue<int64_t>("versions") ==
         static_cast<int64_t>(expected.size()));  // exactly once each
   CHECK(status->getValue<int64_t>("failed") == 0);
+  CHECK(status->getValue<int64_t>("index_shards") == 3);
   // Every file's archived version has the file's hash.
   size_t checked = 0;
   for (int offset = 0; offset < static_cast<int>(expected.size()); offset += 100) {

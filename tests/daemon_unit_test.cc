@@ -223,6 +223,7 @@ TEST_CASE("status report: the status object, the systemd line and the archive ga
   snap.counts = {.documents = 3, .active = 2, .versions = 5, .records = 9};
   snap.waiting = 4;
   snap.index_backlog = 2;
+  snap.index_shards = 3;
   snap.failures.push_back({.share = "pub", .path = "坏.pdf", .error = "cannot read: \"x\""});
   snap.last_commit_unix = 1700000000;
   gongkai::Config config;
@@ -236,17 +237,18 @@ TEST_CASE("status report: the status object, the systemd line and the archive ga
   const std::string json = StatusJson(snap, config, std::chrono::system_clock::time_point{}, 42);
   for (const char* field :
        {R"("documents":3)", R"("active":2)", R"("versions":5)", R"("records":9)", R"("queued":6)",
-        R"("index_backlog":2)", R"("failed":1)", R"("storage_problem":"no space left")",
-        R"("started":"1970-01-01T00:00:00Z")", R"("pid":42)", R"("path":"坏.pdf")",
-        R"("error":"cannot read: \"x\"")", R"("office":"县政府办")"})
+        R"("index_backlog":2)", R"("index_shards":3)", R"("failed":1)",
+        R"("storage_problem":"no space left")", R"("started":"1970-01-01T00:00:00Z")",
+        R"("pid":42)", R"("path":"坏.pdf")", R"("error":"cannot read: \"x\"")",
+        R"("office":"县政府办")"})
     CHECK_THAT(json, Catch::Contains(field));
 
   const std::string gauges = ArchiveGauges(snap);
   for (const char* line :
        {"gongkai_documents 3\n", "gongkai_documents_active 2\n", "gongkai_versions 5\n",
         "gongkai_log_records 9\n", "gongkai_queue_depth 4\n", "gongkai_index_backlog 2\n",
-        "gongkai_failed_files 1\n", "gongkai_last_commit_timestamp_seconds 1700000000\n",
-        "# TYPE gongkai_versions gauge\n"})
+        "gongkai_index_shards 3\n", "gongkai_failed_files 1\n",
+        "gongkai_last_commit_timestamp_seconds 1700000000\n", "# TYPE gongkai_versions gauge\n"})
     CHECK_THAT(gauges, Catch::Contains(line));
 }
 

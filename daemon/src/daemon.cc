@@ -502,6 +502,7 @@ Snapshot Daemon::TakeSnapshot() {
   if (auto lease = catalogs_->Borrow(); lease.ok())
     if (auto c = (*lease)->Counts(); c.ok()) snap.counts = *c;
   snap.index_backlog = feeder_->backlog();
+  snap.index_shards = static_cast<int64_t>(index_writer_->shards());
   snap.waiting = static_cast<int64_t>(queue_->size() + archiver_->in_flight());
   snap.failures = archiver_->failures();
   snap.storage_problem = archiver_->storage_problem();

@@ -26,6 +26,7 @@ std::string StatusJson(const Snapshot& s, const Config& config,
       .Field("records", s.counts.records)
       .Field("queued", s.waiting + s.index_backlog)
       .Field("index_backlog", s.index_backlog)
+      .Field("index_shards", s.index_shards)
       .Field("failed", static_cast<int64_t>(s.failures.size()))
       .Field("storage_problem", s.storage_problem)
       .Field("started", storage::Rfc3339(started))
@@ -74,6 +75,8 @@ std::string ArchiveGauges(const Snapshot& s) {
   gauge("gongkai_log_records", "Records in the signed log (its tree size).", s.counts.records);
   gauge("gongkai_queue_depth", "Files seen but not yet archived.", s.waiting);
   gauge("gongkai_index_backlog", "Log records not yet applied to the index.", s.index_backlog);
+  gauge("gongkai_index_shards", "Xapian databases the index is split into ([index] shards).",
+        s.index_shards);
   gauge("gongkai_failed_files", "Files that could not be archived (retried when they change).",
         static_cast<int64_t>(s.failures.size()));
   gauge("gongkai_last_commit_timestamp_seconds",

@@ -31,6 +31,7 @@ struct Snapshot {
   storage::CatalogCounts counts;
   int64_t waiting = 0;        // files seen but not yet archived
   int64_t index_backlog = 0;  // log records not yet applied to the index
+  int64_t index_shards = 0;   // Xapian databases the index is split into
   std::vector<FailedFile> failures;
   std::string storage_problem;   // why ingest is paused, "" when it is not
   int64_t last_commit_unix = 0;  // the last catalog commit since start, 0 before
