@@ -3,7 +3,8 @@
 // re-check of every hit, snippets or facets.
 //
 //   xapian_search_bench --db DATA/index [--db DIR...] --queries FILE [--seconds S] [--threads N]
-//                       [--check-all] [--json FILE]
+//                       [--check-all | --check N] [--spies] [--boost] [--snippets]
+//                       [--json FILE]
 //
 // FILE has one query a line: "QUERY<TAB>TYPE<TAB>SORT" (TYPE and SORT may be
 // empty). Each query is folded Traditional -> Simplified with OpenCC's
@@ -15,7 +16,12 @@
 // get_mset(0, 20) — or, with --check-all, get_mset(0, 20, doccount) as
 // gongkai does to get exact totals. Prints queries/s and p50/p99 latency.
 // Several --db are searched as one sharded database, as the hub searches its
-// mirror's shards (bench/hub.sh). See bench/README.md.
+// mirror's shards (bench/hub.sh). --check, --spies, --boost and --snippets
+// add gongkai's own semantics piece by piece: at least N matches checked, the
+// four facets' match spies, the words as typed ranked first, and a snippet of
+// each hit: Xapian's MSet::snippet of its stored snippet text as gongkai
+// cuts it (folded to Simplified with gongkai's FoldScript, the query's terms
+// being folded; 200 bytes, SNIPPET_CJK_NGRAM). See bench/README.md.
 #include <opencc/opencc.h>
 #include <unistd.h>
 #include <xapian.h>
@@ -33,6 +39,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "gongkai/indexer/chinese.h"
 
 namespace {
 
@@ -95,7 +103,7 @@ int main(int argc, char** argv) {
   std::string queries_path, json_path;
   double seconds = 10;
   int threads = 1;
-  bool check_all = false, spies = false, boost = false;
+  bool check_all = false, spies = false, boost = false, snippets = false;
   Xapian::doccount check = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -120,6 +128,8 @@ int main(int argc, char** argv) {
       check = static_cast<Xapian::doccount>(std::stoul(next()));
     else if (a == "--spies")
       spies = true;
+    else if (a == "--snippets")
+      snippets = true;
     else if (a == "--boost")
       boost = true;
     else if (a == "--json")
@@ -127,7 +137,7 @@ int main(int argc, char** argv) {
     else {
       std::cerr << "usage: xapian_search_bench --db DIR [--db DIR...] --queries FILE [--seconds S] "
                    "[--threads N] "
-                   "[--check-all | --check N] [--spies] [--boost] [--json FILE]\n";
+                   "[--check-all | --check N] [--spies] [--boost] [--snippets] [--json FILE]\n";
       return 2;
     }
   }
@@ -201,8 +211,14 @@ int main(int argc, char** argv) {
           for (auto& spy : spy_list) (void)spy->get_total();
           // Touch each hit's data, as any search that shows results must.
           size_t bytes = 0;
-          for (auto it = mset.begin(); it != mset.end(); ++it)
-            bytes += it.get_document().get_data().size();
+          for (auto it = mset.begin(); it != mset.end(); ++it) {
+            const Xapian::Document doc = it.get_document();
+            bytes += doc.get_data().size();
+            if (snippets)  // slot 1: the snippet text (indexer/src/index.cc)
+              bytes += mset.snippet(gongkai::indexer::FoldScript(doc.get_value(1)), 200,
+                                    Xapian::Stem("english"), Xapian::MSet::SNIPPET_CJK_NGRAM)
+                           .size();
+          }
           auto t1 = std::chrono::steady_clock::now();
           mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
           if (t == 0 && n < queries.size()) matches[n] = mset.get_matches_estimated();
