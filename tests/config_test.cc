@@ -87,17 +87,28 @@ TEST_CASE("config: the HTTP connection limits", "[config]") {
               .find("[daemon] request_header_timeout: expected") != std::string::npos);
 }
 
-TEST_CASE("config: [index] shards is auto or a number", "[config]") {
+TEST_CASE("config: [index] shards and concurrent_searches are auto or a number", "[config]") {
   auto dflt = ParseConfig("[daemon]\ndata_dir = d\n", "/etc/gk/gongkaid.conf");
-  auto autom = ParseConfig("[daemon]\ndata_dir = d\n[index]\nshards = auto\n", "/etc/gk/c.conf");
-  auto four = ParseConfig("[daemon]\ndata_dir = d\n[index]\nshards = 4\n", "/etc/gk/c.conf");
+  auto autom =
+      ParseConfig("[daemon]\ndata_dir = d\n[index]\nshards = auto\nconcurrent_searches = auto\n",
+                  "/etc/gk/c.conf");
+  auto four = ParseConfig("[daemon]\ndata_dir = d\n[index]\nshards = 4\nconcurrent_searches = 3\n",
+                          "/etc/gk/c.conf");
   REQUIRE((dflt.ok() && autom.ok() && four.ok()));
   CHECK(dflt->index_shards == 0);
   CHECK(autom->index_shards == 0);
   CHECK(four->index_shards == 4);
+  CHECK(dflt->concurrent_searches == 0);
+  CHECK(autom->concurrent_searches == 0);
+  CHECK(four->concurrent_searches == 3);
   for (const char* bad : {"0", "65", "many", "", "-2"})
     CHECK(ErrorOf(std::string("[daemon]\ndata_dir = d\n[index]\nshards = ") + bad + "\n")
               .find("[index] shards: expected auto or a number from 1 to 64") != std::string::npos);
+  for (const char* bad : {"0", "1025", "all"})
+    CHECK(
+        ErrorOf(std::string("[daemon]\ndata_dir = d\n[index]\nconcurrent_searches = ") + bad + "\n")
+            .find("[index] concurrent_searches: expected auto or a number from 1 to 1024") !=
+        std::string::npos);
   CHECK(ErrorOf("[daemon]\ndata_dir = d\n[index]\nwriters = 2\n").find("writers") !=
         std::string::npos);
 }

@@ -299,14 +299,19 @@ Status ReadDaemon(const SectionReader& r, Config* cfg) {
   return Status::OK();
 }
 
-// [index] shards: "auto" (0) or 1 to 64.
+// [index] shards: "auto" (0) or 1 to 64; concurrent_searches: "auto" (0) or
+// 1 to 1024.
 Status ReadIndex(const SectionReader& r, Config* cfg) {
-  GONGKAI_CHECK(r.OnlyKeys({"shards"}));
-  if (const Entry* e = r.Get("shards"); e && e->value == "auto") {
-    cfg->index_shards = 0;
-    return Status::OK();
-  }
-  return r.Number("shards", 1, 64, "expected auto or a number from 1 to 64", &cfg->index_shards);
+  GONGKAI_CHECK(r.OnlyKeys({"shards", "concurrent_searches"}));
+  const auto auto_or = [&](const char* key, int64_t max, size_t* out) {
+    if (const Entry* e = r.Get(key); e && e->value == "auto") {
+      *out = 0;
+      return Status::OK();
+    }
+    return r.Number(key, 1, max, "expected auto or a number from 1 to " + std::to_string(max), out);
+  };
+  GONGKAI_CHECK(auto_or("shards", 64, &cfg->index_shards));
+  return auto_or("concurrent_searches", 1024, &cfg->concurrent_searches);
 }
 
 Status ReadAuth(const SectionReader& r, Config* cfg) {

@@ -263,6 +263,12 @@ Status Daemon::LoadCalendar() {
 
 void Daemon::BuildPipeline() {
   searcher_ = std::make_unique<indexer::Searcher>(layout_.index());
+  // More searches at once than cores would only share them; one more keeps
+  // the cores busy while a search's thread checks its hits and writes JSON
+  // (docs/performance.md, Search).
+  searcher_->LimitConcurrentSearches(config_.concurrent_searches > 0
+                                         ? config_.concurrent_searches
+                                         : std::max(1u, std::thread::hardware_concurrency()) + 1);
   catalogs_ = std::make_unique<CatalogPool>(config_.catalog_postgres, layout_.catalog(), env_);
   // Bounded: in a burst beyond its capacity a share is rescanned once the
   // queue has drained instead of holding every path in memory.

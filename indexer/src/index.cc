@@ -938,6 +938,7 @@ SearchResult Relaxed(const Xapian::Database& db, Xapian::QueryParser& qp, const 
 
 Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
   return Guard("search", [&]() -> Result<SearchResult> {
+    const Turns::Held turn(search_turns_);
     std::unique_ptr<Handle> h = Acquire();
     Xapian::Database& db = h->db;
     Result<SearchResult> result = Reading(db, [&]() -> Result<SearchResult> {

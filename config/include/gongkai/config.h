@@ -87,6 +87,10 @@ struct Config {
   // [index] shards: how many Xapian databases the index is split into, each
   // written by a thread of its own (indexer/sharded_index.h); 0 = auto.
   size_t index_shards = 0;
+  // [index] concurrent_searches: searches matched at once, the rest waiting
+  // their turn in order (indexer::Searcher::LimitConcurrentSearches); 0 =
+  // auto, one more than the cores.
+  size_t concurrent_searches = 0;
   // Files waiting to settle, at most; beyond it a share is rescanned later
   // instead (bounded memory in bursts).
   size_t queue_capacity = 50000;

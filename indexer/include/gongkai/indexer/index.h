@@ -41,6 +41,7 @@
 
 #include "gongkai/domain.h"
 #include "gongkai/status.h"
+#include "gongkai/turns.h"
 
 namespace Xapian {
 class WritableDatabase;
@@ -253,6 +254,11 @@ class Searcher {
   // line each. For `gongkai verify`.
   Result<std::vector<std::string>> MemberProblems();
   void Invalidate() { generation_.fetch_add(1); }
+  // At most n Search() calls match at once; the others wait their turn in
+  // the order they came (0, the default: no limit). Matching is CPU work:
+  // more searches at once than cores only share the cores, so each takes
+  // longer, a long one most. Call before the first search.
+  void LimitConcurrentSearches(size_t n) { search_turns_.set_limit(n); }
 
  private:
   struct Handle;
@@ -263,6 +269,7 @@ class Searcher {
   std::atomic<uint64_t> generation_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Handle>> pool_;
+  Turns search_turns_;
 };
 
 }  // namespace gongkai::indexer
