@@ -1,5 +1,6 @@
 #include "index_feeder.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -9,14 +10,17 @@
 
 namespace gongkai::daemon {
 namespace {
+// Records read per round: at least two commits' worth (below).
 constexpr int64_t kRecordsPerRound = 512;
 constexpr int64_t kMaxExtractBytes = 256LL * 1024 * 1024;
 // Documents read, extracted or prepared but not yet stored, per pool thread.
 constexpr size_t kInFlightPerThread = 4;
-// Documents per index commit. The writer's cost per document grows with the
-// batch (bench/index_bench: 128 cost about a fifth less than 512), and
-// smaller commits make documents searchable sooner.
-constexpr size_t kDocumentsPerCommit = 128;
+// Documents per index commit and shard. A shard's cost per document is
+// least with 128 to 512 a commit, and grows with the index for fewer
+// (bench/README.md, the index writer); smaller commits make documents
+// searchable sooner. Each shard gets its share of a commit, so a commit
+// takes this many times the shards.
+constexpr size_t kDocumentsPerShardCommit = 128;
 // ...or text bytes, whichever comes first: the shards hold every prepared
 // entry until the commit (Xapian buffers a transaction in memory), and 128
 // documents of up to 16 MiB of indexed text each would be 2 GiB. With
@@ -240,8 +244,10 @@ Result<std::vector<std::string>> IndexFeeder::SameContent(const std::string& doc
 
 Result<size_t> IndexFeeder::CatchUp() {
   size_t indexed = 0;
+  const size_t per_commit = kDocumentsPerShardCommit * writer_->shards();
+  const int64_t per_round = std::max(kRecordsPerRound, static_cast<int64_t>(2 * per_commit));
   while (!stopped_) {  // a stop leaves the rest to the next start's replay
-    auto records = catalog_->Records(writer_->watermark() + 1, kRecordsPerRound);
+    auto records = catalog_->Records(writer_->watermark() + 1, per_round);
     if (!records.ok()) return records.status();
     if (records->empty()) return indexed;
     // Each document once, at its first record; first_record[i] is job i's.
@@ -293,8 +299,7 @@ Result<size_t> IndexFeeder::CatchUp() {
           text_bytes += jobs[i].text_bytes;
           jobs[i] = Job{};  // frees what the shards do not hold
           ++indexed;
-          if (++documents < kDocumentsPerCommit && text_bytes < kTextBytesPerCommit &&
-              i + 1 != jobs.size())
+          if (++documents < per_commit && text_bytes < kTextBytesPerCommit && i + 1 != jobs.size())
             return true;
           // The next job is a copy found at the round's first record: no
           // record of the round is complete yet.
