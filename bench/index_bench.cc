@@ -1,11 +1,13 @@
-// index_bench [--commit-every N] FILE...: where the time of indexing goes,
+// index_bench [--commit-every N] [--window W] FILE...: where the time of indexing goes,
 // stage by stage, on one thread. Each file (read into memory first) is
 // extracted in process, prepared (script folding, term generation:
 // indexer::Prepare) and stored (IndexWriter::Replace) into a fresh index in a
 // temporary folder, committed every N documents (default 512, the feeder's
 // round) and at the end. Prints the seconds and µs per document of each stage,
 // so that what can run in parallel (extract, prepare) and what the single
-// writer must do (store, commit) can be compared.
+// writer must do (store, commit) can be compared. With --window W it also
+// prints the writer's µs per document over each W documents, to show how
+// its cost grows with the index.
 #include <unistd.h>
 
 #include <chrono>
@@ -31,17 +33,19 @@ double Since(Clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t commit_every = 512;
+  size_t commit_every = 512, window = 0;
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--commit-every" && i + 1 < argc)
       commit_every = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--window" && i + 1 < argc)
+      window = static_cast<size_t>(std::max(0, std::atoi(argv[++i])));
     else
       paths.push_back(arg);
   }
   if (paths.empty()) {
-    std::fprintf(stderr, "usage: index_bench [--commit-every N] FILE...\n");
+    std::fprintf(stderr, "usage: index_bench [--commit-every N] [--window W] FILE...\n");
     return 2;
   }
   std::vector<std::string> files;
@@ -61,7 +65,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "index_bench: %s\n", writer.status().ToString().c_str());
     return 1;
   }
-  double extract = 0, prepare = 0, store = 0, commit = 0;
+  double extract = 0, prepare = 0, store = 0, commit = 0, window_start = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     auto t = Clock::now();
     gongkai::indexer::Extracted e = gongkai::indexer::Extract(files[i], paths[i]);
@@ -87,6 +91,12 @@ int main(int argc, char** argv) {
       t = Clock::now();
       if (!(*writer)->Commit(static_cast<int64_t>(i)).ok()) return 1;
       commit += Since(t);
+    }
+    if (window > 0 && (i + 1) % window == 0) {
+      std::printf("documents %zu-%zu: store + commit %.0f µs/doc\n", i + 2 - window, i + 1,
+                  (store + commit - window_start) / static_cast<double>(window) * 1e6);
+      std::fflush(stdout);
+      window_start = store + commit;
     }
   }
   writer->reset();

@@ -7,6 +7,7 @@
 #
 #   bench/search.sh                       # the archive of bench/out/verify-run-20000
 #   SEARCH_ARCHIVE=DIR bench/search.sh    # DIR holds gongkai.conf (data_dir, tokens, share)
+#   SEARCH_CONCURRENCY=N bench/search.sh  # the daemon's [index] concurrent_searches
 #   SEARCH_SECONDS=15 SEARCH_XAPIAN_SECONDS=10 GONGKAID=... bench/search.sh
 #   QUIET_WAIT=0 bench/search.sh          # do not wait (default: up to 600 s) for other compiles
 set -euo pipefail
@@ -74,6 +75,15 @@ for line in open(src, encoding="utf-8").read().splitlines():
 open(dst, "w", encoding="utf-8").write("\n".join(out) + "\n")
 EOF
 grep -q '^\[auth\]' "$run/gongkai.conf" || printf '\n[auth]\ntokens_file = %s\n' "$run/tokens" >> "$run/gongkai.conf"
+# SEARCH_CONCURRENCY=N: [index] concurrent_searches (1024: every search at
+# once, as before the limit existed)
+if [ -n "${SEARCH_CONCURRENCY:-}" ]; then
+  if grep -q '^\[index\]' "$run/gongkai.conf"; then
+    sed -i "/^\[index\]/a concurrent_searches = $SEARCH_CONCURRENCY" "$run/gongkai.conf"
+  else
+    printf '\n[index]\nconcurrent_searches = %s\n' "$SEARCH_CONCURRENCY" >> "$run/gongkai.conf"
+  fi
+fi
 
 nginx_pid=
 cleanup() {
