@@ -58,6 +58,12 @@ struct Office {
   Change NewVersion(const std::string& path, const std::string& meta, const char* day,
                     bool review = false, const std::string& doc = "",
                     Classification classification = Classification::kPublic) {
+    return Apply(MakeVersion(path, meta, day, review, doc, classification), day);
+  }
+  // The change NewVersion applies, with its blob stored.
+  Change MakeVersion(const std::string& path, const std::string& meta, const char* day,
+                     bool review = false, const std::string& doc = "",
+                     Classification classification = Classification::kPublic) {
     const std::string content = path + meta + day;  // distinct bytes per version
     auto writer = Blobs().NewWriter();
     REQUIRE(writer.ok());
@@ -74,7 +80,7 @@ struct Office {
     c.meta = meta;
     c.review_required = review;
     c.classification = classification;
-    return Apply(std::move(c), day);
+    return c;
   }
   Change Event(Change::Kind kind, const std::string& doc, const char* day,
                Classification classification = Classification::kPublic) {
@@ -174,6 +180,41 @@ TEST_CASE("index numbers: given once, at the first public approved version, seri
   CHECK(o.NewVersion("d.txt", "{}", "2027-01-06").record.record.find(No(2027, 2)) !=
         std::string::npos);
 
+  CHECK(o.Problems().empty());
+}
+
+TEST_CASE(
+    "index numbers: counted on without a gap after a failed transaction, never repeating another "
+    "writer's",
+    "[catalogue][ledger]") {
+  const std::string backend = GENERATE(from_range(gongkai::test::CatalogBackends()));
+  INFO("catalog backend: " << backend);
+  Office o;
+  if (!o.Open(backend)) return;
+  const Change a = o.NewVersion("a.txt", "{}", "2026-12-30");
+  CHECK(RecordIndexNo(a) == No(2026, 1));
+
+  // A batch that fails after giving a number keeps nothing: the next
+  // document gets the number the failed one would have had.
+  Change approve;
+  approve.kind = Change::Kind::kApprove;  // a has no version waiting: Invalid
+  approve.doc_id = a.doc_id;
+  std::vector<Change> failing{o.MakeVersion("b.txt", "{}", "2026-12-30"), approve};
+  CHECK_FALSE(o.ledger->Apply(failing, *o.key).ok());
+  CHECK(RecordIndexNo(o.NewVersion("c.txt", "{}", "2026-12-30")) == No(2026, 2));
+
+  // Another writer on the same catalog gives the next numbers: this
+  // ledger's count is behind, finds its next taken, and reads them afresh.
+  ledger::Ledger other(o.catalog.get(), &o.env, "catalogue.test/log", kCode);
+  for (const char* path : {"d.txt", "e.txt"}) {
+    std::vector<Change> one{o.MakeVersion(path, "{}", "2026-12-30")};
+    REQUIRE(other.Apply(one, *o.key).ok());
+  }
+  CHECK(RecordIndexNo(o.NewVersion("f.txt", "{}", "2026-12-30")) == No(2026, 5));
+  // And the other's, in turn.
+  std::vector<Change> g{o.MakeVersion("g.txt", "{}", "2026-12-30")};
+  REQUIRE(other.Apply(g, *o.key).ok());
+  CHECK(RecordIndexNo(g[0]) == No(2026, 6));
   CHECK(o.Problems().empty());
 }
 

@@ -103,7 +103,10 @@ Status Ledger::Transaction(const storage::SigningKey& key, const TransactionBody
     if (Status cp = IssueCheckpoint(static_cast<uint64_t>(seq), key); !cp.ok()) return cp;
     return catalog_->Commit();
   }();
-  if (!s.ok()) catalog_->Rollback();
+  if (!s.ok()) {
+    catalog_->Rollback();
+    last_serial_.clear();
+  }
   return s;
 }
 
@@ -225,14 +228,29 @@ Status Ledger::AssignIndexNo(DocumentRow& doc, bool approved, storage::RecordFie
   const int year = disclosure::YearOf(today);
   // One more than the highest serial of the year: never one given before,
   // even were a number of the year lost from the catalog.
-  auto given = catalog_->IndexNumbersOf(year);
-  if (!given.ok()) return given.status();
-  long long last = 0;
-  for (const std::string& n : *given)
-    last = std::max(last, std::atoll(n.c_str() + n.rfind('-') + 1));
-  char serial[32];
-  std::snprintf(serial, sizeof serial, "%d-%05lld", year, last + 1);
-  doc.index_no = index_prefix_ + "/" + serial;
+  const auto number = [&](long long serial) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%d-%05lld", year, serial);
+    return index_prefix_ + "/" + buf;
+  };
+  auto last = last_serial_.find(year);
+  if (last != last_serial_.end()) {  // counted on: unless another writer gave it since
+    auto taken = catalog_->HasIndexNumber(number(last->second + 1));
+    if (!taken.ok()) return taken.status();
+    if (*taken) {
+      last_serial_.erase(last);
+      last = last_serial_.end();
+    }
+  }
+  if (last == last_serial_.end()) {
+    auto given = catalog_->IndexNumbersOf(year);
+    if (!given.ok()) return given.status();
+    long long highest = 0;
+    for (const std::string& n : *given)
+      highest = std::max(highest, std::atoll(n.c_str() + n.rfind('-') + 1));
+    last = last_serial_.emplace(year, highest).first;
+  }
+  doc.index_no = number(++last->second);
   doc.published = disclosure::FormatDate(today);
   f.index_no = doc.index_no;
   return Status::OK();

@@ -261,6 +261,15 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
+  Result<bool> HasIndexNumber(const std::string& index_no) override {
+    return db_->Call("index number", [&]() -> Result<bool> {
+      // "<> ''" lets the planner use the partial unique index.
+      return !db_->Query("SELECT 1 FROM documents WHERE index_no = $1 AND index_no <> '' LIMIT 1",
+                         {index_no})
+                  .empty();
+    });
+  }
+
   Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) override {
     return db_->Call("records", [&]() -> Result<std::vector<RecordRow>> {
       Rows rows = db_->Query(

@@ -363,6 +363,16 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Result<bool> HasIndexNumber(const std::string& index_no) override {
+    return Guard("index number", [&]() -> Result<bool> {
+      // "<> ''" lets SQLite use the partial unique index (else: a full scan).
+      Query q = statements_.Prepare(
+          "SELECT 1 FROM documents WHERE index_no = ? AND index_no <> '' LIMIT 1");
+      q.Bind(index_no);
+      return q.Next();
+    });
+  }
+
   Result<std::vector<VersionRow>> Versions(const std::string& doc_id) override {
     return Guard("versions", [&]() -> Result<std::vector<VersionRow>> {
       Query q = statements_.Prepare("SELECT " + std::string(kVersionColumns) +

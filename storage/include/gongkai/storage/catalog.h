@@ -173,6 +173,8 @@ class Catalog {
   virtual Result<std::vector<DocumentRow>> IndexedDocuments() = 0;
   // The 索引号 of `year` given so far (those "<code>/<year>-<serial>").
   virtual Result<std::vector<std::string>> IndexNumbersOf(int year) = 0;
+  // Whether a document holds `index_no` (a lookup in the unique index).
+  virtual Result<bool> HasIndexNumber(const std::string& index_no) = 0;
   // Records with seq >= first, in order, at most `limit`.
   virtual Result<std::vector<RecordRow>> Records(int64_t first, int64_t limit) = 0;
   virtual Result<CatalogCounts> Counts() = 0;
