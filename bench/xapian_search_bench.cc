@@ -7,8 +7,8 @@
 //                       [--json FILE]
 //
 // FILE has one query a line: "QUERY<TAB>TYPE<TAB>SORT" (TYPE and SORT may be
-// empty). Each query is folded Traditional -> Simplified with OpenCC's
-// TSCharacters (as gongkai does) once, before the clock starts: the figures
+// empty). Each query is folded Traditional -> Simplified with gongkai's own
+// FoldScript (as gongkai does) once, before the clock starts: the figures
 // exclude the folding. Then each thread (own read-only Database) goes round
 // the queries for S seconds (default 10): QueryParser with FLAG_DEFAULT |
 // FLAG_CJK_NGRAM | FLAG_PURE_NOT, default op AND, the anonymous filter
@@ -22,8 +22,6 @@
 // each hit: Xapian's MSet::snippet of its stored snippet text as gongkai
 // cuts it (folded to Simplified with gongkai's FoldScript, the query's terms
 // being folded; 200 bytes, SNIPPET_CJK_NGRAM). See bench/README.md.
-#include <opencc/opencc.h>
-#include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -31,7 +29,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -47,32 +44,6 @@ namespace {
 struct Query {
   std::string q, type, sort, folded;
 };
-
-std::string Fold(const std::string& s) {
-  static opencc_t handle = [] {
-    const char* env = std::getenv("GONGKAI_OPENCC_DIR");
-    const std::string dict = std::string(env ? env : "/usr/share/opencc") + "/TSCharacters.ocd2";
-    const std::string config =
-        R"({"name":"t2s characters","segmentation":{"type":"mmseg","dict":{"type":"ocd2","file":")" +
-        dict + R"("}},"conversion_chain":[{"dict":{"type":"ocd2","file":")" + dict + R"("}}]})";
-    std::string path = (std::filesystem::temp_directory_path() / "xsb-opencc-XXXXXX").string();
-    int fd = ::mkstemp(path.data());
-    if (fd < 0) return reinterpret_cast<opencc_t>(-1);
-    bool ok = ::write(fd, config.data(), config.size()) == static_cast<ssize_t>(config.size());
-    ::close(fd);
-    opencc_t h = ok ? opencc_open(path.c_str()) : reinterpret_cast<opencc_t>(-1);
-    ::unlink(path.c_str());
-    if (h == reinterpret_cast<opencc_t>(-1))
-      std::cerr << "xapian_search_bench: OpenCC not loadable; no folding\n";
-    return h;
-  }();
-  if (handle == reinterpret_cast<opencc_t>(-1) || s.empty()) return s;
-  char* out = opencc_convert_utf8(handle, s.data(), s.size());
-  if (!out) return s;
-  std::string r(out);
-  opencc_convert_utf8_free(out);
-  return r;
-}
 
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -155,7 +126,7 @@ int main(int argc, char** argv) {
     std::getline(ls, q.q, '\t');
     std::getline(ls, q.type, '\t');
     std::getline(ls, q.sort, '\t');
-    q.folded = Fold(q.q);
+    q.folded = gongkai::indexer::FoldScript(q.q);
     queries.push_back(q);
   }
   if (queries.empty()) {

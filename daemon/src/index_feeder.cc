@@ -23,7 +23,8 @@ constexpr size_t kInFlightPerThread = 4;
 constexpr size_t kDocumentsPerShardCommit = 128;
 // ...or text bytes, whichever comes first: the shards hold every prepared
 // entry until the commit (Xapian buffers a transaction in memory), and 128
-// documents of up to 16 MiB of indexed text each would be 2 GiB. With
+// documents a shard of up to 16 MiB of indexed text each would be 2 GiB a
+// shard. With
 // commits this frequent, Xapian's own flush threshold (XAPIAN_FLUSH_THRESHOLD,
 // 10,000 documents) is never reached, and is left alone.
 constexpr size_t kTextBytesPerCommit = size_t{64} * 1024 * 1024;
