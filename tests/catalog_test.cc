@@ -93,7 +93,7 @@ TEST_CASE("catalog: every row primitive reads back alike on each backend", "[cat
   auto all = cat->AllDocuments();
   REQUIRE(all->size() == 3);
   CHECK(std::is_sorted(all->begin(), all->end(), [](auto& x, auto& y) { return x.id < y.id; }));
-  CHECK(cat->DocumentsInShare("pub")->size() == 2);
+  CHECK(cat->ArchivedFiles("pub")->size() == 2);
   CHECK((*cat->FindByPath("pub", "子目錄/公告.txt"))->id == a);
   // Lookups by what is never stored (not UTF-8, a NUL) find nothing, and fail nothing.
   CHECK_FALSE(cat->FindByPath("pub", "\xb9\xab\xb8\xe6.txt")->has_value());  // 公告 in GBK
@@ -134,6 +134,14 @@ TEST_CASE("catalog: every row primitive reads back alike on each backend", "[cat
   CHECK((keys[0].key_id == key->KeyId() && !keys[0].retired.empty()));
   CHECK((keys[1].key_id == next->KeyId() && keys[1].retired.empty()));
   CHECK(*cat->IntegrityCheck() == "ok");
+
+  // What a scan compares the share with: each active document's file state, by path.
+  Change withdraw{Change::Kind::kWithdraw, c};
+  ApplyOne(cat.get(), *next, withdraw);
+  CHECK(*cat->ArchivedFiles("pub") ==
+        std::map<std::string, FileState>{{"子目錄/公告.txt", notice.file}, {"copy.txt", moved}});
+  CHECK(cat->ArchivedFiles("sec")->empty());  // withdrawn
+  CHECK(cat->ArchivedFiles("\xff")->empty());
 }
 
 TEST_CASE("catalog: a status, classification or review it cannot read is Corruption", "[catalog]") {
@@ -162,7 +170,6 @@ TEST_CASE("catalog: a status, classification or review it cannot read is Corrupt
   corrupt(cat->GetDocument(id).status(), "documents.status 'gone'");
   corrupt(cat->FindByPath("pub", "a.txt").status(), "documents.status 'gone'");
   corrupt(cat->AllDocuments().status(), "documents.status 'gone'");
-  corrupt(cat->DocumentsInShare("pub").status(), "documents.status 'gone'");
   corrupt(cat->DocumentsWithVersions({id}).status(), "documents.status 'gone'");
   sql("UPDATE documents SET status = 'active', classification = 'Public'");
   corrupt(cat->GetDocument(id).status(), "documents.classification 'Public'");

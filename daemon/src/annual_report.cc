@@ -218,18 +218,17 @@ Result<Table2> ComputeTable2(storage::Catalog& catalog, int year) {
   t.year = year;
   for (const auto& [kind, label] : kTable2Kinds)
     for (const auto& [column, heading] : kTable2Columns) t.cells[kind][column] = 0;
-  auto docs = catalog.IndexedDocuments();
-  if (!docs.ok()) return docs.status();
-  std::vector<std::string> ids;
-  for (const storage::DocumentRow& d : *docs)
-    if (d.published <= std::to_string(year) + "-12-31") ids.push_back(d.id);
+  auto ids = catalog.IndexedDocumentIds();
+  if (!ids.ok()) return ids.status();
   constexpr size_t kBatch = 500;  // documents per catalog read
-  for (size_t first = 0; first < ids.size(); first += kBatch) {
+  const std::string year_end = std::to_string(year) + "-12-31";
+  for (size_t first = 0; first < ids->size(); first += kBatch) {
     auto rows = catalog.DocumentsWithVersions(
-        {ids.begin() + static_cast<std::ptrdiff_t>(first),
-         ids.begin() + static_cast<std::ptrdiff_t>(std::min(first + kBatch, ids.size()))});
+        {ids->begin() + static_cast<std::ptrdiff_t>(first),
+         ids->begin() + static_cast<std::ptrdiff_t>(std::min(first + kBatch, ids->size()))});
     if (!rows.ok()) return rows.status();
-    for (const auto& [doc, versions] : *rows) CountTable2(t, doc, versions, year);
+    for (const auto& [doc, versions] : *rows)
+      if (doc.published <= year_end) CountTable2(t, doc, versions, year);
   }
   return t;
 }

@@ -196,11 +196,9 @@ void Archiver::StorageRecovered() {
 Status Archiver::ScanShare(size_t i) {
   const ShareConfig& share = config_.shares[i];
   const auto started = Clock::now();
-  auto docs = catalog_->DocumentsInShare(share.name);
-  if (!docs.ok()) return docs.status();
-  std::map<std::string, const storage::DocumentRow*> known;
-  for (const auto& d : *docs)
-    if (d.status == DocumentStatus::kActive) known[d.path] = &d;
+  // What the walk finds is taken out of `archived`; what is left was not found.
+  auto archived = catalog_->ArchivedFiles(share.name);
+  if (!archived.ok()) return archived.status();
   const auto now = Clock::now();
   const bool first = !scanned_once_.count(i);
   scanned_once_.insert(i);
@@ -210,18 +208,14 @@ Status Archiver::ScanShare(size_t i) {
   const auto check = [&](const std::string& rel) {
     ++(queue_->Touch(i, rel, now) ? queued : refused);
   };
-  std::set<std::string> present;
   WalkShare(share, "", [&](const std::string& rel, const struct stat& st) {
     ++seen;
-    present.insert(rel);
-    auto it = known.find(rel);
-    if (it != known.end() &&
-        it->second->file.Matches(WithSidecar(StateOf(st), share.path + "/" + rel)))
+    const auto known = archived->extract(rel);
+    if (known && known.mapped().Matches(WithSidecar(StateOf(st), share.path + "/" + rel)))
       return;  // unchanged: not re-read
     check(rel);
   });
-  for (const auto& [path, doc] : known)
-    if (!present.count(path)) check(path);  // the archiver finds it gone and withdraws it
+  for (const auto& gone : *archived) check(gone.first);  // the archiver withdraws it
   // Periodic scans that find nothing would flood the log: those are debug
   // (the start-up scan is always reported, with its time).
   char took[32];
@@ -511,22 +505,26 @@ void Archiver::RequestMove(size_t i, const std::string& from, const std::string&
 void Archiver::ApplyMove(const Move& m) {
   const ShareConfig& share = config_.shares[m.share];
   const auto now = Clock::now();
-  std::vector<std::pair<storage::DocumentRow, std::string>> moving;  // doc, new path
+  std::vector<std::pair<std::string, std::string>> renames;  // old path, new path
   if (m.is_dir) {
-    auto docs = catalog_->DocumentsInShare(share.name);
-    if (!docs.ok()) {
-      log::Error(docs.status().ToString());
+    auto archived = catalog_->ArchivedFiles(share.name);
+    if (!archived.ok()) {
+      log::Error(archived.status().ToString());
       RequestRescan(m.share);
       return;
     }
     const std::string prefix = m.from + "/";
-    for (const auto& d : *docs)
-      if (d.status == DocumentStatus::kActive && d.path.compare(0, prefix.size(), prefix) == 0)
-        moving.emplace_back(d, m.to + "/" + d.path.substr(prefix.size()));
+    for (auto it = archived->lower_bound(prefix);
+         it != archived->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+      renames.emplace_back(it->first, m.to + "/" + it->first.substr(prefix.size()));
   } else {
-    auto doc = catalog_->FindByPath(share.name, m.from);
+    renames.emplace_back(m.from, m.to);
+  }
+  std::vector<std::pair<storage::DocumentRow, std::string>> moving;  // doc, new path
+  for (auto& [from, to] : renames) {
+    auto doc = catalog_->FindByPath(share.name, from);
     if (doc.ok() && doc->has_value() && (*doc)->status == DocumentStatus::kActive)
-      moving.emplace_back(**doc, m.to);
+      moving.emplace_back(std::move(**doc), std::move(to));
   }
   std::vector<ledger::Change> changes;
   for (const auto& [doc, to] : moving) {

@@ -42,6 +42,15 @@ CatalogueEntry EntryOf(const Config& config, const storage::DocumentRow& doc,
                         meta.repealed_on};
 }
 
+// Counts `e` in `out`'s years, and in its categories if it is of the
+// filter's year; true if it belongs in `out`'s entries.
+bool Counted(const CatalogueFilter& filter, const CatalogueEntry& e, Catalogue& out) {
+  if (e.published.size() >= 4) out.years.insert(std::atoi(e.published.substr(0, 4).c_str()));
+  if (filter.year > 0 && e.published.compare(0, 4, std::to_string(filter.year)) != 0) return false;
+  ++out.categories[e.category];
+  return InCategory(e.category, filter.category);
+}
+
 // The version an entry describes, or none: no entry for `role`.
 std::optional<storage::VersionRow> Described(ledger::Role role, const ledger::DocumentState& s) {
   if (role == ledger::Role::kAnonymous)
@@ -60,44 +69,49 @@ std::string CsvText(const std::string& value) {
 
 }  // namespace
 
-Result<CatalogueEntries> LoadCatalogueEntries(storage::Catalog& catalog, const Config& config,
-                                              ledger::Role role) {
-  auto docs = catalog.IndexedDocuments();
-  if (!docs.ok()) return docs.status();
-  CatalogueEntries out;
-  for (size_t first = 0; first < docs->size(); first += kBatch) {
-    std::vector<std::string> ids;
-    for (size_t i = first; i < std::min(first + kBatch, docs->size()); ++i)
-      ids.push_back((*docs)[i].id);
-    auto states = ledger::LoadDocuments(catalog, ids);
+Status ForEachCatalogueEntry(storage::Catalog& catalog, const Config& config, ledger::Role role,
+                             const std::function<void(CatalogueEntry&&)>& fn) {
+  auto ids = catalog.IndexedDocumentIds();
+  if (!ids.ok()) return ids.status();
+  for (size_t first = 0; first < ids->size(); first += kBatch) {
+    const std::vector<std::string> batch(
+        ids->begin() + static_cast<std::ptrdiff_t>(first),
+        ids->begin() + static_cast<std::ptrdiff_t>(std::min(first + kBatch, ids->size())));
+    auto states = ledger::LoadDocuments(catalog, batch);
     if (!states.ok()) return states.status();
-    for (const std::string& id : ids) {
+    for (const std::string& id : batch) {
       auto it = states->find(id);
       if (it == states->end()) continue;
-      if (auto shown = Described(role, it->second))
-        out.push_back(EntryOf(config, it->second.doc, *shown));
+      if (auto shown = Described(role, it->second)) fn(EntryOf(config, it->second.doc, *shown));
     }
   }
+  return Status::OK();
+}
+
+Result<CatalogueEntries> LoadCatalogueEntries(storage::Catalog& catalog, const Config& config,
+                                              ledger::Role role) {
+  CatalogueEntries out;
+  const Status s = ForEachCatalogueEntry(catalog, config, role,
+                                         [&](CatalogueEntry&& e) { out.push_back(std::move(e)); });
+  if (!s.ok()) return s;
   return out;
 }
 
 Catalogue FilterCatalogue(const CatalogueEntries& all, const CatalogueFilter& filter) {
-  const std::string year = filter.year > 0 ? std::to_string(filter.year) : "";
   Catalogue out;
-  for (const CatalogueEntry& e : all) {
-    if (e.published.size() >= 4) out.years.insert(std::atoi(e.published.substr(0, 4).c_str()));
-    if (!year.empty() && e.published.compare(0, 4, year) != 0) continue;
-    ++out.categories[e.category];
-    if (InCategory(e.category, filter.category)) out.entries.push_back(e);
-  }
+  for (const CatalogueEntry& e : all)
+    if (Counted(filter, e, out)) out.entries.push_back(e);
   return out;
 }
 
 Result<Catalogue> LoadCatalogue(storage::Catalog& catalog, const Config& config,
                                 const CatalogueFilter& filter, ledger::Role role) {
-  auto all = LoadCatalogueEntries(catalog, config, role);
-  if (!all.ok()) return all.status();
-  return FilterCatalogue(*all, filter);
+  Catalogue out;
+  const Status s = ForEachCatalogueEntry(catalog, config, role, [&](CatalogueEntry&& e) {
+    if (Counted(filter, e, out)) out.entries.push_back(std::move(e));
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 Result<std::shared_ptr<const CatalogueEntries>> CatalogueCache::Get(storage::Catalog& catalog,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,13 +54,17 @@ struct Catalogue {
 
 using CatalogueEntries = std::vector<CatalogueEntry>;
 
-// Every entry `role` gets, newest publication first: one pass over the
-// documents that have an 索引号.
+// Calls `fn` with every entry `role` gets, newest publication first, reading
+// the catalog a batch of documents at a time: besides the ids of the
+// documents with an 索引号, it holds one batch, however long the catalogue.
+Status ForEachCatalogueEntry(storage::Catalog& catalog, const Config& config, ledger::Role role,
+                             const std::function<void(CatalogueEntry&&)>& fn);
+// Every entry `role` gets, newest publication first.
 Result<CatalogueEntries> LoadCatalogueEntries(storage::Catalog& catalog, const Config& config,
                                               ledger::Role role);
 // The entries of `all` that match `filter`, with the counts.
 Catalogue FilterCatalogue(const CatalogueEntries& all, const CatalogueFilter& filter);
-// Both at once.
+// Both at once, holding only the entries that match.
 Result<Catalogue> LoadCatalogue(storage::Catalog& catalog, const Config& config,
                                 const CatalogueFilter& filter,
                                 ledger::Role role = ledger::Role::kAnonymous);

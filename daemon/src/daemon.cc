@@ -572,11 +572,10 @@ void Daemon::WatchColumn() {
   g.counted = true;
   g.year = disclosure::YearOf(disclosure::LocalToday());
   auto freshness = Freshness(config_, &catalog, calendar_, TodayUtc());
-  auto published = LoadCatalogue(catalog, config_, {g.year, ""}, ledger::Role::kInspector);
-  auto requests = ledger::LoadRequests(catalog, calendar_);
-  for (const Status& s : {freshness.status(), published.status(), requests.status()})
+  auto timeliness = LoadTimeliness(catalog, config_, calendar_, g.year);
+  for (const Status& s : {freshness.status(), timeliness.status()})
     if (!s.ok()) return log::Error("cannot count freshness and timeliness: " + s.ToString());
-  const Timeliness t = ComputeTimeliness(*published, *requests, calendar_, g.year);
+  const Timeliness& t = *timeliness;
   g.freshness = std::move(*freshness);
   g.published = t.documents;
   g.late_documents = static_cast<int64_t>(t.late_documents.size());

@@ -62,13 +62,9 @@ void ServeTimeliness(Call& call) {
   if (year == 0) year = disclosure::YearOf(disclosure::LocalToday());
   if (!call.ctx.calendar) throw std::runtime_error("no working-day calendar in this service");
   auto catalog = call.BorrowCatalog();
-  // As inspectors see it: a document published late stays in the report
-  // whatever became of it since.
-  const Catalogue published = OrThrow(LoadCatalogue(
-      *catalog.get(), *call.ctx.config, CatalogueFilter{year, ""}, ledger::Role::kInspector));
-  const auto requests = OrThrow(ledger::LoadRequests(*catalog.get(), *call.ctx.calendar));
   SendJson(call.resp, HTTPResponse::HTTP_OK,
-           TimelinessJson(ComputeTimeliness(published, requests, *call.ctx.calendar, year)));
+           TimelinessJson(OrThrow(
+               LoadTimeliness(*catalog.get(), *call.ctx.config, *call.ctx.calendar, year))));
 }
 
 // Signs the figures in the body for the year in the path (admin), through

@@ -4,29 +4,30 @@
 
 namespace gongkai::daemon {
 
-Timeliness ComputeTimeliness(const Catalogue& published,
-                             const std::vector<ledger::RequestState>& requests,
-                             const disclosure::WorkCalendar& calendar, int year) {
-  Timeliness t;
-  t.year = year;
-  for (const CatalogueEntry& e : published.entries) {
-    ++t.documents;
-    const auto created = disclosure::ParseDate(e.created);
-    const auto on = disclosure::ParseDate(e.published);
-    if (!created || !on) {
-      ++t.documents_undated;
-      continue;
-    }
-    const disclosure::CountedDate due = calendar.AddWorkdays(*created, kPublishWithinWorkdays);
-    if (*on <= due.date) continue;
-    LateDocument late{e, disclosure::FormatDate(due.date), 0, due.provisional};
-    late.workdays = calendar.WorkdaysBetween(*created, *on, &late.provisional);
-    t.provisional |= late.provisional;
-    t.late_documents.push_back(std::move(late));
+namespace {
+
+void CountPublished(Timeliness& t, const CatalogueEntry& e,
+                    const disclosure::WorkCalendar& calendar) {
+  ++t.documents;
+  const auto created = disclosure::ParseDate(e.created);
+  const auto on = disclosure::ParseDate(e.published);
+  if (!created || !on) {
+    ++t.documents_undated;
+    return;
   }
+  const disclosure::CountedDate due = calendar.AddWorkdays(*created, kPublishWithinWorkdays);
+  if (*on <= due.date) return;
+  LateDocument late{e, disclosure::FormatDate(due.date), 0, due.provisional};
+  late.workdays = calendar.WorkdaysBetween(*created, *on, &late.provisional);
+  t.provisional |= late.provisional;
+  t.late_documents.push_back(std::move(late));
+}
+
+void CountRequests(Timeliness& t, const std::vector<ledger::RequestState>& requests,
+                   const disclosure::WorkCalendar& calendar) {
   for (const ledger::RequestState& r : requests) {
     const disclosure::RequestClock& c = r.clock;
-    if (!c.closed || disclosure::YearOf(*c.closed) != year) continue;
+    if (!c.closed || disclosure::YearOf(*c.closed) != t.year) continue;
     ++t.requests_closed;
     if (*c.closed <= c.due) continue;
     LateRequest late{r.row.code,
@@ -39,6 +40,33 @@ Timeliness ComputeTimeliness(const Catalogue& published,
     t.provisional |= late.provisional;
     t.late_requests.push_back(std::move(late));
   }
+}
+
+}  // namespace
+
+Timeliness ComputeTimeliness(const Catalogue& published,
+                             const std::vector<ledger::RequestState>& requests,
+                             const disclosure::WorkCalendar& calendar, int year) {
+  Timeliness t;
+  t.year = year;
+  for (const CatalogueEntry& e : published.entries) CountPublished(t, e, calendar);
+  CountRequests(t, requests, calendar);
+  return t;
+}
+
+Result<Timeliness> LoadTimeliness(storage::Catalog& catalog, const Config& config,
+                                  const disclosure::WorkCalendar& calendar, int year) {
+  auto requests = ledger::LoadRequests(catalog, calendar);
+  if (!requests.ok()) return requests.status();
+  Timeliness t;
+  t.year = year;
+  CountRequests(t, *requests, calendar);
+  const std::string y = std::to_string(year);
+  const Status s =
+      ForEachCatalogueEntry(catalog, config, ledger::Role::kInspector, [&](CatalogueEntry&& e) {
+        if (e.published.compare(0, 4, y) == 0) CountPublished(t, e, calendar);
+      });
+  if (!s.ok()) return s;
   return t;
 }
 

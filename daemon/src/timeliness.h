@@ -48,6 +48,11 @@ struct Timeliness {
 Timeliness ComputeTimeliness(const Catalogue& published,
                              const std::vector<ledger::RequestState>& requests,
                              const disclosure::WorkCalendar& calendar, int year);
+// The same from the catalog, reading its catalogue a batch at a time
+// (ForEachCatalogueEntry): what the report, the CLI and the gauges use, and
+// never the whole catalogue in memory.
+Result<Timeliness> LoadTimeliness(storage::Catalog& catalog, const Config& config,
+                                  const disclosure::WorkCalendar& calendar, int year);
 
 std::string TimelinessJson(const Timeliness& t);
 

@@ -229,11 +229,20 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
-  Result<std::vector<DocumentRow>> DocumentsInShare(const std::string& share) override {
-    return db_->Call("documents", [&]() -> Result<std::vector<DocumentRow>> {
-      if (!Storable(share)) return std::vector<DocumentRow>();
-      return Documents(
-          db_->Query("SELECT " + kDocColumns + " FROM documents WHERE share = $1", {share}));
+  Result<std::map<std::string, FileState>> ArchivedFiles(const std::string& share) override {
+    return db_->Call("files", [&]() -> Result<std::map<std::string, FileState>> {
+      std::map<std::string, FileState> out;
+      if (!Storable(share)) return out;
+      Rows rows = db_->Query(
+          "SELECT path, file_size, file_mtime_ns, file_inode, file_ctime_ns FROM documents"
+          " WHERE share = $1 AND status = $2",
+          {share, ToString(DocumentStatus::kActive)});
+      for (size_t r = 0; r < rows.size(); ++r)
+        out.emplace(rows.Text(r, 0), FileState{.size = rows.Int(r, 1),
+                                               .mtime_ns = rows.Int(r, 2),
+                                               .inode = rows.Int(r, 3),
+                                               .ctime_ns = rows.Int(r, 4)});
+      return out;
     });
   }
 
@@ -243,11 +252,13 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
-  Result<std::vector<DocumentRow>> IndexedDocuments() override {
-    return db_->Call("documents", [&]() -> Result<std::vector<DocumentRow>> {
-      return Documents(db_->Query("SELECT " + kDocColumns +
-                                  " FROM documents WHERE index_no <> ''"
-                                  " ORDER BY published DESC, index_no DESC"));
+  Result<std::vector<std::string>> IndexedDocumentIds() override {
+    return db_->Call("documents", [&]() -> Result<std::vector<std::string>> {
+      Rows rows = db_->Query(
+          "SELECT id FROM documents WHERE index_no <> '' ORDER BY published DESC, index_no DESC");
+      std::vector<std::string> out;
+      for (size_t r = 0; r < rows.size(); ++r) out.push_back(rows.Text(r, 0));
+      return out;
     });
   }
 

@@ -336,20 +336,35 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
-  Result<std::vector<DocumentRow>> DocumentsInShare(const std::string& share) override {
-    return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents WHERE share = ?",
-                     share);
+  Result<std::map<std::string, FileState>> ArchivedFiles(const std::string& share) override {
+    return Guard("files", [&]() -> Result<std::map<std::string, FileState>> {
+      Query q = statements_.Prepare(
+          "SELECT path, file_size, file_mtime_ns, file_inode, file_ctime_ns FROM documents"
+          " WHERE share = ? AND status = ?");
+      q.Bind(share);
+      q.Bind(ToString(DocumentStatus::kActive));
+      std::map<std::string, FileState> out;
+      while (q.Next())
+        out.emplace(
+            q.Text(0),
+            FileState{
+                .size = q.Int(1), .mtime_ns = q.Int(2), .inode = q.Int(3), .ctime_ns = q.Int(4)});
+      return out;
+    });
   }
 
   Result<std::vector<DocumentRow>> AllDocuments() override {
     return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents ORDER BY id", "");
   }
 
-  Result<std::vector<DocumentRow>> IndexedDocuments() override {
-    return QueryDocs("SELECT " + std::string(kDocColumns) +
-                         " FROM documents WHERE index_no <> ''"
-                         " ORDER BY published DESC, index_no DESC",
-                     "");
+  Result<std::vector<std::string>> IndexedDocumentIds() override {
+    return Guard("documents", [&]() -> Result<std::vector<std::string>> {
+      Query q = statements_.Prepare(
+          "SELECT id FROM documents WHERE index_no <> '' ORDER BY published DESC, index_no DESC");
+      std::vector<std::string> out;
+      while (q.Next()) out.push_back(q.Text(0));
+      return out;
+    });
   }
 
   Result<std::vector<std::string>> IndexNumbersOf(int year) override {

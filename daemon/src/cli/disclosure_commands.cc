@@ -304,12 +304,9 @@ int CmdReportTimeliness(Context& ctx, const Args& args) {
   if (!year) return 2;
   auto calendar = LoadCalendar(ctx);
   if (!calendar.ok()) return Fail(calendar.status());
-  auto published =
-      daemon::LoadCatalogue(*ctx.catalog, ctx.config, {*year, ""}, ledger::Role::kInspector);
-  if (!published.ok()) return Fail(published.status());
-  auto requests = ledger::LoadRequests(*ctx.catalog, *calendar);
-  if (!requests.ok()) return Fail(requests.status());
-  const daemon::Timeliness t = daemon::ComputeTimeliness(*published, *requests, *calendar, *year);
+  auto counted = daemon::LoadTimeliness(*ctx.catalog, ctx.config, *calendar, *year);
+  if (!counted.ok()) return Fail(counted.status());
+  const daemon::Timeliness& t = *counted;
   std::string text = std::to_string(t.year) + ": " + std::to_string(t.documents) +
                      " documents published, " + std::to_string(t.late_documents.size()) +
                      " more than 20 working days after their 生成日期 (" +
