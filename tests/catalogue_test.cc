@@ -351,4 +351,22 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
   CHECK(t.late_documents[0].due == "2026-11-30");
   CHECK(t.late_documents[0].workdays == 21);
   CHECK_FALSE(t.provisional);
+  // Counted from the catalog a batch at a time, as the report, the CLI and
+  // the gauges do: the same figures.
+  const auto loaded =
+      gk::LoadTimeliness(*o.catalog, config, gongkai::test::ShippedCalendar(), 2026);
+  REQUIRE(loaded.ok());
+  CHECK(loaded->documents == t.documents);
+  CHECK(loaded->documents_undated == t.documents_undated);
+  REQUIRE(loaded->late_documents.size() == 1);
+  CHECK(loaded->late_documents[0].entry.id == late.doc_id);
+  CHECK(loaded->late_documents[0].workdays == 21);
+  CHECK(loaded->requests_closed == 0);
+  // Only the year's documents: old.txt in 2025; hidden.txt, restricted since, still in 2024.
+  for (int other_year : {2024, 2025}) {
+    auto other =
+        gk::LoadTimeliness(*o.catalog, config, gongkai::test::ShippedCalendar(), other_year);
+    REQUIRE(other.ok());
+    CHECK(other->documents == 1);
+  }
 }
