@@ -4,8 +4,8 @@
 // default lets an arena keep up to twice the largest block it ever freed
 // (up to 64 MiB) unreturned at its top. The daemon's bursts (an index commit
 // frees the batch a shard held; an extraction frees a large text) so left
-// 40-55 MiB free but resident in each busy arena: at 100,000 pages, 317 MiB
-// of heap for 119 MiB in use (docs/performance.md, memory at 100,000 pages).
+// 45-55 MB free but resident in each busy arena: at 100,000 pages, 317 MB of
+// heap for 119 MB in use (docs/performance.md, memory at 100,000 pages).
 #pragma once
 
 namespace gongkai {
