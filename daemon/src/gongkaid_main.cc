@@ -12,7 +12,6 @@
 #include "gongkai/daemon/daemon.h"
 #include "gongkai/daemon/layout.h"
 #include "gongkai/log.h"
-#include "gongkai/memory.h"
 #include "reload.h"
 
 #ifndef GONGKAI_VERSION
@@ -52,7 +51,6 @@ int Reload(const std::string& pid_text, const std::string& timeout_text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gongkai::ReturnFreedMemoryPromptly();
   std::string config_file;
   std::string reload_pid;
   std::string reload_timeout = "120";

@@ -6,7 +6,6 @@
 
 #include "gongkai/indexer/extract.h"
 #include "gongkai/log.h"
-#include "gongkai/memory.h"
 #include "sidecar.h"
 
 namespace gongkai::daemon {
@@ -220,7 +219,6 @@ Status IndexFeeder::Store(Job& job) {
 
 Status IndexFeeder::Commit(int64_t mark) {
   if (Status s = writer_->Commit(mark); !s.ok()) return s;
-  ReleaseFreeMemory();  // what the shards held for the commit
   {
     std::lock_guard<std::mutex> lock(mutex_);
     applied_seq_ = mark;
