@@ -4,6 +4,7 @@
 // catalog of each backend with a clock the test sets.
 #include <catch2/catch.hpp>
 
+#include "annual_report.h"
 #include "catalogue.h"
 #include "gongkai/ledger/ledger.h"
 #include "gongkai/storage/blob_store.h"
@@ -369,4 +370,54 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
     REQUIRE(other.ok());
     CHECK(other->documents == 1);
   }
+}
+
+TEST_CASE("catalogue: read a batch at a time, every entry once, in order, across batches",
+          "[catalogue]") {
+  Office o;
+  REQUIRE(o.Open("sqlite"));
+  gongkai::Config config;
+  config.shares.push_back(gongkai::ShareConfig{.name = "pub", .office = "某某乡党政办"});
+  // Two batches and one more, in one signed batch of the ledger: each change
+  // a document of its own (one stored blob serves them all).
+  const size_t n = 2 * gk::kIndexedBatch + 1;
+  const Change model = o.MakeVersion(
+      "rule-0.txt", R"({"category":"法定主动公开内容/行政规范性文件"})", "2026-12-01");
+  std::vector<Change> changes(n, model);
+  for (size_t i = 0; i < n; ++i) changes[i].path = "rule-" + std::to_string(i) + ".txt";
+  o.env.At("2026-12-01");
+  REQUIRE(o.ledger->Apply(changes, *o.key).ok());
+
+  size_t batches = 0, largest = 0;
+  REQUIRE(gk::ForEachIndexedBatch(*o.catalog, [&](const std::vector<std::string>& ids) {
+            ++batches;
+            largest = std::max(largest, ids.size());
+            return gongkai::Status::OK();
+          }).ok());
+  CHECK(batches == 3);
+  CHECK(largest == gk::kIndexedBatch);
+  // Newest 索引号 first: 1001, 1000, ..., 1, each once.
+  std::vector<std::string> numbers;
+  REQUIRE(gk::ForEachCatalogueEntry(*o.catalog, config, ledger::Role::kAnonymous,
+                                    [&](gk::CatalogueEntry&& e) { numbers.push_back(e.index_no); })
+              .ok());
+  REQUIRE(numbers.size() == n);
+  for (size_t i = 0; i < n; ++i) {
+    INFO(i);
+    CHECK(numbers[i] == No(2026, static_cast<int>(n - i)));
+  }
+  // Table 二 reads the same batches.
+  auto table2 = gk::ComputeTable2(*o.catalog, 2026);
+  REQUIRE(table2.ok());
+  CHECK(table2->cells.at("normative_documents").at("issued") == static_cast<int64_t>(n));
+  CHECK(table2->cells.at("normative_documents").at("in_force") == static_cast<int64_t>(n));
+  // An error from `fn` ends the walk with that error.
+  batches = 0;
+  const gongkai::Status stopped =
+      gk::ForEachIndexedBatch(*o.catalog, [&](const std::vector<std::string>&) {
+        ++batches;
+        return gongkai::Status::IOError("stop here");
+      });
+  CHECK(stopped.message() == "stop here");
+  CHECK(batches == 1);
 }

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "catalogue.h"
 #include "gongkai/disclosure/request.h"
 #include "gongkai/ledger/visibility.h"
 #include "gongkai/storage/record.h"
@@ -218,18 +219,15 @@ Result<Table2> ComputeTable2(storage::Catalog& catalog, int year) {
   t.year = year;
   for (const auto& [kind, label] : kTable2Kinds)
     for (const auto& [column, heading] : kTable2Columns) t.cells[kind][column] = 0;
-  auto ids = catalog.IndexedDocumentIds();
-  if (!ids.ok()) return ids.status();
-  constexpr size_t kBatch = 500;  // documents per catalog read
   const std::string year_end = std::to_string(year) + "-12-31";
-  for (size_t first = 0; first < ids->size(); first += kBatch) {
-    auto rows = catalog.DocumentsWithVersions(
-        {ids->begin() + static_cast<std::ptrdiff_t>(first),
-         ids->begin() + static_cast<std::ptrdiff_t>(std::min(first + kBatch, ids->size()))});
+  const Status s = ForEachIndexedBatch(catalog, [&](const std::vector<std::string>& batch) {
+    auto rows = catalog.DocumentsWithVersions(batch);
     if (!rows.ok()) return rows.status();
     for (const auto& [doc, versions] : *rows)
       if (doc.published <= year_end) CountTable2(t, doc, versions, year);
-  }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   return t;
 }
 

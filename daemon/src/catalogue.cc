@@ -12,8 +12,6 @@
 namespace gongkai::daemon {
 namespace {
 
-constexpr size_t kBatch = 500;  // documents per catalog read
-
 bool InCategory(const std::string& category, const std::string& wanted) {
   return wanted.empty() || category == wanted ||
          (category.size() > wanted.size() && category.compare(0, wanted.size(), wanted) == 0 &&
@@ -45,8 +43,9 @@ CatalogueEntry EntryOf(const Config& config, const storage::DocumentRow& doc,
 // Counts `e` in `out`'s years, and in its categories if it is of the
 // filter's year; true if it belongs in `out`'s entries.
 bool Counted(const CatalogueFilter& filter, const CatalogueEntry& e, Catalogue& out) {
-  if (e.published.size() >= 4) out.years.insert(std::atoi(e.published.substr(0, 4).c_str()));
-  if (filter.year > 0 && e.published.compare(0, 4, std::to_string(filter.year)) != 0) return false;
+  const int year = e.published.size() >= 4 ? std::atoi(e.published.substr(0, 4).c_str()) : 0;
+  if (e.published.size() >= 4) out.years.insert(year);
+  if (filter.year > 0 && year != filter.year) return false;
   ++out.categories[e.category];
   return InCategory(e.category, filter.category);
 }
@@ -69,14 +68,21 @@ std::string CsvText(const std::string& value) {
 
 }  // namespace
 
-Status ForEachCatalogueEntry(storage::Catalog& catalog, const Config& config, ledger::Role role,
-                             const std::function<void(CatalogueEntry&&)>& fn) {
+Status ForEachIndexedBatch(storage::Catalog& catalog,
+                           const std::function<Status(const std::vector<std::string>&)>& fn) {
   auto ids = catalog.IndexedDocumentIds();
   if (!ids.ok()) return ids.status();
-  for (size_t first = 0; first < ids->size(); first += kBatch) {
-    const std::vector<std::string> batch(
-        ids->begin() + static_cast<std::ptrdiff_t>(first),
-        ids->begin() + static_cast<std::ptrdiff_t>(std::min(first + kBatch, ids->size())));
+  for (size_t first = 0; first < ids->size(); first += kIndexedBatch) {
+    const auto begin = ids->begin() + static_cast<std::ptrdiff_t>(first);
+    const auto n = static_cast<std::ptrdiff_t>(std::min(kIndexedBatch, ids->size() - first));
+    if (Status s = fn(std::vector<std::string>(begin, begin + n)); !s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status ForEachCatalogueEntry(storage::Catalog& catalog, const Config& config, ledger::Role role,
+                             const std::function<void(CatalogueEntry&&)>& fn) {
+  return ForEachIndexedBatch(catalog, [&](const std::vector<std::string>& batch) {
     auto states = ledger::LoadDocuments(catalog, batch);
     if (!states.ok()) return states.status();
     for (const std::string& id : batch) {
@@ -84,8 +90,8 @@ Status ForEachCatalogueEntry(storage::Catalog& catalog, const Config& config, le
       if (it == states->end()) continue;
       if (auto shown = Described(role, it->second)) fn(EntryOf(config, it->second.doc, *shown));
     }
-  }
-  return Status::OK();
+    return Status::OK();
+  });
 }
 
 Result<CatalogueEntries> LoadCatalogueEntries(storage::Catalog& catalog, const Config& config,

@@ -54,6 +54,12 @@ struct Catalogue {
 
 using CatalogueEntries = std::vector<CatalogueEntry>;
 
+// Calls `fn` with the ids of the documents that have an 索引号, newest
+// publication first, kIndexedBatch at a time (what one catalog read should
+// hold); stops at the first error, `fn`'s or the catalog's.
+constexpr size_t kIndexedBatch = 500;
+Status ForEachIndexedBatch(storage::Catalog& catalog,
+                           const std::function<Status(const std::vector<std::string>&)>& fn);
 // Calls `fn` with every entry `role` gets, newest publication first, reading
 // the catalog a batch of documents at a time: besides the ids of the
 // documents with an 索引号, it holds one batch, however long the catalogue.
