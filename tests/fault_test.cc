@@ -14,13 +14,11 @@
 #include <map>
 #include <set>
 
-#include "archiver.h"
-#include "gongkai/daemon/layout.h"
 #include "gongkai/ledger/requests.h"
-#include "gongkai/storage/keys.h"
 #include "gongkai/storage/verify.h"
 #include "support/calendar.h"
 #include "support/fault_injection.h"
+#include "support/in_process_archive.h"
 #include "support/temp_dir.h"
 
 using namespace gongkai;
@@ -60,50 +58,17 @@ std::string ScratchBase() {
                                   : std::filesystem::temp_directory_path().string();
 }
 
-// What gongkaid wires together for one share, in-process.
-struct Archive {
-  Config config;
-  daemon::DataLayout layout{""};
-  std::unique_ptr<storage::Catalog> catalog;
-  std::unique_ptr<ledger::Ledger> ledger;
-  std::unique_ptr<storage::BlobStore> blobs;
-  std::unique_ptr<daemon::SettleQueue> queue;
-  std::unique_ptr<daemon::Archiver> archiver;
+// The in-process archive, recording what each commit acknowledged.
+struct Archive : InProcessArchive {
   // Versions whose commit was acknowledged: "path v1" -> sha256.
   std::map<std::string, std::string> acknowledged;
-  std::shared_ptr<const storage::SigningKey> key;
   // Request events whose commit was acknowledged: code -> how many.
   std::map<std::string, size_t> request_events;
 
-  Archive(const std::string& root) : layout(root + "/data") {
-    config.data_dir = layout.root;
-    config.settle = 0ms;
-    config.retry_interval = 0ms;
-    ShareConfig share;
-    share.name = "pub";
-    share.path = root + "/share";
-    share.office = "測試辦公室";
-    config.shares.push_back(share);
-  }
+  explicit Archive(const std::string& root) : InProcessArchive(root) {}
 
-  // Opens the archive as gongkaid does; a failure here is a failed start.
   Status Open(storage::Env* env) {
-    if (Status s = env->CreateDirs(layout.root); !s.ok()) return s;
-    auto c = storage::OpenSqliteCatalog(layout.catalog(), env);
-    if (!c.ok()) return c.status();
-    catalog = std::move(*c);
-    auto b = storage::BlobStore::Open(env, layout.blobs(), layout.tmp());
-    if (!b.ok()) return b.status();
-    blobs = std::move(*b);
-    auto loaded = storage::LoadOrCreateSigningKey(env, layout.keys(), catalog.get());
-    if (!loaded.ok()) return loaded.status();
-    queue = std::make_unique<daemon::SettleQueue>();
-    ledger = std::make_unique<ledger::Ledger>(catalog.get(), env, config.origin);
-    key = std::shared_ptr<const storage::SigningKey>(std::move(*loaded));
-    archiver =
-        std::make_unique<daemon::Archiver>(config, ledger.get(), blobs.get(), key, queue.get(),
-                                           [this](int64_t) { RecordAcknowledged(); });
-    return Status::OK();
+    return InProcessArchive::Open(env, [this](int64_t) { RecordAcknowledged(); });
   }
 
   void RecordAcknowledged() {
@@ -114,16 +79,6 @@ struct Archive {
       REQUIRE(versions.ok());
       for (const auto& v : *versions)
         acknowledged[d.path + " v" + std::to_string(v.version)] = v.sha256;
-    }
-  }
-
-  // Scans and archives until nothing is queued, or `rounds` passes, or `stop()`.
-  void Run(
-      int rounds, const std::function<bool()>& stop = [] { return false; }) {
-    archiver->RequestRescan(0);
-    for (int i = 0; i < rounds && !stop(); ++i) {
-      archiver->RunOnce(0ms);
-      if (i > 0 && queue->size() == 0) break;
     }
   }
 
@@ -167,13 +122,6 @@ struct Archive {
       });
       if (request_events[code] == before) return;
     }
-  }
-
-  void Close() {
-    archiver.reset();
-    queue.reset();
-    blobs.reset();
-    catalog.reset();
   }
 };
 
