@@ -20,7 +20,7 @@ struct Share {
   InProcessArchive archive{dir.path()};
 
   Share() {
-    for (const char* name : {"a.txt", "b.txt", "dir/c.txt", "dir/d.txt", "dir2/e.txt"})
+    for (const char* name : {"a.txt", "b.txt", "dir/c.txt", "dir/sub/d.txt", "dir2/e.txt"})
       Write(name, std::string("公告 ") + name);
     REQUIRE(archive.Open(gongkai::storage::Env::Default()).ok());
     archive.Run(20);
@@ -84,7 +84,7 @@ TEST_CASE("archiver: a folder renamed keeps its documents and their ids, and onl
           "[archiver]") {
   Share s;
   const int64_t before = s.Records();
-  const std::string c = s.Doc("dir/c.txt").id, d = s.Doc("dir/d.txt").id,
+  const std::string c = s.Doc("dir/c.txt").id, d = s.Doc("dir/sub/d.txt").id,
                     e = s.Doc("dir2/e.txt").id;
 
   std::filesystem::rename(s.Path("dir"), s.Path("moved"));
@@ -95,7 +95,7 @@ TEST_CASE("archiver: a folder renamed keeps its documents and their ids, and onl
 
   CHECK(s.Records() == before + 2);  // two signed moves, no new versions
   CHECK(s.Doc("moved/c.txt").id == c);
-  CHECK(s.Doc("moved/d.txt").id == d);
+  CHECK(s.Doc("moved/sub/d.txt").id == d);
   CHECK(s.Versions(c) == 1);
   CHECK_FALSE(s.archive.catalog->FindByPath("pub", "dir/c.txt")->has_value());
   // "dir2/" only begins like "dir": it stays where it was.

@@ -142,6 +142,23 @@ TEST_CASE("catalog: every row primitive reads back alike on each backend", "[cat
         std::map<std::string, FileState>{{"子目錄/公告.txt", notice.file}, {"copy.txt", moved}});
   CHECK(cat->ArchivedFiles("sec")->empty());  // withdrawn
   CHECK(cat->ArchivedFiles("\xff")->empty());
+
+  // What a folder's rename moves: the active documents under it at any
+  // depth, by path, and nothing that only begins like it.
+  ApplyOne(cat.get(), *next, Version("pub", "子目錄/二/深.txt", "深"));
+  ApplyOne(cat.get(), *next, Version("pub", "子目錄-舊.txt", "舊"));  // '-' sorts before '/'
+  ApplyOne(cat.get(), *next, Version("pub", "子目錄0.txt", "零"));    // '0' right after it
+  const std::string gone = ApplyOne(cat.get(), *next, Version("pub", "子目錄/撤.txt", "撤")).doc_id;
+  ApplyOne(cat.get(), *next, Change{Change::Kind::kWithdraw, gone});
+  auto found = cat->ActiveDocumentsIn("pub", "子目錄");
+  REQUIRE(found.ok());
+  std::vector<std::string> inside;
+  for (const auto& d : *found) inside.push_back(d.path);
+  CHECK(inside == std::vector<std::string>{"子目錄/二/深.txt", "子目錄/公告.txt"});
+  CHECK((*cat->ActiveDocumentsIn("pub", "子目錄/二")).size() == 1);
+  CHECK(cat->ActiveDocumentsIn("pub", "子")->empty());
+  CHECK(cat->ActiveDocumentsIn("sec", "子目錄")->empty());
+  CHECK(cat->ActiveDocumentsIn("\xff", "子目錄")->empty());
 }
 
 TEST_CASE("catalog: a status, classification or review it cannot read is Corruption", "[catalog]") {

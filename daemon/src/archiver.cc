@@ -505,26 +505,22 @@ void Archiver::RequestMove(size_t i, const std::string& from, const std::string&
 void Archiver::ApplyMove(const Move& m) {
   const ShareConfig& share = config_.shares[m.share];
   const auto now = Clock::now();
-  std::vector<std::pair<std::string, std::string>> renames;  // old path, new path
+  std::vector<std::pair<storage::DocumentRow, std::string>> moving;  // doc, new path
   if (m.is_dir) {
-    auto archived = catalog_->ArchivedFiles(share.name);
-    if (!archived.ok()) {
-      log::Error(archived.status().ToString());
+    auto inside = catalog_->ActiveDocumentsIn(share.name, m.from);
+    if (!inside.ok()) {
+      log::Error(inside.status().ToString());
       RequestRescan(m.share);
       return;
     }
-    const std::string prefix = m.from + "/";
-    for (auto it = archived->lower_bound(prefix);
-         it != archived->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-      renames.emplace_back(it->first, m.to + "/" + it->first.substr(prefix.size()));
+    for (storage::DocumentRow& doc : *inside) {
+      std::string to = m.to + "/" + doc.path.substr(m.from.size() + 1);
+      moving.emplace_back(std::move(doc), std::move(to));
+    }
   } else {
-    renames.emplace_back(m.from, m.to);
-  }
-  std::vector<std::pair<storage::DocumentRow, std::string>> moving;  // doc, new path
-  for (auto& [from, to] : renames) {
-    auto doc = catalog_->FindByPath(share.name, from);
+    auto doc = catalog_->FindByPath(share.name, m.from);
     if (doc.ok() && doc->has_value() && (*doc)->status == DocumentStatus::kActive)
-      moving.emplace_back(std::move(**doc), std::move(to));
+      moving.emplace_back(std::move(**doc), m.to);
   }
   std::vector<ledger::Change> changes;
   for (const auto& [doc, to] : moving) {

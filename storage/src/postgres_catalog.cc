@@ -246,6 +246,19 @@ class PostgresCatalog final : public Catalog {
     });
   }
 
+  Result<std::vector<DocumentRow>> ActiveDocumentsIn(const std::string& share,
+                                                     const std::string& folder) override {
+    return db_->Call("documents", [&]() -> Result<std::vector<DocumentRow>> {
+      if (!Storable(share) || !Storable(folder)) return std::vector<DocumentRow>();
+      // From "folder/" up to "folder0" ('0' follows '/'), as bytes (COLLATE "C").
+      return Documents(
+          db_->Query("SELECT " + kDocColumns +
+                         " FROM documents WHERE share = $1 AND path >= $2"
+                         " AND path < $3 AND status = $4 ORDER BY path",
+                     {share, folder + "/", folder + "0", ToString(DocumentStatus::kActive)}));
+    });
+  }
+
   Result<std::vector<DocumentRow>> AllDocuments() override {
     return db_->Call("documents", [&]() -> Result<std::vector<DocumentRow>> {
       return Documents(db_->Query("SELECT " + kDocColumns + " FROM documents ORDER BY id"));

@@ -353,6 +353,22 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Result<std::vector<DocumentRow>> ActiveDocumentsIn(const std::string& share,
+                                                     const std::string& folder) override {
+    return Guard("documents", [&]() -> Result<std::vector<DocumentRow>> {
+      // From "folder/" up to "folder0" ('0' follows '/'), as bytes (BINARY).
+      // Bound as they are (SQLITE_STATIC): they must outlive the query.
+      const std::string from = folder + "/", below = folder + "0";
+      Query q = statements_.Prepare("SELECT " + std::string(kDocColumns) +
+                                    " FROM documents WHERE share = ? AND path >= ? AND path < ?"
+                                    " AND status = ? ORDER BY path");
+      q.Bind(share).Bind(from).Bind(below).Bind(ToString(DocumentStatus::kActive));
+      std::vector<DocumentRow> out;
+      while (q.Next()) out.push_back(DocFromRow(q));
+      return out;
+    });
+  }
+
   Result<std::vector<DocumentRow>> AllDocuments() override {
     return QueryDocs("SELECT " + std::string(kDocColumns) + " FROM documents ORDER BY id", "");
   }

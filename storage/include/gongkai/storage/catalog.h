@@ -171,6 +171,11 @@ class Catalog {
   // scan compares the share with (whole rows made a scan of 100,000 files
   // about 50 MB heavier).
   virtual Result<std::map<std::string, FileState>> ArchivedFiles(const std::string& share) = 0;
+  // The active documents of `share` inside `folder` (each path that begins
+  // with `folder` + "/", at any depth), by path: what a folder's rename
+  // moves, read as one range of the (share, path) index.
+  virtual Result<std::vector<DocumentRow>> ActiveDocumentsIn(const std::string& share,
+                                                             const std::string& folder) = 0;
   virtual Result<std::vector<DocumentRow>> AllDocuments() = 0;
   // The ids of the documents with an 索引号, newest publication first.
   virtual Result<std::vector<std::string>> IndexedDocumentIds() = 0;
