@@ -125,6 +125,13 @@ std::string RecordIndexNo(const Change& c) {
   return c.record.record.substr(from, c.record.record.find('"', from) - from);
 }
 
+// The configuration of the share the Office's changes are in.
+gongkai::Config OneShare() {
+  gongkai::Config config;
+  config.shares.push_back(gongkai::ShareConfig{.name = "pub", .office = "某某乡党政办"});
+  return config;
+}
+
 std::string No(int year, int serial) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "/%d-%05d", year, serial);
@@ -274,8 +281,7 @@ TEST_CASE("catalogue and timeliness: the public view, by category, and who was l
           "[catalogue]") {
   Office o;
   REQUIRE(o.Open("sqlite"));
-  gongkai::Config config;
-  config.shares.push_back(gongkai::ShareConfig{.name = "pub", .office = "某某乡党政办"});
+  const gongkai::Config config = OneShare();
 
   // 生成 on Monday 2 November 2026: 20 working days end on Monday 30 November.
   const std::string rule =
@@ -376,8 +382,7 @@ TEST_CASE("catalogue: read a batch at a time, every entry once, in order, across
           "[catalogue]") {
   Office o;
   REQUIRE(o.Open("sqlite"));
-  gongkai::Config config;
-  config.shares.push_back(gongkai::ShareConfig{.name = "pub", .office = "某某乡党政办"});
+  const gongkai::Config config = OneShare();
   // Two batches and one more, in one signed batch of the ledger: each change
   // a document of its own (one stored blob serves them all).
   const size_t n = 2 * gk::kIndexedBatch + 1;

@@ -44,7 +44,7 @@ CatalogueEntry EntryOf(const Config& config, const storage::DocumentRow& doc,
 // filter's year; true if it belongs in `out`'s entries.
 bool Counted(const CatalogueFilter& filter, const CatalogueEntry& e, Catalogue& out) {
   const int year = e.published.size() >= 4 ? std::atoi(e.published.substr(0, 4).c_str()) : 0;
-  if (e.published.size() >= 4) out.years.insert(year);
+  if (year > 0) out.years.insert(year);
   if (filter.year > 0 && year != filter.year) return false;
   ++out.categories[e.category];
   return InCategory(e.category, filter.category);
