@@ -21,14 +21,10 @@ struct Share {
 
   Share() {
     for (const char* name : {"a.txt", "b.txt", "dir/c.txt", "dir/sub/d.txt", "dir2/e.txt"})
-      Write(name, std::string("公告 ") + name);
+      WriteFile(Path(name), std::string("公告 ") + name);
     REQUIRE(archive.Open(gongkai::storage::Env::Default()).ok());
     archive.Run(20);
     REQUIRE(archive.queue->size() == 0);
-  }
-  void Write(const std::string& rel, const std::string& body) {
-    std::filesystem::create_directories(std::filesystem::path(Path(rel)).parent_path());
-    WriteFile(Path(rel), body);
   }
   std::string Path(const std::string& rel) const {
     return archive.config.shares[0].path + "/" + rel;
@@ -62,7 +58,7 @@ TEST_CASE("archiver: a rescan versions what changed, withdraws what is gone, lea
   CHECK(before == 5);
   const std::string a = s.Doc("a.txt").id, b = s.Doc("b.txt").id, c = s.Doc("dir/c.txt").id;
 
-  s.Write("a.txt", "公告 a.txt, 修订后的内容");
+  WriteFile(s.Path("a.txt"), "公告 a.txt, 修订后的内容");
   std::filesystem::remove(s.Path("b.txt"));
   s.archive.Run(20);
   REQUIRE(s.archive.queue->size() == 0);
@@ -89,8 +85,7 @@ TEST_CASE("archiver: a folder renamed keeps its documents and their ids, and onl
 
   std::filesystem::rename(s.Path("dir"), s.Path("moved"));
   s.archive.archiver->RequestMove(0, "dir", "moved", true);
-  for (int i = 0; i < 20 && (i == 0 || s.archive.queue->size() > 0); ++i)
-    s.archive.archiver->RunOnce(std::chrono::milliseconds(0));
+  s.archive.Drain(20);
   CHECK(s.archive.archiver->failures().empty());
 
   CHECK(s.Records() == before + 2);  // two signed moves, no new versions

@@ -4,7 +4,6 @@
 // archiver's thread itself with Run().
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -64,6 +63,13 @@ struct InProcessArchive {
   void Run(
       int rounds, const std::function<bool()>& stop = [] { return false; }) {
     archiver->RequestRescan(0);
+    Drain(rounds, stop);
+  }
+
+  // Runs the archiver's turns (at least two: a request, then what it
+  // queued) until nothing is queued, or `rounds` passes, or `stop()`.
+  void Drain(
+      int rounds, const std::function<bool()>& stop = [] { return false; }) {
     for (int i = 0; i < rounds && !stop(); ++i) {
       archiver->RunOnce(std::chrono::milliseconds(0));
       if (i > 0 && queue->size() == 0) break;
