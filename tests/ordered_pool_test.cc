@@ -1,9 +1,12 @@
 // OrderedPool: jobs finish out of order but are taken in order, never more
 // than `window` are in flight, and a refused take stops the batch.
+#include <pthread.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,9 +22,9 @@ void SleepFor(size_t i) {  // later jobs are often quicker: they finish out of o
 
 }  // namespace
 
-TEST_CASE("ordered pool: taken in job order, at most `window` in flight, all threads used",
+TEST_CASE("ordered pool: taken in job order, at most `window` in flight, all threads used, named",
           "[daemon]") {
-  OrderedPool pool(3, 5);
+  OrderedPool pool("test", 3, 5);
   REQUIRE(pool.threads() == 3);
   for (size_t n : {0, 1, 4, 200}) {
     std::vector<int> results(n, -1);
@@ -29,6 +32,7 @@ TEST_CASE("ordered pool: taken in job order, at most `window` in flight, all thr
     std::atomic<int> in_flight{0}, most_in_flight{0};
     std::mutex mutex;
     std::vector<char> thread_seen(3, 0);
+    std::vector<std::string> names(3);  // as the system knows each thread
     const bool all = pool.Run(
         n,
         [&](size_t thread, size_t i) {
@@ -38,8 +42,11 @@ TEST_CASE("ordered pool: taken in job order, at most `window` in flight, all thr
           }
           SleepFor(i);
           results[i] = static_cast<int>(i) * 2;
+          char name[16] = {};
+          pthread_getname_np(pthread_self(), name, sizeof name);
           std::lock_guard<std::mutex> lock(mutex);
           thread_seen.at(thread) = 1;
+          names.at(thread) = name;
         },
         [&](size_t i) {
           CHECK(results[i] == static_cast<int>(i) * 2);  // its job has finished
@@ -54,13 +61,14 @@ TEST_CASE("ordered pool: taken in job order, at most `window` in flight, all thr
     if (n == 200) {
       CHECK(most_in_flight > 1);  // ran in parallel
       CHECK(thread_seen == std::vector<char>{1, 1, 1});
+      CHECK(names == std::vector<std::string>{"test-0", "test-1", "test-2"});
     }
   }
 }
 
 TEST_CASE("ordered pool: a refused take starts nothing more and waits for the running jobs",
           "[daemon]") {
-  OrderedPool pool(2, 4);
+  OrderedPool pool("test", 2, 4);
   std::atomic<size_t> started{0}, finished{0};
   std::vector<size_t> taken;
   const bool all = pool.Run(

@@ -13,6 +13,7 @@
 #include "archiver.h"
 #include "gongkai/daemon/layout.h"
 #include "gongkai/log.h"
+#include "gongkai/thread_name.h"
 #include "http_service.h"
 #include "index_feeder.h"
 
@@ -129,7 +130,10 @@ void AdminSocket::Serve(Handler handler) {
   if (!listener_.ok() || ::pipe2(fds, O_CLOEXEC) != 0) return;
   wake_read_ = UniqueFd(fds[0]);
   wake_write_ = UniqueFd(fds[1]);
-  thread_ = std::thread([this, handler = std::move(handler)] { Loop(handler); });
+  thread_ = std::thread([this, handler = std::move(handler)] {
+    NameThisThread("admin-socket");
+    Loop(handler);
+  });
 }
 
 void AdminSocket::Stop() {

@@ -28,6 +28,7 @@
 #include "gongkai/storage/catalog.h"
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/keys.h"
+#include "gongkai/thread_name.h"
 #include "http_service.h"
 #include "index_feeder.h"
 #include "notify.h"
@@ -376,10 +377,17 @@ Status Daemon::Start() {
   // here, runs there too.
   for (size_t i = 0; i < config_.shares.size(); ++i) archiver_->RequestRescan(i);
   archiver_thread_ = std::thread([this] {
+    NameThisThread("archiver");
     while (!stopping_) archiver_->RunOnce(std::chrono::milliseconds(500));
   });
-  feeder_thread_ = std::thread([this] { feeder_->Run(); });
-  column_thread_ = std::thread([this] { WatchColumn(); });
+  feeder_thread_ = std::thread([this] {
+    NameThisThread("index-feeder");
+    feeder_->Run();
+  });
+  column_thread_ = std::thread([this] {
+    NameThisThread("column");
+    WatchColumn();
+  });
   admin_socket_->Serve([this](const AdminRequest& request) { return RunAdmin(request, admin_); });
   // The port answers and the start-up scan is queued: we are ready.
   notifier_.Ready(StatusLine(TakeSnapshot()));

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 
+#include "gongkai/thread_name.h"
+
 namespace gongkai::daemon {
 
-OrderedPool::OrderedPool(size_t threads, size_t window) : window_(std::max<size_t>(window, 1)) {
+OrderedPool::OrderedPool(const std::string& name, size_t threads, size_t window)
+    : window_(std::max<size_t>(window, 1)) {
   for (size_t t = 0; t < std::max<size_t>(threads, 1); ++t)
-    threads_.emplace_back([this, t] { Work(t); });
+    threads_.emplace_back([this, t, thread_name = name + "-" + std::to_string(t)] {
+      NameThisThread(thread_name);
+      Work(t);
+    });
 }
 
 OrderedPool::~OrderedPool() {

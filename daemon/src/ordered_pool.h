@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,8 +23,9 @@ namespace gongkai::daemon {
 
 class OrderedPool {
  public:
-  // `threads` and `window` are at least 1.
-  OrderedPool(size_t threads, size_t window);
+  // `threads` and `window` are at least 1. The threads are named `name`-0,
+  // `name`-1, ...
+  OrderedPool(const std::string& name, size_t threads, size_t window);
   OrderedPool(const OrderedPool&) = delete;
   OrderedPool& operator=(const OrderedPool&) = delete;
   // Joins the threads. No Run() may be in progress.

@@ -14,6 +14,7 @@
 
 #include "gongkai/daemon/layout.h"
 #include "gongkai/log.h"
+#include "gongkai/thread_name.h"
 #include "safe_path.h"
 #include "sidecar.h"
 
@@ -129,7 +130,10 @@ Status InotifyWatcher::Start() {
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Status::FromErrno(errno, "pipe2");
   for (size_t i = 0; i < shares_.size(); ++i)
     if (!polled_[i]) WatchTree(i, "");
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("watcher");
+    Run();
+  });
   return Status::OK();
 }
 

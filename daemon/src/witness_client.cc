@@ -8,6 +8,7 @@
 #include "gongkai/storage/checkpoint.h"
 #include "gongkai/storage/merkle.h"
 #include "gongkai/storage/witness.h"
+#include "gongkai/thread_name.h"
 #include "http_client.h"
 #include "http_service.h"
 
@@ -49,7 +50,10 @@ WitnessClient::~WitnessClient() { Stop(); }
 
 void WitnessClient::Start() {
   if (targets_.empty() || thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("witness-client");
+    Loop();
+  });
 }
 
 void WitnessClient::Stop() {

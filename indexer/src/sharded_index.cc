@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include "gongkai/thread_name.h"
+
 namespace gongkai::indexer {
 namespace fs = std::filesystem;
 
@@ -69,7 +71,10 @@ class ShardedWriter::Shard {
  public:
   using Task = std::function<Status(Shard&)>;
   Shard(std::string folder, std::unique_ptr<IndexWriter> opened)
-      : dir(std::move(folder)), writer(std::move(opened)), thread_([this] { Loop(); }) {}
+      : dir(std::move(folder)), writer(std::move(opened)), thread_([this] {
+          NameThisThread("index-" + dir.substr(dir.rfind('/') + 1));  // index-shard-0, ...
+          Loop();
+        }) {}
   ~Shard() {
     {
       std::lock_guard<std::mutex> lock(mu_);
