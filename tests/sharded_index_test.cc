@@ -367,6 +367,51 @@ TEST_CASE(
   CHECK_FALSE(Searcher(dir / "index").Get(too_long).ok());
 }
 
+TEST_CASE(
+    "sharded index: commits queued without waiting are taken in order, and a failed one drops "
+    "the later ones",
+    "[indexer][shards]") {
+  TempDir dir;
+  const std::vector<IndexDoc> docs = GeneratedDocs(30);
+  auto w = ShardedWriter::Open(dir / "index", 3);
+  REQUIRE(w.ok());
+  Fill(**w, docs);                           // watermark 41
+  CHECK((*w)->Settle(/*wait=*/false).ok());  // nothing queued
+  REQUIRE((*w)->Remove("doc1").ok());
+  (*w)->CommitLater(50);
+  CHECK((*w)->queued_watermark() == 50);
+  REQUIRE((*w)->Remove("doc2").ok());  // goes into the next commit
+  (*w)->CommitLater(51);
+  REQUIRE((*w)->Settle(/*wait=*/true).ok());
+  CHECK((*w)->watermark() == 51);
+  CHECK((*w)->doc_count() == 28);
+  CHECK(*Searcher(dir / "index").Watermark() == 51);
+
+  // A change that fails on its shard fails its commit; the commit queued
+  // after it is dropped too, even where a shard made it, and the watermark
+  // stays at the last commit every shard made.
+  IndexDoc bad = docs[3];
+  bad.id = std::string(300, 'x');
+  auto prepared = Prepare(bad);
+  REQUIRE(prepared.ok());
+  REQUIRE((*w)->Replace(std::move(*prepared)).ok());
+  (*w)->CommitLater(60);
+  REQUIRE((*w)->Remove("doc4").ok());
+  (*w)->CommitLater(61);
+  CHECK_FALSE((*w)->Settle(/*wait=*/true).ok());
+  CHECK((*w)->watermark() == 51);
+  CHECK((*w)->queued_watermark() == 51);  // the feeder reads on from here
+  REQUIRE((*w)->Commit(62).ok());         // the shards go on after the failure
+  CHECK(*Searcher(dir / "index").Watermark() == 62);
+
+  // More changes than a shard queues wait for room rather than pile up.
+  auto one = ShardedWriter::Open(dir / "one", 1);
+  REQUIRE(one.ok());
+  for (int i = 0; i < 1000; ++i) REQUIRE((*one)->Remove("doc" + std::to_string(i)).ok());
+  REQUIRE((*one)->Commit(1).ok());
+  CHECK((*one)->watermark() == 1);
+}
+
 TEST_CASE("sharded index: another shard count, or the single database of before, is rebuilt",
           "[indexer][shards]") {
   TempDir dir;

@@ -218,16 +218,19 @@ Status IndexFeeder::Store(Job& job) {
   return Status::OK();
 }
 
-Status IndexFeeder::Commit(int64_t mark) {
-  if (Status s = writer_->Commit(mark); !s.ok()) return s;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    applied_seq_ = mark;
+Status IndexFeeder::Settle(bool wait) {
+  const int64_t before = writer_->watermark();
+  Status s = writer_->Settle(wait);
+  if (const int64_t mark = writer_->watermark(); mark != before) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      applied_seq_ = mark;
+    }
+    NoteCommitted(mark);
+    on_commit_();
+    applied_cv_.notify_all();
   }
-  NoteCommitted(mark);
-  on_commit_();
-  applied_cv_.notify_all();
-  return Status::OK();
+  return s;
 }
 
 Result<std::vector<std::string>> IndexFeeder::SameContent(const std::string& doc_id) {
@@ -245,11 +248,20 @@ Result<std::vector<std::string>> IndexFeeder::SameContent(const std::string& doc
 }
 
 Result<size_t> IndexFeeder::CatchUp() {
+  auto indexed = Feed();
+  const Status settled = Settle(/*wait=*/true);
+  if (indexed.ok() && !settled.ok()) return settled;
+  return indexed;
+}
+
+Result<size_t> IndexFeeder::Feed() {
   size_t indexed = 0;
   const size_t per_commit = kDocumentsPerShardCommit * writer_->shards();
   const int64_t per_round = std::max(kRecordsPerRound, static_cast<int64_t>(2 * per_commit));
   while (!stopped_) {  // a stop leaves the rest to the next start's replay
-    auto records = catalog_->Records(writer_->watermark() + 1, per_round);
+    // From past the last commit queued: the shards commit while the next
+    // records are read and prepared.
+    auto records = catalog_->Records(writer_->queued_watermark() + 1, per_round);
     if (!records.ok()) return records.status();
     if (records->empty()) return indexed;
     // Each document once, at its first record; first_record[i] is job i's.
@@ -272,7 +284,8 @@ Result<size_t> IndexFeeder::CatchUp() {
         }
     }
     if (jobs.empty()) {  // only requests' records: the watermark moves past them
-      if (Status s = Commit(records->back().seq); !s.ok()) return s;
+      writer_->CommitLater(records->back().seq);
+      if (Status s = Settle(/*wait=*/false); !s.ok()) return s;
       continue;
     }
     Status failed;
@@ -310,7 +323,8 @@ Result<size_t> IndexFeeder::CatchUp() {
           // read after the whole round was committed to the catalog.
           const int64_t mark =
               i + 1 < jobs.size() ? (*records)[first_record[i + 1] - 1].seq : records->back().seq;
-          failed = Commit(mark);
+          writer_->CommitLater(mark);
+          failed = Settle(/*wait=*/false);
           documents = text_bytes = 0;
           return failed.ok();
         });

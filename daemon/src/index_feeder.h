@@ -14,8 +14,12 @@
 // threads store them in parallel (sharded_index.h). As a round's documents
 // are distinct and every document is read after its record committed, each
 // entry reflects the catalog at or after the watermark committed with it.
-// The index commits every kDocumentsPerCommit documents and at the end of a
-// round, while the pool goes on with the next documents.
+// The index commits every kDocumentsPerShardCommit documents a shard (or
+// kTextBytesPerCommit of text) and at the end of a round. The feeder does not
+// wait for a commit: the shards commit while the pool and the feeder go on
+// with the next documents and the next round, and the waiters (WaitApplied,
+// on_commit) are told once a commit is done on every shard. CatchUp() returns
+// after the last one.
 //
 // Run() and CatchUp() run on one thread; Wake(), backlog() and the other
 // members are thread-safe.
@@ -77,8 +81,11 @@ class IndexFeeder {
   void Build(storage::Catalog* catalog, Job& job) const;
   // Stores what Build() made (on the feeder thread).
   Status Store(Job& job);
-  // Commits the index with watermark `mark` and tells the waiters.
-  Status Commit(int64_t mark);
+  // CatchUp() but for the commits it queued last (CatchUp waits for them).
+  Result<size_t> Feed();
+  // Takes the index commits finished (all queued, if `wait`) and tells the
+  // waiters; ShardedWriter::Settle().
+  Status Settle(bool wait);
 
   const Config& config_;
   storage::Catalog* catalog_;

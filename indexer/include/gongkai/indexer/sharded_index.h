@@ -15,10 +15,16 @@
 // crash between two shards' commits the feeder replays from the earliest
 // one; replaying is harmless because it indexes each document's current
 // state (index_feeder.h).
+//
+// Changes and commits are queued on each shard's thread and applied in the
+// order they were queued; at most a fixed number wait on a shard, and
+// queueing more blocks the caller until the shard catches up.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,11 +68,25 @@ class ShardedWriter {
   // changes. A shard whose change failed does not commit; on any failure
   // every shard drops what it has not committed (it is replayed from
   // watermark(), the least of the shards'), and the error is returned.
+  // Waits for every commit queued before it (CommitLater and Settle(true)).
   Status Commit(int64_t watermark);
+  // Queues the same commit and returns at once, so changes queued after it
+  // are prepared while the shards commit (they go into the next commit).
+  // Settle() tells how it went.
+  void CommitLater(int64_t watermark);
+  // Takes the queued commits that every shard has finished, oldest first,
+  // moving watermark() to each; with `wait`, waits for all of them. On the
+  // first that failed anywhere it acts as Commit() does on a failure (the
+  // later ones are dropped too; queued_watermark() falls back to
+  // watermark()) and returns the error. Called by the thread that queues.
+  Status Settle(bool wait);
   // Empties the index (the shards are created anew): watermark -1.
   Status Clear();
 
+  // Everything up to watermark() is committed on every shard; up to
+  // queued_watermark() (>= watermark()) it is queued, committed or not.
   int64_t watermark() const { return watermark_; }
+  int64_t queued_watermark() const { return queued_watermark_; }
   size_t shards() const;
   uint64_t doc_count();  // documents, as IndexWriter::doc_count()
   // Why Open() created the index anew ("" if it did not).
@@ -81,9 +101,17 @@ class ShardedWriter {
   Status OnAll(const std::function<Status(Shard&)>& f, bool always = false);
   // Reopens every shard, dropping what it has not committed.
   Status Discard();
+  // A commit queued by CommitLater(): each shard's outcome.
+  struct Pending {
+    int64_t watermark;
+    std::vector<std::future<Status>> done;
+  };
+
   std::string dir_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::deque<Pending> pending_;  // oldest first
   int64_t watermark_ = -1;
+  int64_t queued_watermark_ = -1;
   std::string rebuilt_;
 };
 
