@@ -12,7 +12,8 @@
 // exclude the folding. Then each thread (own read-only Database) goes round
 // the queries for S seconds (default 10): QueryParser with FLAG_DEFAULT |
 // FLAG_CJK_NGRAM | FLAG_PURE_NOT, default op AND, the anonymous filter
-// (XANON) and any type filter, sort by the modified value for "newest", and
+// (XANON) and any type filter, sort by the modified value for "newest" and
+// by relevance then that value otherwise (gongkai's order), and
 // get_mset(0, 20) — or, with --check-all, get_mset(0, 20, doccount) as
 // gongkai does to get exact totals. Prints queries/s and p50/p99 latency.
 // Several --db are searched as one sharded database, as the hub searches its
@@ -171,7 +172,12 @@ int main(int argc, char** argv) {
                             Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
           Xapian::Enquire enquire(db);
           enquire.set_query(query);
-          if (q.sort == "newest") enquire.set_sort_by_value_then_relevance(0, true);
+          // gongkai's order (indexer/src/index.cc, Order): slot 0 is the
+          // date and the entry, no two alike.
+          if (q.sort == "newest")
+            enquire.set_sort_by_value_then_relevance(0, true);
+          else
+            enquire.set_sort_by_relevance_then_value(0, true);
           std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spy_list;
           if (spies)
             for (Xapian::valueno slot : {2, 3, 4, 6}) {  // gongkai's facets

@@ -27,6 +27,8 @@ namespace gongkai::indexer {
 namespace {
 
 enum Slot : Xapian::valueno {
+  // The file's date, then '\0' and the entry's id term (EntryTerm): the
+  // order of dates, and no two entries alike in any number of shards.
   kModified = 0,
   kSnippetText = 1,
   kShare = 2,
@@ -41,7 +43,7 @@ const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "8";
+const char* const kSchema = "9";
 
 // Xapian 1.4's parser refuses some input outright: unbalanced quotes and
 // the like, and, with FLAG_CJK_NGRAM, some mixes of numbers, Latin words and
@@ -451,7 +453,7 @@ Result<PreparedDoc> Prepare(const IndexDoc& d) {
       AddSuggestTerms(doc, "XPT", NormalizeForSuggest(d.title));
       AddSuggestTerms(doc, "XPN", NormalizeForSuggest(d.doc_number));
     }
-    doc.add_value(kModified, d.modified);
+    doc.add_value(kModified, d.modified + '\0' + id_term);
     doc.add_value(kSnippetText, Utf8Prefix(d.text, kSnippetTextMax));
     doc.add_value(kShare, d.share);
     doc.add_value(kType, d.type);
@@ -831,10 +833,24 @@ std::vector<std::string> RelaxedTerms(Xapian::QueryParser& qp,
   return out;
 }
 
+// Orders hits by `sort`: newest or oldest by date, else by relevance, and
+// equally relevant hits newest first. kModified holds no two values alike,
+// so hits are never left in the order of Xapian's document ids, which
+// depends on the shard count: one shard or N give the same pages. (Not a
+// KeyMaker: the remote backend, which a front hub searches, cannot sort by
+// one.)
+void Order(Xapian::Enquire& enquire, const std::string& sort) {
+  if (sort == "newest" || sort == "oldest")
+    enquire.set_sort_by_value_then_relevance(kModified, /*reverse=*/sort == "newest");
+  else
+    enquire.set_sort_by_relevance_then_value(kModified, /*reverse=*/true);
+}
+
 // One step of a relaxed search: its own Enquire, so that its hits' snippets
 // mark its own query's terms.
 struct Step {
   Step(const Xapian::Database& db, const Xapian::Query& q) : enquire(db), chars(QueryChars(q)) {
+    Order(enquire, "relevance");
     enquire.set_query(q);
     mset = enquire.get_mset(0, kRelaxedMax);
   }
@@ -954,11 +970,7 @@ Result<SearchResult> Searcher::Search(const SearchQuery& sq) {
       }
       Xapian::Enquire enquire(db);
       enquire.set_query(Filtered(query, sq, listing));
-      const std::string sort = sq.sort.empty() ? (listing ? "newest" : "relevance") : sq.sort;
-      if (sort == "newest")
-        enquire.set_sort_by_value_then_relevance(kModified, true);
-      else if (sort == "oldest")
-        enquire.set_sort_by_value_then_relevance(kModified, false);
+      Order(enquire, sq.sort.empty() ? (listing ? "newest" : "relevance") : sq.sort);
       std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
       for (const auto& [name, slot] : kFacets) {
         spies.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(slot));
