@@ -2,10 +2,15 @@
 
 #include <pthread.h>
 
+#include <utility>
+
 namespace gongkai {
 
-void NameThisThread(const std::string& name) {
-  (void)pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+std::thread NamedThread(std::string name, std::function<void()> body) {
+  return std::thread([name = std::move(name), body = std::move(body)] {
+    (void)pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    body();
+  });
 }
 
 }  // namespace gongkai

@@ -130,10 +130,7 @@ void AdminSocket::Serve(Handler handler) {
   if (!listener_.ok() || ::pipe2(fds, O_CLOEXEC) != 0) return;
   wake_read_ = UniqueFd(fds[0]);
   wake_write_ = UniqueFd(fds[1]);
-  thread_ = std::thread([this, handler = std::move(handler)] {
-    NameThisThread("admin-socket");
-    Loop(handler);
-  });
+  thread_ = NamedThread("admin-socket", [this, handler = std::move(handler)] { Loop(handler); });
 }
 
 void AdminSocket::Stop() {

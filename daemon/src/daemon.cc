@@ -376,18 +376,11 @@ Status Daemon::Start() {
   // The archiver's thread owns the writer catalog; the start-up scan, queued
   // here, runs there too.
   for (size_t i = 0; i < config_.shares.size(); ++i) archiver_->RequestRescan(i);
-  archiver_thread_ = std::thread([this] {
-    NameThisThread("archiver");
+  archiver_thread_ = NamedThread("archiver", [this] {
     while (!stopping_) archiver_->RunOnce(std::chrono::milliseconds(500));
   });
-  feeder_thread_ = std::thread([this] {
-    NameThisThread("index-feeder");
-    feeder_->Run();
-  });
-  column_thread_ = std::thread([this] {
-    NameThisThread("column");
-    WatchColumn();
-  });
+  feeder_thread_ = NamedThread("index-feeder", [this] { feeder_->Run(); });
+  column_thread_ = NamedThread("column", [this] { WatchColumn(); });
   admin_socket_->Serve([this](const AdminRequest& request) { return RunAdmin(request, admin_); });
   // The port answers and the start-up scan is queued: we are ready.
   notifier_.Ready(StatusLine(TakeSnapshot()));

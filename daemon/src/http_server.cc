@@ -258,7 +258,7 @@ Status HttpListener::Start(const std::string& host, uint16_t port, int threads,
   try {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, port), 128);
     port_ = socket.address().port();
-    pool_ = std::make_unique<Poco::ThreadPool>("http", std::min(threads, 4), threads, 60);
+    pool_ = std::make_unique<Poco::ThreadPool>(std::min(threads, 4), threads, 60);
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(threads);
     params->setMaxQueued(512);

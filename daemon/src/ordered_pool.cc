@@ -9,10 +9,7 @@ namespace gongkai::daemon {
 OrderedPool::OrderedPool(const std::string& name, size_t threads, size_t window)
     : window_(std::max<size_t>(window, 1)) {
   for (size_t t = 0; t < std::max<size_t>(threads, 1); ++t)
-    threads_.emplace_back([this, t, thread_name = name + "-" + std::to_string(t)] {
-      NameThisThread(thread_name);
-      Work(t);
-    });
+    threads_.push_back(NamedThread(name + "-" + std::to_string(t), [this, t] { Work(t); }));
 }
 
 OrderedPool::~OrderedPool() {

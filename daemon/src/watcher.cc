@@ -130,10 +130,7 @@ Status InotifyWatcher::Start() {
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) return Status::FromErrno(errno, "pipe2");
   for (size_t i = 0; i < shares_.size(); ++i)
     if (!polled_[i]) WatchTree(i, "");
-  thread_ = std::thread([this] {
-    NameThisThread("watcher");
-    Run();
-  });
+  thread_ = NamedThread("watcher", [this] { Run(); });
   return Status::OK();
 }
 

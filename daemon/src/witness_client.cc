@@ -50,10 +50,7 @@ WitnessClient::~WitnessClient() { Stop(); }
 
 void WitnessClient::Start() {
   if (targets_.empty() || thread_.joinable()) return;
-  thread_ = std::thread([this] {
-    NameThisThread("witness-client");
-    Loop();
-  });
+  thread_ = NamedThread("witness-client", [this] { Loop(); });
 }
 
 void WitnessClient::Stop() {

@@ -77,10 +77,10 @@ class ShardedWriter::Shard {
  public:
   using Task = std::function<Status(Shard&)>;
   Shard(std::string folder, std::unique_ptr<IndexWriter> opened)
-      : dir(std::move(folder)), writer(std::move(opened)), thread_([this] {
-          NameThisThread("index-" + dir.substr(dir.rfind('/') + 1));  // index-shard-0, ...
-          Loop();
-        }) {}
+      : dir(std::move(folder)),
+        writer(std::move(opened)),
+        // index-shard-0, ...
+        thread_(NamedThread("index-" + dir.substr(dir.rfind('/') + 1), [this] { Loop(); })) {}
   ~Shard() {
     {
       std::lock_guard<std::mutex> lock(mu_);
