@@ -187,7 +187,6 @@ Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(const std::string& di
     w->watermark_ = std::min(w->watermark_, writers[k]->watermark());
     w->shards_.push_back(std::make_unique<Shard>(dirs[k], std::move(writers[k])));
   }
-  w->queued_watermark_ = w->watermark_;
   return w;
 }
 
@@ -244,7 +243,10 @@ void ShardedWriter::CommitLater(int64_t watermark) {
       return c.ok() ? s.writer->Begin() : c;
     }));
   pending_.push_back(std::move(commit));
-  queued_watermark_ = watermark;
+}
+
+int64_t ShardedWriter::queued_watermark() const {
+  return pending_.empty() ? watermark_ : pending_.back().watermark;
 }
 
 Status ShardedWriter::Settle(bool wait) {
@@ -260,7 +262,6 @@ Status ShardedWriter::Settle(bool wait) {
       // Some shards may have committed this or later watermarks; what every
       // shard holds is replayed from watermark_, which stays where it was.
       pending_.clear();
-      queued_watermark_ = watermark_;
       (void)Discard();
       return first;
     }
@@ -284,7 +285,7 @@ Status ShardedWriter::Clear() {
         return shard.Reset();
       },
       true);
-  if (s.ok()) watermark_ = queued_watermark_ = -1;
+  if (s.ok()) watermark_ = -1;
   return s;
 }
 

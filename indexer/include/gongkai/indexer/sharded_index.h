@@ -86,7 +86,7 @@ class ShardedWriter {
   // Everything up to watermark() is committed on every shard; up to
   // queued_watermark() (>= watermark()) it is queued, committed or not.
   int64_t watermark() const { return watermark_; }
-  int64_t queued_watermark() const { return queued_watermark_; }
+  int64_t queued_watermark() const;
   size_t shards() const;
   uint64_t doc_count();  // documents, as IndexWriter::doc_count()
   // Why Open() created the index anew ("" if it did not).
@@ -111,7 +111,6 @@ class ShardedWriter {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::deque<Pending> pending_;  // oldest first
   int64_t watermark_ = -1;
-  int64_t queued_watermark_ = -1;
   std::string rebuilt_;
 };
 
