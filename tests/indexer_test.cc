@@ -278,6 +278,56 @@ TEST_CASE("index: English by stem and case-folded, numbers as typed", "[indexer]
   CHECK(Ids(s, "2025").empty());
 }
 
+TEST_CASE("index: CJK n-grams get no stems, which no query could reach – English words keep theirs",
+          "[indexer]") {
+  // The parser as Searcher sets it up: a query for any code point whose stems
+  // Prepare leaves out never asks for a stem ("Z" term).
+  Xapian::QueryParser qp;
+  qp.set_stemmer(Xapian::Stem("english"));
+  qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+  const unsigned flags = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_CJK_NGRAM;
+  const auto stems_asked = [&](unsigned c) {
+    std::string text;
+    Xapian::Unicode::append_utf8(text, c);
+    text += text + " x";  // a bigram too, and a Latin word after it
+    const Xapian::Query q = qp.parse_query(text, flags);
+    for (auto t = q.get_terms_begin(); t != q.get_terms_end(); ++t)
+      if ((*t)[0] == 'Z' && *t != "Zx") return true;
+    return false;
+  };
+  REQUIRE(stems_asked(0x0628));  // an Arabic letter is stemmed, so the check can fail
+  REQUIRE_FALSE(IsCjkNgramCodePoint(0x0628));
+  size_t swept = 0;
+  std::vector<unsigned> stemmed;
+  for (unsigned c = 0; c <= 0x10FFFF; ++c) {
+    if (!IsCjkNgramCodePoint(c) || !Xapian::Unicode::is_wordchar(c)) continue;
+    ++swept;
+    if (stems_asked(c)) stemmed.push_back(c);
+  }
+  CHECK(swept > 70000);
+  CHECK(stemmed.empty());
+
+  TempDir dir;
+  {
+    auto w = IndexWriter::Open(dir / "index");
+    Put(**w, Doc("d1", "pub", "中華民國 running the tests，ｇｏｖ２０２４"));
+    REQUIRE((*w)->Commit(1).ok());
+  }
+  Xapian::Database db(dir / "index");
+  std::vector<std::string> cjk_stems;
+  for (auto t = db.allterms_begin("Z"); t != db.allterms_end("Z"); ++t)
+    if (IsCjkNgramCodePoint(*Xapian::Utf8Iterator((*t).substr((*t)[1] == 'S' ? 2 : 1))))
+      cjk_stems.push_back(*t);
+  CHECK(cjk_stems.empty());
+  CHECK(db.term_exists("Zrun"));
+  CHECK(db.term_exists("中华"));
+  CHECK(db.positionlist_begin(1, "华") != db.positionlist_end(1, "华"));
+  Searcher s(dir / "index");
+  CHECK(Ids(s, "runs") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "中華民國") == std::vector<std::string>{"d1"});
+  CHECK(Ids(s, "\"华民\"") == std::vector<std::string>{"d1"});
+}
+
 TEST_CASE("index: queries Xapian's parser refuses are taken word by word", "[indexer]") {
   TempDir dir;
   auto w = IndexWriter::Open(dir / "index");

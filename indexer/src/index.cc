@@ -43,7 +43,7 @@ const char* const kWatermarkKey = "gongkai.watermark";
 // Bump when the index layout changes: an older index is emptied on open and
 // rebuilt by replaying the catalog from the start.
 const char* const kSchemaKey = "gongkai.schema";
-const char* const kSchema = "9";
+const char* const kSchema = "10";
 
 // Xapian 1.4's parser refuses some input outright: unbalanced quotes and
 // the like, and, with FLAG_CJK_NGRAM, some mixes of numbers, Latin words and
@@ -94,6 +94,18 @@ Xapian::Query ParseLeniently(Xapian::QueryParser& qp, const std::string& text, u
 // A new handle each time: Xapian's handles count references without atomics,
 // so one shared between request threads would race (as Query::MatchAll did).
 Xapian::Stem EnglishStemmer() { return Xapian::Stem("english"); }
+
+// With STOP_STEMMED (the term generator's default), a term its stopper
+// names is indexed as it is, positions and all, but gets no "Z" stem. This
+// one names the CJK n-grams: the parser never stems them (a CJK query is an
+// AND of n-grams), so their stems could never be searched, and were half of
+// a Chinese page's terms.
+class CjkStemsLeftOut final : public Xapian::Stopper {
+ public:
+  bool operator()(const std::string& term) const override {
+    return !term.empty() && IsCjkNgramCodePoint(*Xapian::Utf8Iterator(term));
+  }
+};
 
 std::string Utf8Prefix(const std::string& s, size_t max) {
   if (s.size() <= max) return s;
@@ -411,6 +423,17 @@ PreparedDoc::PreparedDoc(PreparedDoc&&) noexcept = default;
 PreparedDoc& PreparedDoc::operator=(PreparedDoc&&) noexcept = default;
 PreparedDoc::~PreparedDoc() = default;
 
+bool IsCjkNgramCodePoint(unsigned c) {
+  // Blocks that every Xapian 1.4 release splits into n-grams (its
+  // CJK::codepoint_is_cjk); later releases add more, which only means that
+  // their stems are kept.
+  return (c >= 0x2E80 && c <= 0x2EFF) || (c >= 0x3000 && c <= 0x9FFF) ||
+         (c >= 0xA700 && c <= 0xA71F) || (c >= 0xAC00 && c <= 0xD7AF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+         (c >= 0xFF00 && c <= 0xFFEF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
 Result<PreparedDoc> Prepare(const IndexDoc& d) {
   return Guard("prepare", [&]() -> Result<PreparedDoc> {
     PreparedDoc prepared;
@@ -419,6 +442,9 @@ Result<PreparedDoc> Prepare(const IndexDoc& d) {
     Xapian::TermGenerator tg;
     tg.set_flags(Xapian::TermGenerator::FLAG_CJK_NGRAM);
     tg.set_stemmer(EnglishStemmer());  // STEM_SOME: "Z" stems beside the exact words
+    const CjkStemsLeftOut cjk;
+    tg.set_stopper(&cjk);
+    tg.set_stopper_strategy(Xapian::TermGenerator::STOP_STEMMED);
     tg.set_document(doc);
     const std::string title = FoldScript(d.title);
     tg.index_text(title, 5);

@@ -92,8 +92,14 @@ class PreparedDoc {
   std::unique_ptr<Xapian::Document> doc_;
 };
 
-// Generates the entry of `doc`. Thread-safe.
+// Generates the entry of `doc`. Thread-safe. English words are indexed with
+// "Z" stems beside them (Xapian's STEM_SOME); CJK n-grams are not: no query
+// can reach such a stem.
 Result<PreparedDoc> Prepare(const IndexDoc& doc);
+
+// True for a code point that Xapian's term generator and parser take as CJK
+// (indexed and searched as n-grams, never stemmed). Exposed for tests.
+bool IsCjkNgramCodePoint(unsigned code_point);
 
 // The single index writer. Not thread-safe: one thread owns it.
 class IndexWriter {
