@@ -266,8 +266,10 @@ TEST_CASE("catalog: versions, signed records, prev chains, withdrawal, reopen",
 }
 
 // SQLite only: the PostgreSQL catalog starts at schema 4.
-TEST_CASE("catalog: schemas 3, 4 and 6 add the file's ctime, the classifying record and 索引号",
-          "[storage]") {
+TEST_CASE(
+    "catalog: schemas 3, 4, 6 and 7 add the file's ctime, the classifying record, 索引号 and "
+    "the counts",
+    "[storage]") {
   TempDir dir;
   auto key = SigningKey::Generate();
   const std::string path = dir / "catalog.sqlite";
@@ -291,7 +293,11 @@ TEST_CASE("catalog: schemas 3, 4 and 6 add the file's ctime, the classifying rec
             db,
             "ALTER TABLE documents DROP COLUMN file_ctime_ns; ALTER TABLE documents DROP COLUMN"
             " classified_seq; DROP INDEX documents_index_no; ALTER TABLE documents DROP COLUMN"
-            " index_no; ALTER TABLE documents DROP COLUMN published; PRAGMA user_version=2",
+            " index_no; ALTER TABLE documents DROP COLUMN published; DROP TABLE counts;"
+            " DROP TRIGGER counts_document_in; DROP TRIGGER counts_document_status;"
+            " DROP TRIGGER counts_document_out; DROP TRIGGER counts_version_in;"
+            " DROP TRIGGER counts_version_out; DROP TRIGGER counts_record_in;"
+            " DROP TRIGGER counts_record_out; PRAGMA user_version=2",
             nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
 
@@ -310,6 +316,32 @@ TEST_CASE("catalog: schemas 3, 4 and 6 add the file's ctime, the classifying rec
   CHECK_FALSE(old.Matches(FileState{now.size, now.mtime_ns + 1, now.inode, 0}));
   REQUIRE((*cat)->UpdateFileState((*(*cat)->FindByPath("pub", "a.txt"))->id, now).ok());
   CHECK((*(*cat)->FindByPath("pub", "a.txt"))->file == now);
+
+  // Schema 7: the counts, filled once from the tables, then kept by triggers.
+  const auto counted = [&] {
+    auto c = (*cat)->Counts();
+    REQUIRE(c.ok());
+    return std::vector<int64_t>{c->documents, c->active, c->versions, c->records};
+  };
+  CHECK(counted() == std::vector<int64_t>{2, 2, 2, 3});
+  std::vector<Change> later = {
+      Version("pub", "c.txt", "three"),
+      Change{Change::Kind::kWithdraw, (*(*cat)->FindByPath("pub", "a.txt"))->id}};
+  REQUIRE(gongkai::test::ApplyChanges(cat->get(), later, **key).ok());
+  std::vector<int64_t> direct;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  for (const char* sql :
+       {"SELECT COUNT(*) FROM documents", "SELECT COUNT(*) FROM documents WHERE status = 'active'",
+        "SELECT COUNT(*) FROM versions", "SELECT COUNT(*) FROM records"}) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    direct.push_back(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  CHECK(direct == std::vector<int64_t>{3, 2, 3, 5});
+  CHECK(counted() == direct);
 }
 
 TEST_CASE("catalog: a failing batch commits nothing", "[storage][catalog]") {

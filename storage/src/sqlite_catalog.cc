@@ -26,7 +26,7 @@ using Poco::Data::RecordSet;
 using Poco::Data::Session;
 using Poco::Data::Statement;
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -69,6 +69,29 @@ const char* const kSchema[] = {
     // Schema 6: the annual report's entered figures.
     "CREATE TABLE IF NOT EXISTS report_figures(year INTEGER PRIMARY KEY, figures TEXT NOT NULL,"
     " log_index INTEGER NOT NULL, leaf TEXT NOT NULL, recorded TEXT NOT NULL)",
+    // Schema 7: Counts() in one row, kept by triggers in the transaction that
+    // changes a table (a COUNT(*) reads the whole table, and the status is
+    // asked for every second).
+    "CREATE TABLE IF NOT EXISTS counts(one INTEGER PRIMARY KEY CHECK(one = 1),"
+    " documents INTEGER NOT NULL, active INTEGER NOT NULL, versions INTEGER NOT NULL,"
+    " records INTEGER NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS counts_document_in AFTER INSERT ON documents BEGIN"
+    " UPDATE counts SET documents = documents + 1, active = active + (NEW.status = 'active');"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS counts_document_status AFTER UPDATE OF status ON documents BEGIN"
+    " UPDATE counts SET active = active + (NEW.status = 'active') - (OLD.status = 'active');"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS counts_document_out AFTER DELETE ON documents BEGIN"
+    " UPDATE counts SET documents = documents - 1, active = active - (OLD.status = 'active');"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS counts_version_in AFTER INSERT ON versions BEGIN"
+    " UPDATE counts SET versions = versions + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS counts_version_out AFTER DELETE ON versions BEGIN"
+    " UPDATE counts SET versions = versions - 1; END",
+    "CREATE TRIGGER IF NOT EXISTS counts_record_in AFTER INSERT ON records BEGIN"
+    " UPDATE counts SET records = records + 1; END",
+    "CREATE TRIGGER IF NOT EXISTS counts_record_out AFTER DELETE ON records BEGIN"
+    " UPDATE counts SET records = records - 1; END",
 };
 
 const char* const kRequestColumns =
@@ -307,6 +330,11 @@ class SqliteCatalog final : public Catalog {
                       " WHERE index_no <> ''",
               now;
         }
+        if (version < 7)  // the one pass over the tables; the triggers keep it after
+          session_ << "INSERT OR REPLACE INTO counts VALUES(1, (SELECT COUNT(*) FROM documents),"
+                      " (SELECT COUNT(*) FROM documents WHERE status = 'active'),"
+                      " (SELECT COUNT(*) FROM versions), (SELECT COUNT(*) FROM records))",
+              now;
         session_ << "PRAGMA user_version=" + std::to_string(kSchemaVersion), now;
         session_ << "COMMIT", now;
       }
@@ -440,10 +468,8 @@ class SqliteCatalog final : public Catalog {
     return Guard("counts", [&]() -> Result<CatalogCounts> {
       CatalogCounts c;
       Poco::Int64 docs = 0, active = 0, versions = 0, records = 0;
-      session_ << "SELECT COUNT(*), COALESCE(SUM(status = 'active'), 0) FROM documents", into(docs),
-          into(active), now;
-      session_ << "SELECT COUNT(*) FROM versions", into(versions), now;
-      session_ << "SELECT COUNT(*) FROM records", into(records), now;
+      session_ << "SELECT documents, active, versions, records FROM counts", into(docs),
+          into(active), into(versions), into(records), now;
       c.documents = docs;
       c.active = active;
       c.versions = versions;
