@@ -113,9 +113,10 @@ TEST_CASE(
   const std::vector<Xapian::rev> before = Revisions(dir / "index");
   REQUIRE(before.size() == shards);
   std::vector<int64_t> commits;  // the watermark after each notice
-  daemon::IndexFeeder feeder(config, catalog->get(), std::move(readers), blobs->get(),
-                             writer->get(), &workers,
-                             [&] { commits.push_back((*writer)->watermark()); });
+  daemon::IndexFeeder feeder(
+      config, catalog->get(), std::move(readers), blobs->get(), writer->get(), &workers,
+      [&] { commits.push_back((*writer)->watermark()); },
+      /*documents_per_shard_commit=*/128);
   auto indexed = feeder.CatchUp();
   REQUIRE(indexed.ok());
   CHECK(*indexed == kDocs + 1);  // one round: each document once, at its last state

@@ -15,18 +15,11 @@ constexpr int64_t kRecordsPerRound = 512;
 constexpr int64_t kMaxExtractBytes = 256LL * 1024 * 1024;
 // Documents read, extracted or prepared but not yet stored, per pool thread.
 constexpr size_t kInFlightPerThread = 4;
-// Documents per index commit and shard. A shard's cost per document is
-// least with 128 to 512 a commit, and grows with the index for fewer
-// (bench/README.md, the index writer); smaller commits make documents
-// searchable sooner. Each shard gets its share of a commit, so a commit
-// takes this many times the shards.
-constexpr size_t kDocumentsPerShardCommit = 128;
-// ...or text bytes, whichever comes first: the shards hold every prepared
-// entry until the commit (Xapian buffers a transaction in memory), and 128
-// documents a shard of up to 16 MiB of indexed text each would be 2 GiB a
-// shard. With
-// commits this frequent, Xapian's own flush threshold (XAPIAN_FLUSH_THRESHOLD,
-// 10,000 documents) is never reached, and is left alone.
+// A commit also ends at this much text (besides documents_per_shard_commit
+// a shard): 256 documents of up to 16 MiB of indexed text each would hold
+// 4 GiB a shard in Xapian's batch. With commits this frequent, Xapian's own
+// flush threshold (XAPIAN_FLUSH_THRESHOLD, 10,000 documents) is never
+// reached, and is left alone.
 constexpr size_t kTextBytesPerCommit = size_t{64} * 1024 * 1024;
 }  // namespace
 
@@ -155,7 +148,8 @@ struct IndexFeeder::Job {
 IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
                          std::vector<std::unique_ptr<storage::Catalog>> readers,
                          const storage::BlobStore* blobs, indexer::ShardedWriter* writer,
-                         indexer::ExtractWorkers* extractor, std::function<void()> on_commit)
+                         indexer::ExtractWorkers* extractor, std::function<void()> on_commit,
+                         size_t documents_per_shard_commit)
     : config_(config),
       catalog_(catalog),
       readers_(std::move(readers)),
@@ -164,7 +158,8 @@ IndexFeeder::IndexFeeder(const Config& config, storage::Catalog* catalog,
       blobs_(blobs),
       writer_(writer),
       extractor_(extractor),
-      on_commit_(std::move(on_commit)) {
+      on_commit_(std::move(on_commit)),
+      documents_per_shard_commit_(documents_per_shard_commit) {
   applied_seq_ = writer_->watermark();
 }
 
@@ -256,7 +251,7 @@ Result<size_t> IndexFeeder::CatchUp() {
 
 Result<size_t> IndexFeeder::Feed() {
   size_t indexed = 0;
-  const size_t per_commit = kDocumentsPerShardCommit * writer_->shards();
+  const size_t per_commit = documents_per_shard_commit_ * writer_->shards();
   const int64_t per_round = std::max(kRecordsPerRound, static_cast<int64_t>(2 * per_commit));
   while (!stopped_) {  // a stop leaves the rest to the next start's replay
     // From past the last commit queued: the shards commit while the next

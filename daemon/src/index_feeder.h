@@ -14,7 +14,7 @@
 // threads store them in parallel (sharded_index.h). As a round's documents
 // are distinct and every document is read after its record committed, each
 // entry reflects the catalog at or after the watermark committed with it.
-// The index commits every kDocumentsPerShardCommit documents a shard (or
+// The index commits every documents_per_shard_commit documents a shard (or
 // kTextBytesPerCommit of text) and at the end of a round. The feeder does not
 // wait for a commit: the shards commit while the pool and the feeder go on
 // with the next documents and the next round, and the waiters (WaitApplied,
@@ -45,6 +45,16 @@ namespace gongkai::daemon {
 
 class IndexFeeder {
  public:
+  // Documents per index commit and shard. A shard's cost per document grows
+  // with its index, and grows least with larger commits; Xapian holds the
+  // uncommitted batch in memory. 256 took a 100,000-page ingest from 475 to
+  // 410 s against 128, with peak RSS 180 MB against 151; 512 would, at that
+  // step, pass 200 MB (bench/README.md, the index writer). A round's last
+  // commit may be smaller, so a trickle of files is searchable within a
+  // second. Each shard gets its share of a commit, so a commit takes this
+  // many times the shards.
+  static constexpr size_t kDocumentsPerShardCommit = 256;
+
   // `on_commit` runs after each index commit (to reopen searchers). Text is
   // extracted by `extractor`'s worker processes; it must outlive the feeder.
   // `readers` are the pool threads' catalog connections: one thread each, at
@@ -52,7 +62,8 @@ class IndexFeeder {
   IndexFeeder(const Config& config, storage::Catalog* catalog,
               std::vector<std::unique_ptr<storage::Catalog>> readers,
               const storage::BlobStore* blobs, indexer::ShardedWriter* writer,
-              indexer::ExtractWorkers* extractor, std::function<void()> on_commit);
+              indexer::ExtractWorkers* extractor, std::function<void()> on_commit,
+              size_t documents_per_shard_commit = kDocumentsPerShardCommit);
   ~IndexFeeder();
 
   // Applies every pending record; returns the number of documents indexed.
@@ -96,6 +107,7 @@ class IndexFeeder {
   std::atomic<size_t> errors_{0};
   indexer::ExtractWorkers* extractor_;
   std::function<void()> on_commit_;
+  const size_t documents_per_shard_commit_;
   std::atomic<int64_t> latest_seq_{-1};
   std::atomic<int64_t> applied_seq_{-1};
   std::mutex mutex_;
