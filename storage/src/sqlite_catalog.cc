@@ -466,15 +466,9 @@ class SqliteCatalog final : public Catalog {
 
   Result<CatalogCounts> Counts() override {
     return Guard("counts", [&]() -> Result<CatalogCounts> {
-      CatalogCounts c;
-      Poco::Int64 docs = 0, active = 0, versions = 0, records = 0;
-      session_ << "SELECT documents, active, versions, records FROM counts", into(docs),
-          into(active), into(versions), into(records), now;
-      c.documents = docs;
-      c.active = active;
-      c.versions = versions;
-      c.records = records;
-      return c;
+      Query q = statements_.Prepare("SELECT documents, active, versions, records FROM counts");
+      if (!q.Next()) return Status::Corruption("catalog: the counts row is missing");
+      return CatalogCounts{q.Int(0), q.Int(1), q.Int(2), q.Int(3)};
     });
   }
 
