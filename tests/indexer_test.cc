@@ -1,8 +1,14 @@
 #include <catch2/catch.hpp>
 
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <xapian.h>
 #include <map>
 #include <random>
+#include <sstream>
+
+#include "../indexer/src/entry_data.h"
 
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
@@ -152,6 +158,102 @@ std::vector<std::string> Ids(Searcher& s, const std::string& q, bool anonymous =
 }
 
 }  // namespace
+
+namespace {
+
+// Every stored field of `d`, as (name, value) text, for comparing two documents.
+std::map<std::string, std::string> StoredFields(const IndexDoc& d) {
+  return {{"id", d.id},
+          {"share", d.share},
+          {"path", d.path},
+          {"office", d.office},
+          {"title", d.title},
+          {"type", d.type},
+          {"sha256", d.sha256},
+          {"modified", d.modified},
+          {"published", d.published},
+          {"status", d.status},
+          {"classification", d.classification},
+          {"category", d.category},
+          {"text_note", d.text_note},
+          {"member", d.member},
+          {"doc_number", d.doc_number},
+          {"origin", d.origin},
+          {"version", std::to_string(d.version)},
+          {"size", std::to_string(d.size)},
+          {"for_inspectors", d.for_inspectors ? "1" : "0"},
+          {"for_public", d.for_public ? "1" : "0"}};
+}
+
+// Random text: ASCII with JSON's special characters and controls, Chinese,
+// characters outside the BMP (surrogate pairs when escaped).
+std::string RandomText(std::mt19937& rng) {
+  static const char32_t kPicks[] = {'"',    '\\',   '/',    '\b',   '\f',    '\n',    '\r',    '\t',
+                                    0x01,   0x1F,   ' ',    'a',    'Z',     '7',     0x7F,    0xE9,
+                                    0x2028, 0x516C, 0x958B, 0xFFFD, 0x1F600, 0x20000, 0x10FFFF};
+  std::string out;
+  const size_t n = rng() % 24;
+  for (size_t i = 0; i < n; ++i) gongkai::AppendUtf8(kPicks[rng() % std::size(kPicks)], out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("index entry data: every field read back, as Poco's parser reads it, in any escaping",
+          "[indexer]") {
+  std::mt19937 rng(17);
+  for (int round = 0; round < 300; ++round) {
+    IndexDoc d;
+    for (std::string* text : {&d.id, &d.share, &d.path, &d.office, &d.title, &d.type, &d.sha256,
+                              &d.modified, &d.published, &d.status, &d.classification, &d.category,
+                              &d.text_note, &d.member, &d.doc_number, &d.origin})
+      *text = RandomText(rng);
+    d.version = static_cast<int64_t>(rng()) - (int64_t{1} << 31);
+    d.size = round == 0 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(rng());
+    d.for_inspectors = rng() % 2 == 0;
+    d.for_public = rng() % 2 == 0;
+    d.text = "not stored";
+    const std::string data = EncodeData(d);
+    IndexDoc expected = d;
+    expected.text.clear();
+    REQUIRE(StoredFields(DecodeData(data)) == StoredFields(expected));
+    CHECK(DecodeData(data).text.empty());
+
+    // The same object as Poco writes it with every non-ASCII character
+    // escaped (\uXXXX, pairs beyond the BMP), and pretty-printed.
+    Poco::JSON::Object::Ptr parsed =
+        Poco::JSON::Parser().parse(data).extract<Poco::JSON::Object::Ptr>();
+    Poco::JSON::Object escaped(Poco::JSON_ESCAPE_UNICODE);
+    for (const auto& [key, value] : *parsed) escaped.set(key, value);
+    std::ostringstream out;
+    escaped.stringify(out, 2);
+    const std::string ascii = out.str();
+    INFO(ascii);
+    CHECK(std::none_of(ascii.begin(), ascii.end(), [](char c) { return c & 0x80; }));
+    REQUIRE(StoredFields(DecodeData(ascii)) == StoredFields(expected));
+  }
+
+  // Missing fields read as IndexDoc's defaults; fields of another release
+  // are skipped; a lone surrogate is U+FFFD.
+  const IndexDoc empty = DecodeData(" { } ");
+  CHECK(StoredFields(empty) == StoredFields(IndexDoc()));
+  const IndexDoc other = DecodeData(
+      R"({"later":"x\"y","n":-1.5e3,"t":true,"z":null,"title":"\u516c\u958B \ud83d\ude00 \/ )"
+      R"(\ud800x \udc00","version" : 7 })");
+  CHECK(other.title == "公開 😀 / \xEF\xBF\xBDx \xEF\xBF\xBD");
+  CHECK(other.version == 7);
+  CHECK(other.for_inspectors);
+
+  // Anything else is refused with the byte where it went wrong.
+  for (const char* bad :
+       {"", "{", "[]", R"({"id":1})", R"({"version":"7"})", R"({"version":1.5})",
+        R"({"version":99999999999999999999})", R"({"for_public":1})", R"({"id":"a"} x)",
+        R"({"id":"a\q"})", R"({"id":"\u12"})", R"({"id":"\u12G4"})", R"({"id":"a)",
+        R"({"id":"a",})", R"({"x":[1]})", R"({"x":{}})", R"({"id" "a"})"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(DecodeData(bad), Poco::DataFormatException);
+  }
+}
 
 TEST_CASE("index: CJK words and phrases in either script, filters, watermark", "[indexer]") {
   TempDir dir;

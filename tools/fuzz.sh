@@ -16,7 +16,7 @@ build=${BUILD_DIR:-$root/build-address}
 name=${1:-}
 seconds=${2:-60}
 targets=(fuzz_extract_txt fuzz_extract_html fuzz_extract_pdf fuzz_extract_docx fuzz_extract_xlsx fuzz_extract_archive
-         fuzz_extract_odt fuzz_extract_ofd fuzz_sidecar fuzz_config fuzz_checkpoint fuzz_query fuzz_http)
+         fuzz_extract_odt fuzz_extract_ofd fuzz_sidecar fuzz_config fuzz_checkpoint fuzz_query fuzz_entry_data fuzz_http)
 if [ "$name" = list ] || [ -z "$name" ]; then printf '%s\n' "${targets[@]}"; [ -n "$name" ]; exit; fi
 build_targets() {  # the targets named, and the whole ASan build when there is none yet
   if [ ! -f "$build/CMakeCache.txt" ]; then

@@ -1,8 +1,7 @@
 // Xapian exceptions are caught here and become Status values.
 #include "gongkai/indexer/index.h"
 
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
+#include <Poco/Exception.h>
 #include <xapian.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "entry_data.h"
 #include "gongkai/indexer/chinese.h"
 #include "gongkai/indexer/extract.h"
 #include "gongkai/indexer/question.h"
@@ -126,60 +126,6 @@ std::string FilterTerm(const char* prefix, const std::string& value) {
 
 // A hub mirror's node: names are 1-64 letters, digits, '-', '_' or '.'.
 std::string OriginTerm(const std::string& origin) { return "XN" + origin; }
-
-std::string EncodeData(const IndexDoc& d) {
-  Poco::JSON::Object o;
-  o.set("id", d.id);
-  o.set("share", d.share);
-  o.set("path", d.path);
-  o.set("office", d.office);
-  o.set("title", d.title);
-  o.set("type", d.type);
-  o.set("version", d.version);
-  o.set("sha256", d.sha256);
-  o.set("size", d.size);
-  o.set("modified", d.modified);
-  o.set("published", d.published);
-  o.set("status", d.status);
-  o.set("classification", d.classification);
-  o.set("category", d.category);
-  o.set("for_inspectors", d.for_inspectors);
-  if (!d.text_note.empty()) o.set("text_note", d.text_note);
-  o.set("for_public", d.for_public);
-  if (!d.member.empty()) o.set("member", d.member);
-  if (!d.doc_number.empty()) o.set("doc_number", d.doc_number);
-  if (!d.origin.empty()) o.set("origin", d.origin);
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
-}
-
-IndexDoc DecodeData(const std::string& data) {
-  IndexDoc d;
-  Poco::JSON::Parser parser;
-  auto o = parser.parse(data).extract<Poco::JSON::Object::Ptr>();
-  d.id = o->optValue<std::string>("id", "");
-  d.share = o->optValue<std::string>("share", "");
-  d.path = o->optValue<std::string>("path", "");
-  d.office = o->optValue<std::string>("office", "");
-  d.title = o->optValue<std::string>("title", "");
-  d.type = o->optValue<std::string>("type", "");
-  d.version = o->optValue<Poco::Int64>("version", 0);
-  d.sha256 = o->optValue<std::string>("sha256", "");
-  d.size = o->optValue<Poco::Int64>("size", 0);
-  d.modified = o->optValue<std::string>("modified", "");
-  d.published = o->optValue<std::string>("published", "");
-  d.status = o->optValue<std::string>("status", "");
-  d.classification = o->optValue<std::string>("classification", "");
-  d.category = o->optValue<std::string>("category", "");
-  d.for_inspectors = o->optValue<bool>("for_inspectors", true);
-  d.text_note = o->optValue<std::string>("text_note", "");
-  d.for_public = o->optValue<bool>("for_public", false);
-  d.member = o->optValue<std::string>("member", "");
-  d.doc_number = o->optValue<std::string>("doc_number", "");
-  d.origin = o->optValue<std::string>("origin", "");
-  return d;
-}
 
 // The unique term of an entry: Q<id> or P<id> for a document, for an
 // archive member XM<Q|P><id>!<64-bit FNV-1a of its path> (a path may be

@@ -1,7 +1,9 @@
-// UTF-8 validation shared by every module that must not pass on bad bytes.
+// UTF-8 validation shared by every module that must not pass on bad bytes,
+// and the encoding of one code point.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace gongkai {
@@ -34,6 +36,25 @@ inline bool IsValidUtf8(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+// Appends code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8.
+inline void AppendUtf8(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
 }
 
 }  // namespace gongkai
