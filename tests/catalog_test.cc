@@ -106,6 +106,10 @@ TEST_CASE("catalog: every row primitive reads back alike on each backend", "[cat
   CHECK(*cat->RestrictedAmong({same, other, same}, b) ==
         std::map<std::string, int64_t>{{same, restricted_at}});
   CHECK(cat->RestrictedAmong({same}, a)->empty());  // the restricted document itself does not count
+  // Any list, one read: hashes repeated, unknown, not hex, and no document excepted.
+  CHECK(*cat->RestrictedAmong({other, "x\"y\\", same, same}, "") ==
+        std::map<std::string, int64_t>{{same, restricted_at}});
+  CHECK(cat->RestrictedAmong({}, "")->empty());
   auto page = *cat->DocumentsWithVersions({c, a, "no-such-id"});
   REQUIRE(page.size() == 2);
   for (const auto& [doc, versions] : page) CHECK(versions.size() == 1);

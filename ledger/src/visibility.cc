@@ -19,17 +19,26 @@ bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
          v.review == ReviewState::kApproved && !RestrictionHides(s, v);
 }
 
-// Fills in restricted_elsewhere. Only public documents need it: nobody
-// anonymous sees anything of a restricted one.
-Status AddRestrictedElsewhere(storage::Catalog& catalog, DocumentState& s) {
-  if (s.doc.classification != Classification::kPublic) return Status::OK();
+// Fills in restricted_elsewhere of each of `states`, with one catalog read
+// for all. Only public documents need it: nobody anonymous sees anything of
+// a restricted one. A public document is not restricted itself, so no
+// holder found for their contents is one of them.
+Status AddRestrictedElsewhere(storage::Catalog& catalog,
+                              const std::vector<DocumentState*>& states) {
   std::vector<std::string> shas;
-  for (const auto& v : s.versions)
-    if (v.review == ReviewState::kApproved) shas.push_back(v.sha256);
+  for (const DocumentState* s : states)
+    if (s->doc.classification == Classification::kPublic)
+      for (const auto& v : s->versions)
+        if (v.review == ReviewState::kApproved) shas.push_back(v.sha256);
   if (shas.empty()) return Status::OK();
-  auto restricted = catalog.RestrictedAmong(shas, s.doc.id);
+  auto restricted = catalog.RestrictedAmong(shas, "");
   if (!restricted.ok()) return restricted.status();
-  s.restricted_elsewhere = std::move(*restricted);
+  for (DocumentState* s : states)
+    if (s->doc.classification == Classification::kPublic)
+      for (const auto& v : s->versions)
+        if (auto it = restricted->find(v.sha256);
+            it != restricted->end() && v.review == ReviewState::kApproved)
+          s->restricted_elsewhere.insert(*it);
   return Status::OK();
 }
 
@@ -83,7 +92,7 @@ Result<std::optional<DocumentState>> LoadDocument(storage::Catalog& catalog,
   auto versions = catalog.Versions(id);
   if (!versions.ok()) return versions.status();
   DocumentState s{std::move(**doc), std::move(*versions), {}};
-  if (Status st = AddRestrictedElsewhere(catalog, s); !st.ok()) return st;
+  if (Status st = AddRestrictedElsewhere(catalog, {&s}); !st.ok()) return st;
   if (s.doc.classification == Classification::kPublic) {
     auto letters = catalog.ReplyLetters({id});
     if (!letters.ok()) return letters.status();
@@ -97,14 +106,16 @@ Result<std::map<std::string, DocumentState>> LoadDocuments(storage::Catalog& cat
   auto rows = catalog.DocumentsWithVersions(ids);
   if (!rows.ok()) return rows.status();
   std::map<std::string, DocumentState> out;
+  std::vector<DocumentState*> states;
   std::vector<std::string> public_ids;
   for (auto& [doc, versions] : *rows) {
-    DocumentState s{std::move(doc), std::move(versions), {}};
-    if (Status st = AddRestrictedElsewhere(catalog, s); !st.ok()) return st;
-    const std::string id = s.doc.id;
+    const std::string id = doc.id;
+    DocumentState& s =
+        out.emplace(id, DocumentState{std::move(doc), std::move(versions), {}}).first->second;
+    states.push_back(&s);
     if (s.doc.classification == Classification::kPublic) public_ids.push_back(id);
-    out.emplace(id, std::move(s));
   }
+  if (Status st = AddRestrictedElsewhere(catalog, states); !st.ok()) return st;
   auto letters = catalog.ReplyLetters(public_ids);
   if (!letters.ok()) return letters.status();
   for (const std::string& id : *letters) out.at(id).reply_letter = true;

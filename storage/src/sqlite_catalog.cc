@@ -506,16 +506,19 @@ class SqliteCatalog final : public Catalog {
                                                          const std::string& except_doc) override {
     return Guard("restricted content", [&]() -> Result<std::map<std::string, int64_t>> {
       std::map<std::string, int64_t> out;
-      for (const std::string& sha : std::set<std::string>(sha256s.begin(), sha256s.end())) {
-        Query q = statements_.Prepare(
-            "SELECT MAX(MAX(d.classified_seq, v.first_seq)) FROM"
-            " (SELECT doc, MIN(log_index) AS first_seq FROM versions WHERE sha256 = ? GROUP BY "
-            "doc) v"
-            " JOIN documents d ON d.id = v.doc WHERE d.classification = 'restricted' AND d.id != "
-            "?");
-        q.Bind(sha).Bind(except_doc);
-        if (q.Next() && !q.Null(0)) out[sha] = q.Int(0);
-      }
+      if (sha256s.empty()) return out;
+      // One statement for any number of hashes: they go in as a JSON array.
+      std::string list = "[";
+      for (const std::string& sha : sha256s) list += (list.size() > 1 ? "," : "") + JsonQuote(sha);
+      list += "]";
+      Query q = statements_.Prepare(
+          "SELECT v.sha256, MAX(MAX(d.classified_seq, v.first_seq)) FROM"
+          " (SELECT doc, sha256, MIN(log_index) AS first_seq FROM versions"
+          "  WHERE sha256 IN (SELECT value FROM json_each(?)) GROUP BY doc, sha256) v"
+          " JOIN documents d ON d.id = v.doc WHERE d.classification = 'restricted' AND d.id != ?"
+          " GROUP BY v.sha256");
+      q.Bind(list).Bind(except_doc);
+      while (q.Next()) out[q.Text(0)] = q.Int(1);
       return out;
     });
   }
