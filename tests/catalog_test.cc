@@ -414,6 +414,49 @@ TEST_CASE("postgres catalog: a writer waits for a writer in another session",
   CHECK(waited >= std::chrono::milliseconds(700));
 }
 
+TEST_CASE("postgres catalog: schema 7 counts the rows once, then its triggers keep the counts",
+          "[catalog][postgres]") {
+  TempDir dir;
+  const auto place = PostgresPlace(dir);
+  if (!place) return;
+  auto key = std::move(*SigningKey::Generate());
+  const auto direct = [&] {
+    std::vector<int64_t> out;
+    for (const char* sql : {"SELECT COUNT(*) FROM documents",
+                            "SELECT COUNT(*) FROM documents WHERE status = 'active'",
+                            "SELECT COUNT(*) FROM versions", "SELECT COUNT(*) FROM records"})
+      out.push_back(std::stoll(PostgresServer::Sql(place->postgres, sql)));
+    return out;
+  };
+  const auto counted = [](Catalog* cat) {
+    auto c = cat->Counts();
+    REQUIRE(c.ok());
+    return std::vector<int64_t>{c->documents, c->active, c->versions, c->records};
+  };
+  std::string a;
+  {
+    auto cat = Open(*place);
+    CHECK(counted(cat.get()) == std::vector<int64_t>{0, 0, 0, 0});
+    a = ApplyOne(cat.get(), *key, Version("pub", "a.txt", "one")).doc_id;
+    ApplyOne(cat.get(), *key, Version("pub", "b.txt", "two"));
+    ApplyOne(cat.get(), *key, Version("pub", "a.txt", "one, again", a));
+    CHECK(counted(cat.get()) == std::vector<int64_t>{2, 2, 3, 3});
+  }
+  // Back to schema 6, before the counts: the next open counts once.
+  PostgresServer::Sql(place->postgres,
+                      "DROP TABLE counts; DROP FUNCTION gongkai_count_documents() CASCADE;"
+                      " DROP FUNCTION gongkai_count_rows() CASCADE;"
+                      " UPDATE meta SET value = '6' WHERE key = 'schema'");
+  auto cat = Open(*place);
+  CHECK(counted(cat.get()) == std::vector<int64_t>{2, 2, 3, 3});
+  Change withdraw{Change::Kind::kWithdraw, a};
+  ApplyOne(cat.get(), *key, withdraw);
+  ApplyOne(cat.get(), *key, Version("pub", "c.txt", "three"));
+  CHECK(direct() == std::vector<int64_t>{3, 2, 4, 5});
+  CHECK(counted(cat.get()) == direct());
+  CHECK(PostgresServer::Sql(place->postgres, "SELECT value FROM meta WHERE key = 'schema'") == "7");
+}
+
 TEST_CASE("postgres catalog: connection strings, and what it refuses, in one clear line",
           "[catalog][postgres]") {
   TempDir dir;
