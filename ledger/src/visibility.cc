@@ -25,20 +25,21 @@ bool AnonymousMaySee(const DocumentState& s, const storage::VersionRow& v) {
 // holder found for their contents is one of them.
 Status AddRestrictedElsewhere(storage::Catalog& catalog,
                               const std::vector<DocumentState*>& states) {
+  std::vector<std::pair<DocumentState*, const std::string*>> asked;  // a state, a content
   std::vector<std::string> shas;
-  for (const DocumentState* s : states)
-    if (s->doc.classification == Classification::kPublic)
-      for (const auto& v : s->versions)
-        if (v.review == ReviewState::kApproved) shas.push_back(v.sha256);
-  if (shas.empty()) return Status::OK();
-  auto restricted = catalog.RestrictedAmong(shas, "");
-  if (!restricted.ok()) return restricted.status();
   for (DocumentState* s : states)
     if (s->doc.classification == Classification::kPublic)
       for (const auto& v : s->versions)
-        if (auto it = restricted->find(v.sha256);
-            it != restricted->end() && v.review == ReviewState::kApproved)
-          s->restricted_elsewhere.insert(*it);
+        if (v.review == ReviewState::kApproved) {
+          asked.emplace_back(s, &v.sha256);
+          shas.push_back(v.sha256);
+        }
+  if (shas.empty()) return Status::OK();
+  auto restricted = catalog.RestrictedAmong(shas, "");
+  if (!restricted.ok()) return restricted.status();
+  for (const auto& [s, sha] : asked)
+    if (auto it = restricted->find(*sha); it != restricted->end())
+      s->restricted_elsewhere.insert(*it);
   return Status::OK();
 }
 
