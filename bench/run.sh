@@ -125,6 +125,19 @@ for n in sizes:
     if pre and pre.get("seconds"):
         add(f"1 ingest {n}", "gongkai docs/s (daemon started on the full share)", pre["docs_per_s"])
 
+# Issue 17 at scale: 1.5x recollindex and the rate kept within 90 % of the
+# rate at the large size (--scale).
+if scale == "1":
+    big, ref = load("ingest-100000.json"), load(f"ingest-{large}.json")
+    g, rc, g0 = tool(big, "gongkai"), tool(big, "recollindex"), tool(ref, "gongkai")
+    if g and g.get("seconds") and rc and rc.get("seconds"):
+        ratio = rc["seconds"] / g["seconds"]
+        add("7 scale 100000", "speed vs recollindex", f"{ratio:.2f}x", "", ">= 1.5x", ratio >= 1.5)
+    if g and g0 and g.get("docs_per_s") and g0.get("docs_per_s"):
+        kept = g["docs_per_s"] / g0["docs_per_s"]
+        add("7 scale 100000", f"docs/s kept from {large} pages", f"{kept:.0%}",
+            f"{g['docs_per_s']} against {g0['docs_per_s']} docs/s", ">= 90 %", kept >= 0.9)
+
 lat = (load("run-latency.json") or {}).get("latency")
 if lat:
     add("2 latency", f"close-write to searchable at {lat['rate_per_s']} files/s: p50 / p99 / max ms",
@@ -150,6 +163,21 @@ if s:
         r = pick("gongkaid", c)
         if r:
             add("3 search", f"gongkaid at {c} connection(s): req/s, p99 ms", f"{r['rps']:.0f}, {r['p99_ms']}")
+    # Issue 17: against raw Xapian with gongkai's semantics, run beside it (bench/search.sh).
+    goals = s.get("goals", {})
+    same = [r for r in res if r.get("tool") == "raw xapian, same semantics"]
+    if g16 and "issue17_rps_at_16_vs_raw_same_semantics" in goals:
+        add("3 search", "gongkaid at 16 ÷ raw Xapian, same semantics, 2 threads",
+            f"{goals['issue17_rps_at_16_vs_raw_same_semantics']:.3f}x",
+            "raw " + " and ".join(f"{r['rps']:.0f}" for r in same if r.get("threads") == 2) + " queries/s",
+            ">= 0.7x", goals.get("issue17_rps_at_16_at_least_0.7x_raw"))
+        add("3 search", "gongkaid p99 ms at 16 connections", g16["p99_ms"], "", "< 100 ms", g16["p99_ms"] < 100)
+    g1 = pick("gongkaid", 1)
+    if g1 and "issue17_p99_under_10ms_at_1" in goals:
+        raw1 = goals.get("issue17_p99_at_1_raw_same_semantics_ms")
+        add("3 search", "gongkaid p99 ms at 1 connection", g1["p99_ms"],
+            f"raw Xapian, same semantics, 1 thread: p99 {raw1:.1f} ms" if raw1 else "", "< 10 ms",
+            g1["p99_ms"] < 10)
 
 v = load(f"verify-{large}.json")
 if v:
