@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -74,6 +75,33 @@ TEST_CASE("turns: waiting callers are let in in the order they came", "[turns]")
   for (std::thread& t : callers) t.join();
   CHECK(queued);
   CHECK(order == std::vector<int>{1, 2, 3, 4, 5, 6});
+  CHECK(turns.waiting() == 0);
+}
+
+TEST_CASE("turns: a turn left goes to the one waiting, not to a caller arriving after", "[turns]") {
+  Turns turns(1);
+  turns.Enter();
+  std::mutex m;
+  std::vector<std::string> order;
+  std::thread waiter([&] {
+    const Turns::Held held(turns);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // time to barge in, if it could
+    std::lock_guard<std::mutex> lock(m);
+    order.push_back("waiter");
+  });
+  const bool queued = Within30s([&] { return turns.waiting() == 1; });
+  // Leave and come straight back, before the woken waiter has run: its turn
+  // was handed over, so this caller queues behind it.
+  turns.Leave();
+  turns.Enter();
+  {
+    std::lock_guard<std::mutex> lock(m);
+    order.push_back("again");
+  }
+  turns.Leave();
+  waiter.join();
+  CHECK(queued);
+  CHECK(order == std::vector<std::string>{"waiter", "again"});
   CHECK(turns.waiting() == 0);
 }
 
